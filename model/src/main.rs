@@ -1,1 +1,286 @@
-fn main() {}
+//! `zab-model`: check the Zab model, check its liveness, explore it in the browser, list the
+//! bug switches. Exit code 0 when all properties hold, 1 when a counterexample is found, 2 for
+//! bad usage.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use stateright::{Checker, Model};
+use std::process::ExitCode;
+use std::time::Duration;
+use zab_model::bugs::{Bug, ALL_BUGS};
+use zab_model::check::{self, CheckOptions};
+use zab_model::{Config, Election, Scope, ZabModel};
+
+#[derive(Parser)]
+#[command(
+    name = "zab-model",
+    version,
+    about = "A model-checked specification of ZooKeeper's Zab"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Exhaustive breadth-first check of every safety property.
+    Check(Flags),
+    /// Liveness: look for a fair cycle in which no leader is established or a proposal never
+    /// commits.
+    Liveness(LivenessFlags),
+    /// Serve the stateright Explorer on 127.0.0.1.
+    Explore(ExploreFlags),
+    /// List the bug switches.
+    Bugs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ElectionArg {
+    Fle,
+    Oracle,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PhaseArg {
+    All,
+    Election,
+}
+
+#[derive(Args, Clone)]
+struct Flags {
+    /// Voting servers.
+    #[arg(long)]
+    servers: Option<u8>,
+    /// Observers (never vote).
+    #[arg(long)]
+    observers: Option<u8>,
+    /// Client requests in total.
+    #[arg(long)]
+    txns: Option<u8>,
+    /// Crash budget.
+    #[arg(long)]
+    crashes: Option<u8>,
+    /// Partition budget.
+    #[arg(long)]
+    partitions: Option<u8>,
+    /// Message/connection loss budget.
+    #[arg(long)]
+    losses: Option<u8>,
+    /// Highest epoch a leader may propose.
+    #[arg(long)]
+    epochs: Option<u8>,
+    /// Election grain.
+    #[arg(long, value_enum)]
+    election: Option<ElectionArg>,
+    /// Check everything, or Fast Leader Election alone.
+    #[arg(long, value_enum)]
+    phase: Option<PhaseArg>,
+    /// Re-introduce a known ZooKeeper bug (see `zab-model bugs`). Alone, it selects the
+    /// smallest configuration that exhibits the bug.
+    #[arg(long)]
+    bug: Option<String>,
+    /// Checker threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Reduce by symmetry over server ids (oracle election only).
+    #[arg(long)]
+    symmetry: bool,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Give up after this many seconds.
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Also print a path to every reached `sometimes` property.
+    #[arg(long)]
+    examples: bool,
+}
+
+#[derive(Args, Clone)]
+struct LivenessFlags {
+    #[command(flatten)]
+    flags: Flags,
+    /// Stop exploring after this many states (the result is then partial).
+    #[arg(long, default_value_t = 5_000_000)]
+    max_states: usize,
+}
+
+#[derive(Args, Clone)]
+struct ExploreFlags {
+    #[command(flatten)]
+    flags: Flags,
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+}
+
+impl Flags {
+    /// The configuration: a bug switch alone selects its smallest configuration; explicit
+    /// flags override it.
+    fn config(&self) -> Result<Config, String> {
+        let bug = match &self.bug {
+            None => None,
+            Some(name) => Some(Bug::parse(name).ok_or_else(|| {
+                let names: Vec<&str> = ALL_BUGS.iter().map(|b| b.name()).collect();
+                format!("unknown bug {name:?}; known: {}", names.join(", "))
+            })?),
+        };
+        let base = bug.map(Bug::smallest_config).unwrap_or_default();
+        let cfg = Config {
+            servers: self.servers.unwrap_or(base.servers),
+            observers: self.observers.unwrap_or(base.observers),
+            txns: self.txns.unwrap_or(base.txns),
+            crashes: self.crashes.unwrap_or(base.crashes),
+            partitions: self.partitions.unwrap_or(base.partitions),
+            losses: self.losses.unwrap_or(base.losses),
+            epochs: self.epochs.unwrap_or(base.epochs),
+            election: match self.election {
+                Some(ElectionArg::Fle) => Election::Fle,
+                Some(ElectionArg::Oracle) => Election::Oracle,
+                None => base.election,
+            },
+            scope: match self.phase {
+                Some(PhaseArg::All) => Scope::All,
+                Some(PhaseArg::Election) => Scope::Election,
+                None => base.scope,
+            },
+            bug,
+            symmetry: self.symmetry,
+        };
+        cfg.validate().map_err(|e| e.to_string())?;
+        Ok(cfg)
+    }
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("zab-model: {msg}");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Bugs => {
+            for b in ALL_BUGS {
+                let by = if b.found_by_liveness() {
+                    "liveness"
+                } else {
+                    "check"
+                };
+                println!("{:<8} [{by:<8}] {}", b.name(), b.summary());
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Check(flags) => {
+            let cfg = match flags.config() {
+                Ok(c) => c,
+                Err(e) => return usage_error(&e),
+            };
+            let report = check::run(
+                &cfg,
+                &CheckOptions {
+                    threads: flags.threads,
+                    progress: true,
+                    timeout: flags.timeout.map(Duration::from_secs),
+                    examples: flags.examples,
+                },
+            );
+            if flags.json {
+                println!("{}", serde_json::to_string(&report).expect("serializable"));
+            } else {
+                print!("{}", check::table(&report));
+                for c in &report.counterexamples {
+                    println!("\ncounterexample to {}:", c.property);
+                    for line in &c.steps {
+                        println!("{line}");
+                    }
+                }
+                for c in &report.examples {
+                    println!("\nexample of {}:", c.property);
+                    for line in &c.steps {
+                        println!("{line}");
+                    }
+                }
+            }
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Liveness(lf) => {
+            let cfg = match lf.flags.config() {
+                Ok(c) => c,
+                Err(e) => return usage_error(&e),
+            };
+            let report = check::run_liveness(&cfg, lf.max_states, true);
+            if lf.flags.json {
+                println!("{}", serde_json::to_string(&report).expect("serializable"));
+            } else {
+                println!("{}", report.config);
+                for p in &report.properties {
+                    println!(
+                        "{:<32} {}",
+                        p.name,
+                        if p.holds { "holds" } else { "VIOLATED" }
+                    );
+                }
+                println!(
+                    "states {}  edges {}  {:.2} s  {:.0} states/s  {}",
+                    report.unique_states,
+                    report.edges,
+                    report.seconds,
+                    report.states_per_second,
+                    if report.complete {
+                        "complete"
+                    } else {
+                        "incomplete (state limit)"
+                    }
+                );
+                for p in report.properties.iter().filter(|p| !p.holds) {
+                    println!("\nfair lasso violating {}:", p.name);
+                    for line in &p.prefix {
+                        println!("{line}");
+                    }
+                    println!("-- cycle (repeats forever) --");
+                    for line in &p.cycle {
+                        println!("{line}");
+                    }
+                }
+                println!("result: {}", report.result.to_uppercase());
+            }
+            if report.result == "pass" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Explore(ef) => {
+            let cfg = match ef.flags.config() {
+                Ok(c) => c,
+                Err(e) => return usage_error(&e),
+            };
+            // The Explorer shows states as they are; symmetry would rename servers under the
+            // reader's eyes.
+            let cfg = Config {
+                symmetry: false,
+                ..cfg
+            };
+            let addr = format!("127.0.0.1:{}", ef.port);
+            if let Err(e) = std::net::TcpListener::bind(&addr) {
+                return usage_error(&format!("cannot listen on {addr}: {e}"));
+            }
+            eprintln!("Explorer for {} at http://{addr}/", cfg.summary());
+            let checker = ZabModel::new(cfg).checker().serve(addr);
+            let _ = checker.unique_state_count();
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The model's actions: one variant per disjunct of the protocol's next-state relation.
+
+use crate::msg::{Msg, Notification, Plane};
+use crate::types::{sid_name, Mask, Sid};
+use std::fmt;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    // ---- election, oracle grain ----
+    /// A quorum of LOOKING voters agrees on `leader`, a member with the highest
+    /// (currentEpoch, last zxid); every member leaves the election at once.
+    Elect {
+        leader: Sid,
+        quorum: Mask,
+    },
+    /// A LOOKING server learns that `leader` leads and joins it.
+    Join {
+        server: Sid,
+        leader: Sid,
+    },
+
+    // ---- election, Fast Leader Election grain ----
+    /// `from`'s notification reaches `to` (WorkerReceiver + one turn of lookForLeader).
+    Notify {
+        from: Sid,
+        to: Sid,
+        n: Notification,
+    },
+    /// finalizeWait elapsed: a LOOKING server whose proposal has a quorum decides.
+    Decide(Sid),
+    /// notTimeout elapsed with nothing received: a LOOKING server re-sends its vote.
+    Resend(Sid),
+
+    // ---- discovery / synchronization / broadcast ----
+    /// A learner opens its quorum connection to the leader it elected and sends
+    /// FOLLOWERINFO (or OBSERVERINFO).
+    Connect(Sid),
+    /// `from`'s quorum packet reaches `to`.
+    Deliver {
+        from: Sid,
+        to: Sid,
+        msg: Msg,
+    },
+    /// The leader's handler for `learner` runs syncFollower: DIFF, TRUNC or SNAP, the
+    /// packets, NEWLEADER.
+    SyncLearner {
+        leader: Sid,
+        learner: Sid,
+        snapshot: bool,
+    },
+    /// A follower takes the next step of its NEWLEADER handling.
+    NewLeaderStep(Sid),
+    /// A server's SyncRequestProcessor appends and fsyncs the head of its queue, then ACKs it.
+    SyncFlush(Sid),
+    /// A client submits a write at this server (the leader proposes it; a learner forwards
+    /// it).
+    ClientRequest(Sid),
+
+    // ---- protocol timeouts ----
+    /// A learner gives up on its leader (connection closed, leader unreachable, or the
+    /// server it elected follows someone else) and returns to LOOKING.
+    LearnerTimeout(Sid),
+    /// A leader cannot assemble or keep a quorum (initLimit / syncLimit) and returns to
+    /// LOOKING.
+    LeaderTimeout(Sid),
+
+    // ---- faults ----
+    Crash(Sid),
+    Restart(Sid),
+    /// Cut the servers in the mask off from the rest.
+    Partition(Mask),
+    Heal,
+    /// Lose the head message of a link: an election notification is dropped; on the quorum
+    /// plane the TCP connection breaks.
+    Lose {
+        from: Sid,
+        to: Sid,
+        plane: Plane,
+    },
+}
+
+impl Action {
+    /// Whether the environment takes this step (faults and client requests): such steps
+    /// are bounded by budgets and are not subject to fairness.
+    pub fn is_environment(&self) -> bool {
+        matches!(
+            self,
+            Action::Crash(_)
+                | Action::Restart(_)
+                | Action::Partition(_)
+                | Action::Heal
+                | Action::Lose { .. }
+                | Action::ClientRequest(_)
+        )
+    }
+
+    /// The server that takes the step (the receiver for deliveries).
+    pub fn actor(&self) -> Option<Sid> {
+        match *self {
+            Action::Elect { leader, .. } => Some(leader),
+            Action::Join { server, .. } => Some(server),
+            Action::Notify { to, .. } | Action::Deliver { to, .. } => Some(to),
+            Action::Decide(s)
+            | Action::Resend(s)
+            | Action::Connect(s)
+            | Action::NewLeaderStep(s)
+            | Action::SyncFlush(s)
+            | Action::ClientRequest(s)
+            | Action::LearnerTimeout(s)
+            | Action::LeaderTimeout(s)
+            | Action::Crash(s)
+            | Action::Restart(s) => Some(s),
+            Action::SyncLearner { leader, .. } => Some(leader),
+            Action::Lose { to, .. } => Some(to),
+            Action::Partition(_) | Action::Heal => None,
+        }
+    }
+}
+
+impl fmt::Debug for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = sid_name;
+        match *self {
+            Action::Elect { leader, quorum } => {
+                write!(f, "Elect {} by {:?}", n(leader), quorum)
+            }
+            Action::Join { server, leader } => write!(f, "{} joins {}", n(server), n(leader)),
+            Action::Notify { from, to, n: note } => {
+                write!(f, "{} → {}: {:?}", n(from), n(to), note)
+            }
+            Action::Decide(s) => write!(f, "{} decides", n(s)),
+            Action::Resend(s) => write!(f, "{} re-sends its vote", n(s)),
+            Action::Connect(s) => write!(f, "{} connects to its leader", n(s)),
+            Action::Deliver { from, to, msg } => write!(f, "{} → {}: {:?}", n(from), n(to), msg),
+            Action::SyncLearner {
+                leader,
+                learner,
+                snapshot,
+            } => write!(
+                f,
+                "{} syncs {}{}",
+                n(leader),
+                n(learner),
+                if snapshot { " by snapshot" } else { "" }
+            ),
+            Action::NewLeaderStep(s) => write!(f, "{} NEWLEADER step", n(s)),
+            Action::SyncFlush(s) => write!(f, "{} fsyncs a txn", n(s)),
+            Action::ClientRequest(s) => write!(f, "client write at {}", n(s)),
+            Action::LearnerTimeout(s) => write!(f, "{} gives up on its leader", n(s)),
+            Action::LeaderTimeout(s) => write!(f, "{} loses its quorum", n(s)),
+            Action::Crash(s) => write!(f, "{} crashes", n(s)),
+            Action::Restart(s) => write!(f, "{} restarts", n(s)),
+            Action::Partition(m) => write!(f, "partition {:?} | rest", m),
+            Action::Heal => write!(f, "heal the partition"),
+            Action::Lose { from, to, plane } => {
+                write!(f, "lose {} → {} ({:?})", n(from), n(to), plane)
+            }
+        }
+    }
+}

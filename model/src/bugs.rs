@@ -1,0 +1,111 @@
+//! Switches that re-introduce known ZooKeeper bugs, each as a small change to one action.
+//! `specs/bugs.md` describes each bug, its fix, and the counterexample the checker finds.
+
+use crate::config::{Config, Election};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bug {
+    /// ZOOKEEPER-1419: the vote order's id tie-break lacks the same-epoch guard.
+    Zk1419,
+    /// ZOOKEEPER-2845: a follower going back to LOOKING keeps its in-memory database, so it
+    /// reports the last applied zxid instead of the last logged one.
+    Zk2845,
+    /// ZOOKEEPER-3911: the follower ACKs NEWLEADER without logging the DIFF transactions; they
+    /// are logged only after UPTODATE.
+    Zk3911,
+    /// ZOOKEEPER-3023: the follower applies the transactions committed during a DIFF sync only
+    /// after UPTODATE, so it acknowledges NEWLEADER while its database lags the leader's.
+    Zk3023,
+    /// ZOOKEEPER-4394: NEWLEADER hands every pending packet to the log and forgets them, so a
+    /// COMMIT between NEWLEADER and UPTODATE finds no pending proposal.
+    Zk4394,
+    /// ZOOKEEPER-4643: the follower writes currentEpoch before it logs the synced
+    /// transactions.
+    Zk4643,
+    /// ZOOKEEPER-4646: the follower ACKs NEWLEADER before its sync thread has persisted the
+    /// synced transactions.
+    Zk4646,
+    /// ZOOKEEPER-4685: the sync thread may ACK a synced proposal before the ACK of NEWLEADER.
+    Zk4685,
+    /// ZOOKEEPER-4712: a follower's shutdown leaves its sync thread running, so queued
+    /// transactions reach the log after the server re-entered election.
+    Zk4712,
+    /// Found by this model (see `specs/findings.md`): the leader keeps the ACKs a learner sent
+    /// on a connection that has since died, and `syncFollower` may TRUNC that learner's copy
+    /// of the acked proposal when it rejoins; a commit then counts an ACK for data no longer
+    /// on that disk.
+    StaleAck,
+}
+
+pub const ALL_BUGS: [Bug; 10] = [
+    Bug::Zk1419,
+    Bug::Zk2845,
+    Bug::Zk3911,
+    Bug::Zk3023,
+    Bug::Zk4394,
+    Bug::Zk4643,
+    Bug::Zk4646,
+    Bug::Zk4685,
+    Bug::Zk4712,
+    Bug::StaleAck,
+];
+
+impl Bug {
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::Zk1419 => "zk-1419",
+            Bug::Zk2845 => "zk-2845",
+            Bug::Zk3911 => "zk-3911",
+            Bug::Zk3023 => "zk-3023",
+            Bug::Zk4394 => "zk-4394",
+            Bug::Zk4643 => "zk-4643",
+            Bug::Zk4646 => "zk-4646",
+            Bug::Zk4685 => "zk-4685",
+            Bug::Zk4712 => "zk-4712",
+            Bug::StaleAck => "stale-ack",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Bug> {
+        ALL_BUGS.iter().copied().find(|b| b.name() == s)
+    }
+
+    /// One line for `zab-model bugs`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Bug::Zk1419 => "election: id tie-break without the same-epoch guard; votes cycle, no leader (liveness)",
+            Bug::Zk2845 => "election→sync: stale in-memory last zxid after LOOKING; DIFF instead of TRUNC keeps an uncommitted txn",
+            Bug::Zk3911 => "sync: DIFF txns logged only after UPTODATE though NEWLEADER was acked; a committed txn is lost",
+            Bug::Zk3023 => "sync: txns committed during DIFF applied only after UPTODATE; NEWLEADER acked with a lagging database",
+            Bug::Zk4394 => "sync: NEWLEADER drops pending packets; a COMMIT before UPTODATE finds no proposal",
+            Bug::Zk4643 => "sync: currentEpoch written before the synced txns are logged; a committed txn is truncated later",
+            Bug::Zk4646 => "sync: NEWLEADER acked before the sync thread persisted the txns; a committed txn is lost",
+            Bug::Zk4685 => "sync→broadcast: ACK of a proposal sent before ACK of NEWLEADER; the leader rejects it",
+            Bug::Zk4712 => "shutdown→election: the sync thread outlives shutdown; a stale last zxid keeps an extra txn",
+            Bug::StaleAck => "broadcast (found here): an ACK from a dead connection counts after the learner was truncated",
+        }
+    }
+
+    /// Which command finds it: `check` (a safety property) or `liveness`.
+    pub fn found_by_liveness(self) -> bool {
+        matches!(self, Bug::Zk1419)
+    }
+
+    /// The smallest configuration that exhibits the bug (what `--bug NAME` alone selects).
+    pub fn smallest_config(self) -> Config {
+        let base = Config {
+            bug: Some(self),
+            ..Config::default()
+        };
+        match self {
+            Bug::Zk1419 => Config {
+                election: Election::Fle,
+                scope: crate::config::Scope::Election,
+                txns: 0,
+                crashes: 0,
+                ..base
+            },
+            _ => base,
+        }
+    }
+}

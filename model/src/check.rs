@@ -1,0 +1,315 @@
+//! Running the exhaustive safety check and the liveness check, and reporting both as a table,
+//! as JSON, and as readable counterexample traces.
+
+use crate::action::Action;
+use crate::config::Config;
+use crate::display::trace_line;
+use crate::liveness;
+use crate::model::ZabModel;
+use crate::state::State;
+use crate::symmetry;
+use serde::Serialize;
+use stateright::report::{ReportData, ReportDiscovery, Reporter};
+use stateright::{Checker, Expectation, HasDiscoveries, Model, Path};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The outcome of one property.
+#[derive(Clone, Debug, Serialize)]
+pub struct PropertyResult {
+    pub name: &'static str,
+    /// "always" or "sometimes".
+    pub kind: &'static str,
+    /// For `always`: no counterexample found. For `sometimes`: an example was found.
+    pub holds: bool,
+    /// "holds", "violated", "reached", "not reached", or "unknown" (the run stopped at the
+    /// first violation before settling it).
+    pub status: &'static str,
+    /// Length of the counterexample or example, in steps.
+    pub depth: Option<usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Counterexample {
+    pub property: &'static str,
+    pub steps: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    pub config: String,
+    pub result: &'static str,
+    pub unique_states: usize,
+    pub total_states: usize,
+    pub max_depth: usize,
+    pub seconds: f64,
+    pub states_per_second: f64,
+    /// Whether every reachable state (within bounds) was explored.
+    pub complete: bool,
+    pub properties: Vec<PropertyResult>,
+    pub counterexamples: Vec<Counterexample>,
+    /// Paths to the reached `sometimes` properties (with `--examples`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Counterexample>,
+}
+
+impl CheckReport {
+    pub fn passed(&self) -> bool {
+        self.result == "pass"
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    pub threads: usize,
+    pub progress: bool,
+    pub timeout: Option<Duration>,
+    /// Also record the paths that reach each `sometimes` property.
+    pub examples: bool,
+}
+
+struct Progress {
+    enabled: bool,
+    last: Option<Instant>,
+}
+
+impl Reporter<ZabModel> for Progress {
+    fn report_checking(&mut self, d: ReportData) {
+        let due = self
+            .last
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(2));
+        if self.enabled && (due || d.done) {
+            self.last = Some(Instant::now());
+            let secs = d.duration.as_secs_f64().max(1e-9);
+            eprintln!(
+                "{} {} unique states, {} total, depth {}, {:.1}s, {:.0} unique states/s",
+                if d.done { "done:" } else { "checking:" },
+                d.unique_states,
+                d.total_states,
+                d.max_depth,
+                secs,
+                d.unique_states as f64 / secs
+            );
+        }
+    }
+
+    fn report_discoveries(
+        &mut self,
+        _: &ZabModel,
+        _: BTreeMap<&'static str, ReportDiscovery<ZabModel>>,
+    ) {
+    }
+
+    fn delay(&self) -> Duration {
+        Duration::from_millis(50)
+    }
+}
+
+/// Runs the exhaustive breadth-first safety check. It stops at the first counterexample.
+pub fn run(cfg: &Config, opts: &CheckOptions) -> CheckReport {
+    let model = ZabModel::new(cfg.clone());
+    let props = model.properties();
+    let started = Instant::now();
+    let mut builder = model
+        .clone()
+        .checker()
+        .threads(opts.threads.max(1))
+        .finish_when(HasDiscoveries::AnyFailures);
+    if let Some(t) = opts.timeout {
+        builder = builder.timeout(t);
+    }
+    let checker = builder.spawn_bfs().join_and_report(&mut Progress {
+        enabled: opts.progress,
+        last: None,
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let discoveries = checker.discoveries();
+    let violated = props
+        .iter()
+        .any(|p| p.expectation == Expectation::Always && discoveries.contains_key(p.name));
+    let timed_out = opts.timeout.is_some_and(|t| started.elapsed() >= t);
+    let complete = !violated && !timed_out;
+    let mut properties = Vec::new();
+    let mut counterexamples = Vec::new();
+    let mut examples = Vec::new();
+    for p in &props {
+        let found = discoveries.get(p.name);
+        let depth = found.map(|path| path.clone().into_actions().len());
+        let (kind, holds, status) = match (&p.expectation, found) {
+            (Expectation::Always, Some(_)) => ("always", false, "violated"),
+            (Expectation::Always, None) if complete => ("always", true, "holds"),
+            (Expectation::Always, None) => ("always", true, "unknown"),
+            (_, Some(_)) => ("sometimes", true, "reached"),
+            (_, None) if complete => ("sometimes", false, "not reached"),
+            (_, None) => ("sometimes", false, "unknown"),
+        };
+        match (&p.expectation, found) {
+            (Expectation::Always, Some(path)) => counterexamples.push(Counterexample {
+                property: p.name,
+                steps: trace(&model, path),
+            }),
+            (_, Some(path)) if opts.examples => examples.push(Counterexample {
+                property: p.name,
+                steps: trace(&model, path),
+            }),
+            _ => {}
+        }
+        properties.push(PropertyResult {
+            name: p.name,
+            kind,
+            holds,
+            status,
+            depth,
+        });
+    }
+    let unique = checker.unique_state_count();
+    CheckReport {
+        config: cfg.summary(),
+        result: if violated { "fail" } else { "pass" },
+        unique_states: unique,
+        total_states: checker.state_count(),
+        max_depth: checker.max_depth(),
+        seconds,
+        states_per_second: unique as f64 / seconds.max(1e-9),
+        complete,
+        properties,
+        counterexamples,
+        examples,
+    }
+}
+
+/// A path as readable lines, in the servers' real names even when the model canonicalized
+/// states under symmetry (the path is replayed without symmetry, tracking the renaming).
+pub fn trace(model: &ZabModel, path: &Path<State, Action>) -> Vec<String> {
+    let steps = path.clone().into_vec();
+    let plain = ZabModel::new(Config {
+        symmetry: false,
+        ..model.cfg.clone()
+    });
+    let mut real = steps[0].0.clone();
+    // perm maps real ids to canonical ids.
+    let mut perm: Vec<u8> = (0..real.n() as u8).collect();
+    let mut lines = vec![format!("initial state:\n{real:?}")];
+    for (i, (_, action)) in steps.iter().enumerate() {
+        let Some(action) = action else { break };
+        let real_action = if model.cfg.symmetry {
+            symmetry::permute_action(*action, &symmetry::invert(&perm))
+        } else {
+            *action
+        };
+        real = plain.step(&real, real_action);
+        if model.cfg.symmetry {
+            perm = symmetry::canonical_with_perm(&real, &model.cfg).1;
+        }
+        lines.push(format!(
+            "{:>3}. {}",
+            i + 1,
+            trace_line(&model.cfg, &real_action, &real)
+        ));
+    }
+    lines.push(format!("final state:\n{real:?}"));
+    lines
+}
+
+/// The liveness report in serializable form.
+#[derive(Clone, Debug, Serialize)]
+pub struct LivenessReport {
+    pub config: String,
+    pub result: &'static str,
+    pub unique_states: usize,
+    pub edges: usize,
+    pub seconds: f64,
+    pub states_per_second: f64,
+    pub complete: bool,
+    pub properties: Vec<LivenessResult>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LivenessResult {
+    pub name: &'static str,
+    pub holds: bool,
+    /// The lasso: steps to the cycle, then the cycle (repeated forever).
+    pub prefix: Vec<String>,
+    pub cycle: Vec<String>,
+}
+
+pub fn run_liveness(cfg: &Config, max_states: usize, progress: bool) -> LivenessReport {
+    let model = ZabModel::new(Config {
+        symmetry: false,
+        ..cfg.clone()
+    });
+    let r = liveness::check(&model, max_states, progress);
+    let properties = r
+        .goals
+        .iter()
+        .map(|g| {
+            let (prefix, cycle) = match &g.lasso {
+                None => (vec![], vec![]),
+                Some(l) => {
+                    let mut st = l.init.clone();
+                    let mut prefix = vec![format!("initial state:\n{st:?}")];
+                    for a in &l.prefix {
+                        st = model.step(&st, *a);
+                        prefix.push(trace_line(cfg, a, &st));
+                    }
+                    prefix.push(format!("cycle entry state:\n{st:?}"));
+                    let cycle = l
+                        .cycle
+                        .iter()
+                        .map(|a| {
+                            st = model.step(&st, *a);
+                            trace_line(cfg, a, &st)
+                        })
+                        .collect();
+                    (prefix, cycle)
+                }
+            };
+            LivenessResult {
+                name: g.goal.name(),
+                holds: g.lasso.is_none(),
+                prefix,
+                cycle,
+            }
+        })
+        .collect();
+    LivenessReport {
+        config: cfg.summary(),
+        result: if r.holds() { "pass" } else { "fail" },
+        unique_states: r.states,
+        edges: r.edges,
+        seconds: r.seconds,
+        states_per_second: r.states as f64 / r.seconds.max(1e-9),
+        complete: r.complete,
+        properties,
+    }
+}
+
+/// The table printed after a check.
+pub fn table(r: &CheckReport) -> String {
+    let mut out = format!("{}\n", r.config);
+    let w = r.properties.iter().map(|p| p.name.len()).max().unwrap_or(8);
+    out.push_str(&format!(
+        "{:<w$}  {:<9}  {:<11}  depth\n",
+        "property", "kind", "result"
+    ));
+    for p in &r.properties {
+        out.push_str(&format!(
+            "{:<w$}  {:<9}  {:<11}  {}\n",
+            p.name,
+            p.kind,
+            p.status,
+            p.depth.map(|d| d.to_string()).unwrap_or_default()
+        ));
+    }
+    out.push_str(&format!(
+        "unique states {}  total states {}  max depth {}  {:.2} s  {:.0} unique states/s  {}\n",
+        r.unique_states,
+        r.total_states,
+        r.max_depth,
+        r.seconds,
+        r.states_per_second,
+        if r.complete { "complete" } else { "incomplete" }
+    ));
+    out.push_str(&format!("result: {}\n", r.result.to_uppercase()));
+    out
+}

@@ -1,0 +1,91 @@
+//! Faults, each bounded by a budget: crash (restart is free), partition (heal is free), and
+//! loss (an election notification dropped, or a quorum connection broken).
+
+use crate::action::Action;
+use crate::config::Config;
+use crate::msg::{Link, Plane};
+use crate::ops;
+use crate::state::State;
+use crate::types::{Mask, Sid};
+
+pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
+    for s in st.ids() {
+        let up = st.server(s).up;
+        if up && st.env.crashes < cfg.crashes {
+            out.push(Action::Crash(s));
+        }
+        if !up {
+            out.push(Action::Restart(s));
+        }
+    }
+    if st.env.partition.is_empty() && st.env.partitions < cfg.partitions {
+        // Each split once: the side that holds s1.
+        let all = (1u16 << st.n()) - 1;
+        for m in 1..all {
+            let mask = Mask(m as u8);
+            if mask.contains(0) {
+                out.push(Action::Partition(mask));
+            }
+        }
+    }
+    if !st.env.partition.is_empty() {
+        out.push(Action::Heal);
+    }
+    if st.env.losses < cfg.losses {
+        for (link, _) in st.net.heads() {
+            out.push(Action::Lose {
+                from: link.from,
+                to: link.to,
+                plane: link.plane,
+            });
+        }
+    }
+}
+
+pub fn crash(cfg: &Config, st: &mut State, s: Sid) {
+    st.env.crashes += 1;
+    ops::crash(cfg, st, s);
+}
+
+pub fn partition(cfg: &Config, st: &mut State, side: Mask) {
+    st.env.partitions += 1;
+    st.env.partition = side;
+    st.net
+        .drop_where(|l| side.contains(l.from) != side.contains(l.to));
+    for s in st.ids().collect::<Vec<_>>() {
+        let srv = st.server(s);
+        if let Some(l) = srv.learner.leader {
+            if side.contains(s) != side.contains(l) {
+                ops::close_learner_conn(cfg, st, s);
+            }
+        }
+    }
+}
+
+pub fn heal(st: &mut State) {
+    st.env.partition = Mask::EMPTY;
+}
+
+pub fn lose(cfg: &Config, st: &mut State, from: Sid, to: Sid, plane: Plane) {
+    st.env.losses += 1;
+    match plane {
+        Plane::Election => {
+            st.net.pop(Link { from, to, plane });
+        }
+        Plane::Quorum => {
+            // TCP does not lose a packet and go on: the connection breaks.
+            for learner in [from, to] {
+                let other = if learner == from { to } else { from };
+                if st.server(learner).learner.leader == Some(other) {
+                    ops::close_learner_conn(cfg, st, learner);
+                }
+            }
+            st.net.drop_pair(from, to, Plane::Quorum);
+        }
+    }
+}
+
+/// Restarting a crashed server.
+pub fn restart(cfg: &Config, st: &mut State, s: Sid) {
+    ops::restart(cfg, st, s);
+}

@@ -1,0 +1,156 @@
+//! Transitions shared by several phases: sending, closing quorum connections, a server
+//! returning to LOOKING, crashing and restarting.
+
+use crate::bugs::Bug;
+use crate::config::{Config, Election};
+use crate::fle;
+use crate::msg::{Msg, Packet, Plane};
+use crate::state::{Conn, Fle, Handler, LeaderState, LearnerState, Server, State};
+use crate::types::{Hist, Phase, Role, Sid};
+
+/// Sends a quorum packet over the connection between `from` and `to`; without an open
+/// connection (closed, or never opened) it goes nowhere.
+pub fn send(st: &mut State, from: Sid, to: Sid, msg: Msg) {
+    if st.reachable(from, to) && conn_open(st, from, to) {
+        st.net.send(from, to, Packet::Quorum(msg));
+    }
+}
+
+/// Whether a learner-leader quorum connection between `a` and `b` is open.
+pub fn conn_open(st: &State, a: Sid, b: Sid) -> bool {
+    let open = |learner: Sid, leader: Sid| {
+        let l = &st.server(learner).learner;
+        l.leader == Some(leader) && l.conn == Conn::Open
+    };
+    open(a, b) || open(b, a)
+}
+
+/// Closes the quorum connection between `learner` and its leader: both queues are dropped,
+/// the leader's handler for it dies, and the learner will notice (`LearnerTimeout`).
+pub fn close_learner_conn(cfg: &Config, st: &mut State, learner: Sid) {
+    let Some(leader) = st.server(learner).learner.leader else {
+        return;
+    };
+    if st.server(learner).learner.conn != Conn::Open {
+        return;
+    }
+    st.net.drop_pair(learner, leader, Plane::Quorum);
+    st.server_mut(learner).learner.conn = Conn::Closed;
+    let keep_acks = cfg.bug_on(Bug::StaleAck);
+    let l = st.server_mut(leader);
+    if l.role == Role::Leading {
+        l.leader.handler[learner as usize] = Handler::None;
+        if !keep_acks {
+            // A learner that reconnects may be truncated before it logs the proposal again,
+            // so an ACK from a dead connection no longer vouches for its disk.
+            for a in l.leader.acks.iter_mut() {
+                *a = a.without(learner);
+            }
+        }
+    }
+}
+
+/// Closes every learner connection of a leader (it stops leading or crashes).
+fn close_all_learners(cfg: &Config, st: &mut State, leader: Sid) {
+    for j in st.ids().collect::<Vec<_>>() {
+        let lj = st.server(j).learner;
+        if lj.leader == Some(leader) && lj.conn == Conn::Open {
+            close_learner_conn(cfg, st, j);
+        }
+    }
+}
+
+/// Closes whatever quorum connections `s` has, in any role.
+pub fn close_all_conns(cfg: &Config, st: &mut State, s: Sid) {
+    match st.server(s).role {
+        Role::Leading => close_all_learners(cfg, st, s),
+        Role::Following | Role::Observing => close_learner_conn(cfg, st, s),
+        Role::Looking => {}
+    }
+}
+
+/// Server `s` stops leading or following and returns to LOOKING (a follower's or leader's
+/// `shutdown()` followed by a new `lookForLeader()`).
+pub fn shutdown_to_looking(cfg: &Config, st: &mut State, s: Sid) {
+    close_all_conns(cfg, st, s);
+    let srv = st.server_mut(s);
+    if cfg.bug_on(Bug::Zk4712) {
+        // The sync thread is not stopped: what it holds will reach the disk later, behind
+        // the back of the reloaded database.
+        srv.stale_unsynced = srv.unsynced.len() as u8;
+    } else {
+        // Follower.shutdown stops the SyncRequestProcessor, which drains its queue to disk.
+        flush_all(srv);
+    }
+    if cfg.bug_on(Bug::Zk2845) {
+        // The database is retained: its DataTree holds only what was applied, and
+        // lastProcessedZxid stays at the last applied transaction.
+        srv.hist = srv.delivered();
+    } else {
+        reload_database(srv);
+    }
+    srv.role = Role::Looking;
+    srv.phase = Phase::Election;
+    srv.leader = LeaderState::default();
+    srv.learner = LearnerState::default();
+    start_election(cfg, st, s);
+}
+
+/// Appends every queued transaction to the log (a sync thread drained at shutdown).
+fn flush_all(srv: &mut Server) {
+    while let Some(t) = srv.unsynced.pop_front() {
+        srv.log.push(t);
+    }
+    srv.stale_unsynced = 0;
+}
+
+/// Clears the in-memory database and loads it from disk: the DataTree replays the whole log,
+/// so lastProcessedZxid becomes the last logged zxid. What was delivered stays delivered as
+/// far as the reloaded history still agrees with it.
+pub fn reload_database(srv: &mut Server) {
+    let delivered = srv.delivered();
+    srv.hist = srv.log;
+    srv.last_processed = srv.log.last_zxid();
+    srv.committed = common_prefix(&delivered, &srv.hist) as u8;
+}
+
+fn common_prefix(a: &Hist, b: &Hist) -> usize {
+    a.as_slice()
+        .iter()
+        .zip(b.as_slice())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// A LOOKING server starts a new round of Fast Leader Election (oracle grain: nothing to do,
+/// the oracle reads the durable state directly).
+pub fn start_election(cfg: &Config, st: &mut State, s: Sid) {
+    if cfg.election == Election::Fle {
+        fle::start_round(cfg, st, s);
+    }
+}
+
+/// The server crashes: volatile state is lost, its connections close, what it had in flight
+/// is gone.
+pub fn crash(cfg: &Config, st: &mut State, s: Sid) {
+    close_all_conns(cfg, st, s);
+    st.net.drop_where(|l| l.from == s || l.to == s);
+    let srv = st.server_mut(s);
+    let durable = (srv.accepted_epoch, srv.current_epoch, srv.log);
+    *srv = Server::fresh();
+    (srv.accepted_epoch, srv.current_epoch, srv.log) = durable;
+    srv.up = false;
+    if let Some(f) = st.fle.get_mut(s as usize) {
+        *f = Fle::default();
+    }
+}
+
+/// The server starts again from disk and looks for a leader.
+pub fn restart(cfg: &Config, st: &mut State, s: Sid) {
+    let srv = st.server_mut(s);
+    srv.up = true;
+    srv.hist = srv.log;
+    srv.last_processed = srv.log.last_zxid();
+    srv.committed = 0;
+    start_election(cfg, st, s);
+}

@@ -1,0 +1,322 @@
+//! The model's state: every server's durable and volatile variables, the network, the
+//! environment (partition, fault budgets) and the ghost variables the properties read.
+
+use crate::msg::{Net, Vote};
+use crate::types::{Hist, Mask, Phase, Role, Sid, Zxid, MAX_TXNS};
+
+/// The most servers (voters + observers) a configuration may have.
+pub const MAX_SERVERS: usize = 7;
+
+/// One server.
+///
+/// Durable fields survive a crash (ZooKeeper's `acceptedEpoch` and `currentEpoch` files and
+/// its snapshot + transaction log, modelled as one sequence); everything else is lost.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Server {
+    // ---- durable ----
+    /// f.p in the paper: the epoch of the last LEADERINFO accepted.
+    pub accepted_epoch: u8,
+    /// f.a in the paper: the epoch of the last NEWLEADER accepted.
+    pub current_epoch: u8,
+    /// The transactions on disk.
+    pub log: Hist,
+
+    // ---- volatile ----
+    pub up: bool,
+    pub role: Role,
+    pub phase: Phase,
+    /// The in-memory history: what the server has accepted, on disk or queued for disk. It is
+    /// the log after a (re)load of the database.
+    pub hist: Hist,
+    /// Transactions handed to the SyncRequestProcessor and not yet on disk (the tail of
+    /// `hist`, in order). Each is appended and fsynced by a `SyncThreadFlush` step, which
+    /// then ACKs it.
+    pub unsynced: Hist,
+    /// How many leading entries of `unsynced` were left by a sync thread that survived a
+    /// shutdown (ZOOKEEPER-4712): they reach the disk but belong to no live history.
+    pub stale_unsynced: u8,
+    /// How many entries of `hist` this server knows are committed and has applied: its
+    /// delivered sequence in the paper's sense.
+    pub committed: u8,
+    /// The DataTree's lastProcessedZxid: what the server reports as its last zxid in votes and
+    /// in ACKEPOCH. Normally the last entry of `hist` after a reload, or the last applied
+    /// entry while running.
+    pub last_processed: Zxid,
+    pub leader: LeaderState,
+    pub learner: LearnerState,
+}
+
+/// A leader's bookkeeping (`Leader` and its `LearnerHandler`s).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LeaderState {
+    /// The epoch it will propose: one more than the largest acceptedEpoch heard (`epoch` in
+    /// `Leader.getEpochToPropose`).
+    pub epoch: u8,
+    /// `!waitingForNewEpoch`: a quorum sent FOLLOWERINFO and the epoch is fixed.
+    pub epoch_fixed: bool,
+    /// Voters counted toward the new epoch (`connectingFollowers`, includes the leader).
+    pub connecting: Mask,
+    /// Voters whose ACKEPOCH counted (`electingFollowers`, includes the leader).
+    pub electing: Mask,
+    /// `electionFinished`.
+    pub epoch_acked: bool,
+    /// Voters whose ACK of NEWLEADER counted (`newLeaderProposal` ack set).
+    pub newleader_acks: Mask,
+    /// `quorumFormed` for NEWLEADER: the leader is established and broadcasting.
+    pub established: bool,
+    /// Per learner: how far its LearnerHandler got.
+    pub handler: [Handler; MAX_SERVERS],
+    /// The last zxid each learner reported in ACKEPOCH (used by syncFollower).
+    pub peer_last: [Zxid; MAX_SERVERS],
+    /// Per entry of the leader's history: the voters that ACKed it (outstanding proposals).
+    pub acks: [Mask; MAX_TXNS],
+}
+
+impl LeaderState {
+    /// Learners with a live handler whose sync is done: they receive new proposals
+    /// (`forwardingFollowers` / observingLearners).
+    pub fn forwarding(&self) -> Mask {
+        let mut m = Mask::EMPTY;
+        for (s, h) in self.handler.iter().enumerate() {
+            if h.is_forwarding() {
+                m = m.with(s as Sid);
+            }
+        }
+        m
+    }
+
+    /// Learners with a live handler at any stage.
+    pub fn learners(&self) -> Mask {
+        let mut m = Mask::EMPTY;
+        for (s, h) in self.handler.iter().enumerate() {
+            if *h != Handler::None {
+                m = m.with(s as Sid);
+            }
+        }
+        m
+    }
+}
+
+/// The stages of a `LearnerHandler` (one per connected learner) in `LearnerHandler.run`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Handler {
+    /// No connection from this learner.
+    #[default]
+    None,
+    /// Connected; waiting for FOLLOWERINFO.
+    Connected,
+    /// FOLLOWERINFO read; blocked in getEpochToPropose until a quorum connects.
+    AwaitEpoch,
+    /// LEADERINFO sent; waiting for ACKEPOCH.
+    AwaitAckEpoch,
+    /// ACKEPOCH read; blocked in waitForEpochAck until a quorum acked, then syncFollower.
+    AwaitSync,
+    /// Sync packets and NEWLEADER queued; waiting for the ACK of NEWLEADER.
+    AwaitNewLeaderAck,
+    /// NEWLEADER acked; blocked in waitForNewLeaderAck until a quorum acked.
+    AwaitQuorum,
+    /// UPTODATE sent; the learner is in broadcast.
+    Broadcast,
+}
+
+impl Handler {
+    /// Whether the leader forwards new proposals to this learner: from syncFollower on
+    /// (`startForwarding` runs at the end of syncFollower).
+    pub fn is_forwarding(self) -> bool {
+        matches!(
+            self,
+            Handler::AwaitNewLeaderAck | Handler::AwaitQuorum | Handler::Broadcast
+        )
+    }
+}
+
+/// How the leader synchronized this learner.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SyncMode {
+    #[default]
+    None,
+    Diff,
+    Trunc,
+    Snap,
+}
+
+/// The state of a learner's quorum connection to its leader.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Conn {
+    /// Not connected yet (just decided to follow).
+    #[default]
+    NotYet,
+    Open,
+    /// The connection broke (peer crashed, partition, loss, leader shut down); the learner
+    /// has not noticed yet.
+    Closed,
+}
+
+/// A learner's (follower's or observer's) bookkeeping (`Learner`, `Follower`, `Observer`).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LearnerState {
+    /// The leader it follows (from the election).
+    pub leader: Option<Sid>,
+    pub conn: Conn,
+    pub sync_mode: SyncMode,
+    /// NEWLEADER received: the epoch it carried. Its handling is split into steps.
+    pub newleader: Option<u8>,
+    /// NEWLEADER handling steps done, in the order of `NewLeaderStep` for this bug setting.
+    pub nl_steps: u8,
+    /// `packetsNotLogged`: proposals received during sync, not yet logged.
+    pub pnl: Hist,
+    /// `packetsCommitted`: zxids committed during sync, not yet applied (values are 0).
+    pub pc: Hist,
+}
+
+/// Fast Leader Election state of one server (`FastLeaderElection` + `QuorumPeer` vote).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fle {
+    /// `logicalclock`.
+    pub round: u8,
+    /// The current proposal while LOOKING; the elected vote afterwards.
+    pub vote: Vote,
+    /// The round in which the current vote was decided (`electionEpoch` of the vote).
+    pub vote_round: u8,
+    /// `recvset`: votes received in this round, per voter.
+    pub recv: [Option<Ballot>; MAX_SERVERS],
+    /// `outofelection`: votes of servers that already decided, per voter.
+    pub ooe: [Option<Ballot>; MAX_SERVERS],
+}
+
+/// A vote as recorded in a vote box.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ballot {
+    pub vote: Vote,
+    pub round: u8,
+    pub state: Role,
+}
+
+/// Flags raised by the checks ZooKeeper's specs call `ShouldNotBeTriggered` /
+/// `CheckDuringAction`, plus the ghost checks of committed-transaction durability. Once
+/// raised, a flag stays raised, so the property that reads it fails in this state and in every
+/// state after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u16)]
+pub enum Violation {
+    /// A packet arrived that this server's role and phase never expect.
+    IllegalMessage = 1,
+    /// A packet arrived in the wrong phase (e.g. LEADERINFO outside DISCOVERY).
+    StateInconsistent = 2,
+    /// A PROPOSAL that is not the next zxid, or a TRUNC below the commit point.
+    ProposalInconsistent = 4,
+    /// A COMMIT that does not match the next pending proposal (or finds none during sync).
+    CommitInconsistent = 8,
+    /// An ACK for an unknown zxid, or an ACK of a proposal where the ACK of NEWLEADER was due.
+    AckInconsistent = 16,
+    /// A newly established leader, or a commit, does not extend the committed sequence.
+    CommittedTxnLost = 32,
+    /// A LOOKING server changed its proposal, within one round, to a vote that is lower in
+    /// the (epoch, zxid, id) order.
+    VoteOrder = 64,
+}
+
+/// Ghost variables: not part of any server, only read by properties.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ghost {
+    /// Client requests issued so far.
+    pub requests: u8,
+    /// Every transaction a leader has broadcast (Integrity, local primary order).
+    pub proposed: Hist,
+    /// The committed sequence: each established leader's initial history, extended by every
+    /// quorum commit.
+    pub committed: Hist,
+    /// Per epoch, the servers that became leader of it (acked by a quorum in discovery).
+    pub epoch_leaders: [Mask; 8],
+    /// Raised violation flags.
+    pub violations: u16,
+    /// An observer applied a transaction it learned by INFORM.
+    pub informed: bool,
+}
+
+impl Ghost {
+    pub fn raise(&mut self, v: Violation) {
+        self.violations |= v as u16;
+    }
+    pub fn raised(&self, v: Violation) -> bool {
+        self.violations & v as u16 != 0
+    }
+}
+
+/// Fault budgets used so far and the current partition.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Env {
+    pub crashes: u8,
+    pub partitions: u8,
+    pub losses: u8,
+    /// The servers on one side of the current partition (empty: no partition).
+    pub partition: Mask,
+}
+
+impl Env {
+    /// Whether `a` and `b` can talk (both on the same side of any partition).
+    pub fn connected(&self, a: Sid, b: Sid) -> bool {
+        self.partition.contains(a) == self.partition.contains(b)
+    }
+}
+
+/// The whole model state.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct State {
+    pub servers: Vec<Server>,
+    /// Fast Leader Election state per server (empty with the oracle election).
+    pub fle: Vec<Fle>,
+    pub net: Net,
+    pub env: Env,
+    pub ghost: Ghost,
+}
+
+impl Server {
+    /// A server at first start: empty disk, LOOKING.
+    pub fn fresh() -> Server {
+        Server {
+            accepted_epoch: 0,
+            current_epoch: 0,
+            log: Hist::EMPTY,
+            up: true,
+            role: Role::Looking,
+            phase: Phase::Election,
+            hist: Hist::EMPTY,
+            unsynced: Hist::EMPTY,
+            stale_unsynced: 0,
+            committed: 0,
+            last_processed: Zxid::ZERO,
+            leader: LeaderState::default(),
+            learner: LearnerState::default(),
+        }
+    }
+
+    /// The delivered sequence: the committed prefix of the in-memory history.
+    pub fn delivered(&self) -> Hist {
+        self.hist.prefix(self.committed as usize)
+    }
+
+    /// Established leader in broadcast.
+    pub fn is_established_leader(&self) -> bool {
+        self.up && self.role == Role::Leading && self.phase == Phase::Broadcast
+    }
+}
+
+impl State {
+    pub fn server(&self, s: Sid) -> &Server {
+        &self.servers[s as usize]
+    }
+    pub fn server_mut(&mut self, s: Sid) -> &mut Server {
+        &mut self.servers[s as usize]
+    }
+    pub fn n(&self) -> usize {
+        self.servers.len()
+    }
+    pub fn ids(&self) -> impl Iterator<Item = Sid> {
+        0..self.servers.len() as Sid
+    }
+    /// Whether `a` can reach `b`: both up and on the same side of the partition.
+    pub fn reachable(&self, a: Sid, b: Sid) -> bool {
+        self.server(a).up && self.server(b).up && self.env.connected(a, b)
+    }
+}

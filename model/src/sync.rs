@@ -1,0 +1,513 @@
+//! Synchronization: the leader brings each learner to its history with DIFF, TRUNC or SNAP
+//! followed by PROPOSAL/COMMIT packets and NEWLEADER; the learner logs what it must, ACKs
+//! NEWLEADER, and a quorum of such ACKs establishes the leader, which then sends UPTODATE.
+//! After `LearnerHandler.syncFollower` and `Learner.syncWithLeader` (ZooKeeper master).
+
+use crate::bugs::Bug;
+use crate::config::Config;
+use crate::msg::Msg;
+use crate::ops::send;
+use crate::state::{Handler, Server, State, SyncMode, Violation};
+use crate::types::{Hist, Phase, Role, Sid, Txn, Zxid};
+
+/// How the leader brings a learner up to date when it is behind the in-memory committed log:
+/// ZooKeeper serves it from the on-disk txn log when it can and sends a snapshot otherwise
+/// (file sizes decide), so the model lets both happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Route {
+    Log,
+    Snapshot,
+}
+
+/// The routes open for syncing `j`: a snapshot is a choice only for a learner behind the
+/// start of the leader's committed log (and the fallback when the log cannot serve it).
+pub fn routes(st: &State, l: Sid, j: Sid) -> Vec<Route> {
+    let leader = st.server(l);
+    let peer = leader.leader.peer_last[j as usize];
+    let (committed, _) = committed_log(leader);
+    match committed.get(0) {
+        Some(first) if peer < first.zxid => vec![Route::Log, Route::Snapshot],
+        _ => vec![Route::Log],
+    }
+}
+
+/// The leader's committed log and lastProcessedZxid. A leader not yet established treats its
+/// whole history as committed (it loaded and applied it at start).
+fn committed_log(leader: &Server) -> (Hist, Zxid) {
+    if leader.leader.established {
+        let c = leader.hist.prefix(leader.committed as usize);
+        (c, c.last_zxid())
+    } else {
+        (leader.hist, leader.hist.last_zxid())
+    }
+}
+
+/// A zxid with counter 0: the learner last saw the start of an epoch, not a transaction.
+fn is_new_epoch_zxid(z: Zxid) -> bool {
+    z.counter == 0
+}
+
+/// `queueCommittedProposals`: the op packet (DIFF or TRUNC) and the index of the first entry
+/// to send, or `None` when the log cannot serve this learner (a TRUNC across an epoch
+/// boundary), in which case ZooKeeper falls back to a snapshot.
+fn queue_committed(committed: &Hist, peer: Zxid) -> Option<(Msg, usize)> {
+    let last_committed = committed.last_zxid();
+    let mut prev: Option<Zxid> = None;
+    for (i, t) in committed.as_slice().iter().enumerate() {
+        if t.zxid < peer {
+            prev = Some(t.zxid);
+            continue;
+        }
+        if t.zxid == peer {
+            return Some((
+                Msg::Diff {
+                    zxid: last_committed,
+                },
+                i + 1,
+            ));
+        }
+        if is_new_epoch_zxid(peer) {
+            return Some((
+                Msg::Diff {
+                    zxid: last_committed,
+                },
+                i,
+            ));
+        }
+        // The peer has proposals we never saw (it may have led): truncate them, unless that
+        // would cross an epoch boundary.
+        if t.zxid.epoch != peer.epoch {
+            return None;
+        }
+        return prev.map(|z| (Msg::Trunc { zxid: z }, i));
+    }
+    is_new_epoch_zxid(peer).then_some((
+        Msg::Diff {
+            zxid: last_committed,
+        },
+        committed.len(),
+    ))
+}
+
+/// `syncFollower` + `startForwarding` + queueing NEWLEADER, for learner `j`.
+pub fn sync_learner(cfg: &Config, st: &mut State, l: Sid, j: Sid, route: Route) {
+    let leader = *st.server(l);
+    let peer = leader.leader.peer_last[j as usize];
+    let (committed, last_processed) = committed_log(&leader);
+    let n = committed.len();
+    let min = committed.get(0).map(|t| t.zxid).unwrap_or(last_processed);
+    let by_log = if route == Route::Snapshot {
+        None
+    } else if peer == last_processed {
+        Some((Msg::Diff { zxid: peer }, n))
+    } else if peer > last_processed && !is_new_epoch_zxid(peer) {
+        Some((
+            Msg::Trunc {
+                zxid: last_processed,
+            },
+            n,
+        ))
+    } else if peer >= min {
+        queue_committed(&committed, peer)
+    } else {
+        // Behind the committed log: served from the txn log, which holds the same history.
+        queue_committed(&committed, peer)
+    };
+    let (first, start) = by_log.unwrap_or((
+        Msg::Snap {
+            zxid: last_processed,
+            snapshot: committed,
+        },
+        n,
+    ));
+    send(st, l, j, first);
+    for t in &committed.as_slice()[start..] {
+        send(st, l, j, Msg::Proposal { txn: *t });
+        send(st, l, j, Msg::Commit { zxid: t.zxid });
+    }
+    if cfg.is_voter(j) {
+        // Outstanding proposals: PROPOSAL only, their COMMIT follows when a quorum acks.
+        for t in &leader.hist.as_slice()[n..] {
+            send(st, l, j, Msg::Proposal { txn: *t });
+        }
+    }
+    send(
+        st,
+        l,
+        j,
+        Msg::NewLeader {
+            epoch: leader.leader.epoch,
+        },
+    );
+    st.server_mut(l).leader.handler[j as usize] = Handler::AwaitNewLeaderAck;
+}
+
+/// Whether `Zxid` `next` may follow `prev` in one history without a gap.
+fn is_next(prev: Zxid, next: Zxid) -> bool {
+    (next.epoch > prev.epoch && next.counter == 1)
+        || (next.epoch == prev.epoch && next.counter == prev.counter + 1)
+}
+
+fn follower_in_sync(st: &mut State, j: Sid) -> bool {
+    let srv = st.server(j);
+    if srv.phase != Phase::Synchronization || srv.learner.newleader.is_some() {
+        st.ghost.raise(Violation::StateInconsistent);
+        return false;
+    }
+    true
+}
+
+/// The first sync packet: DIFF, TRUNC or SNAP.
+pub fn on_sync_mode(st: &mut State, j: Sid, msg: Msg) {
+    if !follower_in_sync(st, j) || st.server(j).learner.sync_mode != SyncMode::None {
+        st.ghost.raise(Violation::StateInconsistent);
+        return;
+    }
+    let mut bad = false;
+    let srv = st.server_mut(j);
+    match msg {
+        Msg::Diff { .. } => {
+            srv.learner.sync_mode = SyncMode::Diff;
+            // The leader found the zxid we reported in its committed log: our history up to
+            // it is committed.
+            let reported = srv.last_processed;
+            match srv.hist.index_of(reported) {
+                Some(k) => srv.committed = srv.committed.max(k as u8 + 1),
+                None => bad = reported != Zxid::ZERO,
+            }
+        }
+        Msg::Trunc { zxid } => {
+            srv.learner.sync_mode = SyncMode::Trunc;
+            let keep = if zxid == Zxid::ZERO {
+                Some(0)
+            } else {
+                srv.log.index_of(zxid).map(|k| k + 1)
+            };
+            match keep {
+                Some(k) => {
+                    // truncateLog: cut the log, then reload the database from it. Cutting
+                    // below what this server delivered would lose committed data.
+                    bad = (srv.committed as usize) > k;
+                    srv.log.truncate(k);
+                    srv.hist = srv.log;
+                    srv.committed = k as u8;
+                    srv.last_processed = zxid;
+                }
+                None => bad = true,
+            }
+        }
+        Msg::Snap { zxid, snapshot } => {
+            srv.learner.sync_mode = SyncMode::Snap;
+            srv.hist = snapshot;
+            srv.committed = snapshot.len() as u8;
+            srv.last_processed = zxid;
+        }
+        _ => unreachable!("not a sync mode packet"),
+    }
+    if bad {
+        st.ghost.raise(Violation::ProposalInconsistent);
+    }
+}
+
+/// PROPOSAL during sync: held in `packetsNotLogged`.
+pub fn on_sync_proposal(st: &mut State, j: Sid, txn: Txn) {
+    let srv = st.server_mut(j);
+    if let Some(prev) = srv.learner.pnl.last() {
+        if !is_next(prev.zxid, txn.zxid) {
+            st.ghost.raise(Violation::ProposalInconsistent);
+            return;
+        }
+    }
+    srv.learner.pnl.push(txn);
+}
+
+/// COMMIT during sync. Before NEWLEADER in a TRUNC or SNAP sync it is applied in memory at
+/// once (the NEWLEADER snapshot makes it durable); otherwise it is remembered.
+pub fn on_sync_commit(st: &mut State, j: Sid, zxid: Zxid) {
+    let srv = st.server_mut(j);
+    let Some(head) = srv.learner.pnl.get(0) else {
+        // ZooKeeper dereferences the head of packetsNotLogged: a NullPointerException.
+        st.ghost.raise(Violation::CommitInconsistent);
+        return;
+    };
+    let in_memory = srv.learner.newleader.is_none()
+        && matches!(srv.learner.sync_mode, SyncMode::Trunc | SyncMode::Snap);
+    if in_memory {
+        if head.zxid == zxid {
+            srv.learner.pnl.pop_front();
+            srv.hist.push(head);
+            srv.committed = srv.hist.len() as u8;
+            srv.last_processed = zxid;
+        }
+    } else {
+        srv.learner.pc.push(Txn { zxid, value: 0 });
+    }
+}
+
+/// What "log the synced transactions" does at NEWLEADER.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persist {
+    /// Append the committed prefix and fsync before going on (ZooKeeper master).
+    Sync,
+    /// Hand them to the SyncRequestProcessor and go on (ZOOKEEPER-4646 / -4685).
+    Async,
+    /// Do not log them here; UPTODATE will (ZOOKEEPER-3911).
+    Skip,
+}
+
+/// One step of a follower's NEWLEADER handling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NlStep {
+    /// Snapshot if TRUNC or SNAP; then log the synced transactions per `Persist`.
+    Log(Persist),
+    /// Write currentEpoch := the new epoch.
+    SetEpoch,
+    /// Send ACK(NEWLEADER).
+    Ack,
+}
+
+/// The NEWLEADER program: ZooKeeper master logs, then writes the epoch, then ACKs.
+pub fn newleader_program(cfg: &Config, learner: Sid) -> &'static [NlStep] {
+    use NlStep::*;
+    use Persist::*;
+    if !cfg.is_voter(learner) {
+        return &[Log(Skip), SetEpoch, Ack];
+    }
+    match cfg.bug {
+        Some(Bug::Zk4643) => &[SetEpoch, Log(Sync), Ack],
+        Some(Bug::Zk3911) => &[Log(Skip), SetEpoch, Ack],
+        Some(Bug::Zk4646) | Some(Bug::Zk4685) => &[Log(Async), SetEpoch, Ack],
+        _ => &[Log(Sync), SetEpoch, Ack],
+    }
+}
+
+/// NEWLEADER arrives: its handling starts (one `NewLeaderStep` at a time).
+pub fn on_newleader(st: &mut State, j: Sid, epoch: u8) {
+    if !follower_in_sync(st, j) || st.server(j).learner.sync_mode == SyncMode::None {
+        st.ghost.raise(Violation::StateInconsistent);
+        return;
+    }
+    let l = &mut st.server_mut(j).learner;
+    l.newleader = Some(epoch);
+    l.nl_steps = 0;
+}
+
+/// Whether `j` is in the middle of its NEWLEADER handling (its QuorumPeer thread is busy, so
+/// it reads no further packets).
+pub fn in_newleader(cfg: &Config, srv: &Server, j: Sid) -> bool {
+    srv.learner.newleader.is_some()
+        && (srv.learner.nl_steps as usize) < newleader_program(cfg, j).len()
+}
+
+/// The next NEWLEADER step may run: the ACK waits for the sync thread where the switch says so.
+pub fn newleader_step_enabled(cfg: &Config, st: &State, j: Sid) -> bool {
+    let srv = st.server(j);
+    if !srv.up || !in_newleader(cfg, srv, j) {
+        return false;
+    }
+    let step = newleader_program(cfg, j)[srv.learner.nl_steps as usize];
+    !(step == NlStep::Ack && cfg.bug_on(Bug::Zk4685) && live_unsynced(srv) > 0)
+}
+
+/// Queued transactions that belong to the current database (not left over by a sync thread
+/// that survived a shutdown).
+pub fn live_unsynced(srv: &Server) -> usize {
+    srv.unsynced.len() - srv.stale_unsynced as usize
+}
+
+pub fn newleader_step(cfg: &Config, st: &mut State, j: Sid) {
+    let srv = st.server(j);
+    let step = newleader_program(cfg, j)[srv.learner.nl_steps as usize];
+    let epoch = srv
+        .learner
+        .newleader
+        .expect("NEWLEADER step without NEWLEADER");
+    st.server_mut(j).learner.nl_steps += 1;
+    match step {
+        NlStep::Log(p) => log_synced(cfg, st.server_mut(j), p),
+        NlStep::SetEpoch => st.server_mut(j).current_epoch = epoch,
+        NlStep::Ack => {
+            if !st.server(j).learner.pc.is_empty() {
+                // The follower acknowledges the leader's history while transactions committed
+                // during sync are not applied yet.
+                st.ghost.raise(Violation::StateInconsistent);
+            }
+            let l = st
+                .server(j)
+                .learner
+                .leader
+                .expect("syncing without a leader");
+            send(
+                st,
+                j,
+                l,
+                Msg::Ack {
+                    zxid: Zxid::new(epoch, 0),
+                },
+            );
+        }
+    }
+}
+
+fn log_synced(cfg: &Config, srv: &mut Server, p: Persist) {
+    if matches!(srv.learner.sync_mode, SyncMode::Trunc | SyncMode::Snap) {
+        // takeSnapshot: everything applied in memory becomes durable.
+        srv.log = srv.hist;
+    }
+    if p == Persist::Skip {
+        return;
+    }
+    let apply = !cfg.bug_on(Bug::Zk3023);
+    let everything = cfg.bug_on(Bug::Zk4394);
+    let mut kept_pc = Hist::EMPTY;
+    while let Some(z) = srv.learner.pc.pop_front() {
+        match srv.learner.pnl.get(0) {
+            Some(head) if head.zxid == z.zxid => {
+                srv.learner.pnl.pop_front();
+                accept(srv, head, p);
+                if apply {
+                    srv.committed = srv.hist.len() as u8;
+                    srv.last_processed = head.zxid;
+                } else {
+                    kept_pc.push(z);
+                }
+            }
+            _ => {} // "Committing 0x.., but next proposal is 0x..": skipped with a warning.
+        }
+    }
+    srv.learner.pc = kept_pc;
+    if everything {
+        // ZOOKEEPER-4394: every pending proposal is logged and packetsNotLogged forgotten.
+        while let Some(t) = srv.learner.pnl.pop_front() {
+            accept(srv, t, p);
+        }
+    }
+}
+
+/// Add a synced transaction to the history and make it durable now or through the sync
+/// thread.
+fn accept(srv: &mut Server, t: Txn, p: Persist) {
+    srv.hist.push(t);
+    match p {
+        Persist::Sync => srv.log.push(t),
+        Persist::Async => srv.unsynced.push(t),
+        Persist::Skip => {}
+    }
+}
+
+/// UPTODATE: the learner starts serving. Remaining proposals go to the sync thread; commits
+/// received after NEWLEADER are applied.
+pub fn on_uptodate(cfg: &Config, st: &mut State, j: Sid) {
+    let srv = st.server(j);
+    if srv.phase != Phase::Synchronization || srv.learner.newleader.is_none() {
+        st.ghost.raise(Violation::StateInconsistent);
+        return;
+    }
+    let epoch = srv.learner.newleader.unwrap();
+    let observer = !cfg.is_voter(j);
+    let mut bad = false;
+    let srv = st.server_mut(j);
+    srv.phase = Phase::Broadcast;
+    let pnl = srv.learner.pnl;
+    let pc = srv.learner.pc;
+    if observer {
+        // An observer applies (and logs) the synced proposals that were committed.
+        let mut pc = pc;
+        for t in pnl.as_slice() {
+            if pc.get(0).is_some_and(|z| z.zxid == t.zxid) {
+                pc.pop_front();
+                srv.hist.push(*t);
+                srv.unsynced.push(*t);
+                srv.committed = srv.hist.len() as u8;
+                srv.last_processed = t.zxid;
+            }
+        }
+    } else {
+        for t in pnl.as_slice() {
+            srv.hist.push(*t);
+            srv.unsynced.push(*t);
+        }
+        for z in pc.as_slice() {
+            bad |= !commit_next(srv, z.zxid);
+        }
+    }
+    srv.learner.pnl = Hist::EMPTY;
+    srv.learner.pc = Hist::EMPTY;
+    srv.learner.sync_mode = SyncMode::None;
+    if bad {
+        st.ghost.raise(Violation::CommitInconsistent);
+    }
+    crate::fle::update_vote_epoch(st, j, epoch);
+}
+
+/// `FollowerZooKeeperServer.commit`: the next pending transaction must be the one committed.
+/// Returns false on a mismatch (ZooKeeper exits); a commit with nothing pending is only
+/// logged.
+pub fn commit_next(srv: &mut Server, zxid: Zxid) -> bool {
+    let Some(next) = srv.hist.get(srv.committed as usize) else {
+        return true;
+    };
+    if next.zxid != zxid {
+        return false;
+    }
+    srv.committed += 1;
+    srv.last_processed = zxid;
+    true
+}
+
+/// The leader reads the first ACK after NEWLEADER from learner `j`.
+pub fn on_newleader_ack(cfg: &Config, st: &mut State, l: Sid, j: Sid, zxid: Zxid) {
+    let ls = &st.server(l).leader;
+    if zxid == Zxid::new(ls.epoch, 0) {
+        if cfg.is_voter(j) {
+            let ls = &mut st.server_mut(l).leader;
+            ls.newleader_acks = ls.newleader_acks.with(j);
+        }
+    } else {
+        // "NEWLEADER ACK from sid is from a different epoch": not counted.
+        st.ghost.raise(Violation::AckInconsistent);
+    }
+    st.server_mut(l).leader.handler[j as usize] = Handler::AwaitQuorum;
+    try_establish(cfg, st, l);
+    if st.server(l).leader.established {
+        uptodate(st, l, j);
+    }
+}
+
+fn uptodate(st: &mut State, l: Sid, j: Sid) {
+    if st.server(l).leader.handler[j as usize] == Handler::AwaitQuorum {
+        st.server_mut(l).leader.handler[j as usize] = Handler::Broadcast;
+        send(st, l, j, Msg::UpToDate);
+    }
+}
+
+/// `waitForNewLeaderAck` returns: a quorum including the leader acked NEWLEADER. The leader
+/// starts serving (its whole history is now committed) and releases UPTODATE.
+pub fn try_establish(cfg: &Config, st: &mut State, l: Sid) {
+    let srv = st.server(l);
+    let ls = &srv.leader;
+    if srv.role != Role::Leading
+        || ls.established
+        || !ls.epoch_acked
+        || !ls.newleader_acks.contains(l)
+        || !cfg.is_quorum(ls.newleader_acks.len())
+    {
+        return;
+    }
+    let srv = st.server_mut(l);
+    srv.leader.established = true;
+    srv.phase = Phase::Broadcast;
+    srv.committed = srv.hist.len() as u8;
+    srv.last_processed = srv.hist.last_zxid();
+    let hist = srv.hist;
+    let epoch = srv.leader.epoch;
+    if st.ghost.committed.is_prefix_of(&hist) {
+        st.ghost.committed = hist;
+    } else {
+        st.ghost.raise(Violation::CommittedTxnLost);
+    }
+    for j in st.ids().collect::<Vec<_>>() {
+        uptodate(st, l, j);
+    }
+    crate::fle::update_vote_epoch(st, l, epoch);
+}

@@ -1,0 +1,118 @@
+//! Protocol timeouts (initLimit, syncLimit, the follower's read timeout). A timeout is enabled
+//! only when what the server waits for can no longer happen: that is the timing assumption
+//! under which liveness is checked (timeouts are long enough for a live quorum to finish).
+//! Premature timeouts are modelled by the loss budget, which breaks connections.
+
+use crate::config::{Config, Scope};
+use crate::discovery::more_recent;
+use crate::state::{Conn, Handler, State};
+use crate::types::{Role, Sid};
+
+/// A learner gives up on its leader.
+pub fn learner_timeout_enabled(cfg: &Config, st: &State, s: Sid) -> bool {
+    let srv = st.server(s);
+    if !srv.up || !matches!(srv.role, Role::Following | Role::Observing) {
+        return false;
+    }
+    let Some(l) = srv.learner.leader else {
+        return false;
+    };
+    let leader = st.server(l);
+    let gone = !st.reachable(s, l);
+    // The server it elected decided to follow someone else.
+    let elsewhere = matches!(leader.role, Role::Following | Role::Observing);
+    if cfg.scope == Scope::Election {
+        return gone || elsewhere;
+    }
+    match srv.learner.conn {
+        Conn::Closed => true,
+        Conn::NotYet => gone || elsewhere,
+        Conn::Open => false,
+    }
+}
+
+/// A leader cannot assemble (initLimit) or keep (syncLimit) a quorum.
+pub fn leader_timeout_enabled(cfg: &Config, st: &State, l: Sid) -> bool {
+    let srv = st.server(l);
+    if !srv.up || srv.role != Role::Leading {
+        return false;
+    }
+    if cfg.scope == Scope::Election {
+        let support = st
+            .ids()
+            .filter(|&v| cfg.is_voter(v))
+            .filter(|&v| {
+                v == l
+                    || (st.reachable(l, v)
+                        && match st.server(v).role {
+                            Role::Looking => true,
+                            Role::Following => st.server(v).learner.leader == Some(l),
+                            _ => false,
+                        })
+            })
+            .count();
+        return !cfg.is_quorum(support);
+    }
+    let ls = &srv.leader;
+    if ls.established {
+        // The tick check: synced (connected) voters, the leader included.
+        let synced = ls.learners().with(l);
+        let count = synced.iter().filter(|&v| cfg.is_voter(v)).count();
+        return !cfg.is_quorum(count);
+    }
+    !cfg.is_quorum(potential_support(cfg, st, l))
+}
+
+/// How many voters could still count toward the quorum the leader is waiting for: those
+/// already counted, plus reachable voters that follow it or may join it and whose answer would
+/// count (they would not reject its epoch, not answer "already accepted", not be ahead of it).
+fn potential_support(cfg: &Config, st: &State, l: Sid) -> usize {
+    let leader = st.server(l);
+    let ls = &leader.leader;
+    let counted = if !ls.epoch_fixed {
+        ls.connecting
+    } else if !ls.epoch_acked {
+        ls.electing
+    } else {
+        ls.newleader_acks
+    };
+    let summary = (leader.current_epoch, leader.last_processed);
+    st.ids()
+        .filter(|&v| cfg.is_voter(v))
+        .filter(|&v| {
+            if counted.contains(v) {
+                return true;
+            }
+            if !st.reachable(l, v) {
+                return false;
+            }
+            let srv = st.server(v);
+            let attached = match srv.role {
+                Role::Looking => true,
+                Role::Following => {
+                    srv.learner.leader == Some(l) && srv.learner.conn != Conn::Closed
+                }
+                _ => false,
+            };
+            if !attached {
+                return false;
+            }
+            let ahead = more_recent((srv.current_epoch, srv.last_processed), summary);
+            let handler = ls.handler[v as usize];
+            if !ls.epoch_fixed {
+                true
+            } else if !ls.epoch_acked {
+                match handler {
+                    Handler::None => srv.accepted_epoch < ls.epoch && !ahead,
+                    Handler::Connected | Handler::AwaitEpoch | Handler::AwaitAckEpoch => !ahead,
+                    _ => false,
+                }
+            } else {
+                match handler {
+                    Handler::AwaitQuorum | Handler::Broadcast => false,
+                    _ => srv.accepted_epoch <= ls.epoch,
+                }
+            }
+        })
+        .count()
+}
