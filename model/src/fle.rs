@@ -102,7 +102,7 @@ fn notification(st: &State, s: Sid) -> Notification {
 
 fn send_note(st: &mut State, from: Sid, to: Sid, n: Notification) {
     if st.reachable(from, to) {
-        st.net.send(from, to, Packet::Election(n));
+        st.net.send_latest(from, to, Packet::Election(n));
     }
 }
 
@@ -130,6 +130,8 @@ pub fn start_round(cfg: &Config, st: &mut State, s: Sid) {
     let f = &mut st.fle[s as usize];
     f.round = f.round.saturating_add(1);
     f.vote = vote;
+    // Read only once decided (replies carry the round of the decision).
+    f.vote_round = 0;
     f.recv = Default::default();
     f.ooe = Default::default();
     broadcast(cfg, st, s);
@@ -149,6 +151,10 @@ fn decide(cfg: &Config, st: &mut State, s: Sid, vote: Vote) {
     let f = &mut st.fle[s as usize];
     f.vote = vote;
     f.vote_round = f.round;
+    // The vote boxes are dead until the next round clears them: forget them now so that
+    // states differing only in dead values are one state.
+    f.recv = Default::default();
+    f.ooe = Default::default();
     let Some(leader) = vote.leader else {
         return;
     };
@@ -176,10 +182,39 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
         let quiet = !st.net.iter().any(|(l, _)| {
             l.plane == Plane::Election && (l.to == s || (l.from == s && cfg.is_voter(l.to)))
         });
-        if quiet {
+        if quiet && resend_is_news(cfg, st, s) {
             out.push(Action::Resend(s));
         }
     }
+}
+
+/// Whether re-sending `s`'s vote can tell anyone anything: some reachable voter lacks `s`'s
+/// current vote, or would answer with a vote `s` has not recorded. A re-send that carries no
+/// news only leads to deliveries that change nothing, so it is not modelled.
+fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
+    let me = &st.fle[s as usize];
+    let mine = Ballot {
+        vote: me.vote,
+        round: me.round,
+        state: Role::Looking,
+    };
+    (0..cfg.servers).any(|p| {
+        if p == s || !st.reachable(s, p) {
+            return false;
+        }
+        let peer = &st.fle[p as usize];
+        if st.server(p).role == Role::Looking {
+            peer.round != me.round || peer.recv[s as usize] != Some(mine)
+        } else {
+            let n = notification(st, p);
+            let theirs = Ballot {
+                vote: n.vote,
+                round: n.round,
+                state: n.state,
+            };
+            me.ooe[p as usize] != Some(theirs) && me.recv[p as usize] != Some(theirs)
+        }
+    })
 }
 
 /// Our current proposal has a quorum in this round's vote box.
@@ -316,7 +351,3 @@ pub fn init(cfg: &Config, st: &mut State) {
     }
 }
 
-/// Zxid helper for election-scope initial states.
-pub fn zxid(e: u8, c: u8) -> Zxid {
-    Zxid::new(e, c)
-}

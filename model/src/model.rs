@@ -13,7 +13,7 @@ use stateright::{Model, Path, Property};
 /// The most in-flight messages a state may hold before the checker stops expanding it.
 pub const MAX_IN_FLIGHT: usize = 40;
 /// The highest Fast Leader Election round explored.
-pub const MAX_ROUND: u8 = 6;
+pub const MAX_ROUND: u8 = 8;
 
 #[derive(Clone, Debug)]
 pub struct ZabModel {

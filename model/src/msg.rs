@@ -210,6 +210,18 @@ impl Net {
         self.entries.insert(at, (link, p));
     }
 
+    /// Sends on a link that holds at most one message: a newer one replaces the one waiting
+    /// (ZooKeeper's per-peer notification queue, a `CircularBlockingQueue` of capacity 1).
+    pub fn send_latest(&mut self, from: Sid, to: Sid, p: Packet) {
+        let link = Link {
+            from,
+            to,
+            plane: p.plane(),
+        };
+        self.entries.retain(|(l, _)| *l != link);
+        self.send(from, to, p);
+    }
+
     /// The first message waiting on each non-empty link, in link order.
     pub fn heads(&self) -> impl Iterator<Item = (Link, Packet)> + '_ {
         self.entries
