@@ -137,11 +137,14 @@ fn try_commit(cfg: &Config, st: &mut State, l: Sid) {
         srv.committed += 1;
         srv.last_processed = txn.zxid;
         let before = srv.hist.prefix(idx);
+        let epoch = srv.leader.epoch;
         let g = &mut st.ghost;
         if g.committed.get(idx) == Some(txn) && before.is_prefix_of(&g.committed) {
             // A leader of an older epoch catching up on what a newer one already committed.
         } else if g.committed == before {
-            g.committed.push(txn);
+            let mut extended = before;
+            extended.push(txn);
+            g.commit_to(&extended, epoch);
         } else {
             g.raise(Violation::CommittedTxnLost);
         }

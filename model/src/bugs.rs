@@ -91,10 +91,26 @@ impl Bug {
         matches!(self, Bug::Zk1419)
     }
 
-    /// The smallest configuration that exhibits the bug (what `--bug NAME` alone selects).
+    /// The invariant the published work reports the bug against (Remix's I-8 … I-14,
+    /// SandTable's vote circle), which the checker also finds on `smallest_config`.
+    pub fn property(self) -> &'static str {
+        match self {
+            Bug::Zk1419 => "vote_order_consistent",
+            Bug::Zk2845 | Bug::Zk4712 => "history_consistency",
+            Bug::Zk3911 | Bug::Zk4646 | Bug::StaleAck => "committed_txn_durable",
+            Bug::Zk3023 => "state_consistent",
+            Bug::Zk4394 => "commit_consistent",
+            Bug::Zk4643 => "initial_history_integrity",
+            Bug::Zk4685 => "ack_consistent",
+        }
+    }
+
+    /// The smallest configuration that exhibits the bug (what `--bug NAME` alone selects):
+    /// three servers, one write, and the fewest faults, epochs and rounds that reach it.
     pub fn smallest_config(self) -> Config {
         let base = Config {
             bug: Some(self),
+            txns: 1,
             ..Config::default()
         };
         match self {
@@ -103,9 +119,20 @@ impl Bug {
                 scope: crate::config::Scope::Election,
                 txns: 0,
                 crashes: 0,
+                epochs: 1,
+                rounds: 1,
                 ..base
             },
-            _ => base,
+            Bug::Zk3023 | Bug::Zk4394 | Bug::Zk4685 => Config {
+                crashes: 0,
+                ..base
+            },
+            Bug::Zk4643 => Config {
+                epochs: 3,
+                losses: 1,
+                ..base
+            },
+            Bug::Zk2845 | Bug::Zk3911 | Bug::Zk4646 | Bug::Zk4712 | Bug::StaleAck => base,
         }
     }
 }

@@ -66,6 +66,12 @@ pub struct CheckOptions {
     pub timeout: Option<Duration>,
     /// Also record the paths that reach each `sometimes` property.
     pub examples: bool,
+    /// Depth-first instead of breadth-first: memory is only the visited set (stateright's
+    /// breadth-first frontier keeps a path per pending state), but counterexamples are not
+    /// the shortest.
+    pub dfs: bool,
+    /// Check only these properties (all when empty).
+    pub only: Vec<String>,
 }
 
 struct Progress {
@@ -107,7 +113,7 @@ impl Reporter<ZabModel> for Progress {
 
 /// Runs the exhaustive breadth-first safety check. It stops at the first counterexample.
 pub fn run(cfg: &Config, opts: &CheckOptions) -> CheckReport {
-    let model = ZabModel::new(cfg.clone());
+    let model = ZabModel::with_properties(cfg.clone(), &opts.only);
     let props = model.properties();
     let started = Instant::now();
     let mut builder = model
@@ -118,12 +124,18 @@ pub fn run(cfg: &Config, opts: &CheckOptions) -> CheckReport {
     if let Some(t) = opts.timeout {
         builder = builder.timeout(t);
     }
-    let checker = builder.spawn_bfs().join_and_report(&mut Progress {
+    let mut progress = Progress {
         enabled: opts.progress,
         last: None,
-    });
+    };
+    let (discoveries, unique, total, max_depth) = if opts.dfs {
+        let c = builder.spawn_dfs().join_and_report(&mut progress);
+        (c.discoveries(), c.unique_state_count(), c.state_count(), c.max_depth())
+    } else {
+        let c = builder.spawn_bfs().join_and_report(&mut progress);
+        (c.discoveries(), c.unique_state_count(), c.state_count(), c.max_depth())
+    };
     let seconds = started.elapsed().as_secs_f64();
-    let discoveries = checker.discoveries();
     let violated = props
         .iter()
         .any(|p| p.expectation == Expectation::Always && discoveries.contains_key(p.name));
@@ -162,13 +174,12 @@ pub fn run(cfg: &Config, opts: &CheckOptions) -> CheckReport {
             depth,
         });
     }
-    let unique = checker.unique_state_count();
     CheckReport {
         config: cfg.summary(),
         result: if violated { "fail" } else { "pass" },
         unique_states: unique,
-        total_states: checker.state_count(),
-        max_depth: checker.max_depth(),
+        total_states: total,
+        max_depth,
         seconds,
         states_per_second: unique as f64 / seconds.max(1e-9),
         complete,

@@ -42,6 +42,8 @@ pub struct Config {
     pub losses: u8,
     /// Highest epoch a leader may propose.
     pub epochs: u8,
+    /// Highest Fast Leader Election round (logical clock) explored.
+    pub rounds: u8,
     pub election: Election,
     pub scope: Scope,
     pub bug: Option<Bug>,
@@ -61,6 +63,7 @@ impl Default for Config {
             partitions: 0,
             losses: 0,
             epochs: 2,
+            rounds: 3,
             election: Election::Oracle,
             scope: Scope::All,
             bug: None,
@@ -114,6 +117,9 @@ impl Config {
         if !(1..=4).contains(&self.epochs) {
             return err(format!("--epochs must be 1..=4, got {}", self.epochs));
         }
+        if !(1..=8).contains(&self.rounds) {
+            return err(format!("--rounds must be 1..=8, got {}", self.rounds));
+        }
         if self.crashes > 3 || self.partitions > 3 || self.losses > 3 {
             return err("fault budgets must be 0..=3".into());
         }
@@ -150,6 +156,9 @@ impl Config {
         );
         if let Some(b) = self.bug {
             s.push_str(&format!(" bug={}", b.name()));
+        }
+        if self.election == Election::Fle {
+            s.push_str(&format!(" rounds={}", self.rounds));
         }
         if self.symmetry {
             s.push_str(" symmetry");

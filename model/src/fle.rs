@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::msg::{Notification, Packet, Plane, Vote};
 use crate::ops;
 use crate::state::{Ballot, Fle, State, Violation};
-use crate::types::{Role, Sid, Zxid};
+use crate::types::{Role, Sid};
 
 /// The vote a server proposes for itself (`getInitId`, `getInitLastLoggedZxid`,
 /// `getPeerEpoch`): observers propose nobody.
@@ -110,12 +110,15 @@ fn send_note(st: &mut State, from: Sid, to: Sid, n: Notification) {
 /// box at once.
 fn broadcast(cfg: &Config, st: &mut State, s: Sid) {
     let n = notification(st, s);
-    if cfg.is_voter(s) {
+    if cfg.is_voter(s) && n.state == Role::Looking {
+        // Our own LOOKING notification, processed like any other: recorded, then the quorum
+        // check that may start the drain.
         st.fle[s as usize].recv[s as usize] = Some(Ballot {
             vote: n.vote,
             round: n.round,
             state: Role::Looking,
         });
+        check_drain(cfg, st, s);
     }
     for v in 0..cfg.servers {
         if v != s {
@@ -155,6 +158,7 @@ fn decide(cfg: &Config, st: &mut State, s: Sid, vote: Vote) {
     // states differing only in dead values are one state.
     f.recv = Default::default();
     f.ooe = Default::default();
+    f.draining = false;
     let Some(leader) = vote.leader else {
         return;
     };
@@ -176,7 +180,7 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
         if !srv.up || srv.role != Role::Looking {
             continue;
         }
-        if finalizable(cfg, st, s) {
+        if st.fle[s as usize].draining {
             out.push(Action::Decide(s));
         }
         let quiet = !st.net.iter().any(|(l, _)| {
@@ -186,6 +190,23 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
             out.push(Action::Resend(s));
         }
     }
+}
+
+/// After a LOOKING notification is recorded: if the proposal now has a quorum, lookForLeader
+/// enters the finalizeWait drain.
+fn check_drain(cfg: &Config, st: &mut State, s: Sid) {
+    let f = &st.fle[s as usize];
+    let quorum = f.vote.leader.is_some()
+        && has_quorum(
+            cfg,
+            &f.recv,
+            &Ballot {
+                vote: f.vote,
+                round: f.round,
+                state: Role::Looking,
+            },
+        );
+    st.fle[s as usize].draining = quorum;
 }
 
 /// Whether re-sending `s`'s vote can tell anyone anything: some reachable voter lacks `s`'s
@@ -217,19 +238,12 @@ fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
     })
 }
 
-/// Our current proposal has a quorum in this round's vote box.
-fn finalizable(cfg: &Config, st: &State, s: Sid) -> bool {
-    let f = &st.fle[s as usize];
-    f.vote.leader.is_some()
-        && has_quorum(
-            cfg,
-            &f.recv,
-            &Ballot {
-                vote: f.vote,
-                round: f.round,
-                state: Role::Looking,
-            },
-        )
+/// Whether a notification that beats `s`'s proposal is waiting to reach `s`.
+pub fn better_vote_pending(cfg: &Config, st: &State, s: Sid) -> bool {
+    let mine = st.fle[s as usize].vote;
+    st.net.heads().any(|(l, p)| {
+        l.to == s && matches!(p, Packet::Election(n) if beats(cfg, n.vote, mine))
+    })
 }
 
 pub fn decide_action(cfg: &Config, st: &mut State, s: Sid) {
@@ -272,10 +286,13 @@ pub fn receive(cfg: &Config, st: &mut State, from: Sid, to: Sid, n: Notification
 /// One iteration of lookForLeader's loop with notification `n` from voter `from`.
 fn look_for_leader_turn(cfg: &Config, st: &mut State, from: Sid, me: Sid, n: Notification) {
     let f = st.fle[me as usize];
-    if finalizable(cfg, st, me) && !beats(cfg, n.vote, f.vote) {
-        // In the finalizeWait drain, a notification that does not beat the proposal is
-        // discarded.
-        return;
+    if f.draining {
+        if !beats(cfg, n.vote, f.vote) {
+            // The finalizeWait drain discards what does not beat the proposal.
+            return;
+        }
+        // A better vote ends the drain; the main loop processes it.
+        st.fle[me as usize].draining = false;
     }
     match n.state {
         Role::Looking => {
@@ -300,6 +317,7 @@ fn look_for_leader_turn(cfg: &Config, st: &mut State, from: Sid, me: Sid, n: Not
                 round: n.round,
                 state: Role::Looking,
             });
+            check_drain(cfg, st, me);
         }
         Role::Observing => {}
         Role::Following | Role::Leading => out_of_election(cfg, st, from, me, n),

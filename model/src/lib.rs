@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod display;
 pub mod faults;
 pub mod fle;
+mod hashing;
 pub mod liveness;
 pub mod model;
 pub mod msg;

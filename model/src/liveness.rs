@@ -100,6 +100,17 @@ pub fn fairness_class(a: &Action) -> Option<u32> {
     }
 }
 
+/// Whether weak fairness obliges the scheduler to take this enabled action eventually. Every
+/// protocol action does, except a `Decide` while a notification that beats the proposal is on
+/// its way: ZooKeeper's finalizeWait drain is cut short by any better vote that arrives, so a
+/// stream of better votes can postpone the decision forever (ZOOKEEPER-1419's livelock).
+fn obliged(cfg: &Config, st: &State, a: &Action) -> bool {
+    match *a {
+        Action::Decide(s) => !crate::fle::better_vote_pending(cfg, st, s),
+        _ => true,
+    }
+}
+
 /// Whether some quorum of voters is up and mutually connected (otherwise no leader can be
 /// expected).
 pub fn quorum_connected(cfg: &Config, st: &State) -> bool {
@@ -148,15 +159,23 @@ fn unmet(cfg: &Config, goal: Goal, st: &State) -> bool {
     }
 }
 
-/// The explored graph.
+/// The explored graph. Only its shape is kept: states are dropped once expanded (a state is
+/// recovered, when a lasso is printed, by replaying its breadth-first path).
 struct Graph {
-    states: Vec<State>,
+    inits: Vec<State>,
+    /// Per state: which goals are unmet in it (bit per goal).
+    unmet: Vec<u8>,
     /// Outgoing edges of state i: `edges[offsets[i]..offsets[i+1]]`, as (target, class, action
     /// index). A target of `u32::MAX` leaves the checked bounds.
     offsets: Vec<usize>,
     edges: Vec<(u32, Option<u32>, u32)>,
-    /// BFS tree: how each state was first reached.
+    /// Per edge: whether its action is under a fairness obligation in the source state (see
+    /// `obliged`).
+    obliges: Vec<bool>,
+    /// BFS tree: how each state was first reached (`None`: initial state number `k` is
+    /// stored in `init_of`).
     parent: Vec<Option<(u32, u32)>>,
+    init_of: Vec<u32>,
     complete: bool,
 }
 
@@ -168,66 +187,79 @@ fn fingerprint<H: BuildHasher>(h: &H, st: &State) -> u64 {
     std::hash::Hasher::finish(&hasher)
 }
 
-fn explore(model: &ZabModel, max_states: usize, progress: bool) -> Graph {
+fn explore(model: &ZabModel, goals: &[Goal], max_states: usize, progress: bool) -> Graph {
     let hasher = ahash::RandomState::with_seeds(1, 2, 3, 4);
     let mut ids: HashMap<u64, u32> = HashMap::new();
     let mut g = Graph {
-        states: Vec::new(),
+        inits: Vec::new(),
+        unmet: Vec::new(),
         offsets: vec![0],
         edges: Vec::new(),
+        obliges: Vec::new(),
         parent: Vec::new(),
+        init_of: Vec::new(),
         complete: true,
     };
-    let mut queue = VecDeque::new();
+    let unmet_bits = |st: &State| -> u8 {
+        goals
+            .iter()
+            .enumerate()
+            .filter(|(_, goal)| unmet(&model.cfg, **goal, st))
+            .fold(0, |acc, (k, _)| acc | 1 << k)
+    };
+    // The frontier holds the states still to expand, in id order.
+    let mut queue: VecDeque<State> = VecDeque::new();
     for st in model.init_states() {
         let fp = fingerprint(&hasher, &st);
         if let std::collections::hash_map::Entry::Vacant(e) = ids.entry(fp) {
-            e.insert(g.states.len() as u32);
-            queue.push_back(g.states.len() as u32);
-            g.states.push(st);
+            e.insert(g.unmet.len() as u32);
+            g.unmet.push(unmet_bits(&st));
             g.parent.push(None);
+            g.init_of.push(g.inits.len() as u32);
+            g.inits.push(st.clone());
+            queue.push_back(st);
         }
     }
     let started = Instant::now();
     let mut last_report = Instant::now();
-    let mut next = 0u32;
+    let mut i = 0u32;
     let mut actions = Vec::new();
-    while let Some(i) = queue.pop_front() {
-        // States are expanded in id order, which the CSR offsets rely on.
-        debug_assert_eq!(i, next);
-        next += 1;
+    while let Some(st) = queue.pop_front() {
         actions.clear();
-        model.actions(&g.states[i as usize], &mut actions);
+        model.actions(&st, &mut actions);
         for (k, a) in actions.iter().enumerate() {
-            let succ = model.step(&g.states[i as usize], *a);
+            let succ = model.step(&st, *a);
             let target = if !model.within_boundary(&succ) {
                 OUTSIDE
             } else {
                 let fp = fingerprint(&hasher, &succ);
                 match ids.get(&fp) {
                     Some(&t) => t,
-                    None if g.states.len() >= max_states => {
+                    None if g.unmet.len() >= max_states => {
                         g.complete = false;
                         OUTSIDE
                     }
                     None => {
-                        let t = g.states.len() as u32;
+                        let t = g.unmet.len() as u32;
                         ids.insert(fp, t);
-                        g.states.push(succ);
+                        g.unmet.push(unmet_bits(&succ));
                         g.parent.push(Some((i, k as u32)));
-                        queue.push_back(t);
+                        g.init_of.push(u32::MAX);
+                        queue.push_back(succ);
                         t
                     }
                 }
             };
             g.edges.push((target, fairness_class(a), k as u32));
+            g.obliges.push(obliged(&model.cfg, &st, a));
         }
         g.offsets.push(g.edges.len());
+        i += 1;
         if progress && last_report.elapsed().as_secs() >= 2 {
             last_report = Instant::now();
             eprintln!(
                 "liveness: {} states, {} edges, {} queued, {:.0}s",
-                g.states.len(),
+                g.unmet.len(),
                 g.edges.len(),
                 queue.len(),
                 started.elapsed().as_secs_f64()
@@ -245,7 +277,7 @@ impl Graph {
 
 /// Tarjan's algorithm, iterative, over the subgraph of `bad` states.
 fn sccs(g: &Graph, bad: &[bool]) -> Vec<Vec<u32>> {
-    let n = g.states.len();
+    let n = g.unmet.len();
     let mut index = vec![u32::MAX; n];
     let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
@@ -316,7 +348,14 @@ fn fair_requirements(g: &Graph, comp: &[u32], member: &[bool]) -> Option<(Vec<u3
         return None;
     }
     let classes_at = |v: u32| -> Vec<u32> {
-        let mut c: Vec<u32> = g.out(v).iter().filter_map(|e| e.1).collect();
+        let from = g.offsets[v as usize];
+        let mut c: Vec<u32> = g
+            .out(v)
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| g.obliges[from + i])
+            .filter_map(|(_, e)| e.1)
+            .collect();
         c.sort();
         c.dedup();
         c
@@ -336,6 +375,13 @@ fn fair_requirements(g: &Graph, comp: &[u32], member: &[bool]) -> Option<(Vec<u3
                         .any(|&(w, cls, _)| cls == Some(c) && w != OUTSIDE && member[w as usize])
                 });
                 if !taken {
+                    if std::env::var("ZAB_LIVENESS_DEBUG").is_ok() && comp.len() > 1 {
+                        eprintln!(
+                            "component of {} states starves class {:#x}",
+                            comp.len(),
+                            c
+                        );
+                    }
                     return None;
                 }
                 must_take.push(c);
@@ -415,7 +461,7 @@ fn lasso(
         cur = p;
     }
     prefix_idx.reverse();
-    let init = g.states[cur as usize].clone();
+    let init = g.inits[g.init_of[cur as usize] as usize].clone();
     // Cycle: through every required edge class and every required state, then home.
     let mut cycle_idx = Vec::new();
     let mut at = start;
@@ -439,15 +485,22 @@ fn lasso(
             cycle_idx.extend(steps);
         }
     }
-    let to_action = |(v, k): (u32, u32)| {
-        let mut actions = Vec::new();
-        model.actions(&g.states[v as usize], &mut actions);
-        actions[k as usize]
+    // Turn (state id, action index) steps into actions by replaying them.
+    let mut st = init.clone();
+    let mut actions = Vec::new();
+    let mut take = |st: &mut State, k: u32| {
+        actions.clear();
+        model.actions(st, &mut actions);
+        let a = actions[k as usize];
+        *st = model.step(st, a);
+        a
     };
+    let prefix: Vec<Action> = prefix_idx.iter().map(|&(_, k)| take(&mut st, k)).collect();
+    let cycle: Vec<Action> = cycle_idx.iter().map(|&(_, k)| take(&mut st, k)).collect();
     Lasso {
         init,
-        prefix: prefix_idx.into_iter().map(to_action).collect(),
-        cycle: cycle_idx.into_iter().map(to_action).collect(),
+        prefix,
+        cycle,
     }
 }
 
@@ -463,20 +516,17 @@ fn depth(g: &Graph, mut v: u32) -> usize {
 /// Explores the model (up to `max_states`) and checks every goal.
 pub fn check(model: &ZabModel, max_states: usize, progress: bool) -> Report {
     let started = Instant::now();
-    let g = explore(model, max_states, progress);
     let goals = match model.cfg.scope {
         Scope::Election => vec![Goal::LeaderEstablished],
         Scope::All => vec![Goal::LeaderEstablished, Goal::RequestCommitted],
     };
+    let g = explore(model, &goals, max_states, progress);
+    let n = g.unmet.len();
     let mut results = Vec::new();
-    for goal in goals {
-        let bad: Vec<bool> = g
-            .states
-            .iter()
-            .map(|s| unmet(&model.cfg, goal, s))
-            .collect();
+    for (k, goal) in goals.iter().enumerate() {
+        let bad: Vec<bool> = g.unmet.iter().map(|b| b & (1 << k) != 0).collect();
         let mut found = None;
-        let mut member = vec![false; g.states.len()];
+        let mut member = vec![false; n];
         let mut comps = sccs(&g, &bad);
         comps.sort_by_key(|c| c.iter().map(|&v| depth(&g, v)).min());
         for comp in comps {
@@ -493,10 +543,13 @@ pub fn check(model: &ZabModel, max_states: usize, progress: bool) -> Report {
                 break;
             }
         }
-        results.push(GoalResult { goal, lasso: found });
+        results.push(GoalResult {
+            goal: *goal,
+            lasso: found,
+        });
     }
     Report {
-        states: g.states.len(),
+        states: n,
         edges: g.edges.len(),
         seconds: started.elapsed().as_secs_f64(),
         complete: g.complete,

@@ -69,6 +69,9 @@ struct Flags {
     /// Highest epoch a leader may propose.
     #[arg(long)]
     epochs: Option<u8>,
+    /// Highest Fast Leader Election round explored (with --election fle).
+    #[arg(long)]
+    rounds: Option<u8>,
     /// Election grain.
     #[arg(long, value_enum)]
     election: Option<ElectionArg>,
@@ -94,6 +97,12 @@ struct Flags {
     /// Also print a path to every reached `sometimes` property.
     #[arg(long)]
     examples: bool,
+    /// Search depth-first (memory is only the visited set; counterexamples not shortest).
+    #[arg(long)]
+    dfs: bool,
+    /// Check only this property (repeatable; see the table a full check prints).
+    #[arg(long = "property")]
+    properties: Vec<String>,
 }
 
 #[derive(Args, Clone)]
@@ -134,6 +143,7 @@ impl Flags {
             partitions: self.partitions.unwrap_or(base.partitions),
             losses: self.losses.unwrap_or(base.losses),
             epochs: self.epochs.unwrap_or(base.epochs),
+            rounds: self.rounds.unwrap_or(base.rounds),
             election: match self.election {
                 Some(ElectionArg::Fle) => Election::Fle,
                 Some(ElectionArg::Oracle) => Election::Oracle,
@@ -183,6 +193,17 @@ fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return usage_error(&e),
             };
+            let known: Vec<&str> = ZabModel::new(cfg.clone())
+                .properties()
+                .iter()
+                .map(|p| p.name)
+                .collect();
+            if let Some(bad) = flags.properties.iter().find(|p| !known.contains(&p.as_str())) {
+                return usage_error(&format!(
+                    "unknown property {bad:?}; known: {}",
+                    known.join(", ")
+                ));
+            }
             let report = check::run(
                 &cfg,
                 &CheckOptions {
@@ -190,6 +211,8 @@ fn main() -> ExitCode {
                     progress: true,
                     timeout: flags.timeout.map(Duration::from_secs),
                     examples: flags.examples,
+                    dfs: flags.dfs,
+                    only: flags.properties.clone(),
                 },
             );
             if flags.json {

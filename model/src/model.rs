@@ -12,18 +12,29 @@ use stateright::{Model, Path, Property};
 
 /// The most in-flight messages a state may hold before the checker stops expanding it.
 pub const MAX_IN_FLIGHT: usize = 40;
-/// The highest Fast Leader Election round explored.
-pub const MAX_ROUND: u8 = 8;
 
 #[derive(Clone, Debug)]
 pub struct ZabModel {
     pub cfg: Config,
+    /// Check only these properties (all when empty).
+    pub only: Vec<String>,
 }
 
 impl ZabModel {
     pub fn new(cfg: Config) -> ZabModel {
         assert!(cfg.n() <= MAX_SERVERS);
-        ZabModel { cfg }
+        ZabModel {
+            cfg,
+            only: Vec::new(),
+        }
+    }
+
+    /// The same model checking only the named properties.
+    pub fn with_properties(cfg: Config, only: &[String]) -> ZabModel {
+        ZabModel {
+            only: only.to_vec(),
+            ..ZabModel::new(cfg)
+        }
     }
 
     fn empty_state(&self) -> State {
@@ -295,7 +306,11 @@ impl Model for ZabModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        properties::all(&self.cfg)
+        let mut props = properties::all(&self.cfg);
+        if !self.only.is_empty() {
+            props.retain(|p| self.only.iter().any(|o| o == p.name));
+        }
+        props
     }
 
     fn within_boundary(&self, st: &State) -> bool {
@@ -305,7 +320,7 @@ impl Model for ZabModel {
                 .servers
                 .iter()
                 .all(|s| s.accepted_epoch <= e && s.leader.epoch <= e)
-            && st.fle.iter().all(|f| f.round <= MAX_ROUND)
+            && st.fle.iter().all(|f| f.round <= self.cfg.rounds)
     }
 
     fn format_action(&self, action: &Action) -> String {

@@ -7,7 +7,7 @@ use std::fmt;
 /// A Fast Leader Election vote: the proposed leader and that leader's last zxid and epoch.
 /// `leader == None` is an observer's empty initial vote (ZooKeeper proposes `Long.MIN_VALUE`),
 /// which every real vote beats.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Vote {
     pub leader: Option<Sid>,
     pub zxid: Zxid,
@@ -24,7 +24,7 @@ impl fmt::Debug for Vote {
 }
 
 /// A Fast Leader Election notification.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Notification {
     /// The sender's state when it sent this.
     pub state: Role,
@@ -46,7 +46,7 @@ impl fmt::Debug for Notification {
 }
 
 /// The quorum packets of Zab 1.0 as ZooKeeper sends them (`Leader.java` packet types).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Msg {
     /// FOLLOWERINFO / OBSERVERINFO: the learner's acceptedEpoch.
     FollowerInfo {
@@ -147,7 +147,7 @@ impl fmt::Debug for Msg {
 
 /// What travels on a link: a notification on the election plane or a packet on the quorum
 /// plane.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Packet {
     Election(Notification),
     Quorum(Msg),
@@ -179,7 +179,7 @@ pub enum Plane {
 }
 
 /// A directed link on one plane.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Link {
     pub from: Sid,
     pub to: Sid,

@@ -6,7 +6,7 @@ use crate::config::{Config, Election};
 use crate::fle;
 use crate::msg::{Msg, Packet, Plane};
 use crate::state::{Conn, Fle, Handler, LeaderState, LearnerState, Server, State};
-use crate::types::{Hist, Phase, Role, Sid};
+use crate::types::{Phase, Role, Sid};
 
 /// Sends a quorum packet over the connection between `from` and `to`; without an open
 /// connection (closed, or never opened) it goes nowhere.
@@ -111,15 +111,7 @@ pub fn reload_database(srv: &mut Server) {
     let delivered = srv.delivered();
     srv.hist = srv.log;
     srv.last_processed = srv.log.last_zxid();
-    srv.committed = common_prefix(&delivered, &srv.hist) as u8;
-}
-
-fn common_prefix(a: &Hist, b: &Hist) -> usize {
-    a.as_slice()
-        .iter()
-        .zip(b.as_slice())
-        .take_while(|(x, y)| x == y)
-        .count()
+    srv.committed = delivered.common_prefix(&srv.hist) as u8;
 }
 
 /// A LOOKING server starts a new round of Fast Leader Election (oracle grain: nothing to do,

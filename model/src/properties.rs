@@ -4,7 +4,7 @@
 
 use crate::config::{Config, Scope};
 use crate::model::ZabModel;
-use crate::state::{State, SyncMode, Violation};
+use crate::state::{State, SyncMode, Violation, MAX_SERVERS};
 use crate::types::{Hist, Role, Sid};
 use stateright::Property;
 
@@ -62,6 +62,31 @@ fn delivered(st: &State) -> impl Iterator<Item = (Sid, Hist)> + '_ {
         .map(|s| (s, st.server(s).delivered()))
 }
 
+/// The non-empty delivered sequences, without allocating (properties run on every state).
+struct Delivered {
+    seqs: [Hist; MAX_SERVERS],
+    n: usize,
+}
+
+impl Delivered {
+    fn of(st: &State) -> Delivered {
+        let mut d = Delivered {
+            seqs: [Hist::EMPTY; MAX_SERVERS],
+            n: 0,
+        };
+        for (_, h) in delivered(st) {
+            if !h.is_empty() {
+                d.seqs[d.n] = h;
+                d.n += 1;
+            }
+        }
+        d
+    }
+    fn all(&self) -> &[Hist] {
+        &self.seqs[..self.n]
+    }
+}
+
 /// Integrity (DSN'11 §III): a process delivers only transactions some primary broadcast.
 pub fn integrity(_: &ZabModel, st: &State) -> bool {
     delivered(st).all(|(_, d)| {
@@ -74,7 +99,8 @@ pub fn integrity(_: &ZabModel, st: &State) -> bool {
 /// Total order (DSN'11 §III): if some process delivers a before b, any process that delivers
 /// b delivers a, and before b.
 pub fn total_order(_: &ZabModel, st: &State) -> bool {
-    let all: Vec<Hist> = delivered(st).map(|(_, d)| d).collect();
+    let d = Delivered::of(st);
+    let all = d.all();
     all.iter().all(|p| {
         all.iter().all(|q| {
             let p = p.as_slice();
@@ -93,7 +119,8 @@ pub fn total_order(_: &ZabModel, st: &State) -> bool {
 /// Agreement (DSN'11 §III): if p delivers a and q delivers b, then p delivers b or q
 /// delivers a.
 pub fn agreement(_: &ZabModel, st: &State) -> bool {
-    let all: Vec<Hist> = delivered(st).map(|(_, d)| d).collect();
+    let d = Delivered::of(st);
+    let all = d.all();
     all.iter().all(|p| {
         all.iter().all(|q| {
             p.as_slice().iter().all(|a| {
@@ -156,31 +183,36 @@ pub fn primary_uniqueness(_: &ZabModel, st: &State) -> bool {
 /// `Leadership1` (ZooKeeper's TLA+ specs): no two servers lead the same epoch past discovery
 /// at the same time.
 pub fn leadership(_: &ZabModel, st: &State) -> bool {
-    let leaders: Vec<u8> = st
+    let mut seen = 0u32;
+    for s in st
         .servers
         .iter()
         .filter(|s| s.up && s.role == Role::Leading && s.leader.epoch_acked)
-        .map(|s| s.leader.epoch)
-        .collect();
-    leaders
-        .iter()
-        .enumerate()
-        .all(|(i, e)| !leaders[i + 1..].contains(e))
+    {
+        let bit = 1u32 << s.leader.epoch;
+        if seen & bit != 0 {
+            return false;
+        }
+        seen |= bit;
+    }
+    true
 }
 
 /// Initial-history integrity ("Dissecting Zab"; Remix I-8 `leaderLogCompleteness`): a leader
-/// past discovery holds every transaction committed in an earlier epoch.
+/// past discovery holds every transaction committed in an earlier epoch (committed by the
+/// leader of an earlier epoch, whatever epoch proposed it).
 pub fn initial_history_integrity(_: &ZabModel, st: &State) -> bool {
+    let g = &st.ghost;
     st.servers
         .iter()
         .filter(|s| s.up && s.role == Role::Leading && s.leader.epoch_acked)
         .all(|l| {
-            st.ghost
-                .committed
+            g.committed
                 .as_slice()
                 .iter()
-                .filter(|t| t.zxid.epoch < l.leader.epoch)
-                .all(|t| l.hist.contains_txn(*t))
+                .zip(g.committed_in)
+                .filter(|(_, e)| *e < l.leader.epoch)
+                .all(|(t, _)| l.hist.contains_txn(*t))
         })
 }
 
@@ -204,7 +236,8 @@ pub fn committed_txn_durable(m: &ZabModel, st: &State) -> bool {
 /// `PrefixConsistency` (ZooKeeper's TLA+ specs): delivered sequences are prefixes of one
 /// another.
 pub fn prefix_consistency(_: &ZabModel, st: &State) -> bool {
-    let all: Vec<Hist> = delivered(st).map(|(_, d)| d).collect();
+    let d = Delivered::of(st);
+    let all = d.all();
     all.iter()
         .all(|p| all.iter().all(|q| p.is_prefix_of(q) || q.is_prefix_of(p)))
 }

@@ -11,7 +11,7 @@ pub const MAX_SERVERS: usize = 7;
 ///
 /// Durable fields survive a crash (ZooKeeper's `acceptedEpoch` and `currentEpoch` files and
 /// its snapshot + transaction log, modelled as one sequence); everything else is lost.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Server {
     // ---- durable ----
     /// f.p in the paper: the epoch of the last LEADERINFO accepted.
@@ -47,7 +47,7 @@ pub struct Server {
 }
 
 /// A leader's bookkeeping (`Leader` and its `LearnerHandler`s).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LeaderState {
     /// The epoch it will propose: one more than the largest acceptedEpoch heard (`epoch` in
     /// `Leader.getEpochToPropose`).
@@ -153,7 +153,7 @@ pub enum Conn {
 }
 
 /// A learner's (follower's or observer's) bookkeeping (`Learner`, `Follower`, `Observer`).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LearnerState {
     /// The leader it follows (from the election).
     pub leader: Option<Sid>,
@@ -167,10 +167,15 @@ pub struct LearnerState {
     pub pnl: Hist,
     /// `packetsCommitted`: zxids committed during sync, not yet applied (values are 0).
     pub pc: Hist,
+    /// How many entries of the history the leader declared committed during sync (the DIFF
+    /// base, TRUNC point or snapshot, then each applied PROPOSAL/COMMIT pair). They are
+    /// delivered at UPTODATE, when the leader is known to be established (COMMIT-LD in the
+    /// paper).
+    pub synced: u8,
 }
 
 /// Fast Leader Election state of one server (`FastLeaderElection` + `QuorumPeer` vote).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Fle {
     /// `logicalclock`.
     pub round: u8,
@@ -182,6 +187,9 @@ pub struct Fle {
     pub recv: [Option<Ballot>; MAX_SERVERS],
     /// `outofelection`: votes of servers that already decided, per voter.
     pub ooe: [Option<Ballot>; MAX_SERVERS],
+    /// In the finalizeWait drain: processing a LOOKING notification left the proposal with a
+    /// quorum, and no better vote has arrived since.
+    pub draining: bool,
 }
 
 /// A vote as recorded in a vote box.
@@ -217,7 +225,7 @@ pub enum Violation {
 }
 
 /// Ghost variables: not part of any server, only read by properties.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Ghost {
     /// Client requests issued so far.
     pub requests: u8,
@@ -226,6 +234,8 @@ pub struct Ghost {
     /// The committed sequence: each established leader's initial history, extended by every
     /// quorum commit.
     pub committed: Hist,
+    /// For each entry of `committed`, the epoch of the leader that first committed it.
+    pub committed_in: [u8; MAX_TXNS],
     /// Per epoch, the servers that became leader of it (acked by a quorum in discovery).
     pub epoch_leaders: [Mask; 8],
     /// Raised violation flags.
@@ -235,6 +245,14 @@ pub struct Ghost {
 }
 
 impl Ghost {
+    /// Extends the committed sequence with entries committed by the leader of `epoch`.
+    pub fn commit_to(&mut self, hist: &Hist, epoch: u8) {
+        for k in self.committed.len()..hist.len() {
+            self.committed_in[k] = epoch;
+        }
+        self.committed = *hist;
+    }
+
     pub fn raise(&mut self, v: Violation) {
         self.violations |= v as u16;
     }
@@ -244,7 +262,7 @@ impl Ghost {
 }
 
 /// Fault budgets used so far and the current partition.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Env {
     pub crashes: u8,
     pub partitions: u8,

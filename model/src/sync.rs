@@ -172,7 +172,7 @@ pub fn on_sync_mode(st: &mut State, j: Sid, msg: Msg) {
             // it is committed.
             let reported = srv.last_processed;
             match srv.hist.index_of(reported) {
-                Some(k) => srv.committed = srv.committed.max(k as u8 + 1),
+                Some(k) => srv.learner.synced = k as u8 + 1,
                 None => bad = reported != Zxid::ZERO,
             }
         }
@@ -190,7 +190,8 @@ pub fn on_sync_mode(st: &mut State, j: Sid, msg: Msg) {
                     bad = (srv.committed as usize) > k;
                     srv.log.truncate(k);
                     srv.hist = srv.log;
-                    srv.committed = k as u8;
+                    srv.committed = srv.committed.min(k as u8);
+                    srv.learner.synced = k as u8;
                     srv.last_processed = zxid;
                 }
                 None => bad = true,
@@ -198,8 +199,11 @@ pub fn on_sync_mode(st: &mut State, j: Sid, msg: Msg) {
         }
         Msg::Snap { zxid, snapshot } => {
             srv.learner.sync_mode = SyncMode::Snap;
+            // What we delivered must be part of the leader's committed state.
+            bad = !srv.delivered().is_prefix_of(&snapshot);
+            srv.committed = srv.delivered().common_prefix(&snapshot) as u8;
             srv.hist = snapshot;
-            srv.committed = snapshot.len() as u8;
+            srv.learner.synced = snapshot.len() as u8;
             srv.last_processed = zxid;
         }
         _ => unreachable!("not a sync mode packet"),
@@ -236,7 +240,7 @@ pub fn on_sync_commit(st: &mut State, j: Sid, zxid: Zxid) {
         if head.zxid == zxid {
             srv.learner.pnl.pop_front();
             srv.hist.push(head);
-            srv.committed = srv.hist.len() as u8;
+            srv.learner.synced = srv.hist.len() as u8;
             srv.last_processed = zxid;
         }
     } else {
@@ -366,7 +370,7 @@ fn log_synced(cfg: &Config, srv: &mut Server, p: Persist) {
                 srv.learner.pnl.pop_front();
                 accept(srv, head, p);
                 if apply {
-                    srv.committed = srv.hist.len() as u8;
+                    srv.learner.synced = srv.hist.len() as u8;
                     srv.last_processed = head.zxid;
                 } else {
                     kept_pc.push(z);
@@ -408,6 +412,8 @@ pub fn on_uptodate(cfg: &Config, st: &mut State, j: Sid) {
     let mut bad = false;
     let srv = st.server_mut(j);
     srv.phase = Phase::Broadcast;
+    // COMMIT-LD: the leader is established, what it synchronized is delivered.
+    srv.committed = srv.committed.max(srv.learner.synced);
     let pnl = srv.learner.pnl;
     let pc = srv.learner.pc;
     if observer {
@@ -502,7 +508,7 @@ pub fn try_establish(cfg: &Config, st: &mut State, l: Sid) {
     let hist = srv.hist;
     let epoch = srv.leader.epoch;
     if st.ghost.committed.is_prefix_of(&hist) {
-        st.ghost.committed = hist;
+        st.ghost.commit_to(&hist, epoch);
     } else {
         st.ghost.raise(Violation::CommittedTxnLost);
     }

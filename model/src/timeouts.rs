@@ -38,17 +38,16 @@ pub fn leader_timeout_enabled(cfg: &Config, st: &State, l: Sid) -> bool {
         return false;
     }
     if cfg.scope == Scope::Election {
+        // Zab's initLimit: a leader without a quorum of followers gives up, whoever is still
+        // LOOKING. Each give-up starts a new round, so early ones cannot form a cycle.
         let support = st
             .ids()
             .filter(|&v| cfg.is_voter(v))
             .filter(|&v| {
                 v == l
                     || (st.reachable(l, v)
-                        && match st.server(v).role {
-                            Role::Looking => true,
-                            Role::Following => st.server(v).learner.leader == Some(l),
-                            _ => false,
-                        })
+                        && st.server(v).role == Role::Following
+                        && st.server(v).learner.leader == Some(l))
             })
             .count();
         return !cfg.is_quorum(support);

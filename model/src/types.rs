@@ -65,7 +65,7 @@ impl fmt::Debug for Mask {
 
 /// A ZooKeeper transaction id: epoch in the high half, counter in the low half. Ordered by
 /// (epoch, counter), exactly as the 64-bit integer `epoch << 32 | counter` orders.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Zxid {
     pub epoch: u8,
     pub counter: u8,
@@ -89,7 +89,7 @@ impl fmt::Debug for Zxid {
 
 /// A transaction: its zxid and the client request it carries (requests are numbered 1, 2, …
 /// in the order clients issue them, so a value identifies one request).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Txn {
     pub zxid: Zxid,
     pub value: u8,
@@ -107,7 +107,7 @@ pub const MAX_TXNS: usize = 4;
 /// A bounded sequence of transactions (a history, a log, a queue of packets). A history never
 /// holds more than `MAX_TXNS` entries because every transaction comes from one of at most
 /// `MAX_TXNS` client requests.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hist {
     len: u8,
     items: [Txn; MAX_TXNS],
@@ -189,6 +189,14 @@ impl Hist {
     }
     pub fn contains_txn(&self, t: Txn) -> bool {
         self.as_slice().contains(&t)
+    }
+    /// Length of the longest common prefix of `self` and `other`.
+    pub fn common_prefix(&self, other: &Hist) -> usize {
+        self.as_slice()
+            .iter()
+            .zip(other.as_slice())
+            .take_while(|(x, y)| x == y)
+            .count()
     }
     /// Whether `self` is a prefix of `other`.
     pub fn is_prefix_of(&self, other: &Hist) -> bool {
