@@ -123,10 +123,7 @@ impl Bug {
                 rounds: 1,
                 ..base
             },
-            Bug::Zk3023 | Bug::Zk4394 | Bug::Zk4685 => Config {
-                crashes: 0,
-                ..base
-            },
+            Bug::Zk3023 | Bug::Zk4394 | Bug::Zk4685 => Config { crashes: 0, ..base },
             Bug::Zk4643 => Config {
                 epochs: 3,
                 losses: 1,

@@ -130,10 +130,20 @@ pub fn run(cfg: &Config, opts: &CheckOptions) -> CheckReport {
     };
     let (discoveries, unique, total, max_depth) = if opts.dfs {
         let c = builder.spawn_dfs().join_and_report(&mut progress);
-        (c.discoveries(), c.unique_state_count(), c.state_count(), c.max_depth())
+        (
+            c.discoveries(),
+            c.unique_state_count(),
+            c.state_count(),
+            c.max_depth(),
+        )
     } else {
         let c = builder.spawn_bfs().join_and_report(&mut progress);
-        (c.discoveries(), c.unique_state_count(), c.state_count(), c.max_depth())
+        (
+            c.discoveries(),
+            c.unique_state_count(),
+            c.state_count(),
+            c.max_depth(),
+        )
     };
     let seconds = started.elapsed().as_secs_f64();
     let violated = props

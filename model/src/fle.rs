@@ -241,9 +241,9 @@ fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
 /// Whether a notification that beats `s`'s proposal is waiting to reach `s`.
 pub fn better_vote_pending(cfg: &Config, st: &State, s: Sid) -> bool {
     let mine = st.fle[s as usize].vote;
-    st.net.heads().any(|(l, p)| {
-        l.to == s && matches!(p, Packet::Election(n) if beats(cfg, n.vote, mine))
-    })
+    st.net
+        .heads()
+        .any(|(l, p)| l.to == s && matches!(p, Packet::Election(n) if beats(cfg, n.vote, mine)))
 }
 
 pub fn decide_action(cfg: &Config, st: &mut State, s: Sid) {
@@ -368,4 +368,3 @@ pub fn init(cfg: &Config, st: &mut State) {
         ops::start_election(cfg, st, s);
     }
 }
-

@@ -244,7 +244,9 @@ impl Hash for Ghost {
             leaders = (leaders << 8) | m.0 as u64;
         }
         state.write_u64(
-            (self.requests as u64) | ((self.violations as u64) << 8) | ((self.informed as u64) << 24),
+            (self.requests as u64)
+                | ((self.violations as u64) << 8)
+                | ((self.informed as u64) << 24),
         );
         state.write_u64(leaders);
         let mut when = 0u64;

@@ -376,11 +376,7 @@ fn fair_requirements(g: &Graph, comp: &[u32], member: &[bool]) -> Option<(Vec<u3
                 });
                 if !taken {
                     if std::env::var("ZAB_LIVENESS_DEBUG").is_ok() && comp.len() > 1 {
-                        eprintln!(
-                            "component of {} states starves class {:#x}",
-                            comp.len(),
-                            c
-                        );
+                        eprintln!("component of {} states starves class {:#x}", comp.len(), c);
                     }
                     return None;
                 }

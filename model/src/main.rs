@@ -198,7 +198,11 @@ fn main() -> ExitCode {
                 .iter()
                 .map(|p| p.name)
                 .collect();
-            if let Some(bad) = flags.properties.iter().find(|p| !known.contains(&p.as_str())) {
+            if let Some(bad) = flags
+                .properties
+                .iter()
+                .find(|p| !known.contains(&p.as_str()))
+            {
                 return usage_error(&format!(
                     "unknown property {bad:?}; known: {}",
                     known.join(", ")

@@ -194,7 +194,7 @@ impl fmt::Debug for Link {
 
 /// Every message in flight, kept sorted by link so that equal per-link queues give equal
 /// states; within a link, entries are in send order (TCP is FIFO).
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Net {
     entries: Vec<(Link, Packet)>,
 }

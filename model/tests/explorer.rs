@@ -1,0 +1,112 @@
+//! The Explorer answers over HTTP on 127.0.0.1: the page, the status, the initial state with
+//! every server LOOKING, and a walk of a few steps with readable states and a sequence
+//! diagram.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Explorer(Child);
+
+impl Drop for Explorer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let (head, body) = buf.split_once("\r\n\r\n")?;
+    let code = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((code, body.to_string()))
+}
+
+fn start(args: &[&str]) -> (Explorer, u16) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_zab-model"))
+        .arg("explore")
+        .args(["--port", &port.to_string()])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ex = Explorer(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if get(port, "/").is_some_and(|(c, _)| c == 200) {
+            return (ex, port);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("explorer did not answer on port {port}");
+}
+
+fn states(port: u16, path: &str) -> Vec<serde_json::Value> {
+    let (code, body) = get(port, path).expect("answer");
+    assert_eq!(code, 200, "{path}: {body}");
+    serde_json::from_str(&body).expect("JSON list of states")
+}
+
+#[test]
+fn explorer_serves_the_default_ensemble() {
+    let (_ex, port) = start(&[]);
+    let (code, page) = get(port, "/").unwrap();
+    assert_eq!(code, 200);
+    assert!(page.contains("<html") || page.contains("<!DOCTYPE"));
+    let (code, status) = get(port, "/.status").unwrap();
+    assert_eq!(code, 200);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert!(status["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p[1] == "agreement"));
+
+    // The initial state: every server LOOKING, shown readably, not as a derive(Debug) dump.
+    let init = states(port, "/.states");
+    assert_eq!(init.len(), 1);
+    let s = init[0]["state"].as_str().unwrap();
+    assert_eq!(s.matches("LOOKING").count(), 3, "{s}");
+    assert!(s.contains("s1 LOOKING") && s.contains("acc=0 cur=0"));
+    assert!(!s.contains("Server {"), "raw Debug dump: {s}");
+
+    // Walk: always take the first action three times.
+    let mut path = "/.states/0".to_string();
+    for _ in 0..3 {
+        let next = states(port, &path);
+        assert!(!next.is_empty());
+        let step = &next[0];
+        assert!(step["action"].as_str().unwrap().len() > 3);
+        assert!(step["svg"].as_str().unwrap().starts_with("<svg"));
+        path.push_str(&format!("/{}", step["actionIndex"]));
+    }
+    let after = states(port, &path);
+    assert!(after[0]["state"].as_str().unwrap().contains("s3"));
+    assert!(get(port, "/.states/0/9999").unwrap().0 == 404);
+}
+
+#[test]
+fn explorer_rejects_a_busy_port() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_zab-model"))
+        .args(["explore", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

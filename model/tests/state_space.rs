@@ -1,0 +1,97 @@
+//! The state space of small configurations, pinned: a change to the model that changes how
+//! many distinct states it has shows up here and must be explained in the commit that makes it.
+//! Each run must also pass and reach the states that make passing meaningful.
+
+mod common;
+use common::{cfg, check, status};
+use zab_model::{Election, Scope};
+
+fn assert_pass_with(cfg: zab_model::Config, unique: usize, reached: &[&str]) {
+    let r = check(&cfg, &[]);
+    assert_eq!(r.result, "pass", "{}: {:?}", r.config, r.counterexamples);
+    assert!(r.complete, "{} did not finish", r.config);
+    for p in reached {
+        assert_eq!(status(&r, p), "reached", "{}: {p}", r.config);
+    }
+    assert_eq!(r.unique_states, unique, "{}: state count changed", r.config);
+}
+
+#[test]
+fn oracle_three_servers_one_write_no_faults() {
+    assert_pass_with(
+        cfg(|c| c.crashes = 0),
+        8347,
+        &[
+            "leader_established",
+            "txn_committed",
+            "diff_sync",
+            "snap_sync",
+        ],
+    );
+}
+
+#[test]
+fn oracle_default_ensemble_with_a_crash() {
+    assert_pass_with(
+        cfg(|_| {}),
+        352_263,
+        &[
+            "leader_established",
+            "txn_committed",
+            "diff_sync",
+            "trunc_sync",
+            "snap_sync",
+        ],
+    );
+}
+
+#[test]
+fn symmetry_reduces_the_default_ensemble() {
+    assert_pass_with(
+        cfg(|c| c.symmetry = true),
+        58_764,
+        &["leader_established", "txn_committed", "trunc_sync"],
+    );
+}
+
+#[test]
+fn observer_learns_by_inform() {
+    assert_pass_with(
+        cfg(|c| {
+            c.observers = 1;
+            c.crashes = 0;
+        }),
+        169_531,
+        &["leader_established", "observer_informed"],
+    );
+}
+
+#[test]
+fn fast_leader_election_then_zab_without_writes() {
+    let c = cfg(|c| {
+        c.election = Election::Fle;
+        c.txns = 0;
+        c.crashes = 0;
+    });
+    let r = check(&c, &[]);
+    assert_eq!(r.result, "pass");
+    assert_eq!(status(&r, "leader_established"), "reached");
+    assert_eq!(status(&r, "vote_order_consistent"), "holds");
+    assert_eq!(r.unique_states, 214_716, "state count changed");
+}
+
+#[test]
+fn fast_leader_election_alone_one_round() {
+    assert_pass_with(
+        cfg(|c| {
+            c.election = Election::Fle;
+            c.scope = Scope::Election;
+            c.txns = 0;
+            c.crashes = 0;
+            c.epochs = 1;
+            c.rounds = 1;
+        }),
+        210_762,
+        &["leader_elected"],
+    );
+}
