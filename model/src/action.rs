@@ -1,7 +1,8 @@
 //! The model's actions: one variant per disjunct of the protocol's next-state relation.
 
 use crate::msg::{Msg, Notification, Plane};
-use crate::types::{sid_name, Mask, Sid};
+use crate::sync::NlStep;
+use crate::types::{sid_name, Mask, Sid, Zxid};
 use std::fmt;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,10 +49,12 @@ pub enum Action {
         learner: Sid,
         snapshot: bool,
     },
-    /// A follower takes the next step of its NEWLEADER handling.
-    NewLeaderStep(Sid),
-    /// A server's SyncRequestProcessor appends and fsyncs the head of its queue, then ACKs it.
-    SyncFlush(Sid),
+    /// A follower takes the next step of its NEWLEADER handling (named for readers; the state
+    /// determines it).
+    NewLeaderStep(Sid, NlStep),
+    /// A server's SyncRequestProcessor appends and fsyncs the head of its queue (this zxid),
+    /// then ACKs it.
+    SyncFlush(Sid, Zxid),
     /// A client submits a write at this server (the leader proposes it; a learner forwards
     /// it).
     ClientRequest(Sid),
@@ -103,8 +106,8 @@ impl Action {
             Action::Decide(s)
             | Action::Resend(s)
             | Action::Connect(s)
-            | Action::NewLeaderStep(s)
-            | Action::SyncFlush(s)
+            | Action::NewLeaderStep(s, _)
+            | Action::SyncFlush(s, _)
             | Action::ClientRequest(s)
             | Action::LearnerTimeout(s)
             | Action::LeaderTimeout(s)
@@ -143,8 +146,19 @@ impl fmt::Debug for Action {
                 n(learner),
                 if snapshot { " by snapshot" } else { "" }
             ),
-            Action::NewLeaderStep(s) => write!(f, "{} NEWLEADER step", n(s)),
-            Action::SyncFlush(s) => write!(f, "{} fsyncs a txn", n(s)),
+            Action::NewLeaderStep(s, step) => write!(
+                f,
+                "{} NEWLEADER: {}",
+                n(s),
+                match step {
+                    NlStep::Log(crate::sync::Persist::Sync) => "log synced txns, fsync",
+                    NlStep::Log(crate::sync::Persist::Async) => "hand synced txns to sync thread",
+                    NlStep::Log(crate::sync::Persist::Skip) => "snapshot if needed, log nothing",
+                    NlStep::SetEpoch => "write currentEpoch",
+                    NlStep::Ack => "send ACK",
+                }
+            ),
+            Action::SyncFlush(s, z) => write!(f, "{} fsyncs {:?}", n(s), z),
             Action::ClientRequest(s) => write!(f, "client write at {}", n(s)),
             Action::LearnerTimeout(s) => write!(f, "{} gives up on its leader", n(s)),
             Action::LeaderTimeout(s) => write!(f, "{} loses its quorum", n(s)),

@@ -87,8 +87,8 @@ pub fn fairness_class(a: &Action) -> Option<u32> {
         Action::SyncLearner {
             leader, learner, ..
         } => pair(8, leader, learner),
-        Action::NewLeaderStep(s) => one(9, s),
-        Action::SyncFlush(s) => one(10, s),
+        Action::NewLeaderStep(s, _) => one(9, s),
+        Action::SyncFlush(s, _) => one(10, s),
         Action::LearnerTimeout(s) => one(11, s),
         Action::LeaderTimeout(s) => one(12, s),
         Action::ClientRequest(_)

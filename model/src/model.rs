@@ -84,10 +84,14 @@ impl ZabModel {
                 }
             }
             if sync::newleader_step_enabled(cfg, st, s) {
-                out.push(Action::NewLeaderStep(s));
+                out.push(Action::NewLeaderStep(
+                    s,
+                    sync::next_newleader_step(cfg, st, s),
+                ));
             }
             if broadcast::flush_enabled(cfg, st, s) {
-                out.push(Action::SyncFlush(s));
+                let head = st.server(s).unsynced.get(0).expect("enabled flush");
+                out.push(Action::SyncFlush(s, head.zxid));
             }
             if st.ghost.requests < cfg.txns && broadcast::accepts_writes(st, s) {
                 out.push(Action::ClientRequest(s));
@@ -183,8 +187,8 @@ impl ZabModel {
                 };
                 sync::sync_learner(cfg, s, leader, learner, route)
             }
-            Action::NewLeaderStep(x) => sync::newleader_step(cfg, s, x),
-            Action::SyncFlush(x) => broadcast::sync_flush(cfg, s, x),
+            Action::NewLeaderStep(x, _) => sync::newleader_step(cfg, s, x),
+            Action::SyncFlush(x, _) => broadcast::sync_flush(cfg, s, x),
             Action::ClientRequest(x) => broadcast::client_request(cfg, s, x),
             Action::LearnerTimeout(x) | Action::LeaderTimeout(x) => {
                 ops::shutdown_to_looking(cfg, s, x)

@@ -99,13 +99,13 @@ pub fn sequence_diagram(_cfg: &Config, path: &Path<State, Action>) -> String {
         "<svg version='1.1' width='{width}' height='{height}' viewBox='0 0 {width} {height}' \
          xmlns='http://www.w3.org/2000/svg' font-family='monospace' font-size='11'>\
          <defs><marker id='arrow' markerWidth='10' markerHeight='8' refX='10' refY='4' \
-         orient='auto'><polygon points='0 0, 10 4, 0 8' /></marker></defs>"
+         orient='auto'><polygon points='0 0, 10 4, 0 8' fill='#cfe6ff' /></marker></defs>"
     );
     for s in 0..n as u8 {
         let _ = write!(
             svg,
-            "<line x1='{0}' y1='{1}' x2='{0}' y2='{2}' stroke='#999' />\
-             <text x='{0}' y='20' text-anchor='middle' font-weight='bold'>{3}</text>",
+            "<line x1='{0}' y1='{1}' x2='{0}' y2='{2}' stroke='#8899aa' />\
+             <text x='{0}' y='20' text-anchor='middle' font-weight='bold' fill='#eeeeee'>{3}</text>",
             x(s),
             y(0) - 15,
             height - 10,
@@ -130,9 +130,9 @@ pub fn sequence_diagram(_cfg: &Config, path: &Path<State, Action>) -> String {
             };
             let (x1, y1, x2, y2) = (x(link.from), y(sent), x(link.to), y(time));
             let color = if link.plane == crate::msg::Plane::Election {
-                "#2a6"
+                "#7fdc9b"
             } else {
-                "#236"
+                "#8cc8ff"
             };
             let _ = write!(
                 svg,
@@ -148,7 +148,7 @@ pub fn sequence_diagram(_cfg: &Config, path: &Path<State, Action>) -> String {
                 Some(s) => {
                     let _ = write!(
                         svg,
-                        "<circle cx='{}' cy='{}' r='5' fill='#c33' /><text x='{}' y='{}'>{}</text>",
+                        "<circle cx='{}' cy='{}' r='5' fill='#ff7b6b' /><text x='{}' y='{}' fill='#f2f2f2'>{}</text>",
                         x(s),
                         y(time),
                         x(s) + 9,
@@ -159,7 +159,7 @@ pub fn sequence_diagram(_cfg: &Config, path: &Path<State, Action>) -> String {
                 None => {
                     let _ = write!(
                         svg,
-                        "<text x='{}' y='{}' fill='#c33'>{}</text>",
+                        "<text x='{}' y='{}' fill='#ffb36b'>{}</text>",
                         x(0),
                         y(time) + 4,
                         label

@@ -249,7 +249,7 @@ pub fn on_sync_commit(st: &mut State, j: Sid, zxid: Zxid) {
 }
 
 /// What "log the synced transactions" does at NEWLEADER.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Persist {
     /// Append the committed prefix and fsync before going on (ZooKeeper master).
     Sync,
@@ -260,7 +260,7 @@ pub enum Persist {
 }
 
 /// One step of a follower's NEWLEADER handling.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NlStep {
     /// Snapshot if TRUNC or SNAP; then log the synced transactions per `Persist`.
     Log(Persist),
@@ -317,6 +317,11 @@ pub fn newleader_step_enabled(cfg: &Config, st: &State, j: Sid) -> bool {
 /// that survived a shutdown).
 pub fn live_unsynced(srv: &Server) -> usize {
     srv.unsynced.len() - srv.stale_unsynced as usize
+}
+
+/// The step `j` takes next in its NEWLEADER handling.
+pub fn next_newleader_step(cfg: &Config, st: &State, j: Sid) -> NlStep {
+    newleader_program(cfg, j)[st.server(j).learner.nl_steps as usize]
 }
 
 pub fn newleader_step(cfg: &Config, st: &mut State, j: Sid) {
@@ -403,7 +408,10 @@ fn accept(srv: &mut Server, t: Txn, p: Persist) {
 /// received after NEWLEADER are applied.
 pub fn on_uptodate(cfg: &Config, st: &mut State, j: Sid) {
     let srv = st.server(j);
-    if srv.phase != Phase::Synchronization || srv.learner.newleader.is_none() {
+    if srv.phase != Phase::Synchronization
+        || srv.learner.newleader.is_none()
+        || in_newleader(cfg, srv, j)
+    {
         st.ghost.raise(Violation::StateInconsistent);
         return;
     }
@@ -437,9 +445,13 @@ pub fn on_uptodate(cfg: &Config, st: &mut State, j: Sid) {
             bad |= !commit_next(srv, z.zxid);
         }
     }
+    // The sync bookkeeping is dead from here on: forget it.
     srv.learner.pnl = Hist::EMPTY;
     srv.learner.pc = Hist::EMPTY;
     srv.learner.sync_mode = SyncMode::None;
+    srv.learner.newleader = None;
+    srv.learner.nl_steps = 0;
+    srv.learner.synced = 0;
     if bad {
         st.ghost.raise(Violation::CommitInconsistent);
     }

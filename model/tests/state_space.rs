@@ -20,7 +20,7 @@ fn assert_pass_with(cfg: zab_model::Config, unique: usize, reached: &[&str]) {
 fn oracle_three_servers_one_write_no_faults() {
     assert_pass_with(
         cfg(|c| c.crashes = 0),
-        8347,
+        8299,
         &[
             "leader_established",
             "txn_committed",
@@ -34,7 +34,7 @@ fn oracle_three_servers_one_write_no_faults() {
 fn oracle_default_ensemble_with_a_crash() {
     assert_pass_with(
         cfg(|_| {}),
-        352_263,
+        351_177,
         &[
             "leader_established",
             "txn_committed",
@@ -49,7 +49,7 @@ fn oracle_default_ensemble_with_a_crash() {
 fn symmetry_reduces_the_default_ensemble() {
     assert_pass_with(
         cfg(|c| c.symmetry = true),
-        58_764,
+        58_583,
         &["leader_established", "txn_committed", "trunc_sync"],
     );
 }
@@ -61,7 +61,7 @@ fn observer_learns_by_inform() {
             c.observers = 1;
             c.crashes = 0;
         }),
-        169_531,
+        165_463,
         &["leader_established", "observer_informed"],
     );
 }
