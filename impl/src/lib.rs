@@ -1,1 +1,17 @@
+//! zab: ZooKeeper's coordination service and its Zab protocol — the DataTree of znodes on
+//! persistent maps, sessions and watches, durable transaction log and snapshots, and a
+//! deterministic, sans-IO replica.
 
+pub mod acl;
+pub mod data_tree;
+pub mod error;
+pub mod replica;
+pub mod session;
+pub mod storage;
+pub mod txn;
+pub mod watch;
+pub mod zxid;
+
+pub use error::ZkError;
+pub use txn::{CreateMode, Txn, TxnEntry, TxnHeader};
+pub use zxid::Zxid;

@@ -1,0 +1,1 @@
+//! Sessions: the SessionTracker with expiry buckets, timeout negotiation, session ids.
