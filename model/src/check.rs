@@ -59,6 +59,25 @@ impl CheckReport {
     }
 }
 
+/// "fail" when a counterexample was found, "pass" when every reachable state was checked,
+/// "incomplete" when a limit (time, states) stopped the search first.
+pub fn verdict(violated: bool, complete: bool) -> &'static str {
+    match (violated, complete) {
+        (true, _) => "fail",
+        (false, true) => "pass",
+        (false, false) => "incomplete",
+    }
+}
+
+/// The process exit code for a verdict: 0 pass, 1 counterexample, 3 inconclusive.
+pub fn exit_code(result: &str) -> u8 {
+    match result {
+        "pass" => 0,
+        "fail" => 1,
+        _ => 3,
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
     pub threads: usize,
@@ -186,7 +205,7 @@ pub fn run(cfg: &Config, opts: &CheckOptions) -> CheckReport {
     }
     CheckReport {
         config: cfg.summary(),
-        result: if violated { "fail" } else { "pass" },
+        result: verdict(violated, complete),
         unique_states: unique,
         total_states: total,
         max_depth,
@@ -295,7 +314,7 @@ pub fn run_liveness(cfg: &Config, max_states: usize, progress: bool) -> Liveness
         .collect();
     LivenessReport {
         config: cfg.summary(),
-        result: if r.holds() { "pass" } else { "fail" },
+        result: verdict(!r.holds(), r.complete),
         unique_states: r.states,
         edges: r.edges,
         seconds: r.seconds,

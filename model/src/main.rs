@@ -1,6 +1,6 @@
 //! `zab-model`: check the Zab model, check its liveness, explore it in the browser, list the
 //! bug switches. Exit code 0 when all properties hold, 1 when a counterexample is found, 2 for
-//! bad usage.
+//! bad usage, 3 when a limit (`--timeout`, `--max-states`) ended the search inconclusively.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stateright::{Checker, Model};
@@ -236,11 +236,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            ExitCode::from(check::exit_code(report.result))
         }
         Command::Liveness(lf) => {
             let cfg = match lf.flags.config() {
@@ -283,11 +279,7 @@ fn main() -> ExitCode {
                 }
                 println!("result: {}", report.result.to_uppercase());
             }
-            if report.result == "pass" {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            ExitCode::from(check::exit_code(report.result))
         }
         Command::Explore(ef) => {
             let cfg = match ef.flags.config() {

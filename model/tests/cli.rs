@@ -52,6 +52,26 @@ fn liveness_exits_one_on_a_lasso() {
 }
 
 #[test]
+fn a_search_cut_short_is_inconclusive_not_a_pass() {
+    let (code, out, _) = zab_model(&[
+        "check",
+        "--election",
+        "fle",
+        "--txns",
+        "1",
+        "--crashes",
+        "1",
+        "--timeout",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(code, 3);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["result"], "incomplete");
+    assert_eq!(v["complete"], false);
+}
+
+#[test]
 fn bad_usage_exits_two() {
     for args in [
         vec!["check", "--servers", "9"],
