@@ -1,1 +1,354 @@
-//! The Zab replica as a deterministic, sans-IO state machine: `Replica::step(Input) -> Outputs`.
+//! The Zab replica as a deterministic, sans-IO state machine: `Replica::step(Input)` returns the
+//! outputs the driver must execute, in order. Time is ticks, randomness a seed; the same code
+//! runs under tokio, in the refinement harness and in the seeded simulator.
+//!
+//! The steps are those of `zab-model`, named the same: Fast Leader Election (`election.rs`),
+//! discovery (`discovery.rs`), synchronization (`sync.rs`), broadcast (`broadcast.rs`). Where
+//! the model splits one ZooKeeper thread's work into several actions (a follower's NEWLEADER
+//! steps, a leader's syncFollower), the replica does them in one step, emitting the outputs in
+//! the order the model's actions take.
+
+pub mod broadcast;
+pub mod discovery;
+pub mod election;
+pub mod io;
+pub mod messages;
+pub mod state;
+pub mod sync;
+
+pub use io::{Durable, Input, Output, StateMachine};
+pub use messages::{Notification, Packet, PeerMsg, ServerId, ServerState, Vote};
+pub use state::Phase;
+
+use crate::txn::TxnEntry;
+use crate::zxid::Zxid;
+use state::{Fle, Role};
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+/// Deliberately wrong behaviours, for tests that show the checks can fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A follower ACKs a proposal before it is durable.
+    AckBeforePersist,
+    /// A leader commits a proposal without waiting for a quorum of ACKs.
+    CommitWithoutQuorum,
+}
+
+/// A replica's configuration. Limits are in ticks.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub id: ServerId,
+    pub voters: BTreeSet<ServerId>,
+    pub observers: BTreeSet<ServerId>,
+    /// initLimit: how long discovery and synchronization may take.
+    pub init_limit: u64,
+    /// syncLimit: how long a synced peer may stay silent.
+    pub sync_limit: u64,
+    /// finalizeWait: how long a LOOKING server waits for a better vote before deciding.
+    pub finalize_wait: u64,
+    /// notTimeout's first and largest value: silence after which a LOOKING server re-sends.
+    pub not_timeout: (u64, u64),
+    pub seed: u64,
+    pub fault: Option<Fault>,
+}
+
+impl Config {
+    /// A configuration with ZooKeeper's proportions for a tick of 100 ms (tickTime 2000 ms,
+    /// initLimit 10, syncLimit 5, finalizeWait 200 ms, notTimeout 200 ms .. 60 s).
+    pub fn new(id: ServerId, voters: &[ServerId], observers: &[ServerId]) -> Config {
+        Config {
+            id,
+            voters: voters.iter().copied().collect(),
+            observers: observers.iter().copied().collect(),
+            init_limit: 200,
+            sync_limit: 100,
+            finalize_wait: 2,
+            not_timeout: (2, 600),
+            seed: id,
+            fault: None,
+        }
+    }
+
+    pub fn is_voter(&self, s: ServerId) -> bool {
+        self.voters.contains(&s)
+    }
+
+    pub fn is_quorum(&self, set: &BTreeSet<ServerId>) -> bool {
+        2 * set.iter().filter(|s| self.voters.contains(s)).count() > self.voters.len()
+    }
+
+    pub fn peers(&self) -> impl Iterator<Item = ServerId> + '_ {
+        self.voters
+            .iter()
+            .chain(self.observers.iter())
+            .copied()
+            .filter(move |&s| s != self.id)
+    }
+}
+
+/// One ZooKeeper server's protocol state.
+#[derive(Clone, Debug)]
+pub struct Replica<S: StateMachine> {
+    pub(crate) cfg: Config,
+    // ---- durable, as the driver has written it ----
+    pub(crate) accepted_epoch: u32,
+    pub(crate) current_epoch: u32,
+    /// The snapshot the log builds on.
+    pub(crate) base: (Zxid, Arc<Vec<u8>>),
+    /// The history after `base`: durable entries, then entries queued for the sync thread.
+    pub(crate) log: Vec<TxnEntry>,
+    /// The last durable entry.
+    pub(crate) synced: Zxid,
+    // ---- volatile ----
+    pub(crate) applied: S,
+    /// The state machine's last applied zxid (`lastProcessedZxid`): what votes and ACKEPOCH
+    /// report.
+    pub(crate) last_processed: Zxid,
+    /// The last zxid this server knows is committed (delivered).
+    pub(crate) committed: Zxid,
+    /// Leader: the applied state plus every outstanding proposal, for `prepare`.
+    pub(crate) pending: Option<S>,
+    pub(crate) state: ServerState,
+    pub(crate) phase: Phase,
+    pub(crate) role: Role,
+    pub(crate) fle: Fle,
+    pub(crate) tick: u64,
+    pub(crate) now_ms: i64,
+    pub(crate) rng: u64,
+    /// Writes submitted by this server's clients, not yet applied.
+    pub(crate) local_writes: HashSet<(i64, i32)>,
+    pub(crate) out: Vec<Output<S::Outcome>>,
+}
+
+impl<S: StateMachine> Replica<S> {
+    /// A replica starting from what recovery found on disk; `genesis` is the state machine
+    /// when there is no snapshot. It starts LOOKING; the outputs are its first votes.
+    pub fn new(cfg: Config, durable: Durable, genesis: S) -> (Replica<S>, Vec<Output<S::Outcome>>) {
+        let (base_zxid, base_bytes, applied) = match durable.snapshot {
+            Some((z, bytes)) => {
+                let sm = S::restore(&bytes).unwrap_or_else(|| genesis.clone());
+                (z, bytes, sm)
+            }
+            None => (Zxid::ZERO, Arc::new(genesis.snapshot()), genesis),
+        };
+        let rng = cfg.seed ^ 0x9e37_79b9_7f4a_7c15;
+        let mut r = Replica {
+            cfg,
+            accepted_epoch: durable.accepted_epoch,
+            current_epoch: durable.current_epoch,
+            base: (base_zxid, base_bytes),
+            log: Vec::new(),
+            synced: base_zxid,
+            applied,
+            last_processed: base_zxid,
+            committed: Zxid::ZERO,
+            pending: None,
+            state: ServerState::Looking,
+            phase: Phase::Election,
+            role: Role::Looking,
+            fle: Fle::default(),
+            tick: 0,
+            now_ms: 0,
+            rng,
+            local_writes: HashSet::new(),
+            out: Vec::new(),
+        };
+        // ZooKeeper replays the whole log at start, committed or not; a TRUNC removes what
+        // turns out not to be.
+        for e in durable.log.into_iter().filter(|e| e.zxid() > base_zxid) {
+            r.synced = e.zxid();
+            r.last_processed = e.zxid();
+            r.applied.apply(&e);
+            r.log.push(e);
+        }
+        r.start_election();
+        let out = std::mem::take(&mut r.out);
+        (r, out)
+    }
+
+    /// Takes one input and returns the outputs to execute, in order.
+    pub fn step(&mut self, input: Input) -> Vec<Output<S::Outcome>> {
+        match input {
+            Input::Tick { now_ms } => self.on_tick(now_ms),
+            Input::Peer { from, msg } => match msg {
+                PeerMsg::Election(n) => self.on_notification(from, n),
+                PeerMsg::Quorum(p) => self.on_packet(from, p),
+            },
+            Input::Disconnected { peer } => self.on_disconnected(peer),
+            Input::Write {
+                session_id,
+                cxid,
+                body,
+            } => self.on_write(session_id, cxid, body),
+            Input::Synced { zxid } => self.on_synced(zxid),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    fn on_tick(&mut self, now_ms: i64) {
+        self.tick += 1;
+        self.now_ms = now_ms;
+        match self.role {
+            Role::Looking => self.election_tick(),
+            Role::Leading(_) => self.leader_tick(),
+            Role::Learning(_) => self.learner_tick(),
+        }
+    }
+
+    fn on_disconnected(&mut self, peer: ServerId) {
+        match &mut self.role {
+            Role::Leading(ls) => {
+                if ls.learners.remove(&peer).is_some() {
+                    self.forget_acks_of(peer);
+                }
+            }
+            Role::Learning(l) if l.leader == peer => self.shutdown_to_looking(),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn send(&mut self, to: ServerId, msg: PeerMsg) {
+        self.out.push(Output::Send { to, msg });
+    }
+
+    pub(crate) fn send_packet(&mut self, to: ServerId, p: Packet) {
+        self.send(to, PeerMsg::Quorum(p));
+    }
+
+    /// The last zxid in the history (durable or queued).
+    pub(crate) fn last_logged(&self) -> Zxid {
+        self.log.last().map(|e| e.zxid()).unwrap_or(self.base.0)
+    }
+
+    /// The server leaves its role and looks for a leader again (a follower's or leader's
+    /// `shutdown()` then `lookForLeader()`): the sync thread drains to disk, the database is
+    /// fast-forwarded from the log, connections close.
+    pub(crate) fn shutdown_to_looking(&mut self) {
+        let peers: Vec<ServerId> = match &self.role {
+            Role::Leading(ls) => ls.learners.keys().copied().collect(),
+            Role::Learning(l) => vec![l.leader],
+            Role::Looking => vec![],
+        };
+        for p in peers {
+            self.out.push(Output::Disconnect { peer: p });
+        }
+        self.drain_sync_thread();
+        self.fast_forward();
+        self.pending = None;
+        self.role = Role::Looking;
+        self.state = ServerState::Looking;
+        self.phase = Phase::Election;
+        self.out.push(Output::RoleChanged {
+            state: ServerState::Looking,
+            leader: None,
+            epoch: self.current_epoch,
+        });
+        self.start_election();
+    }
+
+    /// Everything queued for the sync thread is made durable now (`SyncRequestProcessor`
+    /// shutdown flushes its queue).
+    fn drain_sync_thread(&mut self) {
+        let queued: Vec<TxnEntry> = self
+            .log
+            .iter()
+            .filter(|e| e.zxid() > self.synced)
+            .cloned()
+            .collect();
+        if let Some(last) = queued.last() {
+            self.synced = last.zxid();
+            self.out.push(Output::Append {
+                entries: queued,
+                sync: true,
+            });
+        }
+    }
+
+    /// `fastForwardDataBase`: apply every logged entry beyond the last applied one, so the
+    /// reported last zxid is the log's.
+    fn fast_forward(&mut self) {
+        let todo: Vec<TxnEntry> = self
+            .log
+            .iter()
+            .filter(|e| e.zxid() > self.last_processed)
+            .cloned()
+            .collect();
+        for e in todo {
+            self.applied.apply(&e);
+            self.last_processed = e.zxid();
+        }
+    }
+
+    /// Rebuilds the applied state from the base snapshot and the log (after a TRUNC).
+    pub(crate) fn reload_from_log(&mut self) {
+        let mut sm = S::restore(&self.base.1).expect("the base snapshot was produced by S");
+        for e in &self.log {
+            sm.apply(e);
+        }
+        self.applied = sm;
+        self.last_processed = self.last_logged();
+    }
+
+    pub(crate) fn random(&mut self) -> u64 {
+        // splitmix64: deterministic from the seed.
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    // ---- observation, for drivers, the simulator and refinement ----
+
+    pub fn id(&self) -> ServerId {
+        self.cfg.id
+    }
+    pub fn server_state(&self) -> ServerState {
+        self.state
+    }
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+    pub fn accepted_epoch(&self) -> u32 {
+        self.accepted_epoch
+    }
+    pub fn current_epoch(&self) -> u32 {
+        self.current_epoch
+    }
+    pub fn last_processed(&self) -> Zxid {
+        self.last_processed
+    }
+    pub fn committed(&self) -> Zxid {
+        self.committed
+    }
+    pub fn synced(&self) -> Zxid {
+        self.synced
+    }
+    /// The history after the base snapshot (durable and queued).
+    pub fn log(&self) -> &[TxnEntry] {
+        &self.log
+    }
+    pub fn base_zxid(&self) -> Zxid {
+        self.base.0
+    }
+    /// The replicated state machine, for reads.
+    pub fn state_machine(&self) -> &S {
+        &self.applied
+    }
+    /// The leader this server follows, or itself when leading.
+    pub fn leader(&self) -> Option<ServerId> {
+        match &self.role {
+            Role::Leading(_) => Some(self.cfg.id),
+            Role::Learning(l) => Some(l.leader),
+            Role::Looking => None,
+        }
+    }
+    /// An established leader in broadcast.
+    pub fn is_established_leader(&self) -> bool {
+        matches!(&self.role, Role::Leading(ls) if ls.established)
+    }
+}
+
+#[cfg(test)]
+mod tests;

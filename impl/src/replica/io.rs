@@ -1,0 +1,116 @@
+//! The replica's interface to the world: what it is told (`Input`), what it asks for
+//! (`Output`), and the state machine it replicates.
+//!
+//! Output order is a contract: the driver executes outputs in order, and an output that writes
+//! to disk (`SaveAcceptedEpoch`, `SaveCurrentEpoch`, `Append { sync: true }`, `Truncate`,
+//! `InstallSnapshot`) is durable before any later output runs. So "save acceptedEpoch, then
+//! send ACKEPOCH" or "log the synced transactions, then ACK NEWLEADER" is a single `step`
+//! whose outputs come in that order.
+
+use super::messages::{PeerMsg, ServerId};
+use crate::txn::{Txn, TxnEntry};
+use crate::zxid::Zxid;
+use std::sync::Arc;
+
+/// The state machine a replica replicates (the DataTree and its sessions, or a toy for tests).
+pub trait StateMachine: Clone {
+    /// What applying a transaction produced, for the client that asked and for watchers.
+    type Outcome: Clone + std::fmt::Debug + PartialEq;
+
+    /// The leader turns a client request (encoded by the server) into the transaction it
+    /// proposes, validating it against this state (the committed state plus every outstanding
+    /// proposal). Invalid requests become `Txn::Error`.
+    fn prepare(&self, session_id: i64, body: &[u8], zxid: Zxid, time_ms: i64) -> Txn;
+
+    /// Applies a committed transaction. Deterministic: the same sequence gives the same state.
+    fn apply(&mut self, entry: &TxnEntry) -> Self::Outcome;
+
+    /// The state serialized, for a SNAP sync or a snapshot file.
+    fn snapshot(&self) -> Vec<u8>;
+
+    /// The state a snapshot holds, or `None` if the bytes are not a snapshot.
+    fn restore(bytes: &[u8]) -> Option<Self>;
+}
+
+/// Something that happened to the replica.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// One tick of the replica's clock elapsed; `now_ms` is the wall time the driver reports
+    /// (simulated in tests), used to time-stamp transactions.
+    Tick { now_ms: i64 },
+    /// A message from a peer.
+    Peer { from: ServerId, msg: PeerMsg },
+    /// The quorum connection to `peer` broke (the transport noticed).
+    Disconnected { peer: ServerId },
+    /// A client of this server submits a write (or a session create/close).
+    Write {
+        session_id: i64,
+        cxid: i32,
+        body: Arc<Vec<u8>>,
+    },
+    /// Asynchronous appends are durable up to this zxid (the sync thread's fsync finished).
+    Synced { zxid: Zxid },
+}
+
+/// Something the replica asks its driver to do, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output<O> {
+    Send {
+        to: ServerId,
+        msg: PeerMsg,
+    },
+    /// Close the quorum connection to `peer` (a handler or a follower gives up on it).
+    Disconnect {
+        peer: ServerId,
+    },
+    /// Write `acceptedEpoch` durably.
+    SaveAcceptedEpoch(u32),
+    /// Write `currentEpoch` durably.
+    SaveCurrentEpoch(u32),
+    /// Append to the transaction log. `sync: true` fsyncs before the next output runs;
+    /// `sync: false` hands the entries to the sync thread, which reports `Input::Synced` later
+    /// (group commit).
+    Append {
+        entries: Vec<TxnEntry>,
+        sync: bool,
+    },
+    /// Cut the transaction log after `zxid` (TRUNC).
+    Truncate {
+        zxid: Zxid,
+    },
+    /// Make this state durable as a snapshot at `zxid` (SNAP or TRUNC sync, leader start).
+    InstallSnapshot {
+        zxid: Zxid,
+        bytes: Arc<Vec<u8>>,
+    },
+    /// A transaction was applied. `local` is true when this server's client asked for it.
+    Applied {
+        zxid: Zxid,
+        session_id: i64,
+        cxid: i32,
+        local: bool,
+        outcome: O,
+    },
+    /// A client write cannot be served now (no leader, or this server is not in broadcast).
+    WriteRejected {
+        session_id: i64,
+        cxid: i32,
+    },
+    /// The replica changed role (for logs, metrics and the four-letter words).
+    RoleChanged {
+        state: super::messages::ServerState,
+        leader: Option<ServerId>,
+        epoch: u32,
+    },
+}
+
+/// What a replica starts from: what recovery found on disk.
+#[derive(Clone, Debug, Default)]
+pub struct Durable {
+    pub accepted_epoch: u32,
+    pub current_epoch: u32,
+    /// The snapshot's zxid and bytes, if any.
+    pub snapshot: Option<(Zxid, Arc<Vec<u8>>)>,
+    /// The log records after the snapshot, in zxid order.
+    pub log: Vec<TxnEntry>,
+}

@@ -1,0 +1,423 @@
+//! Synchronization, as `zab-model`'s `sync.rs` specifies it: the leader picks DIFF, TRUNC or
+//! SNAP per learner (`syncFollower`, `queueCommittedProposals`), queues the proposals and
+//! NEWLEADER; the follower logs the committed prefix and fsyncs, then writes currentEpoch,
+//! then ACKs NEWLEADER — three outputs in that order; a quorum of ACKs establishes the leader.
+
+use super::io::{Output, StateMachine};
+use super::messages::{Packet, ServerId};
+use super::state::{Handler, Phase, Role, SyncMode};
+use super::Replica;
+use crate::txn::TxnEntry;
+use crate::zxid::Zxid;
+use std::sync::Arc;
+
+/// Whether `next` may follow `prev` without a gap.
+pub fn is_next(prev: Zxid, next: Zxid) -> bool {
+    (next.epoch() > prev.epoch() && next.counter() == 1)
+        || (next.epoch() == prev.epoch() && next.counter() == prev.counter().wrapping_add(1))
+}
+
+/// `queueCommittedProposals`: the op packet and the index of the first entry to send, or
+/// `None` when a TRUNC would cross an epoch boundary (a snapshot follows instead).
+fn queue_committed(committed: &[TxnEntry], peer: Zxid) -> Option<(Packet, usize)> {
+    let last = committed.last().map(|e| e.zxid()).unwrap_or(Zxid::ZERO);
+    let mut prev = None;
+    for (i, e) in committed.iter().enumerate() {
+        let z = e.zxid();
+        if z < peer {
+            prev = Some(z);
+            continue;
+        }
+        if z == peer {
+            return Some((Packet::Diff { zxid: last }, i + 1));
+        }
+        if peer.counter() == 0 {
+            return Some((Packet::Diff { zxid: last }, i));
+        }
+        if z.epoch() != peer.epoch() {
+            return None;
+        }
+        return prev.map(|p| (Packet::Trunc { zxid: p }, i));
+    }
+    (peer.counter() == 0).then_some((Packet::Diff { zxid: last }, committed.len()))
+}
+
+impl<S: StateMachine> Replica<S> {
+    pub(crate) fn sync_waiting_learners(&mut self) {
+        let waiting: Vec<ServerId> = match &self.role {
+            Role::Leading(ls) if ls.epoch_acked => ls
+                .learners
+                .iter()
+                .filter(|(_, l)| l.stage == Handler::AwaitSync)
+                .map(|(s, _)| *s)
+                .collect(),
+            _ => return,
+        };
+        for j in waiting {
+            self.sync_learner(j);
+        }
+    }
+
+    /// `syncFollower` + `startForwarding` + NEWLEADER for learner `j`.
+    fn sync_learner(&mut self, j: ServerId) {
+        let Role::Leading(ls) = &self.role else {
+            return;
+        };
+        let peer = ls.learners[&j].peer_last;
+        let (epoch, established) = (ls.epoch, ls.established);
+        // Before it serves, the leader's whole history is committed (it applied all of it).
+        let n = if established {
+            self.log
+                .iter()
+                .take_while(|e| e.zxid() <= self.committed)
+                .count()
+        } else {
+            self.log.len()
+        };
+        let committed = &self.log[..n];
+        let lp = committed.last().map(|e| e.zxid()).unwrap_or(self.base.0);
+        let by_log = if peer == lp {
+            Some((Packet::Diff { zxid: peer }, n))
+        } else if peer > lp && peer.counter() != 0 {
+            Some((Packet::Trunc { zxid: lp }, n))
+        } else if peer < self.base.0 {
+            None // older than our snapshot: only a snapshot can serve it
+        } else {
+            queue_committed(committed, peer)
+        };
+        let mut packets = Vec::new();
+        let start = match by_log {
+            Some((op, start)) => {
+                packets.push(op);
+                start
+            }
+            None => {
+                // The applied state is the committed one: an established leader applies on
+                // commit, a new leader applied its whole history.
+                packets.push(Packet::Snap {
+                    zxid: lp,
+                    snapshot: Arc::new(self.applied.snapshot()),
+                });
+                n
+            }
+        };
+        for e in &self.log[start..n] {
+            packets.push(Packet::Proposal(e.clone()));
+            packets.push(Packet::Commit { zxid: e.zxid() });
+        }
+        if self.cfg.is_voter(j) {
+            for e in &self.log[n..] {
+                packets.push(Packet::Proposal(e.clone()));
+            }
+        }
+        packets.push(Packet::NewLeader { epoch });
+        for p in packets {
+            self.send_packet(j, p);
+        }
+        if let Role::Leading(ls) = &mut self.role {
+            ls.learners.get_mut(&j).unwrap().stage = Handler::AwaitNewLeaderAck;
+        }
+    }
+
+    /// A packet from the leader during synchronization or broadcast.
+    pub(crate) fn on_sync_or_broadcast_packet(&mut self, p: Packet) {
+        match self.phase {
+            Phase::Synchronization => self.on_sync_packet(p),
+            Phase::Broadcast => self.on_broadcast_packet(p),
+            _ => self.protocol_error(),
+        }
+    }
+
+    /// Something no correct leader sends: give up on it (ZooKeeper throws and re-elects).
+    pub(crate) fn protocol_error(&mut self) {
+        self.shutdown_to_looking();
+    }
+
+    fn learner_mut(&mut self) -> &mut super::state::LearnerState {
+        match &mut self.role {
+            Role::Learning(l) => l,
+            _ => unreachable!("not learning"),
+        }
+    }
+
+    fn on_sync_packet(&mut self, p: Packet) {
+        let (mode, nl) = match &self.role {
+            Role::Learning(l) => (l.sync_mode, l.newleader),
+            _ => return,
+        };
+        match p {
+            Packet::Diff { .. } | Packet::Trunc { .. } | Packet::Snap { .. }
+                if mode == SyncMode::None =>
+            {
+                self.on_sync_mode(p)
+            }
+            Packet::Proposal(e) if mode != SyncMode::None => {
+                let l = self.learner_mut();
+                if let Some(prev) = l.pnl.last() {
+                    if !is_next(prev.zxid(), e.zxid()) {
+                        return self.protocol_error();
+                    }
+                }
+                l.pnl.push(e);
+            }
+            Packet::Commit { zxid } if mode != SyncMode::None => self.on_sync_commit(zxid, nl),
+            Packet::NewLeader { epoch } if mode != SyncMode::None && nl.is_none() => {
+                self.on_newleader(epoch)
+            }
+            Packet::UpToDate if nl.is_some() => self.on_uptodate(),
+            _ => self.protocol_error(),
+        }
+    }
+
+    fn on_sync_mode(&mut self, p: Packet) {
+        match p {
+            Packet::Diff { .. } => self.learner_mut().sync_mode = SyncMode::Diff,
+            Packet::Trunc { zxid } => {
+                let known = zxid == self.base.0 || self.log.iter().any(|e| e.zxid() == zxid);
+                if !known || zxid < self.committed {
+                    // Not able to truncate (ZooKeeper exits): never cut what was delivered.
+                    return self.protocol_error();
+                }
+                self.learner_mut().sync_mode = SyncMode::Trunc;
+                self.log.retain(|e| e.zxid() <= zxid);
+                self.synced = self.synced.min(zxid);
+                self.out.push(Output::Truncate { zxid });
+                self.reload_from_log();
+            }
+            Packet::Snap { zxid, snapshot } => {
+                let Some(sm) = S::restore(&snapshot) else {
+                    return self.protocol_error();
+                };
+                self.learner_mut().sync_mode = SyncMode::Snap;
+                self.applied = sm;
+                self.log.clear();
+                self.base = (zxid, snapshot);
+                self.synced = zxid;
+                self.last_processed = zxid;
+            }
+            _ => unreachable!("not a sync mode"),
+        }
+    }
+
+    fn on_sync_commit(&mut self, zxid: Zxid, newleader: Option<u32>) {
+        let l = self.learner_mut();
+        let Some(head) = l.pnl.first() else {
+            return self.protocol_error(); // no pending proposal (ZOOKEEPER-4394's NPE)
+        };
+        let in_memory =
+            newleader.is_none() && matches!(l.sync_mode, SyncMode::Trunc | SyncMode::Snap);
+        if !in_memory {
+            l.pc.push(zxid);
+            return;
+        }
+        if head.zxid() == zxid {
+            let e = l.pnl.remove(0);
+            self.applied.apply(&e);
+            self.last_processed = zxid;
+            self.log.push(e);
+        }
+    }
+
+    /// NEWLEADER: log the committed synced prefix and fsync; write currentEpoch; ACK.
+    fn on_newleader(&mut self, epoch: u32) {
+        let voter = self.cfg.is_voter(self.cfg.id);
+        let mode = self.learner_mut().sync_mode;
+        if matches!(mode, SyncMode::Trunc | SyncMode::Snap) {
+            // takeSnapshot: what is applied in memory becomes durable.
+            let bytes = Arc::new(self.applied.snapshot());
+            self.base = (self.last_processed, bytes.clone());
+            self.log.clear();
+            self.synced = self.last_processed;
+            self.out.push(Output::InstallSnapshot {
+                zxid: self.last_processed,
+                bytes,
+            });
+        }
+        if voter {
+            self.log_committed_synced();
+        }
+        self.current_epoch = epoch;
+        self.out.push(Output::SaveCurrentEpoch(epoch));
+        let l = self.learner_mut();
+        l.newleader = Some(epoch);
+        let leader = l.leader;
+        self.send_packet(
+            leader,
+            Packet::Ack {
+                zxid: Zxid::new(epoch, 0),
+            },
+        );
+    }
+
+    /// The prefix of `packetsNotLogged` matched in order by `packetsCommitted`: appended,
+    /// fsynced and applied, with no ACK. Outstanding proposals stay for after UPTODATE.
+    fn log_committed_synced(&mut self) {
+        let l = self.learner_mut();
+        let mut logged = Vec::new();
+        let pc = std::mem::take(&mut l.pc);
+        for z in pc {
+            if l.pnl.first().is_some_and(|e| e.zxid() == z) {
+                logged.push(l.pnl.remove(0));
+            }
+        }
+        if let Some(last) = logged.last() {
+            self.synced = last.zxid();
+            for e in &logged {
+                self.applied.apply(e);
+                self.last_processed = e.zxid();
+            }
+            self.log.extend(logged.iter().cloned());
+            self.out.push(Output::Append {
+                entries: logged,
+                sync: true,
+            });
+        }
+    }
+
+    /// UPTODATE: serve. The synchronized history is delivered; remaining proposals go to the
+    /// sync thread (ACKed once durable), remaining commits are applied.
+    fn on_uptodate(&mut self) {
+        let epoch = self.learner_mut().newleader.expect("after NEWLEADER");
+        self.phase = Phase::Broadcast;
+        self.committed = self.committed.max(self.last_processed);
+        let l = self.learner_mut();
+        let pnl = std::mem::take(&mut l.pnl);
+        let pc = std::mem::take(&mut l.pc);
+        l.sync_mode = SyncMode::None;
+        if self.cfg.is_voter(self.cfg.id) {
+            for e in pnl {
+                self.accept_proposal(e);
+            }
+            for z in pc {
+                self.commit_next(z);
+            }
+        } else {
+            // An observer applies the synced proposals that were committed.
+            let mut pc = pc.into_iter().peekable();
+            for e in pnl {
+                if pc.peek() == Some(&e.zxid()) {
+                    pc.next();
+                    self.accept_inform(e);
+                }
+            }
+        }
+        self.update_vote_epoch(epoch);
+    }
+
+    /// The leader reads the first ACK after NEWLEADER from learner `j`.
+    pub(crate) fn on_newleader_ack(&mut self, j: ServerId, zxid: Zxid) {
+        let voter = self.cfg.is_voter(j);
+        let Role::Leading(ls) = &mut self.role else {
+            return;
+        };
+        if zxid == Zxid::new(ls.epoch, 0) && voter {
+            ls.newleader_acks.insert(j);
+        }
+        ls.learners.get_mut(&j).unwrap().stage = Handler::AwaitQuorum;
+        self.try_establish();
+        if self.is_established_leader() {
+            self.uptodate(j);
+        }
+    }
+
+    fn uptodate(&mut self, j: ServerId) {
+        if let Role::Leading(ls) = &mut self.role {
+            if let Some(l) = ls.learners.get_mut(&j) {
+                if l.stage == Handler::AwaitQuorum {
+                    l.stage = Handler::Broadcast;
+                    self.send_packet(j, Packet::UpToDate);
+                }
+            }
+        }
+    }
+
+    /// A quorum ACKed NEWLEADER: the leader's history is committed and it serves.
+    pub(crate) fn try_establish(&mut self) {
+        let me = self.cfg.id;
+        let Role::Leading(ls) = &mut self.role else {
+            return;
+        };
+        if ls.established
+            || !ls.epoch_acked
+            || !ls.newleader_acks.contains(&me)
+            || !self.cfg.is_quorum(&ls.newleader_acks)
+        {
+            return;
+        }
+        ls.established = true;
+        let epoch = ls.epoch;
+        let waiting: Vec<ServerId> = ls.learners.keys().copied().collect();
+        self.phase = Phase::Broadcast;
+        self.committed = self.last_logged();
+        self.pending = Some(self.applied.clone());
+        for j in waiting {
+            self.uptodate(j);
+        }
+        self.update_vote_epoch(epoch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::txn::{Txn, TxnHeader};
+
+    fn e(epoch: u32, counter: u32) -> TxnEntry {
+        TxnEntry {
+            header: TxnHeader {
+                session_id: 0,
+                cxid: 0,
+                zxid: Zxid::new(epoch, counter),
+                time: 0,
+            },
+            txn: Txn::CloseSession,
+        }
+    }
+
+    #[test]
+    fn queue_committed_picks_diff_trunc_or_gives_up() {
+        let log = [e(1, 1), e(1, 2), e(2, 1)];
+        // The peer has 1.1: DIFF, then everything after it.
+        assert_eq!(
+            queue_committed(&log, Zxid::new(1, 1)),
+            Some((
+                Packet::Diff {
+                    zxid: Zxid::new(2, 1)
+                },
+                1
+            ))
+        );
+        // An empty peer (counter 0): DIFF and everything.
+        assert_eq!(
+            queue_committed(&log, Zxid::ZERO),
+            Some((
+                Packet::Diff {
+                    zxid: Zxid::new(2, 1)
+                },
+                0
+            ))
+        );
+        // The peer has 1.3, which we never committed: TRUNC to 1.2 would cross into epoch 2?
+        // No: the first entry above 1.3 is 2.1, a different epoch, so a snapshot is needed.
+        assert_eq!(queue_committed(&log, Zxid::new(1, 3)), None);
+        // Same epoch gap: TRUNC back to the last entry below the peer's.
+        let log = [e(1, 1), e(1, 2), e(1, 4)];
+        assert_eq!(
+            queue_committed(&log, Zxid::new(1, 3)),
+            Some((
+                Packet::Trunc {
+                    zxid: Zxid::new(1, 2)
+                },
+                2
+            ))
+        );
+    }
+
+    #[test]
+    fn next_zxid_rules() {
+        assert!(is_next(Zxid::new(1, 1), Zxid::new(1, 2)));
+        assert!(is_next(Zxid::new(1, 7), Zxid::new(2, 1)));
+        assert!(!is_next(Zxid::new(1, 1), Zxid::new(1, 3)));
+        assert!(!is_next(Zxid::new(2, 1), Zxid::new(1, 2)));
+    }
+}

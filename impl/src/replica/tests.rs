@@ -1,0 +1,422 @@
+//! Exact outputs of single steps: the ordering contract (durable writes before the packets
+//! that reveal them) and the protocol's messages.
+
+use super::*;
+use crate::txn::{Txn, TxnHeader};
+
+/// A toy state machine: the list of values written, in order.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Values(Vec<Vec<u8>>);
+
+impl StateMachine for Values {
+    type Outcome = usize;
+    fn prepare(&self, _: i64, body: &[u8], _: Zxid, _: i64) -> Txn {
+        Txn::SetData {
+            path: "/v".into(),
+            data: body.to_vec(),
+            version: self.0.len() as i32,
+        }
+    }
+    fn apply(&mut self, entry: &TxnEntry) -> usize {
+        if let Txn::SetData { data, .. } = &entry.txn {
+            self.0.push(data.clone());
+        }
+        self.0.len()
+    }
+    fn snapshot(&self) -> Vec<u8> {
+        bincode::serialize(&self.0).unwrap()
+    }
+    fn restore(bytes: &[u8]) -> Option<Self> {
+        bincode::deserialize(bytes).ok().map(Values)
+    }
+}
+
+fn entry(epoch: u32, counter: u32, v: u8) -> TxnEntry {
+    TxnEntry {
+        header: TxnHeader {
+            session_id: 7,
+            cxid: counter as i32,
+            zxid: Zxid::new(epoch, counter),
+            time: 0,
+        },
+        txn: Txn::SetData {
+            path: "/v".into(),
+            data: vec![v],
+            version: 0,
+        },
+    }
+}
+
+fn replica(id: ServerId, durable: Durable) -> (Replica<Values>, Vec<Output<usize>>) {
+    Replica::new(Config::new(id, &[1, 2, 3], &[]), durable, Values::default())
+}
+
+fn note(state: ServerState, round: u64, leader: ServerId, zxid: Zxid, epoch: u32) -> PeerMsg {
+    PeerMsg::Election(Notification {
+        state,
+        round,
+        vote: Vote {
+            leader: Some(leader),
+            zxid,
+            epoch,
+        },
+    })
+}
+
+fn send(to: ServerId, msg: PeerMsg) -> Output<usize> {
+    Output::Send { to, msg }
+}
+
+fn quorum(p: Packet) -> PeerMsg {
+    PeerMsg::Quorum(p)
+}
+
+#[test]
+fn a_fresh_voter_sends_its_own_vote_to_every_other_voter() {
+    let (_, out) = replica(2, Durable::default());
+    let mine = note(ServerState::Looking, 1, 2, Zxid::ZERO, 0);
+    assert_eq!(out, vec![send(1, mine.clone()), send(3, mine)]);
+}
+
+#[test]
+fn a_better_vote_is_adopted_and_sent_to_every_other_voter() {
+    let (mut r, _) = replica(1, Durable::default());
+    let out = r.step(Input::Peer {
+        from: 3,
+        msg: note(ServerState::Looking, 1, 3, Zxid::ZERO, 0),
+    });
+    let adopted = note(ServerState::Looking, 1, 3, Zxid::ZERO, 0);
+    assert_eq!(out, vec![send(2, adopted.clone()), send(3, adopted)]);
+    // Our vote and 3's agree: a quorum, so the finalize wait runs, then we follow 3.
+    r.step(Input::Tick { now_ms: 100 });
+    let out = r.step(Input::Tick { now_ms: 200 });
+    assert_eq!(
+        out,
+        vec![
+            send(3, quorum(Packet::FollowerInfo { accepted_epoch: 0 })),
+            Output::RoleChanged {
+                state: ServerState::Following,
+                leader: Some(3),
+                epoch: 0
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_worse_vote_is_recorded_but_not_adopted() {
+    let (mut r, _) = replica(3, Durable::default());
+    let out = r.step(Input::Peer {
+        from: 1,
+        msg: note(ServerState::Looking, 1, 1, Zxid::ZERO, 0),
+    });
+    assert_eq!(out, vec![]);
+}
+
+#[test]
+fn leaderinfo_saves_the_accepted_epoch_before_acking_it() {
+    let (mut r, _) = replica(1, Durable::default());
+    r.become_learner(3);
+    r.out.clear();
+    let out = r.step(Input::Peer {
+        from: 3,
+        msg: quorum(Packet::LeaderInfo { epoch: 1 }),
+    });
+    assert_eq!(
+        out,
+        vec![
+            Output::SaveAcceptedEpoch(1),
+            send(
+                3,
+                quorum(Packet::AckEpoch {
+                    current_epoch: Some(0),
+                    last_zxid: Zxid::ZERO
+                })
+            ),
+        ]
+    );
+    assert_eq!(r.phase(), Phase::Synchronization);
+}
+
+#[test]
+fn newleader_logs_then_writes_the_epoch_then_acks() {
+    let (mut r, _) = replica(1, Durable::default());
+    r.become_learner(3);
+    r.step(Input::Peer {
+        from: 3,
+        msg: quorum(Packet::LeaderInfo { epoch: 1 }),
+    });
+    for p in [
+        Packet::Diff {
+            zxid: Zxid::new(1, 1),
+        },
+        Packet::Proposal(entry(1, 1, 9)),
+        Packet::Commit {
+            zxid: Zxid::new(1, 1),
+        },
+    ] {
+        assert_eq!(
+            r.step(Input::Peer {
+                from: 3,
+                msg: quorum(p)
+            }),
+            vec![]
+        );
+    }
+    let out = r.step(Input::Peer {
+        from: 3,
+        msg: quorum(Packet::NewLeader { epoch: 1 }),
+    });
+    assert_eq!(
+        out,
+        vec![
+            Output::Append {
+                entries: vec![entry(1, 1, 9)],
+                sync: true
+            },
+            Output::SaveCurrentEpoch(1),
+            send(
+                3,
+                quorum(Packet::Ack {
+                    zxid: Zxid::new(1, 0)
+                })
+            ),
+        ]
+    );
+    assert_eq!(r.state_machine().0, vec![vec![9]]);
+    assert_eq!(r.current_epoch(), 1);
+}
+
+#[test]
+fn a_follower_acks_a_proposal_only_once_it_is_durable() {
+    let (mut r, _) = replica(1, Durable::default());
+    r.become_learner(3);
+    for p in [
+        Packet::LeaderInfo { epoch: 1 },
+        Packet::Diff { zxid: Zxid::ZERO },
+        Packet::NewLeader { epoch: 1 },
+        Packet::UpToDate,
+    ] {
+        r.step(Input::Peer {
+            from: 3,
+            msg: quorum(p),
+        });
+    }
+    let out = r.step(Input::Peer {
+        from: 3,
+        msg: quorum(Packet::Proposal(entry(1, 1, 5))),
+    });
+    assert_eq!(
+        out,
+        vec![Output::Append {
+            entries: vec![entry(1, 1, 5)],
+            sync: false
+        }]
+    );
+    let out = r.step(Input::Synced {
+        zxid: Zxid::new(1, 1),
+    });
+    assert_eq!(
+        out,
+        vec![send(
+            3,
+            quorum(Packet::Ack {
+                zxid: Zxid::new(1, 1)
+            })
+        )]
+    );
+    // COMMIT applies it.
+    let out = r.step(Input::Peer {
+        from: 3,
+        msg: quorum(Packet::Commit {
+            zxid: Zxid::new(1, 1),
+        }),
+    });
+    assert_eq!(
+        out,
+        vec![Output::Applied {
+            zxid: Zxid::new(1, 1),
+            session_id: 7,
+            cxid: 1,
+            local: false,
+            outcome: 1
+        }]
+    );
+}
+
+#[test]
+fn a_proposal_with_a_gap_ends_the_following() {
+    let (mut r, _) = replica(1, Durable::default());
+    r.become_learner(3);
+    for p in [
+        Packet::LeaderInfo { epoch: 1 },
+        Packet::Diff { zxid: Zxid::ZERO },
+        Packet::NewLeader { epoch: 1 },
+        Packet::UpToDate,
+    ] {
+        r.step(Input::Peer {
+            from: 3,
+            msg: quorum(p),
+        });
+    }
+    let out = r.step(Input::Peer {
+        from: 3,
+        msg: quorum(Packet::Proposal(entry(1, 2, 5))),
+    });
+    assert_eq!(out[0], Output::Disconnect { peer: 3 });
+    assert_eq!(r.server_state(), ServerState::Looking);
+}
+
+#[test]
+fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
+    // Server 3 has 1.1 on disk; it leads; server 1 is empty.
+    let durable = Durable {
+        accepted_epoch: 1,
+        current_epoch: 1,
+        snapshot: None,
+        log: vec![entry(1, 1, 4)],
+    };
+    let (mut l, _) = replica(3, durable);
+    l.fle.vote = Some(Vote {
+        leader: Some(3),
+        zxid: Zxid::new(1, 1),
+        epoch: 1,
+    });
+    l.become_leader();
+    l.out.clear();
+    let out = l.step(Input::Peer {
+        from: 1,
+        msg: quorum(Packet::FollowerInfo { accepted_epoch: 1 }),
+    });
+    // A quorum connected: the epoch is fixed (2) and written before LEADERINFO leaves.
+    assert_eq!(
+        out,
+        vec![
+            Output::SaveAcceptedEpoch(2),
+            send(1, quorum(Packet::LeaderInfo { epoch: 2 }))
+        ]
+    );
+    let out = l.step(Input::Peer {
+        from: 1,
+        msg: quorum(Packet::AckEpoch {
+            current_epoch: Some(0),
+            last_zxid: Zxid::ZERO,
+        }),
+    });
+    assert_eq!(
+        out,
+        vec![
+            Output::SaveCurrentEpoch(2),
+            send(
+                1,
+                quorum(Packet::Diff {
+                    zxid: Zxid::new(1, 1)
+                })
+            ),
+            send(1, quorum(Packet::Proposal(entry(1, 1, 4)))),
+            send(
+                1,
+                quorum(Packet::Commit {
+                    zxid: Zxid::new(1, 1)
+                })
+            ),
+            send(1, quorum(Packet::NewLeader { epoch: 2 })),
+        ]
+    );
+    let out = l.step(Input::Peer {
+        from: 1,
+        msg: quorum(Packet::Ack {
+            zxid: Zxid::new(2, 0),
+        }),
+    });
+    assert_eq!(out, vec![send(1, quorum(Packet::UpToDate))]);
+    assert!(l.is_established_leader());
+    // A write: logged asynchronously, proposed; committed once 1 acks and our disk has it.
+    let out = l.step(Input::Write {
+        session_id: 7,
+        cxid: 1,
+        body: Arc::new(vec![8]),
+    });
+    let mut p = entry(2, 1, 8);
+    p.header.cxid = 1;
+    p.txn = Txn::SetData {
+        path: "/v".into(),
+        data: vec![8],
+        version: 1,
+    };
+    assert_eq!(
+        out,
+        vec![
+            Output::Append {
+                entries: vec![p.clone()],
+                sync: false
+            },
+            send(1, quorum(Packet::Proposal(p.clone()))),
+        ]
+    );
+    let ack = Input::Peer {
+        from: 1,
+        msg: quorum(Packet::Ack {
+            zxid: Zxid::new(2, 1),
+        }),
+    };
+    assert_eq!(
+        l.step(ack),
+        vec![],
+        "1's ack alone is not a quorum of durable copies"
+    );
+    let out = l.step(Input::Synced {
+        zxid: Zxid::new(2, 1),
+    });
+    assert_eq!(
+        out,
+        vec![
+            Output::Applied {
+                zxid: Zxid::new(2, 1),
+                session_id: 7,
+                cxid: 1,
+                local: true,
+                outcome: 2
+            },
+            send(
+                1,
+                quorum(Packet::Commit {
+                    zxid: Zxid::new(2, 1)
+                })
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_write_without_a_leader_is_rejected() {
+    let (mut r, _) = replica(1, Durable::default());
+    let out = r.step(Input::Write {
+        session_id: 1,
+        cxid: 1,
+        body: Arc::new(vec![]),
+    });
+    assert_eq!(
+        out,
+        vec![Output::WriteRejected {
+            session_id: 1,
+            cxid: 1
+        }]
+    );
+}
+
+#[test]
+fn a_restart_replays_the_whole_log_and_votes_with_its_last_zxid() {
+    let durable = Durable {
+        accepted_epoch: 1,
+        current_epoch: 1,
+        snapshot: None,
+        log: vec![entry(1, 1, 1), entry(1, 2, 2)],
+    };
+    let (r, out) = replica(1, durable);
+    assert_eq!(r.last_processed(), Zxid::new(1, 2));
+    assert_eq!(
+        out[0],
+        send(2, note(ServerState::Looking, 1, 1, Zxid::new(1, 2), 1))
+    );
+}
