@@ -7,6 +7,7 @@ pub mod data_tree;
 pub mod error;
 pub mod replica;
 pub mod session;
+pub mod sim;
 pub mod storage;
 pub mod txn;
 pub mod watch;

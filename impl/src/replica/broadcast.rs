@@ -227,11 +227,9 @@ impl<S: StateMachine> Replica<S> {
                         ls.learners
                             .iter()
                             .filter(|(s, l)| {
-                                if obs {
-                                    l.stage == Handler::Broadcast && !self.cfg.is_voter(**s)
-                                } else {
-                                    l.stage.is_forwarding() && self.cfg.is_voter(**s)
-                                }
+                                // Observers are forwarded to from syncFollower on, like
+                                // followers (`observingLearners`), and get INFORM instead.
+                                l.stage.is_forwarding() && self.cfg.is_voter(**s) != obs
                             })
                             .map(|(s, _)| *s)
                             .collect()

@@ -267,7 +267,7 @@ impl<S: StateMachine> Replica<S> {
                 return self.shutdown_to_looking();
             }
         }
-        if tick % PING_EVERY == 0 {
+        if tick.is_multiple_of(PING_EVERY) {
             let learners: Vec<ServerId> = self.leader_state().learners.keys().copied().collect();
             for j in learners {
                 self.send_packet(j, Packet::Ping);
@@ -289,7 +289,7 @@ impl<S: StateMachine> Replica<S> {
         if tick - since.max(last_heard) > limit {
             return self.shutdown_to_looking();
         }
-        if tick % PING_EVERY == 0 {
+        if tick.is_multiple_of(PING_EVERY) {
             if phase == Phase::Discovery && tick - last_heard >= PING_EVERY {
                 // The leader's acceptor may not have been open yet: connect again.
                 self.send_follower_info();

@@ -69,7 +69,8 @@ pub enum Output<O> {
     SaveCurrentEpoch(u32),
     /// Append to the transaction log. `sync: true` fsyncs before the next output runs;
     /// `sync: false` hands the entries to the sync thread, which reports `Input::Synced` later
-    /// (group commit).
+    /// (group commit). With no entries and `sync: true` it is an fsync of what was handed
+    /// before (the sync thread drained at shutdown).
     Append {
         entries: Vec<TxnEntry>,
         sync: bool,

@@ -199,7 +199,9 @@ impl<S: StateMachine> Replica<S> {
     fn on_disconnected(&mut self, peer: ServerId) {
         match &mut self.role {
             Role::Leading(ls) => {
-                if ls.learners.remove(&peer).is_some() {
+                // ACKs of a dead connection are withdrawn (the stale-ack finding).
+                let known = ls.learners.remove(&peer).is_some();
+                if known {
                     self.forget_acks_of(peer);
                 }
             }
@@ -233,8 +235,11 @@ impl<S: StateMachine> Replica<S> {
         for p in peers {
             self.out.push(Output::Disconnect { peer: p });
         }
+        let reloaded = self.forget_unlogged_sync();
         self.drain_sync_thread();
-        self.fast_forward();
+        if !reloaded {
+            self.fast_forward();
+        }
         self.pending = None;
         self.role = Role::Looking;
         self.state = ServerState::Looking;
@@ -247,19 +252,31 @@ impl<S: StateMachine> Replica<S> {
         self.start_election();
     }
 
+    /// A TRUNC or SNAP sync cut short before NEWLEADER held its work in memory only: the
+    /// database is reloaded from what the disk holds (ZooKeeper clears the zkDb and loads
+    /// it again). Returns whether it reloaded.
+    fn forget_unlogged_sync(&mut self) -> bool {
+        let Role::Learning(l) = &mut self.role else {
+            return false;
+        };
+        let Some(disk) = l.on_disk.take() else {
+            return false;
+        };
+        self.base = disk.base;
+        self.log = disk.log;
+        self.reload_from_log();
+        true
+    }
+
     /// Everything queued for the sync thread is made durable now (`SyncRequestProcessor`
-    /// shutdown flushes its queue).
+    /// shutdown flushes its queue): an fsync with nothing new to append. Every record in
+    /// the log was already handed to the driver.
     fn drain_sync_thread(&mut self) {
-        let queued: Vec<TxnEntry> = self
-            .log
-            .iter()
-            .filter(|e| e.zxid() > self.synced)
-            .cloned()
-            .collect();
-        if let Some(last) = queued.last() {
-            self.synced = last.zxid();
+        let last = self.last_logged();
+        if self.synced != last {
+            self.synced = last;
             self.out.push(Output::Append {
-                entries: queued,
+                entries: Vec::new(),
                 sync: true,
             });
         }

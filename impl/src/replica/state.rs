@@ -123,6 +123,17 @@ pub struct LearnerState {
     pub last_heard: u64,
     /// The tick it decided to follow (initLimit to connect).
     pub since: u64,
+    /// What the disk holds while a TRUNC or SNAP sync works in memory (until NEWLEADER's
+    /// snapshot): the base snapshot and the logged records. Going back to LOOKING reloads
+    /// the database from it, as ZooKeeper reloads its zkDb from disk.
+    pub on_disk: Option<OnDisk>,
+}
+
+/// A base snapshot and the log records after it.
+#[derive(Clone, Debug)]
+pub struct OnDisk {
+    pub base: (Zxid, std::sync::Arc<Vec<u8>>),
+    pub log: Vec<TxnEntry>,
 }
 
 impl LearnerState {
@@ -136,6 +147,7 @@ impl LearnerState {
             pc: Vec::new(),
             last_heard: now,
             since: now,
+            on_disk: None,
         }
     }
 }

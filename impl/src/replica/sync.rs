@@ -5,7 +5,7 @@
 
 use super::io::{Output, StateMachine};
 use super::messages::{Packet, ServerId};
-use super::state::{Handler, Phase, Role, SyncMode};
+use super::state::{Handler, OnDisk, Phase, Role, SyncMode};
 use super::Replica;
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
@@ -161,6 +161,12 @@ impl<S: StateMachine> Replica<S> {
                 l.pnl.push(e);
             }
             Packet::Commit { zxid } if mode != SyncMode::None => self.on_sync_commit(zxid, nl),
+            Packet::Inform(e) if mode != SyncMode::None => {
+                // A commit an observer learns while it syncs: a proposal and its commit.
+                let zxid = e.zxid();
+                self.learner_mut().pnl.push(e);
+                self.on_sync_commit(zxid, nl);
+            }
             Packet::NewLeader { epoch } if mode != SyncMode::None && nl.is_none() => {
                 self.on_newleader(epoch)
             }
@@ -183,6 +189,11 @@ impl<S: StateMachine> Replica<S> {
                 self.synced = self.synced.min(zxid);
                 self.out.push(Output::Truncate { zxid });
                 self.reload_from_log();
+                let on_disk = OnDisk {
+                    base: self.base.clone(),
+                    log: self.log.clone(),
+                };
+                self.learner_mut().on_disk = Some(on_disk);
             }
             Packet::Snap { zxid, snapshot } => {
                 let Some(sm) = S::restore(&snapshot) else {
@@ -190,8 +201,11 @@ impl<S: StateMachine> Replica<S> {
                 };
                 self.learner_mut().sync_mode = SyncMode::Snap;
                 self.applied = sm;
-                self.log.clear();
-                self.base = (zxid, snapshot);
+                let on_disk = OnDisk {
+                    base: std::mem::replace(&mut self.base, (zxid, snapshot)),
+                    log: std::mem::take(&mut self.log),
+                };
+                self.learner_mut().on_disk = Some(on_disk);
                 self.synced = zxid;
                 self.last_processed = zxid;
             }
@@ -232,6 +246,7 @@ impl<S: StateMachine> Replica<S> {
                 zxid: self.last_processed,
                 bytes,
             });
+            self.learner_mut().on_disk = None;
         }
         if voter {
             self.log_committed_synced();

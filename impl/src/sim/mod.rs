@@ -1,0 +1,454 @@
+//! A deterministic cluster simulator: replicas, a simulated network (per-link FIFO, drops,
+//! partitions), simulated disks (unsynced writes lost on a crash), crashes and restarts, all
+//! driven by a seed. A run is a safety phase with faults, checked after every step, then a
+//! fault-free liveness phase that must elect a leader and converge with every acknowledged
+//! write present everywhere. The same seed replays the same run exactly.
+
+pub mod checks;
+pub mod disk;
+mod liveness;
+pub mod net;
+pub mod values;
+
+use crate::replica::{Config, Fault, Input, Output, Replica, ServerId};
+use checks::Checker;
+use disk::Disk;
+use net::{Link, Net};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use values::Values;
+
+/// One simulated run's parameters.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub voters: u64,
+    pub observers: u64,
+    pub seed: u64,
+    /// Steps of the safety phase (with faults).
+    pub fault_steps: usize,
+    /// Most steps the liveness phase may take to converge.
+    pub settle_steps: usize,
+    pub crashes: usize,
+    pub partitions: usize,
+    pub drops: usize,
+    pub writes: usize,
+    pub fault: Option<Fault>,
+    /// Print every event and every output to stderr (set `ZAB_SIM_TRACE=1` to replay a
+    /// failing seed step by step).
+    pub trace: bool,
+}
+
+impl SimConfig {
+    pub fn new(seed: u64) -> SimConfig {
+        SimConfig {
+            voters: 3,
+            observers: 0,
+            seed,
+            fault_steps: 1500,
+            settle_steps: 20_000,
+            crashes: 2,
+            partitions: 1,
+            drops: 2,
+            writes: 6,
+            fault: None,
+            trace: std::env::var_os("ZAB_SIM_TRACE").is_some(),
+        }
+    }
+}
+
+/// What happens in one step.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Tick(ServerId),
+    Deliver(Link),
+    Flush(ServerId),
+    Write(ServerId),
+    Crash(ServerId),
+    Restart(ServerId),
+    Partition(BTreeSet<ServerId>),
+    Heal,
+    Drop(Link),
+}
+
+/// Where the scheduler's choices come from: a seeded generator, then (for proptest) an
+/// explicit list of choices that shrinks.
+pub struct Choices {
+    rng: u64,
+    script: Vec<u32>,
+    next: usize,
+}
+
+impl Choices {
+    pub fn seeded(seed: u64) -> Choices {
+        Choices::scripted(seed, Vec::new())
+    }
+    pub fn scripted(seed: u64, script: Vec<u32>) -> Choices {
+        Choices {
+            rng: seed,
+            script,
+            next: 0,
+        }
+    }
+    fn below(&mut self, n: u32) -> u32 {
+        if let Some(c) = self.script.get(self.next) {
+            self.next += 1;
+            return c % n;
+        }
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % n as u64) as u32
+    }
+}
+
+/// A simulated ensemble.
+pub struct Cluster {
+    pub cfg: SimConfig,
+    voters: BTreeSet<ServerId>,
+    ids: Vec<ServerId>,
+    pub replicas: BTreeMap<ServerId, Option<Replica<Values>>>,
+    pub disks: BTreeMap<ServerId, Disk>,
+    pub net: Net,
+    checker: Checker,
+    now_ms: i64,
+    used: [usize; 3], // crashes, partitions, drops
+    writes: usize,
+    /// The last events, for a failure report.
+    recent: Vec<String>,
+}
+
+/// A run that broke a property: the seed replays it.
+#[derive(Debug)]
+pub struct Failure {
+    pub seed: u64,
+    pub step: usize,
+    pub reason: String,
+    pub recent: Vec<String>,
+}
+
+impl Cluster {
+    pub fn new(cfg: SimConfig) -> Cluster {
+        let voters: BTreeSet<ServerId> = (1..=cfg.voters).collect();
+        let observers: Vec<ServerId> = (cfg.voters + 1..=cfg.voters + cfg.observers).collect();
+        let ids: Vec<ServerId> = voters
+            .iter()
+            .copied()
+            .chain(observers.iter().copied())
+            .collect();
+        let mut c = Cluster {
+            cfg,
+            voters,
+            ids: ids.clone(),
+            replicas: BTreeMap::new(),
+            disks: ids.iter().map(|s| (*s, Disk::default())).collect(),
+            net: Net::default(),
+            checker: Checker::default(),
+            now_ms: 0,
+            used: [0; 3],
+            writes: 0,
+            recent: Vec::new(),
+        };
+        for &s in &ids {
+            c.replicas.insert(s, None);
+        }
+        for s in ids {
+            c.start(s).expect("a fresh start breaks nothing");
+        }
+        c
+    }
+
+    fn replica_config(&self, s: ServerId) -> Config {
+        let observers: Vec<ServerId> = self
+            .ids
+            .iter()
+            .copied()
+            .filter(|i| !self.voters.contains(i))
+            .collect();
+        let voters: Vec<ServerId> = self.voters.iter().copied().collect();
+        Config {
+            init_limit: 40,
+            sync_limit: 20,
+            finalize_wait: 2,
+            not_timeout: (3, 30),
+            seed: self.cfg.seed.wrapping_mul(31).wrapping_add(s),
+            fault: self.cfg.fault,
+            ..Config::new(s, &voters, &observers)
+        }
+    }
+
+    fn start(&mut self, s: ServerId) -> Result<(), String> {
+        let (r, out) = Replica::new(
+            self.replica_config(s),
+            self.disks[&s].durable(),
+            Values::default(),
+        );
+        self.checker.restarted(s);
+        self.replicas.insert(s, Some(r));
+        self.execute(s, out)
+    }
+
+    fn up(&self, s: ServerId) -> bool {
+        self.replicas[&s].is_some()
+    }
+
+    /// Feeds an input to a live server and executes its outputs.
+    fn input(&mut self, s: ServerId, input: Input) -> Result<(), String> {
+        let Some(r) = self.replicas.get_mut(&s).and_then(|r| r.as_mut()) else {
+            return Ok(());
+        };
+        let out = r.step(input);
+        self.execute(s, out)
+    }
+
+    /// Executes outputs in order: the ordering contract is what makes the disk right.
+    fn execute(&mut self, s: ServerId, out: Vec<Output<u64>>) -> Result<(), String> {
+        if let Some(r) = self.replicas[&s].as_ref() {
+            self.checker.on_outputs(s, r, &out)?;
+        }
+        if self.cfg.trace {
+            for o in &out {
+                eprintln!("  s{s} -> {o:?}");
+            }
+        }
+        let mut follow_ups = Vec::new();
+        for o in out {
+            let disk = self.disks.get_mut(&s).unwrap();
+            match o {
+                Output::Send { to, msg } => {
+                    if self.up(to) {
+                        self.net.send(s, to, msg);
+                    }
+                }
+                Output::Disconnect { peer } => {
+                    self.net.drop_pair(s, peer, false);
+                    follow_ups.push((peer, Input::Disconnected { peer: s }));
+                }
+                Output::SaveAcceptedEpoch(e) => disk.accepted_epoch = e,
+                Output::SaveCurrentEpoch(e) => disk.current_epoch = e,
+                Output::Append { entries, sync } => disk.append(entries, sync),
+                Output::Truncate { zxid } => disk.truncate(zxid),
+                Output::InstallSnapshot { zxid, bytes } => disk.install_snapshot(zxid, bytes),
+                // The client retries a write no server could take.
+                Output::WriteRejected { .. } => self.writes -= 1,
+                Output::Applied { .. } | Output::RoleChanged { .. } => {}
+            }
+        }
+        for (peer, input) in follow_ups {
+            self.input(peer, input)?;
+        }
+        Ok(())
+    }
+
+    /// The events possible now, with their weights.
+    fn enabled(&self, faults: bool) -> Vec<(Event, u32)> {
+        let mut ev = Vec::new();
+        for link in self.net.ready() {
+            ev.push((Event::Deliver(link), 16));
+            if faults && self.used[2] < self.cfg.drops {
+                ev.push((Event::Drop(link), 1));
+            }
+        }
+        for &s in &self.ids {
+            if self.up(s) {
+                ev.push((Event::Tick(s), 4));
+                if !self.disks[&s].unsynced.is_empty() {
+                    ev.push((Event::Flush(s), 6));
+                }
+                if self.writes < self.cfg.writes {
+                    ev.push((Event::Write(s), 1));
+                }
+                if faults && self.used[0] < self.cfg.crashes {
+                    ev.push((Event::Crash(s), 1));
+                }
+            } else {
+                ev.push((Event::Restart(s), 3));
+            }
+        }
+        if faults && self.net.side.is_empty() && self.used[1] < self.cfg.partitions {
+            for &s in &self.ids {
+                ev.push((Event::Partition([s].into_iter().collect()), 1));
+            }
+        }
+        if !self.net.side.is_empty() {
+            ev.push((Event::Heal, 2));
+        }
+        ev
+    }
+
+    fn pick(&self, choices: &mut Choices, faults: bool) -> Option<Event> {
+        let ev = self.enabled(faults);
+        let total: u32 = ev.iter().map(|(_, w)| w).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut c = choices.below(total);
+        for (e, w) in ev {
+            if c < w {
+                return Some(e);
+            }
+            c -= w;
+        }
+        unreachable!()
+    }
+
+    /// Runs one event, then checks every property.
+    pub fn apply(&mut self, e: Event) -> Result<(), String> {
+        if self.recent.len() == 40 {
+            self.recent.remove(0);
+        }
+        self.recent.push(format!("{e:?}"));
+        if self.cfg.trace {
+            eprintln!("event {e:?}");
+            for (s, r) in self.replicas.iter() {
+                if let Some(r) = r {
+                    eprintln!(
+                        "  s{s} {:?} {:?} acc={} cur={} processed={} committed={} log={:?} applied={:?}",
+                        r.server_state(),
+                        r.phase(),
+                        r.accepted_epoch(),
+                        r.current_epoch(),
+                        r.last_processed(),
+                        r.committed(),
+                        r.log().iter().map(|e| e.zxid().to_string()).collect::<Vec<_>>(),
+                        r.state_machine().0
+                    );
+                }
+            }
+        }
+        match e {
+            Event::Tick(s) => {
+                self.now_ms += 10;
+                let now_ms = self.now_ms;
+                self.input(s, Input::Tick { now_ms })?;
+            }
+            Event::Deliver(link) => {
+                if let Some(msg) = self.net.pop(link) {
+                    self.input(
+                        link.to,
+                        Input::Peer {
+                            from: link.from,
+                            msg,
+                        },
+                    )?;
+                }
+            }
+            Event::Flush(s) => {
+                if let Some(zxid) = self.disks.get_mut(&s).unwrap().flush() {
+                    self.input(s, Input::Synced { zxid })?;
+                }
+            }
+            Event::Write(s) => {
+                self.writes += 1;
+                let v = self
+                    .cfg
+                    .seed
+                    .wrapping_mul(1000)
+                    .wrapping_add(self.writes as u64);
+                let body = Arc::new(Values::body(v));
+                self.input(
+                    s,
+                    Input::Write {
+                        session_id: s as i64,
+                        cxid: self.writes as i32,
+                        body,
+                    },
+                )?;
+            }
+            Event::Crash(s) => {
+                self.used[0] += 1;
+                self.replicas.insert(s, None);
+                self.disks.get_mut(&s).unwrap().crash();
+                self.net.drop_server(s);
+                for p in self.ids.clone() {
+                    self.input(p, Input::Disconnected { peer: s })?;
+                }
+            }
+            Event::Restart(s) => self.start(s)?,
+            Event::Partition(side) => {
+                self.used[1] += 1;
+                self.net.partition(side.clone());
+                for a in self.ids.clone() {
+                    for b in self.ids.clone() {
+                        if side.contains(&a) != side.contains(&b) {
+                            self.input(a, Input::Disconnected { peer: b })?;
+                        }
+                    }
+                }
+            }
+            Event::Heal => self.net.partition(BTreeSet::new()),
+            Event::Drop(link) => {
+                self.used[2] += 1;
+                if link.election {
+                    self.net.pop(link);
+                } else {
+                    // TCP does not lose a packet and go on: the connection breaks.
+                    self.net.drop_pair(link.from, link.to, false);
+                    self.input(link.from, Input::Disconnected { peer: link.to })?;
+                    self.input(link.to, Input::Disconnected { peer: link.from })?;
+                }
+            }
+        }
+        self.checker
+            .check(&self.replicas, &self.disks, &self.voters)
+    }
+    /// A whole run: faults, then healing and convergence.
+    pub fn run(mut self, choices: &mut Choices) -> Result<RunStats, Failure> {
+        let fail = |c: &Cluster, step: usize, reason: String| Failure {
+            seed: c.cfg.seed,
+            step,
+            reason,
+            recent: c.recent.clone(),
+        };
+        for step in 0..self.cfg.fault_steps {
+            let Some(e) = self.pick(choices, true) else {
+                break;
+            };
+            self.apply(e).map_err(|r| fail(&self, step, r))?;
+        }
+        // Liveness: heal, restart, no more faults.
+        let mut settle: Vec<Event> = Vec::new();
+        if !self.net.side.is_empty() {
+            settle.push(Event::Heal);
+        }
+        settle.extend(
+            self.ids
+                .iter()
+                .filter(|s| !self.up(**s))
+                .map(|s| Event::Restart(*s)),
+        );
+        for e in settle {
+            self.apply(e)
+                .map_err(|r| fail(&self, self.cfg.fault_steps, r))?;
+        }
+        let mut step = 0;
+        while !self.converged() && step < self.cfg.settle_steps {
+            let Some(e) = self.pick(choices, false) else {
+                break;
+            };
+            self.apply(e).map_err(|r| fail(&self, step, r))?;
+            step += 1;
+        }
+        let stranded = self.settled().map_err(|r| fail(&self, step, r))?;
+        Ok(RunStats {
+            acknowledged: self.checker.acknowledged.len(),
+            settle_steps: step,
+            stranded,
+        })
+    }
+}
+
+/// What a passing run did.
+#[derive(Clone, Copy, Debug)]
+pub struct RunStats {
+    pub acknowledged: usize,
+    pub settle_steps: usize,
+    /// Servers left out because their acceptedEpoch is above the leader's epoch.
+    pub stranded: usize,
+}
+
+/// One seeded run.
+pub fn run_seed(cfg: SimConfig) -> Result<RunStats, Failure> {
+    let seed = cfg.seed;
+    Cluster::new(cfg).run(&mut Choices::seeded(seed))
+}

@@ -1,0 +1,54 @@
+//! The state machine the simulator replicates: a list of unique values, one per write, so
+//! that every acknowledged write can be looked for in any server's state.
+
+use crate::replica::StateMachine;
+use crate::txn::{Txn, TxnEntry};
+use crate::zxid::Zxid;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Values(pub Vec<u64>);
+
+impl Values {
+    pub fn body(v: u64) -> Vec<u8> {
+        v.to_be_bytes().to_vec()
+    }
+
+    /// The value a write's transaction carries.
+    pub fn value_of(e: &TxnEntry) -> Option<u64> {
+        match &e.txn {
+            Txn::SetData { data, .. } => data.as_slice().try_into().ok().map(u64::from_be_bytes),
+            _ => None,
+        }
+    }
+
+    /// Whether a serialized snapshot holds `v`.
+    pub fn snapshot_holds(bytes: &[u8], v: u64) -> bool {
+        Values::restore(bytes).is_some_and(|s| s.0.contains(&v))
+    }
+}
+
+impl StateMachine for Values {
+    type Outcome = u64;
+
+    fn prepare(&self, _: i64, body: &[u8], _: Zxid, _: i64) -> Txn {
+        Txn::SetData {
+            path: "/values".into(),
+            data: body.to_vec(),
+            version: self.0.len() as i32,
+        }
+    }
+
+    fn apply(&mut self, e: &TxnEntry) -> u64 {
+        let v = Values::value_of(e).unwrap_or(0);
+        self.0.push(v);
+        v
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        bincode::serialize(&self.0).expect("a Vec<u64> serializes")
+    }
+
+    fn restore(bytes: &[u8]) -> Option<Values> {
+        bincode::deserialize(bytes).ok().map(Values)
+    }
+}
