@@ -7,7 +7,7 @@ use crate::bugs::Bug;
 use crate::config::Config;
 use crate::msg::Msg;
 use crate::ops::send;
-use crate::state::{Conn, Handler, Server, State, Violation};
+use crate::state::{Conn, Server, State, Violation};
 use crate::sync;
 use crate::types::{Mask, Phase, Role, Sid, Txn, Zxid};
 
@@ -152,7 +152,9 @@ fn try_commit(cfg: &Config, st: &mut State, l: Sid) {
         for j in fwd.iter() {
             if cfg.is_voter(j) {
                 send(st, l, j, Msg::Commit { zxid: txn.zxid });
-            } else if st.server(l).leader.handler[j as usize] == Handler::Broadcast {
+            } else {
+                // Observers are forwarded to from syncFollower on, like followers
+                // (`observingLearners`): a syncing observer gets INFORM too.
                 send(st, l, j, Msg::Inform { txn });
             }
         }

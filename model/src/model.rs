@@ -143,6 +143,11 @@ impl ZabModel {
                 broadcast::on_commit(st, to, zxid)
             }
             Msg::Inform { txn }
+                if learning && r.phase == Phase::Synchronization && r.role == Role::Observing =>
+            {
+                sync::on_sync_inform(st, to, txn)
+            }
+            Msg::Inform { txn }
                 if learning && r.phase == Phase::Broadcast && r.role == Role::Observing =>
             {
                 broadcast::on_inform(st, to, txn)

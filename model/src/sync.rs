@@ -225,6 +225,13 @@ pub fn on_sync_proposal(st: &mut State, j: Sid, txn: Txn) {
     srv.learner.pnl.push(txn);
 }
 
+/// INFORM at an observer during sync (`Learner.syncWithLeader`): a proposal and its commit
+/// at once.
+pub fn on_sync_inform(st: &mut State, j: Sid, txn: Txn) {
+    on_sync_proposal(st, j, txn);
+    on_sync_commit(st, j, txn.zxid);
+}
+
 /// COMMIT during sync. Before NEWLEADER in a TRUNC or SNAP sync it is applied in memory at
 /// once (the NEWLEADER snapshot makes it durable); otherwise it is remembered.
 pub fn on_sync_commit(st: &mut State, j: Sid, zxid: Zxid) {

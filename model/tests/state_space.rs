@@ -56,12 +56,14 @@ fn symmetry_reduces_the_default_ensemble() {
 
 #[test]
 fn observer_learns_by_inform() {
+    // 163,171 since a syncing observer gets INFORM (it was 165,463 when INFORM waited for the
+    // observer's UPTODATE, which let committed txns pass it by; found by the simulator).
     assert_pass_with(
         cfg(|c| {
             c.observers = 1;
             c.crashes = 0;
         }),
-        165_463,
+        163_171,
         &["leader_established", "observer_informed"],
     );
 }
