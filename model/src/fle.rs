@@ -181,7 +181,10 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
             continue;
         }
         if st.fle[s as usize].draining {
+            // In the finalizeWait drain lookForLeader polls with finalizeWait, not notTimeout:
+            // it decides or meets a better vote, and never re-sends (found by refinement).
             out.push(Action::Decide(s));
+            continue;
         }
         let quiet = !st.net.iter().any(|(l, _)| {
             l.plane == Plane::Election && (l.to == s || (l.from == s && cfg.is_voter(l.to)))

@@ -79,7 +79,9 @@ fn fast_leader_election_then_zab_without_writes() {
     assert_eq!(r.result, "pass");
     assert_eq!(status(&r, "leader_established"), "reached");
     assert_eq!(status(&r, "vote_order_consistent"), "holds");
-    assert_eq!(r.unique_states, 214_716, "state count changed");
+    // 86,476 since a server in the finalizeWait drain no longer re-sends its vote (214,716
+    // before; the refinement tests found that ZooKeeper never does).
+    assert_eq!(r.unique_states, 86_476, "state count changed");
 }
 
 #[test]
@@ -93,7 +95,8 @@ fn fast_leader_election_alone_one_round() {
             c.epochs = 1;
             c.rounds = 1;
         }),
-        210_762,
+        // 100,413 since a server in the finalizeWait drain no longer re-sends (was 210,762).
+        100_413,
         &["leader_elected"],
     );
 }

@@ -1,1 +1,10 @@
+//! zab-refinement: the real implementation (`zab`) driven through the model's (`zab-model`)
+//! traces, step by step, with an abstraction of its state compared to the model's state
+//! after every step. See `specs/refinement.md` for the mapping and what a pass means.
 
+pub mod abstraction;
+pub mod convert;
+pub mod coverage;
+pub mod harness;
+pub mod replay;
+pub mod walk;

@@ -4,7 +4,7 @@
 use super::io::{Output, StateMachine};
 use super::messages::{Notification, PeerMsg, ServerId, ServerState, Vote};
 use super::state::{Ballot, Role};
-use super::Replica;
+use super::{Fault, Replica};
 
 /// `totalOrderPredicate(new, cur)`: the order (epoch, zxid, id).
 pub fn beats(new: Vote, cur: Vote) -> bool {
@@ -27,6 +27,22 @@ fn same_vote(a: &Ballot, b: &Ballot) -> bool {
 }
 
 impl<S: StateMachine> Replica<S> {
+    /// The vote order this replica uses: `beats`, or ZOOKEEPER-1419's when that fault is on.
+    fn beats(&self, new: Vote, cur: Vote) -> bool {
+        if self.cfg.fault != Some(Fault::VoteOrderIgnoresEpoch) {
+            return beats(new, cur);
+        }
+        match (new.leader, cur.leader) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(a), Some(b)) => {
+                new.epoch > cur.epoch
+                    || (new.epoch == cur.epoch && new.zxid > cur.zxid)
+                    || (new.zxid == cur.zxid && a > b)
+            }
+        }
+    }
+
     fn self_vote(&self) -> Vote {
         if self.cfg.is_voter(self.cfg.id) {
             Vote {
@@ -167,7 +183,7 @@ impl<S: StateMachine> Replica<S> {
     fn look_for_leader_turn(&mut self, from: ServerId, n: Notification) {
         let mine = self.fle.vote.expect("LOOKING has a vote");
         if self.fle.draining_since.is_some() {
-            if !beats(n.vote, mine) {
+            if !self.beats(n.vote, mine) {
                 return; // the finalize drain discards what does not beat the proposal
             }
             self.fle.draining_since = None;
@@ -178,11 +194,11 @@ impl<S: StateMachine> Replica<S> {
                     self.fle.round = n.round;
                     self.fle.recv.clear();
                     let own = self.self_vote();
-                    self.fle.vote = Some(if beats(n.vote, own) { n.vote } else { own });
+                    self.fle.vote = Some(if self.beats(n.vote, own) { n.vote } else { own });
                     self.broadcast_vote();
                 } else if n.round < self.fle.round {
                     return;
-                } else if beats(n.vote, mine) {
+                } else if self.beats(n.vote, mine) {
                     self.fle.vote = Some(n.vote);
                     self.broadcast_vote();
                 }

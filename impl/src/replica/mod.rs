@@ -33,6 +33,9 @@ pub enum Fault {
     AckBeforePersist,
     /// A leader commits a proposal without waiting for a quorum of ACKs.
     CommitWithoutQuorum,
+    /// Fast Leader Election's vote order breaks a zxid tie by server id without requiring
+    /// equal epochs (ZOOKEEPER-1419).
+    VoteOrderIgnoresEpoch,
 }
 
 /// A replica's configuration. Limits are in ticks.
@@ -352,6 +355,14 @@ impl<S: StateMachine> Replica<S> {
     /// The replicated state machine, for reads.
     pub fn state_machine(&self) -> &S {
         &self.applied
+    }
+    /// The election's variables, read-only (for the refinement harness's abstraction).
+    pub fn election(&self) -> &Fle {
+        &self.fle
+    }
+    /// The role-specific variables, read-only (for the refinement harness's abstraction).
+    pub fn role(&self) -> &Role {
+        &self.role
     }
     /// The leader this server follows, or itself when leading.
     pub fn leader(&self) -> Option<ServerId> {
