@@ -1,6 +1,6 @@
 //! Reads, with the permission checks ZooKeeper's FinalRequestProcessor makes. None of them
 //! validates the path: a malformed path is simply not found. Setting a watch is the watch
-//! manager's part (`crate::watch::reads`), done after the read succeeds.
+//! manager's part (`WatchManager::get_data` and its siblings).
 
 use super::acl_check::{self, Caller};
 use super::node::{NodeData, Stat};

@@ -5,7 +5,19 @@
 //! [`WatchManager`] turns them into [`WatchedEvent`]s for the watchers registered on the
 //! affected paths. Watchers are opaque ids (a connection or session), so the manager knows
 //! nothing of sockets. As in ZooKeeper, a one-shot watch is consumed when its trigger fires
-//! even if the watcher may not read the node; the delivery is then dropped (`deliver`).
+//! even if the watcher may not read the node; the delivery is then dropped
+//! ([`Notification::visible_to`]).
+
+mod manager;
+mod reads;
+mod reconnect;
+mod table;
+
+#[cfg(test)]
+mod tests;
+
+pub use manager::{Notification, WatchManager};
+pub use reconnect::SetWatches;
 
 use crate::data_tree::node::AclList;
 use crate::zxid::Zxid;
