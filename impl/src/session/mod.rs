@@ -2,8 +2,31 @@
 //! ([`SessionStatus`]), timeout negotiation, session ids unique across restarts, and the
 //! [`SessionTracker`] with its expiry buckets.
 
+mod tracker;
+
+#[cfg(test)]
+mod tests;
+
+pub use tracker::{SessionTracker, Timeouts};
+
+use crate::data_tree::node::CONTAINER_EPHEMERAL_OWNER;
 use crate::error::ZkError;
 use serde::{Deserialize, Serialize};
+
+/// `SessionTrackerImpl.initializeNextSessionId`: the server id in the high byte, the start
+/// time in milliseconds in the 40 bits below it, the low 16 bits zero for a counter. Two
+/// servers never share a high byte, and a restarted server starts from a later time, so ids
+/// stay unique across restarts unless one server creates more than 2^16 sessions per
+/// millisecond of downtime. The one id that would read as the container marker is skipped.
+pub fn initial_session_id(server_id: u8, now_ms: i64) -> i64 {
+    let time_bits = ((now_ms as u64) << 24) >> 8;
+    let id = (time_bits | (u64::from(server_id) << 56)) as i64;
+    if id == CONTAINER_EPHEMERAL_OWNER {
+        id + 1
+    } else {
+        id
+    }
+}
 
 /// The state of the requesting session when the leader prepares its request
 /// (`SessionTracker.checkSession`).
