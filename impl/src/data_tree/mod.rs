@@ -222,19 +222,24 @@ impl DataTree {
     /// Adds a node and indexes it by kind. The parent is the caller's business.
     fn insert_node(&mut self, path: &str, node: DataNode) {
         let key: Arc<str> = Arc::from(path);
-        match node.kind {
+        self.index_node(key.clone(), node.kind);
+        self.nodes.insert(key, node);
+    }
+
+    /// Records a node in the index of its kind.
+    fn index_node(&mut self, key: Arc<str>, kind: NodeKind) {
+        match kind {
             NodeKind::Ephemeral(session) => {
-                self.ephemerals.insert((session, key.clone()));
+                self.ephemerals.insert((session, key));
             }
             NodeKind::Container => {
-                self.containers.insert(key.clone());
+                self.containers.insert(key);
             }
             NodeKind::Ttl(_) => {
-                self.ttls.insert(key.clone());
+                self.ttls.insert(key);
             }
             NodeKind::Persistent => {}
         }
-        self.nodes.insert(key, node);
     }
 
     /// Removes a node and its index entry. The parent is the caller's business.

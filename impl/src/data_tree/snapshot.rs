@@ -7,13 +7,14 @@
 //! decodes can still be inconsistent (a node without its parent, a path ZooKeeper would
 //! refuse), and restore refuses it with an error instead of handing a broken tree on.
 
-use super::node::{intern_acl, DataNode};
+use super::node::{open_acl, DataNode};
 use super::{path, DataTree, TreeOptions};
 use crate::zxid::Zxid;
 use bincode::Options;
 use im::{OrdMap, OrdSet};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -58,7 +59,12 @@ fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<Arc<str>, DataNode
         }
         fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
             let mut nodes = OrdMap::new();
-            while let Some((path, node)) = entries.next_entry::<Arc<str>, DataNode>()? {
+            let open = open_acl();
+            while let Some((path, mut node)) = entries.next_entry::<Arc<str>, DataNode>()? {
+                // Most nodes have the open ACL: share one allocation again, as the live tree does.
+                if *node.acl == *open {
+                    node.acl = open.clone();
+                }
                 nodes.insert(path, node);
             }
             Ok(nodes)
@@ -115,8 +121,27 @@ impl DataTree {
 }
 
 /// The tree from its nodes: every path valid and under an existing parent, child counts as
-/// the nodes say, the indices rebuilt, the shared open ACL shared again.
+/// the nodes say, the indices rebuilt. The map itself is kept as decoded.
 fn rebuild(body: Body, options: TreeOptions) -> Result<DataTree, SnapshotError> {
+    let nodes = body.nodes;
+    if !nodes.contains_key(path::ROOT) {
+        return Err(SnapshotError::Inconsistent("no root node".into()));
+    }
+    let mut children: HashMap<&str, i32> = HashMap::new();
+    for (key, _) in nodes.iter().filter(|(key, _)| &***key != path::ROOT) {
+        let parent = check_placement(key, &nodes)?;
+        *children.entry(parent).or_insert(0) += 1;
+    }
+    for (key, node) in nodes.iter() {
+        let actual = children.get(&**key).copied().unwrap_or(0);
+        if node.num_children != actual {
+            return Err(SnapshotError::Inconsistent(format!(
+                "{key} records {} children but has {actual}",
+                node.num_children
+            )));
+        }
+    }
+    drop(children);
     let mut tree = DataTree {
         nodes: OrdMap::new(),
         ephemerals: OrdSet::new(),
@@ -125,38 +150,23 @@ fn rebuild(body: Body, options: TreeOptions) -> Result<DataTree, SnapshotError> 
         last_zxid: body.last_zxid,
         options,
     };
-    if !body.nodes.contains_key(path::ROOT) {
-        return Err(SnapshotError::Inconsistent("no root node".into()));
+    for (key, node) in nodes.iter() {
+        tree.index_node(key.clone(), node.kind);
     }
-    let mut children: OrdMap<Arc<str>, i32> = OrdMap::new();
-    for (key, node) in body.nodes.iter() {
-        if &**key != path::ROOT {
-            check_placement(key, &body.nodes)?;
-            let parent: Arc<str> = Arc::from(path::parent(key).unwrap_or(path::ROOT));
-            *children.entry(parent).or_insert(0) += 1;
-        }
-        let mut node = node.clone();
-        node.acl = intern_acl(node.acl.to_vec());
-        tree.insert_node(key, node);
-    }
-    for (key, node) in tree.nodes.iter() {
-        let actual = children.get(key).copied().unwrap_or(0);
-        if node.num_children != actual {
-            return Err(SnapshotError::Inconsistent(format!(
-                "{key} records {} children but has {actual}",
-                node.num_children
-            )));
-        }
-    }
+    tree.nodes = nodes;
     Ok(tree)
 }
 
-fn check_placement(key: &str, nodes: &OrdMap<Arc<str>, DataNode>) -> Result<(), SnapshotError> {
+/// The parent of a valid, non-root path that has one.
+fn check_placement<'a>(
+    key: &'a str,
+    nodes: &OrdMap<Arc<str>, DataNode>,
+) -> Result<&'a str, SnapshotError> {
     if path::validate(key).is_err() {
         return Err(SnapshotError::Inconsistent(format!("invalid path {key:?}")));
     }
     match path::parent(key) {
-        Some(parent) if nodes.contains_key(parent) => Ok(()),
+        Some(parent) if nodes.contains_key(parent) => Ok(parent),
         _ => Err(SnapshotError::Inconsistent(format!("{key} has no parent"))),
     }
 }

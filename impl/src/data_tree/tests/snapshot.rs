@@ -30,6 +30,11 @@ fn round_trip_keeps_nodes_indices_and_zxid() {
     assert_eq!(restored.containers(), vec!["/c"]);
     assert_eq!(restored.ttl_nodes(), vec!["/t"]);
     assert_eq!(restored.options(), TreeOptions { ttl_enabled: true });
+    let open = node::open_acl();
+    assert!(
+        std::sync::Arc::ptr_eq(&restored.node("/a").unwrap().acl, &open),
+        "open ACL shared again"
+    );
 }
 
 #[test]
