@@ -1,0 +1,225 @@
+//! A znode: its data, ACL, kind (who owns it and how it goes away) and the persisted part of
+//! its stat, plus the `Stat` a client sees.
+
+use crate::acl::Acl;
+use crate::zxid::Zxid;
+use serde::de::{Deserializer, Visitor};
+use serde::ser::Serializer;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+
+/// A znode's data. Shared (`Arc`), so cloning a node — which the persistent maps do whenever
+/// a snapshot still holds the old version — never copies the bytes.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct NodeData(Arc<[u8]>);
+
+impl NodeData {
+    pub fn new(bytes: &[u8]) -> NodeData {
+        NodeData(Arc::from(bytes))
+    }
+}
+
+impl From<Vec<u8>> for NodeData {
+    fn from(bytes: Vec<u8>) -> NodeData {
+        NodeData(Arc::from(bytes))
+    }
+}
+
+impl Deref for NodeData {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NodeData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} bytes", self.0.len())
+    }
+}
+
+// Serialized as a byte string, not a sequence of u8: bincode then copies it in one go.
+impl Serialize for NodeData {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NodeData, D::Error> {
+        struct BytesVisitor;
+        impl<'de> Visitor<'de> for BytesVisitor {
+            type Value = NodeData;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("znode data bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<NodeData, E> {
+                Ok(NodeData::new(v))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<NodeData, E> {
+                Ok(NodeData::from(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<NodeData, A::Error> {
+                let mut v = Vec::new();
+                while let Some(b) = a.next_element::<u8>()? {
+                    v.push(b);
+                }
+                Ok(NodeData::from(v))
+            }
+        }
+        d.deserialize_byte_buf(BytesVisitor)
+    }
+}
+
+/// A node's ACL, shared between nodes (as ZooKeeper's reference-counted ACL cache shares it).
+pub type AclList = Arc<[Acl]>;
+
+/// `OPEN_ACL_UNSAFE` as one shared allocation: most trees give it to most nodes.
+pub fn open_acl() -> AclList {
+    static OPEN: OnceLock<AclList> = OnceLock::new();
+    OPEN.get_or_init(|| Arc::from(Acl::open_unsafe())).clone()
+}
+
+/// Shares the common ACL instead of allocating a copy per node.
+pub fn intern_acl(acl: Vec<Acl>) -> AclList {
+    let open = open_acl();
+    if *acl == *open {
+        open
+    } else {
+        Arc::from(acl)
+    }
+}
+
+/// What kind of znode this is. ZooKeeper packs this into `ephemeralOwner` (a session id, the
+/// container marker `i64::MIN`, or `0xff…` plus a TTL); here it is typed, so that a session id
+/// can never be mistaken for a marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NodeKind {
+    Persistent,
+    /// Deleted when the owning session ends.
+    Ephemeral(i64),
+    /// Deleted by the server once it has had children and has none left.
+    Container,
+    /// Deleted by the server once unmodified for this many milliseconds with no children.
+    Ttl(i64),
+}
+
+/// `EphemeralType.CONTAINER_EPHEMERAL_OWNER`.
+pub const CONTAINER_EPHEMERAL_OWNER: i64 = i64::MIN;
+/// The largest TTL ZooKeeper can encode: the low 40 bits of `ephemeralOwner`.
+pub const MAX_TTL_MS: i64 = (1 << 40) - 1;
+
+impl NodeKind {
+    /// The `ephemeralOwner` ZooKeeper would persist for this node.
+    pub fn persisted_owner(self) -> i64 {
+        match self {
+            NodeKind::Persistent => 0,
+            NodeKind::Ephemeral(session) => session,
+            NodeKind::Container => CONTAINER_EPHEMERAL_OWNER,
+            NodeKind::Ttl(ttl) => (0xffu64 << 56) as i64 | (ttl & MAX_TTL_MS),
+        }
+    }
+
+    /// The `ephemeralOwner` a client sees: only real ephemerals show their session; containers
+    /// and TTL nodes show 0 (`DataNode.getClientEphemeralOwner`).
+    pub fn client_owner(self) -> i64 {
+        match self {
+            NodeKind::Ephemeral(session) => session,
+            _ => 0,
+        }
+    }
+}
+
+/// The `Stat` structure a client receives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Stat {
+    pub czxid: Zxid,
+    pub mzxid: Zxid,
+    pub ctime: i64,
+    pub mtime: i64,
+    pub version: i32,
+    pub cversion: i32,
+    pub aversion: i32,
+    pub ephemeral_owner: i64,
+    pub data_length: i32,
+    pub num_children: i32,
+    pub pzxid: Zxid,
+}
+
+/// One znode. The fields mirror ZooKeeper's `StatPersisted`, except that `cversion` counts the
+/// children ever created (what ZooKeeper persists) and `num_children` is kept rather than a
+/// set of child names: children are found by a range scan over the sorted path map.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataNode {
+    pub data: NodeData,
+    pub acl: AclList,
+    pub kind: NodeKind,
+    pub czxid: Zxid,
+    pub mzxid: Zxid,
+    pub pzxid: Zxid,
+    pub ctime: i64,
+    pub mtime: i64,
+    pub version: i32,
+    /// Children created under this node, ever; the next sequential suffix.
+    pub cversion: i32,
+    pub aversion: i32,
+    pub num_children: i32,
+}
+
+impl DataNode {
+    /// A node created by the transaction at `zxid`, `time` (`DataTree.createStat`).
+    pub fn created(data: NodeData, acl: AclList, kind: NodeKind, zxid: Zxid, time: i64) -> Self {
+        DataNode {
+            data,
+            acl,
+            kind,
+            czxid: zxid,
+            mzxid: zxid,
+            pzxid: zxid,
+            ctime: time,
+            mtime: time,
+            version: 0,
+            cversion: 0,
+            aversion: 0,
+            num_children: 0,
+        }
+    }
+
+    /// The node as ZooKeeper's built-in nodes start: every stat field zero.
+    pub fn builtin(acl: AclList) -> Self {
+        DataNode::created(
+            NodeData::default(),
+            acl,
+            NodeKind::Persistent,
+            Zxid::ZERO,
+            0,
+        )
+    }
+
+    /// `DataNode.copyStat`. ZooKeeper persists the number of child creations but reports the
+    /// number of child changes: every child still present was created once, every other one
+    /// was created and deleted, so changes = 2 × creations − children present.
+    pub fn stat(&self) -> Stat {
+        Stat {
+            czxid: self.czxid,
+            mzxid: self.mzxid,
+            ctime: self.ctime,
+            mtime: self.mtime,
+            version: self.version,
+            cversion: self
+                .cversion
+                .wrapping_mul(2)
+                .wrapping_sub(self.num_children),
+            aversion: self.aversion,
+            ephemeral_owner: self.kind.client_owner(),
+            data_length: i32::try_from(self.data.len()).unwrap_or(i32::MAX),
+            num_children: self.num_children,
+            pzxid: self.pzxid,
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Snapshots of the DataTree: a `clone()` (O(1): the `im` maps are shared) serialized with
+//! bincode, off the hot path, while writes go on against the live tree.
+//!
+//! Format: the magic `ZABSNAP1`, a CRC-32 of the body, then the body — the last zxid and the
+//! node map. The indices (ephemerals, containers, TTL nodes) and each node's child count are
+//! derived from the nodes, so they are rebuilt on restore rather than trusted: a snapshot that
+//! decodes can still be inconsistent (a node without its parent, a path ZooKeeper would
+//! refuse), and restore refuses it with an error instead of handing a broken tree on.
+
+use super::node::{open_acl, DataNode};
+use super::{path, DataTree, TreeOptions};
+use crate::zxid::Zxid;
+use bincode::Options;
+use im::{OrdMap, OrdSet};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+const MAGIC: &[u8; 8] = b"ZABSNAP1";
+const HEADER_LEN: usize = MAGIC.len() + 4;
+
+/// Why bytes are not a snapshot.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("not a DataTree snapshot (bad magic)")]
+    BadMagic,
+    #[error("snapshot checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
+    Checksum { stored: u32, computed: u32 },
+    #[error("snapshot does not decode: {0}")]
+    Decode(#[from] bincode::Error),
+    #[error("snapshot is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+/// What a snapshot holds, borrowed for writing.
+#[derive(Serialize)]
+struct BodyRef<'a> {
+    last_zxid: Zxid,
+    nodes: &'a OrdMap<Arc<str>, DataNode>,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    last_zxid: Zxid,
+    #[serde(deserialize_with = "node_map")]
+    nodes: OrdMap<Arc<str>, DataNode>,
+}
+
+/// The node map, entry by entry. `im`'s own deserializer preallocates whatever length the
+/// input claims, so a forged length would abort the process instead of failing.
+fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<Arc<str>, DataNode>, D::Error> {
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = OrdMap<Arc<str>, DataNode>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of paths to znodes")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
+            let mut nodes = OrdMap::new();
+            let open = open_acl();
+            while let Some((path, mut node)) = entries.next_entry::<Arc<str>, DataNode>()? {
+                // Most nodes have the open ACL: share one allocation again, as the live tree does.
+                if *node.acl == *open {
+                    node.acl = open.clone();
+                }
+                nodes.insert(path, node);
+            }
+            Ok(nodes)
+        }
+    }
+    d.deserialize_map(Entries)
+}
+
+/// Fixed-width integers: faster to write and read than varints; the limit makes a forged
+/// length prefix fail instead of allocating.
+fn codec(limit: usize) -> impl Options {
+    bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .reject_trailing_bytes()
+        .with_limit(limit as u64)
+}
+
+impl DataTree {
+    /// The tree serialized. Call it on a `clone()` taken at the snapshot's zxid to keep the
+    /// live tree writable meanwhile.
+    pub fn serialize_snapshot(&self) -> Vec<u8> {
+        let body = BodyRef {
+            last_zxid: self.last_zxid,
+            nodes: &self.nodes,
+        };
+        let mut out = Vec::with_capacity(HEADER_LEN + 64 * self.nodes.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&[0; 4]);
+        // Writing into a Vec cannot fail, and the body holds only serializable values.
+        if let Err(e) = codec(usize::MAX).serialize_into(&mut out, &body) {
+            unreachable!("serializing into memory failed: {e}");
+        }
+        let crc = crc32fast::hash(&out[HEADER_LEN..]);
+        out[MAGIC.len()..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+        out
+    }
+
+    /// The tree a snapshot holds, with `options` (configuration is not part of a snapshot).
+    pub fn restore_snapshot(bytes: &[u8], options: TreeOptions) -> Result<DataTree, SnapshotError> {
+        if bytes.len() < HEADER_LEN || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(SnapshotError::BadMagic);
+        }
+        let mut stored = [0u8; 4];
+        stored.copy_from_slice(&bytes[MAGIC.len()..HEADER_LEN]);
+        let stored = u32::from_be_bytes(stored);
+        let body = &bytes[HEADER_LEN..];
+        let computed = crc32fast::hash(body);
+        if stored != computed {
+            return Err(SnapshotError::Checksum { stored, computed });
+        }
+        let body: Body = codec(body.len()).deserialize(body)?;
+        rebuild(body, options)
+    }
+}
+
+/// The tree from its nodes: every path valid and under an existing parent, child counts as
+/// the nodes say, the indices rebuilt. The map itself is kept as decoded.
+fn rebuild(body: Body, options: TreeOptions) -> Result<DataTree, SnapshotError> {
+    let nodes = body.nodes;
+    if !nodes.contains_key(path::ROOT) {
+        return Err(SnapshotError::Inconsistent("no root node".into()));
+    }
+    let mut children: HashMap<&str, i32> = HashMap::new();
+    for (key, _) in nodes.iter().filter(|(key, _)| &***key != path::ROOT) {
+        let parent = check_placement(key, &nodes)?;
+        *children.entry(parent).or_insert(0) += 1;
+    }
+    for (key, node) in nodes.iter() {
+        let actual = children.get(&**key).copied().unwrap_or(0);
+        if node.num_children != actual {
+            return Err(SnapshotError::Inconsistent(format!(
+                "{key} records {} children but has {actual}",
+                node.num_children
+            )));
+        }
+    }
+    drop(children);
+    let mut tree = DataTree {
+        nodes: OrdMap::new(),
+        ephemerals: OrdSet::new(),
+        containers: OrdSet::new(),
+        ttls: OrdSet::new(),
+        last_zxid: body.last_zxid,
+        options,
+    };
+    for (key, node) in nodes.iter() {
+        tree.index_node(key.clone(), node.kind);
+    }
+    tree.nodes = nodes;
+    Ok(tree)
+}
+
+/// The parent of a valid, non-root path that has one.
+fn check_placement<'a>(
+    key: &'a str,
+    nodes: &OrdMap<Arc<str>, DataNode>,
+) -> Result<&'a str, SnapshotError> {
+    if path::validate(key).is_err() {
+        return Err(SnapshotError::Inconsistent(format!("invalid path {key:?}")));
+    }
+    match path::parent(key) {
+        Some(parent) if nodes.contains_key(parent) => Ok(parent),
+        _ => Err(SnapshotError::Inconsistent(format!("{key} has no parent"))),
+    }
+}

@@ -1,0 +1,222 @@
+//! Snapshots round trip, refuse garbage without panicking, and restore the indices; applying
+//! the same transactions gives equal trees (a proptest over random operation sequences).
+
+use super::*;
+use proptest::prelude::*;
+
+fn sample() -> Fixture {
+    let mut f = Fixture::with_options(TreeOptions { ttl_enabled: true });
+    f.create_stat("/a", b"data");
+    f.create("/a/e", b"", CreateMode::EphemeralSequential)
+        .unwrap();
+    f.create("/c", b"", CreateMode::Container).unwrap();
+    let ttl = CreateRequest::new("/t", b"", Acl::open_unsafe(), CreateMode::PersistentWithTtl)
+        .with_ttl(9);
+    f.submit(Request::Create(ttl)).unwrap();
+    f.caller = digest_caller("bob:pw");
+    let req = CreateRequest::new("/bob", b"", Acl::creator_all(), CreateMode::Persistent);
+    f.submit(Request::Create(req)).unwrap();
+    f
+}
+
+#[test]
+fn round_trip_keeps_nodes_indices_and_zxid() {
+    let f = sample();
+    let bytes = f.tree.clone().serialize_snapshot();
+    let restored = DataTree::restore_snapshot(&bytes, f.tree.options()).unwrap();
+    assert_eq!(restored, f.tree);
+    assert_eq!(restored.last_zxid(), Fixture::zxid(5));
+    assert_eq!(restored.ephemerals_of(SESSION), vec!["/a/e0000000000"]);
+    assert_eq!(restored.containers(), vec!["/c"]);
+    assert_eq!(restored.ttl_nodes(), vec!["/t"]);
+    assert_eq!(restored.options(), TreeOptions { ttl_enabled: true });
+    let open = node::open_acl();
+    assert!(
+        std::sync::Arc::ptr_eq(&restored.node("/a").unwrap().acl, &open),
+        "open ACL shared again"
+    );
+}
+
+#[test]
+fn options_come_from_the_server_not_the_snapshot() {
+    let f = sample();
+    let restored =
+        DataTree::restore_snapshot(&f.tree.serialize_snapshot(), TreeOptions::default()).unwrap();
+    assert!(!restored.options().ttl_enabled);
+}
+
+#[test]
+fn garbage_is_refused() {
+    let good = sample().tree.serialize_snapshot();
+    let none = TreeOptions::default();
+    assert!(matches!(
+        DataTree::restore_snapshot(b"", none),
+        Err(SnapshotError::BadMagic)
+    ));
+    assert!(matches!(
+        DataTree::restore_snapshot(b"hello world, not a tree", none),
+        Err(SnapshotError::BadMagic)
+    ));
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    assert!(matches!(
+        DataTree::restore_snapshot(&flipped, none),
+        Err(SnapshotError::Checksum { .. })
+    ));
+    let truncated = &good[..good.len() / 2];
+    assert!(DataTree::restore_snapshot(truncated, none).is_err());
+}
+
+/// Re-seals a body with a valid checksum, so that decoding and validation are what refuse it.
+fn sealed(body: &[u8]) -> Vec<u8> {
+    let mut out = b"ZABSNAP1".to_vec();
+    out.extend_from_slice(&crc32fast::hash(body).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn well_sealed_garbage_is_refused() {
+    let none = TreeOptions::default();
+    let good = sample().tree.serialize_snapshot();
+    let body = &good[12..];
+    for cut in [0, 1, 8, 16, body.len() / 3, body.len() - 1] {
+        assert!(
+            DataTree::restore_snapshot(&sealed(&body[..cut]), none).is_err(),
+            "cut at {cut}"
+        );
+    }
+    let mut huge_count = body.to_vec();
+    huge_count[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(DataTree::restore_snapshot(&sealed(&huge_count), none).is_err());
+    let mut trailing = body.to_vec();
+    trailing.push(0);
+    assert!(DataTree::restore_snapshot(&sealed(&trailing), none).is_err());
+}
+
+#[test]
+fn inconsistent_trees_are_refused() {
+    let none = TreeOptions::default();
+    let mut orphan = sample().tree;
+    orphan
+        .nodes
+        .insert("/missing/child".into(), DataNode::builtin(node::open_acl()));
+    let err = DataTree::restore_snapshot(&orphan.serialize_snapshot(), none).unwrap_err();
+    assert!(matches!(err, SnapshotError::Inconsistent(_)), "{err}");
+    let mut miscounted = sample().tree;
+    miscounted.nodes.get_mut("/a").unwrap().num_children = 7;
+    assert!(DataTree::restore_snapshot(&miscounted.serialize_snapshot(), none).is_err());
+    let mut bad_path = sample().tree;
+    bad_path
+        .nodes
+        .insert("/a//b".into(), DataNode::builtin(node::open_acl()));
+    assert!(DataTree::restore_snapshot(&bad_path.serialize_snapshot(), none).is_err());
+    let mut rootless = sample().tree;
+    rootless.nodes.remove("/");
+    assert!(DataTree::restore_snapshot(&rootless.serialize_snapshot(), none).is_err());
+}
+
+#[test]
+fn a_clone_is_isolated_from_later_writes() {
+    let mut f = sample();
+    let snapshot = f.tree.clone();
+    f.set_data("/a", b"changed", -1).unwrap();
+    f.delete("/c", -1).unwrap();
+    assert_eq!(&*snapshot.node("/a").unwrap().data, b"data");
+    assert!(snapshot.node("/c").is_some());
+    assert_ne!(snapshot, f.tree);
+}
+
+#[derive(Clone, Debug)]
+enum Action {
+    Create(usize, usize, u8),
+    Delete(usize),
+    Set(usize, u8),
+    Multi(usize, usize),
+    Close,
+}
+
+const NAMES: [&str; 6] = ["/a", "/b", "/a/x", "/a/y", "/b/z", "/a/x/q"];
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        (0..NAMES.len(), 0..4usize, any::<u8>()).prop_map(|(n, m, d)| Action::Create(n, m, d)),
+        (0..NAMES.len()).prop_map(Action::Delete),
+        (0..NAMES.len(), any::<u8>()).prop_map(|(n, d)| Action::Set(n, d)),
+        (0..NAMES.len(), 0..NAMES.len()).prop_map(|(a, b)| Action::Multi(a, b)),
+        Just(Action::Close),
+    ]
+}
+
+fn request(action: &Action) -> Request {
+    const MODES: [CreateMode; 4] = [
+        CreateMode::Persistent,
+        CreateMode::Ephemeral,
+        CreateMode::PersistentSequential,
+        CreateMode::Container,
+    ];
+    match *action {
+        Action::Create(n, m, d) => Request::Create(CreateRequest::new(
+            NAMES[n],
+            &[d],
+            Acl::open_unsafe(),
+            MODES[m],
+        )),
+        Action::Delete(n) => Request::Delete {
+            path: NAMES[n].into(),
+            version: -1,
+        },
+        Action::Set(n, d) => Request::SetData {
+            path: NAMES[n].into(),
+            data: vec![d],
+            version: -1,
+        },
+        Action::Multi(a, b) => Request::Multi(vec![
+            Op::Create(CreateRequest::new(
+                NAMES[a],
+                b"m",
+                Acl::open_unsafe(),
+                CreateMode::Persistent,
+            )),
+            Op::Delete {
+                path: NAMES[b].into(),
+                version: -1,
+            },
+        ]),
+        Action::Close => Request::CloseSession,
+    }
+}
+
+proptest! {
+    #[test]
+    fn replicas_and_restored_snapshots_stay_equal(
+        actions in proptest::collection::vec((action(), 0..2i64), 1..60),
+        cut in 0usize..60,
+    ) {
+        let mut leader = Fixture::new();
+        let mut restored: Option<DataTree> = None;
+        for (i, (action, session)) in actions.iter().enumerate() {
+            if i == cut {
+                let bytes = leader.tree.clone().serialize_snapshot();
+                restored = Some(DataTree::restore_snapshot(&bytes, TreeOptions::default()).unwrap());
+            }
+            let before = leader.log.len();
+            leader.submit_as(SESSION + session, request(action)).ok();
+            if let Some(tree) = restored.as_mut() {
+                tree.apply(&leader.log[before]);
+            }
+        }
+        // A follower applying the same log from the start reaches the same tree.
+        let mut follower = DataTree::new();
+        for entry in &leader.log {
+            follower.apply(entry);
+        }
+        prop_assert_eq!(&follower, &leader.tree);
+        if let Some(tree) = restored {
+            prop_assert_eq!(&tree, &leader.tree);
+        }
+        let bytes = leader.tree.serialize_snapshot();
+        prop_assert_eq!(&DataTree::restore_snapshot(&bytes, TreeOptions::default()).unwrap(), &leader.tree);
+    }
+}

@@ -1,1 +1,0 @@
-//! Sessions: the SessionTracker with expiry buckets, timeout negotiation, session ids.

@@ -1,0 +1,52 @@
+//! Reads that leave a watch, with ZooKeeper's rule for when the watch is set
+//! (`FinalRequestProcessor`): `getData` and `getChildren` set it only when the read succeeds;
+//! `exists` sets it when the node is missing too (that is how a client waits for a create),
+//! but not when the caller may not read the node or the path is malformed.
+
+use super::{WatchManager, WatcherId};
+use crate::data_tree::{Caller, DataTree, NodeData, Stat};
+use crate::error::ZkError;
+
+impl WatchManager {
+    pub fn get_data(
+        &mut self,
+        tree: &DataTree,
+        path: &str,
+        caller: &Caller,
+        watcher: Option<WatcherId>,
+    ) -> Result<(NodeData, Stat), ZkError> {
+        let found = tree.get_data(path, caller)?;
+        if let Some(w) = watcher {
+            self.watch_data(path, w);
+        }
+        Ok(found)
+    }
+
+    pub fn exists(
+        &mut self,
+        tree: &DataTree,
+        path: &str,
+        caller: &Caller,
+        watcher: Option<WatcherId>,
+    ) -> Result<Stat, ZkError> {
+        let found = tree.exists(path, caller);
+        if let (Some(w), Ok(_) | Err(ZkError::NoNode)) = (watcher, &found) {
+            self.watch_data(path, w);
+        }
+        found
+    }
+
+    pub fn get_children(
+        &mut self,
+        tree: &DataTree,
+        path: &str,
+        caller: &Caller,
+        watcher: Option<WatcherId>,
+    ) -> Result<(Vec<String>, Stat), ZkError> {
+        let found = tree.get_children(path, caller)?;
+        if let Some(w) = watcher {
+            self.watch_children(path, w);
+        }
+        Ok(found)
+    }
+}
