@@ -1,0 +1,1 @@
+//! Storage tests, shared behaviour run against both backends.
