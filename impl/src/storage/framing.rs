@@ -1,12 +1,13 @@
 //! The byte formats: log file header, record frames, snapshot header.
 //!
 //! A log file is `[magic "ZABL"][u32 version]` followed by records, each
-//! `[u32 length][u32 crc32 of payload][payload]`, big-endian, the payload being the bincode
-//! encoding of a `TxnEntry`. A snapshot file is a 28-byte header
+//! `[u32 length][u32 crc32 of payload][payload]`, big-endian, the payload being the zxid the
+//! record follows (u64, its link) and then the bincode encoding of a `TxnEntry`. A snapshot file is a 28-byte header
 //! `[magic "ZABS"][u32 version][u64 zxid][u64 length][u32 crc32]` and then the caller's bytes;
 //! its CRC covers the zxid, the length and the bytes.
 
 use super::error::StorageError;
+use super::LogRecord;
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use bincode::Options;
@@ -18,6 +19,8 @@ pub const SNAP_MAGIC: [u8; 4] = *b"ZABS";
 pub const LOG_HEADER_LEN: usize = 8;
 pub const FRAME_HEADER_LEN: usize = 8;
 pub const SNAP_HEADER_LEN: usize = 28;
+/// A record's link: the zxid it follows.
+pub const LINK_LEN: usize = 8;
 /// The largest payload a record may have. A length field above it is corruption, so a
 /// damaged length can never make a reader reserve gigabytes.
 pub const MAX_RECORD_LEN: u32 = 16 << 20;
@@ -38,13 +41,20 @@ fn too_large(entry: &TxnEntry, len: u64) -> StorageError {
     }
 }
 
-/// The framed record for `entry`: frame header and payload.
-pub fn encode_record(entry: &TxnEntry) -> Result<Vec<u8>, StorageError> {
-    let payload = codec()
+/// The framed record for `entry`, linked to `prev`: frame header and payload.
+pub fn encode_record(prev: Zxid, entry: &TxnEntry) -> Result<Vec<u8>, StorageError> {
+    let body = codec()
         .serialize(entry)
         .map_err(|_| too_large(entry, u64::MAX))?;
-    let mut out = Vec::with_capacity(FRAME_HEADER_LEN + payload.len());
-    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    let len = LINK_LEN + body.len();
+    if len > MAX_RECORD_LEN as usize {
+        return Err(too_large(entry, len as u64));
+    }
+    let mut payload = Vec::with_capacity(len);
+    payload.extend_from_slice(&prev.0.to_be_bytes());
+    payload.extend_from_slice(&body);
+    let mut out = Vec::with_capacity(FRAME_HEADER_LEN + len);
+    out.extend_from_slice(&(len as u32).to_be_bytes());
     out.extend_from_slice(&crc32fast::hash(&payload).to_be_bytes());
     out.extend_from_slice(&payload);
     Ok(out)
@@ -56,13 +66,28 @@ pub fn record_len(entry: &TxnEntry) -> Result<u64, StorageError> {
     let payload = codec()
         .serialized_size(entry)
         .map_err(|_| too_large(entry, u64::MAX))?;
-    Ok(FRAME_HEADER_LEN as u64 + payload)
+    Ok(FRAME_HEADER_LEN as u64 + LINK_LEN as u64 + payload)
 }
 
-pub fn decode_payload(payload: &[u8]) -> Result<TxnEntry, String> {
-    codec()
-        .deserialize(payload)
-        .map_err(|e| format!("undecodable record: {e}"))
+/// The link and the entry of a record's payload.
+pub fn decode_payload(payload: &[u8]) -> Result<LogRecord, String> {
+    if payload.len() < LINK_LEN {
+        return Err(format!(
+            "{}-byte record, too short for its link",
+            payload.len()
+        ));
+    }
+    let prev = Zxid(be_u64(&payload[..LINK_LEN]));
+    let entry: TxnEntry = codec()
+        .deserialize(&payload[LINK_LEN..])
+        .map_err(|e| format!("undecodable record: {e}"))?;
+    if prev >= entry.zxid() {
+        return Err(format!(
+            "record {} linked to {prev}, not below it",
+            entry.zxid()
+        ));
+    }
+    Ok(LogRecord { prev, entry })
 }
 
 /// Why the bytes at an offset are not a whole valid frame.
@@ -138,7 +163,7 @@ pub fn read_frame(buf: &[u8], at: usize) -> Result<(&[u8], usize), BadFrame> {
 /// This tells a torn tail (nothing valid follows) from damage in the middle of the log.
 pub fn valid_record_after(buf: &[u8], from: usize, after: Zxid) -> bool {
     (from..buf.len()).any(|at| match read_frame(buf, at) {
-        Ok((payload, _)) => decode_payload(payload).is_ok_and(|e| e.zxid() > after),
+        Ok((payload, _)) => decode_payload(payload).is_ok_and(|r| r.entry.zxid() > after),
         Err(_) => false,
     })
 }

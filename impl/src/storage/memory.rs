@@ -9,7 +9,7 @@ use super::framing::{self, LOG_HEADER_LEN};
 use super::recovery;
 use super::report::{PurgeReport, Recovered, RecoveryReport, Snapshot};
 use super::rules;
-use super::{EpochKind, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
+use super::{EpochKind, LogRecord, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use im::{OrdMap, Vector};
@@ -32,7 +32,7 @@ pub struct MemStorage {
 #[derive(Clone, Debug)]
 struct Segment {
     start: Zxid,
-    records: Vector<(Arc<TxnEntry>, u64)>,
+    records: Vector<(Arc<LogRecord>, u64)>,
 }
 
 impl Segment {
@@ -86,9 +86,10 @@ impl MemStorage {
         self.syncs
     }
 
-    /// The first zxids of the log "files".
+    /// The first zxids of the log "files" that exist on disk: those holding a synced record
+    /// (the file backend creates a file when it first writes to it, at `sync`).
     pub fn log_file_starts(&self) -> Vec<Zxid> {
-        self.segments.iter().map(|s| s.start).collect()
+        self.durable_segment_starts()
     }
 
     /// Fault injection: the snapshot at `zxid` no longer validates. False if there is none.
@@ -102,10 +103,14 @@ impl MemStorage {
         }
     }
 
-    fn records(&self) -> impl Iterator<Item = &Arc<TxnEntry>> + '_ {
+    fn linked(&self) -> impl Iterator<Item = &LogRecord> + '_ {
         self.segments
             .iter()
-            .flat_map(|s| s.records.iter().map(|(e, _)| e))
+            .flat_map(|s| s.records.iter().map(|(r, _)| &**r))
+    }
+
+    fn records(&self) -> impl Iterator<Item = &TxnEntry> + '_ {
+        self.linked().map(|r| &r.entry)
     }
 
     /// Drops records from the end until `keep` remain (and every emptied segment).
@@ -144,16 +149,23 @@ impl MemStorage {
     }
 
     fn push(&mut self, entry: &TxnEntry, len: u64) {
+        let zxid = entry.zxid();
+        let below = self.snapshots.range(..zxid).next_back().map(|(&z, _)| z);
+        let prev = rules::link(self.last_logged_zxid(), below);
         let current = self.segments.back().map(|s| (s.start, s.size()));
-        if rules::needs_roll(current, entry.zxid(), self.max_log_file_size) {
+        if rules::needs_roll(current, zxid, self.max_log_file_size) {
             self.segments.push_back(Segment {
-                start: entry.zxid(),
+                start: zxid,
                 records: Vector::new(),
             });
         }
         if let Some(seg) = self.segments.back_mut() {
             let end = seg.size() + len;
-            seg.records.push_back((Arc::new(entry.clone()), end));
+            let record = LogRecord {
+                prev,
+                entry: entry.clone(),
+            };
+            seg.records.push_back((Arc::new(record), end));
         }
         self.len += 1;
     }
@@ -203,26 +215,20 @@ impl Storage for MemStorage {
         self.segments
             .back()
             .and_then(|s| s.records.last())
-            .map_or(Zxid::ZERO, |(e, _)| e.zxid())
+            .map_or(Zxid::ZERO, |(r, _)| r.entry.zxid())
     }
 
-    fn read_log_after(&self, zxid: Zxid) -> Result<Vec<TxnEntry>, StorageError> {
-        Ok(self
-            .records()
-            .filter(|e| e.zxid() > zxid)
-            .map(|e| TxnEntry::clone(e))
-            .collect())
+    fn read_records_after(&self, zxid: Zxid) -> Result<Vec<LogRecord>, StorageError> {
+        let after = self.linked().filter(|r| r.entry.zxid() > zxid);
+        Ok(after.cloned().collect())
     }
 
     fn truncate_log(&mut self, zxid: Zxid) -> Result<(), StorageError> {
         let in_log = self.records().any(|e| e.zxid() == zxid);
         let snapshots: Vec<Zxid> = self.snapshots.keys().copied().collect();
         rules::check_truncate(zxid, in_log, &snapshots, |base| {
-            Ok(self
-                .records()
-                .map(|e| e.zxid())
-                .filter(|&z| z > base)
-                .collect())
+            let links = self.linked().map(|r| (r.prev, r.entry.zxid()));
+            Ok(links.filter(|&(_, z)| z > base).collect())
         })?;
         // Snapshots past the cut hold truncated transactions: recovery must not use them.
         let (mut kept, at, _later) = self.snapshots.split_lookup(&zxid);

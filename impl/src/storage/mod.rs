@@ -37,6 +37,14 @@ use crate::zxid::Zxid;
 /// preallocates 64 MiB log files).
 pub const DEFAULT_MAX_LOG_FILE_SIZE: u64 = 64 << 20;
 
+/// A logged transaction and its link: the zxid it follows in this server's history (the
+/// record before it, or the snapshot the log continued from). Recovery checks the links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRecord {
+    pub prev: Zxid,
+    pub entry: TxnEntry,
+}
+
 /// The two epoch files of a Zab participant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EpochKind {
@@ -61,6 +69,7 @@ impl EpochKind {
 pub trait Storage {
     /// Adds records to the end of the log. Their zxids must increase and exceed
     /// `last_logged_zxid()`; on error nothing is appended. Until `sync`, a crash loses them.
+    /// Each is linked to the zxid it follows (`rules::link`).
     fn append(&mut self, entries: &[TxnEntry]) -> Result<(), StorageError>;
 
     /// Makes every appended record durable, with one fsync for the batch (more only when the
@@ -70,8 +79,14 @@ pub trait Storage {
     /// The zxid of the last record in the log, synced or not; zero for an empty log.
     fn last_logged_zxid(&self) -> Zxid;
 
-    /// The logged records with zxids above `zxid`, in order (synced or not).
-    fn read_log_after(&self, zxid: Zxid) -> Result<Vec<TxnEntry>, StorageError>;
+    /// The logged records with zxids above `zxid`, in order (synced or not), with links.
+    fn read_records_after(&self, zxid: Zxid) -> Result<Vec<LogRecord>, StorageError>;
+
+    /// The logged transactions with zxids above `zxid`, in order (synced or not).
+    fn read_log_after(&self, zxid: Zxid) -> Result<Vec<TxnEntry>, StorageError> {
+        let records = self.read_records_after(zxid)?;
+        Ok(records.into_iter().map(|r| r.entry).collect())
+    }
 
     /// Cuts the log after `zxid` (TRUNC), durably, and deletes snapshots above it. `zxid` must
     /// be in the log, a snapshot's zxid, or zero (`NotInLog` otherwise); if what would remain

@@ -5,7 +5,6 @@ use super::error::StorageError;
 use super::report::{Recovered, RecoveryReport, SkippedSnapshot, Snapshot};
 use super::rules;
 use super::Storage;
-use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 
 /// Recovers from `storage`, adding to `report` what the backend already found (torn tails,
@@ -16,11 +15,11 @@ pub fn recover<S: Storage + ?Sized>(
 ) -> Result<Recovered, StorageError> {
     let snapshot = newest_valid_snapshot(storage, &mut report)?;
     let base = snapshot.as_ref().map_or(Zxid::ZERO, |s| s.zxid);
-    let entries = storage.read_log_after(base)?;
-    rules::check_continuity(base, entries.iter().map(TxnEntry::zxid))?;
+    let records = storage.read_records_after(base)?;
+    rules::check_continuity(base, records.iter().map(|r| (r.prev, r.entry.zxid())))?;
     Ok(Recovered {
         snapshot,
-        entries,
+        entries: records.into_iter().map(|r| r.entry).collect(),
         report,
     })
 }

@@ -14,14 +14,28 @@ pub fn follows(prev: Zxid, next: Zxid) -> bool {
     same_epoch || new_epoch
 }
 
-/// Checks that `zxids` continue the state at `base` without a missing record.
+/// The link of a record appended after `last` (the log's last zxid): `last`, unless the
+/// newest snapshot below the record is later — the state then continued from a snapshot the
+/// log does not reach (a SNAP sync, or a crash that lost unsynced records under a snapshot).
+pub fn link(last: Zxid, snapshot_below: Option<Zxid>) -> Zxid {
+    last.max(snapshot_below.unwrap_or(Zxid::ZERO))
+}
+
+/// Checks that `records`, as (link, zxid) pairs, continue the state at `base` without a
+/// missing record: the first links to `base` or below, each later one to the record before
+/// it. Zxids alone cannot show this — an epoch may have no transactions, so a log starting
+/// at `2.1` looks complete from zero even when epoch 1 was purged.
 pub fn check_continuity(
     base: Zxid,
-    zxids: impl IntoIterator<Item = Zxid>,
+    records: impl IntoIterator<Item = (Zxid, Zxid)>,
 ) -> Result<(), StorageError> {
     let mut prev = base;
-    for next in zxids {
-        if !follows(prev, next) {
+    for (link, next) in records {
+        let linked = match prev == base {
+            true => link <= base,
+            false => link == prev,
+        };
+        if !linked || !follows(prev, next) {
             return Err(StorageError::Gap { after: prev, next });
         }
         prev = next;
@@ -50,7 +64,9 @@ pub struct PurgePlan {
 /// snapshot must not count, or purge would delete the only usable state). `valid_newest_first`
 /// may stop once `keep` are found.
 pub fn oldest_kept(valid_newest_first: &[Zxid], keep: usize) -> Option<Zxid> {
-    valid_newest_first.iter().take(keep).last().copied()
+    valid_newest_first[..keep.min(valid_newest_first.len())]
+        .last()
+        .copied()
 }
 
 /// Deletes snapshots older than `oldest_kept`, and every log file before the one that holds
@@ -70,12 +86,13 @@ pub fn purge_plan(snapshots: &[Zxid], logs: &[Zxid], oldest_kept: Option<Zxid>) 
 /// Checks a truncation to `zxid` before anything is changed: the target must be known (in
 /// the log, a snapshot's zxid, or zero), and recovery afterwards must still work — from the
 /// newest snapshot at or below `zxid` (later ones go: they hold truncated transactions)
-/// through the log up to `zxid`. `log_after` reads the log's zxids above a base.
+/// through the log up to `zxid`. `log_after` reads the log's (link, zxid) pairs above a
+/// base.
 pub fn check_truncate(
     zxid: Zxid,
     in_log: bool,
     snapshots: &[Zxid],
-    log_after: impl FnOnce(Zxid) -> Result<Vec<Zxid>, StorageError>,
+    log_after: impl FnOnce(Zxid) -> Result<Vec<(Zxid, Zxid)>, StorageError>,
 ) -> Result<(), StorageError> {
     if zxid != Zxid::ZERO && !in_log && !snapshots.contains(&zxid) {
         return Err(StorageError::NotInLog { zxid });
@@ -86,7 +103,7 @@ pub fn check_truncate(
         .filter(|&s| s <= zxid)
         .max()
         .unwrap_or(Zxid::ZERO);
-    let kept = log_after(base)?.into_iter().take_while(|&z| z <= zxid);
+    let kept = log_after(base)?.into_iter().take_while(|&(_, z)| z <= zxid);
     check_continuity(base, kept)
 }
 
@@ -107,10 +124,20 @@ mod tests {
         assert!(!follows(z(1, 4), z(1, 6)));
         assert!(!follows(z(1, 4), z(2, 2)));
         assert!(!follows(z(2, 4), z(1, 5)));
-        let gap = check_continuity(z(1, 2), [z(1, 3), z(1, 5)]);
+        let gap = check_continuity(z(1, 2), [(z(1, 2), z(1, 3)), (z(1, 3), z(1, 5))]);
         assert!(
             matches!(gap, Err(StorageError::Gap { after, next }) if after == z(1, 3) && next == z(1, 5))
         );
+        // An epoch jump is fine only where the link says nothing is missing.
+        assert!(check_continuity(Zxid::ZERO, [(Zxid::ZERO, z(2, 1))]).is_ok());
+        let purged = check_continuity(Zxid::ZERO, [(z(1, 2), z(2, 1))]);
+        assert!(matches!(purged, Err(StorageError::Gap { after, .. }) if after == Zxid::ZERO));
+        let hole = check_continuity(Zxid::ZERO, [(Zxid::ZERO, z(1, 1)), (z(2, 4), z(3, 1))]);
+        assert!(matches!(hole, Err(StorageError::Gap { after, .. }) if after == z(1, 1)));
+        // The first record may link below the base: the snapshot holds what lies between.
+        assert!(check_continuity(z(1, 5), [(z(1, 3), z(1, 6))]).is_ok());
+        assert_eq!(link(z(1, 3), Some(z(1, 5))), z(1, 5));
+        assert_eq!(link(z(1, 3), None), z(1, 3));
     }
 
     #[test]

@@ -14,9 +14,10 @@ use super::error::{IoContext, StorageError};
 use super::recovery;
 use super::report::{PurgeReport, Recovered, RecoveryReport, Snapshot};
 use super::rules;
-use super::{EpochKind, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
+use super::{EpochKind, LogRecord, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use txn_log::TxnLog;
 
@@ -58,6 +59,9 @@ pub struct FileStorage {
     removed_temp_files: Vec<String>,
     /// fsyncs of snapshot and epoch writes (two each: the file and its directory).
     other_fsyncs: u64,
+    /// The snapshot zxids on disk, kept so appends can link records without listing the
+    /// directory (`rules::link`).
+    snapshots: BTreeSet<Zxid>,
 }
 
 impl FileStorage {
@@ -76,11 +80,13 @@ impl FileStorage {
             fsx::fsync_dir(&cfg.log_dir)?;
         }
         let log = TxnLog::open(&cfg.log_dir, cfg.max_log_file_size)?;
+        let snapshots = snap::list(&cfg.snap_dir)?.into_iter().collect();
         Ok(FileStorage {
             cfg,
             log,
             removed_temp_files,
             other_fsyncs: 0,
+            snapshots,
         })
     }
 
@@ -118,6 +124,7 @@ impl FileStorage {
         }
         for &z in zxids.iter().rev() {
             snap::remove(&self.cfg.snap_dir, z)?;
+            self.snapshots.remove(&z);
         }
         fsx::fsync_dir(&self.cfg.snap_dir)?;
         self.other_fsyncs += 1;
@@ -127,7 +134,9 @@ impl FileStorage {
 
 impl Storage for FileStorage {
     fn append(&mut self, entries: &[TxnEntry]) -> Result<(), StorageError> {
-        self.log.append(entries)
+        let snapshots = &self.snapshots;
+        let below = |z: Zxid| snapshots.range(..z).next_back().copied();
+        self.log.append(entries, below)
     }
 
     fn sync(&mut self) -> Result<(), StorageError> {
@@ -138,7 +147,7 @@ impl Storage for FileStorage {
         self.log.last()
     }
 
-    fn read_log_after(&self, zxid: Zxid) -> Result<Vec<TxnEntry>, StorageError> {
+    fn read_records_after(&self, zxid: Zxid) -> Result<Vec<LogRecord>, StorageError> {
         self.log.read_after(zxid)
     }
 
@@ -146,12 +155,8 @@ impl Storage for FileStorage {
         let in_log = self.log.contains(zxid)?;
         let snapshots = self.snapshot_zxids()?;
         rules::check_truncate(zxid, in_log, &snapshots, |base| {
-            Ok(self
-                .log
-                .read_after(base)?
-                .iter()
-                .map(TxnEntry::zxid)
-                .collect())
+            let records = self.log.read_after(base)?;
+            Ok(records.iter().map(|r| (r.prev, r.entry.zxid())).collect())
         })?;
         // Later snapshots go first: if the log were cut first, a crash in between would
         // leave a snapshot holding transactions the log no longer has (ZOOKEEPER-1549).
@@ -183,6 +188,7 @@ impl Storage for FileStorage {
 
     fn save_snapshot(&mut self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
         snap::save(self.snap_dir(), zxid, data)?;
+        self.snapshots.insert(zxid);
         self.other_fsyncs += 2;
         Ok(())
     }

@@ -3,14 +3,14 @@
 
 use crate::storage::error::StorageError;
 use crate::storage::framing::{self, BadFrame, HeaderCheck, LOG_HEADER_LEN};
-use crate::txn::TxnEntry;
+use crate::storage::LogRecord;
 use crate::zxid::Zxid;
 
 /// The valid records of a log file, each with the offset just past it, and where an invalid
 /// tail starts if there is one.
 #[derive(Debug)]
 pub struct ScannedLog {
-    pub records: Vec<(TxnEntry, u64)>,
+    pub records: Vec<(LogRecord, u64)>,
     pub torn: Option<(u64, String)>,
 }
 
@@ -25,7 +25,7 @@ impl ScannedLog {
     }
 
     pub fn last_zxid(&self) -> Option<Zxid> {
-        self.records.last().map(|(e, _)| e.zxid())
+        self.records.last().map(|(r, _)| r.entry.zxid())
     }
 }
 
@@ -41,16 +41,16 @@ pub fn scan(
     if let Some(torn) = check_header(name, bytes, tail_may_tear)? {
         return Ok(torn);
     }
-    let mut records: Vec<(TxnEntry, u64)> = Vec::new();
+    let mut records: Vec<(LogRecord, u64)> = Vec::new();
     let mut at = LOG_HEADER_LEN;
     while at < bytes.len() {
-        let prev = records.last().map(|(e, _)| e.zxid());
+        let prev = records.last().map(|(r, _)| r.entry.zxid());
         match framing::read_frame(bytes, at) {
             Ok((payload, next)) => {
-                let entry = framing::decode_payload(payload)
+                let record = framing::decode_payload(payload)
                     .map_err(|reason| StorageError::corrupt(name, at as u64, reason))?;
-                check_order(name, at, start, prev, entry.zxid())?;
-                records.push((entry, next as u64));
+                check_order(name, at, start, prev, record.entry.zxid())?;
+                records.push((record, next as u64));
                 at = next;
             }
             Err(bad) => {

@@ -8,6 +8,7 @@ use crate::storage::error::{IoContext, StorageError};
 use crate::storage::framing;
 use crate::storage::report::TornTail;
 use crate::storage::rules;
+use crate::storage::LogRecord;
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use std::fs::{File, OpenOptions};
@@ -38,7 +39,7 @@ struct Tail {
 }
 
 struct Pending {
-    entry: TxnEntry,
+    record: LogRecord,
     frame: Vec<u8>,
 }
 
@@ -176,23 +177,29 @@ impl TxnLog {
         }
     }
 
-    pub fn append(&mut self, entries: &[TxnEntry]) -> Result<(), StorageError> {
+    /// Appends `entries`, each linked per `rules::link` (`snapshot_below` gives the newest
+    /// snapshot below a zxid).
+    pub fn append(
+        &mut self,
+        entries: &[TxnEntry],
+        snapshot_below: impl Fn(Zxid) -> Option<Zxid>,
+    ) -> Result<(), StorageError> {
         self.check_usable()?;
         let mut last = self.last;
         let mut batch = Vec::with_capacity(entries.len());
         for entry in entries {
-            if entry.zxid() <= last {
-                return Err(StorageError::OutOfOrder {
-                    last,
-                    zxid: entry.zxid(),
-                });
+            let zxid = entry.zxid();
+            if zxid <= last {
+                return Err(StorageError::OutOfOrder { last, zxid });
             }
-            last = entry.zxid();
-            let frame = framing::encode_record(entry)?;
-            batch.push(Pending {
+            let prev = rules::link(last, snapshot_below(zxid));
+            last = zxid;
+            let frame = framing::encode_record(prev, entry)?;
+            let record = LogRecord {
+                prev,
                 entry: entry.clone(),
-                frame,
-            });
+            };
+            batch.push(Pending { record, frame });
         }
         self.pending.append(&mut batch);
         self.last = last;
@@ -219,14 +226,14 @@ impl TxnLog {
                 .tail
                 .as_ref()
                 .map(|t| (t.start, t.len + buf.len() as u64));
-            if rules::needs_roll(current, p.entry.zxid(), self.max_size) {
+            if rules::needs_roll(current, p.record.entry.zxid(), self.max_size) {
                 self.flush(&mut buf)?;
                 // A file is findable before any later one exists, so a crash can never
                 // leave a later file without an earlier one.
                 if created {
                     self.fsync_dir()?;
                 }
-                self.start_file(p.entry.zxid(), &mut buf)?;
+                self.start_file(p.record.entry.zxid(), &mut buf)?;
                 created = true;
             }
             buf.extend_from_slice(&p.frame);
@@ -274,7 +281,7 @@ impl TxnLog {
     }
 
     /// The records above `zxid`: from the files that can hold any, then the pending ones.
-    pub fn read_after(&self, zxid: Zxid) -> Result<Vec<TxnEntry>, StorageError> {
+    pub fn read_after(&self, zxid: Zxid) -> Result<Vec<LogRecord>, StorageError> {
         let mut out = Vec::new();
         for (i, &start) in self.files.iter().enumerate() {
             let next = self.files.get(i + 1).copied();
@@ -288,29 +295,29 @@ impl TxnLog {
                 scanned
                     .records
                     .into_iter()
-                    .map(|(e, _)| e)
-                    .filter(|e| e.zxid() > zxid),
+                    .map(|(r, _)| r)
+                    .filter(|r| r.entry.zxid() > zxid),
             );
         }
         out.extend(
             self.pending
                 .iter()
-                .map(|p| &p.entry)
-                .filter(|e| e.zxid() > zxid)
+                .map(|p| &p.record)
+                .filter(|r| r.entry.zxid() > zxid)
                 .cloned(),
         );
         Ok(out)
     }
 
     pub fn contains(&self, zxid: Zxid) -> Result<bool, StorageError> {
-        if self.pending.iter().any(|p| p.entry.zxid() == zxid) {
+        if self.pending.iter().any(|p| p.record.entry.zxid() == zxid) {
             return Ok(true);
         }
         let Some(&start) = self.files.iter().rev().find(|&&s| s <= zxid) else {
             return Ok(false);
         };
         let (scanned, _) = self.scan_file(start, false)?;
-        Ok(scanned.records.iter().any(|(e, _)| e.zxid() == zxid))
+        Ok(scanned.records.iter().any(|(r, _)| r.entry.zxid() == zxid))
     }
 }
 
@@ -319,11 +326,11 @@ impl TxnLog {
     pub fn truncate(&mut self, zxid: Zxid) -> Result<(), StorageError> {
         self.check_usable()?;
         if zxid >= self.last_durable {
-            self.pending.retain(|p| p.entry.zxid() <= zxid);
+            self.pending.retain(|p| p.record.entry.zxid() <= zxid);
             self.last = self
                 .pending
                 .last()
-                .map_or(self.last_durable, |p| p.entry.zxid());
+                .map_or(self.last_durable, |p| p.record.entry.zxid());
             return Ok(());
         }
         self.pending.clear();
@@ -347,7 +354,7 @@ impl TxnLog {
             return Ok(());
         };
         let (mut scanned, _) = self.scan_file(start, false)?;
-        scanned.records.retain(|(e, _)| e.zxid() <= zxid);
+        scanned.records.retain(|(r, _)| r.entry.zxid() <= zxid);
         self.cut(start, scanned.valid_len())?;
         self.open_tail(start, &scanned)
     }
@@ -375,12 +382,12 @@ fn check_boundary(
     next: Option<Zxid>,
 ) -> Result<(), StorageError> {
     match (scanned.records.last(), next) {
-        (Some((last, end)), Some(n)) if last.zxid() >= n => Err(StorageError::corrupt(
+        (Some((last, end)), Some(n)) if last.entry.zxid() >= n => Err(StorageError::corrupt(
             &fsx::file_name(LOG_PREFIX, start),
             *end,
             format!(
                 "record {} is not below the next file's first zxid {n}",
-                last.zxid()
+                last.entry.zxid()
             ),
         )),
         _ => Ok(()),
