@@ -1,0 +1,97 @@
+//! File-system helpers: names, directory fsync, atomic replacement.
+
+use crate::storage::error::{IoContext, StorageError};
+use crate::zxid::Zxid;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+pub const LOG_PREFIX: &str = "log.";
+pub const SNAP_PREFIX: &str = "snapshot.";
+/// Suffix of a file being written before its atomic rename.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// `log.<hex zxid>` / `snapshot.<hex zxid>`, lower-case hex without padding, as ZooKeeper.
+pub fn file_name(prefix: &str, zxid: Zxid) -> String {
+    format!("{prefix}{:x}", zxid.0)
+}
+
+/// The zxid in a name `file_name` made; anything else (temp files, other files) is `None`.
+pub fn parse_name(prefix: &str, name: &str) -> Option<Zxid> {
+    let hex = name.strip_prefix(prefix)?;
+    let value = u64::from_str_radix(hex, 16).ok()?;
+    // Only the canonical spelling, so two names can never denote one zxid.
+    (format!("{value:x}") == hex).then_some(Zxid(value))
+}
+
+fn entry_names(dir: &Path) -> Result<Vec<String>, StorageError> {
+    let ctx = || format!("listing {}", dir.display());
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).ctx(ctx)? {
+        names.push(entry.ctx(ctx)?.file_name().to_string_lossy().into_owned());
+    }
+    Ok(names)
+}
+
+/// The zxids of the files named `prefix<hex>` in `dir`, ascending.
+pub fn list(dir: &Path, prefix: &str) -> Result<Vec<Zxid>, StorageError> {
+    let mut zxids: Vec<Zxid> = entry_names(dir)?
+        .iter()
+        .filter_map(|n| parse_name(prefix, n))
+        .collect();
+    zxids.sort();
+    Ok(zxids)
+}
+
+/// Makes the directory's entries (creations, renames, deletions) durable.
+pub fn fsync_dir(dir: &Path) -> Result<(), StorageError> {
+    let ctx = || format!("fsync of directory {}", dir.display());
+    File::open(dir).ctx(ctx)?.sync_all().ctx(ctx)
+}
+
+/// Replaces `dir/name` with `parts` so that a crash leaves the old contents or the new, never
+/// a mix (ZooKeeper's AtomicFileOutputStream): write a temp file, fsync it, rename it over
+/// the target, fsync the directory.
+pub fn atomic_write(dir: &Path, name: &str, parts: &[&[u8]]) -> Result<(), StorageError> {
+    let tmp = dir.join(format!("{name}{TEMP_SUFFIX}"));
+    let ctx = || format!("writing {}", tmp.display());
+    let mut file = File::create(&tmp).ctx(ctx)?;
+    for part in parts {
+        file.write_all(part).ctx(ctx)?;
+    }
+    file.sync_all().ctx(ctx)?;
+    drop(file);
+    let target = dir.join(name);
+    fs::rename(&tmp, &target)
+        .ctx(|| format!("renaming {} over {}", tmp.display(), target.display()))?;
+    fsync_dir(dir)
+}
+
+/// Removes leftovers of interrupted atomic writes (their targets were never replaced, so
+/// they hold nothing durable) and returns their names.
+pub fn remove_temp_files(dir: &Path) -> Result<Vec<String>, StorageError> {
+    let mut removed = Vec::new();
+    for name in entry_names(dir)? {
+        if name.ends_with(TEMP_SUFFIX) {
+            let path = dir.join(&name);
+            fs::remove_file(&path).ctx(|| format!("removing {}", path.display()))?;
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+pub fn remove(dir: &Path, name: &str) -> Result<(), StorageError> {
+    let path = dir.join(name);
+    fs::remove_file(&path).ctx(|| format!("removing {}", path.display()))
+}
+
+/// The whole file, or `None` if it does not exist.
+pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StorageError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).ctx(|| format!("reading {}", path.display())),
+    }
+}

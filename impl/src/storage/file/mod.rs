@@ -1,0 +1,222 @@
+//! The file backend: the transaction log in `log_dir`, snapshots and epoch files in
+//! `snap_dir` (ZooKeeper's dataLogDir and dataDir; they may be the same directory).
+//!
+//! Opening repairs what a crash can leave behind — a torn end of the newest log file, temp
+//! files of interrupted atomic writes — and `recover` reports it. Appended records live in
+//! memory until `sync`, so dropping a `FileStorage` without syncing is exactly a crash.
+
+mod fsx;
+mod scan;
+mod snap;
+mod txn_log;
+
+use super::error::{IoContext, StorageError};
+use super::recovery;
+use super::report::{PurgeReport, Recovered, RecoveryReport, Snapshot};
+use super::rules;
+use super::{EpochKind, LogRecord, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
+use crate::txn::TxnEntry;
+use crate::zxid::Zxid;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use txn_log::TxnLog;
+
+pub use fsx::{LOG_PREFIX, SNAP_PREFIX, TEMP_SUFFIX};
+
+/// Where a `FileStorage` keeps its files and when it starts a new log file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileConfig {
+    /// Snapshots and the epoch files (ZooKeeper's dataDir).
+    pub snap_dir: PathBuf,
+    /// Transaction log files (ZooKeeper's dataLogDir): ideally a dedicated device, since
+    /// every commit waits for its fsync.
+    pub log_dir: PathBuf,
+    /// A log file at or over this size is closed and the next record starts a new one.
+    pub max_log_file_size: u64,
+}
+
+impl FileConfig {
+    /// Everything in `dir`, with the default log file size.
+    pub fn new(dir: impl Into<PathBuf>) -> FileConfig {
+        let dir = dir.into();
+        FileConfig {
+            snap_dir: dir.clone(),
+            log_dir: dir,
+            max_log_file_size: DEFAULT_MAX_LOG_FILE_SIZE,
+        }
+    }
+
+    pub fn with_max_log_file_size(mut self, bytes: u64) -> FileConfig {
+        self.max_log_file_size = bytes;
+        self
+    }
+}
+
+pub struct FileStorage {
+    cfg: FileConfig,
+    log: TxnLog,
+    /// Temp files removed at open, until `recover` reports them.
+    removed_temp_files: Vec<String>,
+    /// fsyncs of snapshot and epoch writes (two each: the file and its directory).
+    other_fsyncs: u64,
+    /// The snapshot zxids on disk, kept so appends can link records without listing the
+    /// directory (`rules::link`).
+    snapshots: BTreeSet<Zxid>,
+}
+
+impl FileStorage {
+    /// Opens (creating the directories if needed) and repairs crash leftovers; call
+    /// `recover` next for the state and a report of the repairs.
+    pub fn open(cfg: FileConfig) -> Result<FileStorage, StorageError> {
+        for dir in [&cfg.snap_dir, &cfg.log_dir] {
+            std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+        }
+        let mut removed_temp_files = fsx::remove_temp_files(&cfg.snap_dir)?;
+        if cfg.log_dir != cfg.snap_dir {
+            removed_temp_files.extend(fsx::remove_temp_files(&cfg.log_dir)?);
+        }
+        if !removed_temp_files.is_empty() {
+            fsx::fsync_dir(&cfg.snap_dir)?;
+            fsx::fsync_dir(&cfg.log_dir)?;
+        }
+        let log = TxnLog::open(&cfg.log_dir, cfg.max_log_file_size)?;
+        let snapshots = snap::list(&cfg.snap_dir)?.into_iter().collect();
+        Ok(FileStorage {
+            cfg,
+            log,
+            removed_temp_files,
+            other_fsyncs: 0,
+            snapshots,
+        })
+    }
+
+    pub fn config(&self) -> &FileConfig {
+        &self.cfg
+    }
+
+    /// Every fsync this instance issued (log data, directories, snapshots, epochs).
+    pub fn fsync_count(&self) -> u64 {
+        self.log.fsync_count() + self.other_fsyncs
+    }
+
+    /// The first zxids of the log files on disk, ascending.
+    pub fn log_file_starts(&self) -> Vec<Zxid> {
+        self.log.starts().to_vec()
+    }
+
+    /// The path of the log file starting at `start` (for operators and fault injection).
+    pub fn log_file_path(&self, start: Zxid) -> PathBuf {
+        self.cfg.log_dir.join(fsx::file_name(LOG_PREFIX, start))
+    }
+
+    pub fn snapshot_path(&self, zxid: Zxid) -> PathBuf {
+        self.cfg.snap_dir.join(fsx::file_name(SNAP_PREFIX, zxid))
+    }
+
+    fn snap_dir(&self) -> &Path {
+        &self.cfg.snap_dir
+    }
+
+    /// Deletes snapshots newest first, each deletion durable before the log changes.
+    fn remove_snapshots(&mut self, zxids: &[Zxid]) -> Result<(), StorageError> {
+        if zxids.is_empty() {
+            return Ok(());
+        }
+        for &z in zxids.iter().rev() {
+            snap::remove(&self.cfg.snap_dir, z)?;
+            self.snapshots.remove(&z);
+        }
+        fsx::fsync_dir(&self.cfg.snap_dir)?;
+        self.other_fsyncs += 1;
+        Ok(())
+    }
+}
+
+impl Storage for FileStorage {
+    fn append(&mut self, entries: &[TxnEntry]) -> Result<(), StorageError> {
+        let snapshots = &self.snapshots;
+        let below = |z: Zxid| snapshots.range(..z).next_back().copied();
+        self.log.append(entries, below)
+    }
+
+    fn sync(&mut self) -> Result<(), StorageError> {
+        self.log.sync()
+    }
+
+    fn last_logged_zxid(&self) -> Zxid {
+        self.log.last()
+    }
+
+    fn read_records_after(&self, zxid: Zxid) -> Result<Vec<LogRecord>, StorageError> {
+        self.log.read_after(zxid)
+    }
+
+    fn truncate_log(&mut self, zxid: Zxid) -> Result<(), StorageError> {
+        let in_log = self.log.contains(zxid)?;
+        let snapshots = self.snapshot_zxids()?;
+        rules::check_truncate(zxid, in_log, &snapshots, |base| {
+            let records = self.log.read_after(base)?;
+            Ok(records.iter().map(|r| (r.prev, r.entry.zxid())).collect())
+        })?;
+        // Later snapshots go first: if the log were cut first, a crash in between would
+        // leave a snapshot holding transactions the log no longer has (ZOOKEEPER-1549).
+        let later: Vec<Zxid> = snapshots.into_iter().filter(|&s| s > zxid).collect();
+        self.remove_snapshots(&later)?;
+        self.log.truncate(zxid)
+    }
+
+    fn purge(&mut self, keep: usize) -> Result<PurgeReport, StorageError> {
+        if keep == 0 {
+            return Err(StorageError::InvalidArgument(
+                "purge must keep a snapshot".into(),
+            ));
+        }
+        let valid = recovery::newest_valid_snapshots(self, keep)?;
+        let snapshots = self.snapshot_zxids()?;
+        let plan = rules::purge_plan(
+            &snapshots,
+            self.log.starts(),
+            rules::oldest_kept(&valid, keep),
+        );
+        self.remove_snapshots(&plan.snapshots)?;
+        self.log.remove_oldest(&plan.logs)?;
+        Ok(PurgeReport {
+            snapshots_removed: plan.snapshots,
+            log_files_removed: plan.logs,
+        })
+    }
+
+    fn save_snapshot(&mut self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
+        snap::save(self.snap_dir(), zxid, data)?;
+        self.snapshots.insert(zxid);
+        self.other_fsyncs += 2;
+        Ok(())
+    }
+
+    fn snapshot_zxids(&self) -> Result<Vec<Zxid>, StorageError> {
+        snap::list(self.snap_dir())
+    }
+
+    fn load_snapshot(&self, zxid: Zxid) -> Result<Snapshot, StorageError> {
+        snap::load(self.snap_dir(), zxid)
+    }
+
+    fn epoch(&self, kind: EpochKind) -> Result<Option<u32>, StorageError> {
+        snap::read_epoch(self.snap_dir(), kind)
+    }
+
+    fn set_epoch(&mut self, kind: EpochKind, epoch: u32) -> Result<(), StorageError> {
+        snap::write_epoch(self.snap_dir(), kind, epoch)?;
+        self.other_fsyncs += 2;
+        Ok(())
+    }
+
+    fn recover(&mut self) -> Result<Recovered, StorageError> {
+        let report = RecoveryReport {
+            torn_tails: self.log.take_torn_tails(),
+            skipped_snapshots: Vec::new(),
+            removed_temp_files: std::mem::take(&mut self.removed_temp_files),
+        };
+        recovery::recover(self, report)
+    }
+}

@@ -1,0 +1,98 @@
+//! What recovery and purging found and did, as values the caller logs: nothing about the
+//! disk's condition is fixed silently.
+
+use crate::txn::TxnEntry;
+use crate::zxid::Zxid;
+use std::fmt;
+
+/// A snapshot's bytes at the zxid of the last transaction they include.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub zxid: Zxid,
+    pub data: Vec<u8>,
+}
+
+/// The durable state: the newest valid snapshot and the logged transactions after it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recovered {
+    pub snapshot: Option<Snapshot>,
+    /// Every logged record with a zxid above the snapshot's, in order, without gaps.
+    pub entries: Vec<TxnEntry>,
+    pub report: RecoveryReport,
+}
+
+impl Recovered {
+    /// The zxid of the last transaction the recovered state includes.
+    pub fn last_zxid(&self) -> Zxid {
+        match (self.entries.last(), &self.snapshot) {
+            (Some(e), _) => e.zxid(),
+            (None, Some(s)) => s.zxid,
+            (None, None) => Zxid::ZERO,
+        }
+    }
+}
+
+/// Damage found (and repaired) while recovering.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Incomplete writes at the end of the log, cut off.
+    pub torn_tails: Vec<TornTail>,
+    /// Snapshots that failed validation, newest first; recovery used an older one.
+    pub skipped_snapshots: Vec<SkippedSnapshot>,
+    /// Leftovers of interrupted atomic writes, removed (their targets were never replaced).
+    pub removed_temp_files: Vec<String>,
+}
+
+impl RecoveryReport {
+    pub fn is_clean(&self) -> bool {
+        self.torn_tails.is_empty()
+            && self.skipped_snapshots.is_empty()
+            && self.removed_temp_files.is_empty()
+    }
+}
+
+/// The end of a log file that did not hold a whole valid record; it was truncated away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TornTail {
+    pub file: String,
+    /// Where the first invalid byte was; the file now ends here (or was removed, at 0).
+    pub offset: u64,
+    pub dropped_bytes: u64,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedSnapshot {
+    pub zxid: Zxid,
+    pub reason: String,
+}
+
+/// What `purge` removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub snapshots_removed: Vec<Zxid>,
+    /// The first zxids of the removed log files.
+    pub log_files_removed: Vec<Zxid>,
+}
+
+impl fmt::Display for RecoveryReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_clean() {
+            return write!(f, "recovery: clean");
+        }
+        for t in &self.torn_tails {
+            writeln!(
+                f,
+                "recovery: torn tail in {} at offset {} ({}), {} bytes dropped",
+                t.file, t.offset, t.reason, t.dropped_bytes
+            )?;
+        }
+        for s in &self.skipped_snapshots {
+            writeln!(f, "recovery: skipped snapshot {}: {}", s.zxid, s.reason)?;
+        }
+        for name in &self.removed_temp_files {
+            writeln!(f, "recovery: removed leftover temp file {name}")?;
+        }
+        Ok(())
+    }
+}
