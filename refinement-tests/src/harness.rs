@@ -96,7 +96,8 @@ impl ImplCluster {
 
     fn boot(&mut self, s: Sid) -> Vec<Output<u64>> {
         let durable = self.disks[s as usize].durable();
-        let (r, out) = Replica::new(self.config(s), durable, Values::default());
+        let (r, out) = Replica::new(self.config(s), durable, Values::default())
+            .expect("the model's disks hold no snapshot the toy state machine cannot read");
         self.replicas[s as usize] = Some(r);
         out
     }

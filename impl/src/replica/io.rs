@@ -79,7 +79,10 @@ pub enum Output<O> {
     Truncate {
         zxid: Zxid,
     },
-    /// Make this state durable as a snapshot at `zxid` (SNAP or TRUNC sync, leader start).
+    /// Make this state durable as a snapshot at `zxid` (the NEWLEADER of a SNAP or TRUNC
+    /// sync). The snapshot is the whole state: every log record is superseded, including any
+    /// divergent tail above `zxid` (the driver truncates the log to `zxid`), as the model's
+    /// disk becomes the snapshot's history.
     InstallSnapshot {
         zxid: Zxid,
         bytes: Arc<Vec<u8>>,

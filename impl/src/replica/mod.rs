@@ -38,6 +38,16 @@ pub enum Fault {
     VoteOrderIgnoresEpoch,
 }
 
+/// A replica just started and its first outputs.
+pub type Started<S> = (Replica<S>, Vec<Output<<S as StateMachine>::Outcome>>);
+
+/// Why a replica cannot start from what recovery found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    #[error("the snapshot at {0} does not restore into the state machine")]
+    BadSnapshot(Zxid),
+}
+
 /// A replica's configuration. Limits are in ticks.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -127,10 +137,13 @@ pub struct Replica<S: StateMachine> {
 impl<S: StateMachine> Replica<S> {
     /// A replica starting from what recovery found on disk; `genesis` is the state machine
     /// when there is no snapshot. It starts LOOKING; the outputs are its first votes.
-    pub fn new(cfg: Config, durable: Durable, genesis: S) -> (Replica<S>, Vec<Output<S::Outcome>>) {
+    ///
+    /// A snapshot the state machine cannot restore is an error: starting from an empty state
+    /// instead would be silently wrong.
+    pub fn new(cfg: Config, durable: Durable, genesis: S) -> Result<Started<S>, StartError> {
         let (base_zxid, base_bytes, applied) = match durable.snapshot {
             Some((z, bytes)) => {
-                let sm = S::restore(&bytes).unwrap_or_else(|| genesis.clone());
+                let sm = S::restore(&bytes).ok_or(StartError::BadSnapshot(z))?;
                 (z, bytes, sm)
             }
             None => (Zxid::ZERO, Arc::new(genesis.snapshot()), genesis),
@@ -167,7 +180,7 @@ impl<S: StateMachine> Replica<S> {
         }
         r.start_election();
         let out = std::mem::take(&mut r.out);
-        (r, out)
+        Ok((r, out))
     }
 
     /// Takes one input and returns the outputs to execute, in order.

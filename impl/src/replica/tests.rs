@@ -49,6 +49,7 @@ fn entry(epoch: u32, counter: u32, v: u8) -> TxnEntry {
 
 fn replica(id: ServerId, durable: Durable) -> (Replica<Values>, Vec<Output<usize>>) {
     Replica::new(Config::new(id, &[1, 2, 3], &[]), durable, Values::default())
+        .expect("a valid start")
 }
 
 fn note(state: ServerState, round: u64, leader: ServerId, zxid: Zxid, epoch: u32) -> PeerMsg {
@@ -419,4 +420,15 @@ fn a_restart_replays_the_whole_log_and_votes_with_its_last_zxid() {
         out[0],
         send(2, note(ServerState::Looking, 1, 1, Zxid::new(1, 2), 1))
     );
+}
+
+#[test]
+fn a_snapshot_the_state_machine_cannot_read_stops_the_start() {
+    let durable = Durable {
+        snapshot: Some((Zxid::new(1, 3), Arc::new(vec![0xff]))),
+        ..Durable::default()
+    };
+    let err = Replica::new(Config::new(1, &[1, 2, 3], &[]), durable, Values::default())
+        .expect_err("garbage is not a snapshot");
+    assert_eq!(err, super::StartError::BadSnapshot(Zxid::new(1, 3)));
 }

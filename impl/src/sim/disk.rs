@@ -57,9 +57,11 @@ impl Disk {
     }
 
     pub fn install_snapshot(&mut self, zxid: Zxid, bytes: Arc<Vec<u8>>) {
+        // The snapshot is the whole state: records above it would be a divergent tail that
+        // a restart must not replay.
         self.snapshot = Some((zxid, bytes));
-        self.log.retain(|e| e.zxid() > zxid);
-        self.unsynced.retain(|e| e.zxid() > zxid);
+        self.log.clear();
+        self.unsynced.clear();
     }
 
     pub fn crash(&mut self) {

@@ -182,7 +182,8 @@ impl Cluster {
             self.replica_config(s),
             self.disks[&s].durable(),
             Values::default(),
-        );
+        )
+        .map_err(|e| format!("s{s} cannot restart: {e}"))?;
         self.checker.restarted(s);
         self.replicas.insert(s, Some(r));
         self.execute(s, out)
