@@ -95,16 +95,21 @@ fn the_same_seed_replays_the_same_run() {
     );
 }
 
+/// The first of 500 seeds on which a replica with `fault` breaks a checked property.
+fn first_failure(fault: Fault) -> Option<zab::sim::Failure> {
+    (0..500).find_map(|seed| {
+        let mut cfg = SimConfig::new(seed);
+        cfg.fault = Some(fault);
+        run_seed(cfg).err()
+    })
+}
+
 /// A check that cannot fail proves nothing: a follower that ACKs before its disk has the
 /// proposal must be caught (an acknowledged write is then on too few disks, or lost).
 #[test]
 fn a_follower_acking_before_persisting_is_caught() {
-    let caught = (0..500).find_map(|seed| {
-        let mut cfg = SimConfig::new(seed);
-        cfg.fault = Some(Fault::AckBeforePersist);
-        run_seed(cfg).err()
-    });
-    let fail = caught.expect("the simulator never noticed ACK-before-persist");
+    let fail = first_failure(Fault::AckBeforePersist)
+        .expect("the simulator never noticed ACK-before-persist");
     println!(
         "caught at seed {} step {}: {}",
         fail.seed, fail.step, fail.reason
@@ -114,12 +119,8 @@ fn a_follower_acking_before_persisting_is_caught() {
 
 #[test]
 fn a_leader_committing_without_a_quorum_is_caught() {
-    let caught = (0..500).find_map(|seed| {
-        let mut cfg = SimConfig::new(seed);
-        cfg.fault = Some(Fault::CommitWithoutQuorum);
-        run_seed(cfg).err()
-    });
-    let fail = caught.expect("the simulator never noticed a commit without quorum");
+    let fail = first_failure(Fault::CommitWithoutQuorum)
+        .expect("the simulator never noticed a commit without quorum");
     println!(
         "caught at seed {} step {}: {}",
         fail.seed, fail.step, fail.reason

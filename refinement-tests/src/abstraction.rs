@@ -139,10 +139,6 @@ fn txns(entries: &[TxnEntry]) -> Result<Vec<Txn>, String> {
         .collect()
 }
 
-fn epoch(e: u32) -> Result<u8, String> {
-    u8::try_from(e).map_err(|_| format!("epoch {e} out of domain"))
-}
-
 fn impl_server(c: &ImplCluster, s: Sid) -> Result<ServerView, String> {
     let disk = &c.disks[s as usize];
     let live = match &c.replicas[s as usize] {
@@ -162,14 +158,16 @@ fn impl_server(c: &ImplCluster, s: Sid) -> Result<ServerView, String> {
     };
     Ok(ServerView {
         up: live.is_some(),
-        accepted_epoch: epoch(disk.accepted_epoch)?,
-        current_epoch: epoch(disk.current_epoch)?,
+        accepted_epoch: small(disk.accepted_epoch)?,
+        current_epoch: small(disk.current_epoch)?,
         log: txns(&disk.log)?,
         live,
     })
 }
 
-fn small(x: u64) -> Result<u8, String> {
+/// An epoch or a round in the model's small domain.
+fn small(x: impl Into<u64>) -> Result<u8, String> {
+    let x = x.into();
     u8::try_from(x).map_err(|_| format!("{x} out of domain"))
 }
 

@@ -125,20 +125,10 @@ impl ImplCluster {
     /// Executes outputs in order, as a driver must.
     fn route(&mut self, s: Sid, out: Vec<Output<u64>>) {
         for o in out {
-            let disk = &mut self.disks[s as usize];
-            match o {
-                Output::Send { to, msg } => self.send(s, convert::sid(to), msg),
-                Output::Disconnect { peer } => {
-                    self.drop_pair(s, convert::sid(peer));
-                }
-                Output::SaveAcceptedEpoch(e) => disk.accepted_epoch = e,
-                Output::SaveCurrentEpoch(e) => disk.current_epoch = e,
-                Output::Append { entries, sync } => disk.append(entries, sync),
-                Output::Truncate { zxid } => disk.truncate(zxid),
-                Output::InstallSnapshot { zxid, bytes } => disk.install_snapshot(zxid, bytes),
-                Output::Applied { .. }
-                | Output::WriteRejected { .. }
-                | Output::RoleChanged { .. } => {}
+            match self.disks[s as usize].execute(o) {
+                Some(Output::Send { to, msg }) => self.send(s, convert::sid(to), msg),
+                Some(Output::Disconnect { peer }) => self.drop_pair(s, convert::sid(peer)),
+                _ => {}
             }
         }
     }
@@ -181,20 +171,18 @@ impl ImplCluster {
         self.quorum.retain(|(f, t), _| !crosses(*f, *t));
     }
 
-    /// Ticks `s` until `done` says so, at most `max` times; returns how many ticks it took.
+    /// Ticks `s` until `done` says so, at most `max` times; whether it did.
     pub fn tick_until(
         &mut self,
         s: Sid,
         max: u64,
         mut done: impl FnMut(&Replica<Values>, &[Output<u64>]) -> bool,
-    ) -> Option<u64> {
-        for k in 1..=max {
+    ) -> bool {
+        (0..max).any(|_| {
             let out = self.input(s, Input::Tick { now_ms: 0 });
-            let r = self.replicas[s as usize].as_ref()?;
-            if done(r, &out) {
-                return Some(k);
-            }
-        }
-        None
+            self.replicas[s as usize]
+                .as_ref()
+                .is_some_and(|r| done(r, &out))
+        })
     }
 }

@@ -17,7 +17,8 @@ use crate::abstraction::View;
 use crate::coverage::Coverage;
 use crate::harness::{ImplCluster, LIMIT, NOT_TIMEOUT};
 use stateright::Model;
-use zab::replica::{Fault, Input, Output, PeerMsg, ServerState};
+use zab::replica::{Fault, Input, Output, PeerMsg, Replica, ServerState};
+use zab::sim::values::Values;
 use zab_model::msg::Plane;
 use zab_model::{Action, State, ZabModel};
 
@@ -115,23 +116,26 @@ impl<'m> Replayer<'m> {
                 );
             }
             Action::Decide(s) => {
-                c.tick_until(s, 1, |r, _| r.server_state() != ServerState::Looking)
-                    .ok_or("the replica did not decide after finalizeWait")?;
+                if !c.tick_until(s, 1, |r, _| r.server_state() != ServerState::Looking) {
+                    return Err("the replica did not decide after finalizeWait".into());
+                }
             }
             Action::Resend(s) => {
                 let before = describe(c, s);
-                c.tick_until(s, NOT_TIMEOUT, |_, out| resent(out)).ok_or_else(|| {
-                    format!(
+                if !c.tick_until(s, NOT_TIMEOUT, |_, out| resent(out)) {
+                    return Err(format!(
                         "the replica did not re-send its vote after notTimeout: before {before}, after {}",
                         describe(c, s)
-                    )
-                })?;
+                    ));
+                }
             }
             Action::LearnerTimeout(s) | Action::LeaderTimeout(s) => {
-                c.tick_until(s, 2 * LIMIT + 2, |r, _| {
+                let looking = |r: &Replica<Values>, _: &[Output<u64>]| {
                     r.server_state() == ServerState::Looking
-                })
-                .ok_or("the replica did not give up within initLimit/syncLimit")?;
+                };
+                if !c.tick_until(s, 2 * LIMIT + 2, looking) {
+                    return Err("the replica did not give up within initLimit/syncLimit".into());
+                }
             }
             Action::Crash(s) => c.crash(s),
             Action::Restart(s) => c.start(s),

@@ -188,8 +188,8 @@ fn newleader_logs_then_writes_the_epoch_then_acks() {
     assert_eq!(r.current_epoch(), 1);
 }
 
-#[test]
-fn a_follower_acks_a_proposal_only_once_it_is_durable() {
+/// Server 1, synced by leader 3 in epoch 1 with an empty history (DIFF), in broadcast.
+fn follower_in_broadcast() -> Replica<Values> {
     let (mut r, _) = replica(1, Durable::default());
     r.become_learner(3);
     for p in [
@@ -203,6 +203,12 @@ fn a_follower_acks_a_proposal_only_once_it_is_durable() {
             msg: quorum(p),
         });
     }
+    r
+}
+
+#[test]
+fn a_follower_acks_a_proposal_only_once_it_is_durable() {
+    let mut r = follower_in_broadcast();
     let out = r.step(Input::Peer {
         from: 3,
         msg: quorum(Packet::Proposal(entry(1, 1, 5))),
@@ -247,19 +253,7 @@ fn a_follower_acks_a_proposal_only_once_it_is_durable() {
 
 #[test]
 fn a_proposal_with_a_gap_ends_the_following() {
-    let (mut r, _) = replica(1, Durable::default());
-    r.become_learner(3);
-    for p in [
-        Packet::LeaderInfo { epoch: 1 },
-        Packet::Diff { zxid: Zxid::ZERO },
-        Packet::NewLeader { epoch: 1 },
-        Packet::UpToDate,
-    ] {
-        r.step(Input::Peer {
-            from: 3,
-            msg: quorum(p),
-        });
-    }
+    let mut r = follower_in_broadcast();
     let out = r.step(Input::Peer {
         from: 3,
         msg: quorum(Packet::Proposal(entry(1, 2, 5))),

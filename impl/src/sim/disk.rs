@@ -1,7 +1,7 @@
 //! A simulated disk: what survives a crash is exactly what was made durable. Asynchronous
 //! appends sit in a queue until the simulated sync thread flushes them.
 
-use crate::replica::Durable;
+use crate::replica::{Durable, Output};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use std::sync::Arc;
@@ -32,6 +32,20 @@ impl Disk {
                 .cloned()
                 .collect(),
         }
+    }
+
+    /// Carries out a replica's output if it is a disk write; any other output is handed
+    /// back for the caller's network and client bookkeeping.
+    pub fn execute<O>(&mut self, o: Output<O>) -> Option<Output<O>> {
+        match o {
+            Output::SaveAcceptedEpoch(e) => self.accepted_epoch = e,
+            Output::SaveCurrentEpoch(e) => self.current_epoch = e,
+            Output::Append { entries, sync } => self.append(entries, sync),
+            Output::Truncate { zxid } => self.truncate(zxid),
+            Output::InstallSnapshot { zxid, bytes } => self.install_snapshot(zxid, bytes),
+            other => return Some(other),
+        }
+        None
     }
 
     pub fn append(&mut self, entries: Vec<TxnEntry>, sync: bool) {

@@ -214,25 +214,18 @@ impl Cluster {
         }
         let mut follow_ups = Vec::new();
         for o in out {
-            let disk = self.disks.get_mut(&s).unwrap();
+            let Some(o) = self.disks.get_mut(&s).unwrap().execute(o) else {
+                continue;
+            };
             match o {
-                Output::Send { to, msg } => {
-                    if self.up(to) {
-                        self.net.send(s, to, msg);
-                    }
-                }
+                Output::Send { to, msg } if self.up(to) => self.net.send(s, to, msg),
                 Output::Disconnect { peer } => {
                     self.net.drop_pair(s, peer, false);
                     follow_ups.push((peer, Input::Disconnected { peer: s }));
                 }
-                Output::SaveAcceptedEpoch(e) => disk.accepted_epoch = e,
-                Output::SaveCurrentEpoch(e) => disk.current_epoch = e,
-                Output::Append { entries, sync } => disk.append(entries, sync),
-                Output::Truncate { zxid } => disk.truncate(zxid),
-                Output::InstallSnapshot { zxid, bytes } => disk.install_snapshot(zxid, bytes),
                 // The client retries a write no server could take.
                 Output::WriteRejected { .. } => self.writes -= 1,
-                Output::Applied { .. } | Output::RoleChanged { .. } => {}
+                _ => {}
             }
         }
         for (peer, input) in follow_ups {
