@@ -4,6 +4,7 @@
 
 pub mod acl;
 pub mod data_tree;
+pub mod database;
 pub mod error;
 pub mod replica;
 pub mod session;

@@ -86,20 +86,28 @@ impl DataTree {
     /// The tree serialized. Call it on a `clone()` taken at the snapshot's zxid to keep the
     /// live tree writable meanwhile.
     pub fn serialize_snapshot(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_LEN + 64 * self.nodes.len());
+        self.append_snapshot(&mut out);
+        out
+    }
+
+    /// The tree serialized at the end of `out` (a snapshot that embeds the tree writes its
+    /// own header first, without copying the tree's bytes afterwards).
+    pub fn append_snapshot(&self, out: &mut Vec<u8>) {
         let body = BodyRef {
             last_zxid: self.last_zxid,
             nodes: &self.nodes,
         };
-        let mut out = Vec::with_capacity(HEADER_LEN + 64 * self.nodes.len());
+        let start = out.len();
+        out.reserve(HEADER_LEN + 64 * self.nodes.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&[0; 4]);
         // Writing into a Vec cannot fail, and the body holds only serializable values.
-        if let Err(e) = codec(usize::MAX).serialize_into(&mut out, &body) {
+        if let Err(e) = codec(usize::MAX).serialize_into(&mut *out, &body) {
             unreachable!("serializing into memory failed: {e}");
         }
-        let crc = crc32fast::hash(&out[HEADER_LEN..]);
-        out[MAGIC.len()..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
-        out
+        let crc = crc32fast::hash(&out[start + HEADER_LEN..]);
+        out[start + MAGIC.len()..start + HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
     }
 
     /// The tree a snapshot holds, with `options` (configuration is not part of a snapshot).

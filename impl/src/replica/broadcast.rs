@@ -39,6 +39,17 @@ impl<S: StateMachine> Replica<S> {
         }
     }
 
+    /// The zxid counter is exhausted (`Leader.propose` throws `XidRolloverException`): the
+    /// write is refused and the leader shuts down, so that a new election starts a new epoch
+    /// whose counter begins again at 1. A learner's forwarded write is lost with the
+    /// connection, as ZooKeeper's is; its client sees the connection drop.
+    fn roll_over(&mut self, session_id: i64, cxid: i32) {
+        if self.local_writes.remove(&(session_id, cxid)) {
+            self.out.push(Output::WriteRejected { session_id, cxid });
+        }
+        self.shutdown_to_looking();
+    }
+
     /// A learner forwarded a write.
     pub(crate) fn on_request(&mut self, r: ForwardedRequest) {
         if self.is_established_leader() {
@@ -53,14 +64,12 @@ impl<S: StateMachine> Replica<S> {
         };
         let epoch = ls.epoch;
         let last = self.last_logged();
-        let zxid = if last.epoch() == epoch {
-            match last.next() {
-                Some(z) => z,
-                // The counter is exhausted: ZooKeeper forces a new election (and epoch).
-                None => return self.shutdown_to_looking(),
-            }
-        } else {
+        let zxid = if last.epoch() != epoch {
             Zxid::new(epoch, 1)
+        } else if last.counter() < self.cfg.last_counter {
+            Zxid::new(epoch, last.counter() + 1)
+        } else {
+            return self.roll_over(session_id, cxid);
         };
         let pending = self
             .pending

@@ -28,8 +28,10 @@ pub trait StateMachine: Clone {
     /// The state serialized, for a SNAP sync or a snapshot file.
     fn snapshot(&self) -> Vec<u8>;
 
-    /// The state a snapshot holds, or `None` if the bytes are not a snapshot.
-    fn restore(bytes: &[u8]) -> Option<Self>;
+    /// The state a snapshot holds, configured as `self` is (configuration such as which node
+    /// types are enabled is not part of a snapshot), or `None` if the bytes are not a
+    /// snapshot.
+    fn restore(&self, bytes: &[u8]) -> Option<Self>;
 }
 
 /// Something that happened to the replica.

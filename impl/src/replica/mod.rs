@@ -62,6 +62,10 @@ pub struct Config {
     pub finalize_wait: u64,
     /// notTimeout's first and largest value: silence after which a LOOKING server re-sends.
     pub not_timeout: (u64, u64),
+    /// The highest zxid counter a leader proposes. ZooKeeper refuses a proposal whose counter
+    /// would be 0xffffffff (`XidRolloverException`) and the leader gives up, so the next
+    /// proposal comes from a new epoch; tests lower the limit to reach that path.
+    pub last_counter: u32,
     pub seed: u64,
     pub fault: Option<Fault>,
 }
@@ -78,6 +82,7 @@ impl Config {
             sync_limit: 100,
             finalize_wait: 2,
             not_timeout: (2, 600),
+            last_counter: u32::MAX - 1,
             seed: id,
             fault: None,
         }
@@ -143,7 +148,7 @@ impl<S: StateMachine> Replica<S> {
     pub fn new(cfg: Config, durable: Durable, genesis: S) -> Result<Started<S>, StartError> {
         let (base_zxid, base_bytes, applied) = match durable.snapshot {
             Some((z, bytes)) => {
-                let sm = S::restore(&bytes).ok_or(StartError::BadSnapshot(z))?;
+                let sm = genesis.restore(&bytes).ok_or(StartError::BadSnapshot(z))?;
                 (z, bytes, sm)
             }
             None => (Zxid::ZERO, Arc::new(genesis.snapshot()), genesis),
@@ -315,7 +320,10 @@ impl<S: StateMachine> Replica<S> {
 
     /// Rebuilds the applied state from the base snapshot and the log (after a TRUNC).
     pub(crate) fn reload_from_log(&mut self) {
-        let mut sm = S::restore(&self.base.1).expect("the base snapshot was produced by S");
+        let mut sm = self
+            .applied
+            .restore(&self.base.1)
+            .expect("the base snapshot was produced by S");
         for e in &self.log {
             sm.apply(e);
         }

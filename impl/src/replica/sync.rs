@@ -196,7 +196,7 @@ impl<S: StateMachine> Replica<S> {
                 self.learner_mut().on_disk = Some(on_disk);
             }
             Packet::Snap { zxid, snapshot } => {
-                let Some(sm) = S::restore(&snapshot) else {
+                let Some(sm) = self.applied.restore(&snapshot) else {
                     return self.protocol_error();
                 };
                 self.learner_mut().sync_mode = SyncMode::Snap;

@@ -26,7 +26,7 @@ impl StateMachine for Values {
     fn snapshot(&self) -> Vec<u8> {
         bincode::serialize(&self.0).unwrap()
     }
-    fn restore(bytes: &[u8]) -> Option<Self> {
+    fn restore(&self, bytes: &[u8]) -> Option<Self> {
         bincode::deserialize(bytes).ok().map(Values)
     }
 }
@@ -262,16 +262,15 @@ fn a_proposal_with_a_gap_ends_the_following() {
     assert_eq!(r.server_state(), ServerState::Looking);
 }
 
-#[test]
-fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
-    // Server 3 has 1.1 on disk; it leads; server 1 is empty.
+/// Server 3 with 1.1 on disk, voted for itself, leading; server 1 (empty) is yet to connect.
+fn leader_3(cfg: Config) -> Replica<Values> {
     let durable = Durable {
         accepted_epoch: 1,
         current_epoch: 1,
         snapshot: None,
         log: vec![entry(1, 1, 4)],
     };
-    let (mut l, _) = replica(3, durable);
+    let (mut l, _) = Replica::new(cfg, durable, Values::default()).expect("a valid start");
     l.fle.vote = Some(Vote {
         leader: Some(3),
         zxid: Zxid::new(1, 1),
@@ -279,10 +278,32 @@ fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
     });
     l.become_leader();
     l.out.clear();
-    let out = l.step(Input::Peer {
+    l
+}
+
+/// Server 1's side of discovery and synchronization with leader 3, one message per step.
+fn learner_1_joins() -> [Input; 3] {
+    let from_1 = |p| Input::Peer {
         from: 1,
-        msg: quorum(Packet::FollowerInfo { accepted_epoch: 1 }),
-    });
+        msg: quorum(p),
+    };
+    [
+        from_1(Packet::FollowerInfo { accepted_epoch: 1 }),
+        from_1(Packet::AckEpoch {
+            current_epoch: Some(0),
+            last_zxid: Zxid::ZERO,
+        }),
+        from_1(Packet::Ack {
+            zxid: Zxid::new(2, 0),
+        }),
+    ]
+}
+
+#[test]
+fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
+    let mut l = leader_3(Config::new(3, &[1, 2, 3], &[]));
+    let [follower_info, ack_epoch, ack_newleader] = learner_1_joins();
+    let out = l.step(follower_info);
     // A quorum connected: the epoch is fixed (2) and written before LEADERINFO leaves.
     assert_eq!(
         out,
@@ -291,13 +312,7 @@ fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
             send(1, quorum(Packet::LeaderInfo { epoch: 2 }))
         ]
     );
-    let out = l.step(Input::Peer {
-        from: 1,
-        msg: quorum(Packet::AckEpoch {
-            current_epoch: Some(0),
-            last_zxid: Zxid::ZERO,
-        }),
-    });
+    let out = l.step(ack_epoch);
     assert_eq!(
         out,
         vec![
@@ -318,12 +333,7 @@ fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
             send(1, quorum(Packet::NewLeader { epoch: 2 })),
         ]
     );
-    let out = l.step(Input::Peer {
-        from: 1,
-        msg: quorum(Packet::Ack {
-            zxid: Zxid::new(2, 0),
-        }),
-    });
+    let out = l.step(ack_newleader);
     assert_eq!(out, vec![send(1, quorum(Packet::UpToDate))]);
     assert!(l.is_established_leader());
     // A write: logged asynchronously, proposed; committed once 1 acks and our disk has it.
@@ -425,4 +435,51 @@ fn a_snapshot_the_state_machine_cannot_read_stops_the_start() {
     let err = Replica::new(Config::new(1, &[1, 2, 3], &[]), durable, Values::default())
         .expect_err("garbage is not a snapshot");
     assert_eq!(err, super::StartError::BadSnapshot(Zxid::new(1, 3)));
+}
+
+#[test]
+fn a_leader_out_of_zxid_counters_refuses_the_write_and_looks_for_a_new_epoch() {
+    let mut l = leader_3(Config {
+        last_counter: 2,
+        ..Config::new(3, &[1, 2, 3], &[])
+    });
+    for input in learner_1_joins() {
+        l.step(input);
+    }
+    assert!(l.is_established_leader());
+    let write = |cxid| Input::Write {
+        session_id: 7,
+        cxid,
+        body: Arc::new(vec![cxid as u8]),
+    };
+    for cxid in 1..=2 {
+        let out = l.step(write(cxid));
+        assert!(matches!(out[0], Output::Append { .. }), "{out:?}");
+    }
+    // 2.2 is the last counter: the third write would be 2.3. ZooKeeper refuses it
+    // (XidRolloverException) and the leader shuts down, so the next proposal comes from a
+    // new epoch. The unacknowledged proposals are drained to disk on the way out.
+    let out = l.step(write(3));
+    assert_eq!(
+        out[..4],
+        [
+            Output::WriteRejected {
+                session_id: 7,
+                cxid: 3
+            },
+            Output::Disconnect { peer: 1 },
+            Output::Append {
+                entries: vec![],
+                sync: true
+            },
+            Output::RoleChanged {
+                state: ServerState::Looking,
+                leader: None,
+                epoch: 2
+            },
+        ]
+    );
+    let vote = note(ServerState::Looking, 2, 3, Zxid::new(2, 2), 2);
+    assert_eq!(out[4..], [send(1, vote.clone()), send(2, vote)]);
+    assert_eq!(l.server_state(), ServerState::Looking);
 }

@@ -2,7 +2,7 @@
 //! every simulated step.
 
 use super::disk::Disk;
-use super::values::Values;
+use super::workload::Workload;
 use crate::replica::{Output, Phase, Replica, ServerId};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
@@ -22,17 +22,22 @@ pub struct Checker {
 }
 
 impl Checker {
+    /// Every zxid applied anywhere so far.
+    pub fn applied_zxids(&self) -> impl Iterator<Item = Zxid> + '_ {
+        self.applied.keys().copied()
+    }
+
     /// A server restarted: its applying starts afresh.
     pub fn restarted(&mut self, s: ServerId) {
         self.last_applied.remove(&s);
     }
 
     /// Checks one server's outputs as they happen.
-    pub fn on_outputs(
+    pub fn on_outputs<M: Workload>(
         &mut self,
         s: ServerId,
-        r: &Replica<Values>,
-        out: &[Output<u64>],
+        r: &Replica<M>,
+        out: &[Output<M::Outcome>],
     ) -> Result<(), String> {
         for o in out {
             if let Output::Applied { zxid, local, .. } = o {
@@ -62,9 +67,9 @@ impl Checker {
     }
 
     /// Checks the whole cluster's state.
-    pub fn check(
+    pub fn check<M: Workload>(
         &mut self,
-        replicas: &BTreeMap<ServerId, Option<Replica<Values>>>,
+        replicas: &BTreeMap<ServerId, Option<Replica<M>>>,
         disks: &BTreeMap<ServerId, Disk>,
         voters: &BTreeSet<ServerId>,
     ) -> Result<(), String> {
@@ -83,21 +88,21 @@ impl Checker {
                 }
             }
         }
-        self.acknowledged_durable(disks, voters)?;
+        self.acknowledged_durable::<M>(disks, voters)?;
         broadcast_prefix(replicas)
     }
 
     /// Every acknowledged write is on the disk of a quorum of voters.
-    fn acknowledged_durable(
+    fn acknowledged_durable<M: Workload>(
         &self,
         disks: &BTreeMap<ServerId, Disk>,
         voters: &BTreeSet<ServerId>,
     ) -> Result<(), String> {
         for e in &self.acknowledged {
-            let v = Values::value_of(e);
+            let v = M::value_of(e);
             let holders = voters
                 .iter()
-                .filter(|s| disks[s].holds(e, |b| v.is_some_and(|v| Values::snapshot_holds(b, v))))
+                .filter(|s| disks[s].holds(e, |b| v.is_some_and(|v| M::snapshot_holds(b, v))))
                 .count();
             if 2 * holders <= voters.len() {
                 return Err(format!(
@@ -112,12 +117,14 @@ impl Checker {
 }
 
 /// Servers serving clients (in broadcast) hold prefixes of one another.
-fn broadcast_prefix(replicas: &BTreeMap<ServerId, Option<Replica<Values>>>) -> Result<(), String> {
-    let serving: Vec<(ServerId, &Vec<u64>)> = replicas
+fn broadcast_prefix<M: Workload>(
+    replicas: &BTreeMap<ServerId, Option<Replica<M>>>,
+) -> Result<(), String> {
+    let serving: Vec<(ServerId, Vec<u64>)> = replicas
         .iter()
         .filter_map(|(s, r)| r.as_ref().map(|r| (*s, r)))
         .filter(|(_, r)| r.phase() == Phase::Broadcast)
-        .map(|(s, r)| (s, &r.state_machine().0))
+        .map(|(s, r)| (s, r.state_machine().values()))
         .collect();
     for (a, va) in &serving {
         for (b, vb) in &serving {

@@ -11,11 +11,11 @@
 //! every server. Such a server is reported as stranded; anything else that does not settle
 //! is a failure.
 
-use super::values::Values;
+use super::workload::Workload;
 use super::Cluster;
 use crate::replica::{Phase, Replica};
 
-impl Cluster {
+impl<M: Workload> Cluster<M> {
     /// Whether the fault-free ensemble has settled: one established leader, every server in
     /// broadcast with it, nothing in flight, every disk flushed, nothing outstanding.
     pub fn converged(&self) -> bool {
@@ -48,6 +48,14 @@ impl Cluster {
                 return Err(format!("liveness: s{s} is down after the restarts"));
             };
             if self.serves_with(r, leader) {
+                // Same committed prefix, so the same state, byte for byte.
+                if r.state_machine() != leader.state_machine() {
+                    return Err(format!(
+                        "agreement: s{s}'s state differs from leader s{}'s at {}",
+                        leader.id(),
+                        leader.committed()
+                    ));
+                }
                 continue;
             }
             if r.accepted_epoch() > leader.current_epoch() {
@@ -68,12 +76,12 @@ impl Cluster {
         Ok(stranded)
     }
 
-    fn live(&self) -> Vec<&Replica<Values>> {
+    fn live(&self) -> Vec<&Replica<M>> {
         self.replicas.values().filter_map(|r| r.as_ref()).collect()
     }
 
-    fn sole_leader(&self) -> Option<&Replica<Values>> {
-        let leaders: Vec<&Replica<Values>> = self
+    fn sole_leader(&self) -> Option<&Replica<M>> {
+        let leaders: Vec<&Replica<M>> = self
             .live()
             .into_iter()
             .filter(|r| r.is_established_leader())
@@ -84,19 +92,19 @@ impl Cluster {
         }
     }
 
-    fn serves_with(&self, r: &Replica<Values>, leader: &Replica<Values>) -> bool {
+    fn serves_with(&self, r: &Replica<M>, leader: &Replica<M>) -> bool {
         r.phase() == Phase::Broadcast
             && r.leader() == Some(leader.id())
             && r.committed() == leader.committed()
     }
 
     /// Every acknowledged write is in the state of every server serving with the leader.
-    fn writes_everywhere(&self, leader: &Replica<Values>) -> Result<(), String> {
+    fn writes_everywhere(&self, leader: &Replica<M>) -> Result<(), String> {
         for e in &self.checker.acknowledged {
-            let v = Values::value_of(e).unwrap_or(0);
+            let v = M::value_of(e).unwrap_or(0);
             for (s, r) in &self.replicas {
                 let Some(r) = r else { continue };
-                if self.serves_with(r, leader) && !r.state_machine().0.contains(&v) {
+                if self.serves_with(r, leader) && !r.state_machine().holds(v) {
                     return Err(format!("acknowledged write {} missing at s{s}", e.zxid()));
                 }
             }

@@ -9,6 +9,7 @@ pub mod disk;
 mod liveness;
 pub mod net;
 pub mod values;
+pub mod workload;
 
 use crate::replica::{Config, Fault, Input, Output, Replica, ServerId};
 use checks::Checker;
@@ -17,6 +18,7 @@ use net::{Link, Net};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use values::Values;
+use workload::Workload;
 
 /// One simulated run's parameters.
 #[derive(Clone, Debug)]
@@ -32,6 +34,8 @@ pub struct SimConfig {
     pub partitions: usize,
     pub drops: usize,
     pub writes: usize,
+    /// The leader's last zxid counter before it must roll over to a new epoch.
+    pub last_counter: u32,
     pub fault: Option<Fault>,
     /// Print every event and every output to stderr (set `ZAB_SIM_TRACE=1` to replay a
     /// failing seed step by step).
@@ -50,6 +54,7 @@ impl SimConfig {
             partitions: 1,
             drops: 2,
             writes: 6,
+            last_counter: u32::MAX - 1,
             fault: None,
             trace: std::env::var_os("ZAB_SIM_TRACE").is_some(),
         }
@@ -102,12 +107,12 @@ impl Choices {
     }
 }
 
-/// A simulated ensemble.
-pub struct Cluster {
+/// A simulated ensemble replicating `M`.
+pub struct Cluster<M: Workload = Values> {
     pub cfg: SimConfig,
     voters: BTreeSet<ServerId>,
     ids: Vec<ServerId>,
-    pub replicas: BTreeMap<ServerId, Option<Replica<Values>>>,
+    pub replicas: BTreeMap<ServerId, Option<Replica<M>>>,
     pub disks: BTreeMap<ServerId, Disk>,
     pub net: Net,
     checker: Checker,
@@ -127,8 +132,8 @@ pub struct Failure {
     pub recent: Vec<String>,
 }
 
-impl Cluster {
-    pub fn new(cfg: SimConfig) -> Cluster {
+impl<M: Workload> Cluster<M> {
+    pub fn new(cfg: SimConfig) -> Cluster<M> {
         let voters: BTreeSet<ServerId> = (1..=cfg.voters).collect();
         let observers: Vec<ServerId> = (cfg.voters + 1..=cfg.voters + cfg.observers).collect();
         let ids: Vec<ServerId> = voters
@@ -172,6 +177,7 @@ impl Cluster {
             finalize_wait: 2,
             not_timeout: (3, 30),
             seed: self.cfg.seed.wrapping_mul(31).wrapping_add(s),
+            last_counter: self.cfg.last_counter,
             fault: self.cfg.fault,
             ..Config::new(s, &voters, &observers)
         }
@@ -181,12 +187,17 @@ impl Cluster {
         let (r, out) = Replica::new(
             self.replica_config(s),
             self.disks[&s].durable(),
-            Values::default(),
+            M::genesis(&self.client_sessions()),
         )
         .map_err(|e| format!("s{s} cannot restart: {e}"))?;
         self.checker.restarted(s);
         self.replicas.insert(s, Some(r));
         self.execute(s, out)
+    }
+
+    /// Each server's client writes through one session, its id the server's.
+    fn client_sessions(&self) -> Vec<i64> {
+        self.ids.iter().map(|&s| s as i64).collect()
     }
 
     fn up(&self, s: ServerId) -> bool {
@@ -203,7 +214,7 @@ impl Cluster {
     }
 
     /// Executes outputs in order: the ordering contract is what makes the disk right.
-    fn execute(&mut self, s: ServerId, out: Vec<Output<u64>>) -> Result<(), String> {
+    fn execute(&mut self, s: ServerId, out: Vec<Output<M::Outcome>>) -> Result<(), String> {
         if let Some(r) = self.replicas[&s].as_ref() {
             self.checker.on_outputs(s, r, &out)?;
         }
@@ -305,7 +316,7 @@ impl Cluster {
                         r.last_processed(),
                         r.committed(),
                         r.log().iter().map(|e| e.zxid().to_string()).collect::<Vec<_>>(),
-                        r.state_machine().0
+                        r.state_machine().values()
                     );
                 }
             }
@@ -339,7 +350,7 @@ impl Cluster {
                     .seed
                     .wrapping_mul(1000)
                     .wrapping_add(self.writes as u64);
-                let body = Arc::new(Values::body(v));
+                let body = Arc::new(M::write(v));
                 self.input(
                     s,
                     Input::Write {
@@ -388,7 +399,7 @@ impl Cluster {
     }
     /// A whole run: faults, then healing and convergence.
     pub fn run(mut self, choices: &mut Choices) -> Result<RunStats, Failure> {
-        let fail = |c: &Cluster, step: usize, reason: String| Failure {
+        let fail = |c: &Cluster<M>, step: usize, reason: String| Failure {
             seed: c.cfg.seed,
             step,
             reason,
@@ -428,6 +439,12 @@ impl Cluster {
             acknowledged: self.checker.acknowledged.len(),
             settle_steps: step,
             stranded,
+            max_counter: self
+                .checker
+                .applied_zxids()
+                .map(|z| z.counter())
+                .max()
+                .unwrap_or(0),
         })
     }
 }
@@ -439,10 +456,17 @@ pub struct RunStats {
     pub settle_steps: usize,
     /// Servers left out because their acceptedEpoch is above the leader's epoch.
     pub stranded: usize,
+    /// The highest zxid counter applied anywhere.
+    pub max_counter: u32,
 }
 
-/// One seeded run.
+/// One seeded run replicating the list of values.
 pub fn run_seed(cfg: SimConfig) -> Result<RunStats, Failure> {
+    run_seed_with::<Values>(cfg)
+}
+
+/// One seeded run replicating `M`.
+pub fn run_seed_with<M: Workload>(cfg: SimConfig) -> Result<RunStats, Failure> {
     let seed = cfg.seed;
-    Cluster::new(cfg).run(&mut Choices::seeded(seed))
+    Cluster::<M>::new(cfg).run(&mut Choices::seeded(seed))
 }

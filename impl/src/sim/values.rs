@@ -23,7 +23,9 @@ impl Values {
 
     /// Whether a serialized snapshot holds `v`.
     pub fn snapshot_holds(bytes: &[u8], v: u64) -> bool {
-        Values::restore(bytes).is_some_and(|s| s.0.contains(&v))
+        Values::default()
+            .restore(bytes)
+            .is_some_and(|s| s.0.contains(&v))
     }
 }
 
@@ -48,7 +50,7 @@ impl StateMachine for Values {
         bincode::serialize(&self.0).expect("a Vec<u64> serializes")
     }
 
-    fn restore(bytes: &[u8]) -> Option<Values> {
+    fn restore(&self, bytes: &[u8]) -> Option<Values> {
         bincode::deserialize(bytes).ok().map(Values)
     }
 }

@@ -1,0 +1,167 @@
+//! The replicated state of a ZooKeeper server (`ZKDatabase`): the DataTree and the table of
+//! global sessions with their timeouts (`sessionsWithTimeouts`). This is the state machine the
+//! Zab replica replicates: the leader prepares client writes against it, every server applies
+//! committed transactions to it, and a snapshot holds both parts.
+//!
+//! A client write travels from the server that received it to the leader as a
+//! [`ClientWrite`]: the request and the identities of the caller (the ACL check runs on the
+//! leader, which must know who asked and from which address). The leader checks the session
+//! against its table (`checkSession`), so a write of a session whose close-session
+//! transaction is already proposed fails as ZooKeeper's does.
+//!
+//! Expiry timing is not replicated state: it is the leader's `SessionTracker`, rebuilt from
+//! [`ZkDatabase::sessions`] when a server starts leading, as ZooKeeper's `LeaderSessionTracker`
+//! is.
+
+mod snapshot;
+
+#[cfg(test)]
+mod tests;
+
+pub use snapshot::DatabaseSnapshotError;
+
+use crate::data_tree::{ApplyOutcome, Caller, DataTree, Request, RequestContext, TreeOptions};
+use crate::error::ZkError;
+use crate::replica::StateMachine;
+use crate::session::SessionStatus;
+use crate::txn::{Txn, TxnEntry};
+use crate::zxid::Zxid;
+use bincode::Options;
+use im::OrdMap;
+use serde::{Deserialize, Serialize};
+
+/// The largest forwarded write the leader decodes, ZooKeeper's `jute.maxbuffer` default plus
+/// room for the caller's identities. A body claiming more is refused, not allocated.
+pub const MAX_WRITE_BYTES: u64 = 1024 * 1024 + 64 * 1024;
+
+/// A client write as the receiving server forwards it to the leader.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientWrite {
+    pub caller: Caller,
+    pub request: Request,
+}
+
+fn codec() -> impl Options {
+    bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .reject_trailing_bytes()
+        .with_limit(MAX_WRITE_BYTES)
+}
+
+impl ClientWrite {
+    pub fn new(caller: Caller, request: Request) -> ClientWrite {
+        ClientWrite { caller, request }
+    }
+
+    /// The body of `Input::Write` (and of a forwarded REQUEST).
+    pub fn encode(&self) -> Vec<u8> {
+        // Only a write over the limit fails; the server refuses those before this point,
+        // and an empty body decodes as malformed, so the leader answers with an error.
+        codec().serialize(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<ClientWrite, ZkError> {
+        codec()
+            .deserialize(bytes)
+            .map_err(|_| ZkError::MarshallingError)
+    }
+}
+
+/// The DataTree and the global sessions.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ZkDatabase {
+    tree: DataTree,
+    /// Session id → negotiated timeout (ms), for every open global session.
+    sessions: OrdMap<i64, i32>,
+}
+
+impl ZkDatabase {
+    pub fn new(options: TreeOptions) -> ZkDatabase {
+        ZkDatabase {
+            tree: DataTree::new().with_options(options),
+            sessions: OrdMap::new(),
+        }
+    }
+
+    /// An empty tree with `sessions` open (id, timeout): the state a simulated ensemble
+    /// starts from when its clients' sessions predate the run.
+    pub fn with_open_sessions(
+        options: TreeOptions,
+        sessions: impl IntoIterator<Item = (i64, i32)>,
+    ) -> ZkDatabase {
+        ZkDatabase {
+            sessions: sessions.into_iter().collect(),
+            ..ZkDatabase::new(options)
+        }
+    }
+
+    pub fn tree(&self) -> &DataTree {
+        &self.tree
+    }
+
+    pub fn last_zxid(&self) -> Zxid {
+        self.tree.last_zxid()
+    }
+
+    /// The open sessions and their timeouts, in id order.
+    pub fn sessions(&self) -> impl Iterator<Item = (i64, i32)> + '_ {
+        self.sessions.iter().map(|(&id, &t)| (id, t))
+    }
+
+    pub fn session_timeout(&self, session_id: i64) -> Option<i32> {
+        self.sessions.get(&session_id).copied()
+    }
+
+    /// `checkSession` against the replicated table: an open session is active; any other id
+    /// is unknown to this ensemble (never created, or closed and gone).
+    fn session_status(&self, session_id: i64) -> SessionStatus {
+        if self.sessions.contains_key(&session_id) {
+            SessionStatus::Active
+        } else {
+            SessionStatus::Unknown
+        }
+    }
+
+    fn prepare_write(&self, session_id: i64, body: &[u8], zxid: Zxid, time_ms: i64) -> Txn {
+        let write = match ClientWrite::decode(body) {
+            Ok(w) => w,
+            Err(e) => return Txn::Error(e),
+        };
+        let ctx = RequestContext::new(session_id, zxid, time_ms)
+            .with_caller(write.caller)
+            .with_session(self.session_status(session_id));
+        self.tree.prepare_txn(&write.request, &ctx)
+    }
+}
+
+impl StateMachine for ZkDatabase {
+    type Outcome = ApplyOutcome;
+
+    fn prepare(&self, session_id: i64, body: &[u8], zxid: Zxid, time_ms: i64) -> Txn {
+        self.prepare_write(session_id, body, zxid, time_ms)
+    }
+
+    /// `ZKDatabase.processTxn`: the tree applies it; a session transaction also opens or ends
+    /// the session here.
+    fn apply(&mut self, entry: &TxnEntry) -> ApplyOutcome {
+        let session = entry.header.session_id;
+        match &entry.txn {
+            Txn::CreateSession { timeout_ms } => {
+                self.sessions.insert(session, *timeout_ms);
+            }
+            Txn::CloseSession => {
+                self.sessions.remove(&session);
+            }
+            _ => {}
+        }
+        self.tree.apply(entry)
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        snapshot::serialize(self)
+    }
+
+    fn restore(&self, bytes: &[u8]) -> Option<ZkDatabase> {
+        snapshot::restore(bytes, self.tree.options()).ok()
+    }
+}

@@ -1,0 +1,235 @@
+//! The database as the replica's state machine: writes prepared from forwarded bodies, the
+//! session table kept by session transactions, snapshots holding both parts.
+
+use super::*;
+use crate::acl::{Acl, Id};
+use crate::data_tree::{CreateRequest, TxnResult};
+use crate::txn::{CreateMode, TxnHeader};
+
+const S1: i64 = 0x0100_0000_0000_0001;
+const S2: i64 = 0x0200_0000_0000_0001;
+
+/// Plays the leader and a follower at once: prepare on one database, apply on both.
+struct Pair {
+    leader: ZkDatabase,
+    follower: ZkDatabase,
+    next: u32,
+}
+
+impl Pair {
+    fn new(options: TreeOptions) -> Pair {
+        Pair {
+            leader: ZkDatabase::new(options),
+            follower: ZkDatabase::new(options),
+            next: 1,
+        }
+    }
+
+    fn submit_body(&mut self, session: i64, body: &[u8]) -> TxnResult {
+        let zxid = Zxid::new(1, self.next);
+        let time = 1_700_000_000_000 + i64::from(self.next);
+        self.next += 1;
+        let txn = self.leader.prepare(session, body, zxid, time);
+        let entry = TxnEntry {
+            header: TxnHeader {
+                session_id: session,
+                cxid: self.next as i32,
+                zxid,
+                time,
+            },
+            txn,
+        };
+        let out = self.leader.apply(&entry);
+        assert_eq!(
+            self.follower.apply(&entry),
+            out,
+            "leader and follower agree"
+        );
+        out.result
+    }
+
+    fn submit(&mut self, session: i64, request: Request) -> TxnResult {
+        let body = ClientWrite::new(Caller::anonymous(), request).encode();
+        self.submit_body(session, &body)
+    }
+
+    fn open(&mut self, session: i64, timeout_ms: i32) {
+        let r = self.submit(session, Request::CreateSession { timeout_ms });
+        assert_eq!(r, TxnResult::SessionCreated { timeout_ms });
+    }
+}
+
+fn create(path: &str, mode: CreateMode) -> Request {
+    Request::Create(CreateRequest::new(path, b"v", Acl::open_unsafe(), mode))
+}
+
+#[test]
+fn a_write_of_an_unknown_session_fails_with_unknown_session() {
+    let mut p = Pair::new(TreeOptions::default());
+    let r = p.submit(S1, create("/a", CreateMode::Persistent));
+    assert_eq!(r, TxnResult::Error(ZkError::UnknownSession));
+    assert!(p.leader.tree().node("/a").is_none());
+}
+
+#[test]
+fn session_transactions_open_and_close_sessions_and_their_ephemerals() {
+    let mut p = Pair::new(TreeOptions::default());
+    p.open(S1, 4000);
+    p.open(S2, 6000);
+    assert_eq!(
+        p.leader.sessions().collect::<Vec<_>>(),
+        [(S1, 4000), (S2, 6000)]
+    );
+    assert!(matches!(
+        p.submit(S1, create("/e", CreateMode::Ephemeral)),
+        TxnResult::Created { .. }
+    ));
+    assert!(matches!(
+        p.submit(S2, create("/p", CreateMode::Persistent)),
+        TxnResult::Created { .. }
+    ));
+    let r = p.submit(S1, Request::CloseSession);
+    assert_eq!(
+        r,
+        TxnResult::SessionClosed {
+            deleted: vec!["/e".into()]
+        }
+    );
+    assert_eq!(p.follower.session_timeout(S1), None);
+    assert_eq!(p.follower.session_timeout(S2), Some(6000));
+    assert!(p.follower.tree().node("/e").is_none());
+    assert!(p.follower.tree().node("/p").is_some());
+    // The closed session's next write is refused on the leader.
+    assert_eq!(
+        p.submit(S1, create("/late", CreateMode::Persistent)),
+        TxnResult::Error(ZkError::UnknownSession)
+    );
+}
+
+#[test]
+fn the_acl_check_uses_the_forwarded_identities() {
+    let mut p = Pair::new(TreeOptions::default());
+    p.open(S1, 4000);
+    let alice = Caller::with_auth(vec![Id::new("digest", "alice:x")]);
+    let only_alice = vec![Acl {
+        perms: crate::acl::perms::ALL,
+        id: Id::new("digest", "alice:x"),
+    }];
+    let req = Request::Create(CreateRequest::new(
+        "/private",
+        b"",
+        only_alice,
+        CreateMode::Persistent,
+    ));
+    let body = ClientWrite::new(alice.clone(), req).encode();
+    assert!(matches!(
+        p.submit_body(S1, &body),
+        TxnResult::Created { .. }
+    ));
+    let set = |caller: Caller| {
+        ClientWrite::new(
+            caller,
+            Request::SetData {
+                path: "/private".into(),
+                data: b"x".to_vec(),
+                version: -1,
+            },
+        )
+        .encode()
+    };
+    assert_eq!(
+        p.submit_body(S1, &set(Caller::anonymous())),
+        TxnResult::Error(ZkError::NoAuth)
+    );
+    assert!(matches!(
+        p.submit_body(S1, &set(alice)),
+        TxnResult::DataSet { .. }
+    ));
+}
+
+#[test]
+fn a_malformed_body_becomes_a_marshalling_error_transaction() {
+    let mut p = Pair::new(TreeOptions::default());
+    p.open(S1, 4000);
+    let mut body =
+        ClientWrite::new(Caller::anonymous(), create("/a", CreateMode::Persistent)).encode();
+    body.truncate(body.len() - 3);
+    assert_eq!(
+        p.submit_body(S1, &body),
+        TxnResult::Error(ZkError::MarshallingError)
+    );
+    assert_eq!(
+        p.submit_body(S1, &[0xff; 7]),
+        TxnResult::Error(ZkError::MarshallingError)
+    );
+    // A length prefix claiming far more than the limit is refused without allocating it.
+    let mut huge = vec![0u8; 4];
+    huge.extend_from_slice(&u64::MAX.to_le_bytes());
+    assert_eq!(
+        p.submit_body(S1, &huge),
+        TxnResult::Error(ZkError::MarshallingError)
+    );
+    assert_eq!(
+        p.leader.last_zxid(),
+        Zxid::new(1, 4),
+        "each error still took a zxid"
+    );
+}
+
+#[test]
+fn a_snapshot_holds_the_sessions_and_the_tree_and_keeps_the_options() {
+    let ttl = TreeOptions { ttl_enabled: true };
+    let mut p = Pair::new(ttl);
+    p.open(S1, 4000);
+    p.open(S2, 9000);
+    p.submit(S1, create("/e", CreateMode::Ephemeral));
+    let bytes = p.leader.snapshot();
+    let restored = ZkDatabase::new(ttl).restore(&bytes).expect("restores");
+    assert_eq!(restored, p.leader);
+    assert_eq!(
+        restored.tree().options(),
+        ttl,
+        "options come from the server"
+    );
+    assert_eq!(
+        restored.sessions().collect::<Vec<_>>(),
+        [(S1, 4000), (S2, 9000)]
+    );
+    let plain = ZkDatabase::default().restore(&bytes).expect("restores");
+    assert!(!plain.tree().options().ttl_enabled);
+}
+
+#[test]
+fn a_damaged_snapshot_is_refused_with_the_reason() {
+    let mut p = Pair::new(TreeOptions::default());
+    p.open(S1, 4000);
+    p.open(S2, 9000);
+    let bytes = p.leader.snapshot();
+    let err = |b: &[u8]| ZkDatabase::restore_snapshot(b, TreeOptions::default()).unwrap_err();
+    assert!(matches!(err(&bytes[..10]), DatabaseSnapshotError::BadMagic));
+    let mut flipped = bytes.clone();
+    flipped[20] ^= 1; // inside the session table
+    assert!(matches!(
+        err(&flipped),
+        DatabaseSnapshotError::Checksum { .. }
+    ));
+    let mut forged = bytes.clone();
+    forged[12..16].copy_from_slice(&u32::MAX.to_be_bytes()); // session count
+    assert!(matches!(
+        err(&forged),
+        DatabaseSnapshotError::Truncated { .. }
+    ));
+    let mut tree_damaged = bytes.clone();
+    let last = tree_damaged.len() - 1;
+    tree_damaged[last] ^= 0x55;
+    assert!(matches!(err(&tree_damaged), DatabaseSnapshotError::Tree(_)));
+    let mut swapped = bytes;
+    let (a, b) = (16, 28); // the two session entries, reordered with a fresh checksum
+    let first: Vec<u8> = swapped[a..b].to_vec();
+    let second: Vec<u8> = swapped[b..b + 12].to_vec();
+    swapped[a..a + 12].copy_from_slice(&second);
+    swapped[b..b + 12].copy_from_slice(&first);
+    let crc = crc32fast::hash(&swapped[12..40]);
+    swapped[8..12].copy_from_slice(&crc.to_be_bytes());
+    assert!(matches!(err(&swapped), DatabaseSnapshotError::Unordered(_)));
+}
