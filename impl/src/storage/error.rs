@@ -46,6 +46,9 @@ pub enum StorageError {
     /// log), so no state can be trusted from them.
     #[error("inconsistent durable state: {0}")]
     Inconsistent(String),
+    /// Another `FileStorage` (another server process, most likely) has the directory open.
+    #[error("{dir} is in use by another server (its zab.lock is held)")]
+    Locked { dir: String },
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// An earlier write or fsync of the log failed; what reached the disk is unknown, so the

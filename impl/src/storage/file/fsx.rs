@@ -43,6 +43,31 @@ pub fn list(dir: &Path, prefix: &str) -> Result<Vec<Zxid>, StorageError> {
     Ok(zxids)
 }
 
+/// The file whose lock marks a directory as in use by one `FileStorage`.
+pub const LOCK_FILE: &str = "zab.lock";
+
+/// Takes the directory's exclusive lock (an advisory `flock` on `zab.lock`), held for as long
+/// as the returned file is open: a second server pointed at the same dataDir or dataLogDir
+/// is refused instead of interleaving its writes. The OS drops the lock when the process
+/// dies, so a crash never leaves a stale lock behind.
+pub fn lock_dir(dir: &Path) -> Result<File, StorageError> {
+    let path = dir.join(LOCK_FILE);
+    let ctx = || format!("locking {}", path.display());
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .ctx(ctx)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StorageError::Locked {
+            dir: dir.display().to_string(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(e).ctx(ctx),
+    }
+}
+
 /// Makes the directory's entries (creations, renames, deletions) durable.
 pub fn fsync_dir(dir: &Path) -> Result<(), StorageError> {
     let ctx = || format!("fsync of directory {}", dir.display());

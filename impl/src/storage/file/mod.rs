@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use txn_log::TxnLog;
 
-pub use fsx::{LOG_PREFIX, SNAP_PREFIX, TEMP_SUFFIX};
+pub use fsx::{LOCK_FILE, LOG_PREFIX, SNAP_PREFIX, TEMP_SUFFIX};
 
 /// Where a `FileStorage` keeps its files and when it starts a new log file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +62,8 @@ pub struct FileStorage {
     /// The snapshot zxids on disk, kept so appends can link records without listing the
     /// directory (`rules::link`).
     snapshots: BTreeSet<Zxid>,
+    /// The directories' locks, held while this instance lives.
+    _locks: Vec<std::fs::File>,
 }
 
 impl FileStorage {
@@ -70,6 +72,11 @@ impl FileStorage {
     pub fn open(cfg: FileConfig) -> Result<FileStorage, StorageError> {
         for dir in [&cfg.snap_dir, &cfg.log_dir] {
             std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+        }
+        // Locked before anything is repaired: the repairs are only safe with no other writer.
+        let mut locks = vec![fsx::lock_dir(&cfg.snap_dir)?];
+        if cfg.log_dir != cfg.snap_dir {
+            locks.push(fsx::lock_dir(&cfg.log_dir)?);
         }
         let mut removed_temp_files = fsx::remove_temp_files(&cfg.snap_dir)?;
         if cfg.log_dir != cfg.snap_dir {
@@ -87,7 +94,21 @@ impl FileStorage {
             removed_temp_files,
             other_fsyncs: 0,
             snapshots,
+            _locks: locks,
         })
+    }
+
+    /// Lets go of the directories as a crashed process would, so a test can open them
+    /// again while this instance still exists.
+    #[cfg(test)]
+    pub(crate) fn release_locks(&mut self) {
+        self._locks.clear();
+    }
+
+    /// Makes the next log sync write its records and then fail as an fsync error would.
+    #[cfg(test)]
+    pub(crate) fn fail_next_sync(&mut self) {
+        self.log.fail_next_sync = true;
     }
 
     pub fn config(&self) -> &FileConfig {

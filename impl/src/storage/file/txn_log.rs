@@ -29,6 +29,9 @@ pub struct TxnLog {
     fsyncs: u64,
     /// Torn tails cut off at open, until `recover` reports them.
     unreported: Vec<TornTail>,
+    /// Fault injection: the next sync writes, then reports an fsync failure.
+    #[cfg(test)]
+    pub(crate) fail_next_sync: bool,
 }
 
 /// The last file, open for appending.
@@ -58,6 +61,8 @@ impl TxnLog {
             poisoned: false,
             fsyncs: 0,
             unreported: Vec::new(),
+            #[cfg(test)]
+            fail_next_sync: false,
         };
         log.repair_tail()?;
         Ok(log)
@@ -239,6 +244,10 @@ impl TxnLog {
             buf.extend_from_slice(&p.frame);
         }
         self.flush(&mut buf)?;
+        #[cfg(test)]
+        if std::mem::take(&mut self.fail_next_sync) {
+            return Err(std::io::Error::other("injected fsync failure")).ctx(|| "fsync".into());
+        }
         if created {
             self.fsync_dir()?;
         }

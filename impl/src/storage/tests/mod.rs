@@ -4,6 +4,7 @@
 
 mod damage;
 mod epochs;
+mod failures;
 mod log;
 mod model;
 mod snapshots;
@@ -104,6 +105,7 @@ impl FileDisk {
     /// Opens the directory afresh (as after a crash), returning what opening says.
     pub fn reopen(&mut self) -> Result<(), StorageError> {
         let cfg = self.storage.config().clone();
+        self.storage.release_locks();
         self.storage = FileStorage::open(cfg)?;
         Ok(())
     }

@@ -129,6 +129,7 @@ fn storage_snapshot_file_format_and_atomic_replace() {
     let names: Vec<String> = fs::read_dir(f.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != crate::storage::file::LOCK_FILE)
         .collect();
     assert_eq!(
         names,
