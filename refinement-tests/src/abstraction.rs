@@ -158,9 +158,9 @@ fn impl_server(c: &ImplCluster, s: Sid) -> Result<ServerView, String> {
     };
     Ok(ServerView {
         up: live.is_some(),
-        accepted_epoch: small(disk.accepted_epoch)?,
-        current_epoch: small(disk.current_epoch)?,
-        log: txns(&disk.log)?,
+        accepted_epoch: small(disk.accepted_epoch())?,
+        current_epoch: small(disk.current_epoch())?,
+        log: txns(&disk.durable_log())?,
         live,
     })
 }

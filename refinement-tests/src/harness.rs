@@ -56,15 +56,14 @@ impl ImplCluster {
         };
         for s in 0..n {
             let srv = st.server(s as Sid);
-            let d = &mut c.disks[s];
-            d.accepted_epoch = srv.accepted_epoch as u32;
-            d.current_epoch = srv.current_epoch as u32;
-            d.log = srv
+            let log: Vec<_> = srv
                 .log
                 .as_slice()
                 .iter()
                 .map(|t| convert::entry(*t))
                 .collect();
+            c.disks[s] =
+                Disk::with_state(srv.accepted_epoch as u32, srv.current_epoch as u32, &log);
         }
         // All start together: each one's first votes find the others up.
         let outs: Vec<_> = (0..n as Sid).map(|s| c.boot(s)).collect();
@@ -95,7 +94,9 @@ impl ImplCluster {
     }
 
     fn boot(&mut self, s: Sid) -> Vec<Output<u64>> {
-        let durable = self.disks[s as usize].durable();
+        let durable = self.disks[s as usize]
+            .durable()
+            .expect("a disk the harness wrote recovers");
         let (r, out) = Replica::new(self.config(s), durable, Values::default())
             .expect("the model's disks hold no snapshot the toy state machine cannot read");
         self.replicas[s as usize] = Some(r);
@@ -125,7 +126,8 @@ impl ImplCluster {
     /// Executes outputs in order, as a driver must.
     fn route(&mut self, s: Sid, out: Vec<Output<u64>>) {
         for o in out {
-            match self.disks[s as usize].execute(o) {
+            let done = self.disks[s as usize].execute(o);
+            match done.expect("the replica's disk outputs fit its disk") {
                 Some(Output::Send { to, msg }) => self.send(s, convert::sid(to), msg),
                 Some(Output::Disconnect { peer }) => self.drop_pair(s, convert::sid(peer)),
                 _ => {}

@@ -1,93 +1,98 @@
-//! A simulated disk: what survives a crash is exactly what was made durable. Asynchronous
-//! appends sit in a queue until the simulated sync thread flushes them.
+//! A simulated disk: the in-memory storage backend, driven by the same code as a real
+//! server's disk (`storage::driver`). What survives a crash is exactly what was made durable:
+//! records appended without a sync are lost; snapshots and epochs are atomic writes.
 
 use crate::replica::{Durable, Output};
+use crate::storage::{driver, recover_durable, EpochKind, MemStorage, Storage, StorageError};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
-use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
-    pub accepted_epoch: u32,
-    pub current_epoch: u32,
-    pub snapshot: Option<(Zxid, Arc<Vec<u8>>)>,
-    /// Durable log records.
-    pub log: Vec<TxnEntry>,
-    /// Appended but not yet fsynced (lost on a crash).
-    pub unsynced: Vec<TxnEntry>,
+    storage: MemStorage,
 }
 
 impl Disk {
-    /// What recovery finds: the snapshot and the durable records after it.
-    pub fn durable(&self) -> Durable {
-        let base = self.snapshot.as_ref().map(|s| s.0).unwrap_or(Zxid::ZERO);
-        Durable {
-            accepted_epoch: self.accepted_epoch,
-            current_epoch: self.current_epoch,
-            snapshot: self.snapshot.clone(),
-            log: self
-                .log
-                .iter()
-                .filter(|e| e.zxid() > base)
-                .cloned()
-                .collect(),
+    /// A disk already holding these epochs and durable records (a model state's disk).
+    pub fn with_state(accepted_epoch: u32, current_epoch: u32, log: &[TxnEntry]) -> Disk {
+        let mut storage = MemStorage::default();
+        let written = storage
+            .set_epoch(EpochKind::Accepted, accepted_epoch)
+            .and_then(|()| storage.set_epoch(EpochKind::Current, current_epoch))
+            .and_then(|()| storage.append(log))
+            .and_then(|()| storage.sync());
+        if let Err(e) = written {
+            panic!("a model state's disk is a valid log: {e}");
         }
+        Disk { storage }
+    }
+
+    /// What recovery finds: the newest snapshot, the durable records after it, the epochs.
+    pub fn durable(&mut self) -> Result<Durable, StorageError> {
+        recover_durable(&mut self.storage).map(|(d, _)| d)
     }
 
     /// Carries out a replica's output if it is a disk write; any other output is handed
     /// back for the caller's network and client bookkeeping.
-    pub fn execute<O>(&mut self, o: Output<O>) -> Option<Output<O>> {
-        match o {
-            Output::SaveAcceptedEpoch(e) => self.accepted_epoch = e,
-            Output::SaveCurrentEpoch(e) => self.current_epoch = e,
-            Output::Append { entries, sync } => self.append(entries, sync),
-            Output::Truncate { zxid } => self.truncate(zxid),
-            Output::InstallSnapshot { zxid, bytes } => self.install_snapshot(zxid, bytes),
-            other => return Some(other),
-        }
-        None
+    pub fn execute<O>(&mut self, o: Output<O>) -> Result<Option<Output<O>>, StorageError> {
+        driver::execute(&mut self.storage, o)
     }
 
-    pub fn append(&mut self, entries: Vec<TxnEntry>, sync: bool) {
-        if sync {
-            // An fsync also makes everything queued before durable.
-            self.log.append(&mut self.unsynced);
-            self.log.extend(entries);
-        } else {
-            self.unsynced.extend(entries);
-        }
+    /// Whether the sync thread has records to flush.
+    pub fn has_unsynced(&self) -> bool {
+        self.storage.last_logged_zxid() != self.storage.synced_zxid()
     }
 
     /// The sync thread's fsync: everything queued becomes durable; returns the last zxid.
-    pub fn flush(&mut self) -> Option<Zxid> {
-        let last = self.unsynced.last().map(|e| e.zxid());
-        self.log.append(&mut self.unsynced);
-        last
-    }
-
-    pub fn truncate(&mut self, zxid: Zxid) {
-        self.log.retain(|e| e.zxid() <= zxid);
-        self.unsynced.retain(|e| e.zxid() <= zxid);
-    }
-
-    pub fn install_snapshot(&mut self, zxid: Zxid, bytes: Arc<Vec<u8>>) {
-        // The snapshot is the whole state: records above it would be a divergent tail that
-        // a restart must not replay.
-        self.snapshot = Some((zxid, bytes));
-        self.log.clear();
-        self.unsynced.clear();
+    pub fn flush(&mut self) -> Result<Option<Zxid>, StorageError> {
+        if !self.has_unsynced() {
+            return Ok(None);
+        }
+        self.storage.sync()?;
+        Ok(Some(self.storage.last_logged_zxid()))
     }
 
     pub fn crash(&mut self) {
-        self.unsynced.clear();
+        self.storage.crash();
     }
 
-    /// Whether the durable state holds this transaction.
+    pub fn accepted_epoch(&self) -> u32 {
+        self.epoch(EpochKind::Accepted)
+    }
+
+    pub fn current_epoch(&self) -> u32 {
+        self.epoch(EpochKind::Current)
+    }
+
+    fn epoch(&self, kind: EpochKind) -> u32 {
+        self.storage.epoch(kind).ok().flatten().unwrap_or(0)
+    }
+
+    /// The durable records recovery would replay: those after the newest snapshot.
+    pub fn durable_log(&self) -> Vec<TxnEntry> {
+        self.replayed().cloned().collect()
+    }
+
+    fn replayed(&self) -> impl Iterator<Item = &TxnEntry> + '_ {
+        let base = self.newest_snapshot().unwrap_or(Zxid::ZERO);
+        self.storage
+            .durable_entries()
+            .skip_while(move |e| e.zxid() <= base)
+    }
+
+    fn newest_snapshot(&self) -> Option<Zxid> {
+        self.storage.snapshot_zxids().ok()?.last().copied()
+    }
+
+    /// Whether the durable state holds this transaction: a durable record after the newest
+    /// snapshot, or inside that snapshot (`in_snapshot` looks into its bytes).
     pub fn holds(&self, e: &TxnEntry, in_snapshot: impl Fn(&[u8]) -> bool) -> bool {
-        self.log.contains(e)
-            || self
-                .snapshot
-                .as_ref()
-                .is_some_and(|(z, bytes)| *z >= e.zxid() && in_snapshot(bytes))
+        if self.replayed().any(|x| x == e) {
+            return true;
+        }
+        self.newest_snapshot()
+            .filter(|&z| z >= e.zxid())
+            .and_then(|z| self.storage.load_snapshot(z).ok())
+            .is_some_and(|s| in_snapshot(&s.data))
     }
 }

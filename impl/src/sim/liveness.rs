@@ -26,7 +26,7 @@ impl<M: Workload> Cluster<M> {
         live.len() == self.ids.len()
             && live.iter().all(|r| self.serves_with(r, leader))
             && self.net.in_flight() == 0
-            && self.disks.values().all(|d| d.unsynced.is_empty())
+            && self.disks.values().all(|d| !d.has_unsynced())
             && leader
                 .log()
                 .last()

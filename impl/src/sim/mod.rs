@@ -184,9 +184,15 @@ impl<M: Workload> Cluster<M> {
     }
 
     fn start(&mut self, s: ServerId) -> Result<(), String> {
+        let durable = self
+            .disks
+            .get_mut(&s)
+            .unwrap()
+            .durable()
+            .map_err(|e| format!("s{s} cannot recover its disk: {e}"))?;
         let (r, out) = Replica::new(
             self.replica_config(s),
-            self.disks[&s].durable(),
+            durable,
             M::genesis(&self.client_sessions()),
         )
         .map_err(|e| format!("s{s} cannot restart: {e}"))?;
@@ -225,7 +231,8 @@ impl<M: Workload> Cluster<M> {
         }
         let mut follow_ups = Vec::new();
         for o in out {
-            let Some(o) = self.disks.get_mut(&s).unwrap().execute(o) else {
+            let disk = self.disks.get_mut(&s).unwrap();
+            let Some(o) = disk.execute(o).map_err(|e| format!("s{s}'s disk: {e}"))? else {
                 continue;
             };
             match o {
@@ -257,7 +264,7 @@ impl<M: Workload> Cluster<M> {
         for &s in &self.ids {
             if self.up(s) {
                 ev.push((Event::Tick(s), 4));
-                if !self.disks[&s].unsynced.is_empty() {
+                if self.disks[&s].has_unsynced() {
                     ev.push((Event::Flush(s), 6));
                 }
                 if self.writes < self.cfg.writes {
@@ -339,7 +346,8 @@ impl<M: Workload> Cluster<M> {
                 }
             }
             Event::Flush(s) => {
-                if let Some(zxid) = self.disks.get_mut(&s).unwrap().flush() {
+                let flushed = self.disks.get_mut(&s).unwrap().flush();
+                if let Some(zxid) = flushed.map_err(|e| format!("s{s}'s disk: {e}"))? {
                     self.input(s, Input::Synced { zxid })?;
                 }
             }

@@ -81,6 +81,12 @@ impl MemStorage {
             .map_or(Zxid::ZERO, |e| e.zxid())
     }
 
+    /// The durable records, in order, without copying them (for the simulator's checks,
+    /// which look for acknowledged writes after every step).
+    pub fn durable_entries(&self) -> impl Iterator<Item = &TxnEntry> + '_ {
+        self.records().take(self.durable)
+    }
+
     /// How many syncs wrote something (each one fsync on a real disk).
     pub fn sync_count(&self) -> u64 {
         self.syncs

@@ -12,6 +12,7 @@
 //! purge keeping what recovery from the last N valid snapshots needs, truncation that also
 //! drops snapshots past the truncation point (they hold truncated transactions; ZOOKEEPER-1549).
 
+pub mod driver;
 mod durable;
 mod error;
 pub mod file;

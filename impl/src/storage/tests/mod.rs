@@ -3,6 +3,7 @@
 //! operations leave both backends, and a plain model of them, in the same state.
 
 mod damage;
+mod driver;
 mod epochs;
 mod failures;
 mod log;
