@@ -12,6 +12,7 @@ pub mod sim;
 pub mod storage;
 pub mod txn;
 pub mod watch;
+pub mod wire;
 pub mod zxid;
 
 pub use error::ZkError;

@@ -1,0 +1,211 @@
+//! Jute, ZooKeeper's record encoding: big-endian `int` (4 bytes), `long` (8), `boolean` (1),
+//! `buffer` and `ustring` as a 4-byte length then the bytes (-1 for null), `vector` as a
+//! 4-byte count then the elements (-1 for null).
+//!
+//! The reader never trusts a length: a buffer, string or vector that claims more than the
+//! bytes left is an error, found before anything is allocated, so hostile input costs
+//! nothing but the error.
+
+/// Why bytes are not the record they claim to be.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JuteError {
+    #[error("{what} needs {need} bytes at offset {at}, {have} remain")]
+    Short {
+        what: &'static str,
+        at: usize,
+        need: usize,
+        have: usize,
+    },
+    #[error("{what} has negative length {len} at offset {at}")]
+    NegativeLength {
+        what: &'static str,
+        at: usize,
+        len: i32,
+    },
+    #[error("string at offset {at} is not UTF-8")]
+    NotUtf8 { at: usize },
+    #[error("boolean at offset {at} is {value}, not 0 or 1")]
+    BadBool { at: usize, value: u8 },
+    #[error("{left} bytes left over after the record")]
+    Trailing { left: usize },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Reads jute values from a packet body.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, at: 0 }
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    /// The record must have used every byte.
+    pub fn finish(&self) -> Result<(), JuteError> {
+        match self.remaining() {
+            0 => Ok(()),
+            left => Err(JuteError::Trailing { left }),
+        }
+    }
+
+    fn take(&mut self, what: &'static str, need: usize) -> Result<&'a [u8], JuteError> {
+        if need > self.remaining() {
+            return Err(JuteError::Short {
+                what,
+                at: self.at,
+                need,
+                have: self.remaining(),
+            });
+        }
+        let out = &self.bytes[self.at..self.at + need];
+        self.at += need;
+        Ok(out)
+    }
+
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], JuteError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(what, N)?);
+        Ok(a)
+    }
+
+    pub fn int(&mut self) -> Result<i32, JuteError> {
+        self.array("int").map(i32::from_be_bytes)
+    }
+
+    pub fn long(&mut self) -> Result<i64, JuteError> {
+        self.array("long").map(i64::from_be_bytes)
+    }
+
+    pub fn boolean(&mut self) -> Result<bool, JuteError> {
+        let at = self.at;
+        match self.array::<1>("boolean")?[0] {
+            0 => Ok(false),
+            1 => Ok(true),
+            value => Err(JuteError::BadBool { at, value }),
+        }
+    }
+
+    /// A length or count: -1 is null (`None`), any other negative value an error.
+    fn len(&mut self, what: &'static str) -> Result<Option<usize>, JuteError> {
+        let at = self.at;
+        match self.int()? {
+            -1 => Ok(None),
+            len if len < 0 => Err(JuteError::NegativeLength { what, at, len }),
+            len => Ok(Some(len as usize)),
+        }
+    }
+
+    /// A buffer; null reads as empty (ZooKeeper's servers treat them alike).
+    pub fn buffer(&mut self) -> Result<Vec<u8>, JuteError> {
+        match self.len("buffer")? {
+            None => Ok(Vec::new()),
+            Some(n) => self.take("buffer", n).map(<[u8]>::to_vec),
+        }
+    }
+
+    /// A string; null reads as `None`.
+    pub fn ustring_opt(&mut self) -> Result<Option<String>, JuteError> {
+        let Some(n) = self.len("ustring")? else {
+            return Ok(None);
+        };
+        let at = self.at;
+        let bytes = self.take("ustring", n)?;
+        String::from_utf8(bytes.to_vec())
+            .map(Some)
+            .map_err(|_| JuteError::NotUtf8 { at })
+    }
+
+    /// A string; null reads as empty.
+    pub fn ustring(&mut self) -> Result<String, JuteError> {
+        self.ustring_opt().map(Option::unwrap_or_default)
+    }
+
+    /// A vector of `item`s; null reads as empty. The count is checked against the bytes
+    /// left (every element takes at least `min_item_len` bytes) before anything is reserved.
+    pub fn vector<T>(
+        &mut self,
+        min_item_len: usize,
+        mut item: impl FnMut(&mut Reader<'a>) -> Result<T, JuteError>,
+    ) -> Result<Vec<T>, JuteError> {
+        let at = self.at;
+        let Some(n) = self.len("vector")? else {
+            return Ok(Vec::new());
+        };
+        let need = n.saturating_mul(min_item_len.max(1));
+        if need > self.remaining() {
+            return Err(JuteError::Short {
+                what: "vector",
+                at,
+                need,
+                have: self.remaining(),
+            });
+        }
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(item(self)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Writes jute values.
+#[derive(Default)]
+pub struct Writer {
+    pub bytes: Vec<u8>,
+}
+
+impl Writer {
+    pub fn new() -> Writer {
+        Writer::default()
+    }
+
+    pub fn int(&mut self, v: i32) -> &mut Writer {
+        self.bytes.extend_from_slice(&v.to_be_bytes());
+        self
+    }
+
+    pub fn long(&mut self, v: i64) -> &mut Writer {
+        self.bytes.extend_from_slice(&v.to_be_bytes());
+        self
+    }
+
+    pub fn boolean(&mut self, v: bool) -> &mut Writer {
+        self.bytes.push(u8::from(v));
+        self
+    }
+
+    /// A length prefix. Lengths come from values this server holds, all far below 2 GiB
+    /// (`jute.maxbuffer` bounds every packet), so saturating never changes a real one.
+    fn len(&mut self, n: usize) -> &mut Writer {
+        self.int(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+
+    pub fn buffer(&mut self, v: &[u8]) -> &mut Writer {
+        self.len(v.len());
+        self.bytes.extend_from_slice(v);
+        self
+    }
+
+    pub fn ustring(&mut self, v: &str) -> &mut Writer {
+        self.buffer(v.as_bytes())
+    }
+
+    pub fn null(&mut self) -> &mut Writer {
+        self.int(-1)
+    }
+
+    pub fn vector<T>(&mut self, items: &[T], mut item: impl FnMut(&mut Writer, &T)) -> &mut Writer {
+        self.len(items.len());
+        for x in items {
+            item(self, x);
+        }
+        self
+    }
+}

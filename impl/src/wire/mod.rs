@@ -1,0 +1,23 @@
+//! The ZooKeeper client protocol on the wire: packet framing, the jute encoding, and the
+//! records of `zookeeper.jute` the server reads and writes. Pure functions over bytes; the
+//! networked server feeds them what its sockets read.
+
+pub mod connect;
+pub mod frame;
+pub mod jute;
+
+#[cfg(test)]
+mod tests;
+
+pub use connect::{ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader};
+pub use frame::{FrameError, DEFAULT_MAX_BUFFER};
+pub use jute::{JuteError, Reader, Writer};
+
+/// The special xids of ZooKeeper's protocol.
+pub mod xid {
+    /// A watch notification from the server.
+    pub const NOTIFICATION: i32 = -1;
+    pub const PING: i32 = -2;
+    pub const AUTH: i32 = -4;
+    pub const SET_WATCHES: i32 = -8;
+}

@@ -1,0 +1,188 @@
+//! The codec against hand-assembled bytes, hostile input, and random input.
+
+use super::*;
+use proptest::prelude::*;
+
+/// A 3.4+ client's ConnectRequest for a new session, byte by byte.
+fn connect_bytes() -> Vec<u8> {
+    let mut b = vec![0, 0, 0, 0]; // protocolVersion 0
+    b.extend_from_slice(&0x1_0000_0002i64.to_be_bytes()); // lastZxidSeen
+    b.extend_from_slice(&30_000i32.to_be_bytes()); // timeOut
+    b.extend_from_slice(&0i64.to_be_bytes()); // sessionId
+    b.extend_from_slice(&16i32.to_be_bytes()); // passwd length
+    b.extend_from_slice(&[0; 16]);
+    b.push(0); // readOnly false
+    b
+}
+
+#[test]
+fn a_connect_request_decodes_field_by_field_and_encodes_back() {
+    let req = ConnectRequest::decode(&connect_bytes()).unwrap();
+    assert_eq!(
+        req,
+        ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0x1_0000_0002,
+            timeout_ms: 30_000,
+            session_id: 0,
+            passwd: vec![0; 16],
+            read_only: Some(false),
+        }
+    );
+    assert_eq!(req.encode(), connect_bytes());
+}
+
+#[test]
+fn an_old_client_omits_the_read_only_flag() {
+    let mut b = connect_bytes();
+    b.pop();
+    let req = ConnectRequest::decode(&b).unwrap();
+    assert_eq!(req.read_only, None);
+    assert_eq!(req.encode(), b);
+}
+
+#[test]
+fn hostile_connect_requests_are_errors() {
+    let mut b = connect_bytes();
+    b.truncate(10);
+    assert!(matches!(
+        ConnectRequest::decode(&b),
+        Err(JuteError::Short { what: "long", .. })
+    ));
+    let mut b = connect_bytes();
+    b[24..28].copy_from_slice(&(-7i32).to_be_bytes());
+    assert!(matches!(
+        ConnectRequest::decode(&b),
+        Err(JuteError::NegativeLength { len: -7, .. })
+    ));
+    let mut b = connect_bytes();
+    b[24..28].copy_from_slice(&i32::MAX.to_be_bytes());
+    assert!(matches!(
+        ConnectRequest::decode(&b),
+        Err(JuteError::Short { what: "buffer", .. })
+    ));
+    let mut b = connect_bytes();
+    *b.last_mut().unwrap() = 2;
+    assert!(matches!(
+        ConnectRequest::decode(&b),
+        Err(JuteError::BadBool { value: 2, .. })
+    ));
+    let mut b = connect_bytes();
+    b.extend_from_slice(&[1, 2]);
+    assert!(matches!(
+        ConnectRequest::decode(&b),
+        Err(JuteError::Trailing { left: 2 })
+    ));
+}
+
+#[test]
+fn a_vector_claiming_more_elements_than_bytes_is_refused_before_allocating() {
+    let mut w = Writer::new();
+    w.int(i32::MAX);
+    let mut r = Reader::new(&w.bytes);
+    let err = r.vector(4, |r| r.int()).unwrap_err();
+    assert!(
+        matches!(err, JuteError::Short { what: "vector", .. }),
+        "{err}"
+    );
+    let mut w = Writer::new();
+    w.null();
+    assert_eq!(Reader::new(&w.bytes).vector(4, |r| r.int()), Ok(vec![]));
+    let mut w = Writer::new();
+    w.vector(&["a", "bc"], |w, s| {
+        w.ustring(s);
+    });
+    let mut r = Reader::new(&w.bytes);
+    assert_eq!(
+        r.vector(4, |r| r.ustring()),
+        Ok(vec!["a".to_string(), "bc".into()])
+    );
+    r.finish().unwrap();
+}
+
+#[test]
+fn strings_must_be_utf8_and_null_strings_are_told_apart() {
+    let mut w = Writer::new();
+    w.buffer(&[0xff, 0xfe]).null();
+    let mut r = Reader::new(&w.bytes);
+    assert!(matches!(r.ustring(), Err(JuteError::NotUtf8 { at: 4 })));
+    let mut r = Reader::new(&w.bytes[6..]);
+    assert_eq!(r.ustring_opt(), Ok(None));
+}
+
+#[test]
+fn framing_waits_for_whole_packets_and_refuses_oversized_ones() {
+    let packet = frame::frame(b"hello");
+    assert_eq!(frame::split(&packet[..3], DEFAULT_MAX_BUFFER), Ok(None));
+    assert_eq!(frame::split(&packet[..7], DEFAULT_MAX_BUFFER), Ok(None));
+    let mut two = packet.clone();
+    two.extend_from_slice(&frame::frame(b""));
+    assert_eq!(
+        frame::split(&two, DEFAULT_MAX_BUFFER),
+        Ok(Some((&b"hello"[..], 9)))
+    );
+    assert_eq!(
+        frame::split(&two[9..], DEFAULT_MAX_BUFFER),
+        Ok(Some((&b""[..], 4)))
+    );
+    let big = ((DEFAULT_MAX_BUFFER + 1) as u32).to_be_bytes();
+    assert_eq!(
+        frame::split(&big, DEFAULT_MAX_BUFFER),
+        Err(FrameError::TooLarge {
+            len: DEFAULT_MAX_BUFFER + 1,
+            max: DEFAULT_MAX_BUFFER
+        })
+    );
+    assert_eq!(
+        frame::split(&(-1i32).to_be_bytes(), DEFAULT_MAX_BUFFER),
+        Err(FrameError::Negative(-1))
+    );
+}
+
+#[test]
+fn headers_round_trip() {
+    let mut w = Writer::new();
+    RequestHeader { xid: 7, op: 4 }.encode(&mut w);
+    w.ustring("/a");
+    let (h, mut body) = RequestHeader::decode(&w.bytes).unwrap();
+    assert_eq!(h, RequestHeader { xid: 7, op: 4 });
+    assert_eq!(body.ustring().unwrap(), "/a");
+    let mut w = Writer::new();
+    let reply = ReplyHeader {
+        xid: xid::NOTIFICATION,
+        zxid: -1,
+        err: 0,
+    };
+    reply.encode(&mut w);
+    assert_eq!(ReplyHeader::decode(&mut Reader::new(&w.bytes)), Ok(reply));
+}
+
+proptest! {
+    /// Random bytes never panic a decoder: each is a record or an error.
+    #[test]
+    fn random_bytes_are_decoded_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..96)) {
+        let _ = ConnectRequest::decode(&bytes);
+        let _ = ConnectResponse::decode(&bytes);
+        let _ = frame::split(&bytes, 64);
+        if let Ok((_, mut r)) = RequestHeader::decode(&bytes) {
+            let _ = r.vector(1, |r| r.ustring_opt());
+        }
+    }
+
+    #[test]
+    fn connect_requests_round_trip(
+        version in any::<i32>(), zxid in any::<i64>(), timeout in any::<i32>(),
+        session in any::<i64>(), passwd in proptest::collection::vec(any::<u8>(), 0..32),
+        read_only in proptest::option::of(any::<bool>()),
+    ) {
+        let req = ConnectRequest {
+            protocol_version: version,
+            last_zxid_seen: zxid,
+            timeout_ms: timeout,
+            session_id: session,
+            passwd,
+            read_only,
+        };
+        prop_assert_eq!(ConnectRequest::decode(&req.encode()), Ok(req));
+    }
+}
