@@ -3,7 +3,7 @@
 //! ZooKeeper would give; the order differs per operation and is spelled out on each.
 
 use super::acl_check;
-use super::node::{NodeKind, MAX_TTL_MS};
+use super::node::{DataNode, NodeKind, MAX_TTL_MS};
 use super::request::{CreateRequest, Op, Request, RequestContext};
 use super::{multi, path, DataTree};
 use crate::acl::{perms, Acl};
@@ -137,6 +137,21 @@ impl DataTree {
         })
     }
 
+    /// The node at `path` for a request that needs `perm` on it, checked in ZooKeeper's
+    /// order for setData and check: session, path, node exists, permission.
+    fn permitted_node(
+        &self,
+        path: &str,
+        perm: i32,
+        ctx: &RequestContext,
+    ) -> Result<&DataNode, ZkError> {
+        ctx.session.check()?;
+        path::validate(path)?;
+        let node = self.node(path).ok_or(ZkError::NoNode)?;
+        acl_check::check(&node.acl, perm, &ctx.caller)?;
+        Ok(node)
+    }
+
     /// SetData: session, path, node exists, WRITE, version.
     fn prepare_set_data(
         &self,
@@ -145,10 +160,7 @@ impl DataTree {
         version: i32,
         ctx: &RequestContext,
     ) -> Result<Txn, ZkError> {
-        ctx.session.check()?;
-        path::validate(path)?;
-        let node = self.node(path).ok_or(ZkError::NoNode)?;
-        acl_check::check(&node.acl, perms::WRITE, &ctx.caller)?;
+        let node = self.permitted_node(path, perms::WRITE, ctx)?;
         let version = next_version(node.version, version)?;
         Ok(Txn::SetData {
             path: path.to_string(),
@@ -186,10 +198,7 @@ impl DataTree {
         version: i32,
         ctx: &RequestContext,
     ) -> Result<Txn, ZkError> {
-        ctx.session.check()?;
-        path::validate(path)?;
-        let node = self.node(path).ok_or(ZkError::NoNode)?;
-        acl_check::check(&node.acl, perms::READ, &ctx.caller)?;
+        let node = self.permitted_node(path, perms::READ, ctx)?;
         let version = next_version(node.version, version)?;
         Ok(Txn::Check {
             path: path.to_string(),

@@ -121,8 +121,14 @@ impl ZkDatabase {
             SessionStatus::Unknown
         }
     }
+}
 
-    fn prepare_write(&self, session_id: i64, body: &[u8], zxid: Zxid, time_ms: i64) -> Txn {
+impl StateMachine for ZkDatabase {
+    type Outcome = ApplyOutcome;
+
+    /// Decodes the forwarded `ClientWrite` and prepares it with the session's status
+    /// from the table; a body that does not decode is a MarshallingError transaction.
+    fn prepare(&self, session_id: i64, body: &[u8], zxid: Zxid, time_ms: i64) -> Txn {
         let write = match ClientWrite::decode(body) {
             Ok(w) => w,
             Err(e) => return Txn::Error(e),
@@ -131,14 +137,6 @@ impl ZkDatabase {
             .with_caller(write.caller)
             .with_session(self.session_status(session_id));
         self.tree.prepare_txn(&write.request, &ctx)
-    }
-}
-
-impl StateMachine for ZkDatabase {
-    type Outcome = ApplyOutcome;
-
-    fn prepare(&self, session_id: i64, body: &[u8], zxid: Zxid, time_ms: i64) -> Txn {
-        self.prepare_write(session_id, body, zxid, time_ms)
     }
 
     /// `ZKDatabase.processTxn`: the tree applies it; a session transaction also opens or ends

@@ -87,12 +87,13 @@ impl Disk {
     /// Whether the durable state holds this transaction: a durable record after the newest
     /// snapshot, or inside that snapshot (`in_snapshot` looks into its bytes).
     pub fn holds(&self, e: &TxnEntry, in_snapshot: impl Fn(&[u8]) -> bool) -> bool {
-        if self.replayed().any(|x| x == e) {
-            return true;
+        match self.newest_snapshot() {
+            // Records at or below the snapshot are not replayed: only the snapshot counts.
+            Some(z) if z >= e.zxid() => self
+                .storage
+                .load_snapshot(z)
+                .is_ok_and(|s| in_snapshot(&s.data)),
+            _ => self.replayed().any(|x| x == e),
         }
-        self.newest_snapshot()
-            .filter(|&z| z >= e.zxid())
-            .and_then(|z| self.storage.load_snapshot(z).ok())
-            .is_some_and(|s| in_snapshot(&s.data))
     }
 }

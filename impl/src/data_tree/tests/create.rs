@@ -157,39 +157,23 @@ fn ttl_out_of_range_or_on_other_modes_is_a_bad_argument() {
 fn create_errors() {
     let mut f = Fixture::new();
     f.create_stat("/a", b"");
-    assert_eq!(
-        f.create("/a", b"", CreateMode::Persistent),
-        Err(ZkError::NodeExists)
-    );
-    assert_eq!(
-        f.create("/x/y", b"", CreateMode::Persistent),
-        Err(ZkError::NoNode)
-    );
-    assert_eq!(
-        f.create("a", b"", CreateMode::Persistent),
-        Err(ZkError::BadArguments)
-    );
-    assert_eq!(
-        f.create("/a/", b"", CreateMode::Persistent),
-        Err(ZkError::BadArguments)
-    );
-    assert_eq!(
-        f.create("/a/./b", b"", CreateMode::Persistent),
-        Err(ZkError::NoNode),
-        "parent /a/. is looked up first"
-    );
-    assert_eq!(
-        f.create("/a/.", b"", CreateMode::Persistent),
-        Err(ZkError::BadArguments)
-    );
-    assert_eq!(
-        f.create("/a\0", b"", CreateMode::Persistent),
-        Err(ZkError::BadArguments)
-    );
-    assert_eq!(
-        f.create("/", b"", CreateMode::Persistent),
-        Err(ZkError::NodeExists)
-    );
+    let cases = [
+        ("/a", ZkError::NodeExists, ""),
+        ("/x/y", ZkError::NoNode, ""),
+        ("a", ZkError::BadArguments, ""),
+        ("/a/", ZkError::BadArguments, ""),
+        ("/a/./b", ZkError::NoNode, "parent /a/. is looked up first"),
+        ("/a/.", ZkError::BadArguments, ""),
+        ("/a\0", ZkError::BadArguments, ""),
+        ("/", ZkError::NodeExists, ""),
+    ];
+    for (path, err, why) in cases {
+        assert_eq!(
+            f.create(path, b"", CreateMode::Persistent),
+            Err(err),
+            "{path:?} {why}"
+        );
+    }
 }
 
 #[test]

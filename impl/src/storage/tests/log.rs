@@ -254,16 +254,22 @@ fn storage_group_commit_across_new_files() {
     assert_eq!(file.storage.fsync_count(), 6);
 }
 
+/// Records 1.1 ..= 1.10, synced, and snapshots at 1.2, 1.5 and 1.8: what the purge tests
+/// purge from.
+fn records_and_snapshots_at_2_5_8(s: &mut dyn Storage) {
+    s.append(&entries(1, 1, 10)).unwrap();
+    s.sync().unwrap();
+    for c in [2, 5, 8] {
+        s.save_snapshot(z(1, c), &[c as u8]).unwrap();
+    }
+}
+
 #[test]
 fn storage_purge_keeps_what_the_last_snapshots_need() {
     for mut b in backends(records_per_file(3)) {
         let name = b.name();
         let s = b.storage();
-        s.append(&entries(1, 1, 10)).unwrap();
-        s.sync().unwrap();
-        for c in [2, 5, 8] {
-            s.save_snapshot(z(1, c), &[c as u8]).unwrap();
-        }
+        records_and_snapshots_at_2_5_8(s);
         let report = s.purge(2).unwrap();
         assert_eq!(report.snapshots_removed, vec![z(1, 2)], "{}", name);
         // The file starting at 1.4 holds 1.6 and 1.7, which 1.5 needs.
@@ -285,11 +291,7 @@ fn storage_purge_does_not_count_damaged_snapshots() {
     for mut b in backends(records_per_file(3)) {
         let name = b.name();
         let s = b.storage();
-        s.append(&entries(1, 1, 10)).unwrap();
-        s.sync().unwrap();
-        for c in [2, 5, 8] {
-            s.save_snapshot(z(1, c), &[c as u8]).unwrap();
-        }
+        records_and_snapshots_at_2_5_8(s);
         b.damage_snapshot(z(1, 8));
         let report = b.storage().purge(1).unwrap();
         assert_eq!(report.snapshots_removed, vec![z(1, 2)], "{}", name);
