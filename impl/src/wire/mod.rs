@@ -5,13 +5,20 @@
 pub mod connect;
 pub mod frame;
 pub mod jute;
+pub mod opcode;
+pub mod request;
+pub mod response;
 
+#[cfg(test)]
+mod ops_tests;
 #[cfg(test)]
 mod tests;
 
 pub use connect::{ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader};
 pub use frame::{FrameError, DEFAULT_MAX_BUFFER};
 pub use jute::{JuteError, Reader, Writer};
+pub use request::{ClientOp, DecodeError, ReadOp};
+pub use response::{MultiResult, Reply};
 
 /// The special xids of ZooKeeper's protocol.
 pub mod xid {

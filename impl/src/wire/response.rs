@@ -1,0 +1,210 @@
+//! The reply records of `zookeeper.jute` the server writes: `Stat`, the per-operation
+//! responses, multi results and `WatcherEvent` notifications.
+
+use super::connect::ReplyHeader;
+use super::jute::{JuteError, Reader, Writer};
+use super::opcode as op;
+use super::xid;
+use crate::acl::Acl;
+use crate::data_tree::Stat;
+use crate::zxid::Zxid;
+
+/// The body of a successful reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// delete, check, setWatches, removeWatches, checkWatches, addWatch, auth, closeSession.
+    Empty,
+    /// create, sync.
+    Path(String),
+    /// create2, createContainer, createTTL.
+    Create2 {
+        path: String,
+        stat: Stat,
+    },
+    /// exists, setData, setACL.
+    Stat(Stat),
+    Data {
+        data: Vec<u8>,
+        stat: Stat,
+    },
+    Acl {
+        acl: Vec<Acl>,
+        stat: Stat,
+    },
+    Children(Vec<String>),
+    Children2 {
+        children: Vec<String>,
+        stat: Stat,
+    },
+    Multi(Vec<MultiResult>),
+    /// getEphemerals.
+    Paths(Vec<String>),
+    /// getAllChildrenNumber.
+    Count(i32),
+    /// whoAmI: (scheme, user) pairs.
+    WhoAmI(Vec<(String, String)>),
+}
+
+/// One entry of a multi or multiRead reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MultiResult {
+    Create { path: String },
+    Create2 { path: String, stat: Stat },
+    Delete,
+    SetData { stat: Stat },
+    Check,
+    GetChildren { children: Vec<String> },
+    GetData { data: Vec<u8>, stat: Stat },
+    Error { code: i32 },
+}
+
+/// `Stat`, eleven fields in `zookeeper.jute`'s order.
+pub fn write_stat(w: &mut Writer, s: &Stat) {
+    w.long(s.czxid.0 as i64)
+        .long(s.mzxid.0 as i64)
+        .long(s.ctime)
+        .long(s.mtime)
+        .int(s.version)
+        .int(s.cversion)
+        .int(s.aversion)
+        .long(s.ephemeral_owner)
+        .int(s.data_length)
+        .int(s.num_children)
+        .long(s.pzxid.0 as i64);
+}
+
+pub fn read_stat(r: &mut Reader<'_>) -> Result<Stat, JuteError> {
+    Ok(Stat {
+        czxid: Zxid(r.long()? as u64),
+        mzxid: Zxid(r.long()? as u64),
+        ctime: r.long()?,
+        mtime: r.long()?,
+        version: r.int()?,
+        cversion: r.int()?,
+        aversion: r.int()?,
+        ephemeral_owner: r.long()?,
+        data_length: r.int()?,
+        num_children: r.int()?,
+        pzxid: Zxid(r.long()? as u64),
+    })
+}
+
+pub fn write_acl(w: &mut Writer, acl: &[Acl]) {
+    w.vector(acl, |w, a| {
+        w.int(a.perms).ustring(&a.id.scheme).ustring(&a.id.id);
+    });
+}
+
+fn write_strings(w: &mut Writer, items: &[String]) {
+    w.vector(items, |w, s| {
+        w.ustring(s);
+    });
+}
+
+impl Reply {
+    pub fn write(&self, w: &mut Writer) {
+        match self {
+            Reply::Empty => {}
+            Reply::Path(p) => {
+                w.ustring(p);
+            }
+            Reply::Create2 { path, stat } => {
+                w.ustring(path);
+                write_stat(w, stat);
+            }
+            Reply::Stat(s) => write_stat(w, s),
+            Reply::Data { data, stat } => {
+                w.buffer(data);
+                write_stat(w, stat);
+            }
+            Reply::Acl { acl, stat } => {
+                write_acl(w, acl);
+                write_stat(w, stat);
+            }
+            Reply::Children(c) | Reply::Paths(c) => write_strings(w, c),
+            Reply::Children2 { children, stat } => {
+                write_strings(w, children);
+                write_stat(w, stat);
+            }
+            Reply::Multi(results) => write_multi(w, results),
+            Reply::Count(n) => {
+                w.int(*n);
+            }
+            Reply::WhoAmI(ids) => {
+                w.vector(ids, |w, (scheme, user)| {
+                    w.ustring(scheme).ustring(user);
+                });
+            }
+        }
+    }
+}
+
+/// `MultiResponse`: a header per result (its type, done = false, its error), the result's
+/// record, then the closing header (-1, true, -1).
+fn write_multi(w: &mut Writer, results: &[MultiResult]) {
+    for r in results {
+        let (kind, err) = match r {
+            MultiResult::Create { .. } => (op::CREATE, 0),
+            MultiResult::Create2 { .. } => (op::CREATE2, 0),
+            MultiResult::Delete => (op::DELETE, 0),
+            MultiResult::SetData { .. } => (op::SET_DATA, 0),
+            MultiResult::Check => (op::CHECK, 0),
+            MultiResult::GetChildren { .. } => (op::GET_CHILDREN, 0),
+            MultiResult::GetData { .. } => (op::GET_DATA, 0),
+            MultiResult::Error { code } => (op::ERROR, *code),
+        };
+        w.int(kind).boolean(false).int(err);
+        match r {
+            MultiResult::Create { path } => {
+                w.ustring(path);
+            }
+            MultiResult::Create2 { path, stat } => {
+                w.ustring(path);
+                write_stat(w, stat);
+            }
+            MultiResult::Delete | MultiResult::Check => {}
+            MultiResult::SetData { stat } => write_stat(w, stat),
+            MultiResult::GetChildren { children } => write_strings(w, children),
+            MultiResult::GetData { data, stat } => {
+                w.buffer(data);
+                write_stat(w, stat);
+            }
+            MultiResult::Error { code } => {
+                w.int(*code);
+            }
+        }
+    }
+    w.int(-1).boolean(true).int(-1);
+}
+
+/// A whole reply packet body (unframed): the header, then the record if `err` is 0.
+pub fn reply(xid: i32, zxid: Zxid, err: i32, body: &Reply) -> Vec<u8> {
+    let mut w = Writer::new();
+    ReplyHeader {
+        xid,
+        zxid: zxid.0 as i64,
+        err,
+    }
+    .encode(&mut w);
+    if err == 0 {
+        body.write(&mut w);
+    }
+    w.bytes
+}
+
+/// A watch notification (xid -1): `WatcherEvent { type, state, path }`. The zxid in the
+/// header is the change's, or -1 for an event fired without one (setWatches).
+pub fn notification(event_type: i32, state: i32, path: &str, zxid: Option<Zxid>) -> Vec<u8> {
+    let mut w = Writer::new();
+    ReplyHeader {
+        xid: xid::NOTIFICATION,
+        zxid: zxid.map_or(-1, |z| z.0 as i64),
+        err: 0,
+    }
+    .encode(&mut w);
+    w.int(event_type).int(state).ustring(path);
+    w.bytes
+}
+
+/// `KeeperState.SyncConnected`: the state every notification of a connected client carries.
+pub const STATE_SYNC_CONNECTED: i32 = 3;
