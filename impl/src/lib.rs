@@ -3,10 +3,12 @@
 //! deterministic, sans-IO replica.
 
 pub mod acl;
+pub mod config;
 pub mod data_tree;
 pub mod database;
 pub mod error;
 pub mod replica;
+pub mod server;
 pub mod session;
 pub mod sim;
 pub mod storage;

@@ -1,0 +1,189 @@
+//! `zabd ensemble`: separate server processes on free loopback ports, each with its own
+//! zoo.cfg and dataDir under one directory; the connect string on stdout once every server
+//! serves; the children stopped (SIGTERM) when this process is interrupted.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Voting servers.
+    #[arg(long, default_value_t = 3)]
+    servers: u32,
+    /// Observers.
+    #[arg(long, default_value_t = 0)]
+    observers: u32,
+    /// Where the servers keep their configs, data and logs (default: a new temporary one).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// tickTime in ms.
+    #[arg(long, default_value_t = 500)]
+    tick_time: u32,
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A four-letter word's answer, or `None` if the server does not answer.
+pub fn four_letter(port: u16, word: &str) -> Option<String> {
+    let mut s =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
+            .ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(word.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+struct Member {
+    client_port: u16,
+    child: Child,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match start(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("zabd ensemble: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn start(args: &Args) -> std::io::Result<ExitCode> {
+    let n = args.servers + args.observers;
+    if args.servers == 0 {
+        eprintln!("zabd ensemble: --servers must be at least 1");
+        return Ok(ExitCode::from(2));
+    }
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("zab-ensemble-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let mut ports = Vec::new();
+    for _ in 0..n {
+        ports.push((free_port()?, free_port()?, free_port()?));
+    }
+    let mut servers = String::new();
+    for (i, (_, q, e)) in ports.iter().enumerate() {
+        let role = if i as u32 >= args.servers {
+            ":observer"
+        } else {
+            ""
+        };
+        servers.push_str(&format!("server.{}=127.0.0.1:{q}:{e}{role}\n", i + 1));
+    }
+    let exe = std::env::current_exe()?;
+    let mut members = Vec::new();
+    for (i, (client, _, _)) in ports.iter().enumerate() {
+        let id = i + 1;
+        let data = dir.join(format!("d{id}"));
+        std::fs::create_dir_all(&data)?;
+        std::fs::write(data.join("myid"), format!("{id}\n"))?;
+        let cfg = dir.join(format!("z{id}.cfg"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "tickTime={}\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={client}\n\
+                 clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n{servers}",
+                args.tick_time,
+                data.display()
+            ),
+        )?;
+        members.push(Member {
+            client_port: *client,
+            child: spawn(&exe, &cfg, &dir.join(format!("z{id}.log")))?,
+        });
+    }
+    let ok = wait_serving(&members, Duration::from_secs(60));
+    if ok {
+        let hosts: Vec<String> = members
+            .iter()
+            .map(|m| format!("127.0.0.1:{}", m.client_port))
+            .collect();
+        println!("{}", hosts.join(","));
+        let _ = std::io::stdout().flush();
+        wait_for_signal();
+    } else {
+        eprintln!(
+            "zabd ensemble: the servers did not all serve within 60 s; logs in {}",
+            dir.display()
+        );
+    }
+    stop(&mut members);
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(4)
+    })
+}
+
+fn spawn(exe: &Path, cfg: &Path, log: &Path) -> std::io::Result<Child> {
+    let out = std::fs::File::create(log)?;
+    Command::new(exe)
+        .arg("--config")
+        .arg(cfg)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .spawn()
+}
+
+fn wait_serving(members: &[Member], limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        let serving = members
+            .iter()
+            .all(|m| four_letter(m.client_port, "srvr").is_some_and(|s| s.contains("Mode: ")));
+        if serving {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn wait_for_signal() {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    rt.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    });
+}
+
+fn stop(members: &mut [Member]) {
+    for m in members.iter_mut() {
+        // SIGTERM lets each server sync its log and close its clients.
+        let _ = Command::new("kill").arg(m.child.id().to_string()).status();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for m in members.iter_mut() {
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = m.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = m.child.kill();
+        let _ = m.child.wait();
+    }
+}

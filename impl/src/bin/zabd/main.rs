@@ -1,0 +1,95 @@
+//! zabd: a ZooKeeper-compatible server running Zab.
+//!
+//! `zabd --config zoo.cfg` runs one server; `zabd ensemble --servers 3` starts a local
+//! ensemble of separate processes on free loopback ports and prints its connect string.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zab::config::ServerConfig;
+
+mod ensemble;
+
+#[derive(Parser)]
+#[command(
+    name = "zabd",
+    version,
+    about = "A ZooKeeper-compatible server running Zab"
+)]
+struct Cli {
+    /// A zoo.cfg-compatible configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a local ensemble of separate processes on free loopback ports.
+    Ensemble(ensemble::Args),
+}
+
+/// Exit codes: 2 a bad configuration, 3 a port in use or a data directory that cannot be
+/// used, 4 a failure while running.
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match (cli.command, cli.config) {
+        (Some(Command::Ensemble(args)), _) => ensemble::run(args),
+        (None, Some(path)) => serve(&path),
+        (None, None) => {
+            eprintln!("zabd: give --config zoo.cfg, or `zabd ensemble --servers N`");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(path: &std::path::Path) -> ExitCode {
+    let cfg = match ServerConfig::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("zabd: bad configuration {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    for (line, key) in &cfg.unknown {
+        tracing::warn!(line, key, "unknown configuration key ignored");
+    }
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("zabd: cannot start the runtime: {e}");
+            return ExitCode::from(4);
+        }
+    };
+    match rt.block_on(zab::server::run(cfg, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ (zab::server::ServerError::Bind { .. } | zab::server::ServerError::Storage(_))) => {
+            eprintln!("zabd: {e}");
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("zabd: {e}");
+            ExitCode::from(4)
+        }
+    }
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,310 @@
+//! A zoo.cfg-compatible configuration: `key=value` lines, `#` comments, `server.N` lines for
+//! the ensemble, and the server's own id in `dataDir/myid`. Unknown keys are kept aside and
+//! reported (ZooKeeper passes them on as system properties), never fatal; a malformed value
+//! of a known key is an error naming its line.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("line {line}: {msg}")]
+    Line { line: usize, msg: String },
+    #[error("{0} is required")]
+    Missing(&'static str),
+    #[error("myid file {path}: {msg}")]
+    MyId { path: PathBuf, msg: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One `server.N=host:quorumPort:electionPort[:participant|:observer][;clientAddress]` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerAddr {
+    pub host: String,
+    pub quorum_port: u16,
+    pub election_port: u16,
+    pub observer: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerConfig {
+    pub tick_time_ms: u32,
+    pub init_limit: u32,
+    pub sync_limit: u32,
+    pub data_dir: PathBuf,
+    pub data_log_dir: PathBuf,
+    pub client_port: u16,
+    pub client_port_address: IpAddr,
+    pub max_client_cnxns: u32,
+    pub min_session_timeout_ms: Option<u32>,
+    pub max_session_timeout_ms: Option<u32>,
+    pub autopurge_snap_retain_count: u32,
+    /// Hours between purges; 0 disables them.
+    pub autopurge_purge_interval: u32,
+    /// Transactions between snapshots (`snapCount`).
+    pub snap_count: u64,
+    /// `jute.maxbuffer`: the largest client packet and znode.
+    pub jute_max_buffer: usize,
+    /// `forceSync=no` skips fsync (unsafe; for tests of throughput only).
+    pub force_sync: bool,
+    pub servers: BTreeMap<u64, PeerAddr>,
+    /// From `dataDir/myid`; 1 for a standalone server without one.
+    pub my_id: u64,
+    /// Keys this server does not know, with their line numbers.
+    pub unknown: Vec<(usize, String)>,
+}
+
+impl ServerConfig {
+    pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut cfg = ServerConfig::parse(&text)?;
+        cfg.my_id = read_my_id(&cfg.data_dir, cfg.servers.is_empty())?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parses the text of a zoo.cfg (without reading `myid`).
+    pub fn parse(text: &str) -> Result<ServerConfig, ConfigError> {
+        let mut cfg = ServerConfig::defaults();
+        let mut data_dir = None;
+        let mut data_log_dir = None;
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let raw = raw.trim();
+            if raw.is_empty() || raw.starts_with('#') {
+                continue;
+            }
+            let Some((key, value)) = raw.split_once('=') else {
+                return Err(bad(line, format!("`{raw}` is not key=value")));
+            };
+            let (key, value) = (key.trim(), value.trim());
+            match key {
+                "tickTime" => cfg.tick_time_ms = number(line, key, value)?,
+                "initLimit" => cfg.init_limit = number(line, key, value)?,
+                "syncLimit" => cfg.sync_limit = number(line, key, value)?,
+                "dataDir" => data_dir = Some(PathBuf::from(value)),
+                "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
+                "clientPort" => cfg.client_port = number(line, key, value)?,
+                "clientPortAddress" => {
+                    cfg.client_port_address = value
+                        .parse()
+                        .map_err(|_| bad(line, format!("clientPortAddress `{value}`")))?
+                }
+                "maxClientCnxns" => cfg.max_client_cnxns = number(line, key, value)?,
+                "minSessionTimeout" => cfg.min_session_timeout_ms = Some(number(line, key, value)?),
+                "maxSessionTimeout" => cfg.max_session_timeout_ms = Some(number(line, key, value)?),
+                "autopurge.snapRetainCount" => {
+                    cfg.autopurge_snap_retain_count = number(line, key, value)?
+                }
+                "autopurge.purgeInterval" => {
+                    cfg.autopurge_purge_interval = number(line, key, value)?
+                }
+                "snapCount" => cfg.snap_count = number(line, key, value)?,
+                "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
+                "forceSync" => cfg.force_sync = value != "no",
+                k if k.starts_with("server.") => {
+                    let id = k["server.".len()..]
+                        .parse::<u64>()
+                        .map_err(|_| bad(line, format!("server id in `{k}`")))?;
+                    let addr = peer_addr(value).map_err(|msg| bad(line, msg))?;
+                    if cfg.servers.insert(id, addr).is_some() {
+                        return Err(bad(line, format!("server.{id} appears twice")));
+                    }
+                }
+                _ => cfg.unknown.push((line, key.to_string())),
+            }
+        }
+        cfg.data_dir = data_dir.ok_or(ConfigError::Missing("dataDir"))?;
+        cfg.data_log_dir = data_log_dir.unwrap_or_else(|| cfg.data_dir.clone());
+        Ok(cfg)
+    }
+
+    fn defaults() -> ServerConfig {
+        ServerConfig {
+            tick_time_ms: 2000,
+            init_limit: 10,
+            sync_limit: 5,
+            data_dir: PathBuf::new(),
+            data_log_dir: PathBuf::new(),
+            client_port: 2181,
+            client_port_address: IpAddr::from([0, 0, 0, 0]),
+            max_client_cnxns: 60,
+            min_session_timeout_ms: None,
+            max_session_timeout_ms: None,
+            autopurge_snap_retain_count: 3,
+            autopurge_purge_interval: 0,
+            snap_count: 100_000,
+            jute_max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
+            force_sync: true,
+            servers: BTreeMap::new(),
+            my_id: 1,
+            unknown: Vec::new(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.tick_time_ms == 0 {
+            return Err(ConfigError::Invalid("tickTime must be positive".into()));
+        }
+        if self.init_limit == 0 || self.sync_limit == 0 {
+            return Err(ConfigError::Invalid(
+                "initLimit and syncLimit must be positive".into(),
+            ));
+        }
+        if !self.servers.is_empty() && !self.servers.contains_key(&self.my_id) {
+            return Err(ConfigError::Invalid(format!(
+                "myid {} has no server.{} line",
+                self.my_id, self.my_id
+            )));
+        }
+        if !self.servers.is_empty() && self.servers.values().all(|p| p.observer) {
+            return Err(ConfigError::Invalid(
+                "the ensemble has no voting server".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn voters(&self) -> Vec<u64> {
+        self.ids(false)
+    }
+
+    pub fn observers(&self) -> Vec<u64> {
+        self.ids(true)
+    }
+
+    fn ids(&self, observer: bool) -> Vec<u64> {
+        if self.servers.is_empty() {
+            return if observer { vec![] } else { vec![self.my_id] };
+        }
+        let pick = |(id, p): (&u64, &PeerAddr)| (p.observer == observer).then_some(*id);
+        self.servers.iter().filter_map(pick).collect()
+    }
+}
+
+fn bad(line: usize, msg: String) -> ConfigError {
+    ConfigError::Line { line, msg }
+}
+
+fn number<T: std::str::FromStr>(line: usize, key: &str, value: &str) -> Result<T, ConfigError> {
+    value
+        .parse()
+        .map_err(|_| bad(line, format!("{key}=`{value}` is not a valid number")))
+}
+
+fn peer_addr(value: &str) -> Result<PeerAddr, String> {
+    // `;clientAddress:port` (dynamic configuration's form) does not change the peer ports.
+    let peer = value.split(';').next().unwrap_or_default();
+    let parts: Vec<&str> = peer.split(':').collect();
+    let port = |s: &str| {
+        s.parse::<u16>()
+            .map_err(|_| format!("port `{s}` in `{value}`"))
+    };
+    let (host, quorum, election, role) = match parts.as_slice() {
+        [h, q, e] => (h, q, e, "participant"),
+        [h, q, e, r] => (h, q, e, *r),
+        _ => {
+            return Err(format!(
+                "`{value}` is not host:quorumPort:electionPort[:role]"
+            ))
+        }
+    };
+    let observer = match role {
+        "participant" => false,
+        "observer" => true,
+        other => return Err(format!("unknown server role `{other}`")),
+    };
+    Ok(PeerAddr {
+        host: host.to_string(),
+        quorum_port: port(quorum)?,
+        election_port: port(election)?,
+        observer,
+    })
+}
+
+fn read_my_id(data_dir: &Path, standalone: bool) -> Result<u64, ConfigError> {
+    let path = data_dir.join("myid");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().parse().map_err(|_| ConfigError::MyId {
+            path,
+            msg: format!("`{}` is not a server id", text.trim()),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && standalone => Ok(1),
+        Err(e) => Err(ConfigError::MyId {
+            path,
+            msg: e.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENSEMBLE: &str = "tickTime=500\ninitLimit=5\nsyncLimit=2\n# comment\n\
+        dataDir=/tmp/z1\nclientPort=2191\nclientPortAddress=127.0.0.1\n\
+        autopurge.purgeInterval=1\nfoo.bar=1\n\
+        server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889:participant\n\
+        server.3=127.0.0.1:2890:3890:observer;127.0.0.1:2193\n";
+
+    #[test]
+    fn an_ensemble_config_parses_every_key() {
+        let c = ServerConfig::parse(ENSEMBLE).unwrap();
+        assert_eq!((c.tick_time_ms, c.init_limit, c.sync_limit), (500, 5, 2));
+        assert_eq!(c.data_log_dir, PathBuf::from("/tmp/z1"));
+        assert_eq!(c.client_port_address, IpAddr::from([127, 0, 0, 1]));
+        assert_eq!((c.voters(), c.observers()), (vec![1, 2], vec![3]));
+        assert_eq!(c.servers[&2].election_port, 3889);
+        assert_eq!(c.autopurge_purge_interval, 1);
+        assert_eq!(c.unknown, vec![(9, "foo.bar".to_string())]);
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let cases = [
+            ("dataDir=/d\ntickTime=fast\n", "line 2"),
+            ("dataDir=/d\nserver.1=h:1\n", "line 2"),
+            ("dataDir=/d\nserver.x=h:1:2\n", "line 2"),
+            ("dataDir=/d\nserver.1=h:1:2:boss\n", "line 2"),
+            ("dataDir=/d\nserver.1=h:1:2\nserver.1=h:3:4\n", "line 3"),
+            ("just words\n", "line 1"),
+            ("tickTime=10\n", "dataDir is required"),
+        ];
+        for (text, want) in cases {
+            let err = ServerConfig::parse(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn myid_is_read_and_must_name_a_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg_path = dir.path().join("zoo.cfg");
+        let text = format!(
+            "dataDir={}\nserver.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n",
+            dir.path().display()
+        );
+        std::fs::write(&cfg_path, &text).unwrap();
+        assert!(matches!(
+            ServerConfig::load(&cfg_path),
+            Err(ConfigError::MyId { .. })
+        ));
+        std::fs::write(dir.path().join("myid"), "2\n").unwrap();
+        assert_eq!(ServerConfig::load(&cfg_path).unwrap().my_id, 2);
+        std::fs::write(dir.path().join("myid"), "7").unwrap();
+        assert!(matches!(
+            ServerConfig::load(&cfg_path),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,137 @@
+//! One client connection: reads length-framed packets, decodes them and hands them to the
+//! core in order; writes what the core sends back. A malformed or oversized packet closes
+//! the connection (logged once); the first four bytes may instead be a four-letter word.
+
+use super::core::{ConnId, Event};
+use crate::wire::{frame, ClientOp, ConnectRequest, DecodeError, RequestHeader};
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+/// What the core sends a connection.
+#[derive(Debug)]
+pub enum ConnOut {
+    /// An unframed reply or notification body.
+    Packet(Vec<u8>),
+    /// Raw bytes (a four-letter word's answer), then close.
+    Text(String),
+    Close,
+}
+
+pub const FOUR_LETTER_WORDS: [&str; 8] = [
+    "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "envi",
+];
+
+/// Serves one accepted connection until either side closes it.
+pub async fn serve(
+    stream: TcpStream,
+    addr: SocketAddr,
+    conn: ConnId,
+    core: std::sync::mpsc::Sender<Event>,
+    max_buffer: usize,
+) {
+    let _ = stream.set_nodelay(true);
+    let (mut rd, mut wr) = stream.into_split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<ConnOut>();
+    if core.send(Event::ClientOpened { conn, tx, addr }).is_err() {
+        return;
+    }
+    let writer = tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            let ok = match out {
+                ConnOut::Packet(body) => wr.write_all(&frame::frame(&body)).await.is_ok(),
+                ConnOut::Text(t) => {
+                    let _ = wr.write_all(t.as_bytes()).await;
+                    false
+                }
+                ConnOut::Close => false,
+            };
+            if !ok {
+                break;
+            }
+        }
+        let _ = wr.shutdown().await;
+    });
+    let reason = read_loop(&mut rd, conn, &core, max_buffer).await;
+    if let Err(reason) = reason {
+        tracing::info!(conn, %addr, "client connection closed: {reason}");
+    }
+    let _ = core.send(Event::ClientClosed { conn });
+    let _ = writer.await;
+}
+
+async fn read_loop(
+    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    conn: ConnId,
+    core: &std::sync::mpsc::Sender<Event>,
+    max_buffer: usize,
+) -> Result<(), String> {
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut handshaken = false;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        // Hand over every complete packet in the buffer.
+        let mut used = 0;
+        loop {
+            if !handshaken && used == 0 && buf.len() >= 4 {
+                if let Some(word) = four_letter_word(&buf[..4]) {
+                    let _ = core.send(Event::FourLetter { conn, word });
+                    return Ok(());
+                }
+            }
+            let split = frame::split(&buf[used..], max_buffer).map_err(|e| e.to_string())?;
+            let Some((body, n)) = split else { break };
+            used += n;
+            let event = if handshaken {
+                request(conn, body)?
+            } else {
+                handshaken = true;
+                let req =
+                    ConnectRequest::decode(body).map_err(|e| format!("bad handshake: {e}"))?;
+                Event::Connect { conn, req }
+            };
+            core.send(event)
+                .map_err(|_| "server stopping".to_string())?;
+        }
+        buf.drain(..used);
+        let n = rd.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn four_letter_word(head: &[u8]) -> Option<&'static str> {
+    FOUR_LETTER_WORDS.into_iter().find(|w| w.as_bytes() == head)
+}
+
+/// A request packet as a core event; a body that does not parse closes the connection, an
+/// unknown opcode or an invalid argument is answered by the core in order.
+fn request(conn: ConnId, body: &[u8]) -> Result<Event, String> {
+    let (hdr, mut r) =
+        RequestHeader::decode(body).map_err(|e| format!("bad request header: {e}"))?;
+    match ClientOp::decode(hdr.op, &mut r) {
+        Ok(op) => Ok(Event::Request {
+            conn,
+            xid: hdr.xid,
+            op,
+        }),
+        Err(DecodeError::Jute(e)) => Err(format!("malformed request (opcode {}): {e}", hdr.op)),
+        Err(DecodeError::UnknownOp(op)) => Ok(Event::Refused {
+            conn,
+            xid: hdr.xid,
+            err: crate::ZkError::Unimplemented,
+            close: true,
+            why: format!("unknown opcode {op}"),
+        }),
+        Err(DecodeError::Invalid(err)) => Ok(Event::Refused {
+            conn,
+            xid: hdr.xid,
+            err,
+            close: false,
+            why: format!("invalid request (opcode {})", hdr.op),
+        }),
+    }
+}

@@ -1,0 +1,424 @@
+//! The server's core: one thread that owns the replica, its disk and every piece of client
+//! state, and takes events in arrival order (peer messages, client packets, ticks). Outputs
+//! run in the order the replica emits them; disk outputs through `storage::driver`, so a
+//! `Persist` before a `Send` is an fsync barrier. Asynchronous appends are synced once per
+//! batch of events (group commit), then reported back as `Input::Synced`.
+
+use super::client::ConnOut;
+use super::clients::Clients;
+use super::links::{self, Envelope, LinkCmd, LinkEvent, Plane};
+use crate::database::ZkDatabase;
+use crate::replica::{Input, Output, PeerMsg, Replica, ServerId, ServerState};
+use crate::session::SessionTracker;
+use crate::storage::{driver, FileStorage, Storage, StorageError};
+use crate::wire::{ClientOp, ConnectRequest};
+use crate::zxid::Zxid;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+pub type ConnId = i64;
+pub type EventTx = Sender<Event>;
+
+/// The replica's clock: one tick every 100 ms (its limits are scaled from tickTime).
+pub const REPLICA_TICK: Duration = Duration::from_millis(100);
+
+#[derive(Debug)]
+pub enum Event {
+    Link(LinkEvent),
+    ClientOpened {
+        conn: ConnId,
+        tx: mpsc::UnboundedSender<ConnOut>,
+        addr: SocketAddr,
+    },
+    Connect {
+        conn: ConnId,
+        req: ConnectRequest,
+    },
+    Request {
+        conn: ConnId,
+        xid: i32,
+        op: ClientOp,
+    },
+    /// A request the connection could not decode into something servable.
+    Refused {
+        conn: ConnId,
+        xid: i32,
+        err: crate::ZkError,
+        close: bool,
+        why: String,
+    },
+    ClientClosed {
+        conn: ConnId,
+    },
+    FourLetter {
+        conn: ConnId,
+        word: &'static str,
+    },
+    Shutdown,
+}
+
+/// Where each peer listens.
+#[derive(Clone, Debug)]
+pub struct PeerPorts {
+    pub quorum: String,
+    pub election: String,
+}
+
+pub struct Core {
+    pub(super) replica: Replica<ZkDatabase>,
+    pub(super) storage: FileStorage,
+    /// The last zxid handed to the log without a sync yet.
+    unsynced: Option<Zxid>,
+    /// Inputs raised while executing outputs (a link found full, say), run next.
+    inputs: VecDeque<Input>,
+    pub(super) peers: HashMap<ServerId, PeerPorts>,
+    links: HashMap<(ServerId, Plane), mpsc::Sender<LinkCmd>>,
+    inbound: HashMap<ServerId, u64>,
+    events: EventTx,
+    rt: tokio::runtime::Handle,
+    pub(super) clients: Clients,
+    /// The leader's session expiry, rebuilt whenever this server starts leading.
+    pub(super) tracker: Option<SessionTracker>,
+    /// A learner's sessions with activity since its last touch to the leader.
+    pub(super) touched: HashSet<i64>,
+    pub(super) state: ServerState,
+    pub(super) leader: Option<ServerId>,
+    pub(super) started: Instant,
+    pub(super) tick_time_ms: i32,
+    pub(super) info: super::Info,
+}
+
+impl Core {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        replica: Replica<ZkDatabase>,
+        first: Vec<Output<crate::data_tree::ApplyOutcome>>,
+        storage: FileStorage,
+        peers: HashMap<ServerId, PeerPorts>,
+        events: EventTx,
+        rt: tokio::runtime::Handle,
+        clients: Clients,
+        info: super::Info,
+    ) -> Result<Core, StorageError> {
+        let mut core = Core {
+            replica,
+            storage,
+            unsynced: None,
+            inputs: VecDeque::new(),
+            peers,
+            links: HashMap::new(),
+            inbound: HashMap::new(),
+            events,
+            rt,
+            clients,
+            tracker: None,
+            touched: HashSet::new(),
+            state: ServerState::Looking,
+            leader: None,
+            started: Instant::now(),
+            tick_time_ms: info.tick_time_ms,
+            info,
+        };
+        core.execute(first)?;
+        Ok(core)
+    }
+
+    /// Runs until `Shutdown` or a disk failure (which ends the server, as ZooKeeper halts).
+    pub fn run(mut self, rx: Receiver<Event>) -> Result<(), StorageError> {
+        let mut next_tick = Instant::now() + REPLICA_TICK;
+        loop {
+            let wait = next_tick.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(Event::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(ev) => self.handle(ev)?,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            // Everything that arrived meanwhile joins this batch (and its one fsync).
+            for _ in 0..4096 {
+                match rx.try_recv() {
+                    Ok(Event::Shutdown) => return self.stop(),
+                    Ok(ev) => self.handle(ev)?,
+                    Err(_) => break,
+                }
+            }
+            if Instant::now() >= next_tick {
+                self.tick()?;
+                next_tick = (next_tick + REPLICA_TICK).max(Instant::now());
+            }
+            self.group_commit()?;
+        }
+        self.stop()
+    }
+
+    fn stop(mut self) -> Result<(), StorageError> {
+        self.group_commit()?;
+        self.clients.close_all();
+        Ok(())
+    }
+
+    fn handle(&mut self, ev: Event) -> Result<(), StorageError> {
+        match ev {
+            Event::Link(l) => self.on_link(l),
+            Event::ClientOpened { conn, tx, addr } => {
+                self.clients.opened(conn, tx, addr);
+                Ok(())
+            }
+            Event::Connect { conn, req } => self.on_connect(conn, req),
+            Event::Request { conn, xid, op } => self.on_request(conn, xid, op),
+            Event::Refused {
+                conn,
+                xid,
+                err,
+                close,
+                why,
+            } => {
+                tracing::info!(conn, xid, "refused: {why}");
+                self.refuse(conn, xid, err, close);
+                Ok(())
+            }
+            Event::ClientClosed { conn } => {
+                self.clients.closed(conn);
+                Ok(())
+            }
+            Event::FourLetter { conn, word } => {
+                let text = super::fourlw::answer(self, word);
+                self.clients.send(conn, ConnOut::Text(text));
+                Ok(())
+            }
+            Event::Shutdown => Ok(()),
+        }
+    }
+
+    fn on_link(&mut self, ev: LinkEvent) -> Result<(), StorageError> {
+        match ev {
+            LinkEvent::Message { from, envelope, .. } => match envelope {
+                Envelope::Replica(msg) => self.step(Input::Peer { from, msg }),
+                Envelope::Touch(ids) => {
+                    self.touch_all(&ids);
+                    Ok(())
+                }
+                Envelope::SyncRequest { token } => {
+                    let zxid = self.last_proposed();
+                    self.send(from, Envelope::SyncReply { token, zxid });
+                    Ok(())
+                }
+                Envelope::SyncReply { token, zxid } => {
+                    self.clients.sync_reply(token, zxid);
+                    self.drain_syncs();
+                    Ok(())
+                }
+            },
+            LinkEvent::Opened { peer, generation } => {
+                self.inbound.insert(peer, generation);
+                Ok(())
+            }
+            LinkEvent::Closed { peer, generation } => {
+                // A stale connection's end says nothing about the current one.
+                if self.inbound.get(&peer) == Some(&generation) {
+                    self.step(Input::Disconnected { peer })
+                } else {
+                    Ok(())
+                }
+            }
+            LinkEvent::Broken { peer } => {
+                // Reset first: it follows everything sent before the replica knew.
+                self.link_cmd(peer, Plane::Quorum, LinkCmd::Reset);
+                self.step(Input::Disconnected { peer })
+            }
+        }
+    }
+
+    fn tick(&mut self) -> Result<(), StorageError> {
+        let now_ms = wall_ms();
+        self.step(Input::Tick { now_ms })?;
+        self.expire_sessions(now_ms)?;
+        self.send_touches();
+        Ok(())
+    }
+
+    /// Steps the replica and runs its outputs (and any inputs they raise).
+    pub(super) fn step(&mut self, input: Input) -> Result<(), StorageError> {
+        self.inputs.push_back(input);
+        while let Some(input) = self.inputs.pop_front() {
+            let out = self.replica.step(input);
+            self.execute(out)?;
+        }
+        Ok(())
+    }
+
+    fn execute(
+        &mut self,
+        outputs: Vec<Output<crate::data_tree::ApplyOutcome>>,
+    ) -> Result<(), StorageError> {
+        for o in outputs {
+            if let Output::Append {
+                entries,
+                sync: false,
+            } = &o
+            {
+                if let Some(last) = entries.last() {
+                    self.unsynced = Some(last.zxid());
+                }
+            }
+            let Some(o) = driver::execute(&mut self.storage, o)? else {
+                continue;
+            };
+            match o {
+                Output::Send { to, msg } => self.send(to, Envelope::Replica(msg)),
+                Output::Disconnect { peer } => self.link_cmd(peer, Plane::Quorum, LinkCmd::Close),
+                Output::Applied {
+                    zxid,
+                    session_id,
+                    cxid,
+                    local,
+                    outcome,
+                } => self.on_applied(zxid, session_id, cxid, local, outcome)?,
+                Output::WriteRejected { session_id, cxid } => {
+                    self.clients.write_rejected(session_id, cxid)
+                }
+                Output::RoleChanged {
+                    state,
+                    leader,
+                    epoch,
+                } => self.on_role_changed(state, leader, epoch),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// One fsync for every append of the batch, then the replica hears they are durable.
+    fn group_commit(&mut self) -> Result<(), StorageError> {
+        while let Some(zxid) = self.unsynced.take() {
+            self.storage.sync()?;
+            self.step(Input::Synced { zxid })?;
+        }
+        Ok(())
+    }
+
+    fn on_role_changed(&mut self, state: ServerState, leader: Option<ServerId>, epoch: u32) {
+        tracing::info!(?state, ?leader, epoch, "role changed");
+        let was = self.state;
+        self.state = state;
+        self.leader = leader;
+        self.tracker = None;
+        if state == ServerState::Leading {
+            let now = wall_ms();
+            let mut t = SessionTracker::new(self.info.my_id as u8, now, self.tick_time_ms);
+            for (id, timeout) in self.replica.state_machine().sessions() {
+                t.add(id, timeout, now);
+            }
+            self.tracker = Some(t);
+        }
+        if state == ServerState::Looking && was != ServerState::Looking {
+            // A server that stops serving drops its clients; they reconnect elsewhere.
+            self.clients.close_all();
+        }
+    }
+
+    /// Whether clients can be served: this server is in broadcast under a leader.
+    pub(super) fn serving(&self) -> bool {
+        self.replica.phase() == crate::replica::Phase::Broadcast
+            && self.state != ServerState::Looking
+    }
+
+    /// The last zxid this server has proposed or logged: a `sync` waits for it.
+    pub(super) fn last_proposed(&self) -> Zxid {
+        self.replica
+            .log()
+            .last()
+            .map(|e| e.zxid())
+            .unwrap_or(self.replica.base_zxid())
+    }
+
+    pub(super) fn send(&mut self, to: ServerId, envelope: Envelope) {
+        let plane = match &envelope {
+            Envelope::Replica(PeerMsg::Election(_)) => Plane::Election,
+            _ => Plane::Quorum,
+        };
+        self.link_cmd(to, plane, LinkCmd::Send(links::encode(&envelope)));
+    }
+
+    /// Queues a command for a link, starting its task on first use. A full quorum queue is a
+    /// peer that cannot keep up: the link is replaced (its connection closes, so the peer
+    /// notices) and the replica hears of the break; a full election queue drops the message,
+    /// which election tolerates.
+    fn link_cmd(&mut self, peer: ServerId, plane: Plane, cmd: LinkCmd) {
+        let Some(ports) = self.peers.get(&peer) else {
+            return;
+        };
+        let addr = match plane {
+            Plane::Election => ports.election.clone(),
+            Plane::Quorum => ports.quorum.clone(),
+        };
+        let (me, events, rt) = (self.info.my_id, self.events.clone(), self.rt.clone());
+        let tx = self.links.entry((peer, plane)).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(links::QUEUE);
+            rt.spawn(links::outbound(me, peer, plane, addr, rx, events));
+            tx
+        });
+        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(cmd) {
+            tracing::warn!(peer, ?plane, "link queue full");
+            if plane == Plane::Quorum {
+                self.links.remove(&(peer, plane));
+                self.inputs.push_back(Input::Disconnected { peer });
+            }
+        }
+    }
+
+    pub(super) fn touch_all(&mut self, ids: &[i64]) {
+        let now = wall_ms();
+        if let Some(t) = self.tracker.as_mut() {
+            for &id in ids {
+                t.touch(id, now);
+            }
+        }
+    }
+
+    /// A client of this server was active: the leader's tracker hears at once, a learner's
+    /// leader with its next touch.
+    pub(super) fn touch(&mut self, session: i64) {
+        if self.tracker.is_some() {
+            self.touch_all(&[session]);
+        } else {
+            self.touched.insert(session);
+        }
+    }
+
+    fn send_touches(&mut self) {
+        if self.touched.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = self.touched.drain().collect();
+        if let (Some(leader), false) = (self.leader, self.state == ServerState::Leading) {
+            self.send(leader, Envelope::Touch(ids));
+        }
+    }
+
+    /// The leader closes every session whose deadline passed (`SessionTrackerImpl.run`).
+    fn expire_sessions(&mut self, now_ms: i64) -> Result<(), StorageError> {
+        let Some(t) = self.tracker.as_mut() else {
+            return Ok(());
+        };
+        for id in t.expired(now_ms) {
+            tracing::info!(session = format!("0x{id:x}"), "session expired");
+            let write = super::clients::close_session_write();
+            self.step(Input::Write {
+                session_id: id,
+                cxid: super::clients::EXPIRY_CXID,
+                body: write,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Wall-clock milliseconds, for transaction times and session deadlines.
+pub fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,144 @@
+//! The four-letter words (`ruok`, `srvr`, `stat`, `mntr`, `conf`, `cons`, `wchs`, `envi`):
+//! plain-text answers on the client port, in ZooKeeper's layout so its tools can read them.
+
+use super::core::Core;
+use crate::replica::ServerState;
+use std::fmt::Write;
+
+pub const VERSION: &str = "3.8.0-zab-rs-0.1.0";
+
+fn mode(core: &Core) -> &'static str {
+    match core.state {
+        _ if core.peers.is_empty() && core.state == ServerState::Leading => "standalone",
+        ServerState::Leading => "leader",
+        ServerState::Following => "follower",
+        ServerState::Observing => "observer",
+        ServerState::Looking => "looking",
+    }
+}
+
+pub fn answer(core: &Core, word: &str) -> String {
+    match word {
+        "ruok" => "imok".into(),
+        "srvr" => srvr(core, false),
+        "stat" => srvr(core, true),
+        "mntr" => mntr(core),
+        "conf" => core.info.conf.clone(),
+        "cons" => cons(core),
+        "wchs" => wchs(core),
+        "envi" => envi(core),
+        _ => String::new(),
+    }
+}
+
+fn srvr(core: &Core, with_clients: bool) -> String {
+    if !core.serving() {
+        return "This ZooKeeper instance is not currently serving requests\n".into();
+    }
+    let mut s = format!("Zookeeper version: {VERSION}\n");
+    if with_clients {
+        s.push_str("Clients:\n");
+        s.push_str(&cons(core));
+        s.push('\n');
+    }
+    let c = &core.clients;
+    let _ = write!(
+        s,
+        "Latency min/avg/max: 0/0.0/0\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\n\
+         Zxid: 0x{:x}\nMode: {}\nNode count: {}\n",
+        c.received,
+        c.sent,
+        c.conns.len(),
+        c.writes.len(),
+        core.replica.last_processed().0,
+        mode(core),
+        core.replica.state_machine().tree().len(),
+    );
+    s
+}
+
+fn cons(core: &Core) -> String {
+    let mut s = String::new();
+    for (id, c) in &core.clients.conns {
+        let _ = writeln!(
+            s,
+            " /{}[1](queued={},recved={},sent={},sid=0x{:x},conn={id})",
+            c.addr,
+            c.queue.len(),
+            c.received,
+            c.sent,
+            c.session.unwrap_or_default(),
+        );
+    }
+    s
+}
+
+fn wchs(core: &Core) -> String {
+    let w = &core.clients.watches;
+    let (data, child) = w.len();
+    let watching = core
+        .clients
+        .conns
+        .keys()
+        .filter(|&&id| {
+            let (d, c) = w.paths_of(id);
+            !d.is_empty() || !c.is_empty()
+        })
+        .count();
+    format!(
+        "{watching} connections watching {} paths\nTotal watches:{}\n",
+        data + child,
+        data + child
+    )
+}
+
+fn mntr(core: &Core) -> String {
+    let tree = core.replica.state_machine().tree();
+    let (data, child) = core.clients.watches.len();
+    let mut s = String::new();
+    let mut kv = |k: &str, v: String| {
+        let _ = writeln!(s, "{k}\t{v}");
+    };
+    kv("zk_version", VERSION.into());
+    kv("zk_server_state", mode(core).into());
+    kv("zk_znode_count", tree.len().to_string());
+    kv("zk_watch_count", (data + child).to_string());
+    kv(
+        "zk_ephemerals_count",
+        tree.iter()
+            .filter(|(_, n)| n.stat().ephemeral_owner > 0)
+            .count()
+            .to_string(),
+    );
+    kv(
+        "zk_num_alive_connections",
+        core.clients.conns.len().to_string(),
+    );
+    kv(
+        "zk_outstanding_requests",
+        core.clients.writes.len().to_string(),
+    );
+    kv("zk_packets_received", core.clients.received.to_string());
+    kv("zk_packets_sent", core.clients.sent.to_string());
+    kv(
+        "zk_last_zxid",
+        format!("0x{:x}", core.replica.last_processed().0),
+    );
+    kv("zk_fsync_count", core.storage.fsync_count().to_string());
+    kv("zk_uptime", core.started.elapsed().as_millis().to_string());
+    s
+}
+
+fn envi(core: &Core) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+    format!(
+        "Environment:\nzookeeper.version={VERSION}\nhost.name={host}\nos.name={}\nos.arch={}\n\
+         user.dir={}\nserver.id={}\n",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        core.info.my_id,
+    )
+}

@@ -1,0 +1,232 @@
+//! Links between servers. Each server listens on two ports, the election port (Fast Leader
+//! Election notifications) and the quorum port (Zab packets); each writes to a peer over one
+//! outbound connection per port, fed by a bounded FIFO queue (the seed's "each follower has
+//! its own queue"), and reads what the peer writes on the peer's own outbound connection.
+//!
+//! Zab needs more than FIFO: once a quorum connection breaks, nothing the replica sent
+//! before it heard of the break may arrive on a later connection (a PROPOSAL of an old
+//! relationship would reach a learner that has not synced again). So a broken quorum link
+//! reports the break, drops everything queued until the core answers with `Reset` (sent
+//! after the replica has been told), and only then connects again.
+
+use super::core::{Event, EventTx};
+use crate::replica::{PeerMsg, ServerId};
+use crate::zxid::Zxid;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+/// Which port a link uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Plane {
+    Election,
+    Quorum,
+}
+
+/// What travels on a link: the replica's messages, and the session touches a learner sends
+/// its leader (`LearnerSessionTracker` → `Leader` in ZooKeeper's PINGs), which are the
+/// server's business, not the protocol core's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Envelope {
+    Replica(PeerMsg),
+    /// Sessions with activity on the sender since its last touch.
+    Touch(Vec<i64>),
+    /// A learner's `sync` marker: answer with `Synced` once everything committed at the leader
+    /// up to now is sent (the leader's zxid travels back, the learner waits to apply it).
+    SyncRequest {
+        token: u64,
+    },
+    SyncReply {
+        token: u64,
+        zxid: Zxid,
+    },
+}
+
+/// The link's first frame: who is calling, on which plane.
+#[derive(Serialize, Deserialize)]
+struct Hello {
+    id: ServerId,
+    plane: Plane,
+}
+
+/// Frames on the quorum plane carry whole snapshots (SNAP), so their bound is generous;
+/// election frames are tiny.
+pub fn max_frame(plane: Plane) -> usize {
+    match plane {
+        Plane::Election => 64 * 1024,
+        Plane::Quorum => 1 << 30,
+    }
+}
+
+/// A command for an outbound link task.
+#[derive(Debug)]
+pub enum LinkCmd {
+    Send(Vec<u8>),
+    /// Close the connection now (the replica gave up on the peer); the next send opens a new
+    /// one.
+    Close,
+    /// The core has told the replica about a break: messages after this one are new.
+    Reset,
+}
+
+/// What a link reports to the core.
+#[derive(Debug)]
+pub enum LinkEvent {
+    Message {
+        from: ServerId,
+        plane: Plane,
+        envelope: Envelope,
+    },
+    /// An inbound connection from `peer` opened (`generation` tells it from later ones).
+    Opened {
+        peer: ServerId,
+        generation: u64,
+    },
+    Closed {
+        peer: ServerId,
+        generation: u64,
+    },
+    /// Our outbound quorum link to `peer` broke; it drops messages until `Reset`.
+    Broken {
+        peer: ServerId,
+    },
+}
+
+pub const QUEUE: usize = 4096;
+
+pub fn encode(envelope: &Envelope) -> Vec<u8> {
+    let body = bincode::serialize(envelope).unwrap_or_default();
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Runs an outbound link to `addr` until the command channel closes.
+pub async fn outbound(
+    me: ServerId,
+    peer: ServerId,
+    plane: Plane,
+    addr: String,
+    mut rx: mpsc::Receiver<LinkCmd>,
+    events: EventTx,
+) {
+    let hello = bincode::serialize(&Hello { id: me, plane }).unwrap_or_default();
+    let mut backoff = Duration::from_millis(20);
+    loop {
+        // Connect lazily: wait for something to send first.
+        let first = match rx.recv().await {
+            None => return,
+            Some(LinkCmd::Send(b)) => b,
+            Some(LinkCmd::Close | LinkCmd::Reset) => continue,
+        };
+        let mut stream = loop {
+            match TcpStream::connect(&addr).await {
+                Ok(s) => break s,
+                Err(_) => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                }
+            }
+        };
+        backoff = Duration::from_millis(20);
+        let _ = stream.set_nodelay(true);
+        let mut ok = write_frame(&mut stream, &hello).await.is_ok()
+            && stream.write_all(&first).await.is_ok();
+        while ok {
+            match rx.recv().await {
+                None => return,
+                Some(LinkCmd::Send(b)) => ok = stream.write_all(&b).await.is_ok(),
+                Some(LinkCmd::Close) => break,
+                Some(LinkCmd::Reset) => {}
+            }
+        }
+        let _ = stream.shutdown().await;
+        if !ok && plane == Plane::Quorum {
+            let _ = events.send(Event::Link(LinkEvent::Broken { peer }));
+            // Everything queued belongs to the relationship that just broke.
+            loop {
+                match rx.recv().await {
+                    None => return,
+                    Some(LinkCmd::Reset) => break,
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn write_frame(stream: &mut TcpStream, body: &[u8]) -> std::io::Result<()> {
+    stream.write_all(&(body.len() as u32).to_be_bytes()).await?;
+    stream.write_all(body).await
+}
+
+async fn read_frame(stream: &mut TcpStream, max: usize) -> std::io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("peer frame of {len} bytes is over {max}"),
+        ));
+    }
+    let mut body = vec![0; len];
+    stream.read_exact(&mut body).await?;
+    Ok(body)
+}
+
+/// Accepts peers' connections on one port.
+pub async fn accept(listener: TcpListener, events: EventTx) {
+    let mut generation = 0u64;
+    while let Ok((stream, _)) = listener.accept().await {
+        generation += 1;
+        tokio::spawn(inbound(stream, generation, events.clone()));
+    }
+}
+
+async fn inbound(mut stream: TcpStream, generation: u64, events: EventTx) {
+    let _ = stream.set_nodelay(true);
+    let hello = match read_frame(&mut stream, 64).await {
+        Ok(b) => b,
+        Err(_) => return,
+    };
+    let Ok(Hello { id: from, plane }) = bincode::deserialize::<Hello>(&hello) else {
+        tracing::warn!("a peer connection sent a malformed hello; closed");
+        return;
+    };
+    if plane == Plane::Quorum {
+        let _ = events.send(Event::Link(LinkEvent::Opened {
+            peer: from,
+            generation,
+        }));
+    }
+    loop {
+        let body = match read_frame(&mut stream, max_frame(plane)).await {
+            Ok(b) => b,
+            Err(_) => break,
+        };
+        let Ok(envelope) = bincode::deserialize::<Envelope>(&body) else {
+            tracing::warn!(peer = from, "malformed peer frame; connection closed");
+            break;
+        };
+        if events
+            .send(Event::Link(LinkEvent::Message {
+                from,
+                plane,
+                envelope,
+            }))
+            .is_err()
+        {
+            return;
+        }
+    }
+    if plane == Plane::Quorum {
+        let _ = events.send(Event::Link(LinkEvent::Closed {
+            peer: from,
+            generation,
+        }));
+    }
+}

@@ -1,0 +1,185 @@
+//! The networked server (`zabd`): tokio tasks for the client port, the election and quorum
+//! ports and each peer link, around one core thread that owns the sans-IO replica and its
+//! disk (`core`). Startup fails with a clear error for a port in use or a data directory
+//! that cannot be opened.
+
+pub mod client;
+pub mod clients;
+pub mod core;
+pub mod fourlw;
+pub mod links;
+mod serve;
+
+use crate::config::ServerConfig;
+use crate::data_tree::TreeOptions;
+use crate::database::ZkDatabase;
+use crate::replica::{Config, Replica};
+use crate::session::Timeouts;
+use crate::storage::{recover_durable, FileConfig, FileStorage, StorageError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What the four-letter words and the core need to know about the configuration.
+#[derive(Clone, Debug)]
+pub struct Info {
+    pub my_id: u64,
+    pub tick_time_ms: i32,
+    /// `conf`'s answer.
+    pub conf: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr} ({what}): {source}")]
+    Bind {
+        addr: String,
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("data directory: {0}")]
+    Storage(#[from] StorageError),
+    #[error("cannot start from the data directory: {0}")]
+    Start(String),
+    #[error("the core thread failed")]
+    Core,
+}
+
+async fn bind(addr: String, what: &'static str) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(&addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, what, source })
+}
+
+fn replica_config(cfg: &ServerConfig) -> Config {
+    let ticks = |n: u32| u64::from(n) * u64::from(cfg.tick_time_ms) / 100;
+    let mut rc = Config::new(cfg.my_id, &cfg.voters(), &cfg.observers());
+    rc.init_limit = ticks(cfg.init_limit).max(2);
+    rc.sync_limit = ticks(cfg.sync_limit).max(2);
+    rc.seed = cfg.my_id ^ (core::wall_ms() as u64);
+    rc
+}
+
+fn conf_text(cfg: &ServerConfig) -> String {
+    let mut s = format!(
+        "clientPort={}\nclientPortAddress={}\ndataDir={}\ndataLogDir={}\ntickTime={}\n\
+         maxClientCnxns={}\ninitLimit={}\nsyncLimit={}\nserverId={}\n",
+        cfg.client_port,
+        cfg.client_port_address,
+        cfg.data_dir.display(),
+        cfg.data_log_dir.display(),
+        cfg.tick_time_ms,
+        cfg.max_client_cnxns,
+        cfg.init_limit,
+        cfg.sync_limit,
+        cfg.my_id
+    );
+    for (id, p) in &cfg.servers {
+        let role = if p.observer {
+            "observer"
+        } else {
+            "participant"
+        };
+        s.push_str(&format!(
+            "server.{id}={}:{}:{}:{role}\n",
+            p.host, p.quorum_port, p.election_port
+        ));
+    }
+    s
+}
+
+/// Runs a server until `shutdown` completes, then stops it cleanly (the log synced, client
+/// connections closed).
+pub async fn run(
+    cfg: ServerConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let client_addr = format!("{}:{}", cfg.client_port_address, cfg.client_port);
+    let client_listener = bind(client_addr, "client port").await?;
+    let mut peers = HashMap::new();
+    let mut peer_listeners = Vec::new();
+    for (&id, p) in &cfg.servers {
+        let ports = core::PeerPorts {
+            quorum: format!("{}:{}", p.host, p.quorum_port),
+            election: format!("{}:{}", p.host, p.election_port),
+        };
+        if id == cfg.my_id {
+            peer_listeners.push(bind(ports.quorum.clone(), "quorum port").await?);
+            peer_listeners.push(bind(ports.election.clone(), "election port").await?);
+        } else {
+            peers.insert(id, ports);
+        }
+    }
+    let mut storage = FileStorage::open(FileConfig {
+        snap_dir: cfg.data_dir.clone(),
+        log_dir: cfg.data_log_dir.clone(),
+        ..FileConfig::new(&cfg.data_dir)
+    })?;
+    let (durable, report) = recover_durable(&mut storage)?;
+    tracing::info!(?report, "recovered");
+    let genesis = ZkDatabase::new(TreeOptions::default());
+    let (replica, first) = Replica::new(replica_config(&cfg), durable, genesis)
+        .map_err(|e| ServerError::Start(e.to_string()))?;
+    let info = Info {
+        my_id: cfg.my_id,
+        tick_time_ms: cfg.tick_time_ms as i32,
+        conf: conf_text(&cfg),
+    };
+    let mut timeouts = Timeouts::from_tick(cfg.tick_time_ms as i32);
+    if let Some(min) = cfg.min_session_timeout_ms {
+        timeouts.min_ms = min as i32;
+    }
+    if let Some(max) = cfg.max_session_timeout_ms {
+        timeouts.max_ms = max as i32;
+    }
+    let clients = clients::Clients::new(cfg.my_id, timeouts, cfg.max_client_cnxns);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let rt = tokio::runtime::Handle::current();
+    let core = core::Core::new(
+        replica,
+        first,
+        storage,
+        peers,
+        tx.clone(),
+        rt,
+        clients,
+        info,
+    )?;
+    let core_thread = std::thread::Builder::new()
+        .name("zab-core".into())
+        .spawn(move || core.run(rx))
+        .map_err(|_| ServerError::Core)?;
+    let mut tasks = Vec::new();
+    for l in peer_listeners {
+        tasks.push(tokio::spawn(links::accept(l, tx.clone())));
+    }
+    tasks.push(tokio::spawn(accept_clients(
+        client_listener,
+        tx.clone(),
+        cfg.jute_max_buffer,
+    )));
+    tracing::info!(id = cfg.my_id, port = cfg.client_port, "serving");
+    shutdown.await;
+    tracing::info!("shutting down");
+    let _ = tx.send(core::Event::Shutdown);
+    for t in &tasks {
+        t.abort();
+    }
+    let joined = tokio::task::spawn_blocking(move || core_thread.join())
+        .await
+        .map_err(|_| ServerError::Core)?;
+    match joined {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ServerError::Storage(e)),
+        Err(_) => Err(ServerError::Core),
+    }
+}
+
+async fn accept_clients(listener: TcpListener, core: core::EventTx, max_buffer: usize) {
+    let next = Arc::new(AtomicI64::new(1));
+    while let Ok((stream, addr)) = listener.accept().await {
+        let conn = next.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(client::serve(stream, addr, conn, core.clone(), max_buffer));
+    }
+}
