@@ -1,0 +1,230 @@
+//! Hostile input at a running server: malformed, truncated and oversized frames, unknown
+//! opcodes, requests before the handshake, sessions that do not exist. Each gets ZooKeeper's
+//! answer or a closed connection, and a well-behaved session on the same server goes on.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+use zab::config::ServerConfig;
+use zab::wire::{frame, opcode, ConnectRequest, ConnectResponse, Reader, ReplyHeader, Writer};
+
+struct Server {
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.take().map(|s| s.send(()));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = format!(
+        "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n",
+        dir.path().display()
+    );
+    let cfg = ServerConfig::parse(&text).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(zab::server::run(cfg, async {
+            let _ = rx.await;
+        }))
+        .unwrap();
+    });
+    let s = Server {
+        port,
+        stop: Some(tx),
+        thread: Some(thread),
+        _dir: dir,
+    };
+    for _ in 0..100 {
+        if four_letter(port, "srvr").is_some_and(|t| t.contains("Mode:")) {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not start");
+}
+
+fn four_letter(port: u16, w: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.write_all(w.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+fn conn(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
+fn send(s: &mut TcpStream, body: &[u8]) {
+    s.write_all(&frame::frame(body)).unwrap();
+}
+
+/// The next packet's body, or `None` once the server closed the connection.
+fn recv(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).ok()?;
+    let mut body = vec![0; u32::from_be_bytes(len) as usize];
+    s.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+fn handshake(s: &mut TcpStream, session_id: i64, passwd: Vec<u8>) -> ConnectResponse {
+    let req = ConnectRequest {
+        protocol_version: 0,
+        last_zxid_seen: 0,
+        timeout_ms: 4000,
+        session_id,
+        passwd,
+        read_only: Some(false),
+    };
+    send(s, &req.encode());
+    ConnectResponse::decode(&recv(s).expect("handshake reply")).unwrap()
+}
+
+fn request(s: &mut TcpStream, xid: i32, op: i32, body: impl FnOnce(&mut Writer)) -> ReplyHeader {
+    let mut w = Writer::new();
+    w.int(xid).int(op);
+    body(&mut w);
+    send(s, &w.bytes);
+    let reply = recv(s).expect("reply");
+    ReplyHeader::decode(&mut Reader::new(&reply)).unwrap()
+}
+
+fn closed(s: &mut TcpStream) -> bool {
+    recv(s).is_none()
+}
+
+fn create(s: &mut TcpStream, xid: i32, path: &str) -> ReplyHeader {
+    request(s, xid, opcode::CREATE, |w| {
+        w.ustring(path).buffer(b"");
+        w.int(1).int(31).ustring("world").ustring("anyone");
+        w.int(0);
+    })
+}
+
+#[test]
+fn hostile_input_is_refused_and_other_sessions_go_on() {
+    let server = start();
+    let mut good = conn(server.port);
+    let hello = handshake(&mut good, 0, vec![0; 16]);
+    assert!(hello.timeout_ms > 0 && hello.session_id != 0);
+    assert_eq!(create(&mut good, 1, "/ok").err, 0);
+
+    // A length over jute.maxbuffer: closed before any of it is read.
+    let mut s = conn(server.port);
+    s.write_all(&(64u32 << 20).to_be_bytes()).unwrap();
+    assert!(closed(&mut s), "oversized frame");
+
+    // A negative length.
+    let mut s = conn(server.port);
+    s.write_all(&(-5i32).to_be_bytes()).unwrap();
+    assert!(closed(&mut s), "negative length");
+
+    // A garbage handshake.
+    let mut s = conn(server.port);
+    send(&mut s, &[1, 2, 3]);
+    assert!(closed(&mut s), "garbage handshake");
+
+    // A truncated frame, then the client goes away: nothing to answer, nothing breaks.
+    let mut s = conn(server.port);
+    s.write_all(&[0, 0, 0, 50, 1, 2]).unwrap();
+    drop(s);
+
+    // An unknown opcode: Unimplemented (-6), then closed.
+    let mut s = conn(server.port);
+    handshake(&mut s, 0, vec![0; 16]);
+    let h = request(&mut s, 7, 999, |_| {});
+    assert_eq!((h.xid, h.err), (7, -6));
+    assert!(closed(&mut s), "closed after an unknown opcode");
+
+    // A malformed body under a known opcode: closed.
+    let mut s = conn(server.port);
+    handshake(&mut s, 0, vec![0; 16]);
+    let mut w = Writer::new();
+    w.int(1).int(opcode::GET_DATA).int(1_000_000);
+    send(&mut s, &w.bytes);
+    assert!(closed(&mut s), "malformed getData");
+
+    // An invalid create flag: BadArguments (-8), the connection stays.
+    let mut s = conn(server.port);
+    handshake(&mut s, 0, vec![0; 16]);
+    let h = request(&mut s, 2, opcode::CREATE, |w| {
+        w.ustring("/bad").buffer(b"").int(0).int(42);
+    });
+    assert_eq!(h.err, -8);
+    assert_eq!(create(&mut s, 3, "/after-bad").err, 0);
+
+    // A session that does not exist: the "expired" handshake reply (timeout 0), closed.
+    let mut s = conn(server.port);
+    let r = handshake(&mut s, 0x7777, vec![0; 16]);
+    assert_eq!((r.timeout_ms, r.session_id), (0, 0));
+    assert!(closed(&mut s), "closed after an unknown session");
+
+    // The right session with the wrong password: also refused.
+    let mut s = conn(server.port);
+    let r = handshake(&mut s, hello.session_id, vec![9; 16]);
+    assert_eq!(r.timeout_ms, 0);
+
+    // Resuming with the right password works, on a new connection.
+    let mut again = conn(server.port);
+    let r = handshake(&mut again, hello.session_id, hello.passwd.clone());
+    assert_eq!(r.session_id, hello.session_id);
+    assert_eq!(create(&mut again, 2, "/ok2").err, 0);
+    assert_eq!(create(&mut again, 3, "/ok2").err, -110, "NodeExists");
+    assert_eq!(four_letter(server.port, "ruok").as_deref(), Some("imok"));
+}
+
+#[test]
+fn replies_follow_request_order_and_reads_see_earlier_writes() {
+    let server = start();
+    let mut s = conn(server.port);
+    handshake(&mut s, 0, vec![0; 16]);
+    // Pipeline: create, getData of it, setData, getData; all sent before any reply is read.
+    let mut w = Writer::new();
+    let mut bodies = Vec::new();
+    w.int(1).int(opcode::CREATE).ustring("/p").buffer(b"a");
+    w.int(1).int(31).ustring("world").ustring("anyone").int(0);
+    bodies.push(std::mem::take(&mut w.bytes));
+    w.int(2).int(opcode::GET_DATA).ustring("/p").boolean(false);
+    bodies.push(std::mem::take(&mut w.bytes));
+    w.int(3)
+        .int(opcode::SET_DATA)
+        .ustring("/p")
+        .buffer(b"bb")
+        .int(0);
+    bodies.push(std::mem::take(&mut w.bytes));
+    w.int(4).int(opcode::GET_DATA).ustring("/p").boolean(false);
+    bodies.push(std::mem::take(&mut w.bytes));
+    for b in &bodies {
+        send(&mut s, b);
+    }
+    let mut data = Vec::new();
+    for want in 1..=4 {
+        let reply = recv(&mut s).unwrap();
+        let mut r = Reader::new(&reply);
+        let h = ReplyHeader::decode(&mut r).unwrap();
+        assert_eq!((h.xid, h.err), (want, 0));
+        if want % 2 == 0 {
+            data.push(r.buffer().unwrap());
+        }
+    }
+    assert_eq!(data, vec![b"a".to_vec(), b"bb".to_vec()]);
+}
