@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 use zab::config::ServerConfig;
+use zab::server::fourlw::ask as four_letter;
 use zab::wire::{frame, opcode, ConnectRequest, ConnectResponse, Reader, ReplyHeader, Writer};
 
 struct Server {
@@ -57,14 +58,6 @@ fn start() -> Server {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("server did not start");
-}
-
-fn four_letter(port: u16, w: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.write_all(w.as_bytes()).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    Some(out)
 }
 
 fn conn(port: u16) -> TcpStream {

@@ -5,7 +5,7 @@ use super::client::ConnOut;
 use super::core::ConnId;
 use crate::data_tree::{Caller, Request};
 use crate::database::ClientWrite;
-use crate::session::{SessionTracker, Timeouts};
+use crate::session::{initial_session_id, Timeouts};
 use crate::wire::{response, ClientOp, ConnectResponse};
 use crate::zxid::Zxid;
 use sha1::{Digest, Sha1};
@@ -64,7 +64,8 @@ pub struct Clients {
     pub syncs: HashMap<u64, (ConnId, i32)>,
     pub next_token: u64,
     pub timeouts: Timeouts,
-    pub ids: SessionTracker,
+    /// The next id for a new session (unique across servers and restarts).
+    next_session_id: i64,
     pub watches: crate::watch::WatchManager,
     pub max_per_ip: u32,
     pub received: u64,
@@ -81,13 +82,19 @@ impl Clients {
             connecting: HashMap::new(),
             syncs: HashMap::new(),
             next_token: 1,
-            ids: SessionTracker::new(my_id as u8, now, timeouts.tick_ms),
+            next_session_id: initial_session_id(my_id as u8, now),
             timeouts,
             watches: crate::watch::WatchManager::new(),
             max_per_ip,
             received: 0,
             sent: 0,
         }
+    }
+
+    pub fn new_session_id(&mut self) -> i64 {
+        let id = self.next_session_id;
+        self.next_session_id = id.wrapping_add(1);
+        id
     }
 
     pub fn opened(&mut self, conn: ConnId, tx: mpsc::UnboundedSender<ConnOut>, addr: SocketAddr) {

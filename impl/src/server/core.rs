@@ -87,7 +87,6 @@ pub struct Core {
     pub(super) state: ServerState,
     pub(super) leader: Option<ServerId>,
     pub(super) started: Instant,
-    pub(super) tick_time_ms: i32,
     pub(super) info: super::Info,
 }
 
@@ -119,7 +118,6 @@ impl Core {
             state: ServerState::Looking,
             leader: None,
             started: Instant::now(),
-            tick_time_ms: info.tick_time_ms,
             info,
         };
         core.execute(first)?;
@@ -201,7 +199,8 @@ impl Core {
                     Ok(())
                 }
                 Envelope::SyncRequest { token } => {
-                    let zxid = self.last_proposed();
+                    // What the leader has proposed so far: the learner's `sync` waits for it.
+                    let zxid = self.replica.last_logged();
                     self.send(from, Envelope::SyncReply { token, zxid });
                     Ok(())
                 }
@@ -307,7 +306,7 @@ impl Core {
         self.tracker = None;
         if state == ServerState::Leading {
             let now = wall_ms();
-            let mut t = SessionTracker::new(self.info.my_id as u8, now, self.tick_time_ms);
+            let mut t = SessionTracker::new(self.info.my_id as u8, now, self.info.tick_time_ms);
             for (id, timeout) in self.replica.state_machine().sessions() {
                 t.add(id, timeout, now);
             }
@@ -323,15 +322,6 @@ impl Core {
     pub(super) fn serving(&self) -> bool {
         self.replica.phase() == crate::replica::Phase::Broadcast
             && self.state != ServerState::Looking
-    }
-
-    /// The last zxid this server has proposed or logged: a `sync` waits for it.
-    pub(super) fn last_proposed(&self) -> Zxid {
-        self.replica
-            .log()
-            .last()
-            .map(|e| e.zxid())
-            .unwrap_or(self.replica.base_zxid())
     }
 
     pub(super) fn send(&mut self, to: ServerId, envelope: Envelope) {

@@ -4,6 +4,9 @@
 use super::core::Core;
 use crate::replica::ServerState;
 use std::fmt::Write;
+use std::io::{Read, Write as _};
+use std::net::TcpStream;
+use std::time::Duration;
 
 pub const VERSION: &str = "3.8.0-zab-rs-0.1.0";
 
@@ -141,4 +144,16 @@ fn envi(core: &Core) -> String {
             .unwrap_or_default(),
         core.info.my_id,
     )
+}
+
+/// Asks the server on loopback `port` a four-letter word, as `nc` would: `None` if it does
+/// not answer.
+pub fn ask(port: u16, word: &str) -> Option<String> {
+    let addr = ([127, 0, 0, 1], port).into();
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(word.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
 }

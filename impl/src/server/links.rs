@@ -11,6 +11,7 @@
 
 use super::core::{Event, EventTx};
 use crate::replica::{PeerMsg, ServerId};
+use crate::wire::frame::frame;
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -96,12 +97,9 @@ pub enum LinkEvent {
 
 pub const QUEUE: usize = 4096;
 
+/// An envelope framed as the client protocol frames packets (4-byte length, then bytes).
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
-    let body = bincode::serialize(envelope).unwrap_or_default();
-    let mut out = Vec::with_capacity(4 + body.len());
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(&body);
-    out
+    frame(&bincode::serialize(envelope).unwrap_or_default())
 }
 
 /// Runs an outbound link to `addr` until the command channel closes.
@@ -113,7 +111,7 @@ pub async fn outbound(
     mut rx: mpsc::Receiver<LinkCmd>,
     events: EventTx,
 ) {
-    let hello = bincode::serialize(&Hello { id: me, plane }).unwrap_or_default();
+    let hello = frame(&bincode::serialize(&Hello { id: me, plane }).unwrap_or_default());
     let mut backoff = Duration::from_millis(20);
     loop {
         // Connect lazily: wait for something to send first.
@@ -133,8 +131,8 @@ pub async fn outbound(
         };
         backoff = Duration::from_millis(20);
         let _ = stream.set_nodelay(true);
-        let mut ok = write_frame(&mut stream, &hello).await.is_ok()
-            && stream.write_all(&first).await.is_ok();
+        let mut ok =
+            stream.write_all(&hello).await.is_ok() && stream.write_all(&first).await.is_ok();
         while ok {
             match rx.recv().await {
                 None => return,
@@ -156,11 +154,6 @@ pub async fn outbound(
             }
         }
     }
-}
-
-async fn write_frame(stream: &mut TcpStream, body: &[u8]) -> std::io::Result<()> {
-    stream.write_all(&(body.len() as u32).to_be_bytes()).await?;
-    stream.write_all(body).await
 }
 
 async fn read_frame(stream: &mut TcpStream, max: usize) -> std::io::Result<Vec<u8>> {

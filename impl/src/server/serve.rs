@@ -40,7 +40,7 @@ impl Core {
         }
         let timeout = self.clients.timeouts.negotiate(req.timeout_ms);
         if req.session_id == 0 {
-            let sid = self.clients.ids.next_session_id();
+            let sid = self.clients.new_session_id();
             self.clients.connecting.insert(sid, (conn, req.read_only));
             let body = ClientWrite::new(
                 self.clients
@@ -109,8 +109,7 @@ impl Core {
         let caller = c.caller.clone();
         self.clients.received += 1;
         self.touch(session);
-        let state = if op.is_write() {
-            let request = to_request(&op);
+        let state = if let Some(request) = write_request(&op) {
             self.clients.writes.insert((session, xid), conn);
             self.push(conn, xid, Some(op), PState::Waiting);
             let body = Arc::new(ClientWrite::new(caller, request).encode());
@@ -135,7 +134,7 @@ impl Core {
     /// every write it forwarded (the quorum link is FIFO).
     fn sync_state(&mut self, conn: ConnId, xid: i32) -> PState {
         if self.state == ServerState::Leading {
-            return PState::Sync(Some(self.last_proposed()));
+            return PState::Sync(Some(self.replica.last_logged()));
         }
         let token = self.clients.next_token;
         self.clients.next_token += 1;
@@ -429,9 +428,9 @@ impl Core {
     }
 }
 
-/// The request a write op proposes.
-fn to_request(op: &ClientOp) -> Request {
-    match op.clone() {
+/// The request a write op proposes; `None` for an op that is not a write.
+fn write_request(op: &ClientOp) -> Option<Request> {
+    Some(match op.clone() {
         ClientOp::Create { req, .. } => Request::Create(req),
         ClientOp::Delete { path, version } => Request::Delete { path, version },
         ClientOp::SetData {
@@ -446,8 +445,9 @@ fn to_request(op: &ClientOp) -> Request {
         ClientOp::SetAcl { path, acl, version } => Request::SetAcl { path, acl, version },
         ClientOp::Check { path, version } => Request::Check { path, version },
         ClientOp::Multi(ops) => Request::Multi(ops.into_iter().map(|(_, o)| o).collect()),
-        _ => Request::CloseSession,
-    }
+        ClientOp::CloseSession => Request::CloseSession,
+        _ => return None,
+    })
 }
 
 /// The reply header's error and body for an applied write (`FinalRequestProcessor`): a

@@ -115,20 +115,6 @@ impl ClientOp {
         r.finish()?;
         Ok(req)
     }
-
-    /// Whether it changes state (goes to the leader as a transaction).
-    pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            ClientOp::Create { .. }
-                | ClientOp::Delete { .. }
-                | ClientOp::SetData { .. }
-                | ClientOp::SetAcl { .. }
-                | ClientOp::Check { .. }
-                | ClientOp::Multi(_)
-                | ClientOp::CloseSession
-        )
-    }
 }
 
 fn decode_body(opcode: i32, r: &mut Reader<'_>) -> Result<ClientOp, DecodeError> {

@@ -2,11 +2,12 @@
 //! zoo.cfg and dataDir under one directory; the connect string on stdout once every server
 //! serves; the children stopped (SIGTERM) when this process is interrupted.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+use zab::server::fourlw::ask;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,18 +27,6 @@ pub struct Args {
 
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// A four-letter word's answer, or `None` if the server does not answer.
-pub fn four_letter(port: u16, word: &str) -> Option<String> {
-    let mut s =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(500))
-            .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(word.as_bytes()).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    Some(out)
 }
 
 struct Member {
@@ -140,7 +129,7 @@ fn wait_serving(members: &[Member], limit: Duration) -> bool {
     while start.elapsed() < limit {
         let serving = members
             .iter()
-            .all(|m| four_letter(m.client_port, "srvr").is_some_and(|s| s.contains("Mode: ")));
+            .all(|m| ask(m.client_port, "srvr").is_some_and(|s| s.contains("Mode: ")));
         if serving {
             return true;
         }
