@@ -154,7 +154,7 @@ impl<S: StateMachine> Replica<S> {
     /// `FollowerZooKeeperServer.commit`: the next pending transaction must be the one
     /// committed.
     pub(crate) fn commit_next(&mut self, zxid: Zxid) {
-        let next = self.log.iter().find(|e| e.zxid() > self.committed).cloned();
+        let next = self.log.get(self.log_after(self.committed)).cloned();
         match next {
             None => {} // "Committing without seeing txn": only logged by ZooKeeper.
             Some(e) if e.zxid() == zxid => self.apply_committed(&e),
@@ -222,12 +222,8 @@ impl<S: StateMachine> Replica<S> {
     }
 
     fn commit_up_to(&mut self, zxid: Zxid) {
-        let todo: Vec<TxnEntry> = self
-            .log
-            .iter()
-            .filter(|e| e.zxid() > self.committed && e.zxid() <= zxid)
-            .cloned()
-            .collect();
+        let (lo, hi) = (self.log_after(self.committed), self.log_after(zxid));
+        let todo = self.log[lo.min(hi)..hi].to_vec();
         for e in todo {
             let (followers, observers) = match &mut self.role {
                 Role::Leading(ls) => {
@@ -260,12 +256,8 @@ impl<S: StateMachine> Replica<S> {
     /// The sync thread made everything up to `zxid` durable: ACK it (`SendAckRequestProcessor`),
     /// or, at the leader, count our own ACK.
     pub(crate) fn on_synced(&mut self, zxid: Zxid) {
-        let newly: Vec<Zxid> = self
-            .log
-            .iter()
-            .map(|e| e.zxid())
-            .filter(|z| *z > self.synced && *z <= zxid)
-            .collect();
+        let (lo, hi) = (self.log_after(self.synced), self.log_after(zxid));
+        let newly: Vec<Zxid> = self.log[lo.min(hi)..hi].iter().map(|e| e.zxid()).collect();
         self.synced = self.synced.max(zxid);
         match &self.role {
             Role::Leading(_) => self.try_commit(),

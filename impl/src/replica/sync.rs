@@ -67,10 +67,7 @@ impl<S: StateMachine> Replica<S> {
         let (epoch, established) = (ls.epoch, ls.established);
         // Before it serves, the leader's whole history is committed (it applied all of it).
         let n = if established {
-            self.log
-                .iter()
-                .take_while(|e| e.zxid() <= self.committed)
-                .count()
+            self.log_after(self.committed)
         } else {
             self.log.len()
         };
@@ -179,7 +176,8 @@ impl<S: StateMachine> Replica<S> {
         match p {
             Packet::Diff { .. } => self.learner_mut().sync_mode = SyncMode::Diff,
             Packet::Trunc { zxid } => {
-                let known = zxid == self.base.0 || self.log.iter().any(|e| e.zxid() == zxid);
+                let i = self.log_after(zxid);
+                let known = zxid == self.base.0 || (i > 0 && self.log[i - 1].zxid() == zxid);
                 if !known || zxid < self.committed {
                     // Not able to truncate (ZooKeeper exits): never cut what was delivered.
                     return self.protocol_error();
