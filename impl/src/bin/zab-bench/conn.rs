@@ -1,0 +1,116 @@
+//! One client connection speaking the ZooKeeper protocol, just enough for load: the
+//! handshake, create, getData and setData, with replies matched to requests in order.
+
+use std::io;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use zab::wire::{frame, opcode, ConnectRequest, ConnectResponse, Reader, ReplyHeader, Writer};
+
+/// ZooKeeper's `NodeExists`, which set-up tolerates (a second run reuses the nodes).
+pub const NODE_EXISTS: i32 = -110;
+/// The largest reply the tool accepts: ZooKeeper's default jute.maxbuffer.
+const MAX_REPLY: usize = zab::wire::DEFAULT_MAX_BUFFER;
+
+pub struct Conn {
+    rd: BufReader<OwnedReadHalf>,
+    wr: BufWriter<OwnedWriteHalf>,
+    next_xid: i32,
+}
+
+fn bad(what: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.into())
+}
+
+impl Conn {
+    /// Connects and opens a new session with the given timeout.
+    pub async fn open(host: &str, timeout_ms: i32) -> io::Result<Conn> {
+        let stream = TcpStream::connect(host).await?;
+        stream.set_nodelay(true)?;
+        let (rd, wr) = stream.into_split();
+        let mut c = Conn {
+            rd: BufReader::new(rd),
+            wr: BufWriter::new(wr),
+            next_xid: 1,
+        };
+        let hello = ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout_ms,
+            session_id: 0,
+            passwd: vec![0; 16],
+            read_only: Some(false),
+        };
+        c.wr.write_all(&frame::frame(&hello.encode())).await?;
+        c.wr.flush().await?;
+        let body = c.packet().await?;
+        let resp = ConnectResponse::decode(&body).map_err(|e| bad(format!("handshake: {e}")))?;
+        if resp.timeout_ms <= 0 {
+            return Err(bad(format!("{host} refused the session")));
+        }
+        Ok(c)
+    }
+
+    async fn packet(&mut self) -> io::Result<Vec<u8>> {
+        let len = self.rd.read_i32().await?;
+        let len = usize::try_from(len).map_err(|_| bad("negative reply length"))?;
+        if len > MAX_REPLY {
+            return Err(bad(format!("reply of {len} bytes")));
+        }
+        let mut body = vec![0; len];
+        self.rd.read_exact(&mut body).await?;
+        Ok(body)
+    }
+
+    fn header(&mut self, w: &mut Writer, op: i32) {
+        w.int(self.next_xid).int(op);
+        self.next_xid = self.next_xid.wrapping_add(1).max(1);
+    }
+
+    /// Queues a persistent create with the open ACL; `flush` sends it.
+    pub async fn create(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
+        let mut w = Writer::new();
+        self.header(&mut w, opcode::CREATE);
+        w.ustring(path).buffer(data);
+        w.vector(&[()], |w, _| {
+            w.int(31).ustring("world").ustring("anyone");
+        });
+        w.int(0);
+        self.queue(w).await
+    }
+
+    pub async fn get_data(&mut self, path: &str) -> io::Result<()> {
+        let mut w = Writer::new();
+        self.header(&mut w, opcode::GET_DATA);
+        w.ustring(path).boolean(false);
+        self.queue(w).await
+    }
+
+    pub async fn set_data(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
+        let mut w = Writer::new();
+        self.header(&mut w, opcode::SET_DATA);
+        w.ustring(path).buffer(data).int(-1);
+        self.queue(w).await
+    }
+
+    async fn queue(&mut self, w: Writer) -> io::Result<()> {
+        self.wr.write_all(&frame::frame(&w.bytes)).await
+    }
+
+    pub async fn flush(&mut self) -> io::Result<()> {
+        self.wr.flush().await
+    }
+
+    /// The error code of the next reply (0 for success). Notifications are skipped: the
+    /// load sets no watches, but a server may still send one.
+    pub async fn reply(&mut self) -> io::Result<i32> {
+        loop {
+            let body = self.packet().await?;
+            let h = ReplyHeader::decode(&mut Reader::new(&body))
+                .map_err(|e| bad(format!("reply header: {e}")))?;
+            if h.xid != zab::wire::xid::NOTIFICATION {
+                return Ok(h.err);
+            }
+        }
+    }
+}

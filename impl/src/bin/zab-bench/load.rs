@@ -1,0 +1,184 @@
+//! The load: `clients` sessions spread over the servers of a connect string, each keeping
+//! `pipeline` requests in flight, each request a setData (write) or getData (read) of the
+//! session's own znode, chosen by a seeded generator with the configured read ratio.
+
+use crate::conn::{Conn, NODE_EXISTS};
+use std::collections::VecDeque;
+use std::io;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Barrier;
+
+const ROOT: &str = "/zab-bench";
+/// Session timeout asked for: long enough that a busy session never needs a ping.
+const SESSION_TIMEOUT_MS: i32 = 30_000;
+
+#[derive(Clone, Debug)]
+pub struct Load {
+    pub clients: usize,
+    pub pipeline: usize,
+    pub read_ratio: f64,
+    pub value_size: usize,
+    pub stop: Stop,
+    pub seed: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Stop {
+    After(Duration),
+    Ops(u64),
+}
+
+/// What one run against one target measured.
+pub struct Outcome {
+    pub writes: u64,
+    pub reads: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    /// Every operation's latency in microseconds, sorted.
+    pub latencies_us: Vec<u32>,
+}
+
+/// Decides, shared by all sessions, whether one more request may be issued.
+struct Budget {
+    deadline: Option<Instant>,
+    left: AtomicI64,
+}
+
+impl Budget {
+    fn take(&self) -> bool {
+        match self.deadline {
+            Some(d) => Instant::now() < d,
+            None => self.left.fetch_sub(1, Ordering::Relaxed) > 0,
+        }
+    }
+}
+
+/// xorshift64*: the read/write choice only needs to be cheap and replayable from the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    writes: u64,
+    reads: u64,
+    errors: u64,
+    latencies_us: Vec<u32>,
+}
+
+pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
+    let mut setup = Conn::open(&hosts[0], SESSION_TIMEOUT_MS).await?;
+    setup.create(ROOT, b"").await?;
+    setup.flush().await?;
+    match setup.reply().await? {
+        0 | NODE_EXISTS => {}
+        err => return Err(io::Error::other(format!("create {ROOT}: error {err}"))),
+    }
+    let mut conns = Vec::with_capacity(load.clients);
+    for i in 0..load.clients {
+        let host = &hosts[i % hosts.len()];
+        let mut c = Conn::open(host, SESSION_TIMEOUT_MS).await?;
+        let path = format!("{ROOT}/n{i}");
+        c.create(&path, &vec![b'v'; load.value_size]).await?;
+        c.flush().await?;
+        match c.reply().await? {
+            0 | NODE_EXISTS => {}
+            err => return Err(io::Error::other(format!("create {path}: error {err}"))),
+        }
+        conns.push((c, path));
+    }
+    // Sessions are connected and their nodes exist: the clock starts now, for all at once.
+    let start_line = Arc::new(Barrier::new(load.clients + 1));
+    let started = Instant::now();
+    let budget = Arc::new(match load.stop {
+        Stop::After(d) => Budget {
+            deadline: Some(started + d),
+            left: AtomicI64::new(0),
+        },
+        Stop::Ops(n) => Budget {
+            deadline: None,
+            left: AtomicI64::new(i64::try_from(n).unwrap_or(i64::MAX)),
+        },
+    });
+    let mut tasks = Vec::new();
+    for (i, (conn, path)) in conns.into_iter().enumerate() {
+        let (line, budget, load) = (start_line.clone(), budget.clone(), load.clone());
+        tasks.push(tokio::spawn(async move {
+            line.wait().await;
+            session(conn, &path, &load, &budget, Rng::new(load.seed ^ i as u64)).await
+        }));
+    }
+    start_line.wait().await;
+    let mut total = Tally::default();
+    for t in tasks {
+        let tally = t.await.map_err(io::Error::other)??;
+        total.writes += tally.writes;
+        total.reads += tally.reads;
+        total.errors += tally.errors;
+        total.latencies_us.extend(tally.latencies_us);
+    }
+    let elapsed = started.elapsed();
+    total.latencies_us.sort_unstable();
+    Ok(Outcome {
+        writes: total.writes,
+        reads: total.reads,
+        errors: total.errors,
+        elapsed,
+        latencies_us: total.latencies_us,
+    })
+}
+
+/// One session's closed loop: keep the pipeline full while the budget allows, then drain.
+async fn session(
+    mut conn: Conn,
+    path: &str,
+    load: &Load,
+    budget: &Budget,
+    mut rng: Rng,
+) -> io::Result<Tally> {
+    let value = vec![b'w'; load.value_size];
+    let mut inflight: VecDeque<(Instant, bool)> = VecDeque::with_capacity(load.pipeline);
+    let mut tally = Tally::default();
+    let mut open = true;
+    loop {
+        while open && inflight.len() < load.pipeline {
+            if !budget.take() {
+                open = false;
+                break;
+            }
+            let write = rng.unit() >= load.read_ratio;
+            if write {
+                conn.set_data(path, &value).await?;
+            } else {
+                conn.get_data(path).await?;
+            }
+            inflight.push_back((Instant::now(), write));
+        }
+        conn.flush().await?;
+        let Some(_) = inflight.front() else {
+            return Ok(tally);
+        };
+        let err = conn.reply().await?;
+        let (sent, write) = inflight.pop_front().expect("a request is in flight");
+        let us = u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX);
+        tally.latencies_us.push(us);
+        match (err, write) {
+            (0, true) => tally.writes += 1,
+            (0, false) => tally.reads += 1,
+            _ => tally.errors += 1,
+        }
+    }
+}

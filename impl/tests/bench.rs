@@ -1,0 +1,89 @@
+//! `zab-bench` against a running 3-server `zabd ensemble`: the JSON it promises, the
+//! read/write mix it was asked for, `--compare`, and clear errors for bad arguments and an
+//! unreachable target.
+
+use std::process::{Command, Output};
+use support::Ensemble;
+
+mod support;
+
+fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zab-bench"))
+        .args(args)
+        .output()
+        .expect("run zab-bench")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "zab-bench failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn bench_measures_a_zabd_ensemble() {
+    let e = Ensemble::zabd(3, 0);
+    let common = [
+        "--clients",
+        "4",
+        "--pipeline",
+        "8",
+        "--ops",
+        "2000",
+        "--json",
+    ];
+
+    let mixed = json(&bench(&[&["--connect", &e.hosts], &common[..]].concat()));
+    let t = &mixed["targets"][0];
+    assert_eq!(t["connect"], e.hosts.as_str());
+    assert!(t["writes_per_s"].as_f64().unwrap() > 0.0, "{mixed}");
+    assert!(t["reads_per_s"].as_f64().unwrap() > 0.0, "{mixed}");
+    let (p50, p99, p999) = (
+        t["p50_ms"].as_f64(),
+        t["p99_ms"].as_f64(),
+        t["p999_ms"].as_f64(),
+    );
+    assert!(p50 <= p99 && p99 <= p999, "{mixed}");
+    assert!(mixed.get("ratio").is_none(), "no ratio without --compare");
+
+    let writes = json(&bench(
+        &[&["--connect", &e.hosts, "--read-ratio", "0"], &common[..]].concat(),
+    ));
+    assert_eq!(writes["targets"][0]["reads_per_s"], 0.0, "{writes}");
+    assert!(writes["targets"][0]["writes_per_s"].as_f64().unwrap() > 0.0);
+
+    let twice = json(&bench(
+        &[&["--connect", &e.hosts, "--compare", &e.hosts], &common[..]].concat(),
+    ));
+    assert_eq!(twice["targets"].as_array().unwrap().len(), 2);
+    assert!(twice["ratio"]["writes"].as_f64().unwrap() > 0.0, "{twice}");
+    assert!(twice["ratio"]["reads"].as_f64().unwrap() > 0.0, "{twice}");
+
+    let table = bench(&["--connect", &e.hosts, "--ops", "500"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(table.status.success() && text.contains("writes/s") && text.contains("p999 ms"));
+}
+
+#[test]
+fn bench_rejects_bad_arguments_and_unreachable_targets() {
+    for args in [
+        &["--connect", "127.0.0.1:1", "--read-ratio", "1.5"][..],
+        &["--connect", "127.0.0.1:1", "--clients", "0"][..],
+        &["--connect", "no-port-here"][..],
+    ] {
+        let out = bench(args);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(!out.stderr.is_empty(), "{args:?} gave no reason");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = bench(&["--connect", &format!("127.0.0.1:{port}"), "--ops", "10"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&port.to_string()));
+}

@@ -1,0 +1,102 @@
+//! Local ensembles for the integration tests: `zabd ensemble` or Apache ZooKeeper 3.8
+//! (`scripts/zookeeper-ensemble.sh`), both separate processes on free loopback ports that
+//! print their connect string and stop their servers on SIGTERM, which `Drop` sends.
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Ensemble {
+    child: Child,
+    pub hosts: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Ensemble {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Ensemble {
+    /// `zabd ensemble` with `servers` voters and `observers` observers.
+    pub fn zabd(servers: u32, observers: u32) -> Ensemble {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_zabd"));
+        cmd.args(["ensemble", "--servers", &servers.to_string()])
+            .args(["--observers", &observers.to_string(), "--dir"])
+            .arg(dir.path());
+        Ensemble::start(cmd, dir, servers + observers)
+    }
+
+    /// Apache ZooKeeper 3.8 from Debian's `zookeeper` package, `servers` JVMs.
+    pub fn zookeeper(servers: u32) -> Ensemble {
+        assert!(
+            Path::new("/usr/share/java/zookeeper.jar").exists(),
+            "Debian's zookeeper package is needed: apt-get install zookeeper zookeeper-bin"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/zookeeper-ensemble.sh"
+        );
+        let mut cmd = Command::new("bash");
+        cmd.args([script, "--servers", &servers.to_string(), "--dir"])
+            .arg(dir.path());
+        Ensemble::start(cmd, dir, servers)
+    }
+
+    fn start(mut cmd: Command, dir: tempfile::TempDir, members: u32) -> Ensemble {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the ensemble");
+        let mut line = String::new();
+        let stdout = child.stdout.take().unwrap();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let hosts = line.trim().to_string();
+        let e = Ensemble { child, hosts, dir };
+        assert_eq!(
+            e.hosts.split(',').count(),
+            members as usize,
+            "connect string {:?} (logs in {})",
+            e.hosts,
+            e.dir.path().display()
+        );
+        e
+    }
+}
+
+/// kazoo, installed with pip when missing (pinned), as `.ci/run` would.
+pub fn ensure_kazoo() {
+    let has = || {
+        Command::new("python3")
+            .args(["-c", "import kazoo"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !has() {
+        let ok = Command::new("python3")
+            .args(["-m", "pip", "install", "-q", "kazoo==2.11.0"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok && has(),
+            "kazoo is needed: python3 -m pip install kazoo==2.11.0"
+        );
+    }
+}

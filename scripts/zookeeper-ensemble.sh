@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Apache ZooKeeper 3.8 (Debian's `zookeeper` package) as a local ensemble of separate JVMs on
+# free loopback ports: the side-by-side peer of `zabd ensemble`, with the same interface.
+# It prints the connect string as one line once every server answers `srvr` with a mode,
+# then runs until SIGTERM/SIGINT and stops its servers.
+#
+#   scripts/zookeeper-ensemble.sh [--servers N] [--dir D] [--tick-time MS]
+#
+# fsync stays on (forceSync=yes is ZooKeeper's default). Logs: D/zN.log.
+set -euo pipefail
+
+servers=3
+dir=""
+tick=2000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --servers) servers="$2"; shift 2 ;;
+    --dir) dir="$2"; shift 2 ;;
+    --tick-time) tick="$2"; shift 2 ;;
+    *) echo "zookeeper-ensemble: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -f /usr/share/java/zookeeper.jar ] || {
+  echo "zookeeper-ensemble: Debian's zookeeper package is not installed" \
+       "(apt-get install zookeeper zookeeper-bin)" >&2
+  exit 2
+}
+[ -n "$dir" ] || dir="$(mktemp -d -t zk-ensemble.XXXXXX)"
+mkdir -p "$dir"
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+srvr() { # the `srvr` answer of the server on port $1, empty if none
+  python3 - "$1" <<'PY' 2>/dev/null || true
+import socket, sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+    s.sendall(b"srvr"); out = b""
+    while True:
+        b = s.recv(4096)
+        if not b: break
+        out += b
+    print(out.decode())
+except OSError:
+    pass
+PY
+}
+
+cp_jars="$(ls /usr/share/java/*.jar | grep -E '/(slf4j-api|log4j-1.2|netty|commons|metrics-core)[^/]*\.jar$' | tr '\n' ':')"
+classpath="/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:$cp_jars"
+
+declare -a client_ports pids
+peers=""
+for i in $(seq 1 "$servers"); do
+  client_ports[$i]="$(free_port)"
+  peers+="server.$i=127.0.0.1:$(free_port):$(free_port)"$'\n'
+done
+
+stop() {
+  for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+}
+trap 'stop; exit 0' TERM INT
+trap stop EXIT
+
+for i in $(seq 1 "$servers"); do
+  d="$dir/d$i"
+  mkdir -p "$d"
+  echo "$i" > "$d/myid"
+  {
+    echo "tickTime=$tick"
+    echo "initLimit=10"
+    echo "syncLimit=5"
+    echo "dataDir=$d"
+    echo "clientPort=${client_ports[$i]}"
+    echo "clientPortAddress=127.0.0.1"
+    echo "maxClientCnxns=0"
+    echo "4lw.commands.whitelist=*"
+    echo "admin.enableServer=false"
+    [ "$servers" -gt 1 ] && printf '%s' "$peers"
+  } > "$dir/z$i.cfg"
+  java -Xmx512m -Dzookeeper.root.logger=WARN,CONSOLE -cp "$classpath" \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/z$i.cfg" > "$dir/z$i.log" 2>&1 &
+  pids[$i]=$!
+done
+
+deadline=$((SECONDS + 60))
+for i in $(seq 1 "$servers"); do
+  until srvr "${client_ports[$i]}" | grep -q '^Mode:'; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "zookeeper-ensemble: server $i did not come up; see $dir/z$i.log" >&2
+      exit 4
+    fi
+    sleep 0.2
+  done
+done
+
+hosts=""
+for i in $(seq 1 "$servers"); do hosts+="${hosts:+,}127.0.0.1:${client_ports[$i]}"; done
+echo "$hosts"
+while true; do sleep 1 & wait $! || true; done
