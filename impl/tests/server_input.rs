@@ -221,3 +221,29 @@ fn replies_follow_request_order_and_reads_see_earlier_writes() {
     }
     assert_eq!(data, vec![b"a".to_vec(), b"bb".to_vec()]);
 }
+
+#[test]
+fn auth_and_set_watches_replies_echo_the_request_xid() {
+    let server = start();
+    let mut s = conn(server.port);
+    handshake(&mut s, 0, vec![0; 16]);
+    assert_eq!(create(&mut s, 1, "/w").err, 0);
+    // The Java client sends auth with xid -4; others (zookeeper-client in Rust) with their
+    // own counter, and wait for that xid: ZooKeeper echoes it, with zxid 0.
+    for xid in [-4, 2] {
+        let h = request(&mut s, xid, opcode::AUTH, |w| {
+            w.int(0).ustring("digest").buffer(b"alice:secret");
+        });
+        assert_eq!((h.xid, h.zxid, h.err), (xid, 0, 0));
+    }
+    for xid in [-8, 3] {
+        let h = request(&mut s, xid, opcode::SET_WATCHES, |w| {
+            w.long(0);
+            for _ in 0..3 {
+                w.int(0);
+            }
+        });
+        assert_eq!((h.xid, h.err), (xid, 0));
+    }
+    assert_eq!(create(&mut s, 4, "/w2").err, 0, "the session goes on");
+}

@@ -218,14 +218,23 @@ impl Core {
     }
 
     /// A request that is not a write, answered now against the applied state.
+    ///
+    /// Only a ping's reply has a fixed xid; auth and setWatches echo the request's xid, as
+    /// ZooKeeper does (the Java client sends -4 and -8, other clients their own counter),
+    /// and auth replies carry zxid 0.
     fn answer(&mut self, conn: ConnId, xid_: i32, op: ClientOp) {
-        let zxid = self.replica.last_processed();
+        let mut zxid = self.replica.last_processed();
         let (reply_xid, result) = match op {
             ClientOp::Ping => (xid::PING, Ok(Reply::Empty)),
             ClientOp::Auth { scheme, auth } => {
+                zxid = Zxid::ZERO;
                 if scheme != "digest" {
-                    let body =
-                        response::reply(xid::AUTH, zxid, ZkError::AuthFailed.code(), &Reply::Empty);
+                    let body = response::reply(
+                        xid_,
+                        Zxid::ZERO,
+                        ZkError::AuthFailed.code(),
+                        &Reply::Empty,
+                    );
                     self.clients.send(conn, ConnOut::Packet(body));
                     return self.clients.close(conn);
                 }
@@ -236,7 +245,7 @@ impl Core {
                         }
                     }
                 }
-                (xid::AUTH, Ok(Reply::Empty))
+                (xid_, Ok(Reply::Empty))
             }
             ClientOp::SetWatches(sw) => {
                 let fired = self.clients.watches.set_watches(
@@ -247,7 +256,7 @@ impl Core {
                 for n in &fired {
                     self.clients.notify(n);
                 }
-                (xid::SET_WATCHES, Ok(Reply::Empty))
+                (xid_, Ok(Reply::Empty))
             }
             other => (xid_, self.read(conn, other)),
         };
@@ -344,10 +353,18 @@ impl Core {
                 .get_all_children_number(&path, &caller)
                 .map(|n| Reply::Count(n as i32)),
             ClientOp::WhoAmI => {
+                // The user name, as the auth provider's getUserName gives it: a digest
+                // id is `user:hash`, and whoAmI shows only the user.
                 let mut ids: Vec<(String, String)> = caller
                     .auth
                     .iter()
-                    .map(|id| (id.scheme.clone(), id.id.clone()))
+                    .map(|id| {
+                        let user = match id.scheme.as_str() {
+                            "digest" => id.id.split(':').next().unwrap_or_default(),
+                            _ => id.id.as_str(),
+                        };
+                        (id.scheme.clone(), user.to_string())
+                    })
                     .collect();
                 if let Some(ip) = caller.client_ip {
                     ids.push(("ip".into(), ip));
