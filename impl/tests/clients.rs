@@ -1,7 +1,11 @@
-//! Real ZooKeeper clients against a 3-server `zabd ensemble` of separate processes: the
-//! kazoo suite (`tests/clients/kazoo_suite.py`) exercises the client API, kills the leader
-//! and checks that its clients move with their sessions and no acknowledged write is lost.
-//! kazoo is installed with pip when missing (pinned), as `.ci/run` would.
+//! Real ZooKeeper clients against a 3-server `zabd ensemble` of separate processes: a
+//! scripted `cli_mt` (C) session, a scripted `zkCli.sh` (Java) session, then the kazoo
+//! (Python) suite, which exercises the client API, kills the leader and checks that its
+//! clients move with their sessions and no acknowledged write is lost. The C and Java
+//! clients come from Debian's `zookeeper` and `zookeeper-bin`, kazoo from pip; `.ci/run`
+//! installs them. The scripts are in `tests/clients/`; each one also passes against Apache
+//! ZooKeeper 3.8 (`scripts/zookeeper-ensemble.sh`), which is how their expectations were
+//! checked.
 
 use std::process::Command;
 use std::time::Instant;
@@ -9,24 +13,57 @@ use support::{ensure_kazoo, Ensemble};
 
 mod support;
 
-#[test]
-fn kazoo_suite_passes_against_a_three_server_ensemble() {
-    ensure_kazoo();
-    let e = Ensemble::zabd(3, 0);
-    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/kazoo_suite.py");
+/// Runs `program args..` under a time limit and asserts it succeeded and printed `done`.
+fn suite(name: &str, program: &str, args: &[&str], done: &str) {
     let started = Instant::now();
     let out = Command::new("timeout")
-        .args(["180", "python3", suite, &e.hosts])
-        .arg(e.dir.path())
+        .arg("180")
+        .arg(program)
+        .args(args)
         .output()
-        .expect("run python3");
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     assert!(
-        out.status.success(),
-        "kazoo suite failed:\n{stdout}\n{}",
+        out.status.success() && stdout.contains(done),
+        "{name} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("checks passed"));
-    println!("kazoo suite: {:.1} s", started.elapsed().as_secs_f64());
+    println!("{name}: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+fn script(name: &str) -> String {
+    format!("{}/tests/clients/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn real_clients_pass_against_a_three_server_ensemble() {
+    ensure_kazoo();
+    for tool in [
+        "/usr/lib/zookeeper/bin/cli_mt",
+        "/usr/share/zookeeper/bin/zkCli.sh",
+    ] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "{tool} is needed: apt-get install zookeeper zookeeper-bin"
+        );
+    }
+    let e = Ensemble::zabd(3, 0);
+    let hosts = e.hosts.as_str();
+    suite(
+        "cli_mt",
+        "bash",
+        &[&script("cli_mt_session.sh"), hosts],
+        "checks passed",
+    );
+    suite(
+        "zkCli.sh",
+        "bash",
+        &[&script("zkcli_session.sh"), hosts],
+        "checks passed",
+    );
+    // Last: it kills the leader.
+    let dir = e.dir.path().to_str().unwrap();
+    let kazoo = script("kazoo_suite.py");
+    suite("kazoo", "python3", &[&kazoo, hosts, dir], "checks passed");
 }
