@@ -19,6 +19,9 @@ pub enum ConnOut {
     Close,
 }
 
+/// How many bytes of replies a connection gathers into one write.
+const WRITE_BATCH: usize = 256 * 1024;
+
 pub const FOUR_LETTER_WORDS: [&str; 8] = [
     "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "envi",
 ];
@@ -38,16 +41,31 @@ pub async fn serve(
         return;
     }
     let writer = tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            let ok = match out {
-                ConnOut::Packet(body) => wr.write_all(&frame::frame(&body)).await.is_ok(),
-                ConnOut::Text(t) => {
-                    let _ = wr.write_all(t.as_bytes()).await;
-                    false
+        let mut batch = Vec::new();
+        while let Some(first) = rx.recv().await {
+            // Everything already queued goes out in one write: a pipelining client gets
+            // its replies (and notifications) batched, one syscall for many.
+            let mut next = Some(first);
+            let mut open = true;
+            while let Some(out) = next.take() {
+                match out {
+                    ConnOut::Packet(body) => {
+                        batch.extend_from_slice(&(body.len() as u32).to_be_bytes());
+                        batch.extend_from_slice(&body);
+                    }
+                    ConnOut::Text(t) => {
+                        batch.extend_from_slice(t.as_bytes());
+                        open = false;
+                    }
+                    ConnOut::Close => open = false,
                 }
-                ConnOut::Close => false,
-            };
-            if !ok {
+                if open && batch.len() < WRITE_BATCH {
+                    next = rx.try_recv().ok();
+                }
+            }
+            let written = wr.write_all(&batch).await.is_ok();
+            batch.clear();
+            if !(open && written) {
                 break;
             }
         }

@@ -15,7 +15,7 @@ use crate::wire::frame::frame;
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
@@ -97,6 +97,9 @@ pub enum LinkEvent {
 
 pub const QUEUE: usize = 4096;
 
+/// How many bytes a link gathers from its queue into one write.
+const BATCH_BYTES: usize = 256 * 1024;
+
 /// An envelope framed as the client protocol frames packets (4-byte length, then bytes).
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
     frame(&bincode::serialize(envelope).unwrap_or_default())
@@ -133,12 +136,34 @@ pub async fn outbound(
         let _ = stream.set_nodelay(true);
         let mut ok =
             stream.write_all(&hello).await.is_ok() && stream.write_all(&first).await.is_ok();
+        let mut batch = Vec::new();
         while ok {
-            match rx.recv().await {
-                None => return,
-                Some(LinkCmd::Send(b)) => ok = stream.write_all(&b).await.is_ok(),
-                Some(LinkCmd::Close) => break,
-                Some(LinkCmd::Reset) => {}
+            // One write for everything queued: under load the replica sends a packet per
+            // proposal, ack and commit, and a syscall each would dominate.
+            let mut next = rx.recv().await;
+            loop {
+                match next {
+                    None => return,
+                    Some(LinkCmd::Send(b)) => batch.extend_from_slice(&b),
+                    Some(LinkCmd::Close) => {
+                        ok = false;
+                        break;
+                    }
+                    Some(LinkCmd::Reset) => {}
+                }
+                if batch.len() >= BATCH_BYTES {
+                    break;
+                }
+                match rx.try_recv() {
+                    Ok(cmd) => next = Some(cmd),
+                    Err(_) => break,
+                }
+            }
+            let closing = !ok;
+            ok = stream.write_all(&batch).await.is_ok();
+            batch.clear();
+            if closing {
+                break;
             }
         }
         let _ = stream.shutdown().await;
@@ -156,7 +181,7 @@ pub async fn outbound(
     }
 }
 
-async fn read_frame(stream: &mut TcpStream, max: usize) -> std::io::Result<Vec<u8>> {
+async fn read_frame<R: AsyncRead + Unpin>(stream: &mut R, max: usize) -> std::io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     stream.read_exact(&mut len).await?;
     let len = u32::from_be_bytes(len) as usize;
@@ -196,6 +221,8 @@ async fn inbound(mut stream: TcpStream, generation: u64, events: EventTx) {
             generation,
         }));
     }
+    // Buffered: a batch of frames arrives in one read.
+    let mut stream = BufReader::with_capacity(64 * 1024, stream);
     loop {
         let body = match read_frame(&mut stream, max_frame(plane)).await {
             Ok(b) => b,
