@@ -89,6 +89,13 @@ pub enum Output<O> {
         zxid: Zxid,
         bytes: Arc<Vec<u8>>,
     },
+    /// Store the applied state as a snapshot at `zxid` (periodic, `snapCount`): the log up
+    /// to `zxid` is durable and stays on disk; the snapshot only shortens recovery and lets
+    /// old log files be purged. Not a barrier: nothing after it waits for it.
+    SaveSnapshot {
+        zxid: Zxid,
+        bytes: Arc<Vec<u8>>,
+    },
     /// A transaction was applied. `local` is true when this server's client asked for it.
     Applied {
         zxid: Zxid,

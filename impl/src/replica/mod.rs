@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod election;
 pub mod io;
 pub mod messages;
+mod snapshot;
 pub mod state;
 pub mod sync;
 
@@ -68,6 +69,10 @@ pub struct Config {
     pub last_counter: u32,
     pub seed: u64,
     pub fault: Option<Fault>,
+    /// ZooKeeper's `snapCount`: after about this many applied transactions (between half
+    /// and all of it, drawn from the seed so servers do not snapshot together) the replica
+    /// snapshots its state and drops the log before it from memory. `None`: never.
+    pub snap_count: Option<u64>,
 }
 
 impl Config {
@@ -85,6 +90,7 @@ impl Config {
             last_counter: u32::MAX - 1,
             seed: id,
             fault: None,
+            snap_count: None,
         }
     }
 
@@ -136,6 +142,8 @@ pub struct Replica<S: StateMachine> {
     pub(crate) rng: u64,
     /// Writes submitted by this server's clients, not yet applied.
     pub(crate) local_writes: HashSet<(i64, i32)>,
+    /// How many log entries past `base` trigger the next snapshot (with `snap_count`).
+    pub(crate) snap_after: usize,
     pub(crate) out: Vec<Output<S::Outcome>>,
 }
 
@@ -173,8 +181,10 @@ impl<S: StateMachine> Replica<S> {
             now_ms: 0,
             rng,
             local_writes: HashSet::new(),
+            snap_after: usize::MAX,
             out: Vec::new(),
         };
+        r.draw_snap_after();
         // ZooKeeper replays the whole log at start, committed or not; a TRUNC removes what
         // turns out not to be.
         for e in durable.log.into_iter().filter(|e| e.zxid() > base_zxid) {
@@ -190,6 +200,9 @@ impl<S: StateMachine> Replica<S> {
 
     /// Takes one input and returns the outputs to execute, in order.
     pub fn step(&mut self, input: Input) -> Vec<Output<S::Outcome>> {
+        // Snapshot what the previous steps applied before taking anything new: the entries
+        // a step applies stay in `log()` until the step after, for whoever inspects it.
+        self.maybe_snapshot();
         match input {
             Input::Tick { now_ms } => self.on_tick(now_ms),
             Input::Peer { from, msg } => match msg {

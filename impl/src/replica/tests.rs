@@ -190,7 +190,11 @@ fn newleader_logs_then_writes_the_epoch_then_acks() {
 
 /// Server 1, synced by leader 3 in epoch 1 with an empty history (DIFF), in broadcast.
 fn follower_in_broadcast() -> Replica<Values> {
-    let (mut r, _) = replica(1, Durable::default());
+    follower_in_broadcast_with(Config::new(1, &[1, 2, 3], &[]))
+}
+
+fn follower_in_broadcast_with(cfg: Config) -> Replica<Values> {
+    let (mut r, _) = Replica::new(cfg, Durable::default(), Values::default()).unwrap();
     r.become_learner(3);
     for p in [
         Packet::LeaderInfo { epoch: 1 },
@@ -482,4 +486,65 @@ fn a_leader_out_of_zxid_counters_refuses_the_write_and_looks_for_a_new_epoch() {
     let vote = note(ServerState::Looking, 2, 3, Zxid::new(2, 2), 2);
     assert_eq!(out[4..], [send(1, vote.clone()), send(2, vote)]);
     assert_eq!(l.server_state(), ServerState::Looking);
+}
+
+/// snapCount 2 draws a threshold of exactly one entry: the step after an entry is applied
+/// (and durable) starts by snapshotting it, and the log before it leaves memory.
+#[test]
+fn a_periodic_snapshot_saves_the_applied_state_and_drops_the_log_it_covers() {
+    let mut cfg = Config::new(1, &[1, 2, 3], &[]);
+    cfg.snap_count = Some(2);
+    let mut r = follower_in_broadcast_with(cfg);
+    let z1 = Zxid::new(1, 1);
+    for input in [
+        Input::Peer {
+            from: 3,
+            msg: quorum(Packet::Proposal(entry(1, 1, 5))),
+        },
+        Input::Synced { zxid: z1 },
+        Input::Peer {
+            from: 3,
+            msg: quorum(Packet::Proposal(entry(1, 2, 6))),
+        },
+    ] {
+        r.step(input);
+    }
+    assert_eq!(r.log().len(), 2, "nothing applied yet, nothing to snapshot");
+    let out = r.step(Input::Peer {
+        from: 3,
+        msg: quorum(Packet::Commit { zxid: z1 }),
+    });
+    assert!(
+        matches!(out.as_slice(), [Output::Applied { .. }]),
+        "{out:?}"
+    );
+    // The next step snapshots z1 first; 1.2 is not durable yet, so it stays.
+    let out = r.step(Input::Tick { now_ms: 0 });
+    let Some(Output::SaveSnapshot { zxid, bytes }) = out.first() else {
+        panic!("no snapshot first: {out:?}");
+    };
+    assert_eq!(*zxid, z1);
+    assert_eq!(
+        r.state_machine().restore(bytes),
+        Some(Values(vec![vec![5]]))
+    );
+    assert_eq!(r.base_zxid(), z1);
+    assert_eq!(r.log(), &[entry(1, 2, 6)][..]);
+    // Applied but not durable: no snapshot until the sync thread catches up.
+    r.step(Input::Peer {
+        from: 3,
+        msg: quorum(Packet::Commit {
+            zxid: Zxid::new(1, 2),
+        }),
+    });
+    let out = r.step(Input::Tick { now_ms: 0 });
+    assert!(!out.iter().any(|o| matches!(o, Output::SaveSnapshot { .. })));
+    r.step(Input::Synced {
+        zxid: Zxid::new(1, 2),
+    });
+    let out = r.step(Input::Tick { now_ms: 0 });
+    assert!(
+        matches!(out.first(), Some(Output::SaveSnapshot { zxid, .. }) if *zxid == Zxid::new(1, 2))
+    );
+    assert!(r.log().is_empty());
 }

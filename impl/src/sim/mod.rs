@@ -37,6 +37,8 @@ pub struct SimConfig {
     /// The leader's last zxid counter before it must roll over to a new epoch.
     pub last_counter: u32,
     pub fault: Option<Fault>,
+    /// The replicas' `snap_count` (periodic snapshots that move the in-memory base).
+    pub snap_count: Option<u64>,
     /// Print every event and every output to stderr (set `ZAB_SIM_TRACE=1` to replay a
     /// failing seed step by step).
     pub trace: bool,
@@ -56,6 +58,7 @@ impl SimConfig {
             writes: 6,
             last_counter: u32::MAX - 1,
             fault: None,
+            snap_count: None,
             trace: std::env::var_os("ZAB_SIM_TRACE").is_some(),
         }
     }
@@ -119,6 +122,8 @@ pub struct Cluster<M: Workload = Values> {
     now_ms: i64,
     used: [usize; 3], // crashes, partitions, drops
     writes: usize,
+    /// Periodic snapshots the replicas took.
+    snapshots: usize,
     /// The last events, for a failure report.
     recent: Vec<String>,
 }
@@ -152,6 +157,7 @@ impl<M: Workload> Cluster<M> {
             now_ms: 0,
             used: [0; 3],
             writes: 0,
+            snapshots: 0,
             recent: Vec::new(),
         };
         for &s in &ids {
@@ -179,6 +185,7 @@ impl<M: Workload> Cluster<M> {
             seed: self.cfg.seed.wrapping_mul(31).wrapping_add(s),
             last_counter: self.cfg.last_counter,
             fault: self.cfg.fault,
+            snap_count: self.cfg.snap_count,
             ..Config::new(s, &voters, &observers)
         }
     }
@@ -231,6 +238,7 @@ impl<M: Workload> Cluster<M> {
         }
         let mut follow_ups = Vec::new();
         for o in out {
+            self.snapshots += usize::from(matches!(o, Output::SaveSnapshot { .. }));
             let disk = self.disks.get_mut(&s).unwrap();
             let Some(o) = disk.execute(o).map_err(|e| format!("s{s}'s disk: {e}"))? else {
                 continue;
@@ -447,6 +455,7 @@ impl<M: Workload> Cluster<M> {
             acknowledged: self.checker.acknowledged.len(),
             settle_steps: step,
             stranded,
+            snapshots: self.snapshots,
             max_counter: self
                 .checker
                 .applied_zxids()
@@ -466,6 +475,8 @@ pub struct RunStats {
     pub stranded: usize,
     /// The highest zxid counter applied anywhere.
     pub max_counter: u32,
+    /// Periodic snapshots taken (with `snap_count`).
+    pub snapshots: usize,
 }
 
 /// One seeded run replicating the list of values.

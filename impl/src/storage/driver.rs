@@ -26,6 +26,7 @@ pub fn execute<O, S: Storage + ?Sized>(
         }
         Output::Truncate { zxid } => storage.truncate_log(zxid)?,
         Output::InstallSnapshot { zxid, bytes } => install_snapshot(storage, zxid, &bytes)?,
+        Output::SaveSnapshot { zxid, bytes } => storage.save_snapshot(zxid, &bytes)?,
         other => return Ok(Some(other)),
     }
     Ok(None)
