@@ -88,6 +88,8 @@ pub struct Core {
     pub(super) leader: Option<ServerId>,
     pub(super) started: Instant,
     pub(super) info: super::Info,
+    /// When autopurge runs next (`None`: at the first tick).
+    pub(super) next_purge: Option<Instant>,
 }
 
 impl Core {
@@ -119,6 +121,7 @@ impl Core {
             leader: None,
             started: Instant::now(),
             info,
+            next_purge: None,
         };
         core.execute(first)?;
         Ok(core)
@@ -235,6 +238,7 @@ impl Core {
         self.step(Input::Tick { now_ms })?;
         self.expire_sessions(now_ms)?;
         self.send_touches();
+        self.autopurge(Instant::now());
         Ok(())
     }
 

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod core;
 pub mod fourlw;
 pub mod links;
+mod purge;
 mod serve;
 
 use crate::config::ServerConfig;
@@ -28,6 +29,8 @@ pub struct Info {
     pub tick_time_ms: i32,
     /// `conf`'s answer.
     pub conf: String,
+    /// `autopurge.purgeInterval` (as a duration) and `autopurge.snapRetainCount`, when on.
+    pub autopurge: Option<(std::time::Duration, usize)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +61,7 @@ fn replica_config(cfg: &ServerConfig) -> Config {
     rc.init_limit = ticks(cfg.init_limit).max(2);
     rc.sync_limit = ticks(cfg.sync_limit).max(2);
     rc.seed = cfg.my_id ^ (core::wall_ms() as u64);
+    rc.snap_count = Some(cfg.snap_count);
     rc
 }
 
@@ -125,6 +129,12 @@ pub async fn run(
         my_id: cfg.my_id,
         tick_time_ms: cfg.tick_time_ms as i32,
         conf: conf_text(&cfg),
+        autopurge: (cfg.autopurge_purge_interval > 0).then(|| {
+            let hours = u64::from(cfg.autopurge_purge_interval);
+            // ZooKeeper keeps at least 3 snapshots whatever the setting says.
+            let keep = cfg.autopurge_snap_retain_count.max(3) as usize;
+            (std::time::Duration::from_secs(hours * 3600), keep)
+        }),
     };
     let mut timeouts = Timeouts::from_tick(cfg.tick_time_ms as i32);
     if let Some(min) = cfg.min_session_timeout_ms {

@@ -23,6 +23,9 @@ pub struct Args {
     /// tickTime in ms.
     #[arg(long, default_value_t = 500)]
     tick_time: u32,
+    /// An extra zoo.cfg line for every server, e.g. `--cfg snapCount=1000` (repeatable).
+    #[arg(long = "cfg", value_name = "KEY=VALUE")]
+    extra: Vec<String>,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -48,6 +51,14 @@ fn start(args: &Args) -> std::io::Result<ExitCode> {
     let n = args.servers + args.observers;
     if args.servers == 0 {
         eprintln!("zabd ensemble: --servers must be at least 1");
+        return Ok(ExitCode::from(2));
+    }
+    if let Some(bad) = args
+        .extra
+        .iter()
+        .find(|l| !l.contains('=') || l.contains('\n'))
+    {
+        eprintln!("zabd ensemble: --cfg {bad:?} is not KEY=VALUE");
         return Ok(ExitCode::from(2));
     }
     let dir = match &args.dir {
@@ -80,9 +91,13 @@ fn start(args: &Args) -> std::io::Result<ExitCode> {
             &cfg,
             format!(
                 "tickTime={}\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={client}\n\
-                 clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n{servers}",
+                 clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n{servers}{}",
                 args.tick_time,
-                data.display()
+                data.display(),
+                args.extra
+                    .iter()
+                    .map(|l| format!("{l}\n"))
+                    .collect::<String>()
             ),
         )?;
         members.push(Member {
@@ -90,7 +105,7 @@ fn start(args: &Args) -> std::io::Result<ExitCode> {
             child: spawn(&exe, &cfg, &dir.join(format!("z{id}.log")))?,
         });
     }
-    let ok = wait_serving(&members, Duration::from_secs(60));
+    let ok = wait_serving(&mut members, Duration::from_secs(60));
     if ok {
         let hosts: Vec<String> = members
             .iter()
@@ -101,7 +116,7 @@ fn start(args: &Args) -> std::io::Result<ExitCode> {
         wait_for_signal();
     } else {
         eprintln!(
-            "zabd ensemble: the servers did not all serve within 60 s; logs in {}",
+            "zabd ensemble: the servers did not all serve; logs in {}",
             dir.display()
         );
     }
@@ -124,9 +139,19 @@ fn spawn(exe: &Path, cfg: &Path, log: &Path) -> std::io::Result<Child> {
         .spawn()
 }
 
-fn wait_serving(members: &[Member], limit: Duration) -> bool {
+fn wait_serving(members: &mut [Member], limit: Duration) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
+        // A server that exited (a bad --cfg line, a port taken meanwhile) will not serve.
+        for m in members.iter_mut() {
+            if let Ok(Some(status)) = m.child.try_wait() {
+                eprintln!(
+                    "zabd ensemble: the server on port {} exited ({status})",
+                    m.client_port
+                );
+                return false;
+            }
+        }
         let serving = members
             .iter()
             .all(|m| ask(m.client_port, "srvr").is_some_and(|s| s.contains("Mode: ")));
