@@ -48,7 +48,9 @@ fn real_clients_pass_against_a_three_server_ensemble() {
             "{tool} is needed: apt-get install zookeeper zookeeper-bin"
         );
     }
-    let e = Ensemble::zabd(3, 0);
+    // A small snapCount: the servers snapshot while the suites run, and the restarted
+    // server of the failover check may need a SNAP. Autopurge on (hourly, and at start).
+    let e = Ensemble::zabd_with(3, 0, &["snapCount=40", "autopurge.purgeInterval=1"]);
     let hosts = e.hosts.as_str();
     suite(
         "cli_mt",
@@ -66,4 +68,17 @@ fn real_clients_pass_against_a_three_server_ensemble() {
     let dir = e.dir.path().to_str().unwrap();
     let kazoo = script("kazoo_suite.py");
     suite("kazoo", "python3", &[&kazoo, hosts, dir], "checks passed");
+    // snapCount=40: every server wrote snapshots. (The kazoo suite checks autopurge on the
+    // server it restarts.)
+    let counts: Vec<usize> = (1..=3)
+        .map(|i| {
+            std::fs::read_dir(e.dir.path().join(format!("d{i}")))
+                .unwrap()
+                .filter_map(|f| f.ok()?.file_name().into_string().ok())
+                .filter(|name| name.starts_with("snapshot."))
+                .count()
+        })
+        .collect();
+    println!("periodic snapshots on disk per server: {counts:?}");
+    assert!(counts.iter().all(|&n| n > 0), "snapCount=40: {counts:?}");
 }

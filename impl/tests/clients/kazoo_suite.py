@@ -188,8 +188,9 @@ modes = [four_letter(p, "srvr") for p in PORTS]
 check(sum("Mode: leader" in m for m in modes) == 1, f"one leader: {modes}")
 check("zk_znode_count" in four_letter(PORTS[0], "mntr"), "mntr")
 
-# Reconnect: kill the leader, which `mover` is on; a new leader is elected, the client moves
-# with its session to another server, and nothing acknowledged is lost.
+# Failover: kill the leader, which `mover` is on, while another client keeps writing; a new
+# leader is elected, the client moves with its session to another server, and no
+# acknowledged write is lost. Then the killed server restarts and catches up.
 port = next(p for p, m in zip(PORTS, modes) if "Mode: leader" in m)
 mover = client(hosts=f"127.0.0.1:{port}")
 sid = mover.client_id[0]
@@ -201,19 +202,83 @@ for name in os.listdir(DIR):
         cfg = os.path.join(DIR, name)
 pids = subprocess.run(["pgrep", "-f", "--", f"--config {cfg}$"], capture_output=True, text=True).stdout.split()
 check(len(pids) == 1, f"found the server process {pids}")
-os.kill(int(pids[0]), signal.SIGKILL)
+cmdline = open(f"/proc/{pids[0]}/cmdline").read().split("\0")[:-1]
+
+# The writer: only creates that returned are acknowledged; one that failed with the
+# connection may or may not have happened, and is not counted.
+written, stop_writing = [], threading.Event()
 alive = ",".join(h for h in HOSTS.split(",") if not h.endswith(f":{port}"))
+
+
+def writer():
+    w = client(hosts=alive)
+    while not stop_writing.is_set():
+        try:
+            written.append(w.create("/k/w-", sequence=True))
+        except Exception:  # noqa: BLE001 - the failover window
+            time.sleep(0.05)
+    w.stop()
+    w.close()
+
+
+writing = threading.Thread(target=writer)
+writing.start()
+wait(lambda: len(written) >= 20, "the writer writes before the kill")
+os.kill(int(pids[0]), signal.SIGKILL)
 for c in (mover, other, zk):
     c.set_hosts(alive)
 wait(lambda: mover.connected and mover.exists("/k/before-kill") is not None, "client reconnected", 30)
 check(mover.client_id[0] == sid, "same session after reconnect")
 wait(lambda: mover.create("/k/after-kill"), "write after failover", 30)
 wait(lambda: other.exists("/k/after-kill") is not None, "write after failover visible", 30)
+before = len(written)
+wait(lambda: len(written) > before + 20, "the writer goes on after failover", 30)
+stop_writing.set()
+writing.join(30)
 other.sync("/k")
 kids = set(other.get_children("/k"))
 check(all(a.split("/")[-1] in kids for a in acked), "every acknowledged write survived")
+check(all(w.split("/")[-1] in kids for w in written),
+      f"every write acknowledged during the failover survived ({len(written)})")
 modes = [four_letter(p, "srvr") for p in PORTS if p != port]
 check(sum("Mode: leader" in m for m in modes) == 1, f"a new leader: {modes}")
+
+# The killed server restarts from its disk and catches up with what it missed (DIFF, or
+# SNAP once the leader's snapshots moved past its last zxid).
+cfg_text = open(cfg).read()
+data_dir = next(ln.split("=", 1)[1] for ln in cfg_text.splitlines() if ln.startswith("dataDir="))
+
+
+def snapshots():
+    return sorted(int(f.split(".")[1], 16) for f in os.listdir(data_dir)
+                  if f.startswith("snapshot."))
+
+
+old_snapshots = snapshots()
+log = open(os.path.join(DIR, "restarted.log"), "w")
+restarted = subprocess.Popen(cmdline, stdout=log, stderr=log)
+try:
+    wait(lambda: "Mode: follower" in four_letter(port, "srvr"), "the restarted server follows", 30)
+    if "autopurge.purgeInterval=" in cfg_text and len(old_snapshots) > 3:
+        # Autopurge runs when the server starts: of the snapshots it had, the 3 newest stay.
+        wait(lambda: [z for z in snapshots() if z <= old_snapshots[-1]] == old_snapshots[-3:],
+             f"autopurge kept the 3 newest of {len(old_snapshots)} snapshots: {snapshots()}")
+        checks += 1
+    mover.create("/k/after-restart")
+    direct = client(hosts=f"127.0.0.1:{port}")
+    wait(lambda: direct.exists("/k/after-restart") is not None, "the restarted server caught up", 30)
+    # No sync: what the restarted server itself applied.
+    mine = set(direct.get_children("/k"))
+    check(mine == set(other.get_children("/k")), "the restarted server has the same /k")
+    def zxids():
+        return {four_letter(p, "srvr").split("Zxid: ")[1].split()[0] for p in PORTS}
+    wait(lambda: len(zxids()) == 1, f"every server at the same zxid: {zxids()}")
+    checks += 1
+    direct.stop()
+    direct.close()
+finally:
+    restarted.terminate()
+    restarted.wait(15)
 
 for c in (zk, other, mover):
     c.stop()

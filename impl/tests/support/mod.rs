@@ -28,17 +28,31 @@ impl Drop for Ensemble {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A server a test restarted by hand is not the ensemble's child: stop anything still
+        // running from this ensemble's directory.
+        let _ = Command::new("pkill")
+            .args(["-f", "--"])
+            .arg(self.dir.path())
+            .status();
     }
 }
 
 impl Ensemble {
     /// `zabd ensemble` with `servers` voters and `observers` observers.
     pub fn zabd(servers: u32, observers: u32) -> Ensemble {
+        Ensemble::zabd_with(servers, observers, &[])
+    }
+
+    /// `zabd ensemble` with extra zoo.cfg lines (`--cfg KEY=VALUE`).
+    pub fn zabd_with(servers: u32, observers: u32, cfg: &[&str]) -> Ensemble {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_zabd"));
         cmd.args(["ensemble", "--servers", &servers.to_string()])
             .args(["--observers", &observers.to_string(), "--dir"])
             .arg(dir.path());
+        for line in cfg {
+            cmd.args(["--cfg", line]);
+        }
         Ensemble::start(cmd, dir, servers + observers)
     }
 
