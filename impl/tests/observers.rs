@@ -1,7 +1,7 @@
 //! Observers in a real ensemble: `zabd ensemble --servers 3 --observers 1`. The observer says
 //! so in `srvr` (and no observer leads), forwards its clients' writes to the leader, and learns
-//! every commit (INFORM);
-//! the voters' clients see the observer's writes and the observer's clients see theirs.
+//! every commit (INFORM): the voters' clients see the observer's writes and the observer's
+//! clients see theirs.
 
 use std::time::Duration;
 use support::Ensemble;
