@@ -41,12 +41,16 @@ fn bench_measures_a_zabd_ensemble() {
     assert_eq!(t["connect"], e.hosts.as_str());
     assert!(t["writes_per_s"].as_f64().unwrap() > 0.0, "{mixed}");
     assert!(t["reads_per_s"].as_f64().unwrap() > 0.0, "{mixed}");
-    let (p50, p99, p999) = (
-        t["p50_ms"].as_f64(),
-        t["p99_ms"].as_f64(),
-        t["p999_ms"].as_f64(),
-    );
-    assert!(p50 <= p99 && p99 <= p999, "{mixed}");
+    let ms = |k: &str| {
+        t[k].as_f64()
+            .unwrap_or_else(|| panic!("{k} missing: {mixed}"))
+    };
+    let (p50, p99, p999) = (ms("p50_ms"), ms("p99_ms"), ms("p999_ms"));
+    assert!(0.0 < p50 && p50 <= p99 && p99 <= p999, "{mixed}");
+    // The default read ratio is 0.5: about as many reads as writes (2,000 seeded choices).
+    let (reads, writes) = (ms("reads_per_s"), ms("writes_per_s"));
+    let share = reads / (reads + writes);
+    assert!((0.4..0.6).contains(&share), "read share {share}: {mixed}");
     assert!(mixed.get("ratio").is_none(), "no ratio without --compare");
 
     let writes = json(&bench(

@@ -41,7 +41,7 @@ fn an_observer_forwards_writes_and_learns_every_commit() {
         "{modes:?}"
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
+    let script = async {
         let open = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
         let (obs, voter) = (connect(hosts[3]).await, connect(hosts[0]).await);
         // A write through the observer, read at a voter after sync.
@@ -61,5 +61,13 @@ fn an_observer_forwards_writes_and_learns_every_commit() {
         assert_eq!(kids.len(), 50);
         let (data, stat) = obs.get_data("/v49").await.unwrap();
         assert_eq!((data, stat.version), (49u32.to_be_bytes().to_vec(), 0));
-    });
+        // In order: the creates' zxids at the observer rise with their index.
+        let mut czxids = Vec::new();
+        for i in 0..50u32 {
+            czxids.push(obs.get_data(&format!("/v{i}")).await.unwrap().1.czxid);
+        }
+        assert!(czxids.windows(2).all(|w| w[0] < w[1]), "{czxids:?}");
+    };
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(60), script).await })
+        .expect("the observer script finishes within 60 s");
 }

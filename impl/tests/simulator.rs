@@ -103,8 +103,7 @@ fn the_zookeeper_database_replicates_through_faults() {
 /// Safety and liveness must hold as without them, for the list and for the DataTree.
 #[test]
 fn periodic_snapshots_under_faults_are_safe_then_live() {
-    let mut snapshots = 0;
-    let mut acknowledged = 0;
+    let (mut snapshots, mut snap_syncs, mut acknowledged) = (0, 0, 0);
     for seed in 40_000..40_060 {
         let mut cfg = SimConfig::new(seed);
         cfg.snap_count = Some(2);
@@ -116,9 +115,14 @@ fn periodic_snapshots_under_faults_are_safe_then_live() {
         }
         .unwrap_or_else(|f| panic!("seed {seed} failed at step {}: {}", f.step, f.reason));
         snapshots += stats.snapshots;
+        snap_syncs += stats.snap_syncs;
         acknowledged += stats.acknowledged;
     }
-    println!("60 runs with snapCount 2: {snapshots} snapshots, {acknowledged} acknowledged writes");
+    println!(
+        "60 runs with snapCount 2: {snapshots} snapshots, {snap_syncs} SNAP syncs, \
+         {acknowledged} acknowledged writes"
+    );
+    assert!(snap_syncs > 0, "no learner was synchronized by SNAP");
     assert!(
         snapshots > 300,
         "the runs must snapshot to mean anything: {snapshots}"

@@ -1,7 +1,9 @@
 //! Periodic snapshots (`snapCount`, ZooKeeper's `SyncRequestProcessor` rolling the log and
 //! starting a `SnapshotThread`): after enough applied transactions the replica writes its
 //! applied state as a snapshot and drops the log entries it covers from memory, so memory
-//! stays bounded by the state plus the recent history, however long the server runs.
+//! stays bounded by the state, its serialized copy (the base, kept for TRUNC and reloads)
+//! and the recent history, however long the server runs. The serialization runs inside the
+//! step, on the caller's thread: a large tree stalls the server while it runs.
 //!
 //! A snapshot is taken only where it is exactly the state at its zxid and that zxid is
 //! durable: in broadcast, with everything applied also synced, and not while a learner's

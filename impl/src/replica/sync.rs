@@ -77,6 +77,10 @@ impl<S: StateMachine> Replica<S> {
             Some((Packet::Diff { zxid: peer }, n))
         } else if peer > lp && peer.counter() != 0 {
             Some((Packet::Trunc { zxid: lp }, n))
+        } else if peer == self.base.0 {
+            // Exactly at our snapshot (the last zxid it covers is committed, so the peer's
+            // history up to it is ours): DIFF with the whole log, not a SNAP.
+            Some((Packet::Diff { zxid: lp }, 0))
         } else if peer < self.base.0 {
             None // older than our snapshot: only a snapshot can serve it
         } else {

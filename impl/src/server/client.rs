@@ -21,6 +21,8 @@ pub enum ConnOut {
 
 /// How many bytes of replies a connection gathers into one write.
 const WRITE_BATCH: usize = 256 * 1024;
+/// What a connection's batch buffer keeps between writes.
+const BATCH_KEEP: usize = 64 * 1024;
 
 pub const FOUR_LETTER_WORDS: [&str; 8] = [
     "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "envi",
@@ -65,6 +67,8 @@ pub async fn serve(
             }
             let written = wr.write_all(&batch).await.is_ok();
             batch.clear();
+            // A SNAP or a large reply must not pin its size for the connection's life.
+            batch.shrink_to(BATCH_KEEP);
             if !(open && written) {
                 break;
             }

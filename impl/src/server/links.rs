@@ -99,6 +99,8 @@ pub const QUEUE: usize = 4096;
 
 /// How many bytes a link gathers from its queue into one write.
 const BATCH_BYTES: usize = 256 * 1024;
+/// What a link's batch buffer keeps between writes.
+const BATCH_KEEP: usize = BATCH_BYTES;
 
 /// An envelope framed as the client protocol frames packets (4-byte length, then bytes).
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
@@ -162,6 +164,8 @@ pub async fn outbound(
             let closing = !ok;
             ok = stream.write_all(&batch).await.is_ok();
             batch.clear();
+            // A SNAP or a large reply must not pin its size for the connection's life.
+            batch.shrink_to(BATCH_KEEP);
             if closing {
                 break;
             }

@@ -11,7 +11,8 @@ pub mod net;
 pub mod values;
 pub mod workload;
 
-use crate::replica::{Config, Fault, Input, Output, Replica, ServerId};
+use crate::replica::messages::Packet;
+use crate::replica::{Config, Fault, Input, Output, PeerMsg, Replica, ServerId};
 use checks::Checker;
 use disk::Disk;
 use net::{Link, Net};
@@ -124,6 +125,8 @@ pub struct Cluster<M: Workload = Values> {
     writes: usize,
     /// Periodic snapshots the replicas took.
     snapshots: usize,
+    /// Learners synchronized by SNAP.
+    snap_syncs: usize,
     /// The last events, for a failure report.
     recent: Vec<String>,
 }
@@ -158,6 +161,7 @@ impl<M: Workload> Cluster<M> {
             used: [0; 3],
             writes: 0,
             snapshots: 0,
+            snap_syncs: 0,
             recent: Vec::new(),
         };
         for &s in &ids {
@@ -239,6 +243,13 @@ impl<M: Workload> Cluster<M> {
         let mut follow_ups = Vec::new();
         for o in out {
             self.snapshots += usize::from(matches!(o, Output::SaveSnapshot { .. }));
+            self.snap_syncs += usize::from(matches!(
+                &o,
+                Output::Send {
+                    msg: PeerMsg::Quorum(Packet::Snap { .. }),
+                    ..
+                }
+            ));
             let disk = self.disks.get_mut(&s).unwrap();
             let Some(o) = disk.execute(o).map_err(|e| format!("s{s}'s disk: {e}"))? else {
                 continue;
@@ -456,6 +467,7 @@ impl<M: Workload> Cluster<M> {
             settle_steps: step,
             stranded,
             snapshots: self.snapshots,
+            snap_syncs: self.snap_syncs,
             max_counter: self
                 .checker
                 .applied_zxids()
@@ -477,6 +489,8 @@ pub struct RunStats {
     pub max_counter: u32,
     /// Periodic snapshots taken (with `snap_count`).
     pub snapshots: usize,
+    /// Learners synchronized by SNAP.
+    pub snap_syncs: usize,
 }
 
 /// One seeded run replicating the list of values.

@@ -221,7 +221,7 @@ def writer():
     w.close()
 
 
-writing = threading.Thread(target=writer)
+writing = threading.Thread(target=writer, daemon=True)
 writing.start()
 wait(lambda: len(written) >= 20, "the writer writes before the kill")
 os.kill(int(pids[0]), signal.SIGKILL)
@@ -259,7 +259,8 @@ log = open(os.path.join(DIR, "restarted.log"), "w")
 restarted = subprocess.Popen(cmdline, stdout=log, stderr=log)
 try:
     wait(lambda: "Mode: follower" in four_letter(port, "srvr"), "the restarted server follows", 30)
-    if "autopurge.purgeInterval=" in cfg_text and len(old_snapshots) > 3:
+    if "autopurge.purgeInterval=" in cfg_text:
+        check(len(old_snapshots) > 3, f"snapshots for autopurge to delete: {old_snapshots}")
         # Autopurge runs when the server starts: of the snapshots it had, the 3 newest stay.
         wait(lambda: [z for z in snapshots() if z <= old_snapshots[-1]] == old_snapshots[-3:],
              f"autopurge kept the 3 newest of {len(old_snapshots)} snapshots: {snapshots()}")

@@ -20,10 +20,7 @@ impl Drop for Ensemble {
             .arg(self.child.id().to_string())
             .status();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
+        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
@@ -84,6 +81,11 @@ impl Ensemble {
         BufReader::new(stdout).read_line(&mut line).unwrap();
         let hosts = line.trim().to_string();
         let e = Ensemble { child, hosts, dir };
+        assert!(
+            !e.hosts.is_empty(),
+            "the ensemble did not start (logs in {})",
+            e.dir.path().display()
+        );
         assert_eq!(
             e.hosts.split(',').count(),
             members as usize,

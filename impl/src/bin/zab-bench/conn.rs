@@ -2,6 +2,7 @@
 //! handshake, create, getData and setData, with replies matched to requests in order.
 
 use std::io;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -11,6 +12,8 @@ use zab::wire::{frame, opcode, ConnectRequest, ConnectResponse, Reader, ReplyHea
 pub const NODE_EXISTS: i32 = -110;
 /// The largest reply the tool accepts: ZooKeeper's default jute.maxbuffer.
 const MAX_REPLY: usize = zab::wire::DEFAULT_MAX_BUFFER;
+/// A server silent this long is stalled: the run fails rather than hangs.
+const STALL: Duration = Duration::from_secs(30);
 
 pub struct Conn {
     rd: BufReader<OwnedReadHalf>,
@@ -25,7 +28,9 @@ fn bad(what: impl Into<String>) -> io::Error {
 impl Conn {
     /// Connects and opens a new session with the given timeout.
     pub async fn open(host: &str, timeout_ms: i32) -> io::Result<Conn> {
-        let stream = TcpStream::connect(host).await?;
+        let stream = tokio::time::timeout(STALL, TcpStream::connect(host))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connect {host}")))??;
         stream.set_nodelay(true)?;
         let (rd, wr) = stream.into_split();
         let mut c = Conn {
@@ -52,6 +57,12 @@ impl Conn {
     }
 
     async fn packet(&mut self) -> io::Result<Vec<u8>> {
+        tokio::time::timeout(STALL, self.read_packet())
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply for 30 s"))?
+    }
+
+    async fn read_packet(&mut self) -> io::Result<Vec<u8>> {
         let len = self.rd.read_i32().await?;
         let len = usize::try_from(len).map_err(|_| bad("negative reply length"))?;
         if len > MAX_REPLY {
@@ -62,35 +73,47 @@ impl Conn {
         Ok(body)
     }
 
-    fn header(&mut self, w: &mut Writer, op: i32) {
-        w.int(self.next_xid).int(op);
-        self.next_xid = self.next_xid.wrapping_add(1).max(1);
+    /// Writes a request header; returns its xid.
+    fn header(&mut self, w: &mut Writer, op: i32) -> i32 {
+        let xid = self.next_xid;
+        w.int(xid).int(op);
+        self.next_xid = xid.wrapping_add(1).max(1);
+        xid
     }
 
     /// Queues a persistent create with the open ACL; `flush` sends it.
-    pub async fn create(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
+    pub async fn create(&mut self, path: &str, data: &[u8]) -> io::Result<i32> {
         let mut w = Writer::new();
-        self.header(&mut w, opcode::CREATE);
+        let xid = self.header(&mut w, opcode::CREATE);
         w.ustring(path).buffer(data);
         w.vector(&[()], |w, _| {
             w.int(31).ustring("world").ustring("anyone");
         });
         w.int(0);
-        self.queue(w).await
+        self.queue(w).await.map(|()| xid)
     }
 
-    pub async fn get_data(&mut self, path: &str) -> io::Result<()> {
+    pub async fn get_data(&mut self, path: &str) -> io::Result<i32> {
         let mut w = Writer::new();
-        self.header(&mut w, opcode::GET_DATA);
+        let xid = self.header(&mut w, opcode::GET_DATA);
         w.ustring(path).boolean(false);
-        self.queue(w).await
+        self.queue(w).await.map(|()| xid)
     }
 
-    pub async fn set_data(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
+    pub async fn set_data(&mut self, path: &str, data: &[u8]) -> io::Result<i32> {
         let mut w = Writer::new();
-        self.header(&mut w, opcode::SET_DATA);
+        let xid = self.header(&mut w, opcode::SET_DATA);
         w.ustring(path).buffer(data).int(-1);
-        self.queue(w).await
+        self.queue(w).await.map(|()| xid)
+    }
+
+    /// Ends the session (closeSession) and waits for its reply.
+    pub async fn close(mut self) -> io::Result<()> {
+        let mut w = Writer::new();
+        let xid = self.header(&mut w, opcode::CLOSE_SESSION);
+        self.queue(w).await?;
+        self.flush().await?;
+        self.reply(xid).await.map(|_| ())
     }
 
     async fn queue(&mut self, w: Writer) -> io::Result<()> {
@@ -101,16 +124,21 @@ impl Conn {
         self.wr.flush().await
     }
 
-    /// The error code of the next reply (0 for success). Notifications are skipped: the
-    /// load sets no watches, but a server may still send one.
-    pub async fn reply(&mut self) -> io::Result<i32> {
+    /// The error code of the next reply (0 for success), which must answer request `xid`:
+    /// replies come in request order, and one that does not is a server bug worth failing
+    /// the run for. Notifications are skipped: the load sets no watches.
+    pub async fn reply(&mut self, xid: i32) -> io::Result<i32> {
         loop {
             let body = self.packet().await?;
             let h = ReplyHeader::decode(&mut Reader::new(&body))
                 .map_err(|e| bad(format!("reply header: {e}")))?;
-            if h.xid != zab::wire::xid::NOTIFICATION {
-                return Ok(h.err);
+            if h.xid == zab::wire::xid::NOTIFICATION {
+                continue;
             }
+            if h.xid != xid {
+                return Err(bad(format!("reply for xid {} where {xid} was due", h.xid)));
+            }
+            return Ok(h.err);
         }
     }
 }

@@ -81,9 +81,9 @@ struct Tally {
 
 pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
     let mut setup = Conn::open(&hosts[0], SESSION_TIMEOUT_MS).await?;
-    setup.create(ROOT, b"").await?;
+    let xid = setup.create(ROOT, b"").await?;
     setup.flush().await?;
-    match setup.reply().await? {
+    match setup.reply(xid).await? {
         0 | NODE_EXISTS => {}
         err => return Err(io::Error::other(format!("create {ROOT}: error {err}"))),
     }
@@ -92,14 +92,16 @@ pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
         let host = &hosts[i % hosts.len()];
         let mut c = Conn::open(host, SESSION_TIMEOUT_MS).await?;
         let path = format!("{ROOT}/n{i}");
-        c.create(&path, &vec![b'v'; load.value_size]).await?;
+        let xid = c.create(&path, &vec![b'v'; load.value_size]).await?;
         c.flush().await?;
-        match c.reply().await? {
+        match c.reply(xid).await? {
             0 | NODE_EXISTS => {}
             err => return Err(io::Error::other(format!("create {path}: error {err}"))),
         }
         conns.push((c, path));
     }
+    // Closing is courtesy (the server would expire the session): a failure is not the load's.
+    let _ = setup.close().await;
     // Sessions are connected and their nodes exist: the clock starts now, for all at once.
     let start_line = Arc::new(Barrier::new(load.clients + 1));
     let started = Instant::now();
@@ -150,7 +152,7 @@ async fn session(
     mut rng: Rng,
 ) -> io::Result<Tally> {
     let value = vec![b'w'; load.value_size];
-    let mut inflight: VecDeque<(Instant, bool)> = VecDeque::with_capacity(load.pipeline);
+    let mut inflight: VecDeque<(i32, Instant, bool)> = VecDeque::with_capacity(load.pipeline);
     let mut tally = Tally::default();
     let mut open = true;
     loop {
@@ -160,19 +162,19 @@ async fn session(
                 break;
             }
             let write = rng.unit() >= load.read_ratio;
-            if write {
-                conn.set_data(path, &value).await?;
+            let xid = if write {
+                conn.set_data(path, &value).await?
             } else {
-                conn.get_data(path).await?;
-            }
-            inflight.push_back((Instant::now(), write));
+                conn.get_data(path).await?
+            };
+            inflight.push_back((xid, Instant::now(), write));
         }
         conn.flush().await?;
-        let Some(_) = inflight.front() else {
+        let Some((xid, sent, write)) = inflight.pop_front() else {
+            let _ = conn.close().await;
             return Ok(tally);
         };
-        let err = conn.reply().await?;
-        let (sent, write) = inflight.pop_front().expect("a request is in flight");
+        let err = conn.reply(xid).await?;
         let us = u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX);
         tally.latencies_us.push(us);
         match (err, write) {
