@@ -48,7 +48,6 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn start(args: &Args) -> std::io::Result<ExitCode> {
-    let n = args.servers + args.observers;
     if args.servers == 0 {
         eprintln!("zabd ensemble: --servers must be at least 1");
         return Ok(ExitCode::from(2));
@@ -66,6 +65,48 @@ fn start(args: &Args) -> std::io::Result<ExitCode> {
         None => std::env::temp_dir().join(format!("zab-ensemble-{}", std::process::id())),
     };
     std::fs::create_dir_all(&dir)?;
+    // A free port is free when chosen, not when the server binds it: another process may
+    // take it in between (exit code 3). Then the whole ensemble starts again on new ports.
+    let mut attempt = 1;
+    let (mut members, ok) = loop {
+        let mut members = launch(args, &dir)?;
+        match wait_serving(&mut members, Duration::from_secs(60)) {
+            Started::Serving => break (members, true),
+            Started::Exited(Some(3)) if attempt < LAUNCH_ATTEMPTS => {
+                eprintln!("zabd ensemble: a port was taken meanwhile; starting again");
+                stop(&mut members);
+                attempt += 1;
+            }
+            _ => break (members, false),
+        }
+    };
+    if ok {
+        let hosts: Vec<String> = members
+            .iter()
+            .map(|m| format!("127.0.0.1:{}", m.client_port))
+            .collect();
+        println!("{}", hosts.join(","));
+        let _ = std::io::stdout().flush();
+        wait_for_signal();
+    } else {
+        eprintln!(
+            "zabd ensemble: the servers did not all serve; logs in {}",
+            dir.display()
+        );
+    }
+    stop(&mut members);
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(4)
+    })
+}
+
+const LAUNCH_ATTEMPTS: u32 = 3;
+
+/// Picks ports, writes every server's zoo.cfg and myid under `dir`, and starts the servers.
+fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
+    let n = args.servers + args.observers;
     let mut ports = Vec::new();
     for _ in 0..n {
         ports.push((free_port()?, free_port()?, free_port()?));
@@ -105,27 +146,7 @@ fn start(args: &Args) -> std::io::Result<ExitCode> {
             child: spawn(&exe, &cfg, &dir.join(format!("z{id}.log")))?,
         });
     }
-    let ok = wait_serving(&mut members, Duration::from_secs(60));
-    if ok {
-        let hosts: Vec<String> = members
-            .iter()
-            .map(|m| format!("127.0.0.1:{}", m.client_port))
-            .collect();
-        println!("{}", hosts.join(","));
-        let _ = std::io::stdout().flush();
-        wait_for_signal();
-    } else {
-        eprintln!(
-            "zabd ensemble: the servers did not all serve; logs in {}",
-            dir.display()
-        );
-    }
-    stop(&mut members);
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(4)
-    })
+    Ok(members)
 }
 
 fn spawn(exe: &Path, cfg: &Path, log: &Path) -> std::io::Result<Child> {
@@ -139,28 +160,35 @@ fn spawn(exe: &Path, cfg: &Path, log: &Path) -> std::io::Result<Child> {
         .spawn()
 }
 
-fn wait_serving(members: &mut [Member], limit: Duration) -> bool {
+/// How starting the servers ended.
+enum Started {
+    Serving,
+    /// A server exited, with this code.
+    Exited(Option<i32>),
+    TimedOut,
+}
+
+fn wait_serving(members: &mut [Member], limit: Duration) -> Started {
     let start = Instant::now();
     while start.elapsed() < limit {
-        // A server that exited (a bad --cfg line, a port taken meanwhile) will not serve.
         for m in members.iter_mut() {
             if let Ok(Some(status)) = m.child.try_wait() {
                 eprintln!(
                     "zabd ensemble: the server on port {} exited ({status})",
                     m.client_port
                 );
-                return false;
+                return Started::Exited(status.code());
             }
         }
         let serving = members
             .iter()
             .all(|m| ask(m.client_port, "srvr").is_some_and(|s| s.contains("Mode: ")));
         if serving {
-            return true;
+            return Started::Serving;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    false
+    Started::TimedOut
 }
 
 fn wait_for_signal() {
