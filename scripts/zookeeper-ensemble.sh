@@ -52,49 +52,66 @@ cp_jars="$(ls /usr/share/java/*.jar | grep -E '/(slf4j-api|log4j-1.2|netty|commo
 classpath="/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:$cp_jars"
 
 declare -a client_ports pids
-peers=""
-for i in $(seq 1 "$servers"); do
-  client_ports[$i]="$(free_port)"
-  peers+="server.$i=127.0.0.1:$(free_port):$(free_port)"$'\n'
-done
 
 stop() {
   for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+  pids=()
 }
 trap 'stop; exit 0' TERM INT
 trap stop EXIT
 
-for i in $(seq 1 "$servers"); do
-  d="$dir/d$i"
-  mkdir -p "$d"
-  echo "$i" > "$d/myid"
-  {
-    echo "tickTime=$tick"
-    echo "initLimit=10"
-    echo "syncLimit=5"
-    echo "dataDir=$d"
-    echo "clientPort=${client_ports[$i]}"
-    echo "clientPortAddress=127.0.0.1"
-    echo "maxClientCnxns=0"
-    echo "4lw.commands.whitelist=*"
-    echo "admin.enableServer=false"
-    [ "$servers" -gt 1 ] && printf '%s' "$peers"
-  } > "$dir/z$i.cfg"
-  java -Xmx512m -Dzookeeper.root.logger=WARN,CONSOLE -cp "$classpath" \
-    org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/z$i.cfg" > "$dir/z$i.log" 2>&1 &
-  pids[$i]=$!
-done
-
-deadline=$((SECONDS + 60))
-for i in $(seq 1 "$servers"); do
-  until srvr "${client_ports[$i]}" | grep -q '^Mode:'; do
-    if [ $SECONDS -ge $deadline ]; then
-      echo "zookeeper-ensemble: server $i did not come up; see $dir/z$i.log" >&2
-      exit 4
-    fi
-    sleep 0.2
+launch() { # pick ports, write every zN.cfg and myid, start the JVMs
+  local peers="" i d
+  for i in $(seq 1 "$servers"); do
+    client_ports[$i]="$(free_port)"
+    peers+="server.$i=127.0.0.1:$(free_port):$(free_port)"$'\n'
   done
+  for i in $(seq 1 "$servers"); do
+    d="$dir/d$i"
+    mkdir -p "$d"
+    echo "$i" > "$d/myid"
+    {
+      echo "tickTime=$tick"
+      echo "initLimit=10"
+      echo "syncLimit=5"
+      echo "dataDir=$d"
+      echo "clientPort=${client_ports[$i]}"
+      echo "clientPortAddress=127.0.0.1"
+      echo "maxClientCnxns=0"
+      echo "4lw.commands.whitelist=*"
+      echo "admin.enableServer=false"
+      [ "$servers" -gt 1 ] && printf '%s' "$peers"
+    } > "$dir/z$i.cfg"
+    java -Xmx512m -Dzookeeper.root.logger=WARN,CONSOLE -cp "$classpath" \
+      org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/z$i.cfg" > "$dir/z$i.log" 2>&1 &
+    pids[$i]=$!
+  done
+}
+
+wait_up() { # 0: every server has a mode; 1: a JVM exited; 2: not within 60 s
+  local deadline=$((SECONDS + 60)) i
+  for i in $(seq 1 "$servers"); do
+    until srvr "${client_ports[$i]}" | grep -q '^Mode:'; do
+      kill -0 "${pids[$i]}" 2>/dev/null || return 1
+      [ $SECONDS -lt $deadline ] || return 2
+      sleep 0.2
+    done
+  done
+}
+
+# A port picked as free can be taken before the JVM binds it: then start again on new ports.
+for attempt in 1 2 3; do
+  launch
+  rc=0
+  wait_up || rc=$?
+  [ $rc -eq 0 ] && break
+  stop
+  if [ $rc -eq 2 ] || [ $attempt -eq 3 ]; then
+    echo "zookeeper-ensemble: the servers did not come up; see $dir/z*.log" >&2
+    exit 4
+  fi
+  echo "zookeeper-ensemble: a server exited at start (a port taken?); starting again" >&2
 done
 
 hosts=""
