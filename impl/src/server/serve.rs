@@ -445,23 +445,34 @@ impl Core {
     }
 }
 
-/// The request a write op proposes; `None` for an op that is not a write.
+/// The request a write op proposes; `None` for an op that is not a write. Only a write's
+/// fields are copied: reads, the common case, pass through without a clone.
 fn write_request(op: &ClientOp) -> Option<Request> {
-    Some(match op.clone() {
-        ClientOp::Create { req, .. } => Request::Create(req),
-        ClientOp::Delete { path, version } => Request::Delete { path, version },
+    Some(match op {
+        ClientOp::Create { req, .. } => Request::Create(req.clone()),
+        ClientOp::Delete { path, version } => Request::Delete {
+            path: path.clone(),
+            version: *version,
+        },
         ClientOp::SetData {
             path,
             data,
             version,
         } => Request::SetData {
-            path,
-            data,
-            version,
+            path: path.clone(),
+            data: data.clone(),
+            version: *version,
         },
-        ClientOp::SetAcl { path, acl, version } => Request::SetAcl { path, acl, version },
-        ClientOp::Check { path, version } => Request::Check { path, version },
-        ClientOp::Multi(ops) => Request::Multi(ops.into_iter().map(|(_, o)| o).collect()),
+        ClientOp::SetAcl { path, acl, version } => Request::SetAcl {
+            path: path.clone(),
+            acl: acl.clone(),
+            version: *version,
+        },
+        ClientOp::Check { path, version } => Request::Check {
+            path: path.clone(),
+            version: *version,
+        },
+        ClientOp::Multi(ops) => Request::Multi(ops.iter().map(|(_, o)| o.clone()).collect()),
         ClientOp::CloseSession => Request::CloseSession,
         _ => return None,
     })
