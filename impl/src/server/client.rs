@@ -51,10 +51,7 @@ pub async fn serve(
             let mut open = true;
             while let Some(out) = next.take() {
                 match out {
-                    ConnOut::Packet(body) => {
-                        batch.extend_from_slice(&(body.len() as u32).to_be_bytes());
-                        batch.extend_from_slice(&body);
-                    }
+                    ConnOut::Packet(body) => frame::frame_into(&mut batch, &body),
                     ConnOut::Text(t) => {
                         batch.extend_from_slice(t.as_bytes());
                         open = false;

@@ -143,12 +143,13 @@ pub async fn outbound(
             // One write for everything queued: under load the replica sends a packet per
             // proposal, ack and commit, and a syscall each would dominate.
             let mut next = rx.recv().await;
+            let mut closing = false;
             loop {
                 match next {
                     None => return,
                     Some(LinkCmd::Send(b)) => batch.extend_from_slice(&b),
                     Some(LinkCmd::Close) => {
-                        ok = false;
+                        closing = true;
                         break;
                     }
                     Some(LinkCmd::Reset) => {}
@@ -161,7 +162,6 @@ pub async fn outbound(
                     Err(_) => break,
                 }
             }
-            let closing = !ok;
             ok = stream.write_all(&batch).await.is_ok();
             batch.clear();
             // A SNAP or a large reply must not pin its size for the connection's life.

@@ -33,7 +33,12 @@ pub fn split(buf: &[u8], max: usize) -> Result<Option<(&[u8], usize)>, FrameErro
 /// `body` framed for the wire.
 pub fn frame(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + body.len());
+    frame_into(&mut out, body);
+    out
+}
+
+/// Appends `body`, framed, to `out` (several packets batched into one write).
+pub fn frame_into(out: &mut Vec<u8>, body: &[u8]) {
     out.extend_from_slice(&(body.len() as u32).to_be_bytes());
     out.extend_from_slice(body);
-    out
 }
