@@ -4,20 +4,11 @@
 //! clients see theirs.
 
 use std::time::Duration;
-use support::Ensemble;
+use support::{zk_connect as connect, Ensemble};
 use zab::server::fourlw::ask;
 use zookeeper_client as zk;
 
 mod support;
-
-async fn connect(host: &str) -> zk::Client {
-    zk::Client::connector()
-        .with_session_timeout(Duration::from_secs(10))
-        .with_server_version(3, 8, 0)
-        .connect(host)
-        .await
-        .unwrap_or_else(|e| panic!("connect {host}: {e}"))
-}
 
 fn port(host: &str) -> u16 {
     host.rsplit(':').next().unwrap().parse().unwrap()

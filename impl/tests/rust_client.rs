@@ -6,7 +6,7 @@
 //! the test checks the answers it names and that the two servers' transcripts are the same.
 
 use std::time::Duration;
-use support::Ensemble;
+use support::{zk_connect as connect, Ensemble};
 use zookeeper_client as zk;
 
 mod support;
@@ -22,15 +22,6 @@ fn stat(s: &zk::Stat) -> String {
         s.data_length,
         s.num_children
     )
-}
-
-async fn connect(host: &str) -> zk::Client {
-    zk::Client::connector()
-        .with_session_timeout(Duration::from_secs(10))
-        .with_server_version(3, 8, 0)
-        .connect(host)
-        .await
-        .unwrap_or_else(|e| panic!("connect {host}: {e}"))
 }
 
 /// The next event of a persistent watcher, as "type path".

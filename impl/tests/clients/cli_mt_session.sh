@@ -16,6 +16,8 @@
 # stat lines), stat lines are checked inside their block, and anything left over is an error.
 # Exits 1 naming the first failed check; prints the number of checks passed.
 set -u
+# shellcheck source=transcript.sh
+source "$(dirname "$0")/transcript.sh"
 
 HOSTS=${1:?usage: cli_mt_session.sh HOSTS}
 CLI_MT=${CLI_MT:-/usr/lib/zookeeper/bin/cli_mt}
@@ -45,7 +47,6 @@ fail() {
     exit 1
 }
 
-pass() { checks=$((checks + 1)); }
 
 # start NAME: a cli_mt process reading the FIFO on fd 3; waits for its session.
 start() {
@@ -91,22 +92,6 @@ finish() {
     pass
 }
 
-is_noise() { [[ $1 =~ $NOISE ]]; }
-
-# expect LINE: the next line that is not noise is exactly LINE.
-expect() {
-    local i=$cursor blank=""
-    while [ "$i" -lt "${#LINES[@]}" ] && is_noise "${LINES[$i]}"; do
-        [ -n "${LINES[$i]}" ] || [ -n "$blank" ] || blank=" (before it, line $((i + 1)) is empty)"
-        i=$((i + 1))
-    done
-    [ "$i" -lt "${#LINES[@]}" ] || fail "expected line '$1' but the output ended$blank"
-    [ "${LINES[$i]}" == "$1" ] ||
-        fail "expected line '$1' but line $((i + 1)) is '${LINES[$i]}'$blank"
-    cursor=$((i + 1))
-    pass
-}
-
 # expect_field REGEX WHAT: a stat line of the block being read (before any other output)
 # matches the whole-line REGEX (the leading tab not included).
 expect_field() {
@@ -141,23 +126,8 @@ expect_children() {
     pass
 }
 
-# expect_end: nothing but noise after the last checked line.
-expect_end() {
-    local i=$cursor
-    while [ "$i" -lt "${#LINES[@]}" ]; do
-        is_noise "${LINES[$i]}" || fail "unexpected output at line $((i + 1)): '${LINES[$i]}'"
-        i=$((i + 1))
-    done
-    pass
-}
-
 # expect_event TYPE PATH: the session received exactly one such watch event.
-expect_event() {
-    local want="Watcher $1 state = CONNECTED_STATE for path $2" n
-    n=$(grep -cxF -- "$want" "$TMP/$session.out")
-    [ "$n" -eq 1 ] || fail "expected exactly one watch event '$want', got $n"
-    pass
-}
+expect_event() { expect_once "Watcher $1 state = CONNECTED_STATE for path $2"; }
 
 session_id() { sed -n 's/^Got a new session id: 0x\([0-9a-f]*\)$/\1/p' "$TMP/$session.out" | head -1; }
 

@@ -11,6 +11,8 @@
 # watch events, stat fields), stat fields are checked inside their block, and anything left
 # over is an error. Exits 1 naming the first failed check; prints the number of checks passed.
 set -u
+# shellcheck source=transcript.sh
+source "$(dirname "$0")/transcript.sh"
 
 HOSTS=${1:?usage: zkcli_session.sh HOSTS}
 ZKCLI=${ZKCLI:-/usr/share/zookeeper/bin/zkCli.sh}
@@ -34,7 +36,6 @@ fail() {
     exit 1
 }
 
-pass() { checks=$((checks + 1)); }
 
 # run_session NAME CMD...: one zkCli.sh process, the commands on its stdin, output captured.
 run_session() {
@@ -49,22 +50,6 @@ run_session() {
     # the first command (create of the root) needs a connected session
     grep -qx 'WatchedEvent state:SyncConnected type:None path:null' "$TMP/$session.out" ||
         fail "zkCli.sh never reported 'WatchedEvent state:SyncConnected type:None path:null'"
-    pass
-}
-
-is_noise() { [[ $1 =~ $NOISE ]]; }
-
-# expect LINE: the next line that is not noise is exactly LINE.
-expect() {
-    local i=$cursor blank=""
-    while [ "$i" -lt "${#LINES[@]}" ] && is_noise "${LINES[$i]}"; do
-        [ -n "${LINES[$i]}" ] || [ -n "$blank" ] || blank=" (before it, line $((i + 1)) is empty)"
-        i=$((i + 1))
-    done
-    [ "$i" -lt "${#LINES[@]}" ] || fail "expected line '$1' but the output ended$blank"
-    [ "${LINES[$i]}" == "$1" ] ||
-        fail "expected line '$1' but line $((i + 1)) is '${LINES[$i]}'$blank"
-    cursor=$((i + 1))
     pass
 }
 
@@ -102,23 +87,8 @@ expect_field() {
     fail "expected stat field '$1 = $2' in the stat block after line $cursor, not found"
 }
 
-# expect_end: nothing but noise after the last checked line.
-expect_end() {
-    local i=$cursor
-    while [ "$i" -lt "${#LINES[@]}" ]; do
-        is_noise "${LINES[$i]}" || fail "unexpected output at line $((i + 1)): '${LINES[$i]}'"
-        i=$((i + 1))
-    done
-    pass
-}
-
 # expect_event TYPE PATH: the session received exactly one such watch event.
-expect_event() {
-    local want="WatchedEvent state:SyncConnected type:$1 path:$2" n
-    n=$(grep -cxF -- "$want" "$TMP/$session.out")
-    [ "$n" -eq 1 ] || fail "expected exactly one watch event '$want', got $n"
-    pass
-}
+expect_event() { expect_once "WatchedEvent state:SyncConnected type:$1 path:$2"; }
 
 start=$(date +%s.%N)
 

@@ -97,6 +97,16 @@ impl Ensemble {
     }
 }
 
+/// A Rust `zookeeper-client` session on `host` (10 s timeout, 3.8's protocol).
+pub async fn zk_connect(host: &str) -> zookeeper_client::Client {
+    zookeeper_client::Client::connector()
+        .with_session_timeout(Duration::from_secs(10))
+        .with_server_version(3, 8, 0)
+        .connect(host)
+        .await
+        .unwrap_or_else(|e| panic!("connect {host}: {e}"))
+}
+
 /// kazoo, installed with pip when missing (pinned), as `.ci/run` would.
 pub fn ensure_kazoo() {
     let has = || {
