@@ -204,6 +204,16 @@ pids = subprocess.run(["pgrep", "-f", "--", f"--config {cfg}$"], capture_output=
 check(len(pids) == 1, f"found the server process {pids}")
 cmdline = open(f"/proc/{pids[0]}/cmdline").read().split("\0")[:-1]
 
+# The server to kill: its snapshots, which autopurge trims once it restarts.
+cfg_text = open(cfg).read()
+data_dir = next(ln.split("=", 1)[1] for ln in cfg_text.splitlines() if ln.startswith("dataDir="))
+
+
+def snapshots():
+    return sorted(int(f.split(".")[1], 16) for f in os.listdir(data_dir)
+                  if f.startswith("snapshot."))
+
+
 # The writer: only creates that returned are acknowledged; one that failed with the
 # connection may or may not have happened, and is not counted.
 written, stop_writing = [], threading.Event()
@@ -223,7 +233,11 @@ def writer():
 
 writing = threading.Thread(target=writer, daemon=True)
 writing.start()
-wait(lambda: len(written) >= 20, "the writer writes before the kill")
+# Enough writes that the doomed server holds more snapshots than autopurge keeps (3): how
+# many the earlier suites left depends on the snapCount threshold each server drew.
+purging = "autopurge.purgeInterval=" in cfg_text
+wait(lambda: len(written) >= 20 and (not purging or len(snapshots()) > 3),
+     "the writer writes before the kill", 60)
 os.kill(int(pids[0]), signal.SIGKILL)
 for c in (mover, other, zk):
     c.set_hosts(alive)
@@ -245,21 +259,12 @@ check(sum("Mode: leader" in m for m in modes) == 1, f"a new leader: {modes}")
 
 # The killed server restarts from its disk and catches up with what it missed (DIFF, or
 # SNAP once the leader's snapshots moved past its last zxid).
-cfg_text = open(cfg).read()
-data_dir = next(ln.split("=", 1)[1] for ln in cfg_text.splitlines() if ln.startswith("dataDir="))
-
-
-def snapshots():
-    return sorted(int(f.split(".")[1], 16) for f in os.listdir(data_dir)
-                  if f.startswith("snapshot."))
-
-
 old_snapshots = snapshots()
 log = open(os.path.join(DIR, "restarted.log"), "w")
 restarted = subprocess.Popen(cmdline, stdout=log, stderr=log)
 try:
     wait(lambda: "Mode: follower" in four_letter(port, "srvr"), "the restarted server follows", 30)
-    if "autopurge.purgeInterval=" in cfg_text:
+    if purging:
         check(len(old_snapshots) > 3, f"snapshots for autopurge to delete: {old_snapshots}")
         # Autopurge runs at the server's first tick and keeps the 3 newest snapshots it has
         # then; a SNAP sync may already have added one, so 1 to 3 of the old ones stay, the
