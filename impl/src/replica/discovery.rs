@@ -6,7 +6,7 @@
 use super::io::{Output, StateMachine};
 use super::messages::{Packet, ServerId, ServerState};
 use super::state::{Conn, Handler, LeaderState, LearnerInfo, LearnerState, Phase, Role};
-use super::Replica;
+use super::{Replica, SyncSchedule};
 use crate::zxid::Zxid;
 
 /// Ticks between PINGs, and between FOLLOWERINFO retries while the leader is not answering.
@@ -188,7 +188,9 @@ impl<S: StateMachine> Replica<S> {
     pub(crate) fn leader_progress(&mut self) {
         self.try_fix_epoch();
         self.try_finish_epoch_ack();
-        self.sync_waiting_learners();
+        if self.cfg.sync_schedule == SyncSchedule::Eager {
+            self.sync_waiting_learners();
+        }
         self.try_establish();
     }
 

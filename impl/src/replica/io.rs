@@ -2,8 +2,8 @@
 //! (`Output`), and the state machine it replicates.
 //!
 //! Output order is a contract: the driver executes outputs in order, and an output that writes
-//! to disk (`SaveAcceptedEpoch`, `SaveCurrentEpoch`, `Append { sync: true }`, `Truncate`,
-//! `InstallSnapshot`) is durable before any later output runs. So "save acceptedEpoch, then
+//! to disk (`SaveAcceptedEpoch`, `SaveCurrentEpoch`, `SaveUpdatingEpoch`, `Append { sync:
+//! true }`, `Truncate`, `InstallSnapshot`) is durable before any later output runs. So "save acceptedEpoch, then
 //! send ACKEPOCH" or "log the synced transactions, then ACK NEWLEADER" is a single `step`
 //! whose outputs come in that order.
 
@@ -52,6 +52,10 @@ pub enum Input {
     },
     /// Asynchronous appends are durable up to this zxid (the sync thread's fsync finished).
     Synced { zxid: Zxid },
+    /// With `SyncSchedule::Driven`: the leader's handler for `learner` runs `syncFollower`
+    /// now, by SNAP if `snapshot`, else from the log (falling back to SNAP when the log
+    /// cannot serve it). Ignored unless that handler waits to sync.
+    SyncLearner { learner: ServerId, snapshot: bool },
 }
 
 /// Something the replica asks its driver to do, in order.
@@ -69,6 +73,9 @@ pub enum Output<O> {
     SaveAcceptedEpoch(u32),
     /// Write `currentEpoch` durably.
     SaveCurrentEpoch(u32),
+    /// Write the `updatingEpoch` marker durably: a NEWLEADER handling for this epoch begins,
+    /// and may log the leader's history before `currentEpoch` is written.
+    SaveUpdatingEpoch(u32),
     /// Append to the transaction log. `sync: true` fsyncs before the next output runs;
     /// `sync: false` hands the entries to the sync thread, which reports `Input::Synced` later
     /// (group commit). With no entries and `sync: true` it is an fsync of what was handed

@@ -37,6 +37,22 @@ pub enum Fault {
     /// Fast Leader Election's vote order breaks a zxid tie by server id without requiring
     /// equal epochs (ZOOKEEPER-1419).
     VoteOrderIgnoresEpoch,
+    /// A follower told to TRUNC keeps its log as it is (and syncs on).
+    SkipTrunc,
+}
+
+/// When a leader runs each learner's `syncFollower` (the LearnerHandler thread's step between
+/// ACKEPOCH and NEWLEADER).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SyncSchedule {
+    /// As soon as discovery ends for that learner, choosing DIFF or TRUNC from the log and
+    /// SNAP only when the log cannot serve it: what a server does.
+    #[default]
+    Eager,
+    /// Only when told (`Input::SyncLearner`), by the route the caller picks: ZooKeeper's
+    /// handler threads run whenever the scheduler lets them and pick SNAP by file sizes, and
+    /// the refinement harness takes those choices where the model takes them.
+    Driven,
 }
 
 /// A replica just started and its first outputs.
@@ -73,6 +89,7 @@ pub struct Config {
     /// and all of it, drawn from the seed so servers do not snapshot together) the replica
     /// snapshots its state and drops the log before it from memory. `None`: never.
     pub snap_count: Option<u64>,
+    pub sync_schedule: SyncSchedule,
 }
 
 impl Config {
@@ -91,6 +108,7 @@ impl Config {
             seed: id,
             fault: None,
             snap_count: None,
+            sync_schedule: SyncSchedule::Eager,
         }
     }
 
@@ -216,6 +234,7 @@ impl<S: StateMachine> Replica<S> {
                 body,
             } => self.on_write(session_id, cxid, body),
             Input::Synced { zxid } => self.on_synced(zxid),
+            Input::SyncLearner { learner, snapshot } => self.on_sync_learner(learner, snapshot),
         }
         std::mem::take(&mut self.out)
     }
@@ -387,6 +406,10 @@ impl<S: StateMachine> Replica<S> {
     }
     pub fn base_zxid(&self) -> Zxid {
         self.base.0
+    }
+    /// The snapshot the in-memory history builds on (`log()` follows it).
+    pub fn base_snapshot(&self) -> &[u8] {
+        &self.base.1
     }
     /// The replicated state machine, for reads.
     pub fn state_machine(&self) -> &S {

@@ -54,12 +54,30 @@ impl<S: StateMachine> Replica<S> {
             _ => return,
         };
         for j in waiting {
-            self.sync_learner(j);
+            self.sync_learner(j, false);
         }
     }
 
-    /// `syncFollower` + `startForwarding` + NEWLEADER for learner `j`.
-    fn sync_learner(&mut self, j: ServerId) {
+    /// `Input::SyncLearner`: one handler's sync, when the driver schedules it.
+    pub(crate) fn on_sync_learner(&mut self, j: ServerId, snapshot: bool) {
+        let waiting = match &self.role {
+            Role::Leading(ls) => {
+                ls.epoch_acked
+                    && ls
+                        .learners
+                        .get(&j)
+                        .is_some_and(|l| l.stage == Handler::AwaitSync)
+            }
+            _ => false,
+        };
+        if waiting {
+            self.sync_learner(j, snapshot);
+        }
+    }
+
+    /// `syncFollower` + `startForwarding` + NEWLEADER for learner `j` (by SNAP if
+    /// `snapshot`).
+    fn sync_learner(&mut self, j: ServerId, snapshot: bool) {
         let Role::Leading(ls) = &self.role else {
             return;
         };
@@ -73,7 +91,9 @@ impl<S: StateMachine> Replica<S> {
         };
         let committed = &self.log[..n];
         let lp = committed.last().map(|e| e.zxid()).unwrap_or(self.base.0);
-        let by_log = if peer == lp {
+        let by_log = if snapshot {
+            None
+        } else if peer == lp {
             Some((Packet::Diff { zxid: peer }, n))
         } else if peer > lp && peer.counter() != 0 {
             Some((Packet::Trunc { zxid: lp }, n))
@@ -187,6 +207,9 @@ impl<S: StateMachine> Replica<S> {
                     return self.protocol_error();
                 }
                 self.learner_mut().sync_mode = SyncMode::Trunc;
+                if self.cfg.fault == Some(super::Fault::SkipTrunc) {
+                    return;
+                }
                 self.log.retain(|e| e.zxid() <= zxid);
                 self.synced = self.synced.min(zxid);
                 self.out.push(Output::Truncate { zxid });
@@ -234,9 +257,12 @@ impl<S: StateMachine> Replica<S> {
         }
     }
 
-    /// NEWLEADER: log the committed synced prefix and fsync; write currentEpoch; ACK.
+    /// NEWLEADER: log the committed synced prefix and fsync; write currentEpoch; ACK. The
+    /// `updatingEpoch` marker goes first, so that a crash after the log and before the epoch
+    /// leaves a disk recovery can repair (ZOOKEEPER-2354).
     fn on_newleader(&mut self, epoch: u32) {
         let voter = self.cfg.is_voter(self.cfg.id);
+        self.out.push(Output::SaveUpdatingEpoch(epoch));
         let mode = self.learner_mut().sync_mode;
         if matches!(mode, SyncMode::Trunc | SyncMode::Snap) {
             // takeSnapshot: what is applied in memory becomes durable.

@@ -171,6 +171,7 @@ fn newleader_logs_then_writes_the_epoch_then_acks() {
     assert_eq!(
         out,
         vec![
+            Output::SaveUpdatingEpoch(1),
             Output::Append {
                 entries: vec![entry(1, 1, 9)],
                 sync: true
@@ -395,6 +396,49 @@ fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
             ),
         ]
     );
+}
+
+#[test]
+fn a_driven_leader_syncs_a_learner_only_when_told_and_by_the_route_it_is_told() {
+    let cfg = Config {
+        sync_schedule: SyncSchedule::Driven,
+        ..Config::new(3, &[1, 2, 3], &[])
+    };
+    let mut l = leader_3(cfg);
+    let [follower_info, ack_epoch, _] = learner_1_joins();
+    l.step(follower_info);
+    // Discovery ends (the epoch is written) but the handler waits for its turn.
+    assert_eq!(l.step(ack_epoch), vec![Output::SaveCurrentEpoch(2)]);
+    // A learner that is not waiting to sync is ignored.
+    let other = Input::SyncLearner {
+        learner: 2,
+        snapshot: false,
+    };
+    assert_eq!(l.step(other), vec![]);
+    let out = l.step(Input::SyncLearner {
+        learner: 1,
+        snapshot: true,
+    });
+    let snapshot = Arc::new(Values(vec![vec![4]]).snapshot());
+    assert_eq!(
+        out,
+        vec![
+            send(
+                1,
+                quorum(Packet::Snap {
+                    zxid: Zxid::new(1, 1),
+                    snapshot
+                })
+            ),
+            send(1, quorum(Packet::NewLeader { epoch: 2 })),
+        ]
+    );
+    // Once synced, the handler does not sync again.
+    let again = Input::SyncLearner {
+        learner: 1,
+        snapshot: false,
+    };
+    assert_eq!(l.step(again), vec![]);
 }
 
 #[test]

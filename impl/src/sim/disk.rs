@@ -80,6 +80,18 @@ impl Disk {
             .skip_while(move |e| e.zxid() <= base)
     }
 
+    /// The newest snapshot's zxid and bytes, if any.
+    pub fn snapshot(&self) -> Option<(Zxid, Vec<u8>)> {
+        let z = self.newest_snapshot()?;
+        self.storage.load_snapshot(z).ok().map(|s| (z, s.data))
+    }
+
+    /// Appends records and fsyncs them (a sync thread's write of what it was handed).
+    pub fn append_synced(&mut self, entries: &[TxnEntry]) -> Result<(), StorageError> {
+        self.storage.append(entries)?;
+        self.storage.sync()
+    }
+
     fn newest_snapshot(&self) -> Option<Zxid> {
         self.storage.snapshot_zxids().ok()?.last().copied()
     }

@@ -18,6 +18,7 @@ pub fn execute<O, S: Storage + ?Sized>(
     match o {
         Output::SaveAcceptedEpoch(e) => storage.set_epoch(EpochKind::Accepted, e)?,
         Output::SaveCurrentEpoch(e) => storage.set_epoch(EpochKind::Current, e)?,
+        Output::SaveUpdatingEpoch(e) => storage.set_epoch(EpochKind::Updating, e)?,
         Output::Append { entries, sync } => {
             storage.append(&entries)?;
             if sync {

@@ -25,6 +25,7 @@ pub struct MemStorage {
     snapshots: OrdMap<Zxid, MemSnapshot>,
     accepted_epoch: Option<u32>,
     current_epoch: Option<u32>,
+    updating_epoch: Option<u32>,
     syncs: u64,
 }
 
@@ -65,6 +66,7 @@ impl MemStorage {
             snapshots: OrdMap::new(),
             accepted_epoch: None,
             current_epoch: None,
+            updating_epoch: None,
             syncs: 0,
         }
     }
@@ -305,6 +307,7 @@ impl Storage for MemStorage {
         Ok(match kind {
             EpochKind::Accepted => self.accepted_epoch,
             EpochKind::Current => self.current_epoch,
+            EpochKind::Updating => self.updating_epoch,
         })
     }
 
@@ -312,6 +315,7 @@ impl Storage for MemStorage {
         match kind {
             EpochKind::Accepted => self.accepted_epoch = Some(epoch),
             EpochKind::Current => self.current_epoch = Some(epoch),
+            EpochKind::Updating => self.updating_epoch = Some(epoch),
         }
         Ok(())
     }

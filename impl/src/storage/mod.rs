@@ -46,13 +46,18 @@ pub struct LogRecord {
     pub entry: TxnEntry,
 }
 
-/// The two epoch files of a Zab participant.
+/// The epoch files of a Zab participant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EpochKind {
     /// `acceptedEpoch`: the last epoch proposed by a prospective leader this server accepted.
     Accepted,
     /// `currentEpoch`: the last epoch whose NEWLEADER this server acknowledged.
     Current,
+    /// `updatingEpoch`: the epoch of the NEWLEADER whose handling began last. While it is
+    /// above `currentEpoch` the handling may have logged the leader's history without
+    /// writing `currentEpoch` (a crash in between); recovery then repairs `currentEpoch`
+    /// instead of refusing to start (ZOOKEEPER-2354).
+    Updating,
 }
 
 impl EpochKind {
@@ -61,6 +66,7 @@ impl EpochKind {
         match self {
             EpochKind::Accepted => "acceptedEpoch",
             EpochKind::Current => "currentEpoch",
+            EpochKind::Updating => "updatingEpoch",
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct RecoveryReport {
     pub skipped_snapshots: Vec<SkippedSnapshot>,
     /// Leftovers of interrupted atomic writes, removed (their targets were never replaced).
     pub removed_temp_files: Vec<String>,
+    /// `currentEpoch` rewritten to this: a NEWLEADER handling was cut short between logging
+    /// the leader's history and writing the epoch (`durable::to_durable`).
+    pub repaired_current_epoch: Option<u32>,
 }
 
 impl RecoveryReport {
@@ -48,6 +51,7 @@ impl RecoveryReport {
         self.torn_tails.is_empty()
             && self.skipped_snapshots.is_empty()
             && self.removed_temp_files.is_empty()
+            && self.repaired_current_epoch.is_none()
     }
 }
 
@@ -92,6 +96,13 @@ impl fmt::Display for RecoveryReport {
         }
         for name in &self.removed_temp_files {
             writeln!(f, "recovery: removed leftover temp file {name}")?;
+        }
+        if let Some(e) = self.repaired_current_epoch {
+            writeln!(
+                f,
+                "recovery: currentEpoch set to {e}, the last zxid's epoch (a NEWLEADER handling \
+                 was cut short after logging)"
+            )?;
         }
         Ok(())
     }

@@ -237,6 +237,7 @@ impl Storage for FileStorage {
             torn_tails: self.log.take_torn_tails(),
             skipped_snapshots: Vec::new(),
             removed_temp_files: std::mem::take(&mut self.removed_temp_files),
+            repaired_current_epoch: None,
         };
         recovery::recover(self, report)
     }
