@@ -202,7 +202,9 @@ impl Hash for Server {
                 | (phase(self.phase) << 20)
                 | ((self.stale_unsynced as u64) << 24)
                 | ((self.committed as u64) << 32)
-                | (zxid(self.last_processed) << 40),
+                | (zxid(self.last_processed) << 40)
+                | ((self.log_snap as u64) << 56)
+                | ((self.hist_snap as u64) << 60),
         );
         state.write_u128(hist(&self.log));
         state.write_u128(hist(&self.hist));

@@ -86,6 +86,7 @@ pub fn shutdown_to_looking(cfg: &Config, st: &mut State, s: Sid) {
         // The database is retained: its DataTree holds only what was applied, and
         // lastProcessedZxid stays at the last applied transaction.
         srv.hist = srv.delivered();
+        srv.hist_snap = srv.hist_snap.min(srv.committed);
     } else {
         reload_database(srv);
     }
@@ -110,6 +111,7 @@ fn flush_all(srv: &mut Server) {
 pub fn reload_database(srv: &mut Server) {
     let delivered = srv.delivered();
     srv.hist = srv.log;
+    srv.hist_snap = srv.log_snap;
     srv.last_processed = srv.log.last_zxid();
     srv.committed = delivered.common_prefix(&srv.hist) as u8;
 }
@@ -128,9 +130,9 @@ pub fn crash(cfg: &Config, st: &mut State, s: Sid) {
     close_all_conns(cfg, st, s);
     st.net.drop_where(|l| l.from == s || l.to == s);
     let srv = st.server_mut(s);
-    let durable = (srv.accepted_epoch, srv.current_epoch, srv.log);
+    let durable = (srv.accepted_epoch, srv.current_epoch, srv.log, srv.log_snap);
     *srv = Server::fresh();
-    (srv.accepted_epoch, srv.current_epoch, srv.log) = durable;
+    (srv.accepted_epoch, srv.current_epoch, srv.log, srv.log_snap) = durable;
     srv.up = false;
     if let Some(f) = st.fle.get_mut(s as usize) {
         *f = Fle::default();
@@ -141,7 +143,17 @@ pub fn crash(cfg: &Config, st: &mut State, s: Sid) {
 pub fn restart(cfg: &Config, st: &mut State, s: Sid) {
     let srv = st.server_mut(s);
     srv.up = true;
+    // A crash inside the NEWLEADER handling, after the synced history was logged and before
+    // currentEpoch was written, leaves a log ahead of currentEpoch. ZooKeeper then refuses to
+    // start (ZOOKEEPER-2354); with the updatingEpoch marker written when the handling begins,
+    // recovery sets currentEpoch to the epoch of the last logged zxid instead (found by
+    // refinement, `specs/refinement.md`).
+    let logged = srv.log.last_zxid().epoch;
+    if logged > srv.current_epoch {
+        srv.current_epoch = logged;
+    }
     srv.hist = srv.log;
+    srv.hist_snap = srv.log_snap;
     srv.last_processed = srv.log.last_zxid();
     srv.committed = 0;
     start_election(cfg, st, s);

@@ -20,6 +20,8 @@ pub struct Server {
     pub current_epoch: u8,
     /// The transactions on disk.
     pub log: Hist,
+    /// How many leading entries of `log` the newest snapshot holds: the rest are log records.
+    pub log_snap: u8,
 
     // ---- volatile ----
     pub up: bool,
@@ -28,6 +30,10 @@ pub struct Server {
     /// The in-memory history: what the server has accepted, on disk or queued for disk. It is
     /// the log after a (re)load of the database.
     pub hist: Hist,
+    /// How many leading entries of `hist` came in a snapshot (loaded at start, or received
+    /// by SNAP): a leader has no log records for them, so a learner behind them can only be
+    /// synchronized by SNAP.
+    pub hist_snap: u8,
     /// Transactions handed to the SyncRequestProcessor and not yet on disk (the tail of
     /// `hist`, in order). Each is appended and fsynced by a `SyncThreadFlush` step, which
     /// then ACKs it.
@@ -296,10 +302,12 @@ impl Server {
             accepted_epoch: 0,
             current_epoch: 0,
             log: Hist::EMPTY,
+            log_snap: 0,
             up: true,
             role: Role::Looking,
             phase: Phase::Election,
             hist: Hist::EMPTY,
+            hist_snap: 0,
             unsynced: Hist::EMPTY,
             stale_unsynced: 0,
             committed: 0,

@@ -20,15 +20,29 @@ pub enum Route {
 }
 
 /// The routes open for syncing `j`: a snapshot is a choice only for a learner behind the
-/// start of the leader's committed log (and the fallback when the log cannot serve it).
+/// start of the leader's committed log (and the fallback when the log cannot serve it); it is
+/// the only route for a learner behind what the leader holds only as a snapshot.
 pub fn routes(st: &State, l: Sid, j: Sid) -> Vec<Route> {
     let leader = st.server(l);
     let peer = leader.leader.peer_last[j as usize];
+    if behind_snapshot(leader, peer) {
+        return vec![Route::Snapshot];
+    }
     let (committed, _) = committed_log(leader);
     match committed.get(0) {
         Some(first) if peer < first.zxid => vec![Route::Log, Route::Snapshot],
         _ => vec![Route::Log],
     }
+}
+
+/// Whether `peer` is older than the last transaction `leader` holds only in its snapshot:
+/// the leader has no log records to send it (found by refinement).
+fn behind_snapshot(leader: &Server, peer: Zxid) -> bool {
+    leader.hist_snap > 0
+        && leader
+            .hist
+            .get(leader.hist_snap as usize - 1)
+            .is_some_and(|t| peer < t.zxid)
 }
 
 /// The leader's committed log and lastProcessedZxid. A leader not yet established treats its
@@ -189,7 +203,9 @@ pub fn on_sync_mode(st: &mut State, j: Sid, msg: Msg) {
                     // below what this server delivered would lose committed data.
                     bad = (srv.committed as usize) > k;
                     srv.log.truncate(k);
+                    srv.log_snap = srv.log_snap.min(k as u8);
                     srv.hist = srv.log;
+                    srv.hist_snap = srv.log_snap;
                     srv.committed = srv.committed.min(k as u8);
                     srv.learner.synced = k as u8;
                     srv.last_processed = zxid;
@@ -203,6 +219,7 @@ pub fn on_sync_mode(st: &mut State, j: Sid, msg: Msg) {
             bad = !srv.delivered().is_prefix_of(&snapshot);
             srv.committed = srv.delivered().common_prefix(&snapshot) as u8;
             srv.hist = snapshot;
+            srv.hist_snap = snapshot.len() as u8;
             srv.learner.synced = snapshot.len() as u8;
             srv.last_processed = zxid;
         }
@@ -367,8 +384,10 @@ pub fn newleader_step(cfg: &Config, st: &mut State, j: Sid) {
 
 fn log_synced(cfg: &Config, srv: &mut Server, p: Persist) {
     if matches!(srv.learner.sync_mode, SyncMode::Trunc | SyncMode::Snap) {
-        // takeSnapshot: everything applied in memory becomes durable.
+        // takeSnapshot: everything applied in memory becomes durable, as a snapshot.
         srv.log = srv.hist;
+        srv.log_snap = srv.hist.len() as u8;
+        srv.hist_snap = srv.log_snap;
     }
     if p == Persist::Skip {
         return;

@@ -17,6 +17,13 @@ pub fn learner_timeout_enabled(cfg: &Config, st: &State, s: Sid) -> bool {
     let Some(l) = srv.learner.leader else {
         return false;
     };
+    if crate::sync::in_newleader(cfg, srv, s) {
+        // The QuorumPeer thread is inside its NEWLEADER handling: it logs, writes the epoch
+        // and writes the ACK before it reads again, so a broken connection is noticed only
+        // after the last step (found by refinement: the replica handles NEWLEADER in one
+        // step).
+        return false;
+    }
     let leader = st.server(l);
     let gone = !st.reachable(s, l);
     // The server it elected decided to follow someone else.

@@ -21,8 +21,8 @@ fn passing_check_exits_zero_with_json() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
     assert_eq!(v["result"], "pass");
-    assert_eq!(v["unique_states"], 8299);
-    assert!(v["total_states"].as_u64().unwrap() >= 8299);
+    assert_eq!(v["unique_states"], 8347);
+    assert!(v["total_states"].as_u64().unwrap() >= 8347);
     assert!(v["seconds"].as_f64().unwrap() >= 0.0);
     let props = v["properties"].as_array().unwrap();
     assert!(props
