@@ -1,13 +1,15 @@
 //! The value mapping between the model's small domains and the implementation's types:
-//! server ids (model 0.., implementation 1..), zxids, votes, notifications, roles and
-//! transaction values.
+//! server ids (model 0.., implementation 1..), zxids, votes, notifications, quorum packets,
+//! roles and transactions. A value the implementation holds outside the model's domain maps
+//! to `None`, which the caller reports as a mismatch.
 
-use zab::replica::{Notification as INote, ServerId, ServerState, Vote as IVote};
+use crate::machine::Txns;
+use zab::replica::{Notification as INote, Packet, ServerId, ServerState, Vote as IVote};
 use zab::sim::values::Values;
 use zab::txn::{Txn as ITxn, TxnEntry, TxnHeader};
 use zab::Zxid as IZxid;
-use zab_model::msg::{Notification as MNote, Vote as MVote};
-use zab_model::types::{Role, Sid, Txn as MTxn, Zxid as MZxid};
+use zab_model::msg::{Msg, Notification as MNote, Vote as MVote};
+use zab_model::types::{Hist, Role, Sid, Txn as MTxn, Zxid as MZxid, MAX_TXNS};
 
 /// Model server `s` is implementation server `s + 1` (ZooKeeper's myid starts at 1).
 pub fn server(s: Sid) -> ServerId {
@@ -79,5 +81,81 @@ pub fn model_txn(e: &TxnEntry) -> Option<MTxn> {
     Some(MTxn {
         zxid: model_zxid(e.zxid())?,
         value: u8::try_from(Values::value_of(e)?).ok()?,
+    })
+}
+
+/// A model history from implementation transactions (`None` if one leaves the domain).
+pub fn hist(txns: impl IntoIterator<Item = (IZxid, u64)>) -> Option<Hist> {
+    let mut h = Hist::EMPTY;
+    for (z, v) in txns {
+        if h.len() == MAX_TXNS {
+            return None;
+        }
+        h.push(MTxn {
+            zxid: model_zxid(z)?,
+            value: u8::try_from(v).ok()?,
+        });
+    }
+    Some(h)
+}
+
+/// The history a snapshot holds.
+pub fn snapshot_hist(bytes: &[u8]) -> Option<Hist> {
+    hist(Txns::decode(bytes)?)
+}
+
+/// The value a forwarded request carries.
+fn request_value(body: &[u8]) -> Option<u8> {
+    let v = u64::from_be_bytes(body.try_into().ok()?);
+    u8::try_from(v).ok()
+}
+
+/// An implementation quorum packet as the model's message (`None` for PING, which the
+/// model abstracts away, and for values outside the domain).
+pub fn model_msg(p: &Packet) -> Option<Msg> {
+    let small = |e: u32| u8::try_from(e).ok();
+    Some(match p {
+        Packet::FollowerInfo { accepted_epoch } => Msg::FollowerInfo {
+            accepted_epoch: small(*accepted_epoch)?,
+        },
+        Packet::LeaderInfo { epoch } => Msg::LeaderInfo {
+            epoch: small(*epoch)?,
+        },
+        Packet::AckEpoch {
+            current_epoch,
+            last_zxid,
+        } => Msg::AckEpoch {
+            current_epoch: match current_epoch {
+                Some(e) => Some(small(*e)?),
+                None => None,
+            },
+            last: model_zxid(*last_zxid)?,
+        },
+        Packet::Diff { zxid } => Msg::Diff {
+            zxid: model_zxid(*zxid)?,
+        },
+        Packet::Trunc { zxid } => Msg::Trunc {
+            zxid: model_zxid(*zxid)?,
+        },
+        Packet::Snap { zxid, snapshot } => Msg::Snap {
+            zxid: model_zxid(*zxid)?,
+            snapshot: snapshot_hist(snapshot)?,
+        },
+        Packet::Proposal(e) => Msg::Proposal { txn: model_txn(e)? },
+        Packet::Commit { zxid } => Msg::Commit {
+            zxid: model_zxid(*zxid)?,
+        },
+        Packet::NewLeader { epoch } => Msg::NewLeader {
+            epoch: small(*epoch)?,
+        },
+        Packet::Ack { zxid } => Msg::Ack {
+            zxid: model_zxid(*zxid)?,
+        },
+        Packet::UpToDate => Msg::UpToDate,
+        Packet::Inform(e) => Msg::Inform { txn: model_txn(e)? },
+        Packet::Request(r) => Msg::Request {
+            value: request_value(&r.body)?,
+        },
+        Packet::Ping => return None,
     })
 }

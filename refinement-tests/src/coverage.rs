@@ -1,16 +1,20 @@
-//! What the replayed traces exercised: model action kinds and notification kinds.
+//! What the replayed traces exercised: model action kinds, message types delivered, sync
+//! modes and roles.
 
 use std::collections::BTreeMap;
-use zab_model::msg::Plane;
-use zab_model::types::Role;
-use zab_model::Action;
+use zab_model::msg::{Msg, Plane};
+use zab_model::{Action, State};
 
 /// Counts of what was replayed.
 #[derive(Clone, Debug, Default)]
 pub struct Coverage {
     pub actions: BTreeMap<&'static str, u64>,
-    /// Notifications delivered, by the sender's state.
-    pub notifications: BTreeMap<&'static str, u64>,
+    /// Packets delivered by type, and notifications by the sender's state.
+    pub messages: BTreeMap<String, u64>,
+    /// Learners synchronized, by the mode of the first sync packet they read.
+    pub sync_modes: BTreeMap<&'static str, u64>,
+    /// Server-steps spent in each role (every live server, after every step).
+    pub roles: BTreeMap<&'static str, u64>,
 }
 
 /// The name of an action's kind.
@@ -55,48 +59,133 @@ pub const ELECTION_KINDS: &[&str] = &[
     "Lose(election)",
 ];
 
+/// Every action kind of the whole protocol with Fast Leader Election.
+pub const ZAB_KINDS: &[&str] = &[
+    "Notify",
+    "Decide",
+    "Resend",
+    "Connect",
+    "Deliver",
+    "SyncLearner",
+    "NewLeaderStep",
+    "SyncFlush",
+    "ClientRequest",
+    "LearnerTimeout",
+    "LeaderTimeout",
+    "Crash",
+    "Restart",
+    "Partition",
+    "Heal",
+    "Lose(election)",
+    "Lose(quorum)",
+];
+
+/// Every quorum packet type and notification sender state (INFORM and OBSERVING need an
+/// observer).
+pub const MESSAGES: &[&str] = &[
+    "FOLLOWERINFO",
+    "LEADERINFO",
+    "ACKEPOCH",
+    "DIFF",
+    "TRUNC",
+    "SNAP",
+    "PROPOSAL",
+    "COMMIT",
+    "NEWLEADER",
+    "ACK(NEWLEADER)",
+    "ACK",
+    "UPTODATE",
+    "INFORM",
+    "REQUEST",
+    "notify from LOOKING",
+    "notify from FOLLOWING",
+    "notify from LEADING",
+];
+
+pub const SYNC_MODES: &[&str] = &["DIFF", "TRUNC", "SNAP"];
+pub const ROLES: &[&str] = &["LOOKING", "FOLLOWING", "LEADING", "OBSERVING"];
+
 impl Coverage {
-    pub fn record(&mut self, a: &Action) {
+    /// Counts action `a`, which led to `next`.
+    pub fn record(&mut self, a: &Action, next: &State) {
         *self.actions.entry(kind(a)).or_default() += 1;
-        if let Action::Notify { n, .. } = a {
-            *self.notifications.entry(n.state.name()).or_default() += 1;
+        match a {
+            Action::Notify { n, .. } => self.count(format!("notify from {}", n.state.name())),
+            Action::Deliver { msg, .. } => {
+                self.count(msg.kind().to_string());
+                if let Some(mode) = sync_mode(msg) {
+                    *self.sync_modes.entry(mode).or_default() += 1;
+                }
+            }
+            _ => {}
         }
+        for srv in next.servers.iter().filter(|s| s.up) {
+            *self.roles.entry(srv.role.name()).or_default() += 1;
+        }
+    }
+
+    fn count(&mut self, key: String) {
+        *self.messages.entry(key).or_default() += 1;
     }
 
     pub fn merge(&mut self, other: &Coverage) {
-        for (k, v) in &other.actions {
-            *self.actions.entry(k).or_default() += v;
+        fn add<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
+            for (k, v) in from {
+                *into.entry(k.clone()).or_default() += v;
+            }
         }
-        for (k, v) in &other.notifications {
-            *self.notifications.entry(k).or_default() += v;
-        }
+        add(&mut self.actions, &other.actions);
+        add(&mut self.messages, &other.messages);
+        add(&mut self.sync_modes, &other.sync_modes);
+        add(&mut self.roles, &other.roles);
     }
 
-    /// The expected kinds never exercised.
+    /// Everything in `expected` (action kinds, message types, sync modes, roles) never
+    /// exercised.
     pub fn missing(&self, expected: &[&'static str]) -> Vec<&'static str> {
         expected
             .iter()
             .copied()
-            .filter(|k| !self.actions.contains_key(k))
+            .filter(|k| {
+                !self.actions.contains_key(k)
+                    && !self.messages.contains_key(*k)
+                    && !self.sync_modes.contains_key(k)
+                    && !self.roles.contains_key(k)
+            })
             .collect()
     }
 
-    /// A table: kind, count.
+    /// A table: what, how many times.
     pub fn table(&self) -> String {
-        let mut out = String::from("action kind        replayed\n");
-        for (k, v) in &self.actions {
-            out.push_str(&format!("{k:<18} {v:>8}\n"));
-        }
-        for role in [
-            Role::Looking,
-            Role::Following,
-            Role::Leading,
-            Role::Observing,
-        ] {
-            if let Some(v) = self.notifications.get(role.name()) {
-                out.push_str(&format!("notify from {:<7}{v:>8}\n", role.name()));
+        let mut out = String::new();
+        let mut section = |title: &str, rows: Vec<(String, u64)>| {
+            if rows.is_empty() {
+                return;
             }
-        }
+            out.push_str(&format!("  {title}\n"));
+            for (k, v) in rows {
+                out.push_str(&format!("    {k:<24} {v:>10}\n"));
+            }
+        };
+        let rows = |m: &BTreeMap<&'static str, u64>| -> Vec<(String, u64)> {
+            m.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        section("action kind", rows(&self.actions));
+        section(
+            "message delivered",
+            self.messages.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        );
+        section("sync mode", rows(&self.sync_modes));
+        section("role (server-steps)", rows(&self.roles));
         out
+    }
+}
+
+fn sync_mode(m: &Msg) -> Option<&'static str> {
+    match m {
+        Msg::Diff { .. } => Some("DIFF"),
+        Msg::Trunc { .. } => Some("TRUNC"),
+        Msg::Snap { .. } => Some("SNAP"),
+        _ => None,
     }
 }

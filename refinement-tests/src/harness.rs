@@ -1,14 +1,27 @@
-//! The implementation side: a cluster of real `Replica`s on simulated disks, with a network
-//! shaped like the model's (a one-slot, latest-wins election link per pair, as ZooKeeper's
-//! per-peer send queue of capacity 1; FIFO quorum links), driven one model action at a time.
+//! The implementation side: a cluster of real `Replica`s on simulated disks, driven one model
+//! action at a time, inside the environment the model assumes:
+//! - an election link holds one notification (latest wins, as ZooKeeper's per-peer send
+//!   queue of capacity one);
+//! - a learner's quorum connection to its leader (`connection.rs`) opens when the model's
+//!   learner connects and closes on a crash, a partition, a loss, or when either side gives
+//!   up; the leader hears of a closed connection at once, the learner when the model says it
+//!   notices;
+//! - each server's sync thread is a queue: records handed over with `Append { sync: false }`
+//!   wait there until the model's `SyncFlush` writes and fsyncs the head;
+//! - a follower's NEWLEADER handling emits its outputs in one step; they are held back and
+//!   executed one model `NewLeaderStep` at a time, so a crash can fall between them, as the
+//!   driver of a real server executes outputs one after another.
 
+use crate::connection::{ConnState, Connections};
 use crate::convert;
+use crate::machine::Txns;
 use std::collections::{BTreeMap, VecDeque};
 use zab::replica::{
-    Config, Fault, Input, Notification, Output, Packet, PeerMsg, Replica, ServerId,
+    Config, Fault, Input, Notification, Output, Packet, PeerMsg, Replica, ServerId, ServerState,
+    SyncSchedule,
 };
 use zab::sim::disk::Disk;
-use zab::sim::values::Values;
+use zab::txn::TxnEntry;
 use zab_model::types::{Mask, Sid};
 use zab_model::State;
 
@@ -18,17 +31,25 @@ pub const NOT_TIMEOUT: u64 = 2;
 /// initLimit and syncLimit in ticks: protocol timeouts happen only when the model takes one.
 pub const LIMIT: u64 = 4;
 
+pub type Out = Output<u64>;
+
 /// The implementation cluster.
 #[derive(Clone)]
 pub struct ImplCluster {
     pub n: usize,
     pub voters: usize,
-    pub replicas: Vec<Option<Replica<Values>>>,
+    pub replicas: Vec<Option<Replica<Txns>>>,
     pub disks: Vec<Disk>,
     /// Election links: at most one notification waiting per (from, to).
     pub election: BTreeMap<(Sid, Sid), Notification>,
     /// Quorum links: FIFO per (from, to). Pings are not modelled and never queued.
-    pub quorum: BTreeMap<(Sid, Sid), VecDeque<PeerMsg>>,
+    pub quorum: BTreeMap<(Sid, Sid), VecDeque<Packet>>,
+    pub conns: Connections,
+    /// Per server, the records its sync thread has not written yet.
+    pub sync_queue: Vec<VecDeque<TxnEntry>>,
+    /// Per server, the groups of outputs of a NEWLEADER handling not yet executed: logging,
+    /// the epoch write, the ACK.
+    pub held: Vec<VecDeque<Vec<Out>>>,
     /// The side of the partition holding server 0, empty when healed (as the model's).
     pub partition: Mask,
     /// A deliberately wrong behaviour switched on in every replica (to show a check fails).
@@ -51,6 +72,9 @@ impl ImplCluster {
             disks: vec![Disk::default(); n],
             election: BTreeMap::new(),
             quorum: BTreeMap::new(),
+            conns: Connections::new(n),
+            sync_queue: vec![VecDeque::new(); n],
+            held: vec![VecDeque::new(); n],
             partition: Mask::EMPTY,
             fault,
         };
@@ -66,7 +90,9 @@ impl ImplCluster {
                 Disk::with_state(srv.accepted_epoch as u32, srv.current_epoch as u32, &log);
         }
         // All start together: each one's first votes find the others up.
-        let outs: Vec<_> = (0..n as Sid).map(|s| c.boot(s)).collect();
+        let outs: Vec<_> = (0..n as Sid)
+            .map(|s| c.boot(s).expect("a model's initial disk starts"))
+            .collect();
         for (s, out) in outs.into_iter().enumerate() {
             c.route(s as Sid, out);
         }
@@ -83,87 +109,188 @@ impl ImplCluster {
             not_timeout: (NOT_TIMEOUT, NOT_TIMEOUT),
             seed: s as u64,
             fault: self.fault,
+            sync_schedule: SyncSchedule::Driven,
             ..Config::new(convert::server(s), voters, observers)
         }
     }
 
     /// (Re)starts a server from its disk.
-    pub fn start(&mut self, s: Sid) {
-        let out = self.boot(s);
+    pub fn start(&mut self, s: Sid) -> Result<(), String> {
+        let out = self.boot(s)?;
         self.route(s, out);
+        Ok(())
     }
 
-    fn boot(&mut self, s: Sid) -> Vec<Output<u64>> {
+    fn boot(&mut self, s: Sid) -> Result<Vec<Out>, String> {
         let durable = self.disks[s as usize]
             .durable()
-            .expect("a disk the harness wrote recovers");
-        let (r, out) = Replica::new(self.config(s), durable, Values::default())
-            .expect("the model's disks hold no snapshot the toy state machine cannot read");
+            .map_err(|e| format!("the server does not start from its disk: {e}"))?;
+        let (r, out) = Replica::new(self.config(s), durable, Txns::default())
+            .map_err(|e| format!("the server does not start: {e}"))?;
         self.replicas[s as usize] = Some(r);
-        out
+        Ok(out)
     }
 
     pub fn up(&self, s: Sid) -> bool {
         self.replicas[s as usize].is_some()
     }
 
+    pub fn replica(&self, s: Sid) -> Option<&Replica<Txns>> {
+        self.replicas[s as usize].as_ref()
+    }
+
     /// The model's `reachable`: both up and on the same side of any partition.
     pub fn reachable(&self, a: Sid, b: Sid) -> bool {
         let side = |s: Sid| self.partition.contains(s);
-        self.up(a) && self.up(b) && (self.partition.is_empty() || side(a) == side(b))
+        self.up(a) && self.up(b) && side(a) == side(b)
     }
 
-    /// Feeds one input to a live server and routes its outputs.
-    pub fn input(&mut self, s: Sid, input: Input) -> Vec<Output<u64>> {
-        let Some(r) = self.replicas[s as usize].as_mut() else {
-            return Vec::new();
-        };
-        let out = r.step(input);
+    /// Feeds one input to a live server, then executes its outputs in order.
+    pub fn input(&mut self, s: Sid, input: Input) -> Vec<Out> {
+        let out = self.step(s, input);
         self.route(s, out.clone());
         out
     }
 
+    /// Feeds one input to a live server and returns its outputs without executing them.
+    pub fn step(&mut self, s: Sid, input: Input) -> Vec<Out> {
+        match self.replicas[s as usize].as_mut() {
+            Some(r) => r.step(input),
+            None => Vec::new(),
+        }
+    }
+
     /// Executes outputs in order, as a driver must.
-    fn route(&mut self, s: Sid, out: Vec<Output<u64>>) {
+    pub fn route(&mut self, s: Sid, out: Vec<Out>) {
         for o in out {
-            let done = self.disks[s as usize].execute(o);
-            match done.expect("the replica's disk outputs fit its disk") {
-                Some(Output::Send { to, msg }) => self.send(s, convert::sid(to), msg),
-                Some(Output::Disconnect { peer }) => self.drop_pair(s, convert::sid(peer)),
-                _ => {}
+            match o {
+                Output::Send { to, msg } => self.send(s, convert::sid(to), msg),
+                Output::Disconnect { peer } => self.disconnect(s, convert::sid(peer)),
+                Output::Append {
+                    entries,
+                    sync: false,
+                } => self.sync_queue[s as usize].extend(entries),
+                Output::Append {
+                    entries,
+                    sync: true,
+                } => {
+                    // Everything handed to the sync thread before goes first.
+                    let mut all: Vec<TxnEntry> = self.sync_queue[s as usize].drain(..).collect();
+                    all.extend(entries);
+                    self.disks[s as usize]
+                        .append_synced(&all)
+                        .expect("the replica's appends fit its disk");
+                }
+                Output::RoleChanged { state, leader, .. } => self.role_changed(s, state, leader),
+                disk => {
+                    self.disks[s as usize]
+                        .execute(disk)
+                        .expect("the replica's disk outputs fit its disk");
+                }
             }
+        }
+    }
+
+    fn role_changed(&mut self, s: Sid, state: ServerState, leader: Option<ServerId>) {
+        // A server that stops leading closes every connection its acceptor took, including
+        // those whose FOLLOWERINFO it has not read (it never knew of them).
+        for j in self.conns.learners_of(s) {
+            self.drop_pair(j, s);
+            self.conns.set(j, ConnState::Closed);
+        }
+        match (state, leader) {
+            (ServerState::Following | ServerState::Observing, Some(l)) => {
+                self.conns.follow(s, convert::sid(l))
+            }
+            _ => self.conns.forget(s),
         }
     }
 
     fn send(&mut self, from: Sid, to: Sid, msg: PeerMsg) {
-        if !self.reachable(from, to) {
-            return;
-        }
         match msg {
             PeerMsg::Election(n) => {
-                self.election.insert((from, to), n);
+                if self.reachable(from, to) {
+                    self.election.insert((from, to), n);
+                }
             }
             PeerMsg::Quorum(Packet::Ping) => {}
-            m @ PeerMsg::Quorum(_) => self.quorum.entry((from, to)).or_default().push_back(m),
+            PeerMsg::Quorum(p) => self.send_quorum(from, to, p),
         }
     }
 
-    /// Both quorum queues between `a` and `b` are gone (the TCP connection closed).
+    fn send_quorum(&mut self, from: Sid, to: Sid, p: Packet) {
+        let learning = |r: &Replica<Txns>| {
+            r.server_state() != ServerState::Leading && r.leader() == Some(convert::server(to))
+        };
+        if self.conns.leader_of(from).is_none() && self.replica(from).is_some_and(learning) {
+            // The first packet of a learner that decided in this very step (its role change
+            // is the step's next output).
+            self.conns.follow(from, to);
+        }
+        match self.conns.between(from, to) {
+            Some((learner, ConnState::NotYet)) if learner == from => {
+                self.conns.hold(from, p);
+            }
+            Some((_, ConnState::Open)) if self.reachable(from, to) => {
+                self.quorum.entry((from, to)).or_default().push_back(p);
+            }
+            _ => {} // no open connection: the packet goes nowhere
+        }
+    }
+
+    /// Server `s` closes its connection to `peer`.
+    fn disconnect(&mut self, s: Sid, peer: Sid) {
+        match self.conns.between(s, peer) {
+            // A learner gives up on its leader: the leader hears of it at once.
+            Some((learner, ConnState::Open)) if learner == s => self.close(s),
+            // A leader drops a learner: it forgot the learner itself.
+            Some((learner, ConnState::Open)) => {
+                self.drop_pair(s, peer);
+                self.conns.set(learner, ConnState::Closed);
+            }
+            Some((learner, ConnState::NotYet)) if learner == s => {
+                self.conns.set(s, ConnState::Closed)
+            }
+            _ => {}
+        }
+    }
+
+    /// The model's `close_learner_conn`: the learner's connection breaks; both queues are
+    /// lost; its leader learns of it at once, the learner only when it notices.
+    pub fn close(&mut self, learner: Sid) {
+        let Some(leader) = self.conns.open_leader(learner) else {
+            return;
+        };
+        self.drop_pair(learner, leader);
+        self.conns.set(learner, ConnState::Closed);
+        let leading = self
+            .replica(leader)
+            .is_some_and(|r| r.server_state() == ServerState::Leading);
+        if leading {
+            let peer = convert::server(learner);
+            self.input(leader, Input::Disconnected { peer });
+        }
+    }
+
+    /// Both quorum queues between `a` and `b` are gone.
     pub fn drop_pair(&mut self, a: Sid, b: Sid) {
         self.quorum.remove(&(a, b));
         self.quorum.remove(&(b, a));
     }
 
-    /// Everything in flight from or to `s` is lost.
-    pub fn drop_links_of(&mut self, s: Sid) {
-        self.election.retain(|(f, t), _| *f != s && *t != s);
-        self.quorum.retain(|(f, t), _| *f != s && *t != s);
-    }
-
     pub fn crash(&mut self, s: Sid) {
+        for j in self.conns.learners_of(s) {
+            self.drop_pair(j, s);
+            self.conns.set(j, ConnState::Closed);
+        }
+        self.close(s);
+        self.conns.forget(s);
         self.replicas[s as usize] = None;
         self.disks[s as usize].crash();
-        self.drop_links_of(s);
+        self.sync_queue[s as usize].clear();
+        self.held[s as usize].clear();
+        self.election.retain(|(f, t), _| *f != s && *t != s);
+        self.quorum.retain(|(f, t), _| *f != s && *t != s);
     }
 
     pub fn partition(&mut self, side: Mask) {
@@ -171,6 +298,73 @@ impl ImplCluster {
         let crosses = |a: Sid, b: Sid| side.contains(a) != side.contains(b);
         self.election.retain(|(f, t), _| !crosses(*f, *t));
         self.quorum.retain(|(f, t), _| !crosses(*f, *t));
+        for j in 0..self.n as Sid {
+            if self.conns.open_leader(j).is_some_and(|l| crosses(j, l)) {
+                self.close(j);
+            }
+        }
+    }
+
+    /// The quorum connection between `a` and `b` breaks (a lost packet).
+    pub fn break_connection(&mut self, a: Sid, b: Sid) {
+        for (learner, other) in [(a, b), (b, a)] {
+            if self.conns.open_leader(learner) == Some(other) {
+                self.close(learner);
+            }
+        }
+        self.drop_pair(a, b);
+    }
+
+    /// The learner's connection opens: what it sent while connecting goes out.
+    pub fn connect(&mut self, s: Sid) -> Result<(), String> {
+        let (leader, held) = self.conns.open(s)?;
+        self.quorum.entry((s, leader)).or_default().extend(held);
+        Ok(())
+    }
+
+    /// Delivers the head of the quorum link `from → to`; the outputs of a NEWLEADER are held
+    /// back in their three groups.
+    pub fn deliver(&mut self, from: Sid, to: Sid) -> Result<Packet, String> {
+        let p = self
+            .quorum
+            .get_mut(&(from, to))
+            .and_then(|q| q.pop_front())
+            .ok_or("no packet waiting on the implementation's link")?;
+        let input = Input::Peer {
+            from: convert::server(from),
+            msg: PeerMsg::Quorum(p.clone()),
+        };
+        if matches!(p, Packet::NewLeader { .. }) {
+            let out = self.step(to, input);
+            match split_newleader(out) {
+                Ok(groups) => self.held[to as usize] = groups,
+                Err(out) => self.route(to, out),
+            }
+        } else {
+            self.input(to, input);
+        }
+        Ok(p)
+    }
+
+    /// Executes the next held group of a NEWLEADER handling.
+    pub fn newleader_step(&mut self, s: Sid) -> Result<(), String> {
+        let group = self.held[s as usize]
+            .pop_front()
+            .ok_or("no NEWLEADER handling in progress")?;
+        self.route(s, group);
+        Ok(())
+    }
+
+    /// The sync thread of `s` writes and fsyncs the head of its queue, then reports it.
+    pub fn flush_one(&mut self, s: Sid) -> Result<TxnEntry, String> {
+        let e = self.sync_queue[s as usize]
+            .pop_front()
+            .ok_or("the sync thread's queue is empty")?;
+        self.disks[s as usize]
+            .append_synced(std::slice::from_ref(&e))
+            .map_err(|err| format!("sync thread write: {err}"))?;
+        self.input(s, Input::Synced { zxid: e.zxid() });
+        Ok(e)
     }
 
     /// Ticks `s` until `done` says so, at most `max` times; whether it did.
@@ -178,13 +372,27 @@ impl ImplCluster {
         &mut self,
         s: Sid,
         max: u64,
-        mut done: impl FnMut(&Replica<Values>, &[Output<u64>]) -> bool,
+        mut done: impl FnMut(&Replica<Txns>, &[Out]) -> bool,
     ) -> bool {
         (0..max).any(|_| {
             let out = self.input(s, Input::Tick { now_ms: 0 });
-            self.replicas[s as usize]
-                .as_ref()
-                .is_some_and(|r| done(r, &out))
+            self.replica(s).is_some_and(|r| done(r, &out))
         })
     }
+}
+
+/// The outputs of a NEWLEADER handling in the model's three steps: what logs (a snapshot,
+/// the synced records), the currentEpoch write, the rest (the ACK). Outputs without an epoch
+/// write are not a NEWLEADER handling and come back as they are.
+fn split_newleader(out: Vec<Out>) -> Result<VecDeque<Vec<Out>>, Vec<Out>> {
+    let Some(at) = out
+        .iter()
+        .position(|o| matches!(o, Output::SaveCurrentEpoch(_)))
+    else {
+        return Err(out);
+    };
+    let mut out = out;
+    let ack = out.split_off(at + 1);
+    let epoch = out.split_off(at);
+    Ok(VecDeque::from([out, epoch, ack]))
 }

@@ -3,8 +3,10 @@
 //! after every step. See `specs/refinement.md` for the mapping and what a pass means.
 
 pub mod abstraction;
+pub mod connection;
 pub mod convert;
 pub mod coverage;
 pub mod harness;
+pub mod machine;
 pub mod replay;
 pub mod walk;

@@ -1,26 +1,20 @@
 //! Model → implementation replay: each model action becomes the implementation input(s) that
-//! realise it, and after every step the two views must be equal.
-//!
-//! The mapping (documented in `specs/refinement.md`):
-//! - `Notify{from,to,n}`: the notification waiting on the election link is delivered; it must
-//!   be the model's `n`.
-//! - `Decide(s)`: one tick (finalizeWait is one tick); `Resend(s)`: ticks until the replica
-//!   re-sends its vote (notTimeout ticks of silence).
-//! - `LearnerTimeout(s)` / `LeaderTimeout(s)`: ticks until the replica gives up (initLimit /
-//!   syncLimit).
-//! - `Crash(s)`: the replica is dropped, its disk loses what was not synced, its links
-//!   empty; `Restart(s)`: a new replica from its disk.
-//! - `Partition(m)` / `Heal`: links across the cut are emptied / the cut is removed.
-//! - `Lose{.., Election}`: the waiting notification is dropped.
+//! realise it, and after every step the two views must be equal. The mapping is the table in
+//! `specs/refinement.md`; `realise` is that table as code.
 
 use crate::abstraction::View;
+use crate::connection::ConnState;
+use crate::convert;
 use crate::coverage::Coverage;
-use crate::harness::{ImplCluster, LIMIT, NOT_TIMEOUT};
+use crate::harness::{ImplCluster, Out, LIMIT, NOT_TIMEOUT};
+use crate::machine::Txns;
 use stateright::Model;
+use std::sync::Arc;
 use zab::replica::{Fault, Input, Output, PeerMsg, Replica, ServerState};
 use zab::sim::values::Values;
 use zab_model::msg::Plane;
-use zab_model::{Action, State, ZabModel};
+use zab_model::types::Sid;
+use zab_model::{Action, Scope, State, ZabModel};
 
 /// Where and how a replay diverged.
 #[derive(Debug)]
@@ -29,11 +23,18 @@ pub struct Mismatch {
     pub step: usize,
     pub action: String,
     pub reason: String,
+    /// The actions that led there, in order.
+    pub trace: Vec<String>,
 }
 
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "step {} ({}): {}", self.step, self.action, self.reason)
+        writeln!(f, "step {} ({}): {}", self.step, self.action, self.reason)?;
+        writeln!(f, "trace:")?;
+        for (i, a) in self.trace.iter().enumerate() {
+            writeln!(f, "  {:>3}. {a}", i + 1)?;
+        }
+        Ok(())
     }
 }
 
@@ -43,7 +44,7 @@ pub struct Replayer<'m> {
     pub model: &'m ZabModel,
     pub state: State,
     pub cluster: ImplCluster,
-    pub steps: usize,
+    pub trace: Vec<Action>,
 }
 
 impl<'m> Replayer<'m> {
@@ -60,7 +61,7 @@ impl<'m> Replayer<'m> {
             model,
             state: init,
             cluster,
-            steps: 0,
+            trace: Vec::new(),
         };
         r.compare("init")?;
         Ok(r)
@@ -68,29 +69,36 @@ impl<'m> Replayer<'m> {
 
     /// Takes one model action on both sides and compares.
     pub fn step(&mut self, a: Action, cov: &mut Coverage) -> Result<(), Mismatch> {
-        self.steps += 1;
+        self.trace.push(a);
         let label = format!("{a:?}");
         let next = self
             .model
             .next_state(&self.state, a)
             .ok_or_else(|| self.mismatch(&label, "the model has no next state".into()))?;
-        self.realise(a).map_err(|r| self.mismatch(&label, r))?;
+        self.realise(a, &next)
+            .map_err(|r| self.mismatch(&label, r))?;
         self.state = next;
-        cov.record(&a);
+        cov.record(&a, &self.state);
         self.compare(&label)
+    }
+
+    pub fn steps(&self) -> usize {
+        self.trace.len()
     }
 
     fn mismatch(&self, action: &str, reason: String) -> Mismatch {
         Mismatch {
-            step: self.steps,
+            step: self.trace.len(),
             action: action.to_string(),
             reason,
+            trace: self.trace.iter().map(|a| format!("{a:?}")).collect(),
         }
     }
 
     fn compare(&self, action: &str) -> Result<(), Mismatch> {
-        let m = View::of_model(&self.state);
-        let i = View::of_impl(&self.cluster).map_err(|r| self.mismatch(action, r))?;
+        let zab = self.model.cfg.scope == Scope::All;
+        let m = View::of_model(&self.model.cfg, &self.state);
+        let i = View::of_impl(&self.cluster, zab).map_err(|r| self.mismatch(action, r))?;
         if m == i {
             Ok(())
         } else {
@@ -98,8 +106,9 @@ impl<'m> Replayer<'m> {
         }
     }
 
-    /// Drives the implementation through the input(s) that realise `a`.
-    fn realise(&mut self, a: Action) -> Result<(), String> {
+    /// Drives the implementation through the input(s) that realise `a`, which takes the
+    /// model to `next`.
+    fn realise(&mut self, a: Action, next: &State) -> Result<(), String> {
         let c = &mut self.cluster;
         match a {
             Action::Notify { from, to, .. } => {
@@ -107,10 +116,11 @@ impl<'m> Replayer<'m> {
                     .election
                     .remove(&(from, to))
                     .ok_or("no notification waiting on the implementation's link")?;
+                let from = convert::server(from);
                 c.input(
                     to,
                     Input::Peer {
-                        from: crate::convert::server(from),
+                        from,
                         msg: PeerMsg::Election(n),
                     },
                 );
@@ -121,24 +131,44 @@ impl<'m> Replayer<'m> {
                 }
             }
             Action::Resend(s) => {
-                let before = describe(c, s);
                 if !c.tick_until(s, NOT_TIMEOUT, |_, out| resent(out)) {
-                    return Err(format!(
-                        "the replica did not re-send its vote after notTimeout: before {before}, after {}",
-                        describe(c, s)
-                    ));
+                    return Err("the replica did not re-send its vote after notTimeout".into());
                 }
             }
-            Action::LearnerTimeout(s) | Action::LeaderTimeout(s) => {
-                let looking = |r: &Replica<Values>, _: &[Output<u64>]| {
-                    r.server_state() == ServerState::Looking
-                };
+            Action::Connect(s) => c.connect(s)?,
+            Action::Deliver { from, to, msg } => {
+                let p = c.deliver(from, to)?;
+                if convert::model_msg(&p) != Some(msg) {
+                    return Err(format!("the implementation's link held {p:?}"));
+                }
+            }
+            Action::SyncLearner {
+                leader,
+                learner,
+                snapshot,
+            } => {
+                let learner = convert::server(learner);
+                c.input(leader, Input::SyncLearner { learner, snapshot });
+            }
+            Action::NewLeaderStep(s, _) => c.newleader_step(s)?,
+            Action::SyncFlush(s, z) => {
+                let e = c.flush_one(s)?;
+                if convert::model_zxid(e.zxid()) != Some(z) {
+                    return Err(format!("the sync thread wrote {:?}", e.zxid()));
+                }
+            }
+            Action::ClientRequest(s) => {
+                let value = next.ghost.requests;
+                c.input(s, client_write(value));
+            }
+            Action::LearnerTimeout(s) => learner_gives_up(c, s)?,
+            Action::LeaderTimeout(s) => {
                 if !c.tick_until(s, 2 * LIMIT + 2, looking) {
-                    return Err("the replica did not give up within initLimit/syncLimit".into());
+                    return Err("the leader did not give up within initLimit/syncLimit".into());
                 }
             }
             Action::Crash(s) => c.crash(s),
-            Action::Restart(s) => c.start(s),
+            Action::Restart(s) => c.start(s)?,
             Action::Partition(m) => c.partition(m),
             Action::Heal => c.partition = zab_model::types::Mask::EMPTY,
             Action::Lose {
@@ -148,20 +178,50 @@ impl<'m> Replayer<'m> {
             } => {
                 c.election.remove(&(from, to));
             }
-            other => return Err(format!("{other:?} is not mapped yet (election scope only)")),
+            Action::Lose { from, to, .. } => c.break_connection(from, to),
+            Action::Elect { .. } | Action::Join { .. } => {
+                return Err(
+                    "the oracle election has no implementation: replay --election fle".into(),
+                )
+            }
         }
         Ok(())
     }
 }
 
-fn describe(c: &ImplCluster, s: zab_model::types::Sid) -> String {
-    match &c.replicas[s as usize] {
-        None => "down".into(),
-        Some(r) => format!("{:?} {:?}", r.server_state(), r.election()),
+/// A client's write of request number `value` (its body carries the value).
+pub fn client_write(value: u8) -> Input {
+    Input::Write {
+        session_id: 1,
+        cxid: value as i32,
+        body: Arc::new(Values::body(value as u64)),
     }
 }
 
-fn resent(out: &[Output<u64>]) -> bool {
+/// The learner notices: a closed connection is reported by the transport; a connection that
+/// never opened times out (initLimit).
+fn learner_gives_up(c: &mut ImplCluster, s: Sid) -> Result<(), String> {
+    if c.conns.state(s) == Some(ConnState::Closed) {
+        let leader = c
+            .conns
+            .leader_of(s)
+            .expect("a closed connection has a leader");
+        let peer = convert::server(leader);
+        c.input(s, Input::Disconnected { peer });
+        if !c.replica(s).is_some_and(|r| looking(r, &[])) {
+            return Err("the learner did not leave when its connection closed".into());
+        }
+    } else if !c.tick_until(s, 2 * LIMIT + 2, looking) {
+        return Err("the learner did not give up within initLimit".into());
+    }
+    Ok(())
+}
+
+fn looking(r: &Replica<Txns>, _: &[Out]) -> bool {
+    r.server_state() == ServerState::Looking
+}
+
+fn resent(out: &[Out]) -> bool {
     out.iter().any(|o| {
         matches!(
             o,

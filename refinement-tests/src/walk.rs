@@ -1,6 +1,8 @@
-//! How traces are chosen: every path of the model's state graph up to a depth, and long
-//! seeded random walks. Both replay each step on the implementation at once, so a divergence
-//! is reported at the step where it happens.
+//! How traces are chosen: every path of the model's state graph up to a depth; long seeded
+//! random walks that favour the protocol's own steps over faults, so that they reach deep
+//! into synchronization and broadcast; and every path to a small depth around the states
+//! such walks pass through. Each step is replayed on the implementation at once, so a
+//! divergence is reported at the step where it happens.
 
 use crate::coverage::Coverage;
 use crate::replay::{Mismatch, Replayer};
@@ -16,6 +18,15 @@ pub struct Summary {
     pub steps: u64,
     pub distinct_states: usize,
     pub coverage: Coverage,
+}
+
+impl Summary {
+    pub fn merge(&mut self, other: Summary) {
+        self.traces += other.traces;
+        self.steps += other.steps;
+        self.distinct_states += other.distinct_states;
+        self.coverage.merge(&other.coverage);
+    }
 }
 
 /// Every path from every initial state up to `depth` actions, depth first. Each path is a
@@ -61,29 +72,94 @@ fn dfs(
     Ok(())
 }
 
-/// `count` random walks of at most `length` steps, each from a seed (`first_seed..`); the
-/// seed of a failing walk is in the error.
+/// Every transition of the model's state graph up to `depth` steps from the initial states,
+/// breadth first: each state reached is expanded once (from the implementation cluster of the
+/// first path that reached it), and every action enabled there is replayed and compared.
+pub fn state_graph(
+    model: &ZabModel,
+    fault: Option<Fault>,
+    depth: usize,
+) -> Result<Summary, Mismatch> {
+    let mut sum = Summary::default();
+    let mut seen: HashSet<State> = HashSet::new();
+    let mut frontier = Vec::new();
+    for init in model.init_states() {
+        if seen.insert(init.clone()) {
+            frontier.push(Replayer::new(model, init, fault)?);
+        }
+    }
+    for _ in 0..depth {
+        let mut next_frontier = Vec::new();
+        for r in frontier {
+            let mut actions = Vec::new();
+            model.actions(&r.state, &mut actions);
+            for a in actions {
+                let mut next = r.clone();
+                next.step(a, &mut sum.coverage)?;
+                sum.steps += 1;
+                if seen.insert(next.state.clone()) {
+                    next_frontier.push(next);
+                }
+            }
+        }
+        frontier = next_frontier;
+    }
+    sum.traces = sum.steps;
+    sum.distinct_states = seen.len();
+    Ok(sum)
+}
+
+/// A batch of seeded random walks.
+#[derive(Clone, Copy, Debug)]
+pub struct Walks {
+    pub first_seed: u64,
+    pub count: u64,
+    /// The most steps a walk takes.
+    pub length: usize,
+    /// Per cent of the steps that take a fault (crash, partition, loss) when one is enabled.
+    pub fault_percent: u64,
+    /// Every this many steps, every path to `around_depth` from the walk's state is replayed
+    /// too (0: never).
+    pub around_every: usize,
+    pub around_depth: usize,
+}
+
+impl Walks {
+    pub fn new(count: u64, length: usize) -> Walks {
+        Walks {
+            first_seed: 0,
+            count,
+            length,
+            fault_percent: 100,
+            around_every: 0,
+            around_depth: 0,
+        }
+    }
+}
+
+/// The random walks of `w`; the seed of a failing walk is in the error.
 pub fn random_walks(
     model: &ZabModel,
     fault: Option<Fault>,
-    first_seed: u64,
-    count: u64,
-    length: usize,
+    w: Walks,
 ) -> Result<Summary, (u64, Mismatch)> {
     let mut sum = Summary::default();
     let mut seen = HashSet::new();
     let inits = model.init_states();
-    for seed in first_seed..first_seed + count {
+    for seed in w.first_seed..w.first_seed + w.count {
         let mut rng = Rng(seed ^ 0x5eed_f2ab);
         let init = inits[rng.below(inits.len())].clone();
         let mut r = Replayer::new(model, init, fault).map_err(|m| (seed, m))?;
-        for _ in 0..length {
+        for i in 0..w.length {
+            if w.around_every > 0 && i > 0 && i % w.around_every == 0 {
+                dfs(model, r.clone(), w.around_depth, &mut sum, &mut seen)
+                    .map_err(|m| (seed, m))?;
+            }
             let mut actions: Vec<Action> = Vec::new();
             model.actions(&r.state, &mut actions);
-            if actions.is_empty() {
+            let Some(a) = choose(&mut rng, &actions, w.fault_percent) else {
                 break;
-            }
-            let a = actions[rng.below(actions.len())];
+            };
             r.step(a, &mut sum.coverage).map_err(|m| (seed, m))?;
             sum.steps += 1;
             seen.insert(r.state.clone());
@@ -91,6 +167,59 @@ pub fn random_walks(
         sum.traces += 1;
     }
     sum.distinct_states = seen.len();
+    Ok(sum)
+}
+
+/// A fault, which a walk takes only `fault_percent` of the time it could.
+fn is_fault(a: &Action) -> bool {
+    matches!(
+        a,
+        Action::Crash(_) | Action::Partition(_) | Action::Lose { .. }
+    )
+}
+
+fn choose(rng: &mut Rng, actions: &[Action], fault_percent: u64) -> Option<Action> {
+    let (faults, steps): (Vec<Action>, Vec<Action>) = actions.iter().partition(|a| is_fault(a));
+    let pick = |rng: &mut Rng, v: &[Action]| v[rng.below(v.len())];
+    match (faults.is_empty(), steps.is_empty()) {
+        (true, true) => None,
+        (true, false) => Some(pick(rng, &steps)),
+        (false, true) => Some(pick(rng, &faults)),
+        (false, false) if (rng.below(100) as u64) < fault_percent => Some(pick(rng, &faults)),
+        (false, false) => Some(pick(rng, &steps)),
+    }
+}
+
+/// Replays one trace given as choices. The first picks the initial state; each next one an
+/// action enabled at its step: a fault (crash, partition, loss) when it is 19 modulo 20 and
+/// one is enabled, else a protocol step — so that proptest, which shrinks choices towards
+/// zero, shrinks a failing schedule to a short fault-free trace where it can.
+pub fn replay_choices(
+    model: &ZabModel,
+    fault: Option<Fault>,
+    choices: &[u16],
+) -> Result<Summary, Mismatch> {
+    let mut sum = Summary::default();
+    let inits = model.init_states();
+    let first = choices.first().copied().unwrap_or(0) as usize;
+    let mut r = Replayer::new(model, inits[first % inits.len()].clone(), fault)?;
+    for &c in choices.iter().skip(1) {
+        let mut actions: Vec<Action> = Vec::new();
+        model.actions(&r.state, &mut actions);
+        let (faults, steps): (Vec<Action>, Vec<Action>) = actions.iter().partition(|a| is_fault(a));
+        let c = c as usize;
+        let a = if (c % 20 == 19 && !faults.is_empty()) || steps.is_empty() {
+            match faults.get(c / 20 % faults.len().max(1)) {
+                Some(a) => *a,
+                None => break,
+            }
+        } else {
+            steps[c % steps.len()]
+        };
+        r.step(a, &mut sum.coverage)?;
+        sum.steps += 1;
+    }
+    sum.traces = 1;
     Ok(sum)
 }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 use zab::replica::Fault;
 use zab_model::{Config, Election, Scope, ZabModel};
 use zab_refinement::coverage::ELECTION_KINDS;
-use zab_refinement::walk::{all_paths, random_walks, Summary};
+use zab_refinement::walk::{all_paths, random_walks, Summary, Walks};
 
 fn election(crashes: u8, partitions: u8, losses: u8) -> ZabModel {
     ZabModel::new(Config {
@@ -38,7 +38,7 @@ fn report(name: &str, s: &Summary, t: Instant) {
 fn random_walks_with_faults_refine_the_model() {
     let t = Instant::now();
     let model = election(2, 1, 2);
-    let s = random_walks(&model, None, 0, 20_000, 80)
+    let s = random_walks(&model, None, Walks::new(20_000, 80))
         .unwrap_or_else(|(seed, m)| panic!("walk seed {seed}: {m}"));
     report("election random walks", &s, t);
     let missing = s.coverage.missing(ELECTION_KINDS);

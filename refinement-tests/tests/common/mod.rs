@@ -1,0 +1,55 @@
+//! What the refinement suites share: the model scopes, reports and coverage gates.
+
+#![allow(dead_code)]
+
+use std::time::Instant;
+use zab_model::{Config, Election, ZabModel};
+use zab_refinement::walk::Summary;
+
+/// The scope: 3 voters (and `observers`), Fast Leader Election, 2 client writes, 1
+/// crash, 1 partition, `losses` lost packets.
+pub fn scope(observers: u8, losses: u8) -> ZabModel {
+    ZabModel::new(Config {
+        servers: 3,
+        observers,
+        txns: 2,
+        crashes: 1,
+        partitions: 1,
+        losses,
+        epochs: 3,
+        rounds: 4,
+        election: Election::Fle,
+        ..Config::default()
+    })
+}
+
+/// A number from the environment, or `default`.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn report(name: &str, s: &Summary, t: Instant) {
+    println!(
+        "{name}: {} traces replayed, {} steps checked, {} distinct model states, {:.1} s\n{}",
+        s.traces,
+        s.steps,
+        s.distinct_states,
+        t.elapsed().as_secs_f64(),
+        s.coverage.table()
+    );
+}
+
+/// Fails naming what in `expected` the replays never exercised.
+pub fn assert_covers(s: &Summary, expected: &[&'static str]) {
+    let missing = s.coverage.missing(expected);
+    assert!(missing.is_empty(), "never exercised: {missing:?}");
+    println!(
+        "covered {}/{} of {:?}.. (100%)",
+        expected.len(),
+        expected.len(),
+        &expected[..expected.len().min(3)]
+    );
+}

@@ -1,0 +1,104 @@
+//! The whole protocol — Fast Leader Election, discovery, synchronization (DIFF, TRUNC, SNAP)
+//! and broadcast, with crashes, restarts, partitions and losses — replayed on real replicas
+//! one model action at a time, the views compared after every step.
+//!
+//! The scope is the issue's: 3 servers, `--election fle`, 2 client writes, 1 crash, 1
+//! partition (epochs 3, rounds 4). `ZAB_REFINE_PATHS_DEPTH` and `ZAB_REFINE_GRAPH_DEPTH`
+//! replay deeper than CI does; `ZAB_REFINE_WALKS` replays more random walks.
+
+mod common;
+
+use common::{assert_covers, env_or, report, scope};
+use std::time::Instant;
+use zab::replica::Fault;
+use zab_refinement::coverage::{MESSAGES, ROLES, SYNC_MODES, ZAB_KINDS};
+use zab_refinement::walk::{all_paths, random_walks, state_graph, Walks};
+
+#[test]
+fn every_path_to_depth_refines_the_model() {
+    let t = Instant::now();
+    let depth = env_or("ZAB_REFINE_PATHS_DEPTH", 7);
+    let s = all_paths(&scope(0, 0), None, depth).unwrap_or_else(|m| panic!("{m}"));
+    report(&format!("every path to depth {depth}"), &s, t);
+    assert!(s.traces > 500_000, "depth {depth} has {} paths", s.traces);
+}
+
+#[test]
+fn every_transition_of_the_state_graph_to_depth_refines_the_model() {
+    let t = Instant::now();
+    let depth = env_or("ZAB_REFINE_GRAPH_DEPTH", 16);
+    let s = state_graph(&scope(0, 0), None, depth).unwrap_or_else(|m| panic!("{m}"));
+    report(&format!("every transition to depth {depth}"), &s, t);
+    assert!(s.distinct_states > 400_000, "{} states", s.distinct_states);
+    // Deep enough that learners connect, discovery runs and syncs begin.
+    assert_covers(&s, &["Connect", "SyncLearner", "ACKEPOCH", "DIFF"]);
+}
+
+#[test]
+fn random_walks_through_every_phase_refine_the_model() {
+    let t = Instant::now();
+    let w = Walks {
+        fault_percent: 5,
+        // Around states deep in the protocol, every interleaving of the next two steps.
+        around_every: 40,
+        around_depth: 2,
+        ..Walks::new(env_or("ZAB_REFINE_WALKS", 6_000), 250)
+    };
+    let s = random_walks(&scope(0, 1), None, w)
+        .unwrap_or_else(|(seed, m)| panic!("walk seed {seed}: {m}"));
+    report("random walks (3 servers, 1 loss)", &s, t);
+    assert_covers(&s, ZAB_KINDS);
+    let voters_only: Vec<&str> = MESSAGES
+        .iter()
+        .copied()
+        .filter(|m| *m != "INFORM")
+        .collect();
+    assert_covers(&s, &voters_only);
+    assert_covers(&s, SYNC_MODES);
+    assert_covers(&s, &ROLES[..3]);
+}
+
+#[test]
+fn an_observer_refines_the_model() {
+    let t = Instant::now();
+    let w = Walks {
+        fault_percent: 5,
+        ..Walks::new(env_or("ZAB_REFINE_WALKS", 6_000) / 2, 250)
+    };
+    let s = random_walks(&scope(1, 1), None, w)
+        .unwrap_or_else(|(seed, m)| panic!("walk seed {seed}: {m}"));
+    report("random walks (3 servers + 1 observer)", &s, t);
+    assert_covers(&s, &["INFORM", "OBSERVING", "SNAP", "UPTODATE"]);
+}
+
+/// The check can fail: a leader that commits its own proposals without a quorum of ACKs
+/// diverges from the model at the client write that makes it commit.
+#[test]
+fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
+    let err = random_walks(
+        &scope(0, 0),
+        Some(Fault::CommitWithoutQuorum),
+        Walks::new(500, 250),
+    )
+    .expect_err("a commit without a quorum must diverge");
+    println!("caught (walk seed {}): {}", err.0, err.1);
+    let m = err.1;
+    assert!(m.action.contains("client write"), "{}", m.action);
+    assert!(m.reason.contains("views differ"), "{}", m.reason);
+    assert_eq!(m.trace.len(), m.step);
+}
+
+/// The check can fail: a follower that does not truncate what TRUNC tells it to diverges at
+/// the delivery of that TRUNC.
+#[test]
+fn a_follower_that_skips_trunc_is_caught_at_the_trunc() {
+    let w = Walks {
+        fault_percent: 10,
+        ..Walks::new(20_000, 250)
+    };
+    let err = random_walks(&scope(0, 1), Some(Fault::SkipTrunc), w)
+        .expect_err("skipping TRUNC must diverge");
+    println!("caught (walk seed {}): {}", err.0, err.1);
+    assert!(err.1.action.contains("TRUNC"), "{}", err.1.action);
+    assert!(err.1.reason.contains("views differ"), "{}", err.1.reason);
+}
