@@ -54,15 +54,40 @@ pub struct ImplCluster {
     pub partition: Mask,
     /// A deliberately wrong behaviour switched on in every replica (to show a check fails).
     pub fault: Option<Fault>,
+    /// Driven by the model (handlers sync when told, NEWLEADER outputs held for its steps),
+    /// or running as a server does (`validate.rs`).
+    pub driven: bool,
 }
 
 impl ImplCluster {
-    /// Replicas started from the durable part of a model state (its initial state).
+    /// Replicas started from the durable part of a model state (its initial state), to be
+    /// driven by the model's actions.
     pub fn from_model(
         voters: usize,
         observers: usize,
         st: &State,
         fault: Option<Fault>,
+    ) -> ImplCluster {
+        ImplCluster::start_all(voters, observers, st, fault, true)
+    }
+
+    /// The same cluster running as servers run: each handler syncs its learner as soon as it
+    /// can, a NEWLEADER handling's outputs are executed at once.
+    pub fn free_running(
+        voters: usize,
+        observers: usize,
+        st: &State,
+        fault: Option<Fault>,
+    ) -> ImplCluster {
+        ImplCluster::start_all(voters, observers, st, fault, false)
+    }
+
+    fn start_all(
+        voters: usize,
+        observers: usize,
+        st: &State,
+        fault: Option<Fault>,
+        driven: bool,
     ) -> ImplCluster {
         let n = voters + observers;
         let mut c = ImplCluster {
@@ -77,6 +102,7 @@ impl ImplCluster {
             held: vec![VecDeque::new(); n],
             partition: Mask::EMPTY,
             fault,
+            driven,
         };
         for s in 0..n {
             let srv = st.server(s as Sid);
@@ -109,7 +135,11 @@ impl ImplCluster {
             not_timeout: (NOT_TIMEOUT, NOT_TIMEOUT),
             seed: s as u64,
             fault: self.fault,
-            sync_schedule: SyncSchedule::Driven,
+            sync_schedule: if self.driven {
+                SyncSchedule::Driven
+            } else {
+                SyncSchedule::Eager
+            },
             ..Config::new(convert::server(s), voters, observers)
         }
     }
@@ -322,8 +352,8 @@ impl ImplCluster {
         Ok(())
     }
 
-    /// Delivers the head of the quorum link `from → to`; the outputs of a NEWLEADER are held
-    /// back in their three groups.
+    /// Delivers the head of the quorum link `from → to`; when driven, the outputs of a
+    /// NEWLEADER are held back in their three groups.
     pub fn deliver(&mut self, from: Sid, to: Sid) -> Result<Packet, String> {
         let p = self
             .quorum
@@ -334,7 +364,7 @@ impl ImplCluster {
             from: convert::server(from),
             msg: PeerMsg::Quorum(p.clone()),
         };
-        if matches!(p, Packet::NewLeader { .. }) {
+        if self.driven && matches!(p, Packet::NewLeader { .. }) {
             let out = self.step(to, input);
             match split_newleader(out) {
                 Ok(groups) => self.held[to as usize] = groups,
@@ -365,6 +395,20 @@ impl ImplCluster {
             .map_err(|err| format!("sync thread write: {err}"))?;
         self.input(s, Input::Synced { zxid: e.zxid() });
         Ok(e)
+    }
+
+    /// The sync thread of `s` writes and fsyncs everything queued (a group commit), then
+    /// reports the last record.
+    pub fn flush_all(&mut self, s: Sid) -> Result<usize, String> {
+        let batch: Vec<TxnEntry> = self.sync_queue[s as usize].drain(..).collect();
+        let Some(last) = batch.last().map(|e| e.zxid()) else {
+            return Ok(0);
+        };
+        self.disks[s as usize]
+            .append_synced(&batch)
+            .map_err(|err| format!("sync thread write: {err}"))?;
+        self.input(s, Input::Synced { zxid: last });
+        Ok(batch.len())
     }
 
     /// Ticks `s` until `done` says so, at most `max` times; whether it did.

@@ -9,4 +9,5 @@ pub mod coverage;
 pub mod harness;
 pub mod machine;
 pub mod replay;
+pub mod validate;
 pub mod walk;

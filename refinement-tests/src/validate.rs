@@ -1,0 +1,414 @@
+//! Implementation → model: trace validation. The replicas run as servers run — a leader's
+//! handlers sync their learners as soon as they can, a NEWLEADER handling runs to its end in
+//! one step, the sync thread writes everything it holds at once (group commit) — and a seeded
+//! scheduler picks implementation events: deliveries, connections opening, the transport
+//! noticing a closed connection, sync-thread flushes, ticks, client writes, and faults.
+//! After every event the validator looks for a sequence of model actions, each enabled where
+//! it is taken, that leads to a state whose view equals the implementation's (one event is
+//! often several model steps: an ACKEPOCH and the syncs it releases, a NEWLEADER and its three
+//! steps, a group commit of several records). A trace that no sequence explains is a failure.
+//!
+//! Time is the one thing the model decides: a server gets a tick only when the model enables
+//! one of its timers (`Decide`, `Resend`, `LearnerTimeout`, `LeaderTimeout`). That is the
+//! model's timing assumption — timeouts fire only when what is awaited can no longer come,
+//! votes are re-sent only when they carry news — under which it is checked.
+
+use crate::abstraction::View;
+use crate::connection::ConnState;
+use crate::coverage::Coverage;
+use crate::harness::ImplCluster;
+use crate::replay::client_write;
+use crate::walk::Summary;
+use stateright::Model;
+use std::collections::{HashSet, VecDeque};
+use zab::replica::{Fault, Output, ServerState};
+use zab_model::msg::Plane;
+use zab_model::types::{Mask, Sid};
+use zab_model::{Action, State, ZabModel};
+
+/// The most model actions one implementation event may stand for.
+const MOST_ACTIONS_PER_EVENT: usize = 6;
+
+/// Something that happens to the implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The notification waiting on an election link arrives.
+    Election {
+        from: Sid,
+        to: Sid,
+    },
+    /// The head of a quorum link arrives.
+    Quorum {
+        from: Sid,
+        to: Sid,
+    },
+    /// A learner's connection to its leader opens.
+    Connect(Sid),
+    /// A learner's transport reports that its connection closed.
+    Notice(Sid),
+    /// A server's sync thread writes and fsyncs everything queued.
+    Flush(Sid),
+    Tick(Sid),
+    /// A client of this server writes.
+    Write(Sid),
+    Crash(Sid),
+    Restart(Sid),
+    Partition(Mask),
+    Heal,
+    LoseElection {
+        from: Sid,
+        to: Sid,
+    },
+    LoseQuorum {
+        from: Sid,
+        to: Sid,
+    },
+}
+
+impl Event {
+    fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            Event::Crash(_)
+                | Event::Partition(_)
+                | Event::LoseElection { .. }
+                | Event::LoseQuorum { .. }
+        )
+    }
+}
+
+/// A trace the model cannot produce.
+#[derive(Debug)]
+pub struct Failure {
+    /// The number of the event (1-based) that no model step explains.
+    pub step: usize,
+    pub event: Event,
+    pub reason: String,
+    /// The events before it.
+    pub events: Vec<Event>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "event {} ({:?}): {}", self.step, self.event, self.reason)?;
+        writeln!(f, "events:")?;
+        for (i, e) in self.events.iter().enumerate() {
+            writeln!(f, "  {:>3}. {e:?}", i + 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// The implementation cluster and the model state that explains it so far.
+pub struct Validator<'m> {
+    pub model: &'m ZabModel,
+    pub state: State,
+    pub cluster: ImplCluster,
+    pub events: Vec<Event>,
+    /// Model actions matched so far.
+    pub actions: usize,
+}
+
+impl<'m> Validator<'m> {
+    pub fn new(model: &'m ZabModel, fault: Option<Fault>) -> Validator<'m> {
+        let init = model.init_states().remove(0);
+        let cfg = &model.cfg;
+        let (v, o) = (cfg.servers as usize, cfg.observers as usize);
+        let cluster = ImplCluster::free_running(v, o, &init, fault);
+        Validator {
+            model,
+            state: init,
+            cluster,
+            events: Vec::new(),
+            actions: 0,
+        }
+    }
+
+    /// The events that can happen now.
+    pub fn enabled(&self) -> Vec<Event> {
+        let (c, st, cfg) = (&self.cluster, &self.state, &self.model.cfg);
+        let mut out: Vec<Event> = c
+            .election
+            .keys()
+            .map(|&(from, to)| Event::Election { from, to })
+            .collect();
+        let heads = c.quorum.iter().filter(|(_, q)| !q.is_empty());
+        out.extend(heads.map(|(&(from, to), _)| Event::Quorum { from, to }));
+        let mut timers = Vec::new();
+        self.model.actions(st, &mut timers);
+        for s in 0..c.n as Sid {
+            if !c.up(s) {
+                out.push(Event::Restart(s));
+                continue;
+            }
+            if self.can_connect(s) {
+                out.push(Event::Connect(s));
+            }
+            if c.conns.state(s) == Some(ConnState::Closed) {
+                out.push(Event::Notice(s));
+            }
+            if !c.sync_queue[s as usize].is_empty() {
+                out.push(Event::Flush(s));
+            }
+            if timers.iter().any(|a| is_timer_of(a, s)) {
+                out.push(Event::Tick(s));
+            }
+            if st.ghost.requests < cfg.txns && self.serves(s) {
+                out.push(Event::Write(s));
+            }
+            if st.env.crashes < cfg.crashes {
+                out.push(Event::Crash(s));
+            }
+        }
+        if c.partition.is_empty() && st.env.partitions < cfg.partitions {
+            let all = (1u16 << c.n) - 1;
+            let sides = (1..all).map(|m| Mask(m as u8)).filter(|m| m.contains(0));
+            out.extend(sides.map(Event::Partition));
+        }
+        if !c.partition.is_empty() {
+            out.push(Event::Heal);
+        }
+        if st.env.losses < cfg.losses {
+            let e = c
+                .election
+                .keys()
+                .map(|&(from, to)| Event::LoseElection { from, to });
+            let q = c.quorum.iter().filter(|(_, q)| !q.is_empty());
+            let q = q.map(|(&(from, to), _)| Event::LoseQuorum { from, to });
+            out.extend(e.chain(q));
+        }
+        out
+    }
+
+    /// The transport can open the connection: the learner waits to connect and its leader
+    /// leads and is reachable.
+    fn can_connect(&self, s: Sid) -> bool {
+        let c = &self.cluster;
+        c.conns.state(s) == Some(ConnState::NotYet)
+            && c.conns.leader_of(s).is_some_and(|l| {
+                c.reachable(s, l)
+                    && c.replica(l).map(|r| r.server_state()) == Some(ServerState::Leading)
+            })
+    }
+
+    /// Whether a client of `s` can write: an established leader, or a learner in broadcast
+    /// with its connection open.
+    fn serves(&self, s: Sid) -> bool {
+        let c = &self.cluster;
+        c.replica(s).is_some_and(|r| {
+            r.is_established_leader()
+                || (r.phase() == zab::replica::Phase::Broadcast
+                    && c.conns.state(s) == Some(ConnState::Open))
+        })
+    }
+
+    /// Applies one event to the implementation, then finds the model steps that explain it.
+    pub fn apply(&mut self, e: Event, cov: &mut Coverage) -> Result<(), Failure> {
+        self.events.push(e);
+        let rejected = self.execute(e).map_err(|r| self.failure(e, r))?;
+        let target = View::of_impl(&self.cluster, true).map_err(|r| self.failure(e, r))?;
+        let Some((actions, next)) = explain(self.model, &self.state, &target, e, rejected) else {
+            let now = View::of_model(&self.model.cfg, &self.state);
+            let reason = format!(
+                "no sequence of model actions explains it; the model was at:\n{}",
+                now.diff(&target)
+            );
+            return Err(self.failure(e, reason));
+        };
+        let mut st = self.state.clone();
+        for a in &actions {
+            st = self.model.next_state(&st, *a).expect("explained");
+            cov.record(a, &st);
+        }
+        self.actions += actions.len();
+        self.state = next;
+        Ok(())
+    }
+
+    /// Carries out the event on the implementation; whether a write was rejected.
+    fn execute(&mut self, e: Event) -> Result<bool, String> {
+        let c = &mut self.cluster;
+        match e {
+            Event::Election { from, to } => {
+                let n = c.election.remove(&(from, to)).ok_or("no notification")?;
+                let from = crate::convert::server(from);
+                let msg = zab::replica::PeerMsg::Election(n);
+                c.input(to, zab::replica::Input::Peer { from, msg });
+            }
+            Event::Quorum { from, to } => {
+                c.deliver(from, to)?;
+            }
+            Event::Connect(s) => c.connect(s)?,
+            Event::Notice(s) => {
+                let leader = c.conns.leader_of(s).ok_or("no connection")?;
+                let peer = crate::convert::server(leader);
+                c.input(s, zab::replica::Input::Disconnected { peer });
+            }
+            Event::Flush(s) => {
+                c.flush_all(s)?;
+            }
+            Event::Tick(s) => {
+                c.input(s, zab::replica::Input::Tick { now_ms: 0 });
+            }
+            Event::Write(s) => {
+                let value = self.state.ghost.requests + 1;
+                let out = c.input(s, client_write(value));
+                return Ok(out
+                    .iter()
+                    .any(|o| matches!(o, Output::WriteRejected { .. })));
+            }
+            Event::Crash(s) => c.crash(s),
+            Event::Restart(s) => c.start(s)?,
+            Event::Partition(m) => c.partition(m),
+            Event::Heal => c.partition = Mask::EMPTY,
+            Event::LoseElection { from, to } => {
+                c.election.remove(&(from, to));
+            }
+            Event::LoseQuorum { from, to } => c.break_connection(from, to),
+        }
+        Ok(false)
+    }
+
+    fn failure(&self, event: Event, reason: String) -> Failure {
+        Failure {
+            step: self.events.len(),
+            event,
+            reason,
+            events: self.events.clone(),
+        }
+    }
+}
+
+fn is_timer_of(a: &Action, s: Sid) -> bool {
+    matches!(a,
+        Action::Decide(x) | Action::Resend(x) | Action::LearnerTimeout(x) | Action::LeaderTimeout(x)
+        if *x == s)
+}
+
+/// Which model action may stand for (part of) event `e`: the first of the sequence, and the
+/// ones after it.
+fn allowed(e: Event, a: &Action, first: bool) -> bool {
+    match (e, a) {
+        (Event::Election { from, to }, Action::Notify { from: f, to: t, .. }) => {
+            first && (from, to) == (*f, *t)
+        }
+        (Event::Quorum { from, to }, Action::Deliver { from: f, to: t, .. }) => {
+            first && (from, to) == (*f, *t)
+        }
+        // What the receiver does in the same step: a leader's handlers sync, a follower's
+        // NEWLEADER handling runs to its end.
+        (Event::Quorum { to, .. }, Action::SyncLearner { leader, .. }) => !first && *leader == to,
+        (Event::Quorum { to, .. }, Action::NewLeaderStep(s, _)) => !first && *s == to,
+        (Event::Connect(s), Action::Connect(x)) => first && s == *x,
+        (Event::Notice(s), Action::LearnerTimeout(x)) => first && s == *x,
+        (Event::Flush(s), Action::SyncFlush(x, _)) => s == *x,
+        (Event::Tick(s), a) => first && is_timer_of(a, s),
+        (Event::Write(s), Action::ClientRequest(x)) => first && s == *x,
+        (Event::Crash(s), Action::Crash(x)) | (Event::Restart(s), Action::Restart(x)) => {
+            first && s == *x
+        }
+        (Event::Partition(m), Action::Partition(x)) => first && m == *x,
+        (Event::Heal, Action::Heal) => first,
+        (
+            Event::LoseElection { from, to },
+            Action::Lose {
+                from: f,
+                to: t,
+                plane,
+            },
+        ) => first && *plane == Plane::Election && (from, to) == (*f, *t),
+        (
+            Event::LoseQuorum { from, to },
+            Action::Lose {
+                from: f,
+                to: t,
+                plane,
+            },
+        ) => first && *plane == Plane::Quorum && (from, to) == (*f, *t),
+        _ => false,
+    }
+}
+
+/// The shortest sequence of allowed model actions from `st` to a state whose view is
+/// `target`, breadth first. Only a tick (time passing with nothing visible) or a rejected
+/// write may be explained by no action at all.
+fn explain(
+    model: &ZabModel,
+    st: &State,
+    target: &View,
+    e: Event,
+    rejected: bool,
+) -> Option<(Vec<Action>, State)> {
+    let matches = |s: &State| View::of_model(&model.cfg, s) == *target;
+    if (matches!(e, Event::Tick(_)) || rejected) && matches(st) {
+        return Some((Vec::new(), st.clone()));
+    }
+    let mut queue = VecDeque::from([(st.clone(), Vec::new())]);
+    let mut seen = HashSet::from([st.clone()]);
+    while let Some((s, path)) = queue.pop_front() {
+        if path.len() == MOST_ACTIONS_PER_EVENT {
+            continue;
+        }
+        let mut actions = Vec::new();
+        model.actions(&s, &mut actions);
+        for a in actions
+            .into_iter()
+            .filter(|a| allowed(e, a, path.is_empty()))
+        {
+            let next = model.next_state(&s, a)?;
+            let mut p = path.clone();
+            p.push(a);
+            if matches(&next) {
+                return Some((p, next));
+            }
+            if seen.insert(next.clone()) {
+                queue.push_back((next, p));
+            }
+        }
+    }
+    None
+}
+
+/// One seeded run of `steps` events (faults `fault_percent` of the times one can happen).
+pub fn run(
+    model: &ZabModel,
+    fault: Option<Fault>,
+    seed: u64,
+    steps: usize,
+    fault_percent: u64,
+    sum: &mut Summary,
+    seen: &mut HashSet<State>,
+) -> Result<Vec<Event>, Failure> {
+    let mut v = Validator::new(model, fault);
+    let mut rng = crate::walk::Rng::new(seed ^ 0x7ace_5eed);
+    for _ in 0..steps {
+        let menu = v.enabled();
+        let (faults, steps): (Vec<Event>, Vec<Event>) = menu.iter().partition(|e| e.is_fault());
+        let pick_fault =
+            !faults.is_empty() && (steps.is_empty() || (rng.below(100) as u64) < fault_percent);
+        let from = if pick_fault { &faults } else { &steps };
+        if from.is_empty() {
+            break;
+        }
+        let e = from[rng.below(from.len())];
+        v.apply(e, &mut sum.coverage)?;
+        sum.steps += 1;
+        seen.insert(v.state.clone());
+    }
+    sum.traces += 1;
+    Ok(v.events)
+}
+
+/// Validates a recorded trace of events from the start.
+pub fn validate(
+    model: &ZabModel,
+    fault: Option<Fault>,
+    events: &[Event],
+) -> Result<usize, Failure> {
+    let mut v = Validator::new(model, fault);
+    let mut cov = Coverage::default();
+    for e in events {
+        v.apply(*e, &mut cov)?;
+    }
+    Ok(v.actions)
+}

@@ -1,0 +1,83 @@
+//! Implementation → model: seeded runs of the replicas as servers run them, every event
+//! explained by enabled model actions (`validate.rs`).
+
+mod common;
+
+use common::{assert_covers, env_or, report, scope};
+use std::collections::HashSet;
+use std::time::Instant;
+use zab::replica::Fault;
+use zab_model::ZabModel;
+use zab_refinement::coverage::ZAB_KINDS;
+use zab_refinement::validate::{run, validate};
+use zab_refinement::walk::Summary;
+
+/// `runs` seeded runs of at most 300 events, each validated as it goes.
+fn validate_runs(model: &ZabModel, runs: u64) -> Summary {
+    let mut sum = Summary::default();
+    let mut seen = HashSet::new();
+    for seed in 0..runs {
+        run(model, None, seed, 300, 5, &mut sum, &mut seen)
+            .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+    }
+    sum.distinct_states = seen.len();
+    sum
+}
+
+#[test]
+fn the_implementations_own_traces_are_behaviours_of_the_model() {
+    let t = Instant::now();
+    let sum = validate_runs(&scope(0, 1), env_or("ZAB_VALIDATE_RUNS", 3_000));
+    report("implementation traces validated (events as steps)", &sum, t);
+    assert_covers(&sum, ZAB_KINDS);
+    assert_covers(&sum, &["DIFF", "TRUNC", "SNAP", "COMMIT"]);
+}
+
+#[test]
+fn an_observers_traces_are_behaviours_of_the_model() {
+    let t = Instant::now();
+    let sum = validate_runs(&scope(1, 1), env_or("ZAB_VALIDATE_RUNS", 3_000) / 2);
+    report("implementation traces with an observer validated", &sum, t);
+    assert_covers(&sum, &["INFORM", "OBSERVING"]);
+}
+
+#[test]
+fn a_recorded_trace_validates_again_from_the_start() {
+    let model = scope(0, 1);
+    let mut sum = Summary::default();
+    let events = run(&model, None, 7, 300, 5, &mut sum, &mut HashSet::new()).unwrap();
+    let actions = validate(&model, None, &events).unwrap_or_else(|f| panic!("{f}"));
+    assert!(
+        actions >= events.len() / 2,
+        "{actions} actions for {} events",
+        events.len()
+    );
+}
+
+/// A trace the model cannot produce fails: a leader that commits without a quorum.
+#[test]
+fn a_trace_the_model_cannot_produce_is_a_failure() {
+    let model = scope(0, 0);
+    let mut sum = Summary::default();
+    let failure = (0..200)
+        .find_map(|seed| {
+            run(
+                &model,
+                Some(Fault::CommitWithoutQuorum),
+                seed,
+                300,
+                5,
+                &mut sum,
+                &mut HashSet::new(),
+            )
+            .err()
+        })
+        .expect("some run commits without a quorum");
+    println!("{failure}");
+    assert!(
+        matches!(failure.event, zab_refinement::validate::Event::Write(_)),
+        "{:?}",
+        failure.event
+    );
+    assert!(failure.reason.contains("no sequence of model actions"));
+}
