@@ -20,6 +20,9 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("myid file {path}: {msg}")]
     MyId { path: PathBuf, msg: String },
+    /// The data directory exists but cannot be used (not a directory, unreadable).
+    #[error("dataDir {path} cannot be used: {msg}")]
+    DataDir { path: PathBuf, msg: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -233,6 +236,13 @@ fn peer_addr(value: &str) -> Result<PeerAddr, String> {
 }
 
 fn read_my_id(data_dir: &Path, standalone: bool) -> Result<u64, ConfigError> {
+    let unusable = |msg: String| ConfigError::DataDir {
+        path: data_dir.to_path_buf(),
+        msg,
+    };
+    if data_dir.exists() && !data_dir.is_dir() {
+        return Err(unusable("not a directory".into()));
+    }
     let path = data_dir.join("myid");
     match std::fs::read_to_string(&path) {
         Ok(text) => text.trim().parse().map_err(|_| ConfigError::MyId {
@@ -240,10 +250,11 @@ fn read_my_id(data_dir: &Path, standalone: bool) -> Result<u64, ConfigError> {
             msg: format!("`{}` is not a server id", text.trim()),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && standalone => Ok(1),
-        Err(e) => Err(ConfigError::MyId {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::MyId {
             path,
             msg: e.to_string(),
         }),
+        Err(e) => Err(unusable(format!("cannot read {}: {e}", path.display()))),
     }
 }
 

@@ -53,6 +53,10 @@ fn main() -> ExitCode {
 fn serve(path: &std::path::Path) -> ExitCode {
     let cfg = match ServerConfig::load(path) {
         Ok(c) => c,
+        Err(e @ zab::config::ConfigError::DataDir { .. }) => {
+            eprintln!("zabd: {e}");
+            return ExitCode::from(3);
+        }
         Err(e) => {
             eprintln!("zabd: bad configuration {}: {e}", path.display());
             return ExitCode::from(2);

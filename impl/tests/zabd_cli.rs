@@ -1,0 +1,86 @@
+//! `zabd --config` refuses what it cannot run with a clear message and its exit code: 2 for a
+//! bad configuration, 3 for a port in use or a data directory it cannot use.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `zabd --config <cfg>` (or with `args`) and returns its exit code and stderr.
+fn zabd(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new("timeout")
+        .arg("30")
+        .arg(env!("CARGO_BIN_EXE_zabd"))
+        .args(args)
+        .output()
+        .expect("run zabd");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A one-server zoo.cfg in `dir` with these lines after the defaults.
+fn config(dir: &Path, data_dir: &Path, port: u16, extra: &str) -> String {
+    let path = dir.join("zoo.cfg");
+    let text = format!(
+        "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n{extra}",
+        data_dir.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_bad_configuration_exits_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = zabd(&[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--config"), "{err}");
+    let missing = dir.path().join("nope.cfg");
+    let (code, err) = zabd(&["--config", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot read"), "{err}");
+    let cfg = config(dir.path(), dir.path(), free_port(), "tickTime=soon\n");
+    let (code, err) = zabd(&["--config", &cfg]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 5"), "the bad line is named: {err}");
+    let no_data_dir = dir.path().join("no-data-dir.cfg");
+    std::fs::write(&no_data_dir, "tickTime=200\nclientPort=2181\n").unwrap();
+    let (code, err) = zabd(&["--config", no_data_dir.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("dataDir"), "{err}");
+}
+
+#[test]
+fn a_port_in_use_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let cfg = config(dir.path(), dir.path(), port, "");
+    let (code, err) = zabd(&["--config", &cfg]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains(&port.to_string()), "the port is named: {err}");
+}
+
+#[test]
+fn a_data_directory_that_cannot_be_used_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the data directory should be.
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, b"x").unwrap();
+    let cfg = config(dir.path(), &file, free_port(), "");
+    let (code, err) = zabd(&["--config", &cfg]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("not-a-directory"),
+        "the directory is named: {err}"
+    );
+}
