@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub servers: BTreeMap<u64, PeerAddr>,
     /// From `dataDir/myid`; 1 for a standalone server without one.
     pub my_id: u64,
+    /// `zab.traceDir` (a zabd extension): record the replica's inputs and outputs in
+    /// `trace.<myid>` there (`server::trace`).
+    pub trace_dir: Option<PathBuf>,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -115,6 +118,7 @@ impl ServerConfig {
                 "snapCount" => cfg.snap_count = number(line, key, value)?,
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
+                "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
                 k if k.starts_with("server.") => {
                     let id = k["server.".len()..]
                         .parse::<u64>()
@@ -151,6 +155,7 @@ impl ServerConfig {
             force_sync: true,
             servers: BTreeMap::new(),
             my_id: 1,
+            trace_dir: None,
             unknown: Vec::new(),
         }
     }

@@ -35,7 +35,7 @@ pub trait StateMachine: Clone {
 }
 
 /// Something that happened to the replica.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Input {
     /// One tick of the replica's clock elapsed; `now_ms` is the wall time the driver reports
     /// (simulated in tests), used to time-stamp transactions.
@@ -125,7 +125,7 @@ pub enum Output<O> {
 }
 
 /// What a replica starts from: what recovery found on disk.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Durable {
     pub accepted_epoch: u32,
     pub current_epoch: u32,

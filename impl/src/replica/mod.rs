@@ -28,7 +28,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 /// Deliberately wrong behaviours, for tests that show the checks can fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Fault {
     /// A follower ACKs a proposal before it is durable.
     AckBeforePersist,
@@ -43,7 +43,7 @@ pub enum Fault {
 
 /// When a leader runs each learner's `syncFollower` (the LearnerHandler thread's step between
 /// ACKEPOCH and NEWLEADER).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SyncSchedule {
     /// As soon as discovery ends for that learner, choosing DIFF or TRUNC from the log and
     /// SNAP only when the log cannot serve it: what a server does.
@@ -66,7 +66,7 @@ pub enum StartError {
 }
 
 /// A replica's configuration. Limits are in ticks.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     pub id: ServerId,
     pub voters: BTreeSet<ServerId>,

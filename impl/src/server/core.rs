@@ -90,6 +90,8 @@ pub struct Core {
     pub(super) info: super::Info,
     /// When autopurge runs next (`None`: at the first tick).
     pub(super) next_purge: Option<Instant>,
+    /// Where every replica step is recorded (`zab.traceDir`).
+    recorder: Option<super::trace::Recorder>,
 }
 
 impl Core {
@@ -103,6 +105,7 @@ impl Core {
         rt: tokio::runtime::Handle,
         clients: Clients,
         info: super::Info,
+        recorder: Option<super::trace::Recorder>,
     ) -> Result<Core, StorageError> {
         let mut core = Core {
             replica,
@@ -122,6 +125,7 @@ impl Core {
             started: Instant::now(),
             info,
             next_purge: None,
+            recorder,
         };
         core.execute(first)?;
         Ok(core)
@@ -246,7 +250,16 @@ impl Core {
     pub(super) fn step(&mut self, input: Input) -> Result<(), StorageError> {
         self.inputs.push_back(input);
         while let Some(input) = self.inputs.pop_front() {
+            let traced = self.recorder.is_some().then(|| input.clone());
             let out = self.replica.step(input);
+            if let (Some(r), Some(input)) = (self.recorder.as_mut(), traced) {
+                // Before the outputs run: whatever a peer sees of this step is recorded.
+                r.record(&super::trace::Record::Step {
+                    at_ns: super::trace::now_ns(),
+                    input,
+                    effects: super::trace::effects(&out),
+                });
+            }
             self.execute(out)?;
         }
         Ok(())

@@ -10,6 +10,7 @@ pub mod fourlw;
 pub mod links;
 mod purge;
 mod serve;
+pub mod trace;
 
 use crate::config::ServerConfig;
 use crate::data_tree::TreeOptions;
@@ -47,6 +48,13 @@ pub enum ServerError {
     Start(String),
     #[error("the core thread failed")]
     Core,
+    #[error("{0}")]
+    Trace(#[from] trace::TraceError),
+}
+
+/// The state machine a server starts from when its disk holds no snapshot.
+pub fn genesis() -> ZkDatabase {
+    ZkDatabase::new(TreeOptions::default())
 }
 
 async fn bind(addr: String, what: &'static str) -> Result<TcpListener, ServerError> {
@@ -122,9 +130,23 @@ pub async fn run(
     })?;
     let (durable, report) = recover_durable(&mut storage)?;
     tracing::info!(?report, "recovered");
-    let genesis = ZkDatabase::new(TreeOptions::default());
-    let (replica, first) = Replica::new(replica_config(&cfg), durable, genesis)
+    let config = replica_config(&cfg);
+    let recorded = cfg.trace_dir.as_ref().map(|_| durable.clone());
+    let (replica, first) = Replica::new(config.clone(), durable, genesis())
         .map_err(|e| ServerError::Start(e.to_string()))?;
+    let recorder = match (&cfg.trace_dir, recorded) {
+        (Some(dir), Some(durable)) => {
+            let mut r = trace::Recorder::open(trace::file_for(dir, cfg.my_id))?;
+            r.record(&trace::Record::Start {
+                at_ns: trace::now_ns(),
+                config,
+                durable,
+                effects: trace::effects(&first),
+            });
+            Some(r)
+        }
+        _ => None,
+    };
     let info = Info {
         my_id: cfg.my_id,
         tick_time_ms: cfg.tick_time_ms as i32,
@@ -155,6 +177,7 @@ pub async fn run(
         rt,
         clients,
         info,
+        recorder,
     )?;
     let core_thread = std::thread::Builder::new()
         .name("zab-core".into())

@@ -1,7 +1,8 @@
 //! zabd: a ZooKeeper-compatible server running Zab.
 //!
 //! `zabd --config zoo.cfg` runs one server; `zabd ensemble --servers 3` starts a local
-//! ensemble of separate processes on free loopback ports and prints its connect string.
+//! ensemble of separate processes on free loopback ports and prints its connect string;
+//! `zabd replay TRACE...` re-runs recorded replica traces (`zab.traceDir`).
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -28,6 +29,9 @@ struct Cli {
 enum Command {
     /// Start a local ensemble of separate processes on free loopback ports.
     Ensemble(ensemble::Args),
+    /// Re-run the replica of each trace file (`zab.traceDir`) through its recorded inputs and
+    /// check it does what the server did; exit 1 at the first difference.
+    Replay { traces: Vec<PathBuf> },
 }
 
 /// Exit codes: 2 a bad configuration, 3 a port in use or a data directory that cannot be
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match (cli.command, cli.config) {
         (Some(Command::Ensemble(args)), _) => ensemble::run(args),
+        (Some(Command::Replay { traces }), _) => replay(&traces),
         (None, Some(path)) => serve(&path),
         (None, None) => {
             eprintln!("zabd: give --config zoo.cfg, or `zabd ensemble --servers N`");
@@ -83,6 +88,26 @@ fn serve(path: &std::path::Path) -> ExitCode {
             ExitCode::from(4)
         }
     }
+}
+
+fn replay(traces: &[PathBuf]) -> ExitCode {
+    use zab::server::trace;
+    for path in traces {
+        let result = trace::read(path).and_then(|r| trace::replay(&r, &zab::server::genesis()));
+        match result {
+            Ok(done) => println!(
+                "{}: {} starts, {} steps reproduced",
+                path.display(),
+                done.starts,
+                done.steps
+            ),
+            Err(e) => {
+                eprintln!("zabd replay: {}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// SIGINT or SIGTERM.

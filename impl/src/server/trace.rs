@@ -1,0 +1,278 @@
+//! Recording what a server's replica was told and what it did, and replaying it.
+//!
+//! With `zab.traceDir=DIR` in its zoo.cfg, a server appends to `DIR/trace.<myid>` one record
+//! when its replica starts (its configuration, what recovery found, its first outputs) and one
+//! per step (the input, the outputs), each time-stamped. The replica is a deterministic state
+//! machine, so the inputs are the whole story: `replay` runs a new replica through them and
+//! checks that it does exactly what the server did, output for output. A trace of every
+//! server of an ensemble is what the refinement tests validate against the model.
+//!
+//! The file is a sequence of frames: a 4-byte big-endian length, then a bincode record. Each
+//! record is written before the step's outputs run, so nothing a peer or client saw is missing
+//! from it; a server killed mid-write leaves a torn last frame, which reading ignores.
+
+use crate::replica::StateMachine;
+use crate::replica::{Config, Durable, Input, Output, PeerMsg, Replica, ServerId, ServerState};
+use crate::zxid::Zxid;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One record of a trace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Record {
+    /// The replica started.
+    Start {
+        at_ns: u64,
+        config: Config,
+        durable: Durable,
+        effects: Vec<Effect>,
+    },
+    /// The replica took one input.
+    Step {
+        at_ns: u64,
+        input: Input,
+        effects: Vec<Effect>,
+    },
+}
+
+impl Record {
+    pub fn at_ns(&self) -> u64 {
+        match self {
+            Record::Start { at_ns, .. } | Record::Step { at_ns, .. } => *at_ns,
+        }
+    }
+}
+
+/// An output as the trace keeps it: everything but the state machine's outcome of an applied
+/// transaction and the bytes of snapshots.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Effect {
+    Send {
+        to: ServerId,
+        msg: PeerMsg,
+    },
+    Disconnect {
+        peer: ServerId,
+    },
+    SaveAcceptedEpoch(u32),
+    SaveCurrentEpoch(u32),
+    SaveUpdatingEpoch(u32),
+    Append {
+        zxids: Vec<Zxid>,
+        sync: bool,
+    },
+    Truncate {
+        zxid: Zxid,
+    },
+    InstallSnapshot {
+        zxid: Zxid,
+    },
+    SaveSnapshot {
+        zxid: Zxid,
+    },
+    Applied {
+        zxid: Zxid,
+        session_id: i64,
+        cxid: i32,
+    },
+    WriteRejected {
+        session_id: i64,
+        cxid: i32,
+    },
+    RoleChanged {
+        state: ServerState,
+        leader: Option<ServerId>,
+        epoch: u32,
+    },
+}
+
+impl<O> From<&Output<O>> for Effect {
+    fn from(o: &Output<O>) -> Effect {
+        match o {
+            Output::Send { to, msg } => Effect::Send {
+                to: *to,
+                msg: msg.clone(),
+            },
+            Output::Disconnect { peer } => Effect::Disconnect { peer: *peer },
+            Output::SaveAcceptedEpoch(e) => Effect::SaveAcceptedEpoch(*e),
+            Output::SaveCurrentEpoch(e) => Effect::SaveCurrentEpoch(*e),
+            Output::SaveUpdatingEpoch(e) => Effect::SaveUpdatingEpoch(*e),
+            Output::Append { entries, sync } => Effect::Append {
+                zxids: entries.iter().map(|e| e.zxid()).collect(),
+                sync: *sync,
+            },
+            Output::Truncate { zxid } => Effect::Truncate { zxid: *zxid },
+            Output::InstallSnapshot { zxid, .. } => Effect::InstallSnapshot { zxid: *zxid },
+            Output::SaveSnapshot { zxid, .. } => Effect::SaveSnapshot { zxid: *zxid },
+            Output::Applied {
+                zxid,
+                session_id,
+                cxid,
+                ..
+            } => Effect::Applied {
+                zxid: *zxid,
+                session_id: *session_id,
+                cxid: *cxid,
+            },
+            Output::WriteRejected { session_id, cxid } => Effect::WriteRejected {
+                session_id: *session_id,
+                cxid: *cxid,
+            },
+            Output::RoleChanged {
+                state,
+                leader,
+                epoch,
+            } => Effect::RoleChanged {
+                state: *state,
+                leader: *leader,
+                epoch: *epoch,
+            },
+        }
+    }
+}
+
+pub fn effects<O>(outputs: &[Output<O>]) -> Vec<Effect> {
+    outputs.iter().map(Effect::from).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    #[error("trace file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("record {index}: not a trace record")]
+    Malformed { index: usize },
+    #[error("record {index}: a step before any start")]
+    NoStart { index: usize },
+    #[error("record {index}: the replica does not start: {why}")]
+    Start { index: usize, why: String },
+    #[error("record {index}: the replica did {replayed:?}, the server recorded {recorded:?}")]
+    Diverged {
+        index: usize,
+        recorded: Vec<Effect>,
+        replayed: Vec<Effect>,
+    },
+}
+
+/// Where a server writes its trace.
+pub fn file_for(dir: &Path, id: ServerId) -> PathBuf {
+    dir.join(format!("trace.{id}"))
+}
+
+/// Appends records to a server's trace file.
+pub struct Recorder {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl Recorder {
+    pub fn open(path: PathBuf) -> Result<Recorder, TraceError> {
+        let io = |source| TraceError::Io {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
+        Ok(Recorder { path, file })
+    }
+
+    /// Writes one record (one `write` call: a killed server loses at most the record being
+    /// written).
+    pub fn record(&mut self, r: &Record) {
+        let body = bincode::serialize(r).unwrap_or_default();
+        let mut frame = Vec::with_capacity(4 + body.len());
+        frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&body);
+        if let Err(e) = self.file.write_all(&frame) {
+            tracing::warn!(path = %self.path.display(), "trace record not written: {e}");
+        }
+    }
+}
+
+/// Nanoseconds since the Unix epoch: one clock for every server of a local ensemble.
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Reads a trace; a torn last frame (a server killed while writing it) is ignored.
+pub fn read(path: &Path) -> Result<Vec<Record>, TraceError> {
+    let bytes = std::fs::read(path).map_err(|source| TraceError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 4 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let Some(body) = bytes.get(at + 4..at + 4 + len) else {
+            break;
+        };
+        let r =
+            bincode::deserialize(body).map_err(|_| TraceError::Malformed { index: out.len() })?;
+        out.push(r);
+        at += 4 + len;
+    }
+    Ok(out)
+}
+
+/// What a replay went through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Starts (the first, then one per restart).
+    pub starts: usize,
+    pub steps: usize,
+}
+
+/// Runs a new replica through the recorded inputs (a new one at each start record, from the
+/// recorded configuration and recovered state) and checks every output against the record.
+pub fn replay<S: StateMachine>(records: &[Record], genesis: &S) -> Result<Replayed, TraceError> {
+    let mut done = Replayed::default();
+    let mut replica: Option<Replica<S>> = None;
+    for (index, r) in records.iter().enumerate() {
+        let (recorded, replayed) = match r {
+            Record::Start {
+                config,
+                durable,
+                effects: recorded,
+                ..
+            } => {
+                let (rep, out) = Replica::new(config.clone(), durable.clone(), genesis.clone())
+                    .map_err(|e| TraceError::Start {
+                        index,
+                        why: e.to_string(),
+                    })?;
+                replica = Some(rep);
+                done.starts += 1;
+                (recorded, effects(&out))
+            }
+            Record::Step {
+                input,
+                effects: recorded,
+                ..
+            } => {
+                let rep = replica.as_mut().ok_or(TraceError::NoStart { index })?;
+                done.steps += 1;
+                (recorded, effects(&rep.step(input.clone())))
+            }
+        };
+        if *recorded != replayed {
+            return Err(TraceError::Diverged {
+                index,
+                recorded: recorded.clone(),
+                replayed,
+            });
+        }
+    }
+    Ok(done)
+}
