@@ -102,3 +102,39 @@ fn a_follower_that_skips_trunc_is_caught_at_the_trunc() {
     assert!(err.1.action.contains("TRUNC"), "{}", err.1.action);
     assert!(err.1.reason.contains("views differ"), "{}", err.1.reason);
 }
+
+/// A longer hunt than CI runs, over larger budgets: `cargo test --release -p zab-refinement
+/// --test zab -- --ignored`.
+#[test]
+#[ignore]
+fn long_random_walks_over_larger_budgets() {
+    use zab_model::{Config, Election, ZabModel};
+    let t = Instant::now();
+    let walks = env_or("ZAB_REFINE_WALKS", 50_000);
+    for (observers, txns, crashes, partitions, losses, faults) in [
+        (0u8, 3u8, 2u8, 2u8, 2u8, 10u64),
+        (1, 3, 2, 1, 2, 10),
+        (0, 4, 3, 2, 3, 20),
+        (2, 2, 2, 1, 1, 10),
+    ] {
+        let model = ZabModel::new(Config {
+            servers: 3,
+            observers,
+            txns,
+            crashes,
+            partitions,
+            losses,
+            epochs: 4,
+            rounds: 6,
+            election: Election::Fle,
+            ..Config::default()
+        });
+        let w = Walks {
+            fault_percent: faults,
+            ..Walks::new(walks, 400)
+        };
+        let s = random_walks(&model, None, w)
+            .unwrap_or_else(|(seed, m)| panic!("{}: walk seed {seed}: {m}", model.cfg.summary()));
+        report(&model.cfg.summary(), &s, t);
+    }
+}
