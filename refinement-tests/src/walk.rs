@@ -116,8 +116,9 @@ pub struct Walks {
     pub count: u64,
     /// The most steps a walk takes.
     pub length: usize,
-    /// Per cent of the steps that take a fault (crash, partition, loss) when one is enabled.
-    pub fault_percent: u64,
+    /// Per cent of the steps that take a fault (crash, partition, loss) when one is enabled;
+    /// `None`: every enabled action is as likely as any other.
+    pub fault_percent: Option<u64>,
     /// Every this many steps, every path to `around_depth` from the walk's state is replayed
     /// too (0: never).
     pub around_every: usize,
@@ -130,7 +131,7 @@ impl Walks {
             first_seed: 0,
             count,
             length,
-            fault_percent: 100,
+            fault_percent: None,
             around_every: 0,
             around_depth: 0,
         }
@@ -178,7 +179,10 @@ fn is_fault(a: &Action) -> bool {
     )
 }
 
-fn choose(rng: &mut Rng, actions: &[Action], fault_percent: u64) -> Option<Action> {
+fn choose(rng: &mut Rng, actions: &[Action], fault_percent: Option<u64>) -> Option<Action> {
+    let Some(fault_percent) = fault_percent else {
+        return (!actions.is_empty()).then(|| actions[rng.below(actions.len())]);
+    };
     let (faults, steps): (Vec<Action>, Vec<Action>) = actions.iter().partition(|a| is_fault(a));
     let pick = |rng: &mut Rng, v: &[Action]| v[rng.below(v.len())];
     match (faults.is_empty(), steps.is_empty()) {

@@ -2,11 +2,14 @@
 //! `--phase election` traces step for step, from every initial combination of (epoch, zxid)
 //! votes, with crashes, partitions and lost notifications.
 
+mod common;
+
+use common::report;
 use std::time::Instant;
 use zab::replica::Fault;
 use zab_model::{Config, Election, Scope, ZabModel};
 use zab_refinement::coverage::ELECTION_KINDS;
-use zab_refinement::walk::{all_paths, random_walks, Summary, Walks};
+use zab_refinement::walk::{all_paths, random_walks, Walks};
 
 fn election(crashes: u8, partitions: u8, losses: u8) -> ZabModel {
     ZabModel::new(Config {
@@ -21,17 +24,6 @@ fn election(crashes: u8, partitions: u8, losses: u8) -> ZabModel {
         scope: Scope::Election,
         ..Config::default()
     })
-}
-
-fn report(name: &str, s: &Summary, t: Instant) {
-    println!(
-        "{name}: {} traces, {} steps checked, {} distinct model states, {:.2} s\n{}",
-        s.traces,
-        s.steps,
-        s.distinct_states,
-        t.elapsed().as_secs_f64(),
-        s.coverage.table()
-    );
 }
 
 #[test]

@@ -38,7 +38,7 @@ fn every_transition_of_the_state_graph_to_depth_refines_the_model() {
 fn random_walks_through_every_phase_refine_the_model() {
     let t = Instant::now();
     let w = Walks {
-        fault_percent: 5,
+        fault_percent: Some(5),
         // Around states deep in the protocol, every interleaving of the next two steps.
         around_every: 40,
         around_depth: 2,
@@ -62,7 +62,7 @@ fn random_walks_through_every_phase_refine_the_model() {
 fn an_observer_refines_the_model() {
     let t = Instant::now();
     let w = Walks {
-        fault_percent: 5,
+        fault_percent: Some(5),
         ..Walks::new(env_or("ZAB_REFINE_WALKS", 6_000) / 2, 250)
     };
     let s = random_walks(&scope(1, 1), None, w)
@@ -93,7 +93,7 @@ fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
 #[test]
 fn a_follower_that_skips_trunc_is_caught_at_the_trunc() {
     let w = Walks {
-        fault_percent: 10,
+        fault_percent: Some(10),
         ..Walks::new(20_000, 250)
     };
     let err = random_walks(&scope(0, 1), Some(Fault::SkipTrunc), w)
@@ -130,7 +130,7 @@ fn long_random_walks_over_larger_budgets() {
             ..Config::default()
         });
         let w = Walks {
-            fault_percent: faults,
+            fault_percent: Some(faults),
             ..Walks::new(walks, 400)
         };
         let s = random_walks(&model, None, w)
