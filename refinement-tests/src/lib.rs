@@ -9,5 +9,6 @@ pub mod coverage;
 pub mod harness;
 pub mod machine;
 pub mod replay;
+pub mod simulation;
 pub mod validate;
 pub mod walk;

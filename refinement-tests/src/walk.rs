@@ -172,7 +172,7 @@ pub fn random_walks(
 }
 
 /// A fault, which a walk takes only `fault_percent` of the time it could.
-fn is_fault(a: &Action) -> bool {
+pub fn is_fault(a: &Action) -> bool {
     matches!(
         a,
         Action::Crash(_) | Action::Partition(_) | Action::Lose { .. }

@@ -12,6 +12,7 @@ use common::{assert_covers, env_or, report, scope};
 use std::time::Instant;
 use zab::replica::Fault;
 use zab_refinement::coverage::{MESSAGES, ROLES, SYNC_MODES, ZAB_KINDS};
+use zab_refinement::simulation::simulate;
 use zab_refinement::walk::{all_paths, random_walks, state_graph, Walks};
 
 #[test]
@@ -58,6 +59,20 @@ fn random_walks_through_every_phase_refine_the_model() {
     assert_covers(&s, &ROLES[..3]);
 }
 
+/// Long walks from stateright's own simulation checker, which checks every property on the
+/// way; its chooser replays each step on the implementation.
+#[test]
+fn stateright_simulation_walks_refine_the_model() {
+    let t = Instant::now();
+    let states = env_or("ZAB_REFINE_SIM_STATES", 1_000_000);
+    let s = simulate(&scope(0, 1), None, 7, states, 400, 5)
+        .unwrap_or_else(|(seed, m)| panic!("simulation walk seed {seed}: {m}"));
+    report("stateright simulation walks", &s, t);
+    assert!(s.steps as usize >= states / 2, "{} steps", s.steps);
+    assert_covers(&s, ZAB_KINDS);
+    assert_covers(&s, SYNC_MODES);
+}
+
 #[test]
 fn an_observer_refines_the_model() {
     let t = Instant::now();
@@ -86,6 +101,19 @@ fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
     assert!(m.action.contains("client write"), "{}", m.action);
     assert!(m.reason.contains("views differ"), "{}", m.reason);
     assert_eq!(m.trace.len(), m.step);
+    // The simulation checker's walks catch it too.
+    let (seed, m) = simulate(
+        &scope(0, 0),
+        Some(Fault::CommitWithoutQuorum),
+        7,
+        50_000,
+        250,
+        5,
+    )
+    .expect_err("a commit without a quorum must diverge in simulation too");
+    println!("caught in simulation (walk seed {seed}): {m}");
+    let at_write = m.action.contains("client write") || m.action.contains("REQUEST");
+    assert!(at_write, "{}", m.action);
 }
 
 /// The check can fail: a follower that does not truncate what TRUNC tells it to diverges at
