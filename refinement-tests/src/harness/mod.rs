@@ -12,13 +12,14 @@
 //!   executed one model `NewLeaderStep` at a time, so a crash can fall between them, as the
 //!   driver of a real server executes outputs one after another.
 
-use crate::connection::{ConnState, Connections};
+mod network;
+
+use crate::connection::Connections;
 use crate::convert;
 use crate::machine::Txns;
 use std::collections::{BTreeMap, VecDeque};
 use zab::replica::{
-    Config, Fault, Input, Notification, Output, Packet, PeerMsg, Replica, ServerId, ServerState,
-    SyncSchedule,
+    Config, Fault, Input, Notification, Output, Packet, PeerMsg, Replica, ServerId, SyncSchedule,
 };
 use zab::sim::disk::Disk;
 use zab::txn::TxnEntry;
@@ -219,137 +220,6 @@ impl ImplCluster {
                 }
             }
         }
-    }
-
-    fn role_changed(&mut self, s: Sid, state: ServerState, leader: Option<ServerId>) {
-        // A server that stops leading closes every connection its acceptor took, including
-        // those whose FOLLOWERINFO it has not read (it never knew of them).
-        for j in self.conns.learners_of(s) {
-            self.drop_pair(j, s);
-            self.conns.set(j, ConnState::Closed);
-        }
-        match (state, leader) {
-            (ServerState::Following | ServerState::Observing, Some(l)) => {
-                self.conns.follow(s, convert::sid(l))
-            }
-            _ => self.conns.forget(s),
-        }
-    }
-
-    fn send(&mut self, from: Sid, to: Sid, msg: PeerMsg) {
-        match msg {
-            PeerMsg::Election(n) => {
-                if self.reachable(from, to) {
-                    self.election.insert((from, to), n);
-                }
-            }
-            PeerMsg::Quorum(Packet::Ping) => {}
-            PeerMsg::Quorum(p) => self.send_quorum(from, to, p),
-        }
-    }
-
-    fn send_quorum(&mut self, from: Sid, to: Sid, p: Packet) {
-        let learning = |r: &Replica<Txns>| {
-            r.server_state() != ServerState::Leading && r.leader() == Some(convert::server(to))
-        };
-        if self.conns.leader_of(from).is_none() && self.replica(from).is_some_and(learning) {
-            // The first packet of a learner that decided in this very step (its role change
-            // is the step's next output).
-            self.conns.follow(from, to);
-        }
-        match self.conns.between(from, to) {
-            Some((learner, ConnState::NotYet)) if learner == from => {
-                self.conns.hold(from, p);
-            }
-            Some((_, ConnState::Open)) if self.reachable(from, to) => {
-                self.quorum.entry((from, to)).or_default().push_back(p);
-            }
-            _ => {} // no open connection: the packet goes nowhere
-        }
-    }
-
-    /// Server `s` closes its connection to `peer`.
-    fn disconnect(&mut self, s: Sid, peer: Sid) {
-        match self.conns.between(s, peer) {
-            // A learner gives up on its leader: the leader hears of it at once.
-            Some((learner, ConnState::Open)) if learner == s => self.close(s),
-            // A leader drops a learner: it forgot the learner itself.
-            Some((learner, ConnState::Open)) => {
-                self.drop_pair(s, peer);
-                self.conns.set(learner, ConnState::Closed);
-            }
-            Some((learner, ConnState::NotYet)) if learner == s => {
-                self.conns.set(s, ConnState::Closed)
-            }
-            _ => {}
-        }
-    }
-
-    /// The model's `close_learner_conn`: the learner's connection breaks; both queues are
-    /// lost; its leader learns of it at once, the learner only when it notices.
-    pub fn close(&mut self, learner: Sid) {
-        let Some(leader) = self.conns.open_leader(learner) else {
-            return;
-        };
-        self.drop_pair(learner, leader);
-        self.conns.set(learner, ConnState::Closed);
-        let leading = self
-            .replica(leader)
-            .is_some_and(|r| r.server_state() == ServerState::Leading);
-        if leading {
-            let peer = convert::server(learner);
-            self.input(leader, Input::Disconnected { peer });
-        }
-    }
-
-    /// Both quorum queues between `a` and `b` are gone.
-    pub fn drop_pair(&mut self, a: Sid, b: Sid) {
-        self.quorum.remove(&(a, b));
-        self.quorum.remove(&(b, a));
-    }
-
-    pub fn crash(&mut self, s: Sid) {
-        for j in self.conns.learners_of(s) {
-            self.drop_pair(j, s);
-            self.conns.set(j, ConnState::Closed);
-        }
-        self.close(s);
-        self.conns.forget(s);
-        self.replicas[s as usize] = None;
-        self.disks[s as usize].crash();
-        self.sync_queue[s as usize].clear();
-        self.held[s as usize].clear();
-        self.election.retain(|(f, t), _| *f != s && *t != s);
-        self.quorum.retain(|(f, t), _| *f != s && *t != s);
-    }
-
-    pub fn partition(&mut self, side: Mask) {
-        self.partition = side;
-        let crosses = |a: Sid, b: Sid| side.contains(a) != side.contains(b);
-        self.election.retain(|(f, t), _| !crosses(*f, *t));
-        self.quorum.retain(|(f, t), _| !crosses(*f, *t));
-        for j in 0..self.n as Sid {
-            if self.conns.open_leader(j).is_some_and(|l| crosses(j, l)) {
-                self.close(j);
-            }
-        }
-    }
-
-    /// The quorum connection between `a` and `b` breaks (a lost packet).
-    pub fn break_connection(&mut self, a: Sid, b: Sid) {
-        for (learner, other) in [(a, b), (b, a)] {
-            if self.conns.open_leader(learner) == Some(other) {
-                self.close(learner);
-            }
-        }
-        self.drop_pair(a, b);
-    }
-
-    /// The learner's connection opens: what it sent while connecting goes out.
-    pub fn connect(&mut self, s: Sid) -> Result<(), String> {
-        let (leader, held) = self.conns.open(s)?;
-        self.quorum.entry((s, leader)).or_default().extend(held);
-        Ok(())
     }
 
     /// Delivers the head of the quorum link `from → to`; when driven, the outputs of a

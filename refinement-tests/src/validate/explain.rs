@@ -1,0 +1,103 @@
+//! Which model actions may stand for an implementation event, and the search for the
+//! sequence of them that explains it.
+
+use super::Event;
+use crate::abstraction::View;
+use stateright::Model;
+use std::collections::{HashSet, VecDeque};
+use zab_model::msg::Plane;
+use zab_model::types::Sid;
+use zab_model::{Action, State, ZabModel};
+
+/// The most model actions one implementation event may stand for.
+const MOST_ACTIONS_PER_EVENT: usize = 6;
+
+pub(super) fn is_timer_of(a: &Action, s: Sid) -> bool {
+    matches!(a,
+        Action::Decide(x) | Action::Resend(x) | Action::LearnerTimeout(x) | Action::LeaderTimeout(x)
+        if *x == s)
+}
+
+/// Which model action may stand for (part of) event `e`: the first of the sequence, and the
+/// ones after it.
+fn allowed(e: Event, a: &Action, first: bool) -> bool {
+    match (e, a) {
+        (Event::Election { from, to }, Action::Notify { from: f, to: t, .. }) => {
+            first && (from, to) == (*f, *t)
+        }
+        (Event::Quorum { from, to }, Action::Deliver { from: f, to: t, .. }) => {
+            first && (from, to) == (*f, *t)
+        }
+        // What the receiver does in the same step: a leader's handlers sync, a follower's
+        // NEWLEADER handling runs to its end.
+        (Event::Quorum { to, .. }, Action::SyncLearner { leader, .. }) => !first && *leader == to,
+        (Event::Quorum { to, .. }, Action::NewLeaderStep(s, _)) => !first && *s == to,
+        (Event::Connect(s), Action::Connect(x)) => first && s == *x,
+        (Event::Notice(s), Action::LearnerTimeout(x)) => first && s == *x,
+        (Event::Flush(s), Action::SyncFlush(x, _)) => s == *x,
+        (Event::Tick(s), a) => first && is_timer_of(a, s),
+        (Event::Write(s), Action::ClientRequest(x)) => first && s == *x,
+        (Event::Crash(s), Action::Crash(x)) | (Event::Restart(s), Action::Restart(x)) => {
+            first && s == *x
+        }
+        (Event::Partition(m), Action::Partition(x)) => first && m == *x,
+        (Event::Heal, Action::Heal) => first,
+        (
+            Event::LoseElection { from, to },
+            Action::Lose {
+                from: f,
+                to: t,
+                plane,
+            },
+        ) => first && *plane == Plane::Election && (from, to) == (*f, *t),
+        (
+            Event::LoseQuorum { from, to },
+            Action::Lose {
+                from: f,
+                to: t,
+                plane,
+            },
+        ) => first && *plane == Plane::Quorum && (from, to) == (*f, *t),
+        _ => false,
+    }
+}
+
+/// The shortest sequence of allowed model actions from `st` to a state whose view is
+/// `target`, breadth first. Only a tick (time passing with nothing visible) or a rejected
+/// write may be explained by no action at all.
+pub(super) fn explain(
+    model: &ZabModel,
+    st: &State,
+    target: &View,
+    e: Event,
+    rejected: bool,
+) -> Option<(Vec<Action>, State)> {
+    let matches = |s: &State| View::of_model(&model.cfg, s) == *target;
+    if (matches!(e, Event::Tick(_)) || rejected) && matches(st) {
+        return Some((Vec::new(), st.clone()));
+    }
+    let mut queue = VecDeque::from([(st.clone(), Vec::new())]);
+    let mut seen = HashSet::from([st.clone()]);
+    while let Some((s, path)) = queue.pop_front() {
+        if path.len() == MOST_ACTIONS_PER_EVENT {
+            continue;
+        }
+        let mut actions = Vec::new();
+        model.actions(&s, &mut actions);
+        for a in actions
+            .into_iter()
+            .filter(|a| allowed(e, a, path.is_empty()))
+        {
+            let next = model.next_state(&s, a)?;
+            let mut p = path.clone();
+            p.push(a);
+            if matches(&next) {
+                return Some((p, next));
+            }
+            if seen.insert(next.clone()) {
+                queue.push_back((next, p));
+            }
+        }
+    }
+    None
+}
