@@ -132,6 +132,9 @@ async fn script(hosts: &str) -> Vec<String> {
     b.create("/r/p", b"", &open(zk::CreateMode::Persistent))
         .await
         .unwrap();
+    // a's server may not have applied b's create yet; a watch added there before it would
+    // see the creation too (as a lagging ZooKeeper follower would).
+    a.sync("/r/p").await.unwrap();
     let mut per = a.watch("/r/p", zk::AddWatchMode::Persistent).await.unwrap();
     b.set_data("/r/p", b"1", None).await.unwrap();
     b.create("/r/p/q", b"", &open(zk::CreateMode::Persistent))
