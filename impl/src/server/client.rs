@@ -14,6 +14,8 @@ use tokio::sync::mpsc;
 pub enum ConnOut {
     /// An unframed reply or notification body.
     Packet(Vec<u8>),
+    /// Replies and notifications already framed, back to back (a batch of the core's).
+    Framed(Vec<u8>),
     /// Raw bytes (a four-letter word's answer), then close.
     Text(String),
     Close,
@@ -52,6 +54,8 @@ pub async fn serve(
             while let Some(out) = next.take() {
                 match out {
                     ConnOut::Packet(body) => frame::frame_into(&mut batch, &body),
+                    ConnOut::Framed(bytes) if batch.is_empty() => batch = bytes,
+                    ConnOut::Framed(bytes) => batch.extend_from_slice(&bytes),
                     ConnOut::Text(t) => {
                         batch.extend_from_slice(t.as_bytes());
                         open = false;

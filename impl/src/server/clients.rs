@@ -46,6 +46,8 @@ pub enum PState {
 
 pub struct Conn {
     pub tx: mpsc::UnboundedSender<ConnOut>,
+    /// Replies framed since the last `flush`, handed to the connection's task together.
+    pending: Vec<u8>,
     pub addr: SocketAddr,
     pub session: Option<i64>,
     pub caller: Caller,
@@ -70,6 +72,8 @@ pub struct Clients {
     pub max_per_ip: u32,
     pub received: u64,
     pub sent: u64,
+    /// Connections with framed replies not yet handed over.
+    dirty: Vec<ConnId>,
 }
 
 impl Clients {
@@ -88,6 +92,7 @@ impl Clients {
             max_per_ip,
             received: 0,
             sent: 0,
+            dirty: Vec::new(),
         }
     }
 
@@ -120,6 +125,7 @@ impl Clients {
             queue: VecDeque::new(),
             received: 0,
             sent: 0,
+            pending: Vec::new(),
         };
         self.conns.insert(conn, state);
     }
@@ -136,19 +142,39 @@ impl Clients {
         self.connecting.retain(|_, (c, _)| *c != conn);
     }
 
+    /// Replies wait in the connection's batch until `flush`; anything else goes at once,
+    /// after what waits.
     pub fn send(&mut self, conn: ConnId, out: ConnOut) {
-        if let Some(c) = self.conns.get_mut(&conn) {
-            if matches!(out, ConnOut::Packet(_)) {
-                c.sent += 1;
-                self.sent += 1;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if let ConnOut::Packet(body) = &out {
+            c.sent += 1;
+            self.sent += 1;
+            if c.pending.is_empty() {
+                self.dirty.push(conn);
             }
-            let _ = c.tx.send(out);
+            crate::wire::frame::frame_into(&mut c.pending, body);
+            return;
+        }
+        flush_one(c);
+        let _ = c.tx.send(out);
+    }
+
+    /// Hands every connection the replies framed for it since the last flush (one wake-up
+    /// of its task per batch of events).
+    pub fn flush(&mut self) {
+        for conn in std::mem::take(&mut self.dirty) {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                flush_one(c);
+            }
         }
     }
 
     /// Closes a connection now (its task reports `ClientClosed` when it is gone).
     pub fn close(&mut self, conn: ConnId) {
-        if let Some(c) = self.conns.get(&conn) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            flush_one(c);
             let _ = c.tx.send(ConnOut::Close);
         }
     }
@@ -231,4 +257,10 @@ pub fn password(session: i64) -> Vec<u8> {
 /// The body of a close-session write.
 pub fn close_session_write() -> Arc<Vec<u8>> {
     Arc::new(ClientWrite::new(Caller::default(), Request::CloseSession).encode())
+}
+
+fn flush_one(c: &mut Conn) {
+    if !c.pending.is_empty() {
+        let _ = c.tx.send(ConnOut::Framed(std::mem::take(&mut c.pending)));
+    }
 }

@@ -76,6 +76,8 @@ pub struct Core {
     inputs: VecDeque<Input>,
     pub(super) peers: HashMap<ServerId, PeerPorts>,
     links: HashMap<(ServerId, Plane), mpsc::Sender<LinkCmd>>,
+    /// Frames for each link not handed to it yet (`flush_links`).
+    outbox: HashMap<(ServerId, Plane), Vec<u8>>,
     inbound: HashMap<ServerId, u64>,
     events: EventTx,
     rt: tokio::runtime::Handle,
@@ -114,6 +116,7 @@ impl Core {
             inputs: VecDeque::new(),
             peers,
             links: HashMap::new(),
+            outbox: HashMap::new(),
             inbound: HashMap::new(),
             events,
             rt,
@@ -128,6 +131,7 @@ impl Core {
             recorder,
         };
         core.execute(first)?;
+        core.flush_links();
         Ok(core)
     }
 
@@ -153,13 +157,17 @@ impl Core {
                 self.tick()?;
                 next_tick = (next_tick + REPLICA_TICK).max(Instant::now());
             }
+            // The batch's packets leave before its fsync, so followers log in parallel.
+            self.flush_links();
             self.group_commit()?;
+            self.flush_links();
         }
         self.stop()
     }
 
     fn stop(mut self) -> Result<(), StorageError> {
         self.group_commit()?;
+        self.flush_links();
         self.clients.close_all();
         Ok(())
     }
@@ -231,7 +239,7 @@ impl Core {
             }
             LinkEvent::Broken { peer } => {
                 // Reset first: it follows everything sent before the replica knew.
-                self.link_cmd(peer, Plane::Quorum, LinkCmd::Reset);
+                self.control(peer, Plane::Quorum, LinkCmd::Reset);
                 self.step(Input::Disconnected { peer })
             }
         }
@@ -284,7 +292,7 @@ impl Core {
             };
             match o {
                 Output::Send { to, msg } => self.send(to, Envelope::Replica(msg)),
-                Output::Disconnect { peer } => self.link_cmd(peer, Plane::Quorum, LinkCmd::Close),
+                Output::Disconnect { peer } => self.control(peer, Plane::Quorum, LinkCmd::Close),
                 Output::Applied {
                     zxid,
                     session_id,
@@ -341,12 +349,39 @@ impl Core {
             && self.state != ServerState::Looking
     }
 
+    /// Frames a message for `to` into that link's outbox; `flush_links` hands each outbox to
+    /// its link as one command, so a batch of events wakes each link task once.
     pub(super) fn send(&mut self, to: ServerId, envelope: Envelope) {
         let plane = match &envelope {
             Envelope::Replica(PeerMsg::Election(_)) => Plane::Election,
             _ => Plane::Quorum,
         };
-        self.link_cmd(to, plane, LinkCmd::Send(links::encode(&envelope)));
+        links::encode_into(self.outbox.entry((to, plane)).or_default(), &envelope);
+    }
+
+    /// Hands every link what was framed for it since the last flush, and every client its
+    /// replies.
+    pub(super) fn flush_links(&mut self) {
+        self.clients.flush();
+        let ready: Vec<((ServerId, Plane), Vec<u8>)> = self
+            .outbox
+            .iter_mut()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(k, b)| (*k, std::mem::take(b)))
+            .collect();
+        for ((peer, plane), bytes) in ready {
+            self.link_cmd(peer, plane, LinkCmd::Send(bytes));
+        }
+    }
+
+    /// A control command for a link: what was framed for it before goes first.
+    fn control(&mut self, peer: ServerId, plane: Plane, cmd: LinkCmd) {
+        if let Some(bytes) = self.outbox.get_mut(&(peer, plane)).map(std::mem::take) {
+            if !bytes.is_empty() {
+                self.link_cmd(peer, plane, LinkCmd::Send(bytes));
+            }
+        }
+        self.link_cmd(peer, plane, cmd);
     }
 
     /// Queues a command for a link, starting its task on first use. A full quorum queue is a
@@ -354,19 +389,21 @@ impl Core {
     /// notices) and the replica hears of the break; a full election queue drops the message,
     /// which election tolerates.
     fn link_cmd(&mut self, peer: ServerId, plane: Plane, cmd: LinkCmd) {
-        let Some(ports) = self.peers.get(&peer) else {
-            return;
-        };
-        let addr = match plane {
-            Plane::Election => ports.election.clone(),
-            Plane::Quorum => ports.quorum.clone(),
-        };
-        let (me, events, rt) = (self.info.my_id, self.events.clone(), self.rt.clone());
-        let tx = self.links.entry((peer, plane)).or_insert_with(|| {
+        if !self.links.contains_key(&(peer, plane)) {
+            let Some(ports) = self.peers.get(&peer) else {
+                return;
+            };
+            let addr = match plane {
+                Plane::Election => ports.election.clone(),
+                Plane::Quorum => ports.quorum.clone(),
+            };
             let (tx, rx) = mpsc::channel(links::QUEUE);
-            rt.spawn(links::outbound(me, peer, plane, addr, rx, events));
-            tx
-        });
+            let (me, events) = (self.info.my_id, self.events.clone());
+            self.rt
+                .spawn(links::outbound(me, peer, plane, addr, rx, events));
+            self.links.insert((peer, plane), tx);
+        }
+        let tx = &self.links[&(peer, plane)];
         if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(cmd) {
             tracing::warn!(peer, ?plane, "link queue full");
             if plane == Plane::Quorum {

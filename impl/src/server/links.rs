@@ -104,7 +104,23 @@ const BATCH_KEEP: usize = BATCH_BYTES;
 
 /// An envelope framed as the client protocol frames packets (4-byte length, then bytes).
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
-    frame(&bincode::serialize(envelope).unwrap_or_default())
+    let mut out = Vec::new();
+    encode_into(&mut out, envelope);
+    out
+}
+
+/// Appends an envelope, framed, to `out`, serializing it in place.
+pub fn encode_into(out: &mut Vec<u8>, envelope: &Envelope) {
+    let Ok(len) = bincode::serialized_size(envelope) else {
+        return;
+    };
+    let start = out.len();
+    out.reserve(4 + len as usize);
+    out.extend_from_slice(&(len as u32).to_be_bytes());
+    if bincode::serialize_into(&mut *out, envelope).is_err() {
+        // Cannot happen for an in-memory writer; drop the frame rather than send a bad one.
+        out.truncate(start);
+    }
 }
 
 /// Runs an outbound link to `addr` until the command channel closes.
@@ -147,6 +163,7 @@ pub async fn outbound(
             loop {
                 match next {
                     None => return,
+                    Some(LinkCmd::Send(b)) if batch.is_empty() => batch = b,
                     Some(LinkCmd::Send(b)) => batch.extend_from_slice(&b),
                     Some(LinkCmd::Close) => {
                         closing = true;
