@@ -356,7 +356,12 @@ impl Core {
             Envelope::Replica(PeerMsg::Election(_)) => Plane::Election,
             _ => Plane::Quorum,
         };
-        links::encode_into(self.outbox.entry((to, plane)).or_default(), &envelope);
+        let out = self.outbox.entry((to, plane)).or_default();
+        if plane == Plane::Election {
+            // Only the newest notification to a peer is worth sending.
+            out.clear();
+        }
+        links::encode_into(out, &envelope);
     }
 
     /// Hands every link what was framed for it since the last flush, and every client its

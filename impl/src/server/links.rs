@@ -141,14 +141,21 @@ pub async fn outbound(
             Some(LinkCmd::Send(b)) => b,
             Some(LinkCmd::Close | LinkCmd::Reset) => continue,
         };
-        let mut stream = loop {
+        let stream = loop {
             match TcpStream::connect(&addr).await {
-                Ok(s) => break s,
+                Ok(s) => break Some(s),
+                // A notification is worth sending only now: a peer that cannot be reached
+                // gets the newest one when it can (the sender re-sends after notTimeout, the
+                // peer announces itself when it starts), as Fast Leader Election expects.
+                Err(_) if plane == Plane::Election => break None,
                 Err(_) => {
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_millis(500));
                 }
             }
+        };
+        let Some(mut stream) = stream else {
+            continue;
         };
         backoff = Duration::from_millis(20);
         let _ = stream.set_nodelay(true);
@@ -163,7 +170,11 @@ pub async fn outbound(
             loop {
                 match next {
                     None => return,
-                    Some(LinkCmd::Send(b)) if batch.is_empty() => batch = b,
+                    // Notifications: the newest replaces what waits (ZooKeeper's send queue
+                    // of capacity one, the model's latest-wins election link).
+                    Some(LinkCmd::Send(b)) if batch.is_empty() || plane == Plane::Election => {
+                        batch = b
+                    }
                     Some(LinkCmd::Send(b)) => batch.extend_from_slice(&b),
                     Some(LinkCmd::Close) => {
                         closing = true;
