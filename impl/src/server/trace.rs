@@ -276,3 +276,36 @@ pub fn replay<S: StateMachine>(records: &[Record], genesis: &S) -> Result<Replay
     }
     Ok(done)
 }
+
+/// One line for a record: its time, what the replica was told, what it did (for
+/// `zabd replay --print`).
+pub fn describe(r: &Record) -> String {
+    match r {
+        Record::Start {
+            at_ns,
+            config,
+            durable,
+            effects,
+        } => format!(
+            "{at_ns} START id={} acc={} cur={} log={} snapshot={:?} -> {effects:?}",
+            config.id,
+            durable.accepted_epoch,
+            durable.current_epoch,
+            durable.log.len(),
+            durable.snapshot.as_ref().map(|(z, _)| *z)
+        ),
+        Record::Step {
+            at_ns,
+            input,
+            effects,
+        } => {
+            let input = match input {
+                Input::Write {
+                    session_id, cxid, ..
+                } => format!("Write {{ session: {session_id:#x}, cxid: {cxid} }}"),
+                other => format!("{other:?}"),
+            };
+            format!("{at_ns} {input} -> {effects:?}")
+        }
+    }
+}

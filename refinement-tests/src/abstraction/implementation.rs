@@ -1,7 +1,9 @@
-//! The implementation's side of the abstraction: a value outside the model's domain is an
-//! error (a mismatch in itself).
+//! The implementation's side of the abstraction, for any cluster of replicas that can be
+//! observed (`Observed`): the refinement harness's, or an ensemble rebuilt from its recorded
+//! traces. A value outside the model's domain is an error (a mismatch in itself).
 
 use super::{LeaderView, LearnerView, LiveView, ServerView, SyncView, View};
+use crate::connection::Connections;
 use crate::convert;
 use crate::harness::ImplCluster;
 use crate::machine::Txns;
@@ -10,79 +12,144 @@ use zab::replica::state::{
     Ballot as IBallot, Handler as IHandler, LeaderState, LearnerState, Phase as IPhase,
     Role as IRole, SyncMode as ISyncMode,
 };
-use zab::replica::{Replica, ServerId};
+use zab::replica::{Notification, Replica, ServerId, StateMachine};
 use zab::txn::TxnEntry;
-use zab_model::msg::Vote;
+use zab::Zxid;
+use zab_model::msg::{Msg, Vote};
 use zab_model::state::{Ballot, Handler, SyncMode};
 use zab_model::types::{Mask, Phase, Sid};
 
-type R<T> = Result<T, String>;
+pub type R<T> = Result<T, String>;
 
-impl View {
-    /// The implementation's view (`zab` = whether Zab's phases are compared, not only the
-    /// election).
-    pub fn of_impl(c: &ImplCluster, zab: bool) -> R<View> {
-        let servers = (0..c.n as Sid)
-            .map(|s| server(c, s, zab))
-            .collect::<R<_>>()?;
-        let mut election = BTreeMap::new();
-        for ((from, to), n) in &c.election {
-            let m = convert::model_notification(n)
-                .ok_or_else(|| format!("notification s{from}->s{to} out of domain: {n:?}"))?;
-            election.insert((*from, *to), m);
-        }
+/// A server's disk as the view reads it.
+pub struct DiskView {
+    pub accepted_epoch: u32,
+    pub current_epoch: u32,
+    /// The durable history: the snapshot's transactions, then the log's.
+    pub txns: Vec<(Zxid, u64)>,
+    /// How many of them the snapshot holds.
+    pub snap: usize,
+}
+
+/// What the abstraction reads of an implementation cluster.
+pub trait Observed {
+    type S: StateMachine;
+    fn size(&self) -> usize;
+    /// A live server's replica.
+    fn replica(&self, s: Sid) -> Option<&Replica<Self::S>>;
+    fn disk(&self, s: Sid) -> R<DiskView>;
+    /// The transactions a replica's in-memory base snapshot holds.
+    fn base(&self, s: Sid, r: &Replica<Self::S>) -> R<Vec<(Zxid, u64)>>;
+    /// The model value of a logged transaction.
+    fn value(&self, e: &TxnEntry) -> u64;
+    fn conns(&self) -> &Connections;
+    /// NEWLEADER steps not yet executed.
+    fn held(&self, s: Sid) -> usize;
+    fn notifications(&self) -> Vec<((Sid, Sid), Notification)>;
+    /// Packets in flight on quorum links, as the model's messages.
+    fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>>;
+}
+
+impl Observed for ImplCluster {
+    type S = Txns;
+    fn size(&self) -> usize {
+        self.n
+    }
+    fn replica(&self, s: Sid) -> Option<&Replica<Txns>> {
+        ImplCluster::replica(self, s)
+    }
+    fn disk(&self, s: Sid) -> R<DiskView> {
+        let disk = &self.disks[s as usize];
+        let mut txns = match disk.snapshot() {
+            Some((_, bytes)) => Txns::decode(&bytes).ok_or("a snapshot on disk does not decode")?,
+            None => Vec::new(),
+        };
+        let snap = txns.len();
+        txns.extend(disk.durable_log().iter().map(|e| (e.zxid(), self.value(e))));
+        Ok(DiskView {
+            accepted_epoch: disk.accepted_epoch(),
+            current_epoch: disk.current_epoch(),
+            txns,
+            snap,
+        })
+    }
+    fn base(&self, _: Sid, r: &Replica<Txns>) -> R<Vec<(Zxid, u64)>> {
+        Txns::decode(r.base_snapshot()).ok_or_else(|| "the base snapshot does not decode".into())
+    }
+    fn value(&self, e: &TxnEntry) -> u64 {
+        zab::sim::values::Values::value_of(e).unwrap_or(u64::MAX)
+    }
+    fn conns(&self) -> &Connections {
+        &self.conns
+    }
+    fn held(&self, s: Sid) -> usize {
+        self.held[s as usize].len()
+    }
+    fn notifications(&self) -> Vec<((Sid, Sid), Notification)> {
+        self.election.iter().map(|(k, n)| (*k, *n)).collect()
+    }
+    fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>> {
         let mut quorum = BTreeMap::new();
-        for (link, q) in c.quorum.iter().filter(|(_, q)| !q.is_empty()) {
+        for (link, q) in self.quorum.iter().filter(|(_, q)| !q.is_empty()) {
             let msgs = q
                 .iter()
                 .map(|p| convert::model_msg(p).ok_or_else(|| format!("packet {p:?} on {link:?}")))
                 .collect::<R<Vec<_>>>()?;
             quorum.insert(*link, msgs);
         }
+        Ok(quorum)
+    }
+}
+
+impl View {
+    /// The implementation's view (`zab` = whether Zab's phases are compared, not only the
+    /// election).
+    pub fn of_impl(c: &impl Observed, zab: bool) -> R<View> {
+        let servers = (0..c.size() as Sid)
+            .map(|s| server(c, s, zab))
+            .collect::<R<_>>()?;
+        let mut election = BTreeMap::new();
+        for ((from, to), n) in c.notifications() {
+            let m = convert::model_notification(&n)
+                .ok_or_else(|| format!("notification s{from}->s{to} out of domain: {n:?}"))?;
+            election.insert((from, to), m);
+        }
         Ok(View {
             servers,
             election,
-            quorum,
+            quorum: c.packets()?,
         })
     }
 }
 
-fn server(c: &ImplCluster, s: Sid, zab: bool) -> R<ServerView> {
-    let disk = &c.disks[s as usize];
-    let on_disk = match disk.snapshot() {
-        Some((_, bytes)) => Txns::decode(&bytes).ok_or("a snapshot on disk does not decode")?,
-        None => Vec::new(),
-    };
-    let log_snap = on_disk.len() as u8;
-    let log = convert::hist(on_disk.into_iter().chain(pairs(&disk.durable_log())))
-        .ok_or("the disk's history is out of domain")?;
+fn server(c: &impl Observed, s: Sid, zab: bool) -> R<ServerView> {
+    let d = c.disk(s)?;
+    let log = convert::hist(d.txns).ok_or("the disk's history is out of domain")?;
     let live = match c.replica(s) {
         None => None,
         Some(r) => Some(live(c, s, r, zab)?),
     };
     Ok(ServerView {
         up: live.is_some(),
-        accepted_epoch: small(disk.accepted_epoch())?,
-        current_epoch: small(disk.current_epoch())?,
+        accepted_epoch: small(d.accepted_epoch)?,
+        current_epoch: small(d.current_epoch)?,
         log,
-        log_snap,
+        log_snap: d.snap as u8,
         live,
     })
 }
 
-fn pairs(entries: &[TxnEntry]) -> impl Iterator<Item = (zab::Zxid, u64)> + '_ {
-    entries.iter().map(|e| {
-        (
-            e.zxid(),
-            zab::sim::values::Values::value_of(e).unwrap_or(u64::MAX),
-        )
-    })
+fn pairs<'a, O: Observed>(
+    c: &'a O,
+    entries: &'a [TxnEntry],
+) -> impl Iterator<Item = (Zxid, u64)> + 'a {
+    entries.iter().map(move |e| (e.zxid(), c.value(e)))
 }
 
-fn live(c: &ImplCluster, s: Sid, r: &Replica<Txns>, zab: bool) -> R<LiveView> {
-    let base = Txns::decode(r.base_snapshot()).ok_or("the base snapshot does not decode")?;
+fn live<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, zab: bool) -> R<LiveView> {
+    let base = c.base(s, r)?;
     let hist_snap = base.len() as u8;
-    let all: Vec<_> = base.into_iter().chain(pairs(r.log())).collect();
+    let all: Vec<_> = base.into_iter().chain(pairs(c, r.log())).collect();
     let hist = convert::hist(all.iter().copied()).ok_or("the history is out of domain")?;
     let unsynced = convert::hist(all.iter().copied().filter(|(z, _)| *z > r.synced()))
         .ok_or("unsynced out of domain")?;
@@ -121,18 +188,22 @@ fn live(c: &ImplCluster, s: Sid, r: &Replica<Txns>, zab: bool) -> R<LiveView> {
     })
 }
 
-fn leader(c: &ImplCluster, s: Sid, r: &Replica<Txns>, ls: &LeaderState) -> R<LeaderView> {
+fn leader<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, ls: &LeaderState) -> R<LeaderView> {
+    // Only learners whose connection is open: a leader hears of a closed one from its
+    // transport, the model at once.
+    let open = |j: &ServerId| c.conns().open_leader(convert::sid(*j)) == Some(s);
     let mut handlers: BTreeMap<Sid, Handler> = ls
         .learners
         .iter()
+        .filter(|(j, _)| open(j))
         .map(|(j, l)| (convert::sid(*j), handler(l.stage)))
         .collect();
     // A learner whose connection is open but whose FOLLOWERINFO was not read yet.
-    for j in c.conns.learners_of(s) {
+    for j in c.conns().learners_of(s) {
         handlers.entry(j).or_insert(Handler::Connected);
     }
     let mut peer_last = BTreeMap::new();
-    for (j, l) in &ls.learners {
+    for (j, l) in ls.learners.iter().filter(|(j, _)| open(j)) {
         if l.stage == IHandler::AwaitSync {
             let z = convert::model_zxid(l.peer_last).ok_or("peer_last out of domain")?;
             peer_last.insert(convert::sid(*j), z);
@@ -140,7 +211,8 @@ fn leader(c: &ImplCluster, s: Sid, r: &Replica<Txns>, ls: &LeaderState) -> R<Lea
     }
     let mut acks = BTreeMap::new();
     for (z, by) in &ls.acks {
-        let mut by = mask(by);
+        let by: BTreeSet<ServerId> = by.iter().copied().filter(|j| open(j)).collect();
+        let mut by = mask(&by);
         if r.synced() >= *z {
             by = by.with(s);
         }
@@ -160,18 +232,18 @@ fn leader(c: &ImplCluster, s: Sid, r: &Replica<Txns>, ls: &LeaderState) -> R<Lea
     })
 }
 
-fn learner(c: &ImplCluster, s: Sid, r: &Replica<Txns>, l: &LearnerState) -> R<LearnerView> {
+fn learner<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, l: &LearnerState) -> R<LearnerView> {
     let conn = c
-        .conns
+        .conns()
         .state(s)
         .ok_or("a learner without a connection record")?;
     let sync = if r.phase() == IPhase::Synchronization {
-        let pnl = convert::hist(pairs(&l.pnl)).ok_or("packetsNotLogged out of domain")?;
+        let pnl = convert::hist(pairs(c, &l.pnl)).ok_or("packetsNotLogged out of domain")?;
         let pc =
             l.pc.iter()
                 .map(|z| convert::model_zxid(*z).ok_or("packetsCommitted out of domain"))
                 .collect::<Result<_, _>>()?;
-        let held = c.held[s as usize].len() as u8;
+        let held = c.held(s) as u8;
         Some(SyncView {
             mode: sync_mode(l.sync_mode),
             newleader: l.newleader.map(small).transpose()?,

@@ -17,7 +17,7 @@
 //! (the implementation does it in one step; its disk and its packets still go one model step
 //! at a time); and with `--phase election` only the election's variables are compared.
 
-mod implementation;
+pub mod implementation;
 mod model;
 
 use std::collections::BTreeMap;

@@ -31,7 +31,12 @@ enum Command {
     Ensemble(ensemble::Args),
     /// Re-run the replica of each trace file (`zab.traceDir`) through its recorded inputs and
     /// check it does what the server did; exit 1 at the first difference.
-    Replay { traces: Vec<PathBuf> },
+    Replay {
+        /// Also print every record: its time, input and outputs.
+        #[arg(long)]
+        print: bool,
+        traces: Vec<PathBuf>,
+    },
 }
 
 /// Exit codes: 2 a bad configuration, 3 a port in use or a data directory that cannot be
@@ -46,7 +51,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match (cli.command, cli.config) {
         (Some(Command::Ensemble(args)), _) => ensemble::run(args),
-        (Some(Command::Replay { traces }), _) => replay(&traces),
+        (Some(Command::Replay { print, traces }), _) => replay(&traces, print),
         (None, Some(path)) => serve(&path),
         (None, None) => {
             eprintln!("zabd: give --config zoo.cfg, or `zabd ensemble --servers N`");
@@ -90,10 +95,16 @@ fn serve(path: &std::path::Path) -> ExitCode {
     }
 }
 
-fn replay(traces: &[PathBuf]) -> ExitCode {
+fn replay(traces: &[PathBuf], print: bool) -> ExitCode {
     use zab::server::trace;
     for path in traces {
-        let result = trace::read(path).and_then(|r| trace::replay(&r, &zab::server::genesis()));
+        let records = trace::read(path);
+        if let (true, Ok(records)) = (print, &records) {
+            for r in records {
+                println!("{}", trace::describe(r));
+            }
+        }
+        let result = records.and_then(|r| trace::replay(&r, &zab::server::genesis()));
         match result {
             Ok(done) => println!(
                 "{}: {} starts, {} steps reproduced",
