@@ -63,6 +63,9 @@ pub struct ServerConfig {
     /// `zab.traceDir` (a zabd extension): record the replica's inputs and outputs in
     /// `trace.<myid>` there (`server::trace`).
     pub trace_dir: Option<PathBuf>,
+    /// `zab.fault` (for tests only): a deliberately wrong behaviour of the replica, to show
+    /// that the checks of a real run can fail.
+    pub fault: Option<crate::replica::Fault>,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -119,6 +122,15 @@ impl ServerConfig {
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
+                "zab.fault" => {
+                    cfg.fault = Some(match value {
+                        "CommitWithoutQuorum" => crate::replica::Fault::CommitWithoutQuorum,
+                        "AckBeforePersist" => crate::replica::Fault::AckBeforePersist,
+                        "SkipTrunc" => crate::replica::Fault::SkipTrunc,
+                        "VoteOrderIgnoresEpoch" => crate::replica::Fault::VoteOrderIgnoresEpoch,
+                        other => return Err(bad(line, format!("zab.fault `{other}`"))),
+                    })
+                }
                 k if k.starts_with("server.") => {
                     let id = k["server.".len()..]
                         .parse::<u64>()
@@ -156,6 +168,7 @@ impl ServerConfig {
             servers: BTreeMap::new(),
             my_id: 1,
             trace_dir: None,
+            fault: None,
             unknown: Vec::new(),
         }
     }

@@ -1,0 +1,496 @@
+//! A real ensemble rebuilt from its servers' traces: each server's replica re-run through its
+//! recorded inputs (checked output for output against the record), its disk as its outputs
+//! and its group commits leave it, the packets in flight between servers, and the learners'
+//! connections as the model sees them.
+
+use crate::abstraction::implementation::{DiskView, Observed, R};
+use crate::connection::{ConnState, Connections};
+use crate::convert;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use zab::database::ZkDatabase;
+use zab::replica::{Input, Notification, Output, Packet, PeerMsg, Replica, ServerState};
+use zab::server::trace::{effects, Record};
+use zab::txn::TxnEntry;
+use zab::Zxid;
+use zab_model::msg::Msg;
+use zab_model::types::Sid;
+
+/// A packet between two servers that was sent and not yet received.
+#[derive(Clone, Debug)]
+pub struct Flight {
+    pub msg: PeerMsg,
+    /// For a SNAP, the transactions its snapshot holds.
+    pub snap: Option<Vec<(Zxid, u64)>>,
+    /// The model no longer has it (its connection closed, its receiver crashed): a receipt
+    /// changes nothing there.
+    pub lost: bool,
+    /// A notification the model does not send: a vote re-sent before what was in flight was
+    /// read, or the reply to one. Its receipt must change nothing.
+    pub redundant: bool,
+    /// When it was sent (a counter over the run).
+    pub seq: u64,
+}
+
+/// A server's disk as its outputs left it.
+#[derive(Clone, Debug, Default)]
+pub struct Disk {
+    pub accepted: u32,
+    pub current: u32,
+    pub durable: Vec<(Zxid, u64)>,
+    /// How many of `durable` the snapshot holds.
+    pub snap: usize,
+    /// Handed to the sync thread, not yet fsynced.
+    pub pending: Vec<(Zxid, u64)>,
+}
+
+#[derive(Clone)]
+pub struct Server {
+    pub records: Vec<Record>,
+    /// The next record to take.
+    pub next: usize,
+    pub replica: Option<Replica<ZkDatabase>>,
+    /// The process died (killed); its replica stays until the model's crash is placed.
+    pub dead: bool,
+    /// The model crashed it.
+    pub down: bool,
+    pub disk: Disk,
+    /// The transactions of the replica's in-memory base snapshot.
+    pub base: Vec<(Zxid, u64)>,
+    /// Peers that closed their connection to this server.
+    pub closed_by: HashSet<Sid>,
+}
+
+#[derive(Clone)]
+pub struct World {
+    pub servers: Vec<Server>,
+    pub net: BTreeMap<(Sid, Sid, bool), VecDeque<Flight>>,
+    pub conns: Connections,
+    /// Each accepted client write's model value, by (session, cxid).
+    pub values: HashMap<(i64, i32), u64>,
+    /// Packets sent so far.
+    pub sent: u64,
+}
+
+impl World {
+    pub fn new(traces: Vec<Vec<Record>>) -> World {
+        let n = traces.len();
+        let servers = traces
+            .into_iter()
+            .map(|records| Server {
+                records,
+                next: 0,
+                replica: None,
+                dead: false,
+                down: true,
+                disk: Disk::default(),
+                base: Vec::new(),
+                closed_by: HashSet::new(),
+            })
+            .collect();
+        World {
+            servers,
+            net: BTreeMap::new(),
+            conns: Connections::new(n),
+            values: HashMap::new(),
+            sent: 0,
+        }
+    }
+
+    fn entry_value(&self, e: &TxnEntry) -> u64 {
+        let key = (e.header.session_id, e.header.cxid);
+        self.values.get(&key).copied().unwrap_or(u64::MAX)
+    }
+
+    /// A server's in-memory history: its base snapshot's transactions, then its log.
+    pub fn hist(&self, s: Sid) -> Vec<(Zxid, u64)> {
+        let srv = &self.servers[s as usize];
+        let mut h = srv.base.clone();
+        if let Some(r) = &srv.replica {
+            h.extend(r.log().iter().map(|e| (e.zxid(), self.entry_value(e))));
+        }
+        h
+    }
+
+    /// Starts (or restarts) `s` from its start record.
+    pub fn start(&mut self, s: Sid, index: usize) -> R<()> {
+        let Record::Start {
+            config,
+            durable,
+            effects: recorded,
+            ..
+        } = self.servers[s as usize].records[index].clone()
+        else {
+            return Err("not a start record".into());
+        };
+        let (r, out) = Replica::new(config, durable.clone(), zab::server::genesis())
+            .map_err(|e| format!("s{} does not start: {e}", s + 1))?;
+        check(s, index, &recorded, &out)?;
+        let srv = &mut self.servers[s as usize];
+        srv.replica = Some(r);
+        srv.dead = false;
+        srv.down = false;
+        srv.closed_by.clear();
+        // Recovery may have repaired currentEpoch (the updatingEpoch marker).
+        srv.disk.accepted = durable.accepted_epoch;
+        srv.disk.current = durable.current_epoch;
+        // What recovery found is what the disk as rebuilt holds.
+        let logged: Vec<Zxid> = durable.log.iter().map(|e| e.zxid()).collect();
+        let on_disk: Vec<Zxid> = srv.disk.durable[srv.disk.snap..]
+            .iter()
+            .map(|t| t.0)
+            .collect();
+        if logged != on_disk && durable.snapshot.is_none() {
+            return Err(format!(
+                "s{} recovered {logged:?}, its disk holds {on_disk:?}",
+                s + 1
+            ));
+        }
+        srv.base = srv.disk.durable[..srv.disk.snap].to_vec();
+        self.execute(s, out);
+        Ok(())
+    }
+
+    /// Takes `s`'s step record `index`: the input, then the outputs.
+    pub fn step(&mut self, s: Sid, index: usize) -> R<()> {
+        let Record::Step {
+            input,
+            effects: recorded,
+            ..
+        } = self.servers[s as usize].records[index].clone()
+        else {
+            return Err("not a step record".into());
+        };
+        self.before(s, &input, &recorded)?;
+        let out = self.servers[s as usize]
+            .replica
+            .as_mut()
+            .ok_or("a step of a server that is not running")?
+            .step(input);
+        check(s, index, &recorded, &out)?;
+        self.execute(s, out);
+        Ok(())
+    }
+
+    /// What an input changes before the replica sees it.
+    fn before(&mut self, s: Sid, input: &Input, recorded: &[zab::server::trace::Effect]) -> R<()> {
+        match input {
+            Input::Peer {
+                msg: PeerMsg::Quorum(Packet::Ping),
+                ..
+            } => {}
+            Input::Peer { from, msg } => {
+                let f = self
+                    .receive(convert::sid(*from), s, msg)
+                    .ok_or("no such packet in flight")?;
+                if let Some(snap) = f.snap {
+                    self.servers[s as usize].base = snap;
+                }
+            }
+            Input::Write {
+                session_id, cxid, ..
+            } => {
+                let rejected = recorded
+                    .iter()
+                    .any(|e| matches!(e, zab::server::trace::Effect::WriteRejected { .. }));
+                if !rejected {
+                    let value = self.values.len() as u64 + 1;
+                    self.values.insert((*session_id, *cxid), value);
+                }
+            }
+            Input::Synced { zxid } => {
+                let disk = &mut self.servers[s as usize].disk;
+                let (done, rest): (Vec<_>, Vec<_>) =
+                    disk.pending.iter().partition(|t| t.0 <= *zxid);
+                disk.durable.extend(done);
+                disk.pending = rest;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Marks redundant every notification sent after `since` (a counter value).
+    pub fn mark_redundant(&mut self, since: u64) {
+        for ((_, _, election), q) in self.net.iter_mut() {
+            for f in q.iter_mut().filter(|f| *election && f.seq > since) {
+                f.redundant = true;
+            }
+        }
+    }
+
+    /// The flight `msg` from `from` to `to` would be taken off its link.
+    pub fn flight(&self, from: Sid, to: Sid, msg: &PeerMsg) -> Option<&Flight> {
+        let link = (from, to, matches!(msg, PeerMsg::Election(_)));
+        self.net.get(&link)?.iter().find(|f| f.msg == *msg)
+    }
+
+    /// Whether `msg` from `from` waits on its link to `to`.
+    pub fn in_flight(&self, from: Sid, to: Sid, msg: &PeerMsg) -> bool {
+        let link = (from, to, matches!(msg, PeerMsg::Election(_)));
+        self.net
+            .get(&link)
+            .is_some_and(|q| q.iter().any(|f| f.msg == *msg))
+    }
+
+    /// Takes `msg` off its link; what was ahead of it never arrives.
+    fn receive(&mut self, from: Sid, to: Sid, msg: &PeerMsg) -> Option<Flight> {
+        let link = (from, to, matches!(msg, PeerMsg::Election(_)));
+        let q = self.net.get_mut(&link)?;
+        let at = q.iter().position(|f| f.msg == *msg)?;
+        q.drain(..at);
+        q.pop_front()
+    }
+
+    fn execute(&mut self, s: Sid, out: Vec<Output<zab::data_tree::ApplyOutcome>>) {
+        for o in out {
+            match o {
+                Output::Send { to, msg } => self.send(s, convert::sid(to), msg),
+                Output::Disconnect { peer } => self.disconnect(s, convert::sid(peer)),
+                Output::SaveAcceptedEpoch(e) => self.servers[s as usize].disk.accepted = e,
+                Output::SaveCurrentEpoch(e) => self.servers[s as usize].disk.current = e,
+                Output::Append { entries, sync } => {
+                    let txns: Vec<_> = entries
+                        .iter()
+                        .map(|e| (e.zxid(), self.entry_value(e)))
+                        .collect();
+                    let disk = &mut self.servers[s as usize].disk;
+                    if sync {
+                        let pending = std::mem::take(&mut disk.pending);
+                        disk.durable.extend(pending);
+                        disk.durable.extend(txns);
+                    } else {
+                        disk.pending.extend(txns);
+                    }
+                }
+                Output::Truncate { zxid } => {
+                    let disk = &mut self.servers[s as usize].disk;
+                    disk.durable.retain(|t| t.0 <= zxid);
+                    disk.pending.retain(|t| t.0 <= zxid);
+                }
+                Output::InstallSnapshot { zxid, .. } | Output::SaveSnapshot { zxid, .. } => {
+                    let upto: Vec<_> = self.hist(s).into_iter().filter(|t| t.0 <= zxid).collect();
+                    let srv = &mut self.servers[s as usize];
+                    srv.disk.durable = upto.clone();
+                    srv.disk.snap = upto.len();
+                    srv.disk.pending.retain(|t| t.0 > zxid);
+                    srv.base = upto;
+                }
+                Output::RoleChanged { state, leader, .. } => self.role_changed(s, state, leader),
+                _ => {}
+            }
+        }
+    }
+
+    fn send(&mut self, from: Sid, to: Sid, msg: PeerMsg) {
+        if matches!(msg, PeerMsg::Quorum(Packet::Ping)) || self.servers[to as usize].down {
+            return;
+        }
+        let election = matches!(msg, PeerMsg::Election(_));
+        let first = matches!(msg, PeerMsg::Quorum(Packet::FollowerInfo { .. }));
+        if !election && !first && self.conns.between(from, to).map(|c| c.1) != Some(ConnState::Open)
+        {
+            return; // no open connection: it goes nowhere, as in the model
+        }
+        let snap = match &msg {
+            PeerMsg::Quorum(Packet::Snap { zxid, .. }) => Some(
+                self.hist(from)
+                    .into_iter()
+                    .filter(|t| t.0 <= *zxid)
+                    .collect(),
+            ),
+            _ => None,
+        };
+        self.sent += 1;
+        self.net
+            .entry((from, to, election))
+            .or_default()
+            .push_back(Flight {
+                msg,
+                snap,
+                lost: false,
+                redundant: false,
+                seq: self.sent,
+            });
+    }
+
+    /// Marks the quorum packets both ways between `a` and `b` lost.
+    fn lose_pair(&mut self, a: Sid, b: Sid) {
+        for link in [(a, b, false), (b, a, false)] {
+            for f in self.net.entry(link).or_default() {
+                f.lost = true;
+            }
+        }
+    }
+
+    fn disconnect(&mut self, s: Sid, peer: Sid) {
+        match self.conns.between(s, peer) {
+            Some((learner, ConnState::Open)) => {
+                self.lose_pair(s, peer);
+                self.conns.set(learner, ConnState::Closed);
+                self.servers[peer as usize].closed_by.insert(s);
+            }
+            // A learner gives up before it connected.
+            Some((learner, ConnState::NotYet)) if learner == s => {
+                self.conns.set(learner, ConnState::Closed);
+                self.servers[peer as usize].closed_by.insert(s);
+            }
+            // A server that does not lead refuses a connection attempt: the learner tries
+            // again later (nothing in the model).
+            _ => {}
+        }
+    }
+
+    fn role_changed(&mut self, s: Sid, state: ServerState, leader: Option<u64>) {
+        for j in self.conns.learners_of(s) {
+            self.lose_pair(j, s);
+            self.conns.set(j, ConnState::Closed);
+            self.servers[j as usize].closed_by.insert(s);
+        }
+        match (state, leader) {
+            (ServerState::Following | ServerState::Observing, Some(l)) => {
+                self.conns.follow(s, convert::sid(l))
+            }
+            _ => self.conns.forget(s),
+        }
+    }
+
+    /// The model's crash of a server whose process died: its memory, its unsynced records,
+    /// its connections and what was in flight to or from it are gone.
+    pub fn crash(&mut self, s: Sid) {
+        for j in self.conns.learners_of(s) {
+            self.conns.set(j, ConnState::Closed);
+            self.lose_pair(j, s);
+        }
+        self.conns.forget(s);
+        self.net.retain(|(f, t, _), _| *f != s && *t != s);
+        let srv = &mut self.servers[s as usize];
+        srv.replica = None;
+        srv.down = true;
+        srv.disk.pending.clear();
+        srv.base.clear();
+    }
+
+    /// The learner's connection opens (the leader reads its FOLLOWERINFO while leading).
+    pub fn connect(&mut self, learner: Sid) -> R<()> {
+        let (leader, _) = self.conns.open(learner)?;
+        // A new connection: earlier closings between the two say nothing about it.
+        self.servers[leader as usize].closed_by.remove(&learner);
+        self.servers[learner as usize].closed_by.remove(&leader);
+        Ok(())
+    }
+}
+
+/// The replica must do what the server recorded.
+fn check<O>(
+    s: Sid,
+    index: usize,
+    recorded: &[zab::server::trace::Effect],
+    out: &[Output<O>],
+) -> R<()> {
+    let replayed = effects(out);
+    if recorded == replayed.as_slice() {
+        Ok(())
+    } else {
+        Err(format!(
+            "s{} record {index}: the replica did {replayed:?}, the server recorded {recorded:?}",
+            s + 1
+        ))
+    }
+}
+
+impl Observed for World {
+    type S = ZkDatabase;
+    fn size(&self) -> usize {
+        self.servers.len()
+    }
+    fn replica(&self, s: Sid) -> Option<&Replica<ZkDatabase>> {
+        let srv = &self.servers[s as usize];
+        srv.replica.as_ref().filter(|_| !srv.down)
+    }
+    fn disk(&self, s: Sid) -> R<DiskView> {
+        let d = &self.servers[s as usize].disk;
+        Ok(DiskView {
+            accepted_epoch: d.accepted,
+            current_epoch: d.current,
+            txns: d.durable.clone(),
+            snap: d.snap,
+        })
+    }
+    fn base(&self, s: Sid, _: &Replica<ZkDatabase>) -> R<Vec<(Zxid, u64)>> {
+        Ok(self.servers[s as usize].base.clone())
+    }
+    fn value(&self, e: &TxnEntry) -> u64 {
+        self.entry_value(e)
+    }
+    fn conns(&self) -> &Connections {
+        &self.conns
+    }
+    fn held(&self, _: Sid) -> usize {
+        0
+    }
+    fn notifications(&self) -> Vec<((Sid, Sid), Notification)> {
+        // The newest notification waiting on each link (the model's latest-wins link).
+        self.net
+            .iter()
+            .filter(|((_, _, election), _)| *election)
+            .filter_map(|((f, t, _), q)| {
+                let last = q.iter().rev().find(|x| !x.lost && !x.redundant)?;
+                match last.msg {
+                    PeerMsg::Election(n) => Some(((*f, *t), n)),
+                    PeerMsg::Quorum(_) => None,
+                }
+            })
+            .collect()
+    }
+    fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>> {
+        let mut out = BTreeMap::new();
+        for ((f, t, election), q) in &self.net {
+            if *election {
+                continue;
+            }
+            let mut msgs = Vec::new();
+            for x in q.iter().filter(|x| !x.lost) {
+                let PeerMsg::Quorum(p) = &x.msg else { continue };
+                if matches!(p, Packet::FollowerInfo { .. }) {
+                    continue; // connection attempts are not compared (`specs/refinement.md`)
+                }
+                msgs.push(self.model_msg(p, x.snap.as_deref())?);
+            }
+            if !msgs.is_empty() {
+                out.insert((*f, *t), msgs);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl World {
+    /// A packet as the model's message: request values and snapshots from the record.
+    fn model_msg(&self, p: &Packet, snap: Option<&[(Zxid, u64)]>) -> R<Msg> {
+        let value = |e: &TxnEntry| -> R<zab_model::types::Txn> {
+            convert::hist([(e.zxid(), self.entry_value(e))])
+                .and_then(|h| h.get(0))
+                .ok_or_else(|| format!("{e:?} out of domain"))
+        };
+        Ok(match p {
+            Packet::Proposal(e) => Msg::Proposal { txn: value(e)? },
+            Packet::Inform(e) => Msg::Inform { txn: value(e)? },
+            Packet::Request(r) => {
+                let v = self
+                    .values
+                    .get(&(r.session_id, r.cxid))
+                    .copied()
+                    .unwrap_or(u64::MAX);
+                Msg::Request {
+                    value: u8::try_from(v).map_err(|_| "request value out of domain")?,
+                }
+            }
+            Packet::Snap { zxid, .. } => Msg::Snap {
+                zxid: convert::model_zxid(*zxid).ok_or("snap zxid out of domain")?,
+                snapshot: convert::hist(snap.unwrap_or_default().iter().copied())
+                    .ok_or("snapshot out of domain")?,
+            },
+            other => convert::model_msg(other).ok_or_else(|| format!("{other:?} out of domain"))?,
+        })
+    }
+}
