@@ -10,6 +10,7 @@ pub mod ensemble;
 pub mod harness;
 pub mod machine;
 pub mod replay;
+pub mod search;
 pub mod simulation;
 pub mod validate;
 pub mod walk;

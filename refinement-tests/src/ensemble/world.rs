@@ -3,16 +3,15 @@
 //! and its group commits leave it, the packets in flight between servers, and the learners'
 //! connections as the model sees them.
 
-use crate::abstraction::implementation::{DiskView, Observed, R};
+use crate::abstraction::implementation::R;
 use crate::connection::{ConnState, Connections};
 use crate::convert;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use zab::database::ZkDatabase;
-use zab::replica::{Input, Notification, Output, Packet, PeerMsg, Replica, ServerState};
+use zab::replica::{Input, Output, Packet, PeerMsg, Replica, ServerState};
 use zab::server::trace::{effects, Record};
 use zab::txn::TxnEntry;
 use zab::Zxid;
-use zab_model::msg::Msg;
 use zab_model::types::Sid;
 
 /// A packet between two servers that was sent and not yet received.
@@ -96,7 +95,7 @@ impl World {
         }
     }
 
-    fn entry_value(&self, e: &TxnEntry) -> u64 {
+    pub(super) fn entry_value(&self, e: &TxnEntry) -> u64 {
         let key = (e.header.session_id, e.header.cxid);
         self.values.get(&key).copied().unwrap_or(u64::MAX)
     }
@@ -395,102 +394,5 @@ fn check<O>(
             "s{} record {index}: the replica did {replayed:?}, the server recorded {recorded:?}",
             s + 1
         ))
-    }
-}
-
-impl Observed for World {
-    type S = ZkDatabase;
-    fn size(&self) -> usize {
-        self.servers.len()
-    }
-    fn replica(&self, s: Sid) -> Option<&Replica<ZkDatabase>> {
-        let srv = &self.servers[s as usize];
-        srv.replica.as_ref().filter(|_| !srv.down)
-    }
-    fn disk(&self, s: Sid) -> R<DiskView> {
-        let d = &self.servers[s as usize].disk;
-        Ok(DiskView {
-            accepted_epoch: d.accepted,
-            current_epoch: d.current,
-            txns: d.durable.clone(),
-            snap: d.snap,
-        })
-    }
-    fn base(&self, s: Sid, _: &Replica<ZkDatabase>) -> R<Vec<(Zxid, u64)>> {
-        Ok(self.servers[s as usize].base.clone())
-    }
-    fn value(&self, e: &TxnEntry) -> u64 {
-        self.entry_value(e)
-    }
-    fn conns(&self) -> &Connections {
-        &self.conns
-    }
-    fn held(&self, _: Sid) -> usize {
-        0
-    }
-    fn notifications(&self) -> Vec<((Sid, Sid), Notification)> {
-        // The newest notification waiting on each link (the model's latest-wins link).
-        self.net
-            .iter()
-            .filter(|((_, _, election), _)| *election)
-            .filter_map(|((f, t, _), q)| {
-                let last = q.iter().rev().find(|x| !x.lost && !x.redundant)?;
-                match last.msg {
-                    PeerMsg::Election(n) => Some(((*f, *t), n)),
-                    PeerMsg::Quorum(_) => None,
-                }
-            })
-            .collect()
-    }
-    fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>> {
-        let mut out = BTreeMap::new();
-        for ((f, t, election), q) in &self.net {
-            if *election {
-                continue;
-            }
-            let mut msgs = Vec::new();
-            for x in q.iter().filter(|x| !x.lost) {
-                let PeerMsg::Quorum(p) = &x.msg else { continue };
-                if matches!(p, Packet::FollowerInfo { .. }) {
-                    continue; // connection attempts are not compared (`specs/refinement.md`)
-                }
-                msgs.push(self.model_msg(p, x.snap.as_deref())?);
-            }
-            if !msgs.is_empty() {
-                out.insert((*f, *t), msgs);
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl World {
-    /// A packet as the model's message: request values and snapshots from the record.
-    fn model_msg(&self, p: &Packet, snap: Option<&[(Zxid, u64)]>) -> R<Msg> {
-        let value = |e: &TxnEntry| -> R<zab_model::types::Txn> {
-            convert::hist([(e.zxid(), self.entry_value(e))])
-                .and_then(|h| h.get(0))
-                .ok_or_else(|| format!("{e:?} out of domain"))
-        };
-        Ok(match p {
-            Packet::Proposal(e) => Msg::Proposal { txn: value(e)? },
-            Packet::Inform(e) => Msg::Inform { txn: value(e)? },
-            Packet::Request(r) => {
-                let v = self
-                    .values
-                    .get(&(r.session_id, r.cxid))
-                    .copied()
-                    .unwrap_or(u64::MAX);
-                Msg::Request {
-                    value: u8::try_from(v).map_err(|_| "request value out of domain")?,
-                }
-            }
-            Packet::Snap { zxid, .. } => Msg::Snap {
-                zxid: convert::model_zxid(*zxid).ok_or("snap zxid out of domain")?,
-                snapshot: convert::hist(snap.unwrap_or_default().iter().copied())
-                    .ok_or("snapshot out of domain")?,
-            },
-            other => convert::model_msg(other).ok_or_else(|| format!("{other:?} out of domain"))?,
-        })
     }
 }

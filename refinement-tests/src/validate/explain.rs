@@ -3,8 +3,6 @@
 
 use super::Event;
 use crate::abstraction::View;
-use stateright::Model;
-use std::collections::{HashSet, VecDeque};
 use zab_model::msg::Plane;
 use zab_model::types::Sid;
 use zab_model::{Action, State, ZabModel};
@@ -63,8 +61,8 @@ fn allowed(e: Event, a: &Action, first: bool) -> bool {
 }
 
 /// The shortest sequence of allowed model actions from `st` to a state whose view is
-/// `target`, breadth first. Only a tick (time passing with nothing visible) or a rejected
-/// write may be explained by no action at all.
+/// `target`. Only a tick (time passing with nothing visible) or a rejected write may be
+/// explained by no action at all.
 pub(super) fn explain(
     model: &ZabModel,
     st: &State,
@@ -72,32 +70,12 @@ pub(super) fn explain(
     e: Event,
     rejected: bool,
 ) -> Option<(Vec<Action>, State)> {
-    let matches = |s: &State| View::of_model(&model.cfg, s) == *target;
-    if (matches!(e, Event::Tick(_)) || rejected) && matches(st) {
-        return Some((Vec::new(), st.clone()));
-    }
-    let mut queue = VecDeque::from([(st.clone(), Vec::new())]);
-    let mut seen = HashSet::from([st.clone()]);
-    while let Some((s, path)) = queue.pop_front() {
-        if path.len() == MOST_ACTIONS_PER_EVENT {
-            continue;
-        }
-        let mut actions = Vec::new();
-        model.actions(&s, &mut actions);
-        for a in actions
-            .into_iter()
-            .filter(|a| allowed(e, a, path.is_empty()))
-        {
-            let next = model.next_state(&s, a)?;
-            let mut p = path.clone();
-            p.push(a);
-            if matches(&next) {
-                return Some((p, next));
-            }
-            if seen.insert(next.clone()) {
-                queue.push_back((next, p));
-            }
-        }
-    }
-    None
+    crate::search::shortest(
+        model,
+        st,
+        MOST_ACTIONS_PER_EVENT,
+        |s| View::of_model(&model.cfg, s) == *target,
+        |first, a| allowed(e, a, first),
+        matches!(e, Event::Tick(_)) || rejected,
+    )
 }

@@ -8,7 +8,7 @@ use super::client::ConnOut;
 use super::clients::Clients;
 use super::links::{self, Envelope, LinkCmd, LinkEvent, Plane};
 use crate::database::ZkDatabase;
-use crate::replica::{Input, Output, PeerMsg, Replica, ServerId, ServerState};
+use crate::replica::{Input, Output, Replica, ServerId, ServerState};
 use crate::session::SessionTracker;
 use crate::storage::{driver, FileStorage, Storage, StorageError};
 use crate::wire::{ClientOp, ConnectRequest};
@@ -18,6 +18,8 @@ use std::net::SocketAddr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+
+mod outbox;
 
 pub type ConnId = i64;
 pub type EventTx = Sender<Event>;
@@ -347,75 +349,6 @@ impl Core {
     pub(super) fn serving(&self) -> bool {
         self.replica.phase() == crate::replica::Phase::Broadcast
             && self.state != ServerState::Looking
-    }
-
-    /// Frames a message for `to` into that link's outbox; `flush_links` hands each outbox to
-    /// its link as one command, so a batch of events wakes each link task once.
-    pub(super) fn send(&mut self, to: ServerId, envelope: Envelope) {
-        let plane = match &envelope {
-            Envelope::Replica(PeerMsg::Election(_)) => Plane::Election,
-            _ => Plane::Quorum,
-        };
-        let out = self.outbox.entry((to, plane)).or_default();
-        if plane == Plane::Election {
-            // Only the newest notification to a peer is worth sending.
-            out.clear();
-        }
-        links::encode_into(out, &envelope);
-    }
-
-    /// Hands every link what was framed for it since the last flush, and every client its
-    /// replies.
-    pub(super) fn flush_links(&mut self) {
-        self.clients.flush();
-        let ready: Vec<((ServerId, Plane), Vec<u8>)> = self
-            .outbox
-            .iter_mut()
-            .filter(|(_, b)| !b.is_empty())
-            .map(|(k, b)| (*k, std::mem::take(b)))
-            .collect();
-        for ((peer, plane), bytes) in ready {
-            self.link_cmd(peer, plane, LinkCmd::Send(bytes));
-        }
-    }
-
-    /// A control command for a link: what was framed for it before goes first.
-    fn control(&mut self, peer: ServerId, plane: Plane, cmd: LinkCmd) {
-        if let Some(bytes) = self.outbox.get_mut(&(peer, plane)).map(std::mem::take) {
-            if !bytes.is_empty() {
-                self.link_cmd(peer, plane, LinkCmd::Send(bytes));
-            }
-        }
-        self.link_cmd(peer, plane, cmd);
-    }
-
-    /// Queues a command for a link, starting its task on first use. A full quorum queue is a
-    /// peer that cannot keep up: the link is replaced (its connection closes, so the peer
-    /// notices) and the replica hears of the break; a full election queue drops the message,
-    /// which election tolerates.
-    fn link_cmd(&mut self, peer: ServerId, plane: Plane, cmd: LinkCmd) {
-        if !self.links.contains_key(&(peer, plane)) {
-            let Some(ports) = self.peers.get(&peer) else {
-                return;
-            };
-            let addr = match plane {
-                Plane::Election => ports.election.clone(),
-                Plane::Quorum => ports.quorum.clone(),
-            };
-            let (tx, rx) = mpsc::channel(links::QUEUE);
-            let (me, events) = (self.info.my_id, self.events.clone());
-            self.rt
-                .spawn(links::outbound(me, peer, plane, addr, rx, events));
-            self.links.insert((peer, plane), tx);
-        }
-        let tx = &self.links[&(peer, plane)];
-        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(cmd) {
-            tracing::warn!(peer, ?plane, "link queue full");
-            if plane == Plane::Quorum {
-                self.links.remove(&(peer, plane));
-                self.inputs.push_back(Input::Disconnected { peer });
-            }
-        }
     }
 
     pub(super) fn touch_all(&mut self, ids: &[i64]) {

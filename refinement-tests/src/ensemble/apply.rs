@@ -1,0 +1,124 @@
+//! Carrying out one event of the merged run on the rebuilt world.
+
+use super::world::{self, World};
+use super::Event;
+use zab::replica::{Input, Packet, PeerMsg};
+use zab::server::trace::Record;
+use zab_model::types::Sid;
+
+/// Applies `e` to the world; its label for the log.
+pub(super) fn apply(w: &mut World, e: Event) -> Result<String, String> {
+    match e {
+        Event::Kill(s) => {
+            w.servers[s as usize].dead = true;
+            Ok(format!("s{} killed", s + 1))
+        }
+        Event::Crash(s) => {
+            w.crash(s);
+            Ok(format!("s{} crash noticed", s + 1))
+        }
+        Event::Record(s, i) => {
+            let label = match &w.servers[s as usize].records[i] {
+                Record::Start { .. } => format!("s{} starts", s + 1),
+                Record::Step { input, .. } => format!("s{} {}", s + 1, short(input)),
+            };
+            if let Record::Step {
+                input:
+                    Input::Peer {
+                        from,
+                        msg: PeerMsg::Quorum(Packet::FollowerInfo { .. }),
+                    },
+                ..
+            } = &w.servers[s as usize].records[i]
+            {
+                connect_if_accepted(w, crate::convert::sid(*from), s);
+            }
+            match w.servers[s as usize].records[i] {
+                Record::Start { .. } => w.start(s, i)?,
+                Record::Step { .. } => w.step(s, i)?,
+            }
+            w.servers[s as usize].next = i + 1;
+            Ok(label)
+        }
+    }
+}
+
+/// The leader reads a learner's FOLLOWERINFO: if it leads and the learner waits to connect to
+/// it, the connection opens now (the model's `Connect`).
+fn connect_if_accepted(w: &mut World, learner: Sid, leader: Sid) {
+    let leading = w.servers[leader as usize]
+        .replica
+        .as_ref()
+        .is_some_and(|r| r.server_state() == zab::replica::ServerState::Leading);
+    let waiting = w.conns.state(learner) == Some(crate::connection::ConnState::NotYet)
+        && w.conns.leader_of(learner) == Some(leader);
+    if leading && waiting {
+        let _ = w.connect(learner);
+    }
+}
+
+/// Marks lost every notification its receiver will never read; how many still counted.
+pub(super) fn mark_lost(w: &mut World) -> usize {
+    let mut newly = 0;
+    let links: Vec<(Sid, Sid)> = w
+        .net
+        .keys()
+        .filter(|(_, _, e)| *e)
+        .map(|(f, t, _)| (*f, *t))
+        .collect();
+    for (f, t) in links {
+        let future: Vec<PeerMsg> = future_receipts(&w.servers[t as usize], f);
+        let q = w.net.get_mut(&(f, t, true)).expect("a link");
+        // Match future receipts against the queue, newest last: what no receipt claims is lost.
+        let mut claimed = vec![false; q.len()];
+        let mut at = 0;
+        for m in &future {
+            if let Some(k) = (at..q.len()).find(|k| q[*k].msg == *m) {
+                claimed[k] = true;
+                at = k + 1;
+            }
+        }
+        for (k, x) in q.iter_mut().enumerate() {
+            if !claimed[k] && !x.lost {
+                x.lost = true;
+                // The model holds no redundant notification: nothing to lose there.
+                newly += usize::from(!x.redundant);
+            }
+        }
+    }
+    newly
+}
+
+fn future_receipts(srv: &world::Server, from: Sid) -> Vec<PeerMsg> {
+    srv.records[srv.next..]
+        .iter()
+        .take_while(|r| !matches!(r, Record::Start { .. }))
+        .filter_map(|r| match r {
+            Record::Step {
+                input:
+                    Input::Peer {
+                        from: f,
+                        msg: m @ PeerMsg::Election(_),
+                    },
+                ..
+            } if crate::convert::sid(*f) == from => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn short(i: &Input) -> String {
+    match i {
+        Input::Peer { from, msg } => match msg {
+            PeerMsg::Election(n) => {
+                format!("<- s{from}: {:?} r{} {:?}", n.state, n.round, n.vote.leader)
+            }
+            PeerMsg::Quorum(p) => format!("<- s{from}: {}", p.kind()),
+        },
+        Input::Tick { .. } => "tick".into(),
+        Input::Write { .. } => "client write".into(),
+        Input::Synced { zxid } => format!("synced {zxid:?}"),
+        Input::Disconnected { peer } => format!("s{peer} disconnected"),
+        Input::SyncLearner { learner, .. } => format!("sync s{learner}"),
+    }
+}

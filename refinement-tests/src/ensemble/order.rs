@@ -1,0 +1,147 @@
+//! In which order the servers' events are taken: what may come next (causality), which first
+//! (receipts, then time), and when a dead server's crash can be placed.
+
+use super::world;
+use super::{Event, Validation};
+use zab::replica::{Input, Packet, PeerMsg};
+use zab::server::trace::Record;
+use zab_model::types::Sid;
+
+impl Validation<'_> {
+    /// The events that may come next, best first; `None` when the run is over.
+    pub(super) fn candidates(&self) -> Option<Vec<Event>> {
+        let w = &self.world;
+        let mut receipts = Vec::new();
+        let mut others = Vec::new();
+        let mut late = Vec::new();
+        let mut any = false;
+        for s in 0..w.servers.len() as Sid {
+            let srv = &w.servers[s as usize];
+            let Some(r) = srv.records.get(srv.next) else {
+                // Stopped for good: killed, if a peer still has to notice.
+                if !srv.dead && self.noticed_later(s) {
+                    late.push((u64::MAX, Event::Kill(s)));
+                }
+                continue;
+            };
+            any = true;
+            match r {
+                Record::Start { .. } if !srv.dead => late.push((u64::MAX, Event::Kill(s))),
+                Record::Start { .. } if !srv.down => {
+                    if self.crash_ready(s) {
+                        late.push((u64::MAX, Event::Crash(s)));
+                    }
+                }
+                Record::Start { at_ns, .. } => others.push((*at_ns, Event::Record(s, srv.next))),
+                Record::Step { at_ns, input, .. } => match input {
+                    // Pings are not the model's: never in flight, always readable.
+                    Input::Peer {
+                        msg: PeerMsg::Quorum(Packet::Ping),
+                        ..
+                    } => others.push((*at_ns, Event::Record(s, srv.next))),
+                    Input::Peer { from, msg } => {
+                        let from = crate::convert::sid(*from);
+                        if w.in_flight(from, s, msg) {
+                            receipts.push((*at_ns, Event::Record(s, srv.next)));
+                        }
+                    }
+                    Input::Disconnected { peer } => {
+                        let p = crate::convert::sid(*peer);
+                        let peer = &w.servers[p as usize];
+                        if !cares(srv, *peer_id(r)) || srv.closed_by.contains(&p) || peer.down {
+                            others.push((*at_ns, Event::Record(s, srv.next)));
+                        } else if peer.dead && self.crash_ready(p) {
+                            late.push((*at_ns, Event::Crash(p)));
+                        }
+                    }
+                    _ => others.push((*at_ns, Event::Record(s, srv.next))),
+                },
+            }
+        }
+        if !any {
+            return None;
+        }
+        receipts.sort_by_key(|c| c.0);
+        others.sort_by_key(|c| c.0);
+        let (mut first, mut blocked): (Vec<_>, Vec<_>) = receipts
+            .into_iter()
+            .chain(others)
+            .partition(|(_, e)| !self.supersedes(*e));
+        first.append(&mut blocked);
+        first.extend(late);
+        Some(first.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// Whether event `e` would send a notification over one its receiver has still to read.
+    pub(super) fn supersedes(&self, e: Event) -> bool {
+        let Event::Record(s, i) = e else { return false };
+        let Record::Step { effects, .. } = &self.world.servers[s as usize].records[i] else {
+            return false;
+        };
+        effects.iter().any(|x| match x {
+            zab::server::trace::Effect::Send {
+                to,
+                msg: PeerMsg::Election(_),
+            } => {
+                let to = crate::convert::sid(*to);
+                self.world.net.get(&(s, to, true)).is_some_and(|q| {
+                    q.iter()
+                        .any(|f| !f.lost && self.will_receive(to, s, &f.msg))
+                })
+            }
+            _ => false,
+        })
+    }
+
+    /// Whether a peer has yet to hear that `s`'s connection closed.
+    pub(super) fn noticed_later(&self, s: Sid) -> bool {
+        let id = crate::convert::server(s);
+        self.world.servers.iter().any(|p| {
+            p.records[p.next..].iter().any(|r| {
+                matches!(r, Record::Step { input: Input::Disconnected { peer }, .. } if *peer == id)
+            })
+        })
+    }
+
+    /// Whether `to` reads `msg` from `from` later in its trace.
+    pub(super) fn will_receive(&self, to: Sid, from: Sid, msg: &PeerMsg) -> bool {
+        let srv = &self.world.servers[to as usize];
+        srv.records[srv.next..].iter().any(|r| match r {
+            Record::Step {
+                input: Input::Peer { from: f, msg: m },
+                ..
+            } => crate::convert::sid(*f) == from && m == msg,
+            _ => false,
+        })
+    }
+
+    /// A dead server's crash can be placed once nothing it sent is still to be read.
+    pub(super) fn crash_ready(&self, s: Sid) -> bool {
+        self.world.net.iter().all(|((f, t, _), q)| {
+            *f != s
+                || q.iter()
+                    .all(|x| x.lost || !self.will_receive(*t, s, &x.msg))
+        })
+    }
+}
+
+/// Whether a server's replica does anything when told that `peer`'s connection closed: a
+/// leader of it, or a learner of it. Any other server ignores it, whenever it comes.
+fn cares(srv: &world::Server, peer: u64) -> bool {
+    use zab::replica::state::Role;
+    match srv.replica.as_ref().map(|r| r.role()) {
+        Some(Role::Leading(ls)) => ls.learners.contains_key(&peer),
+        Some(Role::Learning(l)) => l.leader == peer,
+        _ => false,
+    }
+}
+
+fn peer_id(r: &Record) -> &u64 {
+    match r {
+        Record::Step {
+            input: Input::Disconnected { peer },
+            ..
+        } => peer,
+        _ => unreachable!("a disconnection"),
+    }
+}

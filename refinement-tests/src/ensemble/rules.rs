@@ -1,0 +1,119 @@
+//! Which model actions an event of a real run may stand for.
+
+use super::world::World;
+use super::Event;
+use zab::replica::{Input, Packet, PeerMsg};
+use zab::server::trace::Record;
+use zab_model::types::Sid;
+use zab_model::Action;
+
+/// Which model actions an event may stand for.
+pub(super) struct Rules {
+    event: Event,
+    /// The server and what it was told.
+    input: Option<(Sid, Input)>,
+    /// The received packet was one the model had already lost (its connection closed).
+    pub(super) stale: bool,
+    pub(super) may_stutter: bool,
+}
+
+impl Rules {
+    pub(super) fn of(before: &World, e: Event) -> Rules {
+        let mut r = Rules {
+            event: e,
+            input: None,
+            stale: false,
+            may_stutter: false,
+        };
+        match e {
+            Event::Kill(_) => r.may_stutter = true,
+            Event::Crash(_) => {}
+            Event::Record(s, i) => match &before.servers[s as usize].records[i] {
+                Record::Start { .. } => {}
+                Record::Step { input, effects, .. } => {
+                    r.may_stutter = match input {
+                        Input::Tick { .. } | Input::Disconnected { .. } => true,
+                        Input::Write { .. } => effects
+                            .iter()
+                            .any(|x| matches!(x, zab::server::trace::Effect::WriteRejected { .. })),
+                        Input::Peer { from, msg } => {
+                            let from = crate::convert::sid(*from);
+                            let link = (from, s, matches!(msg, PeerMsg::Election(_)));
+                            r.stale = before.net.get(&link).is_some_and(|q| {
+                                let live: Vec<_> = q.iter().filter(|f| !f.lost).collect();
+                                let at = q.iter().position(|f| f.msg == *msg);
+                                // Lost to the model, or a notification the model's
+                                // latest-wins link already replaced by a newer one.
+                                at.is_some_and(|k| q[k].lost)
+                                    || (link.2
+                                        && live.last().is_some_and(|l| l.msg != *msg)
+                                        && live.iter().any(|f| f.msg == *msg))
+                            });
+                            r.stale
+                                || matches!(
+                                    msg,
+                                    PeerMsg::Quorum(Packet::FollowerInfo { .. } | Packet::Ping)
+                                )
+                        }
+                        _ => false,
+                    };
+                    r.input = Some((s, input.clone()));
+                }
+            },
+        }
+        r
+    }
+
+    pub(super) fn election_receipt(&self) -> bool {
+        matches!(
+            self.input,
+            Some((
+                _,
+                Input::Peer {
+                    msg: PeerMsg::Election(_),
+                    ..
+                }
+            ))
+        )
+    }
+
+    pub(super) fn allows(&self, first: bool, a: &Action) -> bool {
+        match (self.event, a) {
+            (Event::Crash(s), Action::Crash(x)) => first && s == *x,
+            (Event::Record(s, _), Action::Restart(x)) if self.input.is_none() => first && s == *x,
+            _ => match &self.input {
+                Some((s, input)) => step_allows(*s, input, self.stale, first, a),
+                None => false,
+            },
+        }
+    }
+}
+
+fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> bool {
+    let sid = crate::convert::sid;
+    match (input, a) {
+        (
+            Input::Peer {
+                from,
+                msg: PeerMsg::Election(_),
+            },
+            Action::Notify { from: f, to, .. },
+        ) => !stale && first && (sid(*from), s) == (*f, *to),
+        (Input::Peer { from, .. }, Action::Connect(x)) => first && *x == sid(*from),
+        (Input::Peer { from, .. }, Action::Deliver { from: f, to, .. }) => {
+            !stale && (sid(*from), s) == (*f, *to)
+        }
+        (Input::Peer { .. }, Action::SyncLearner { leader, .. }) => !first && *leader == s,
+        (Input::Peer { .. }, Action::NewLeaderStep(x, _)) => !first && *x == s,
+        (Input::Tick { .. }, a) => {
+            first
+                && matches!(a,
+                    Action::Decide(x) | Action::Resend(x) | Action::LearnerTimeout(x)
+                        | Action::LeaderTimeout(x) if *x == s)
+        }
+        (Input::Write { .. }, Action::ClientRequest(x)) => first && *x == s,
+        (Input::Synced { .. }, Action::SyncFlush(x, _)) => *x == s,
+        (Input::Disconnected { .. }, Action::LearnerTimeout(x)) => first && *x == s,
+        _ => false,
+    }
+}
