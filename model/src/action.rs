@@ -73,12 +73,20 @@ pub enum Action {
     /// Cut the servers in the mask off from the rest.
     Partition(Mask),
     Heal,
-    /// Lose the head message of a link: an election notification is dropped; on the quorum
-    /// plane the TCP connection breaks.
+    /// Lose a message: on the election plane the newest notification of the link is dropped
+    /// (the waiting one, else the last one in TCP); on the quorum plane the TCP connection
+    /// breaks.
     Lose {
         from: Sid,
         to: Sid,
         plane: Plane,
+    },
+    /// `from`'s SendWorker writes the notification waiting for `to` to TCP before `to` read
+    /// it: a newer notification now queues behind it instead of replacing it, and `to` will
+    /// read both, the older first.
+    Transmit {
+        from: Sid,
+        to: Sid,
     },
 }
 
@@ -93,6 +101,7 @@ impl Action {
                 | Action::Partition(_)
                 | Action::Heal
                 | Action::Lose { .. }
+                | Action::Transmit { .. }
                 | Action::ClientRequest(_)
         )
     }
@@ -115,6 +124,7 @@ impl Action {
             | Action::Restart(s) => Some(s),
             Action::SyncLearner { leader, .. } => Some(leader),
             Action::Lose { to, .. } => Some(to),
+            Action::Transmit { from, .. } => Some(from),
             Action::Partition(_) | Action::Heal => None,
         }
     }
@@ -168,6 +178,14 @@ impl fmt::Debug for Action {
             Action::Heal => write!(f, "heal the partition"),
             Action::Lose { from, to, plane } => {
                 write!(f, "lose {} → {} ({:?})", n(from), n(to), plane)
+            }
+            Action::Transmit { from, to } => {
+                write!(
+                    f,
+                    "{} → {}: the waiting notification goes into TCP",
+                    n(from),
+                    n(to)
+                )
             }
         }
     }

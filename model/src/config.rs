@@ -40,6 +40,10 @@ pub struct Config {
     pub partitions: u8,
     /// Loss budget (an election notification dropped, or a quorum connection broken).
     pub losses: u8,
+    /// Transmit budget: how many times over a run a notification waiting on an election link
+    /// may be written to TCP before its receiver read it, so that a newer notification queues
+    /// behind it instead of replacing it. 0 keeps every election link latest-wins.
+    pub transmits: u8,
     /// Highest epoch a leader may propose.
     pub epochs: u8,
     /// Highest Fast Leader Election round (logical clock) explored.
@@ -62,6 +66,7 @@ impl Default for Config {
             crashes: 1,
             partitions: 0,
             losses: 0,
+            transmits: 0,
             epochs: 2,
             rounds: 3,
             election: Election::Oracle,
@@ -120,7 +125,7 @@ impl Config {
         if !(1..=8).contains(&self.rounds) {
             return err(format!("--rounds must be 1..=8, got {}", self.rounds));
         }
-        if self.crashes > 3 || self.partitions > 3 || self.losses > 3 {
+        if self.crashes > 3 || self.partitions > 3 || self.losses > 3 || self.transmits > 3 {
             return err("fault budgets must be 0..=3".into());
         }
         if self.symmetry && self.election == Election::Fle {
@@ -159,6 +164,9 @@ impl Config {
         }
         if self.election == Election::Fle {
             s.push_str(&format!(" rounds={}", self.rounds));
+        }
+        if self.transmits > 0 {
+            s.push_str(&format!(" transmits={}", self.transmits));
         }
         if self.symmetry {
             s.push_str(" symmetry");

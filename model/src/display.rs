@@ -145,6 +145,13 @@ impl fmt::Debug for State {
                 _ => links.push((*link, vec![format!("{p:?}")])),
             }
         }
+        for (l, msgs) in &mut links {
+            for (k, m) in msgs.iter_mut().enumerate() {
+                if self.net.is_pinned(*l, k) {
+                    m.push_str(" [in TCP]");
+                }
+            }
+        }
         if !links.is_empty() {
             writeln!(f, "in flight:")?;
             for (l, msgs) in links {
@@ -157,6 +164,9 @@ impl fmt::Debug for State {
             "faults used: crashes {} partitions {} losses {}",
             e.crashes, e.partitions, e.losses
         )?;
+        if e.transmits > 0 {
+            write!(f, " transmits {}", e.transmits)?;
+        }
         if !e.partition.is_empty() {
             write!(f, " | partitioned: {:?} | rest", e.partition)?;
         }

@@ -1,5 +1,6 @@
-//! Faults, each bounded by a budget: crash (restart is free), partition (heal is free), and
-//! loss (an election notification dropped, or a quorum connection broken).
+//! Faults, each bounded by a budget: crash (restart is free), partition (heal is free), loss
+//! (an election notification dropped, or a quorum connection broken), and transmit (an
+//! election notification in TCP that a newer one cannot replace).
 
 use crate::action::Action;
 use crate::config::Config;
@@ -40,6 +41,25 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
             });
         }
     }
+    if st.env.transmits < cfg.transmits {
+        for link in st.net.waiting() {
+            if link.plane == Plane::Election {
+                out.push(Action::Transmit {
+                    from: link.from,
+                    to: link.to,
+                });
+            }
+        }
+    }
+}
+
+pub fn transmit(st: &mut State, from: Sid, to: Sid) {
+    st.env.transmits += 1;
+    st.net.pin(Link {
+        from,
+        to,
+        plane: Plane::Election,
+    });
 }
 
 pub fn crash(cfg: &Config, st: &mut State, s: Sid) {
@@ -70,7 +90,7 @@ pub fn lose(cfg: &Config, st: &mut State, from: Sid, to: Sid, plane: Plane) {
     st.env.losses += 1;
     match plane {
         Plane::Election => {
-            st.net.pop(Link { from, to, plane });
+            st.net.pop_newest(Link { from, to, plane });
         }
         Plane::Quorum => {
             // TCP does not lose a packet and go on: the connection breaks.

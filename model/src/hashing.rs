@@ -230,11 +230,12 @@ impl Hash for Fle {
 
 impl Hash for Env {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u32(
-            (self.crashes as u32)
-                | ((self.partitions as u32) << 8)
-                | ((self.losses as u32) << 16)
-                | ((self.partition.0 as u32) << 24),
+        state.write_u64(
+            (self.crashes as u64)
+                | ((self.partitions as u64) << 8)
+                | ((self.losses as u64) << 16)
+                | ((self.partition.0 as u64) << 24)
+                | ((self.transmits as u64) << 32),
         );
     }
 }

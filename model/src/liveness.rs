@@ -96,7 +96,8 @@ pub fn fairness_class(a: &Action) -> Option<u32> {
         | Action::Restart(_)
         | Action::Partition(_)
         | Action::Heal
-        | Action::Lose { .. } => None,
+        | Action::Lose { .. }
+        | Action::Transmit { .. } => None,
     }
 }
 

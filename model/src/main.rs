@@ -66,6 +66,10 @@ struct Flags {
     /// Message/connection loss budget.
     #[arg(long)]
     losses: Option<u8>,
+    /// Transmit budget: election notifications written to TCP before their receiver read
+    /// them, so a newer one queues behind instead of replacing them (with --election fle).
+    #[arg(long)]
+    transmits: Option<u8>,
     /// Highest epoch a leader may propose.
     #[arg(long)]
     epochs: Option<u8>,
@@ -142,6 +146,7 @@ impl Flags {
             crashes: self.crashes.unwrap_or(base.crashes),
             partitions: self.partitions.unwrap_or(base.partitions),
             losses: self.losses.unwrap_or(base.losses),
+            transmits: self.transmits.unwrap_or(base.transmits),
             epochs: self.epochs.unwrap_or(base.epochs),
             rounds: self.rounds.unwrap_or(base.rounds),
             election: match self.election {

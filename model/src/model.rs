@@ -203,6 +203,7 @@ impl ZabModel {
             Action::Partition(m) => faults::partition(cfg, s, m),
             Action::Heal => faults::heal(s),
             Action::Lose { from, to, plane } => faults::lose(cfg, s, from, to, plane),
+            Action::Transmit { from, to } => faults::transmit(s, from, to),
         }
         if cfg.symmetry {
             st = symmetry::canonical(&st, cfg);

@@ -273,6 +273,7 @@ pub struct Env {
     pub crashes: u8,
     pub partitions: u8,
     pub losses: u8,
+    pub transmits: u8,
     /// The servers on one side of the current partition (empty: no partition).
     pub partition: Mask,
 }

@@ -267,6 +267,10 @@ pub fn permute_action(a: Action, perm: &[Sid]) -> Action {
             to: p(to),
             plane,
         },
+        Action::Transmit { from, to } => Action::Transmit {
+            from: p(from),
+            to: p(to),
+        },
     }
 }
 
