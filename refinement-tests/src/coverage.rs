@@ -42,6 +42,7 @@ pub fn kind(a: &Action) -> &'static str {
             ..
         } => "Lose(election)",
         Action::Lose { .. } => "Lose(quorum)",
+        Action::Transmit { .. } => "Transmit",
     }
 }
 
@@ -57,6 +58,7 @@ pub const ELECTION_KINDS: &[&str] = &[
     "Partition",
     "Heal",
     "Lose(election)",
+    "Transmit",
 ];
 
 /// Every action kind of the whole protocol with Fast Leader Election.
@@ -78,6 +80,7 @@ pub const ZAB_KINDS: &[&str] = &[
     "Heal",
     "Lose(election)",
     "Lose(quorum)",
+    "Transmit",
 ];
 
 /// Every quorum packet type and notification sender state (INFORM and OBSERVING need an

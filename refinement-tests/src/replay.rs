@@ -113,8 +113,7 @@ impl<'m> Replayer<'m> {
         match a {
             Action::Notify { from, to, .. } => {
                 let n = c
-                    .election
-                    .remove(&(from, to))
+                    .take_notification(from, to)
                     .ok_or("no notification waiting on the implementation's link")?;
                 let from = convert::server(from);
                 c.input(
@@ -175,10 +174,9 @@ impl<'m> Replayer<'m> {
                 from,
                 to,
                 plane: Plane::Election,
-            } => {
-                c.election.remove(&(from, to));
-            }
+            } => c.lose_notification(from, to),
             Action::Lose { from, to, .. } => c.break_connection(from, to),
+            Action::Transmit { from, to } => c.transmit(from, to)?,
             Action::Elect { .. } | Action::Join { .. } => {
                 return Err(
                     "the oracle election has no implementation: replay --election fle".into(),

@@ -18,6 +18,7 @@ fn election(crashes: u8, partitions: u8, losses: u8) -> ZabModel {
         crashes,
         partitions,
         losses,
+        transmits: losses,
         epochs: 1,
         rounds: 3,
         election: Election::Fle,

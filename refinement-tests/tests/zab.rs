@@ -152,6 +152,7 @@ fn long_random_walks_over_larger_budgets() {
             crashes,
             partitions,
             losses,
+            transmits: losses,
             epochs: 4,
             rounds: 6,
             election: Election::Fle,

@@ -45,6 +45,7 @@ pub trait Observed {
     fn conns(&self) -> &Connections;
     /// NEWLEADER steps not yet executed.
     fn held(&self, s: Sid) -> usize;
+    /// Notifications on election links, each link's in the order its receiver reads them.
     fn notifications(&self) -> Vec<((Sid, Sid), Notification)>;
     /// Packets in flight on quorum links, as the model's messages.
     fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>>;
@@ -86,7 +87,10 @@ impl Observed for ImplCluster {
         self.held[s as usize].len()
     }
     fn notifications(&self) -> Vec<((Sid, Sid), Notification)> {
-        self.election.iter().map(|(k, n)| (*k, *n)).collect()
+        let links = self.election.iter();
+        links
+            .flat_map(|(k, l)| l.queue().map(move |n| (*k, *n)))
+            .collect()
     }
     fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>> {
         let mut quorum = BTreeMap::new();
@@ -108,11 +112,11 @@ impl View {
         let servers = (0..c.size() as Sid)
             .map(|s| server(c, s, zab))
             .collect::<R<_>>()?;
-        let mut election = BTreeMap::new();
+        let mut election: BTreeMap<_, Vec<_>> = BTreeMap::new();
         for ((from, to), n) in c.notifications() {
             let m = convert::model_notification(&n)
                 .ok_or_else(|| format!("notification s{from}->s{to} out of domain: {n:?}"))?;
-            election.insert((from, to), m);
+            election.entry((from, to)).or_default().push(m);
         }
         Ok(View {
             servers,

@@ -104,8 +104,9 @@ pub struct SyncView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct View {
     pub servers: Vec<ServerView>,
-    /// Notifications waiting on election links.
-    pub election: BTreeMap<(Sid, Sid), Notification>,
+    /// Notifications on election links, in the order their receivers will read them (those
+    /// in TCP, then the one waiting).
+    pub election: BTreeMap<(Sid, Sid), Vec<Notification>>,
     /// Packets in flight on quorum links, in order.
     pub quorum: BTreeMap<(Sid, Sid), Vec<Msg>>,
 }

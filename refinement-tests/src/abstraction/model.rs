@@ -11,12 +11,12 @@ use zab_model::{Config, Scope, State};
 impl View {
     pub fn of_model(cfg: &Config, st: &State) -> View {
         let servers = st.ids().map(|s| server(cfg, st, s)).collect();
-        let mut election = BTreeMap::new();
+        let mut election: BTreeMap<_, Vec<_>> = BTreeMap::new();
         let mut quorum: BTreeMap<_, Vec<_>> = BTreeMap::new();
         for (l, p) in st.net.iter() {
             match (l.plane, p) {
                 (Plane::Election, Packet::Election(n)) => {
-                    election.insert((l.from, l.to), *n);
+                    election.entry((l.from, l.to)).or_default().push(*n);
                 }
                 (Plane::Quorum, Packet::Quorum(m)) => {
                     quorum.entry((l.from, l.to)).or_default().push(*m)

@@ -1,7 +1,7 @@
 //! The implementation side: a cluster of real `Replica`s on simulated disks, driven one model
 //! action at a time, inside the environment the model assumes:
-//! - an election link holds one notification (latest wins, as ZooKeeper's per-peer send
-//!   queue of capacity one);
+//! - an election link holds one notification waiting (latest wins, as ZooKeeper's per-peer
+//!   send queue of capacity one), behind those the model's `Transmit` put into TCP;
 //! - a learner's quorum connection to its leader (`connection.rs`) opens when the model's
 //!   learner connects and closes on a crash, a partition, a loss, or when either side gives
 //!   up; the leader hears of a closed connection at once, the learner when the model says it
@@ -14,12 +14,14 @@
 
 mod network;
 
+pub use network::ElectionLink;
+
 use crate::connection::Connections;
 use crate::convert;
 use crate::machine::Txns;
 use std::collections::{BTreeMap, VecDeque};
 use zab::replica::{
-    Config, Fault, Input, Notification, Output, Packet, PeerMsg, Replica, ServerId, SyncSchedule,
+    Config, Fault, Input, Output, Packet, PeerMsg, Replica, ServerId, SyncSchedule,
 };
 use zab::sim::disk::Disk;
 use zab::txn::TxnEntry;
@@ -41,8 +43,9 @@ pub struct ImplCluster {
     pub voters: usize,
     pub replicas: Vec<Option<Replica<Txns>>>,
     pub disks: Vec<Disk>,
-    /// Election links: at most one notification waiting per (from, to).
-    pub election: BTreeMap<(Sid, Sid), Notification>,
+    /// Election links (never empty): per (from, to), the notifications in TCP and at most
+    /// one waiting.
+    pub election: BTreeMap<(Sid, Sid), ElectionLink>,
     /// Quorum links: FIFO per (from, to). Pings are not modelled and never queued.
     pub quorum: BTreeMap<(Sid, Sid), VecDeque<Packet>>,
     pub conns: Connections,

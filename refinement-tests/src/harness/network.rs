@@ -5,8 +5,28 @@ use super::ImplCluster;
 use crate::connection::ConnState;
 use crate::convert;
 use crate::machine::Txns;
-use zab::replica::{Input, Packet, PeerMsg, Replica, ServerId, ServerState};
+use std::collections::VecDeque;
+use zab::replica::{Input, Notification, Packet, PeerMsg, Replica, ServerId, ServerState};
 use zab_model::types::{Mask, Sid};
+
+/// An election link as the model has it: the notifications already written to TCP, then at
+/// most one waiting in the sender's queue, which a newer one replaces.
+#[derive(Clone, Debug, Default)]
+pub struct ElectionLink {
+    pub in_tcp: VecDeque<Notification>,
+    pub waiting: Option<Notification>,
+}
+
+impl ElectionLink {
+    /// Every notification on the link, in the order the receiver will read them.
+    pub fn queue(&self) -> impl Iterator<Item = &Notification> {
+        self.in_tcp.iter().chain(self.waiting.iter())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.in_tcp.is_empty() && self.waiting.is_none()
+    }
+}
 
 impl ImplCluster {
     pub(super) fn role_changed(&mut self, s: Sid, state: ServerState, leader: Option<ServerId>) {
@@ -28,11 +48,48 @@ impl ImplCluster {
         match msg {
             PeerMsg::Election(n) => {
                 if self.reachable(from, to) {
-                    self.election.insert((from, to), n);
+                    self.election.entry((from, to)).or_default().waiting = Some(n);
                 }
             }
             PeerMsg::Quorum(Packet::Ping) => {}
             PeerMsg::Quorum(p) => self.send_quorum(from, to, p),
+        }
+    }
+
+    /// The receiver reads the oldest notification on the link.
+    pub fn take_notification(&mut self, from: Sid, to: Sid) -> Option<Notification> {
+        let link = self.election.get_mut(&(from, to))?;
+        let n = link.in_tcp.pop_front().or_else(|| link.waiting.take());
+        self.forget_empty_link(from, to);
+        n
+    }
+
+    /// The model's election `Lose`: the newest notification on the link is dropped.
+    pub fn lose_notification(&mut self, from: Sid, to: Sid) {
+        if let Some(link) = self.election.get_mut(&(from, to)) {
+            if link.waiting.take().is_none() {
+                link.in_tcp.pop_back();
+            }
+        }
+        self.forget_empty_link(from, to);
+    }
+
+    /// The model's `Transmit`: the waiting notification goes into TCP.
+    pub fn transmit(&mut self, from: Sid, to: Sid) -> Result<(), String> {
+        let link = self.election.get_mut(&(from, to));
+        let link = link.ok_or("no election link to transmit on")?;
+        let n = link.waiting.take().ok_or("no notification waiting")?;
+        link.in_tcp.push_back(n);
+        Ok(())
+    }
+
+    fn forget_empty_link(&mut self, from: Sid, to: Sid) {
+        if self
+            .election
+            .get(&(from, to))
+            .is_some_and(ElectionLink::is_empty)
+        {
+            self.election.remove(&(from, to));
         }
     }
 

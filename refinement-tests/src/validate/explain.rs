@@ -56,6 +56,9 @@ fn allowed(e: Event, a: &Action, first: bool) -> bool {
                 plane,
             },
         ) => first && *plane == Plane::Quorum && (from, to) == (*f, *t),
+        (Event::Transmit { from, to }, Action::Transmit { from: f, to: t }) => {
+            first && (from, to) == (*f, *t)
+        }
         _ => false,
     }
 }

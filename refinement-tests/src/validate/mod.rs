@@ -62,6 +62,12 @@ pub enum Event {
         from: Sid,
         to: Sid,
     },
+    /// The sender writes the notification waiting on an election link to TCP before its
+    /// receiver read it (a newer one will queue behind it).
+    Transmit {
+        from: Sid,
+        to: Sid,
+    },
 }
 
 impl Event {
@@ -72,6 +78,7 @@ impl Event {
                 | Event::Partition(_)
                 | Event::LoseElection { .. }
                 | Event::LoseQuorum { .. }
+                | Event::Transmit { .. }
         )
     }
 }
@@ -176,6 +183,10 @@ impl<'m> Validator<'m> {
             let q = q.map(|(&(from, to), _)| Event::LoseQuorum { from, to });
             out.extend(e.chain(q));
         }
+        if st.env.transmits < cfg.transmits {
+            let waiting = c.election.iter().filter(|(_, l)| l.waiting.is_some());
+            out.extend(waiting.map(|(&(from, to), _)| Event::Transmit { from, to }));
+        }
         out
     }
 
@@ -229,7 +240,7 @@ impl<'m> Validator<'m> {
         let c = &mut self.cluster;
         match e {
             Event::Election { from, to } => {
-                let n = c.election.remove(&(from, to)).ok_or("no notification")?;
+                let n = c.take_notification(from, to).ok_or("no notification")?;
                 let from = crate::convert::server(from);
                 let msg = zab::replica::PeerMsg::Election(n);
                 c.input(to, zab::replica::Input::Peer { from, msg });
@@ -260,10 +271,9 @@ impl<'m> Validator<'m> {
             Event::Restart(s) => c.start(s)?,
             Event::Partition(m) => c.partition(m),
             Event::Heal => c.partition = Mask::EMPTY,
-            Event::LoseElection { from, to } => {
-                c.election.remove(&(from, to));
-            }
+            Event::LoseElection { from, to } => c.lose_notification(from, to),
             Event::LoseQuorum { from, to } => c.break_connection(from, to),
+            Event::Transmit { from, to } => c.transmit(from, to)?,
         }
         Ok(false)
     }

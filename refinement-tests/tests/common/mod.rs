@@ -7,7 +7,8 @@ use zab_model::{Config, Election, ZabModel};
 use zab_refinement::walk::Summary;
 
 /// The scope: 3 voters (and `observers`), Fast Leader Election, 2 client writes, 1
-/// crash, 1 partition, `losses` lost packets.
+/// crash, 1 partition, `losses` lost packets and as many notifications written to TCP before
+/// their receiver read them (`Transmit`).
 pub fn scope(observers: u8, losses: u8) -> ZabModel {
     ZabModel::new(Config {
         servers: 3,
@@ -16,6 +17,7 @@ pub fn scope(observers: u8, losses: u8) -> ZabModel {
         crashes: 1,
         partitions: 1,
         losses,
+        transmits: losses,
         epochs: 3,
         rounds: 4,
         election: Election::Fle,
