@@ -6,7 +6,8 @@ use std::collections::{HashSet, VecDeque};
 use zab_model::{Action, State, ZabModel};
 
 /// The shortest sequence of at most `most` model actions from `st`, each enabled where it is
-/// taken and `allowed` (told whether it would be the first), that reaches a state `reached`
+/// taken and `allowed` (told whether it would be the first, not counting the `Transmit`s
+/// before it: they only say what was already in TCP), that reaches a state `reached`
 /// accepts; breadth first. The empty sequence counts only if `may_stutter`.
 pub fn shortest(
     model: &ZabModel,
@@ -27,7 +28,8 @@ pub fn shortest(
         }
         let mut actions = Vec::new();
         model.actions(&s, &mut actions);
-        for a in actions.into_iter().filter(|a| allowed(path.is_empty(), a)) {
+        let first = path.iter().all(|a| matches!(a, Action::Transmit { .. }));
+        for a in actions.into_iter().filter(|a| allowed(first, a)) {
             let next = model.next_state(&s, a)?;
             let mut p = path.clone();
             p.push(a);

@@ -198,6 +198,7 @@ fn model(kills: u8) -> ZabModel {
         txns: 4,
         crashes: kills + 6,
         losses: 200,
+        transmits: 200,
         epochs: 8,
         rounds: 100,
         election: Election::Fle,
@@ -258,34 +259,19 @@ fn a_real_ensembles_run_is_a_behaviour_of_the_model() {
 /// says where.
 #[test]
 fn a_real_ensemble_that_commits_without_a_quorum_is_caught() {
-    for _ in 0..3 {
-        let traces = record(&["zab.fault=CommitWithoutQuorum"], 3, |e| {
-            write_two(e.leader().expect("a leader"))
-        });
-        let f = validate(&model(0), traces).expect_err("a commit without a quorum");
-        if f.reason.starts_with(zab_refinement::ensemble::OVERTAKEN) {
-            continue; // outside the model before the fault showed: run again
-        }
-        println!("caught: {}", f.reason.lines().next().unwrap_or(""));
-        assert!(f.reason.contains("client write"), "{}", f.reason);
-        return;
-    }
-    panic!("three runs outside the model's election-link abstraction");
+    let traces = record(&["zab.fault=CommitWithoutQuorum"], 3, |e| {
+        write_two(e.leader().expect("a leader"))
+    });
+    let f = validate(&model(0), traces).expect_err("a commit without a quorum");
+    println!("caught: {}", f.reason.lines().next().unwrap_or(""));
+    assert!(f.reason.contains("client write"), "{}", f.reason);
 }
 
-/// Validates one run and prints what it went through; `Err` only for a run outside the
-/// model's election-link abstraction (`ensemble::OVERTAKEN`), which the caller runs again.
-fn check(name: &str, kills: u8, traces: Vec<Vec<trace::Record>>) -> Result<(), String> {
+/// Records and validates a scenario, and prints what the validation went through.
+fn validated(name: &str, kills: u8, starts: usize, scenario: impl Fn(&Ensemble)) {
+    let traces = record(&[], starts, &scenario);
     let records: usize = traces.iter().map(Vec::len).sum();
-    let s = match validate(&model(kills), traces) {
-        Ok(s) => s,
-        Err(f) if f.reason.starts_with(zab_refinement::ensemble::OVERTAKEN) => {
-            let why = f.reason.lines().next().unwrap_or("").to_string();
-            println!("{name}: {why}");
-            return Err(why);
-        }
-        Err(f) => panic!("{name}: {f}"),
-    };
+    let s = validate(&model(kills), traces).unwrap_or_else(|f| panic!("{name}: {f}"));
     println!(
         "{name}: {records} records, {} events explained by {} model actions, {} model states\n{}",
         s.events,
@@ -293,18 +279,6 @@ fn check(name: &str, kills: u8, traces: Vec<Vec<trace::Record>>) -> Result<(), S
         s.distinct_states,
         s.coverage.table()
     );
-    Ok(())
-}
-
-/// Records and validates a scenario, again (up to 3 runs) while a run falls outside the
-/// model's election-link abstraction.
-fn validated(name: &str, kills: u8, starts: usize, scenario: impl Fn(&Ensemble)) {
-    for _ in 0..3 {
-        if check(name, kills, record(&[], starts, &scenario)).is_ok() {
-            return;
-        }
-    }
-    panic!("{name}: three runs outside the model's election-link abstraction");
 }
 
 #[test]
@@ -335,14 +309,58 @@ fn a_real_ensemble_whose_leader_is_killed_and_restarted_is_a_behaviour_of_the_mo
     });
 }
 
+/// A run recorded on 2026-12-02 (leader killed and restarted, both cores loaded) in which a
+/// server read a notification after its sender had queued a newer one: the older one was in
+/// TCP. The model explains it with `Transmit`; without it (latest-wins links only), nothing
+/// does.
+#[test]
+fn a_recorded_run_that_reads_a_superseded_notification_is_explained_by_transmit() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recorded/superseded-notification");
+    let read = || -> Vec<Vec<trace::Record>> {
+        (1..=3)
+            .map(|id| trace::read(&dir.join(format!("trace.{id}"))).unwrap())
+            .collect()
+    };
+    let s = validate(&model(1), read()).unwrap_or_else(|f| panic!("{f}"));
+    println!(
+        "recorded run: {} events, {} model actions",
+        s.events, s.actions
+    );
+    assert!(s.coverage.missing(&["Transmit"]).is_empty(), "no Transmit");
+    let latest_wins_only = ZabModel::new(Config {
+        transmits: 0,
+        ..model(1).cfg
+    });
+    let f = validate(&latest_wins_only, read()).expect_err("outside latest-wins links");
+    println!(
+        "without Transmit: {}",
+        f.reason.lines().next().unwrap_or("")
+    );
+}
+
 /// Validates traces kept by an earlier run (`ZAB_KEEP_TRACES`): `ZAB_TRACES=dir cargo test
 /// --release -p zab-refinement --test ensemble kept -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn kept_traces() {
     let dir = PathBuf::from(std::env::var("ZAB_TRACES").expect("ZAB_TRACES=dir"));
-    let traces = (1..=3)
+    let traces: Vec<Vec<trace::Record>> = (1..=3)
         .map(|id| trace::read(&dir.join(format!("trace.{id}"))).unwrap())
         .collect();
-    check("kept traces", 0, traces).expect("within the model");
+    let latest_wins_only = ZabModel::new(Config {
+        transmits: 0,
+        ..model(1).cfg
+    });
+    let without = validate(&latest_wins_only, traces.clone()).map(|_| ());
+    let s = validate(&model(1), traces).unwrap_or_else(|f| panic!("{f}"));
+    println!(
+        "kept traces: {} events, {} model actions; with latest-wins links only: {}\n{}",
+        s.events,
+        s.actions,
+        match without {
+            Ok(()) => "explained".to_string(),
+            Err(f) => format!("not explained: {}", f.reason.lines().next().unwrap_or("")),
+        },
+        s.coverage.table()
+    );
 }

@@ -5,11 +5,12 @@
 //! The servers' traces are merged in an order that respects causality — a packet is
 //! received after it was sent — and, among the events that may come next, takes a receipt
 //! first (then the earliest in time): concurrent events commute, and taking receipts early
-//! keeps a notification from being superseded on its link before its receiver read it, which
-//! the model's latest-wins election links would not allow. Where the model is coarser than
-//! a real network, the mapping says so:
-//! - a notification its receiver never reads (sent before the receiver listened, or to a
-//!   dead server) is the model's `Lose` of that notification;
+//! keeps the explanations short. Where the model is coarser than a real network, the mapping
+//! says so:
+//! - a notification its receiver never reads (sent before the receiver listened, to a dead
+//!   server, or superseded in the sender's queue) is the model's `Lose` of that notification;
+//! - a notification read after its sender had queued a newer one was in TCP already: the
+//!   model's `Transmit`, placed just before the sender's step that queued the newer one;
 //! - a FOLLOWERINFO that reaches a server not leading is a failed connection attempt (no
 //!   model step); the one the leader reads is the model's `Connect` and its delivery; the
 //!   FOLLOWERINFOs in flight are not compared;
@@ -39,12 +40,6 @@ use zab_model::{Action, State, ZabModel};
 
 /// The most model actions one event may stand for.
 const MOST_ACTIONS_PER_EVENT: usize = 6;
-
-/// How a failure begins when a server read a notification its sender had already replaced by
-/// a newer one, which changed its state: the older one was in TCP when the newer was queued.
-/// The model's election link keeps only the newest notification, so such a run is outside
-/// it (`specs/refinement.md`): not a refinement failure, but no verdict either.
-pub const OVERTAKEN: &str = "outside the model's latest-wins election link";
 
 /// An event of the merged run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -305,11 +300,8 @@ impl Validation<'_> {
         };
         let Some((actions, next)) = found else {
             let keep = std::mem::replace(&mut self.world, w);
-            let mut why = self.mismatch(&label, &target);
+            let why = self.mismatch(&label, &target);
             self.world = keep;
-            if rules.stale && rules.election_receipt() {
-                why = format!("{OVERTAKEN}: {why}");
-            }
             return Err(why);
         };
         self.world = w;

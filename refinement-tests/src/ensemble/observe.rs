@@ -43,18 +43,20 @@ impl Observed for World {
         0
     }
     fn notifications(&self) -> Vec<((Sid, Sid), Notification)> {
-        // The newest notification waiting on each link (the model's latest-wins link).
-        self.net
-            .iter()
-            .filter(|((_, _, election), _)| *election)
-            .filter_map(|((f, t, _), q)| {
-                let last = q.iter().rev().find(|x| !x.lost && !x.redundant)?;
-                match last.msg {
-                    PeerMsg::Election(n) => Some(((*f, *t), n)),
-                    PeerMsg::Quorum(_) => None,
+        // Every notification its receiver will read, oldest first: the model's link holds
+        // those in TCP (`Transmit`) and the one waiting.
+        let mut out = Vec::new();
+        for ((f, t, election), q) in &self.net {
+            if !*election {
+                continue;
+            }
+            for x in q.iter().filter(|x| !x.lost && !x.redundant) {
+                if let PeerMsg::Election(n) = x.msg {
+                    out.push(((*f, *t), n));
                 }
-            })
-            .collect()
+            }
+        }
+        out
     }
     fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>> {
         let mut out = BTreeMap::new();

@@ -12,7 +12,8 @@ pub(super) struct Rules {
     event: Event,
     /// The server and what it was told.
     input: Option<(Sid, Input)>,
-    /// The received packet was one the model had already lost (its connection closed).
+    /// The received packet was one the model had already lost (its connection closed, or
+    /// its receiver was not listening).
     pub(super) stale: bool,
     pub(super) may_stutter: bool,
 }
@@ -40,14 +41,8 @@ impl Rules {
                             let from = crate::convert::sid(*from);
                             let link = (from, s, matches!(msg, PeerMsg::Election(_)));
                             r.stale = before.net.get(&link).is_some_and(|q| {
-                                let live: Vec<_> = q.iter().filter(|f| !f.lost).collect();
                                 let at = q.iter().position(|f| f.msg == *msg);
-                                // Lost to the model, or a notification the model's
-                                // latest-wins link already replaced by a newer one.
                                 at.is_some_and(|k| q[k].lost)
-                                    || (link.2
-                                        && live.last().is_some_and(|l| l.msg != *msg)
-                                        && live.iter().any(|f| f.msg == *msg))
                             });
                             r.stale
                                 || matches!(
@@ -62,19 +57,6 @@ impl Rules {
             },
         }
         r
-    }
-
-    pub(super) fn election_receipt(&self) -> bool {
-        matches!(
-            self.input,
-            Some((
-                _,
-                Input::Peer {
-                    msg: PeerMsg::Election(_),
-                    ..
-                }
-            ))
-        )
     }
 
     pub(super) fn allows(&self, first: bool, a: &Action) -> bool {
@@ -92,6 +74,9 @@ impl Rules {
 fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> bool {
     let sid = crate::convert::sid;
     match (input, a) {
+        // Before the step sends a newer notification, the one waiting may have gone into
+        // TCP already, to be read before the newer one.
+        (_, Action::Transmit { from, .. }) => *from == s,
         (
             Input::Peer {
                 from,
