@@ -75,7 +75,7 @@ pub enum Action {
     Heal,
     /// Lose a message: on the election plane the newest notification of the link is dropped
     /// (the waiting one, else the last one in TCP); on the quorum plane the TCP connection
-    /// breaks.
+    /// breaks (also with nothing in flight: a learner's open connection).
     Lose {
         from: Sid,
         to: Sid,

@@ -6,7 +6,7 @@ use crate::action::Action;
 use crate::config::Config;
 use crate::msg::{Link, Plane};
 use crate::ops;
-use crate::state::State;
+use crate::state::{Conn, State};
 use crate::types::{Mask, Sid};
 
 pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
@@ -39,6 +39,28 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
                 to: link.to,
                 plane: link.plane,
             });
+        }
+        // A quorum connection can break with nothing in flight too.
+        for s in st.ids() {
+            let l = &st.server(s).learner;
+            let Some(leader) = l.leader.filter(|_| l.conn == Conn::Open) else {
+                continue;
+            };
+            let quiet = |from, to| {
+                let link = Link {
+                    from,
+                    to,
+                    plane: Plane::Quorum,
+                };
+                st.net.head(link).is_none()
+            };
+            if st.server(s).up && quiet(s, leader) && quiet(leader, s) {
+                out.push(Action::Lose {
+                    from: s,
+                    to: leader,
+                    plane: Plane::Quorum,
+                });
+            }
         }
     }
     if st.env.transmits < cfg.transmits {
