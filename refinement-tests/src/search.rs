@@ -6,9 +6,9 @@ use std::collections::{HashSet, VecDeque};
 use zab_model::{Action, State, ZabModel};
 
 /// The shortest sequence of at most `most` model actions from `st`, each enabled where it is
-/// taken and `allowed` (told whether it would be the first, not counting the `Transmit`s
-/// before it: they only say what was already in TCP), that reaches a state `reached`
-/// accepts; breadth first. The empty sequence counts only if `may_stutter`.
+/// taken and `allowed` (told whether it would be the first, not counting the `Transmit`s and
+/// `Lose`s before it: they only say what the network had done by then), that reaches a state
+/// `reached` accepts; breadth first. The empty sequence counts only if `may_stutter`.
 pub fn shortest(
     model: &ZabModel,
     st: &State,
@@ -28,7 +28,9 @@ pub fn shortest(
         }
         let mut actions = Vec::new();
         model.actions(&s, &mut actions);
-        let first = path.iter().all(|a| matches!(a, Action::Transmit { .. }));
+        let first = path
+            .iter()
+            .all(|a| matches!(a, Action::Transmit { .. } | Action::Lose { .. }));
         for a in actions.into_iter().filter(|a| allowed(first, a)) {
             let next = model.next_state(&s, a)?;
             let mut p = path.clone();

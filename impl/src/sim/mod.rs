@@ -13,6 +13,7 @@ pub mod workload;
 
 use crate::replica::messages::Packet;
 use crate::replica::{Config, Fault, Input, Output, PeerMsg, Replica, ServerId};
+use crate::server::trace::{self, Record};
 use checks::Checker;
 use disk::Disk;
 use net::{Link, Net};
@@ -43,6 +44,15 @@ pub struct SimConfig {
     /// Print every event and every output to stderr (set `ZAB_SIM_TRACE=1` to replay a
     /// failing seed step by step).
     pub trace: bool,
+    /// Record each server's trace as `zabd` does (`server::trace`), for validation against
+    /// the model; `Cluster::traces` holds them.
+    pub record: bool,
+    /// Close quorum connections as `zabd` does: a server that closes its connection to a
+    /// peer (`Output::Disconnect`) tells the peer only if it had opened it (sent a packet
+    /// there), so a learner whose FOLLOWERINFO reached a server not leading yet keeps trying.
+    /// Off by default: the peer is told at once, and such a learner gives up sooner than
+    /// ZooKeeper's would, a harsher schedule than the model's timing assumption allows.
+    pub zabd_links: bool,
 }
 
 impl SimConfig {
@@ -61,6 +71,8 @@ impl SimConfig {
             fault: None,
             snap_count: None,
             trace: std::env::var_os("ZAB_SIM_TRACE").is_some(),
+            record: false,
+            zabd_links: false,
         }
     }
 }
@@ -129,6 +141,9 @@ pub struct Cluster<M: Workload = Values> {
     snap_syncs: usize,
     /// The last events, for a failure report.
     recent: Vec<String>,
+    /// Per server, its trace (with `SimConfig::record`); time is the step count.
+    pub traces: BTreeMap<ServerId, Vec<Record>>,
+    steps: u64,
 }
 
 /// A run that broke a property: the seed replays it.
@@ -163,6 +178,8 @@ impl<M: Workload> Cluster<M> {
             snapshots: 0,
             snap_syncs: 0,
             recent: Vec::new(),
+            traces: BTreeMap::new(),
+            steps: 0,
         };
         for &s in &ids {
             c.replicas.insert(s, None);
@@ -201,12 +218,19 @@ impl<M: Workload> Cluster<M> {
             .unwrap()
             .durable()
             .map_err(|e| format!("s{s} cannot recover its disk: {e}"))?;
-        let (r, out) = Replica::new(
-            self.replica_config(s),
-            durable,
-            M::genesis(&self.client_sessions()),
-        )
-        .map_err(|e| format!("s{s} cannot restart: {e}"))?;
+        let config = self.replica_config(s);
+        let recorded = self.cfg.record.then(|| (config.clone(), durable.clone()));
+        let (r, out) = Replica::new(config, durable, M::genesis(&self.client_sessions()))
+            .map_err(|e| format!("s{s} cannot restart: {e}"))?;
+        if let Some((config, durable)) = recorded {
+            let at_ns = self.steps;
+            self.traces.entry(s).or_default().push(Record::Start {
+                at_ns,
+                config,
+                durable,
+                effects: trace::effects(&out),
+            });
+        }
         self.checker.restarted(s);
         self.replicas.insert(s, Some(r));
         self.execute(s, out)
@@ -226,7 +250,17 @@ impl<M: Workload> Cluster<M> {
         let Some(r) = self.replicas.get_mut(&s).and_then(|r| r.as_mut()) else {
             return Ok(());
         };
+        let recorded = self.cfg.record.then(|| input.clone());
         let out = r.step(input);
+        if let Some(input) = recorded {
+            self.steps += 1;
+            let at_ns = self.steps;
+            self.traces.entry(s).or_default().push(Record::Step {
+                at_ns,
+                input,
+                effects: trace::effects(&out),
+            });
+        }
         self.execute(s, out)
     }
 
@@ -257,8 +291,13 @@ impl<M: Workload> Cluster<M> {
             match o {
                 Output::Send { to, msg } if self.up(to) => self.net.send(s, to, msg),
                 Output::Disconnect { peer } => {
-                    self.net.drop_pair(s, peer, false);
-                    follow_ups.push((peer, Input::Disconnected { peer: s }));
+                    let opened = self.net.close(s, peer);
+                    if !self.cfg.zabd_links {
+                        self.net.drop_pair(s, peer, false);
+                    }
+                    if opened || !self.cfg.zabd_links {
+                        follow_ups.push((peer, Input::Disconnected { peer: s }));
+                    }
                 }
                 // The client retries a write no server could take.
                 Output::WriteRejected { .. } => self.writes -= 1,
@@ -425,7 +464,7 @@ impl<M: Workload> Cluster<M> {
             .check(&self.replicas, &self.disks, &self.voters)
     }
     /// A whole run: faults, then healing and convergence.
-    pub fn run(mut self, choices: &mut Choices) -> Result<RunStats, Failure> {
+    pub fn run(&mut self, choices: &mut Choices) -> Result<RunStats, Failure> {
         let fail = |c: &Cluster<M>, step: usize, reason: String| Failure {
             seed: c.cfg.seed,
             step,
@@ -436,7 +475,7 @@ impl<M: Workload> Cluster<M> {
             let Some(e) = self.pick(choices, true) else {
                 break;
             };
-            self.apply(e).map_err(|r| fail(&self, step, r))?;
+            self.apply(e).map_err(|r| fail(self, step, r))?;
         }
         // Liveness: heal, restart, no more faults.
         let mut settle: Vec<Event> = Vec::new();
@@ -451,17 +490,17 @@ impl<M: Workload> Cluster<M> {
         );
         for e in settle {
             self.apply(e)
-                .map_err(|r| fail(&self, self.cfg.fault_steps, r))?;
+                .map_err(|r| fail(self, self.cfg.fault_steps, r))?;
         }
         let mut step = 0;
         while !self.converged() && step < self.cfg.settle_steps {
             let Some(e) = self.pick(choices, false) else {
                 break;
             };
-            self.apply(e).map_err(|r| fail(&self, step, r))?;
+            self.apply(e).map_err(|r| fail(self, step, r))?;
             step += 1;
         }
-        let stranded = self.settled().map_err(|r| fail(&self, step, r))?;
+        let stranded = self.settled().map_err(|r| fail(self, step, r))?;
         Ok(RunStats {
             acknowledged: self.checker.acknowledged.len(),
             settle_steps: step,

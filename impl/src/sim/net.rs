@@ -1,5 +1,8 @@
 //! The simulated network: one FIFO queue per ordered pair and plane (TCP connections), a
-//! partition that cuts some pairs, and nothing else.
+//! partition that cuts some pairs, and which quorum connections are open. As in `zabd`, a
+//! server's quorum connection to a peer opens with the first packet it sends there, and a
+//! server that closes it (`Output::Disconnect`) closes its own side: the peer hears of it only
+//! if that connection was open.
 
 use crate::replica::{PeerMsg, ServerId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -14,6 +17,8 @@ pub struct Link {
 #[derive(Clone, Debug, Default)]
 pub struct Net {
     queues: BTreeMap<Link, VecDeque<PeerMsg>>,
+    /// Open quorum connections, (from, to): `from` sent a packet there since it last closed.
+    open: BTreeSet<(ServerId, ServerId)>,
     /// The servers cut off from the rest (empty: no partition).
     pub side: BTreeSet<ServerId>,
 }
@@ -28,6 +33,9 @@ impl Net {
             return;
         }
         let election = matches!(msg, PeerMsg::Election(_));
+        if !election {
+            self.open.insert((from, to));
+        }
         self.queues
             .entry(Link { from, to, election })
             .or_default()
@@ -51,12 +59,24 @@ impl Net {
     pub fn drop_pair(&mut self, a: ServerId, b: ServerId, election: bool) {
         for (from, to) in [(a, b), (b, a)] {
             self.queues.remove(&Link { from, to, election });
+            if !election {
+                self.open.remove(&(from, to));
+            }
         }
+    }
+
+    /// `from` closes its quorum connection to `to`: what it had sent there is gone. Whether
+    /// it was open (then `to` notices).
+    pub fn close(&mut self, from: ServerId, to: ServerId) -> bool {
+        let election = false;
+        self.queues.remove(&Link { from, to, election });
+        self.open.remove(&(from, to))
     }
 
     /// Everything to or from `s` is gone (it crashed).
     pub fn drop_server(&mut self, s: ServerId) {
         self.queues.retain(|l, _| l.from != s && l.to != s);
+        self.open.retain(|(f, t)| *f != s && *t != s);
     }
 
     pub fn partition(&mut self, side: BTreeSet<ServerId>) {
@@ -70,6 +90,9 @@ impl Net {
         for l in cut {
             self.queues.remove(&l);
         }
+        let side = &self.side;
+        self.open
+            .retain(|(a, b)| side.contains(a) == side.contains(b));
     }
 
     pub fn in_flight(&self) -> usize {

@@ -101,11 +101,20 @@ const TRIES_PER_RECORD: usize = 40;
 /// order within the budget explains every event; the failure reported is the one reached
 /// furthest.
 pub fn validate(model: &ZabModel, traces: Vec<Vec<Record>>) -> Result<Summary, Failure> {
+    validate_from(model, traces, std::sync::Arc::new(zab::server::genesis))
+}
+
+/// `validate`, for replicas that start from `genesis` (the simulator's, say).
+pub fn validate_from(
+    model: &ZabModel,
+    traces: Vec<Vec<Record>>,
+    genesis: world::Genesis,
+) -> Result<Summary, Failure> {
     let records: usize = traces.iter().map(Vec::len).sum();
     let mut v = Validation {
         model,
         state: model.init_states().remove(0),
-        world: World::new(traces),
+        world: World::new(traces, genesis),
         log: Vec::new(),
         sum: Summary::default(),
         path: Vec::new(),

@@ -61,6 +61,21 @@ impl Validation<'_> {
         if !any {
             return None;
         }
+        // A server that restarts at time t died before t: a receipt recorded after t may be of
+        // a packet its new life sent, so its death comes first (packets of the old life in
+        // flight are then lost, as its crash drops them).
+        let dying = |e: &Event| match e {
+            Event::Kill(s) | Event::Crash(s) => self.restart_time(*s),
+            _ => None,
+        };
+        if let Some(t) = late.iter().filter_map(|(_, e)| dying(e)).min() {
+            let (deaths, rest): (Vec<_>, Vec<_>) =
+                late.into_iter().partition(|(_, e)| dying(e) == Some(t));
+            let (early, after): (Vec<_>, Vec<_>) =
+                receipts.into_iter().partition(|(at, _)| *at < t);
+            receipts = early;
+            late = deaths.into_iter().chain(after).chain(rest).collect();
+        }
         receipts.sort_by_key(|c| c.0);
         others.sort_by_key(|c| c.0);
         let (mut first, mut blocked): (Vec<_>, Vec<_>) = receipts
@@ -70,6 +85,15 @@ impl Validation<'_> {
         first.append(&mut blocked);
         first.extend(late);
         Some(first.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// When `s` starts again, if its next record is a start.
+    fn restart_time(&self, s: Sid) -> Option<u64> {
+        let srv = &self.world.servers[s as usize];
+        match srv.records.get(srv.next) {
+            Some(Record::Start { at_ns, .. }) => Some(*at_ns),
+            _ => None,
+        }
     }
 
     /// Whether event `e` would send a notification over one its receiver has still to read.
@@ -105,22 +129,31 @@ impl Validation<'_> {
 
     /// Whether `to` reads `msg` from `from` later in its trace.
     pub(super) fn will_receive(&self, to: Sid, from: Sid, msg: &PeerMsg) -> bool {
+        self.will_receive_before(to, from, msg, u64::MAX)
+    }
+
+    /// Whether `to` reads `msg` from `from` later in its trace, in a record before `before`.
+    fn will_receive_before(&self, to: Sid, from: Sid, msg: &PeerMsg, before: u64) -> bool {
         let srv = &self.world.servers[to as usize];
         srv.records[srv.next..].iter().any(|r| match r {
             Record::Step {
+                at_ns,
                 input: Input::Peer { from: f, msg: m },
                 ..
-            } => crate::convert::sid(*f) == from && m == msg,
+            } => *at_ns < before && crate::convert::sid(*f) == from && m == msg,
             _ => false,
         })
     }
 
-    /// A dead server's crash can be placed once nothing it sent is still to be read.
+    /// A dead server's crash can be placed once nothing it sent is still to be read. If it
+    /// restarts at time t, only receipts recorded before t can be of its old life's packets
+    /// (a later one of the same packet is taken to be its new life's).
     pub(super) fn crash_ready(&self, s: Sid) -> bool {
+        let before = self.restart_time(s).unwrap_or(u64::MAX);
         self.world.net.iter().all(|((f, t, _), q)| {
             *f != s
                 || q.iter()
-                    .all(|x| x.lost || !self.will_receive(*t, s, &x.msg))
+                    .all(|x| x.lost || !self.will_receive_before(*t, s, &x.msg, before))
         })
     }
 }

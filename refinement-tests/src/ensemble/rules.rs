@@ -77,6 +77,28 @@ fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> b
         // Before the step sends a newer notification, the one waiting may have gone into
         // TCP already, to be read before the newer one.
         (_, Action::Transmit { from, .. }) => *from == s,
+        // A quorum connection that broke under both ends: the first to hear of it.
+        (
+            Input::Disconnected { peer },
+            Action::Lose {
+                from,
+                to,
+                plane: zab_model::msg::Plane::Quorum,
+            },
+        ) => {
+            let p = sid(*peer);
+            (*from, *to) == (s, p) || (*from, *to) == (p, s)
+        }
+        // A timeout while its peers still answer: under the model's timing assumption a
+        // timeout fires only when they cannot, so the connections it gives up on broke first.
+        (
+            Input::Tick { .. },
+            Action::Lose {
+                from,
+                to,
+                plane: zab_model::msg::Plane::Quorum,
+            },
+        ) => *from == s || *to == s,
         (
             Input::Peer {
                 from,

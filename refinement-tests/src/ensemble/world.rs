@@ -59,9 +59,14 @@ pub struct Server {
     pub closed_by: HashSet<Sid>,
 }
 
+/// The state machine every replica starts from (zabd's empty database, or the simulator's
+/// with its clients' sessions open).
+pub type Genesis = std::sync::Arc<dyn Fn() -> ZkDatabase + Send + Sync>;
+
 #[derive(Clone)]
 pub struct World {
     pub servers: Vec<Server>,
+    genesis: Genesis,
     pub net: BTreeMap<(Sid, Sid, bool), VecDeque<Flight>>,
     pub conns: Connections,
     /// Each accepted client write's model value, by (session, cxid).
@@ -71,7 +76,7 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(traces: Vec<Vec<Record>>) -> World {
+    pub fn new(traces: Vec<Vec<Record>>, genesis: Genesis) -> World {
         let n = traces.len();
         let servers = traces
             .into_iter()
@@ -88,6 +93,7 @@ impl World {
             .collect();
         World {
             servers,
+            genesis,
             net: BTreeMap::new(),
             conns: Connections::new(n),
             values: HashMap::new(),
@@ -121,7 +127,7 @@ impl World {
         else {
             return Err("not a start record".into());
         };
-        let (r, out) = Replica::new(config, durable.clone(), zab::server::genesis())
+        let (r, out) = Replica::new(config, durable.clone(), (self.genesis)())
             .map_err(|e| format!("s{} does not start: {e}", s + 1))?;
         check(s, index, &recorded, &out)?;
         let srv = &mut self.servers[s as usize];
@@ -196,6 +202,7 @@ impl World {
                     self.values.insert((*session_id, *cxid), value);
                 }
             }
+            Input::Disconnected { peer } => self.broken(s, convert::sid(*peer)),
             Input::Synced { zxid } => {
                 let disk = &mut self.servers[s as usize].disk;
                 let (done, rest): (Vec<_>, Vec<_>) =
@@ -336,6 +343,22 @@ impl World {
             // A server that does not lead refuses a connection attempt: the learner tries
             // again later (nothing in the model).
             _ => {}
+        }
+    }
+
+    /// `s` hears that its open connection with `peer` closed while neither end closed it and
+    /// `peer` lives: the connection broke (the model's `Lose` on the quorum plane). What was
+    /// in flight both ways is lost; `peer` will hear of it too.
+    fn broken(&mut self, s: Sid, peer: Sid) {
+        let p = &self.servers[peer as usize];
+        if p.dead || p.down || self.servers[s as usize].closed_by.contains(&peer) {
+            return;
+        }
+        if let Some((learner, ConnState::Open)) = self.conns.between(s, peer) {
+            self.lose_pair(s, peer);
+            self.conns.set(learner, ConnState::Closed);
+            self.servers[s as usize].closed_by.insert(peer);
+            self.servers[peer as usize].closed_by.insert(s);
         }
     }
 

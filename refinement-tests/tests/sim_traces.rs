@@ -1,0 +1,119 @@
+//! Implementation → model for the implementation's own deterministic simulator (`zab::sim`):
+//! its seeded runs record every server's trace as `zabd` does, and the real-ensemble validator
+//! (`ensemble/`) must explain every event of them by enabled model actions.
+
+use std::sync::Arc;
+use std::time::Instant;
+use zab::database::ZkDatabase;
+use zab::sim::workload::Workload;
+use zab::sim::{Choices, Cluster, SimConfig};
+use zab_model::{Config, Election, ZabModel};
+use zab_refinement::coverage::Coverage;
+use zab_refinement::ensemble::validate_from;
+
+fn model(crashes: u8) -> ZabModel {
+    ZabModel::new(Config {
+        servers: 3,
+        txns: 4,
+        crashes,
+        losses: 200,
+        transmits: 200,
+        epochs: 8,
+        rounds: 100,
+        election: Election::Fle,
+        ..Config::default()
+    })
+}
+
+/// One seeded simulator run, recorded: the traces in server order.
+fn record(cfg: SimConfig) -> Vec<Vec<zab::server::trace::Record>> {
+    let seed = cfg.seed;
+    let mut c = Cluster::<ZkDatabase>::new(SimConfig {
+        record: true,
+        zabd_links: true,
+        ..cfg
+    });
+    c.run(&mut Choices::seeded(seed))
+        .unwrap_or_else(|f| panic!("seed {seed}: the simulator's own checks: {f:?}"));
+    c.traces.into_values().collect()
+}
+
+fn sim(seed: u64, crashes: usize, drops: usize) -> SimConfig {
+    SimConfig {
+        crashes,
+        partitions: 0,
+        drops,
+        writes: 4,
+        fault_steps: 300,
+        ..SimConfig::new(seed)
+    }
+}
+
+/// Validates `runs` seeded runs; what they went through.
+fn validate_runs(runs: u64, crashes: usize, drops: usize) -> Coverage {
+    let t = Instant::now();
+    let genesis = Arc::new(|| <ZkDatabase as Workload>::genesis(&[1, 2, 3]));
+    let (mut events, mut actions, mut coverage) = (0, 0, Coverage::default());
+    let only: Option<u64> = std::env::var("ZAB_SIM_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    for seed in (0..runs).filter(|s| only.is_none_or(|o| o == *s)) {
+        let traces = record(sim(seed, crashes, drops));
+        let s = validate_from(&model(crashes as u8 + 1), traces, genesis.clone())
+            .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+        events += s.events;
+        actions += s.actions;
+        coverage.merge(&s.coverage);
+    }
+    println!(
+        "simulator runs validated ({crashes} crashes, {drops} drops): {runs} runs, {events} \
+         events, {actions} model actions, {:.1} s\n{}",
+        t.elapsed().as_secs_f64(),
+        coverage.table()
+    );
+    coverage
+}
+
+#[test]
+fn the_simulators_fault_free_runs_are_behaviours_of_the_model() {
+    let c = validate_runs(50, 0, 0);
+    let expected = [
+        "Notify",
+        "Decide",
+        "Connect",
+        "Deliver",
+        "SyncLearner",
+        "NewLeaderStep",
+        "SyncFlush",
+        "ClientRequest",
+        "DIFF",
+        "COMMIT",
+    ];
+    let missing = c.missing(&expected);
+    assert!(missing.is_empty(), "never exercised: {missing:?}");
+}
+
+/// Not yet within the model (`specs/refinement.md`, open work): with a crash, seed 17
+/// diverges where a vote the validator took for a redundant re-send was answered with news
+/// (the answering follower's vote epoch had moved to the new epoch); with 2 crashes and 2
+/// drops, seed 1 finds no order. `ZAB_SIM_SEED=N` validates one seed.
+#[test]
+#[ignore]
+fn the_simulators_runs_with_crashes_and_drops_are_behaviours_of_the_model() {
+    validate_runs(50, 1, 0);
+    validate_runs(50, 2, 2);
+}
+
+/// Prints a seed's recorded traces (a crash, no drops), merged by time: `SEED=N`.
+#[test]
+#[ignore]
+fn dump_seed() {
+    let seed: u64 = std::env::var("SEED").unwrap().parse().unwrap();
+    let traces = record(sim(seed, 1, 0));
+    for (s, t) in traces.iter().enumerate() {
+        for (i, r) in t.iter().enumerate() {
+            let d = zab::server::trace::describe(r);
+            println!("s{} #{i} @{}: {}", s + 1, r.at_ns(), &d[..d.len().min(260)]);
+        }
+    }
+}
