@@ -94,17 +94,23 @@ fn fast_leader_election_then_zab_without_writes() {
     assert_eq!(r.unique_states, 86_476, "state count changed");
 }
 
+/// Fast Leader Election alone, one round, no faults but `transmits`.
+fn fle_alone_one_round(transmits: u8) -> zab_model::Config {
+    cfg(|c| {
+        c.election = Election::Fle;
+        c.scope = Scope::Election;
+        c.txns = 0;
+        c.crashes = 0;
+        c.epochs = 1;
+        c.rounds = 1;
+        c.transmits = transmits;
+    })
+}
+
 #[test]
 fn fast_leader_election_alone_one_round() {
     assert_pass_with(
-        cfg(|c| {
-            c.election = Election::Fle;
-            c.scope = Scope::Election;
-            c.txns = 0;
-            c.crashes = 0;
-            c.epochs = 1;
-            c.rounds = 1;
-        }),
+        fle_alone_one_round(0),
         // 100,413 since a server in the finalizeWait drain no longer re-sends (was 210,762).
         100_413,
         &["leader_elected"],
@@ -116,19 +122,7 @@ fn one_notification_in_tcp_behind_which_a_newer_one_queues() {
     // One `Transmit` per run: a receiver may read a notification its sender had already
     // superseded, as a real ensemble does (found by validating zabd's traces). 583,011 states
     // against 100,413 with latest-wins links only.
-    assert_pass_with(
-        cfg(|c| {
-            c.election = Election::Fle;
-            c.scope = Scope::Election;
-            c.txns = 0;
-            c.crashes = 0;
-            c.epochs = 1;
-            c.rounds = 1;
-            c.transmits = 1;
-        }),
-        583_011,
-        &["leader_elected"],
-    );
+    assert_pass_with(fle_alone_one_round(1), 583_011, &["leader_elected"]);
     let c = cfg(|c| {
         c.election = Election::Fle;
         c.txns = 0;

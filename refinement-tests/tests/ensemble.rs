@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use zab::server::fourlw::ask;
 use zab::server::trace;
 use zab::wire::{frame, opcode, ConnectRequest, ConnectResponse, Reader, ReplyHeader, Writer};
-use zab_model::{Config, Election, ZabModel};
+use zab_model::{Config, ZabModel};
 use zab_refinement::ensemble::validate;
 
 /// `target/release/zabd` beside this test, built if it is missing.
@@ -193,17 +193,7 @@ fn write_two(port: u16) {
 /// The model of a 3-server run with `kills` servers killed: each server's stop at the end is
 /// a crash too (and `zabd ensemble` may have restarted all three once, on new ports).
 fn model(kills: u8) -> ZabModel {
-    ZabModel::new(Config {
-        servers: 3,
-        txns: 4,
-        crashes: kills + 6,
-        losses: 200,
-        transmits: 200,
-        epochs: 8,
-        rounds: 100,
-        election: Election::Fle,
-        ..Config::default()
-    })
+    common::recorded_run_model(kills + 6)
 }
 
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {

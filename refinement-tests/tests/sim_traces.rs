@@ -2,28 +2,16 @@
 //! its seeded runs record every server's trace as `zabd` does, and the real-ensemble validator
 //! (`ensemble/`) must explain every event of them by enabled model actions.
 
+mod common;
+
+use common::recorded_run_model;
 use std::sync::Arc;
 use std::time::Instant;
 use zab::database::ZkDatabase;
 use zab::sim::workload::Workload;
 use zab::sim::{Choices, Cluster, SimConfig};
-use zab_model::{Config, Election, ZabModel};
 use zab_refinement::coverage::Coverage;
 use zab_refinement::ensemble::validate_from;
-
-fn model(crashes: u8) -> ZabModel {
-    ZabModel::new(Config {
-        servers: 3,
-        txns: 4,
-        crashes,
-        losses: 200,
-        transmits: 200,
-        epochs: 8,
-        rounds: 100,
-        election: Election::Fle,
-        ..Config::default()
-    })
-}
 
 /// One seeded simulator run, recorded: the traces in server order.
 fn record(cfg: SimConfig) -> Vec<Vec<zab::server::trace::Record>> {
@@ -59,8 +47,12 @@ fn validate_runs(runs: u64, crashes: usize, drops: usize) -> Coverage {
         .and_then(|v| v.parse().ok());
     for seed in (0..runs).filter(|s| only.is_none_or(|o| o == *s)) {
         let traces = record(sim(seed, crashes, drops));
-        let s = validate_from(&model(crashes as u8 + 1), traces, genesis.clone())
-            .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+        let s = validate_from(
+            &recorded_run_model(crashes as u8 + 1),
+            traces,
+            genesis.clone(),
+        )
+        .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
         events += s.events;
         actions += s.actions;
         coverage.merge(&s.coverage);

@@ -25,6 +25,23 @@ pub fn scope(observers: u8, losses: u8) -> ZabModel {
     })
 }
 
+/// The model a recorded run (a real ensemble's or the simulator's) is validated against: 3
+/// servers, the 4 transactions a run writes, `crashes` crashes, and budgets no run exhausts
+/// for losses, notifications in TCP, epochs and rounds.
+pub fn recorded_run_model(crashes: u8) -> ZabModel {
+    ZabModel::new(Config {
+        servers: 3,
+        txns: 4,
+        crashes,
+        losses: 200,
+        transmits: 200,
+        epochs: 8,
+        rounds: 100,
+        election: Election::Fle,
+        ..Config::default()
+    })
+}
+
 /// A number from the environment, or `default`.
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
