@@ -40,10 +40,12 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
                 plane: link.plane,
             });
         }
-        // A quorum connection can break with nothing in flight too.
+        // A quorum connection can break with nothing in flight too, and a learner's attempt
+        // to connect can fail (the leader's acceptor is not listening yet).
         for s in st.ids() {
             let l = &st.server(s).learner;
-            let Some(leader) = l.leader.filter(|_| l.conn == Conn::Open) else {
+            let live = matches!(l.conn, Conn::Open | Conn::NotYet);
+            let Some(leader) = l.leader.filter(|_| live) else {
                 continue;
             };
             let quiet = |from, to| {
@@ -118,7 +120,10 @@ pub fn lose(cfg: &Config, st: &mut State, from: Sid, to: Sid, plane: Plane) {
             // TCP does not lose a packet and go on: the connection breaks.
             for learner in [from, to] {
                 let other = if learner == from { to } else { from };
-                if st.server(learner).learner.leader == Some(other) {
+                let l = &mut st.server_mut(learner).learner;
+                if l.leader == Some(other) && l.conn == Conn::NotYet {
+                    l.conn = Conn::Closed;
+                } else if l.leader == Some(other) {
                     ops::close_learner_conn(cfg, st, learner);
                 }
             }

@@ -186,9 +186,12 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
             out.push(Action::Decide(s));
             continue;
         }
-        let quiet = !st.net.iter().any(|(l, _)| {
-            l.plane == Plane::Election && (l.to == s || (l.from == s && cfg.is_voter(l.to)))
-        });
+        // notTimeout counts what was received, not what is on its way: only our own send
+        // queues must be drained (`haveDelivered`). Found by validating the simulator's runs.
+        let quiet = !st
+            .net
+            .iter()
+            .any(|(l, _)| l.plane == Plane::Election && l.from == s && cfg.is_voter(l.to));
         if quiet && resend_is_news(cfg, st, s) {
             out.push(Action::Resend(s));
         }

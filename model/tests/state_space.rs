@@ -90,8 +90,10 @@ fn fast_leader_election_then_zab_without_writes() {
     assert_eq!(status(&r, "leader_established"), "reached");
     assert_eq!(status(&r, "vote_order_consistent"), "holds");
     // 86,476 since a server in the finalizeWait drain no longer re-sends its vote (214,716
-    // before; the refinement tests found that ZooKeeper never does).
-    assert_eq!(r.unique_states, 86_476, "state count changed");
+    // before; the refinement tests found that ZooKeeper never does); 336,386 since a LOOKING
+    // server's notTimeout may expire while a notification to it is still in flight (found by
+    // validating the simulator's runs: ZooKeeper counts only what it has received).
+    assert_eq!(r.unique_states, 336_386, "state count changed");
 }
 
 /// Fast Leader Election alone, one round, no faults but `transmits`.
@@ -111,8 +113,9 @@ fn fle_alone_one_round(transmits: u8) -> zab_model::Config {
 fn fast_leader_election_alone_one_round() {
     assert_pass_with(
         fle_alone_one_round(0),
-        // 100,413 since a server in the finalizeWait drain no longer re-sends (was 210,762).
-        100_413,
+        // 100,413 since a server in the finalizeWait drain no longer re-sends (was 210,762);
+        // 323,163 since notTimeout may expire with a notification to it still in flight.
+        323_163,
         &["leader_elected"],
     );
 }
@@ -120,9 +123,9 @@ fn fast_leader_election_alone_one_round() {
 #[test]
 fn one_notification_in_tcp_behind_which_a_newer_one_queues() {
     // One `Transmit` per run: a receiver may read a notification its sender had already
-    // superseded, as a real ensemble does (found by validating zabd's traces). 583,011 states
-    // against 100,413 with latest-wins links only.
-    assert_pass_with(fle_alone_one_round(1), 583_011, &["leader_elected"]);
+    // superseded, as a real ensemble does (found by validating zabd's traces). 2,670,921
+    // states against 323,163 with latest-wins links only.
+    assert_pass_with(fle_alone_one_round(1), 2_670_921, &["leader_elected"]);
     let c = cfg(|c| {
         c.election = Election::Fle;
         c.txns = 0;
@@ -133,5 +136,5 @@ fn one_notification_in_tcp_behind_which_a_newer_one_queues() {
     assert_eq!(r.result, "pass");
     assert_eq!(status(&r, "leader_established"), "reached");
     assert_eq!(status(&r, "vote_order_consistent"), "holds");
-    assert_eq!(r.unique_states, 599_428, "state count changed");
+    assert_eq!(r.unique_states, 3_036_428, "state count changed");
 }

@@ -85,14 +85,20 @@ fn the_simulators_fault_free_runs_are_behaviours_of_the_model() {
     assert!(missing.is_empty(), "never exercised: {missing:?}");
 }
 
-/// Not yet within the model (`specs/refinement.md`, open work): with a crash, seed 17
-/// diverges where a vote the validator took for a redundant re-send was answered with news
-/// (the answering follower's vote epoch had moved to the new epoch); with 2 crashes and 2
-/// drops, seed 1 finds no order. `ZAB_SIM_SEED=N` validates one seed.
+#[test]
+fn the_simulators_runs_with_a_crash_are_behaviours_of_the_model() {
+    let c = validate_runs(50, 1, 0);
+    let missing = c.missing(&["Crash", "Restart", "LearnerTimeout", "Resend"]);
+    assert!(missing.is_empty(), "never exercised: {missing:?}");
+}
+
+/// Not yet within the model (`specs/refinement.md`): with two crashes and two dropped
+/// packets, seed 2 has a leader give up in discovery (initLimit) while its voters could still
+/// join it, a premature timeout the model has no fault for. `ZAB_SIM_SEED=N` validates one
+/// seed.
 #[test]
 #[ignore]
 fn the_simulators_runs_with_crashes_and_drops_are_behaviours_of_the_model() {
-    validate_runs(50, 1, 0);
     validate_runs(50, 2, 2);
 }
 

@@ -246,6 +246,11 @@ impl Validation<'_> {
     /// it, and keeps both, or leaves everything as it was and says why not.
     fn take(&mut self, e: Event) -> Result<(), String> {
         let first = self.take_as(e, false);
+        if std::env::var_os("ZAB_ENSEMBLE_DEBUG").is_some() {
+            if let Err(w) = &first {
+                eprintln!("not explained as it is, {e:?}: {w}");
+            }
+        }
         if first.is_err() && self.may_be_redundant(e) {
             return self.take_as(e, true).map_err(|_| first.unwrap_err());
         }

@@ -14,6 +14,7 @@ impl Validation<'_> {
         let mut receipts = Vec::new();
         let mut others = Vec::new();
         let mut late = Vec::new();
+        let mut broken = Vec::new();
         let mut any = false;
         for s in 0..w.servers.len() as Sid {
             let srv = &w.servers[s as usize];
@@ -52,6 +53,10 @@ impl Validation<'_> {
                             others.push((*at_ns, Event::Record(s, srv.next)));
                         } else if peer.dead && self.crash_ready(p) {
                             late.push((*at_ns, Event::Crash(p)));
+                        } else if !peer.dead {
+                            // Neither end closed it: the connection broke (tried last, after
+                            // the peer's own closing if it comes).
+                            broken.push((*at_ns, Event::Record(s, srv.next)));
                         }
                     }
                     _ => others.push((*at_ns, Event::Record(s, srv.next))),
@@ -61,9 +66,9 @@ impl Validation<'_> {
         if !any {
             return None;
         }
-        // A server that restarts at time t died before t: a receipt recorded after t may be of
-        // a packet its new life sent, so its death comes first (packets of the old life in
-        // flight are then lost, as its crash drops them).
+        // A server that restarts at time t died before t: an event recorded after t may be a
+        // receipt of a packet its new life sent, or send one to it, so its death comes first
+        // (packets of the old life in flight are then lost, as its crash drops them).
         let dying = |e: &Event| match e {
             Event::Kill(s) | Event::Crash(s) => self.restart_time(*s),
             _ => None,
@@ -71,9 +76,12 @@ impl Validation<'_> {
         if let Some(t) = late.iter().filter_map(|(_, e)| dying(e)).min() {
             let (deaths, rest): (Vec<_>, Vec<_>) =
                 late.into_iter().partition(|(_, e)| dying(e) == Some(t));
-            let (early, after): (Vec<_>, Vec<_>) =
+            let (early, mut after): (Vec<_>, Vec<_>) =
                 receipts.into_iter().partition(|(at, _)| *at < t);
             receipts = early;
+            let (early, later): (Vec<_>, Vec<_>) = others.into_iter().partition(|(at, _)| *at < t);
+            others = early;
+            after.extend(later);
             late = deaths.into_iter().chain(after).chain(rest).collect();
         }
         receipts.sort_by_key(|c| c.0);
@@ -84,6 +92,7 @@ impl Validation<'_> {
             .partition(|(_, e)| !self.supersedes(*e));
         first.append(&mut blocked);
         first.extend(late);
+        first.extend(broken);
         Some(first.into_iter().map(|(_, e)| e).collect())
     }
 

@@ -346,15 +346,15 @@ impl World {
         }
     }
 
-    /// `s` hears that its open connection with `peer` closed while neither end closed it and
-    /// `peer` lives: the connection broke (the model's `Lose` on the quorum plane). What was
-    /// in flight both ways is lost; `peer` will hear of it too.
+    /// `s` hears that its connection with `peer` (open, or being opened) closed while neither
+    /// end closed it and `peer` lives: the connection broke, or the attempt failed (the
+    /// model's `Lose` on the quorum plane). What was in flight both ways is lost.
     fn broken(&mut self, s: Sid, peer: Sid) {
         let p = &self.servers[peer as usize];
         if p.dead || p.down || self.servers[s as usize].closed_by.contains(&peer) {
             return;
         }
-        if let Some((learner, ConnState::Open)) = self.conns.between(s, peer) {
+        if let Some((learner, ConnState::Open | ConnState::NotYet)) = self.conns.between(s, peer) {
             self.lose_pair(s, peer);
             self.conns.set(learner, ConnState::Closed);
             self.servers[s as usize].closed_by.insert(peer);

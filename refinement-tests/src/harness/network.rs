@@ -180,11 +180,14 @@ impl ImplCluster {
         }
     }
 
-    /// The quorum connection between `a` and `b` breaks (a lost packet).
+    /// The quorum connection between `a` and `b` breaks (a lost packet), or a learner's
+    /// attempt to connect fails (what it holds for the connection is gone).
     pub fn break_connection(&mut self, a: Sid, b: Sid) {
         for (learner, other) in [(a, b), (b, a)] {
             if self.conns.open_leader(learner) == Some(other) {
                 self.close(learner);
+            } else if self.conns.between(learner, other) == Some((learner, ConnState::NotYet)) {
+                self.conns.set(learner, ConnState::Closed);
             }
         }
         self.drop_pair(a, b);
