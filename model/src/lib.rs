@@ -15,6 +15,7 @@ mod hashing;
 pub mod liveness;
 pub mod model;
 pub mod msg;
+pub mod net;
 pub mod ops;
 pub mod oracle;
 pub mod properties;

@@ -1,7 +1,8 @@
 //! The model's state: every server's durable and volatile variables, the network, the
 //! environment (partition, fault budgets) and the ghost variables the properties read.
 
-use crate::msg::{Net, Vote};
+use crate::msg::Vote;
+use crate::net::Net;
 use crate::types::{Hist, Mask, Phase, Role, Sid, Zxid, MAX_TXNS};
 
 /// The most servers (voters + observers) a configuration may have.

@@ -7,6 +7,9 @@ use zab::replica::{Input, Packet, PeerMsg};
 use zab::server::trace::Record;
 use zab_model::types::Sid;
 
+/// Candidate events with the time they were recorded.
+type Ranked = Vec<(u64, Event)>;
+
 impl Validation<'_> {
     /// The events that may come next, best first; `None` when the run is over.
     pub(super) fn candidates(&self) -> Option<Vec<Event>> {
@@ -66,24 +69,7 @@ impl Validation<'_> {
         if !any {
             return None;
         }
-        // A server that restarts at time t died before t: an event recorded after t may be a
-        // receipt of a packet its new life sent, or send one to it, so its death comes first
-        // (packets of the old life in flight are then lost, as its crash drops them).
-        let dying = |e: &Event| match e {
-            Event::Kill(s) | Event::Crash(s) => self.restart_time(*s),
-            _ => None,
-        };
-        if let Some(t) = late.iter().filter_map(|(_, e)| dying(e)).min() {
-            let (deaths, rest): (Vec<_>, Vec<_>) =
-                late.into_iter().partition(|(_, e)| dying(e) == Some(t));
-            let (early, mut after): (Vec<_>, Vec<_>) =
-                receipts.into_iter().partition(|(at, _)| *at < t);
-            receipts = early;
-            let (early, later): (Vec<_>, Vec<_>) = others.into_iter().partition(|(at, _)| *at < t);
-            others = early;
-            after.extend(later);
-            late = deaths.into_iter().chain(after).chain(rest).collect();
-        }
+        self.deaths_first(&mut receipts, &mut others, &mut late);
         receipts.sort_by_key(|c| c.0);
         others.sort_by_key(|c| c.0);
         let (mut first, mut blocked): (Vec<_>, Vec<_>) = receipts
@@ -94,6 +80,32 @@ impl Validation<'_> {
         first.extend(late);
         first.extend(broken);
         Some(first.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// A server that restarts at time t died before t: an event recorded after t may be a
+    /// receipt of a packet its new life sent, or send one to it, so its death comes first
+    /// (packets of the old life in flight are then lost, as its crash drops them). Moves the
+    /// earliest such death to the front of `late`, the events after t behind it.
+    fn deaths_first(&self, receipts: &mut Ranked, others: &mut Ranked, late: &mut Ranked) {
+        let dying = |e: &Event| match e {
+            Event::Kill(s) | Event::Crash(s) => self.restart_time(*s),
+            _ => None,
+        };
+        let Some(t) = late.iter().filter_map(|(_, e)| dying(e)).min() else {
+            return;
+        };
+        let (deaths, rest): (Ranked, Ranked) = std::mem::take(late)
+            .into_iter()
+            .partition(|(_, e)| dying(e) == Some(t));
+        let mut after = Vec::new();
+        for list in [receipts, others] {
+            let (early, later): (Ranked, Ranked) = std::mem::take(list)
+                .into_iter()
+                .partition(|(at, _)| *at < t);
+            *list = early;
+            after.extend(later);
+        }
+        *late = deaths.into_iter().chain(after).chain(rest).collect();
     }
 
     /// When `s` starts again, if its next record is a start.
