@@ -121,9 +121,12 @@ pub fn lose(cfg: &Config, st: &mut State, from: Sid, to: Sid, plane: Plane) {
             for learner in [from, to] {
                 let other = if learner == from { to } else { from };
                 let l = &mut st.server_mut(learner).learner;
-                if l.leader == Some(other) && l.conn == Conn::NotYet {
-                    l.conn = Conn::Closed;
-                } else if l.leader == Some(other) {
+                if l.leader != Some(other) {
+                    continue;
+                }
+                if l.conn == Conn::NotYet {
+                    l.conn = Conn::Closed; // the attempt to connect failed
+                } else {
                     ops::close_learner_conn(cfg, st, learner);
                 }
             }

@@ -291,11 +291,13 @@ impl<M: Workload> Cluster<M> {
             match o {
                 Output::Send { to, msg } if self.up(to) => self.net.send(s, to, msg),
                 Output::Disconnect { peer } => {
-                    let opened = self.net.close(s, peer);
-                    if !self.cfg.zabd_links {
+                    let told = if self.cfg.zabd_links {
+                        self.net.close(s, peer)
+                    } else {
                         self.net.drop_pair(s, peer, false);
-                    }
-                    if opened || !self.cfg.zabd_links {
+                        true
+                    };
+                    if told {
                         follow_ups.push((peer, Input::Disconnected { peer: s }));
                     }
                 }

@@ -41,8 +41,7 @@ impl Rules {
                             let from = crate::convert::sid(*from);
                             let link = (from, s, matches!(msg, PeerMsg::Election(_)));
                             r.stale = before.net.get(&link).is_some_and(|q| {
-                                let at = q.iter().position(|f| f.msg == *msg);
-                                at.is_some_and(|k| q[k].lost)
+                                q.iter().find(|f| f.msg == *msg).is_some_and(|f| f.lost)
                             });
                             r.stale
                                 || matches!(
@@ -73,32 +72,24 @@ impl Rules {
 
 fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> bool {
     let sid = crate::convert::sid;
+    if let Some((from, to)) = quorum_loss(a) {
+        return match input {
+            // A quorum connection that broke under both ends: the first to hear of it.
+            Input::Disconnected { peer } => {
+                let p = sid(*peer);
+                (from, to) == (s, p) || (from, to) == (p, s)
+            }
+            // A timeout while its peers still answer: under the model's timing assumption a
+            // timeout fires only when they cannot, so the connections it gives up on broke
+            // first.
+            Input::Tick { .. } => from == s || to == s,
+            _ => false,
+        };
+    }
     match (input, a) {
         // Before the step sends a newer notification, the one waiting may have gone into
         // TCP already, to be read before the newer one.
         (_, Action::Transmit { from, .. }) => *from == s,
-        // A quorum connection that broke under both ends: the first to hear of it.
-        (
-            Input::Disconnected { peer },
-            Action::Lose {
-                from,
-                to,
-                plane: zab_model::msg::Plane::Quorum,
-            },
-        ) => {
-            let p = sid(*peer);
-            (*from, *to) == (s, p) || (*from, *to) == (p, s)
-        }
-        // A timeout while its peers still answer: under the model's timing assumption a
-        // timeout fires only when they cannot, so the connections it gives up on broke first.
-        (
-            Input::Tick { .. },
-            Action::Lose {
-                from,
-                to,
-                plane: zab_model::msg::Plane::Quorum,
-            },
-        ) => *from == s || *to == s,
         (
             Input::Peer {
                 from,
@@ -122,5 +113,17 @@ fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> b
         (Input::Synced { .. }, Action::SyncFlush(x, _)) => *x == s,
         (Input::Disconnected { .. }, Action::LearnerTimeout(x)) => first && *x == s,
         _ => false,
+    }
+}
+
+/// The ends of the quorum connection a model `Lose` breaks, if it is one.
+fn quorum_loss(a: &Action) -> Option<(Sid, Sid)> {
+    match *a {
+        Action::Lose {
+            from,
+            to,
+            plane: zab_model::msg::Plane::Quorum,
+        } => Some((from, to)),
+        _ => None,
     }
 }
