@@ -68,6 +68,12 @@ pub enum Action {
     LeaderTimeout(Sid),
 
     // ---- faults ----
+    /// A leader's initLimit or syncLimit expires while its quorum could still form or keep up
+    /// (peers slower than the limit: a long GC pause, a slow disk, a congested network). It
+    /// returns to LOOKING as in `LeaderTimeout`, spending the premature-timeout budget. A
+    /// learner's premature timeout needs no action of its own: it is a `Lose` of its
+    /// connection followed by `LearnerTimeout`.
+    PrematureTimeout(Sid),
     Crash(Sid),
     Restart(Sid),
     /// Cut the servers in the mask off from the rest.
@@ -102,6 +108,7 @@ impl Action {
                 | Action::Heal
                 | Action::Lose { .. }
                 | Action::Transmit { .. }
+                | Action::PrematureTimeout(_)
                 | Action::ClientRequest(_)
         )
     }
@@ -120,6 +127,7 @@ impl Action {
             | Action::ClientRequest(s)
             | Action::LearnerTimeout(s)
             | Action::LeaderTimeout(s)
+            | Action::PrematureTimeout(s)
             | Action::Crash(s)
             | Action::Restart(s) => Some(s),
             Action::SyncLearner { leader, .. } => Some(leader),
@@ -172,6 +180,9 @@ impl fmt::Debug for Action {
             Action::ClientRequest(s) => write!(f, "client write at {}", n(s)),
             Action::LearnerTimeout(s) => write!(f, "{} gives up on its leader", n(s)),
             Action::LeaderTimeout(s) => write!(f, "{} loses its quorum", n(s)),
+            Action::PrematureTimeout(s) => {
+                write!(f, "{} gives up on its quorum too early (slow peers)", n(s))
+            }
             Action::Crash(s) => write!(f, "{} crashes", n(s)),
             Action::Restart(s) => write!(f, "{} restarts", n(s)),
             Action::Partition(m) => write!(f, "partition {:?} | rest", m),

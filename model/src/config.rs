@@ -44,6 +44,10 @@ pub struct Config {
     /// may be written to TCP before its receiver read it, so that a newer notification queues
     /// behind it instead of replacing it. 0 keeps every election link latest-wins.
     pub transmits: u8,
+    /// Premature-timeout budget: how many times over a run a leader may give up on a quorum
+    /// that could still form or keep up (`Action::PrematureTimeout`). 0 keeps the timing
+    /// assumption: a leader times out only when its quorum is out of reach.
+    pub premature_timeouts: u8,
     /// Highest epoch a leader may propose.
     pub epochs: u8,
     /// Highest Fast Leader Election round (logical clock) explored.
@@ -67,6 +71,7 @@ impl Default for Config {
             partitions: 0,
             losses: 0,
             transmits: 0,
+            premature_timeouts: 0,
             epochs: 2,
             rounds: 3,
             election: Election::Oracle,
@@ -125,7 +130,14 @@ impl Config {
         if !(1..=8).contains(&self.rounds) {
             return err(format!("--rounds must be 1..=8, got {}", self.rounds));
         }
-        if self.crashes > 3 || self.partitions > 3 || self.losses > 3 || self.transmits > 3 {
+        let budgets = [
+            self.crashes,
+            self.partitions,
+            self.losses,
+            self.transmits,
+            self.premature_timeouts,
+        ];
+        if budgets.iter().any(|&b| b > 3) {
             return err("fault budgets must be 0..=3".into());
         }
         if self.symmetry && self.election == Election::Fle {
@@ -167,6 +179,9 @@ impl Config {
         }
         if self.transmits > 0 {
             s.push_str(&format!(" transmits={}", self.transmits));
+        }
+        if self.premature_timeouts > 0 {
+            s.push_str(&format!(" premature_timeouts={}", self.premature_timeouts));
         }
         if self.symmetry {
             s.push_str(" symmetry");

@@ -167,6 +167,9 @@ impl fmt::Debug for State {
         if e.transmits > 0 {
             write!(f, " transmits {}", e.transmits)?;
         }
+        if e.premature_timeouts > 0 {
+            write!(f, " premature timeouts {}", e.premature_timeouts)?;
+        }
         if !e.partition.is_empty() {
             write!(f, " | partitioned: {:?} | rest", e.partition)?;
         }

@@ -1,6 +1,7 @@
 //! Faults, each bounded by a budget: crash (restart is free), partition (heal is free), loss
-//! (an election notification dropped, or a quorum connection broken), and transmit (an
-//! election notification in TCP that a newer one cannot replace).
+//! (an election notification dropped, or a quorum connection broken), transmit (an
+//! election notification in TCP that a newer one cannot replace), and premature timeout (a
+//! leader giving up on a quorum that could still form).
 
 use crate::action::Action;
 use crate::config::Config;
@@ -65,6 +66,16 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
             }
         }
     }
+    if st.env.premature_timeouts < cfg.premature_timeouts {
+        // Only where the protocol's own timeout is not due: that one is free.
+        for s in st.ids() {
+            let srv = st.server(s);
+            let leading = srv.up && srv.role == crate::types::Role::Leading;
+            if leading && !crate::timeouts::leader_timeout_enabled(cfg, st, s) {
+                out.push(Action::PrematureTimeout(s));
+            }
+        }
+    }
     if st.env.transmits < cfg.transmits {
         for link in st.net.waiting() {
             if link.plane == Plane::Election {
@@ -84,6 +95,11 @@ pub fn transmit(st: &mut State, from: Sid, to: Sid) {
         to,
         plane: Plane::Election,
     });
+}
+
+pub fn premature_timeout(cfg: &Config, st: &mut State, s: Sid) {
+    st.env.premature_timeouts += 1;
+    ops::shutdown_to_looking(cfg, st, s);
 }
 
 pub fn crash(cfg: &Config, st: &mut State, s: Sid) {

@@ -215,9 +215,13 @@ fn check_drain(cfg: &Config, st: &mut State, s: Sid) {
     st.fle[s as usize].draining = quorum;
 }
 
-/// Whether re-sending `s`'s vote can tell anyone anything: some reachable voter lacks `s`'s
-/// current vote, or would answer with a vote `s` has not recorded. A re-send that carries no
-/// news only leads to deliveries that change nothing, so it is not modelled.
+/// Whether re-sending `s`'s vote can tell anyone anything: `s` itself, whose own copy
+/// restarts the finalizeWait drain when its proposal has a quorum (a better vote that was
+/// not LOOKING ended the drain), or some reachable voter that lacks `s`'s current vote or
+/// would answer with a vote `s` has not recorded, or with a vote that beats `s`'s proposal
+/// (recorded already, the answer still ends a drain `s` may be in when it arrives). Both
+/// found by validating the simulator's runs. A re-send that carries no news only leads to
+/// deliveries that change nothing, so it is not modelled.
 fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
     let me = &st.fle[s as usize];
     let mine = Ballot {
@@ -225,6 +229,9 @@ fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
         round: me.round,
         state: Role::Looking,
     };
+    if cfg.is_voter(s) && me.vote.leader.is_some() && has_quorum(cfg, &me.recv, &mine) {
+        return true; // not draining (Resend's guard): the own copy starts the drain
+    }
     (0..cfg.servers).any(|p| {
         if p == s || !st.reachable(s, p) {
             return false;
@@ -239,7 +246,9 @@ fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
                 round: n.round,
                 state: n.state,
             };
-            me.ooe[p as usize] != Some(theirs) && me.recv[p as usize] != Some(theirs)
+            let recorded =
+                me.ooe[p as usize] == Some(theirs) || me.recv[p as usize] == Some(theirs);
+            !recorded || beats(cfg, n.vote, me.vote)
         }
     })
 }

@@ -235,7 +235,8 @@ impl Hash for Env {
                 | ((self.partitions as u64) << 8)
                 | ((self.losses as u64) << 16)
                 | ((self.partition.0 as u64) << 24)
-                | ((self.transmits as u64) << 32),
+                | ((self.transmits as u64) << 32)
+                | ((self.premature_timeouts as u64) << 40),
         );
     }
 }

@@ -97,7 +97,8 @@ pub fn fairness_class(a: &Action) -> Option<u32> {
         | Action::Partition(_)
         | Action::Heal
         | Action::Lose { .. }
-        | Action::Transmit { .. } => None,
+        | Action::Transmit { .. }
+        | Action::PrematureTimeout(_) => None,
     }
 }
 

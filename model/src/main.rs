@@ -70,6 +70,10 @@ struct Flags {
     /// them, so a newer one queues behind instead of replacing them (with --election fle).
     #[arg(long)]
     transmits: Option<u8>,
+    /// Premature-timeout budget: a leader gives up on a quorum that could still form or keep
+    /// up (peers slower than initLimit/syncLimit).
+    #[arg(long)]
+    premature_timeouts: Option<u8>,
     /// Highest epoch a leader may propose.
     #[arg(long)]
     epochs: Option<u8>,
@@ -147,6 +151,7 @@ impl Flags {
             partitions: self.partitions.unwrap_or(base.partitions),
             losses: self.losses.unwrap_or(base.losses),
             transmits: self.transmits.unwrap_or(base.transmits),
+            premature_timeouts: self.premature_timeouts.unwrap_or(base.premature_timeouts),
             epochs: self.epochs.unwrap_or(base.epochs),
             rounds: self.rounds.unwrap_or(base.rounds),
             election: match self.election {

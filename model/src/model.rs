@@ -123,6 +123,11 @@ impl ZabModel {
                 current_epoch,
                 last,
             } if leading => discovery::on_ack_epoch(cfg, st, to, from, current_epoch, last),
+            Msg::Trunc { zxid } if learning && sync::into_snapshot(&r, zxid) => {
+                // ZooKeeper cannot truncate what a snapshot holds (truncateLog fails and the
+                // server exits); the learner gives up on this leader.
+                ops::shutdown_to_looking(cfg, st, to)
+            }
             Msg::Diff { .. } | Msg::Trunc { .. } | Msg::Snap { .. } if learning => {
                 sync::on_sync_mode(st, to, msg)
             }
@@ -204,6 +209,7 @@ impl ZabModel {
             Action::Heal => faults::heal(s),
             Action::Lose { from, to, plane } => faults::lose(cfg, s, from, to, plane),
             Action::Transmit { from, to } => faults::transmit(s, from, to),
+            Action::PrematureTimeout(x) => faults::premature_timeout(cfg, s, x),
         }
         if cfg.symmetry {
             st = symmetry::canonical(&st, cfg);

@@ -275,6 +275,7 @@ pub struct Env {
     pub partitions: u8,
     pub losses: u8,
     pub transmits: u8,
+    pub premature_timeouts: u8,
     /// The servers on one side of the current partition (empty: no partition).
     pub partition: Mask,
 }

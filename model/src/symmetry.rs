@@ -258,6 +258,7 @@ pub fn permute_action(a: Action, perm: &[Sid]) -> Action {
         Action::ClientRequest(s) => Action::ClientRequest(p(s)),
         Action::LearnerTimeout(s) => Action::LearnerTimeout(p(s)),
         Action::LeaderTimeout(s) => Action::LeaderTimeout(p(s)),
+        Action::PrematureTimeout(s) => Action::PrematureTimeout(p(s)),
         Action::Crash(s) => Action::Crash(p(s)),
         Action::Restart(s) => Action::Restart(p(s)),
         Action::Partition(m) => Action::Partition(m.permute(perm)),

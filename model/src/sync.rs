@@ -171,6 +171,23 @@ fn follower_in_sync(st: &mut State, j: Sid) -> bool {
     true
 }
 
+/// How many of `srv`'s logged txns a TRUNC to `zxid` keeps (`None`: `zxid` is not logged).
+fn kept_by_trunc(srv: &Server, zxid: Zxid) -> Option<usize> {
+    if zxid == Zxid::ZERO {
+        Some(0)
+    } else {
+        srv.log.index_of(zxid).map(|k| k + 1)
+    }
+}
+
+/// Whether a TRUNC to `zxid` would cut into `srv`'s snapshot (and nothing it delivered, which
+/// is a violation of its own). Found by refinement: a SNAP of txns its leader never got
+/// committed, then a leader without them.
+pub fn into_snapshot(srv: &Server, zxid: Zxid) -> bool {
+    kept_by_trunc(srv, zxid)
+        .is_some_and(|k| k < srv.log_snap as usize && k >= srv.committed as usize)
+}
+
 /// The first sync packet: DIFF, TRUNC or SNAP.
 pub fn on_sync_mode(st: &mut State, j: Sid, msg: Msg) {
     if !follower_in_sync(st, j) || st.server(j).learner.sync_mode != SyncMode::None {
@@ -192,12 +209,7 @@ pub fn on_sync_mode(st: &mut State, j: Sid, msg: Msg) {
         }
         Msg::Trunc { zxid } => {
             srv.learner.sync_mode = SyncMode::Trunc;
-            let keep = if zxid == Zxid::ZERO {
-                Some(0)
-            } else {
-                srv.log.index_of(zxid).map(|k| k + 1)
-            };
-            match keep {
+            match kept_by_trunc(srv, zxid) {
                 Some(k) => {
                     // truncateLog: cut the log, then reload the database from it. Cutting
                     // below what this server delivered would lose committed data.

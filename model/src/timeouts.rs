@@ -1,7 +1,8 @@
 //! Protocol timeouts (initLimit, syncLimit, the follower's read timeout). A timeout is enabled
 //! only when what the server waits for can no longer happen: that is the timing assumption
 //! under which liveness is checked (timeouts are long enough for a live quorum to finish).
-//! Premature timeouts are modelled by the loss budget, which breaks connections.
+//! Premature timeouts are faults with budgets: a learner's is a `Lose` of its connection, a
+//! leader's is `PrematureTimeout` (`faults.rs`).
 
 use crate::config::{Config, Scope};
 use crate::discovery::more_recent;

@@ -43,6 +43,7 @@ pub fn kind(a: &Action) -> &'static str {
         } => "Lose(election)",
         Action::Lose { .. } => "Lose(quorum)",
         Action::Transmit { .. } => "Transmit",
+        Action::PrematureTimeout(_) => "PrematureTimeout",
     }
 }
 
@@ -59,6 +60,7 @@ pub const ELECTION_KINDS: &[&str] = &[
     "Heal",
     "Lose(election)",
     "Transmit",
+    "PrematureTimeout",
 ];
 
 /// Every action kind of the whole protocol with Fast Leader Election.
@@ -81,6 +83,7 @@ pub const ZAB_KINDS: &[&str] = &[
     "Lose(election)",
     "Lose(quorum)",
     "Transmit",
+    "PrematureTimeout",
 ];
 
 /// Every quorum packet type and notification sender state (INFORM and OBSERVING need an

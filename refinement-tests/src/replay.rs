@@ -161,7 +161,8 @@ impl<'m> Replayer<'m> {
                 c.input(s, client_write(value));
             }
             Action::LearnerTimeout(s) => learner_gives_up(c, s)?,
-            Action::LeaderTimeout(s) => {
+            // A premature timeout is the same timer: the harness only lets it expire.
+            Action::LeaderTimeout(s) | Action::PrematureTimeout(s) => {
                 if !c.tick_until(s, 2 * LIMIT + 2, looking) {
                     return Err("the leader did not give up within initLimit/syncLimit".into());
                 }

@@ -175,7 +175,11 @@ pub fn random_walks(
 pub fn is_fault(a: &Action) -> bool {
     matches!(
         a,
-        Action::Crash(_) | Action::Partition(_) | Action::Lose { .. } | Action::Transmit { .. }
+        Action::Crash(_)
+            | Action::Partition(_)
+            | Action::Lose { .. }
+            | Action::Transmit { .. }
+            | Action::PrematureTimeout(_)
     )
 }
 

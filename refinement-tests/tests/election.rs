@@ -19,6 +19,7 @@ fn election(crashes: u8, partitions: u8, losses: u8) -> ZabModel {
         partitions,
         losses,
         transmits: losses,
+        premature_timeouts: losses,
         epochs: 1,
         rounds: 3,
         election: Election::Fle,

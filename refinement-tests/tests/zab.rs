@@ -153,6 +153,7 @@ fn long_random_walks_over_larger_budgets() {
             partitions,
             losses,
             transmits: losses,
+            premature_timeouts: losses,
             epochs: 4,
             rounds: 6,
             election: Election::Fle,

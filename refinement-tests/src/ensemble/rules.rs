@@ -107,7 +107,7 @@ fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> b
             first
                 && matches!(a,
                     Action::Decide(x) | Action::Resend(x) | Action::LearnerTimeout(x)
-                        | Action::LeaderTimeout(x) if *x == s)
+                        | Action::LeaderTimeout(x) | Action::PrematureTimeout(x) if *x == s)
         }
         (Input::Write { .. }, Action::ClientRequest(x)) => first && *x == s,
         (Input::Synced { .. }, Action::SyncFlush(x, _)) => *x == s,

@@ -59,6 +59,7 @@ fn allowed(e: Event, a: &Action, first: bool) -> bool {
         (Event::Transmit { from, to }, Action::Transmit { from: f, to: t }) => {
             first && (from, to) == (*f, *t)
         }
+        (Event::PrematureTimeout(s), Action::PrematureTimeout(x)) => first && s == *x,
         _ => false,
     }
 }

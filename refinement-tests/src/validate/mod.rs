@@ -11,7 +11,9 @@
 //! Time is the one thing the model decides: a server gets a tick only when the model enables
 //! one of its timers (`Decide`, `Resend`, `LearnerTimeout`, `LeaderTimeout`). That is the
 //! model's timing assumption — timeouts fire only when what is awaited can no longer come,
-//! votes are re-sent only when they carry news — under which it is checked.
+//! votes are re-sent only when they carry news — under which it is checked. Where the model's
+//! budget allows a leader's premature timeout, a fault event runs its clock until it gives
+//! up.
 
 use crate::abstraction::View;
 use crate::connection::ConnState;
@@ -68,6 +70,9 @@ pub enum Event {
         from: Sid,
         to: Sid,
     },
+    /// A leader's initLimit or syncLimit expires while its quorum could still form: its
+    /// clock runs until it gives up (a fault, like the model's `PrematureTimeout`).
+    PrematureTimeout(Sid),
 }
 
 impl Event {
@@ -79,6 +84,7 @@ impl Event {
                 | Event::LoseElection { .. }
                 | Event::LoseQuorum { .. }
                 | Event::Transmit { .. }
+                | Event::PrematureTimeout(_)
         )
     }
 }
@@ -158,6 +164,9 @@ impl<'m> Validator<'m> {
             }
             if timers.iter().any(|a| is_timer_of(a, s)) {
                 out.push(Event::Tick(s));
+            }
+            if timers.contains(&zab_model::Action::PrematureTimeout(s)) {
+                out.push(Event::PrematureTimeout(s));
             }
             if st.ghost.requests < cfg.txns && self.serves(s) {
                 out.push(Event::Write(s));
@@ -274,6 +283,14 @@ impl<'m> Validator<'m> {
             Event::LoseElection { from, to } => c.lose_notification(from, to),
             Event::LoseQuorum { from, to } => c.break_connection(from, to),
             Event::Transmit { from, to } => c.transmit(from, to)?,
+            Event::PrematureTimeout(s) => {
+                let looking = |r: &zab::replica::Replica<_>, _: &[_]| {
+                    r.server_state() == ServerState::Looking
+                };
+                if !c.tick_until(s, 2 * crate::harness::LIMIT + 2, looking) {
+                    return Err("the leader did not give up within initLimit/syncLimit".into());
+                }
+            }
         }
         Ok(false)
     }

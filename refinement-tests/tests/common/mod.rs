@@ -7,8 +7,9 @@ use zab_model::{Config, Election, ZabModel};
 use zab_refinement::walk::Summary;
 
 /// The scope: 3 voters (and `observers`), Fast Leader Election, 2 client writes, 1
-/// crash, 1 partition, `losses` lost packets and as many notifications written to TCP before
-/// their receiver read them (`Transmit`).
+/// crash, 1 partition, `losses` lost packets, as many notifications written to TCP before
+/// their receiver read them (`Transmit`) and as many leaders giving up too early
+/// (`PrematureTimeout`).
 pub fn scope(observers: u8, losses: u8) -> ZabModel {
     ZabModel::new(Config {
         servers: 3,
@@ -18,6 +19,7 @@ pub fn scope(observers: u8, losses: u8) -> ZabModel {
         partitions: 1,
         losses,
         transmits: losses,
+        premature_timeouts: losses,
         epochs: 3,
         rounds: 4,
         election: Election::Fle,
@@ -27,7 +29,7 @@ pub fn scope(observers: u8, losses: u8) -> ZabModel {
 
 /// The model a recorded run (a real ensemble's or the simulator's) is validated against: 3
 /// servers, the 4 transactions a run writes, `crashes` crashes, and budgets no run exhausts
-/// for losses, notifications in TCP, epochs and rounds.
+/// for losses, notifications in TCP, premature timeouts, epochs and rounds.
 pub fn recorded_run_model(crashes: u8) -> ZabModel {
     ZabModel::new(Config {
         servers: 3,
@@ -35,6 +37,7 @@ pub fn recorded_run_model(crashes: u8) -> ZabModel {
         crashes,
         losses: 200,
         transmits: 200,
+        premature_timeouts: 200,
         epochs: 8,
         rounds: 100,
         election: Election::Fle,
