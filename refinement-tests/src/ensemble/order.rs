@@ -18,6 +18,7 @@ impl Validation<'_> {
         let mut others = Vec::new();
         let mut late = Vec::new();
         let mut broken = Vec::new();
+        let mut new_life = Vec::new();
         let mut any = false;
         for s in 0..w.servers.len() as Sid {
             let srv = &w.servers[s as usize];
@@ -45,8 +46,15 @@ impl Validation<'_> {
                     } => others.push((*at_ns, Event::Record(s, srv.next))),
                     Input::Peer { from, msg } => {
                         let from = crate::convert::sid(*from);
-                        if w.in_flight(from, s, msg) {
-                            receipts.push((*at_ns, Event::Record(s, srv.next)));
+                        let e = (*at_ns, Event::Record(s, srv.next));
+                        if !w.in_flight(from, s, msg) {
+                            // Not sent yet: not a candidate.
+                        } else if self.restarts_before(from, *at_ns) {
+                            // The packet in flight is the sender's old life's; the one read
+                            // is likely its new life's, equal to it.
+                            new_life.push(e);
+                        } else {
+                            receipts.push(e);
                         }
                     }
                     Input::Disconnected { peer } => {
@@ -77,7 +85,9 @@ impl Validation<'_> {
             .chain(others)
             .partition(|(_, e)| !self.supersedes(*e));
         first.append(&mut blocked);
+        self.restarts_in_time(&mut first);
         first.extend(late);
+        first.extend(new_life);
         first.extend(broken);
         Some(first.into_iter().map(|(_, e)| e).collect())
     }
@@ -106,6 +116,36 @@ impl Validation<'_> {
             after.extend(later);
         }
         *late = deaths.into_iter().chain(after).chain(rest).collect();
+    }
+
+    /// A crashed server that restarts at time t: an event recorded after t may send to its new
+    /// life (a notification sent to a server still down is lost) or read what it sent, so its
+    /// restart comes before them. Moves the earliest such restart in front of the events
+    /// recorded after it.
+    fn restarts_in_time(&self, ranked: &mut Ranked) {
+        let restart = |e: &Event| {
+            let Event::Record(s, i) = *e else {
+                return false;
+            };
+            let srv = &self.world.servers[s as usize];
+            srv.down && matches!(srv.records[i], Record::Start { .. })
+        };
+        let Some(t) = ranked.iter().filter(|(_, e)| restart(e)).map(|c| c.0).min() else {
+            return;
+        };
+        let (mut early, later): (Ranked, Ranked) = std::mem::take(ranked)
+            .into_iter()
+            .partition(|(at, e)| *at < t || (*at == t && restart(e)));
+        early.extend(later);
+        *ranked = early;
+    }
+
+    /// Whether `s` has yet to restart, at a time before `at`.
+    fn restarts_before(&self, s: Sid, at: u64) -> bool {
+        let srv = &self.world.servers[s as usize];
+        srv.records[srv.next..]
+            .iter()
+            .any(|r| matches!(r, Record::Start { at_ns, .. } if *at_ns < at))
     }
 
     /// When `s` starts again, if its next record is a start.

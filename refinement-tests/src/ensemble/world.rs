@@ -307,16 +307,19 @@ impl World {
             _ => None,
         };
         self.sent += 1;
-        self.net
-            .entry((from, to, election))
-            .or_default()
-            .push_back(Flight {
-                msg,
-                snap,
-                lost: false,
-                redundant: false,
-                seq: self.sent,
-            });
+        let q = self.net.entry((from, to, election)).or_default();
+        if first {
+            // A new connection attempt: an earlier one's FOLLOWERINFO, still unread, went
+            // over a socket that is gone.
+            q.retain(|f| !matches!(f.msg, PeerMsg::Quorum(Packet::FollowerInfo { .. })));
+        }
+        q.push_back(Flight {
+            msg,
+            snap,
+            lost: false,
+            redundant: false,
+            seq: self.sent,
+        });
     }
 
     /// Marks the quorum packets both ways between `a` and `b` lost.
@@ -328,10 +331,20 @@ impl World {
         }
     }
 
+    /// `s` is done with its connection to `peer`: what `peer` sent on it will never be read
+    /// (a later connection's packets are new ones). Packets toward `peer` may still be read
+    /// until `peer` notices.
+    fn closed_for(&mut self, s: Sid, peer: Sid) {
+        if let Some(q) = self.net.get_mut(&(peer, s, false)) {
+            q.retain(|f| !f.lost);
+        }
+    }
+
     fn disconnect(&mut self, s: Sid, peer: Sid) {
         match self.conns.between(s, peer) {
             Some((learner, ConnState::Open)) => {
                 self.lose_pair(s, peer);
+                self.closed_for(s, peer);
                 self.conns.set(learner, ConnState::Closed);
                 self.servers[peer as usize].closed_by.insert(s);
             }
@@ -352,10 +365,12 @@ impl World {
     fn broken(&mut self, s: Sid, peer: Sid) {
         let p = &self.servers[peer as usize];
         if p.dead || p.down || self.servers[s as usize].closed_by.contains(&peer) {
+            self.closed_for(s, peer); // closed by the peer, which `s` hears only now
             return;
         }
         if let Some((learner, ConnState::Open | ConnState::NotYet)) = self.conns.between(s, peer) {
             self.lose_pair(s, peer);
+            self.closed_for(s, peer);
             self.conns.set(learner, ConnState::Closed);
             self.servers[s as usize].closed_by.insert(peer);
             self.servers[peer as usize].closed_by.insert(s);
@@ -365,6 +380,7 @@ impl World {
     fn role_changed(&mut self, s: Sid, state: ServerState, leader: Option<u64>) {
         for j in self.conns.learners_of(s) {
             self.lose_pair(j, s);
+            self.closed_for(s, j);
             self.conns.set(j, ConnState::Closed);
             self.servers[j as usize].closed_by.insert(s);
         }
