@@ -162,11 +162,7 @@ impl<'m> Replayer<'m> {
             }
             Action::LearnerTimeout(s) => learner_gives_up(c, s)?,
             // A premature timeout is the same timer: the harness only lets it expire.
-            Action::LeaderTimeout(s) | Action::PrematureTimeout(s) => {
-                if !c.tick_until(s, 2 * LIMIT + 2, looking) {
-                    return Err("the leader did not give up within initLimit/syncLimit".into());
-                }
-            }
+            Action::LeaderTimeout(s) | Action::PrematureTimeout(s) => c.leader_gives_up(s)?,
             Action::Crash(s) => c.crash(s),
             Action::Restart(s) => c.start(s)?,
             Action::Partition(m) => c.partition(m),

@@ -21,7 +21,7 @@ use crate::convert;
 use crate::machine::Txns;
 use std::collections::{BTreeMap, VecDeque};
 use zab::replica::{
-    Config, Fault, Input, Output, Packet, PeerMsg, Replica, ServerId, SyncSchedule,
+    Config, Fault, Input, Output, Packet, PeerMsg, Replica, ServerId, ServerState, SyncSchedule,
 };
 use zab::sim::disk::Disk;
 use zab::txn::TxnEntry;
@@ -295,6 +295,16 @@ impl ImplCluster {
             let out = self.input(s, Input::Tick { now_ms: 0 });
             self.replica(s).is_some_and(|r| done(r, &out))
         })
+    }
+
+    /// Runs leader `s`'s clock until initLimit/syncLimit makes it give up (LOOKING).
+    pub fn leader_gives_up(&mut self, s: Sid) -> Result<(), String> {
+        let looking = |r: &Replica<Txns>, _: &[Out]| r.server_state() == ServerState::Looking;
+        if self.tick_until(s, 2 * LIMIT + 2, looking) {
+            Ok(())
+        } else {
+            Err("the leader did not give up within initLimit/syncLimit".into())
+        }
     }
 }
 

@@ -283,14 +283,7 @@ impl<'m> Validator<'m> {
             Event::LoseElection { from, to } => c.lose_notification(from, to),
             Event::LoseQuorum { from, to } => c.break_connection(from, to),
             Event::Transmit { from, to } => c.transmit(from, to)?,
-            Event::PrematureTimeout(s) => {
-                let looking = |r: &zab::replica::Replica<_>, _: &[_]| {
-                    r.server_state() == ServerState::Looking
-                };
-                if !c.tick_until(s, 2 * crate::harness::LIMIT + 2, looking) {
-                    return Err("the leader did not give up within initLimit/syncLimit".into());
-                }
-            }
+            Event::PrematureTimeout(s) => c.leader_gives_up(s)?,
         }
         Ok(false)
     }
