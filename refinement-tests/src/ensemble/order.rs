@@ -148,16 +148,17 @@ impl Validation<'_> {
             .any(|r| matches!(r, Record::Start { at_ns, .. } if *at_ns < at))
     }
 
-    /// When `s` starts again, if its next record is a start.
+    /// When `s` next starts again: the end of its present (or last) life.
     fn restart_time(&self, s: Sid) -> Option<u64> {
         let srv = &self.world.servers[s as usize];
-        match srv.records.get(srv.next) {
-            Some(Record::Start { at_ns, .. }) => Some(*at_ns),
+        srv.records[srv.next..].iter().find_map(|r| match r {
+            Record::Start { at_ns, .. } => Some(*at_ns),
             _ => None,
-        }
+        })
     }
 
     /// Whether event `e` would send a notification over one its receiver has still to read.
+    /// A receipt recorded after the sender restarts is of its new life's packet, even if equal.
     pub(super) fn supersedes(&self, e: Event) -> bool {
         let Event::Record(s, i) = e else { return false };
         let Record::Step { effects, .. } = &self.world.servers[s as usize].records[i] else {
@@ -166,12 +167,16 @@ impl Validation<'_> {
         effects.iter().any(|x| match x {
             zab::server::trace::Effect::Send {
                 to,
-                msg: PeerMsg::Election(_),
+                msg: msg @ PeerMsg::Election(_),
             } => {
                 let to = crate::convert::sid(*to);
+                let before = self.restart_time(s).unwrap_or(u64::MAX);
                 self.world.net.get(&(s, to, true)).is_some_and(|q| {
-                    q.iter()
-                        .any(|f| !f.lost && self.will_receive(to, s, &f.msg))
+                    q.iter().filter(|f| !f.lost).any(|f| {
+                        // Replaced by an equal notification, it is still read once.
+                        let spare = usize::from(f.msg == *msg);
+                        self.receipts_before(to, s, &f.msg, before) > spare
+                    })
                 })
             }
             _ => false,
@@ -188,22 +193,25 @@ impl Validation<'_> {
         })
     }
 
-    /// Whether `to` reads `msg` from `from` later in its trace.
-    pub(super) fn will_receive(&self, to: Sid, from: Sid, msg: &PeerMsg) -> bool {
-        self.will_receive_before(to, from, msg, u64::MAX)
-    }
-
     /// Whether `to` reads `msg` from `from` later in its trace, in a record before `before`.
     fn will_receive_before(&self, to: Sid, from: Sid, msg: &PeerMsg, before: u64) -> bool {
+        self.receipts_before(to, from, msg, before) > 0
+    }
+
+    /// How often `to` reads `msg` from `from` later in its trace, in records before `before`.
+    fn receipts_before(&self, to: Sid, from: Sid, msg: &PeerMsg, before: u64) -> usize {
         let srv = &self.world.servers[to as usize];
-        srv.records[srv.next..].iter().any(|r| match r {
-            Record::Step {
-                at_ns,
-                input: Input::Peer { from: f, msg: m },
-                ..
-            } => *at_ns < before && crate::convert::sid(*f) == from && m == msg,
-            _ => false,
-        })
+        srv.records[srv.next..]
+            .iter()
+            .filter(|r| match r {
+                Record::Step {
+                    at_ns,
+                    input: Input::Peer { from: f, msg: m },
+                    ..
+                } => *at_ns < before && crate::convert::sid(*f) == from && m == msg,
+                _ => false,
+            })
+            .count()
     }
 
     /// A dead server's crash can be placed once nothing it sent is still to be read. If it
