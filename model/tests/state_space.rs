@@ -101,8 +101,9 @@ fn fast_leader_election_then_zab_without_writes() {
     // server's notTimeout may expire while a notification to it is still in flight (found by
     // validating the simulator's runs: ZooKeeper counts only what it has received); 336,731
     // since a re-send also counts as news when its own copy restarts the drain or a peer's
-    // answer beats the proposal (mismatch 7).
-    assert_fle_then_zab_without_writes(0, 336_731);
+    // answer beats the proposal (mismatch 7); 410,697 since notTimeout re-sends when *some*
+    // send queue has nothing waiting, as ZooKeeper's `haveDelivered` does (mismatch 9).
+    assert_fle_then_zab_without_writes(0, 410_697);
 }
 
 /// Fast Leader Election alone, one round, no faults but `transmits`.
@@ -124,8 +125,9 @@ fn fast_leader_election_alone_one_round() {
         fle_alone_one_round(0),
         // 100,413 since a server in the finalizeWait drain no longer re-sends (was 210,762);
         // 323,163 since notTimeout may expire with a notification to it still in flight;
-        // 325,701 since a re-send that restarts the drain or draws a better answer is news.
-        325_701,
+        // 325,701 since a re-send that restarts the drain or draws a better answer is news;
+        // 455,733 since a re-send needs only some send queue with nothing waiting.
+        455_733,
         &["leader_elected"],
     );
 }
@@ -133,8 +135,9 @@ fn fast_leader_election_alone_one_round() {
 #[test]
 fn one_notification_in_tcp_behind_which_a_newer_one_queues() {
     // One `Transmit` per run: a receiver may read a notification its sender had already
-    // superseded, as a real ensemble does (found by validating zabd's traces). 2,709,369
-    // states against 325,701 with latest-wins links only.
-    assert_pass_with(fle_alone_one_round(1), 2_709_369, &["leader_elected"]);
-    assert_fle_then_zab_without_writes(1, 3_055_520);
+    // superseded, as a real ensemble does (found by validating zabd's traces). 4,616,784
+    // states against 455,733 with latest-wins links only (2,709,369 and 3,055,520 before
+    // mismatch 9).
+    assert_pass_with(fle_alone_one_round(1), 4_616_784, &["leader_elected"]);
+    assert_fle_then_zab_without_writes(1, 4_211_490);
 }

@@ -69,14 +69,25 @@ pub(super) fn mark_lost(w: &mut World) -> usize {
     for (f, t) in links {
         let future: Vec<PeerMsg> = future_receipts(&w.servers[t as usize], f);
         let q = w.net.get_mut(&(f, t, true)).expect("a link");
-        // Match future receipts against the queue, newest last: what no receipt claims is lost.
+        // Match future receipts against the queue, in order: what no receipt claims is lost.
+        // Of equal copies in a row (a vote re-sent), the receipts claim the newest: a re-send
+        // replaces the copy still waiting in the sender's queue of one.
         let mut claimed = vec![false; q.len()];
-        let mut at = 0;
-        for m in &future {
-            if let Some(k) = (at..q.len()).find(|k| q[*k].msg == *m) {
-                claimed[k] = true;
-                at = k + 1;
+        let (mut at, mut i) = (0, 0);
+        while i < future.len() {
+            let m = &future[i];
+            let Some(k) = (at..q.len()).find(|k| q[*k].msg == *m) else {
+                i += 1;
+                continue;
+            };
+            let reads = future[i..].iter().take_while(|x| *x == m).count();
+            let copies = q.iter().skip(k).take_while(|x| x.msg == *m).count();
+            let n = reads.min(copies);
+            for c in &mut claimed[k + copies - n..k + copies] {
+                *c = true;
             }
+            at = k + copies;
+            i += n;
         }
         for (k, x) in q.iter_mut().enumerate() {
             if !claimed[k] && !x.lost {

@@ -39,10 +39,7 @@ impl Rules {
                             .any(|x| matches!(x, zab::server::trace::Effect::WriteRejected { .. })),
                         Input::Peer { from, msg } => {
                             let from = crate::convert::sid(*from);
-                            let link = (from, s, matches!(msg, PeerMsg::Election(_)));
-                            r.stale = before.net.get(&link).is_some_and(|q| {
-                                q.iter().find(|f| f.msg == *msg).is_some_and(|f| f.lost)
-                            });
+                            r.stale = before.flight(from, s, msg).is_some_and(|f| f.lost);
                             r.stale
                                 || matches!(
                                     msg,

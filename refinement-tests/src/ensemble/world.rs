@@ -227,7 +227,8 @@ impl World {
     /// The flight `msg` from `from` to `to` would be taken off its link.
     pub fn flight(&self, from: Sid, to: Sid, msg: &PeerMsg) -> Option<&Flight> {
         let link = (from, to, matches!(msg, PeerMsg::Election(_)));
-        self.net.get(&link)?.iter().find(|f| f.msg == *msg)
+        let q = self.net.get(&link)?;
+        q.get(read_at(q, msg)?)
     }
 
     /// Whether `msg` from `from` waits on its link to `to`.
@@ -242,7 +243,7 @@ impl World {
     fn receive(&mut self, from: Sid, to: Sid, msg: &PeerMsg) -> Option<Flight> {
         let link = (from, to, matches!(msg, PeerMsg::Election(_)));
         let q = self.net.get_mut(&link)?;
-        let at = q.iter().position(|f| f.msg == *msg)?;
+        let at = read_at(q, msg)?;
         q.drain(..at);
         q.pop_front()
     }
@@ -434,4 +435,13 @@ fn check<O>(
             s + 1
         ))
     }
+}
+
+/// Which copy of `msg` on a link a receipt reads: the first one no receipt was left to claim
+/// is lost (`apply::mark_lost`), so the first one still claimed, or else the first.
+fn read_at(q: &VecDeque<Flight>, msg: &PeerMsg) -> Option<usize> {
+    let equal = |f: &Flight| f.msg == *msg;
+    q.iter()
+        .position(|f| equal(f) && !f.lost)
+        .or_else(|| q.iter().position(equal))
 }
