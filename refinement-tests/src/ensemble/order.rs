@@ -86,9 +86,23 @@ impl Validation<'_> {
             .partition(|(_, e)| !self.supersedes(*e));
         first.append(&mut blocked);
         self.restarts_in_time(&mut first);
+        // A connection that broke under both ends is noticed after the events recorded
+        // before it, not after everything else (a restart far later, say).
+        let mut kept = Vec::new();
+        for b in broken {
+            let at = first
+                .iter()
+                .position(|(t, _)| *t > b.0)
+                .unwrap_or(first.len());
+            if at < first.len() {
+                first.insert(at, b);
+            } else {
+                kept.push(b);
+            }
+        }
         first.extend(late);
         first.extend(new_life);
-        first.extend(broken);
+        first.extend(kept);
         Some(first.into_iter().map(|(_, e)| e).collect())
     }
 
@@ -136,8 +150,62 @@ impl Validation<'_> {
         let (mut early, later): (Ranked, Ranked) = std::mem::take(ranked)
             .into_iter()
             .partition(|(at, e)| *at < t || (*at == t && restart(e)));
+        // Servers restarting at the same time: one whose first votes a peer's new life reads
+        // starts after that peer (sent to a server still down, they would be lost).
+        let together: Vec<Sid> = early
+            .iter()
+            .filter(|(at, e)| *at == t && restart(e))
+            .filter_map(|(_, e)| match e {
+                Event::Record(s, _) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        early.sort_by_key(|(at, e)| match e {
+            Event::Record(s, _) if *at == t && restart(e) => {
+                together.iter().any(|p| self.new_life_reads_start(*s, *p))
+            }
+            _ => false,
+        });
         early.extend(later);
         *ranked = early;
+    }
+
+    /// Whether down server `p`'s next life reads a notification down server `s`'s restart
+    /// sends it, before `s` sends it again.
+    fn new_life_reads_start(&self, s: Sid, p: Sid) -> bool {
+        let (srv, peer) = (
+            &self.world.servers[s as usize],
+            &self.world.servers[p as usize],
+        );
+        let Some(Record::Start { effects, .. }) = srv.records.get(srv.next) else {
+            return false;
+        };
+        let sends = |effects: &[zab::server::trace::Effect], msg: &PeerMsg| {
+            effects.iter().any(|x| {
+                matches!(x, zab::server::trace::Effect::Send { to, msg: m }
+                    if crate::convert::sid(*to) == p && m == msg)
+            })
+        };
+        let first_read = peer.records[peer.next..]
+            .iter()
+            .skip(1)
+            .take_while(|r| !matches!(r, Record::Start { .. }))
+            .find_map(|r| match r {
+                Record::Step {
+                    at_ns,
+                    input: Input::Peer { from, msg },
+                    ..
+                } if crate::convert::sid(*from) == s && sends(effects, msg) => Some((*at_ns, msg)),
+                _ => None,
+            });
+        let Some((read, msg)) = first_read else {
+            return false;
+        };
+        let sent_again = srv.records[srv.next + 1..].iter().find_map(|r| match r {
+            Record::Step { at_ns, effects, .. } if sends(effects, msg) => Some(*at_ns),
+            _ => None,
+        });
+        s != p && sent_again.is_none_or(|t| read < t)
     }
 
     /// Whether `s` has yet to restart, at a time before `at`.
