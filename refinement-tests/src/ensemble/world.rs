@@ -151,7 +151,8 @@ impl World {
             ));
         }
         srv.base = srv.disk.durable[..srv.disk.snap].to_vec();
-        self.execute(s, out);
+        let prior = self.hist(s);
+        self.execute(s, out, prior);
         Ok(())
     }
 
@@ -166,13 +167,14 @@ impl World {
             return Err("not a step record".into());
         };
         self.before(s, &input, &recorded)?;
+        let prior = self.hist(s);
         let out = self.servers[s as usize]
             .replica
             .as_mut()
             .ok_or("a step of a server that is not running")?
             .step(input);
         check(s, index, &recorded, &out)?;
-        self.execute(s, out);
+        self.execute(s, out, prior);
         Ok(())
     }
 
@@ -248,7 +250,13 @@ impl World {
         q.pop_front()
     }
 
-    fn execute(&mut self, s: Sid, out: Vec<Output<zab::data_tree::ApplyOutcome>>) {
+    /// Carries out a step's outputs; `prior` is the replica's history before the step.
+    fn execute(
+        &mut self,
+        s: Sid,
+        out: Vec<Output<zab::data_tree::ApplyOutcome>>,
+        prior: Vec<(Zxid, u64)>,
+    ) {
         for o in out {
             match o {
                 Output::Send { to, msg } => self.send(s, convert::sid(to), msg),
@@ -275,7 +283,13 @@ impl World {
                     disk.pending.retain(|t| t.0 <= zxid);
                 }
                 Output::InstallSnapshot { zxid, .. } | Output::SaveSnapshot { zxid, .. } => {
-                    let upto: Vec<_> = self.hist(s).into_iter().filter(|t| t.0 <= zxid).collect();
+                    // After TRUNC, NEWLEADER snapshots what the step itself took out of the
+                    // replica's log: the history before the step holds it.
+                    let mut hist = self.hist(s);
+                    if !hist.iter().any(|t| t.0 == zxid) && prior.iter().any(|t| t.0 == zxid) {
+                        hist = prior.clone();
+                    }
+                    let upto: Vec<_> = hist.into_iter().filter(|t| t.0 <= zxid).collect();
                     let srv = &mut self.servers[s as usize];
                     srv.disk.durable = upto.clone();
                     srv.disk.snap = upto.len();
