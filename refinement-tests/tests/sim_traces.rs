@@ -139,6 +139,14 @@ fn the_simulators_runs_with_a_partition_and_a_crash_are_behaviours_of_the_model(
     assert!(missing.is_empty(), "never exercised: {missing:?}");
 }
 
+/// Every fault at once: two crashes, two dropped packets and a partition.
+#[test]
+fn the_simulators_runs_with_every_fault_are_behaviours_of_the_model() {
+    let c = validate_runs(50, 2, 2, 1);
+    let missing = c.missing(&["Crash", "Restart", "Lose(quorum)", "PrematureTimeout"]);
+    assert!(missing.is_empty(), "never exercised: {missing:?}");
+}
+
 /// Prints a seed's recorded traces: `SEED=N` (`CRASHES`, default 1; `DROPS` and `PARTITIONS`,
 /// default 0).
 #[test]

@@ -80,11 +80,7 @@ impl Validation<'_> {
         self.deaths_first(&mut receipts, &mut others, &mut late);
         receipts.sort_by_key(|c| c.0);
         others.sort_by_key(|c| c.0);
-        let (mut first, mut blocked): (Vec<_>, Vec<_>) = receipts
-            .into_iter()
-            .chain(others)
-            .partition(|(_, e)| !self.supersedes(*e));
-        first.append(&mut blocked);
+        let mut first: Ranked = receipts.into_iter().chain(others).collect();
         self.restarts_in_time(&mut first);
         // A connection that broke under both ends is noticed after the events recorded
         // before it, not after everything else (a restart far later, say).
@@ -222,32 +218,6 @@ impl Validation<'_> {
         srv.records[srv.next..].iter().find_map(|r| match r {
             Record::Start { at_ns, .. } => Some(*at_ns),
             _ => None,
-        })
-    }
-
-    /// Whether event `e` would send a notification over one its receiver has still to read.
-    /// A receipt recorded after the sender restarts is of its new life's packet, even if equal.
-    pub(super) fn supersedes(&self, e: Event) -> bool {
-        let Event::Record(s, i) = e else { return false };
-        let Record::Step { effects, .. } = &self.world.servers[s as usize].records[i] else {
-            return false;
-        };
-        effects.iter().any(|x| match x {
-            zab::server::trace::Effect::Send {
-                to,
-                msg: msg @ PeerMsg::Election(_),
-            } => {
-                let to = crate::convert::sid(*to);
-                let before = self.restart_time(s).unwrap_or(u64::MAX);
-                self.world.net.get(&(s, to, true)).is_some_and(|q| {
-                    q.iter().filter(|f| !f.lost).any(|f| {
-                        // Replaced by an equal notification, it is still read once.
-                        let spare = usize::from(f.msg == *msg);
-                        self.receipts_before(to, s, &f.msg, before) > spare
-                    })
-                })
-            }
-            _ => false,
         })
     }
 
