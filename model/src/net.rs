@@ -55,20 +55,22 @@ impl Net {
         self.pinned.iter().filter(|l| **l == link).count()
     }
 
+    /// Whether `link`'s newest entry still waits in the sender's queue (is not in TCP).
+    pub fn has_waiting(&self, link: Link) -> bool {
+        self.len_of(link) > self.pinned_on(link)
+    }
+
     /// The links whose newest entry still waits in the sender's queue.
     pub fn waiting(&self) -> impl Iterator<Item = Link> + '_ {
         self.heads()
             .map(|(l, _)| l)
-            .filter(|l| self.len_of(*l) > self.pinned_on(*l))
+            .filter(|l| self.has_waiting(*l))
     }
 
     /// The sender writes the notification waiting on `link` to TCP: a newer one now queues
     /// behind it instead of replacing it.
     pub fn pin(&mut self, link: Link) {
-        debug_assert!(
-            self.len_of(link) > self.pinned_on(link),
-            "nothing waiting on {link:?}"
-        );
+        debug_assert!(self.has_waiting(link), "nothing waiting on {link:?}");
         let at = self.pinned.partition_point(|l| *l <= link);
         self.pinned.insert(at, link);
     }
@@ -80,7 +82,7 @@ impl Net {
         if end == 0 || self.entries[end - 1].0 != link {
             return None;
         }
-        if self.len_of(link) == self.pinned_on(link) {
+        if !self.has_waiting(link) {
             self.unpin_one(link);
         }
         Some(self.entries.remove(end - 1).1)

@@ -42,15 +42,20 @@ fn validate_runs(runs: u64, crashes: usize, drops: usize, partitions: usize) -> 
     let t = Instant::now();
     let genesis = Arc::new(|| <ZkDatabase as Workload>::genesis(&[1, 2, 3]));
     let (mut events, mut actions, mut coverage) = (0, 0, Coverage::default());
-    // `ZAB_SIM_RUNS=N` validates N seeds instead (a deeper run than CI's).
+    // `ZAB_SIM_RUNS=N` validates seeds 0..N instead (a deeper run than CI's), and
+    // `ZAB_SIM_SEED=N` seed N alone.
     let runs = common::env_or("ZAB_SIM_RUNS", runs);
-    let only: Option<u64> = std::env::var("ZAB_SIM_SEED")
+    let seeds = match std::env::var("ZAB_SIM_SEED")
         .ok()
-        .and_then(|v| v.parse().ok());
+        .and_then(|v| v.parse().ok())
+    {
+        Some(seed) => seed..seed + 1,
+        None => 0..runs,
+    };
     // `ZAB_SIM_KEEP_GOING=1` validates every seed and lists the failing ones at the end.
-    let keep_going = std::env::var("ZAB_SIM_KEEP_GOING").is_ok();
-    let mut failed = Vec::new();
-    for seed in (0..runs).filter(|s| only.is_none_or(|o| o == *s)) {
+    let keep_going = common::env_or("ZAB_SIM_KEEP_GOING", 0) == 1;
+    let (mut failed, mut explained) = (Vec::new(), 0);
+    for seed in seeds {
         let traces = record(sim(seed, crashes, drops, partitions));
         let s = match validate_from(
             &recorded_run_model(crashes as u8 + 1),
@@ -67,12 +72,12 @@ fn validate_runs(runs: u64, crashes: usize, drops: usize, partitions: usize) -> 
         };
         events += s.events;
         actions += s.actions;
+        explained += 1;
         coverage.merge(&s.coverage);
     }
     println!(
         "simulator runs validated ({crashes} crashes, {drops} drops, {partitions} partitions): \
-         {runs} runs, {events} \
-         events, {actions} model actions, {:.1} s\n{}",
+         {explained} runs, {events} events, {actions} model actions, {:.1} s\n{}",
         t.elapsed().as_secs_f64(),
         coverage.table()
     );

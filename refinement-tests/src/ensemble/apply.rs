@@ -69,26 +69,8 @@ pub(super) fn mark_lost(w: &mut World) -> usize {
     for (f, t) in links {
         let future: Vec<PeerMsg> = future_receipts(&w.servers[t as usize], f);
         let q = w.net.get_mut(&(f, t, true)).expect("a link");
-        // Match future receipts against the queue, in order: what no receipt claims is lost.
-        // Of equal copies in a row (a vote re-sent), the receipts claim the newest: a re-send
-        // replaces the copy still waiting in the sender's queue of one.
-        let mut claimed = vec![false; q.len()];
-        let (mut at, mut i) = (0, 0);
-        while i < future.len() {
-            let m = &future[i];
-            let Some(k) = (at..q.len()).find(|k| q[*k].msg == *m) else {
-                i += 1;
-                continue;
-            };
-            let reads = future[i..].iter().take_while(|x| *x == m).count();
-            let copies = q.iter().skip(k).take_while(|x| x.msg == *m).count();
-            let n = reads.min(copies);
-            for c in &mut claimed[k + copies - n..k + copies] {
-                *c = true;
-            }
-            at = k + copies;
-            i += n;
-        }
+        let live: Vec<Option<&PeerMsg>> = q.iter().map(|x| (!x.lost).then_some(&x.msg)).collect();
+        let claimed = claims(&live, &future.iter().collect::<Vec<_>>());
         for (k, x) in q.iter_mut().enumerate() {
             if !claimed[k] && !x.lost {
                 x.lost = true;
@@ -98,6 +80,32 @@ pub(super) fn mark_lost(w: &mut World) -> usize {
         }
     }
     newly
+}
+
+/// Which entries of a link's queue (`None`: lost already) the receiver's future receipts
+/// read, matched in order; the rest will never be read. Of equal copies in a row (a vote
+/// re-sent), the receipts claim the newest: a re-send replaces the copy still waiting in the
+/// sender's queue of one.
+fn claims<T: PartialEq>(queue: &[Option<T>], future: &[T]) -> Vec<bool> {
+    let mut claimed = vec![false; queue.len()];
+    let (mut at, mut i) = (0, 0);
+    while i < future.len() {
+        let m = &future[i];
+        let equal = |k: usize| queue[k].as_ref() == Some(m);
+        let Some(k) = (at..queue.len()).find(|k| equal(*k)) else {
+            i += 1;
+            continue;
+        };
+        let reads = future[i..].iter().take_while(|x| *x == m).count();
+        let copies = (k..queue.len()).take_while(|j| equal(*j)).count();
+        let n = reads.min(copies);
+        for c in &mut claimed[k + copies - n..k + copies] {
+            *c = true;
+        }
+        at = k + copies;
+        i += n;
+    }
+    claimed
 }
 
 fn future_receipts(srv: &world::Server, from: Sid) -> Vec<PeerMsg> {
@@ -131,5 +139,46 @@ fn short(i: &Input) -> String {
         Input::Synced { zxid } => format!("synced {zxid:?}"),
         Input::Disconnected { peer } => format!("s{peer} disconnected"),
         Input::SyncLearner { learner, .. } => format!("sync s{learner}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claims;
+
+    #[test]
+    fn receipts_claim_in_order_and_the_unread_are_lost() {
+        let q = [Some(1), Some(2), Some(3)];
+        assert_eq!(claims(&q, &[1, 3]), [true, false, true]);
+        assert_eq!(claims(&q, &[]), [false, false, false]);
+        assert_eq!(claims(&q, &[3, 1]), [false, false, true]);
+    }
+
+    #[test]
+    fn one_receipt_of_a_re_sent_vote_claims_the_newest_copy() {
+        assert_eq!(claims(&[Some(7), Some(7)], &[7]), [false, true]);
+        assert_eq!(
+            claims(&[Some(7), Some(7), Some(7), Some(8)], &[7, 7, 8]),
+            [false, true, true, true]
+        );
+    }
+
+    #[test]
+    fn as_many_receipts_as_copies_claim_them_all() {
+        assert_eq!(claims(&[Some(7), Some(7)], &[7, 7]), [true, true]);
+        // More receipts than copies in the run: the rest look further on.
+        assert_eq!(
+            claims(&[Some(7), Some(8), Some(7)], &[7, 7]),
+            [true, false, true]
+        );
+    }
+
+    #[test]
+    fn a_lost_copy_is_never_claimed_and_ends_a_run() {
+        assert_eq!(
+            claims(&[Some(7), None, Some(7)], &[7]),
+            [true, false, false]
+        );
+        assert_eq!(claims(&[None, Some(7)], &[7]), [false, true]);
     }
 }

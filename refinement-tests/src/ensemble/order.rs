@@ -1,5 +1,7 @@
 //! In which order the servers' events are taken: what may come next (causality), which first
-//! (receipts, then time), and when a dead server's crash can be placed.
+//! (receipts, then time; a restart and a broken connection at their recorded time; deaths,
+//! receipts of a restarted sender's packets and what is left of broken connections last), and
+//! when a dead server's crash can be placed.
 
 use super::world;
 use super::{Event, Validation};
@@ -65,8 +67,9 @@ impl Validation<'_> {
                         } else if peer.dead && self.crash_ready(p) {
                             late.push((*at_ns, Event::Crash(p)));
                         } else if !peer.dead {
-                            // Neither end closed it: the connection broke (tried last, after
-                            // the peer's own closing if it comes).
+                            // Neither end closed it: the connection broke (tried at its time,
+                            // after the events recorded before it, the peer's own closing
+                            // among them if it comes).
                             broken.push((*at_ns, Event::Record(s, srv.next)));
                         }
                     }
@@ -82,20 +85,7 @@ impl Validation<'_> {
         others.sort_by_key(|c| c.0);
         let mut first: Ranked = receipts.into_iter().chain(others).collect();
         self.restarts_in_time(&mut first);
-        // A connection that broke under both ends is noticed after the events recorded
-        // before it, not after everything else (a restart far later, say).
-        let mut kept = Vec::new();
-        for b in broken {
-            let at = first
-                .iter()
-                .position(|(t, _)| *t > b.0)
-                .unwrap_or(first.len());
-            if at < first.len() {
-                first.insert(at, b);
-            } else {
-                kept.push(b);
-            }
-        }
+        let kept = place_broken(&mut first, broken);
         first.extend(late);
         first.extend(new_life);
         first.extend(kept);
@@ -131,7 +121,9 @@ impl Validation<'_> {
     /// A crashed server that restarts at time t: an event recorded after t may send to its new
     /// life (a notification sent to a server still down is lost) or read what it sent, so its
     /// restart comes before them. Moves the earliest such restart in front of the events
-    /// recorded after it.
+    /// recorded after it; of servers restarting at that same instant, one whose first votes
+    /// another's new life reads starts after it (one level of that dependency is enough for
+    /// the two crashes a run has at most).
     fn restarts_in_time(&self, ranked: &mut Ranked) {
         let restart = |e: &Event| {
             let Event::Record(s, i) = *e else {
@@ -169,6 +161,9 @@ impl Validation<'_> {
     /// Whether down server `p`'s next life reads a notification down server `s`'s restart
     /// sends it, before `s` sends it again.
     fn new_life_reads_start(&self, s: Sid, p: Sid) -> bool {
+        if s == p {
+            return false;
+        }
         let (srv, peer) = (
             &self.world.servers[s as usize],
             &self.world.servers[p as usize],
@@ -201,18 +196,15 @@ impl Validation<'_> {
             Record::Step { at_ns, effects, .. } if sends(effects, msg) => Some(*at_ns),
             _ => None,
         });
-        s != p && sent_again.is_none_or(|t| read < t)
+        sent_again.is_none_or(|t| read < t)
     }
 
     /// Whether `s` has yet to restart, at a time before `at`.
     fn restarts_before(&self, s: Sid, at: u64) -> bool {
-        let srv = &self.world.servers[s as usize];
-        srv.records[srv.next..]
-            .iter()
-            .any(|r| matches!(r, Record::Start { at_ns, .. } if *at_ns < at))
+        self.restart_time(s).is_some_and(|t| t < at)
     }
 
-    /// When `s` next starts again: the end of its present (or last) life.
+    /// When `s` next starts (its next start record), if it does.
     fn restart_time(&self, s: Sid) -> Option<u64> {
         let srv = &self.world.servers[s as usize];
         srv.records[srv.next..].iter().find_map(|r| match r {
@@ -233,23 +225,15 @@ impl Validation<'_> {
 
     /// Whether `to` reads `msg` from `from` later in its trace, in a record before `before`.
     fn will_receive_before(&self, to: Sid, from: Sid, msg: &PeerMsg, before: u64) -> bool {
-        self.receipts_before(to, from, msg, before) > 0
-    }
-
-    /// How often `to` reads `msg` from `from` later in its trace, in records before `before`.
-    fn receipts_before(&self, to: Sid, from: Sid, msg: &PeerMsg, before: u64) -> usize {
         let srv = &self.world.servers[to as usize];
-        srv.records[srv.next..]
-            .iter()
-            .filter(|r| match r {
-                Record::Step {
-                    at_ns,
-                    input: Input::Peer { from: f, msg: m },
-                    ..
-                } => *at_ns < before && crate::convert::sid(*f) == from && m == msg,
-                _ => false,
-            })
-            .count()
+        srv.records[srv.next..].iter().any(|r| match r {
+            Record::Step {
+                at_ns,
+                input: Input::Peer { from: f, msg: m },
+                ..
+            } => *at_ns < before && crate::convert::sid(*f) == from && m == msg,
+            _ => false,
+        })
     }
 
     /// A dead server's crash can be placed once nothing it sent is still to be read. If it
@@ -263,6 +247,26 @@ impl Validation<'_> {
                     .all(|x| x.lost || !self.will_receive_before(*t, s, &x.msg, before))
         })
     }
+}
+
+/// A connection that broke under both ends is noticed after the events recorded before it,
+/// not after everything else (a restart far later, say): each goes right after the last
+/// candidate recorded at or before it. Those with no later candidate are returned, to be
+/// tried last.
+fn place_broken(first: &mut Ranked, broken: Ranked) -> Ranked {
+    let mut kept = Vec::new();
+    for b in broken {
+        if !first.iter().any(|(t, _)| *t > b.0) {
+            kept.push(b);
+            continue;
+        }
+        let at = first
+            .iter()
+            .rposition(|(t, _)| *t <= b.0)
+            .map_or(0, |p| p + 1);
+        first.insert(at, b);
+    }
+    kept
 }
 
 /// Whether a server's replica does anything when told that `peer`'s connection closed: a
