@@ -63,8 +63,8 @@ pub struct ServerConfig {
     /// `zab.traceDir` (a zabd extension): record the replica's inputs and outputs in
     /// `trace.<myid>` there (`server::trace`).
     pub trace_dir: Option<PathBuf>,
-    /// `zab.fault` (for tests only): a deliberately wrong behaviour of the replica, to show
-    /// that the checks of a real run can fail.
+    /// `zab.fault` (builds with the `faults` feature only, for tests): a deliberately wrong
+    /// behaviour of the replica, to show that the checks of a real run can fail.
     pub fault: Option<crate::replica::Fault>,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
@@ -123,13 +123,8 @@ impl ServerConfig {
                 "forceSync" => cfg.force_sync = value != "no",
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
                 "zab.fault" => {
-                    cfg.fault = Some(match value {
-                        "CommitWithoutQuorum" => crate::replica::Fault::CommitWithoutQuorum,
-                        "AckBeforePersist" => crate::replica::Fault::AckBeforePersist,
-                        "SkipTrunc" => crate::replica::Fault::SkipTrunc,
-                        "VoteOrderIgnoresEpoch" => crate::replica::Fault::VoteOrderIgnoresEpoch,
-                        other => return Err(bad(line, format!("zab.fault `{other}`"))),
-                    })
+                    cfg.fault =
+                        Some(crate::replica::Fault::from_name(value).map_err(|m| bad(line, m))?)
                 }
                 k if k.starts_with("server.") => {
                     let id = k["server.".len()..]

@@ -59,6 +59,23 @@ fn a_bad_configuration_exits_2_naming_the_problem() {
     assert!(err.contains("dataDir"), "{err}");
 }
 
+/// Deliberately wrong behaviours are not in the release build: it refuses `zab.fault` with
+/// exit code 2 and says why (a `faults` build takes it: `faulty_replicas.rs`).
+#[cfg(not(feature = "faults"))]
+#[test]
+fn the_release_build_refuses_a_fault_key_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        dir.path(),
+        free_port(),
+        "zab.fault=CommitWithoutQuorum\n",
+    );
+    let (code, err) = zabd(&["--config", &cfg]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("zab.fault") && err.contains("faults"), "{err}");
+}
+
 #[test]
 fn a_port_in_use_exits_3() {
     let dir = tempfile::tempdir().unwrap();

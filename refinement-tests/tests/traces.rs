@@ -6,7 +6,6 @@ mod common;
 use common::{assert_covers, env_or, report, scope};
 use std::collections::HashSet;
 use std::time::Instant;
-use zab::replica::Fault;
 use zab_model::ZabModel;
 use zab_refinement::coverage::ZAB_KINDS;
 use zab_refinement::validate::{run, validate};
@@ -52,32 +51,4 @@ fn a_recorded_trace_validates_again_from_the_start() {
         "{actions} actions for {} events",
         events.len()
     );
-}
-
-/// A trace the model cannot produce fails: a leader that commits without a quorum.
-#[test]
-fn a_trace_the_model_cannot_produce_is_a_failure() {
-    let model = scope(0, 0);
-    let mut sum = Summary::default();
-    let failure = (0..200)
-        .find_map(|seed| {
-            run(
-                &model,
-                Some(Fault::CommitWithoutQuorum),
-                seed,
-                300,
-                5,
-                &mut sum,
-                &mut HashSet::new(),
-            )
-            .err()
-        })
-        .expect("some run commits without a quorum");
-    println!("{failure}");
-    assert!(
-        matches!(failure.event, zab_refinement::validate::Event::Write(_)),
-        "{:?}",
-        failure.event
-    );
-    assert!(failure.reason.contains("no sequence of model actions"));
 }

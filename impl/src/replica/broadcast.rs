@@ -7,7 +7,9 @@ use super::io::{Output, StateMachine};
 use super::messages::{ForwardedRequest, Packet, ServerId, ServerState};
 use super::state::{Handler, Phase, Role};
 use super::sync::is_next;
-use super::{Fault, Replica};
+#[cfg(feature = "faults")]
+use super::Fault;
+use super::Replica;
 use crate::txn::{TxnEntry, TxnHeader};
 use crate::zxid::Zxid;
 use std::collections::BTreeSet;
@@ -105,6 +107,7 @@ impl<S: StateMachine> Replica<S> {
         for j in forwarding {
             self.send_packet(j, Packet::Proposal(entry.clone()));
         }
+        #[cfg(feature = "faults")]
         if self.cfg.fault == Some(Fault::CommitWithoutQuorum) {
             self.commit_up_to(zxid);
         }
@@ -128,12 +131,14 @@ impl<S: StateMachine> Replica<S> {
 
     /// `logRequest`: into the history and the sync thread's queue; ACKed once durable.
     pub(crate) fn accept_proposal(&mut self, e: TxnEntry) {
+        #[cfg(feature = "faults")]
         let zxid = e.zxid();
         self.log.push(e.clone());
         self.out.push(Output::Append {
             entries: vec![e],
             sync: false,
         });
+        #[cfg(feature = "faults")]
         if self.cfg.fault == Some(Fault::AckBeforePersist) {
             if let Some(leader) = self.leader() {
                 self.send_packet(leader, Packet::Ack { zxid });
@@ -262,6 +267,7 @@ impl<S: StateMachine> Replica<S> {
         match &self.role {
             Role::Leading(_) => self.try_commit(),
             Role::Learning(l) if self.state == ServerState::Following => {
+                #[cfg(feature = "faults")]
                 if self.cfg.fault == Some(Fault::AckBeforePersist) {
                     return;
                 }

@@ -4,7 +4,9 @@
 use super::io::{Output, StateMachine};
 use super::messages::{Notification, PeerMsg, ServerId, ServerState, Vote};
 use super::state::{Ballot, Role};
-use super::{Fault, Replica};
+#[cfg(feature = "faults")]
+use super::Fault;
+use super::Replica;
 
 /// `totalOrderPredicate(new, cur)`: the order (epoch, zxid, id).
 pub fn beats(new: Vote, cur: Vote) -> bool {
@@ -29,18 +31,11 @@ fn same_vote(a: &Ballot, b: &Ballot) -> bool {
 impl<S: StateMachine> Replica<S> {
     /// The vote order this replica uses: `beats`, or ZOOKEEPER-1419's when that fault is on.
     fn beats(&self, new: Vote, cur: Vote) -> bool {
-        if self.cfg.fault != Some(Fault::VoteOrderIgnoresEpoch) {
-            return beats(new, cur);
+        #[cfg(feature = "faults")]
+        if self.cfg.fault == Some(Fault::VoteOrderIgnoresEpoch) {
+            return super::fault::beats_ignoring_epoch(new, cur);
         }
-        match (new.leader, cur.leader) {
-            (None, _) => false,
-            (Some(_), None) => true,
-            (Some(a), Some(b)) => {
-                new.epoch > cur.epoch
-                    || (new.epoch == cur.epoch && new.zxid > cur.zxid)
-                    || (new.zxid == cur.zxid && a > b)
-            }
-        }
+        beats(new, cur)
     }
 
     fn self_vote(&self) -> Vote {

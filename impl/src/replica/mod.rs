@@ -11,12 +11,14 @@
 pub mod broadcast;
 pub mod discovery;
 pub mod election;
+mod fault;
 pub mod io;
 pub mod messages;
 mod snapshot;
 pub mod state;
 pub mod sync;
 
+pub use fault::Fault;
 pub use io::{Durable, Input, Output, StateMachine};
 pub use messages::{Notification, Packet, PeerMsg, ServerId, ServerState, Vote};
 pub use state::Phase;
@@ -26,20 +28,6 @@ use crate::zxid::Zxid;
 use state::{Fle, Role};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
-
-/// Deliberately wrong behaviours, for tests that show the checks can fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Fault {
-    /// A follower ACKs a proposal before it is durable.
-    AckBeforePersist,
-    /// A leader commits a proposal without waiting for a quorum of ACKs.
-    CommitWithoutQuorum,
-    /// Fast Leader Election's vote order breaks a zxid tie by server id without requiring
-    /// equal epochs (ZOOKEEPER-1419).
-    VoteOrderIgnoresEpoch,
-    /// A follower told to TRUNC keeps its log as it is (and syncs on).
-    SkipTrunc,
-}
 
 /// When a leader runs each learner's `syncFollower` (the LearnerHandler thread's step between
 /// ACKEPOCH and NEWLEADER).

@@ -207,6 +207,7 @@ impl<S: StateMachine> Replica<S> {
                     return self.protocol_error();
                 }
                 self.learner_mut().sync_mode = SyncMode::Trunc;
+                #[cfg(feature = "faults")]
                 if self.cfg.fault == Some(super::Fault::SkipTrunc) {
                     return;
                 }

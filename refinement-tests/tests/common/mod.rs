@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+pub mod real_ensemble;
+
 use std::time::Instant;
-use zab_model::{Config, Election, ZabModel};
+use zab_model::{Config, Election, Scope, ZabModel};
 use zab_refinement::walk::Summary;
 
 /// The scope: 3 voters (and `observers`), Fast Leader Election, 2 client writes, 1
@@ -25,6 +27,30 @@ pub fn scope(observers: u8, losses: u8) -> ZabModel {
         election: Election::Fle,
         ..Config::default()
     })
+}
+
+/// Fast Leader Election alone (`--phase election`) on 3 servers, epochs 1, rounds 3.
+pub fn election(crashes: u8, partitions: u8, losses: u8) -> ZabModel {
+    ZabModel::new(Config {
+        servers: 3,
+        txns: 0,
+        crashes,
+        partitions,
+        losses,
+        transmits: losses,
+        premature_timeouts: losses,
+        epochs: 1,
+        rounds: 3,
+        election: Election::Fle,
+        scope: Scope::Election,
+        ..Config::default()
+    })
+}
+
+/// A proptest schedule: each choice picks the next model action among those enabled
+/// (`walk::replay_choices`).
+pub fn schedule() -> impl proptest::strategy::Strategy<Value = Vec<u16>> {
+    proptest::collection::vec(proptest::arbitrary::any::<u16>(), 1..300)
 }
 
 /// The model a recorded run (a real ensemble's or the simulator's) is validated against: 3

@@ -1,0 +1,73 @@
+//! The checks can fail: the simulator catches replicas with a deliberately wrong behaviour
+//! (`zab::replica::Fault`, the `faults` cargo feature), and only a `faults` build of `zabd`
+//! takes the `zab.fault` key. Run with `cargo test --release --target-dir target/faults -p zab
+//! --features faults --test faulty_replicas` (a separate target directory, so the release
+//! `zabd` never carries a fault).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use zab::replica::Fault;
+use zab::sim::{run_seed, SimConfig};
+
+/// The first of 500 seeds on which a replica with `fault` breaks a checked property.
+fn first_failure(fault: Fault) -> Option<zab::sim::Failure> {
+    (0..500).find_map(|seed| {
+        let mut cfg = SimConfig::new(seed);
+        cfg.fault = Some(fault);
+        run_seed(cfg).err()
+    })
+}
+
+/// A check that cannot fail proves nothing: a follower that ACKs before its disk has the
+/// proposal must be caught (an acknowledged write is then on too few disks, or lost).
+#[test]
+fn a_follower_acking_before_persisting_is_caught() {
+    let fail = first_failure(Fault::AckBeforePersist)
+        .expect("the simulator never noticed ACK-before-persist");
+    println!(
+        "caught at seed {} step {}: {}",
+        fail.seed, fail.step, fail.reason
+    );
+    assert!(fail.reason.contains("durability") || fail.reason.contains("missing"));
+}
+
+#[test]
+fn a_leader_committing_without_a_quorum_is_caught() {
+    let fail = first_failure(Fault::CommitWithoutQuorum)
+        .expect("the simulator never noticed a commit without quorum");
+    println!(
+        "caught at seed {} step {}: {}",
+        fail.seed, fail.step, fail.reason
+    );
+}
+
+/// A `faults` build of `zabd` takes `zab.fault` and says so at start (the release build
+/// refuses it: `zabd_cli.rs`).
+#[test]
+fn a_faults_build_of_zabd_takes_the_fault_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("zoo.cfg");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let text = format!(
+        "dataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nzab.fault=CommitWithoutQuorum\n",
+        dir.path().display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let mut child = Command::new("timeout")
+        .args(["30", env!("CARGO_BIN_EXE_zabd"), "--config"])
+        .arg(&cfg)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let warned = stderr
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("a deliberately wrong behaviour is switched on"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(warned, "the faults build did not start with zab.fault");
+}

@@ -1,0 +1,156 @@
+//! The checks can fail: replicas with a deliberately wrong behaviour (`zab::replica::Fault`,
+//! the `faults` cargo feature) are caught at the step where they diverge, by every route the
+//! suites use — model → implementation replays, proptest schedules, implementation → model
+//! trace validation, and a real `zabd` ensemble. Run with
+//! `cargo test --release --target-dir target/faults -p zab-refinement --features faults
+//! --test faulty_replicas`: a separate target directory, so the release `zabd` never carries
+//! a fault (cargo would merge the feature into every build of `zab` in one run).
+
+mod common;
+
+use common::real_ensemble::{model, record, write_two};
+use common::{election, schedule, scope};
+use proptest::test_runner::{
+    Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+};
+use std::collections::HashSet;
+use zab::replica::Fault;
+use zab_refinement::ensemble::validate as validate_ensemble;
+use zab_refinement::simulation::simulate;
+use zab_refinement::validate::run;
+use zab_refinement::walk::{all_paths, random_walks, replay_choices, Summary, Walks};
+
+/// The check can fail: a leader that commits its own proposals without a quorum of ACKs
+/// diverges from the model at the client write that makes it commit.
+#[test]
+fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
+    let err = random_walks(
+        &scope(0, 0),
+        Some(Fault::CommitWithoutQuorum),
+        Walks::new(500, 250),
+    )
+    .expect_err("a commit without a quorum must diverge");
+    println!("caught (walk seed {}): {}", err.0, err.1);
+    let m = err.1;
+    assert!(m.action.contains("client write"), "{}", m.action);
+    assert!(m.reason.contains("views differ"), "{}", m.reason);
+    assert_eq!(m.trace.len(), m.step);
+    // The simulation checker's walks catch it too.
+    let (seed, m) = simulate(
+        &scope(0, 0),
+        Some(Fault::CommitWithoutQuorum),
+        7,
+        50_000,
+        250,
+        5,
+    )
+    .expect_err("a commit without a quorum must diverge in simulation too");
+    println!("caught in simulation (walk seed {seed}): {m}");
+    let at_write = m.action.contains("client write") || m.action.contains("REQUEST");
+    assert!(at_write, "{}", m.action);
+}
+
+/// The check can fail: a follower that does not truncate what TRUNC tells it to diverges at
+/// the delivery of that TRUNC.
+#[test]
+fn a_follower_that_skips_trunc_is_caught_at_the_trunc() {
+    let w = Walks {
+        fault_percent: Some(10),
+        ..Walks::new(20_000, 250)
+    };
+    let err = random_walks(&scope(0, 1), Some(Fault::SkipTrunc), w)
+        .expect_err("skipping TRUNC must diverge");
+    println!("caught (walk seed {}): {}", err.0, err.1);
+    assert!(err.1.action.contains("TRUNC"), "{}", err.1.action);
+    assert!(err.1.reason.contains("views differ"), "{}", err.1.reason);
+}
+
+/// The check can fail: replicas with ZOOKEEPER-1419's vote order diverge from the model, and
+/// the report names the step.
+#[test]
+fn a_wrong_vote_order_is_caught_at_the_step_it_diverges() {
+    let model = election(0, 0, 0);
+    let err = all_paths(&model, Some(Fault::VoteOrderIgnoresEpoch), 4)
+        .expect_err("the broken vote order must diverge");
+    println!("caught: {err}");
+    assert!(err.step >= 1 && err.step <= 4);
+    assert!(
+        err.action.contains("reaches") || err.action.contains("NOTIFICATION"),
+        "{}",
+        err.action
+    );
+    assert!(err.reason.contains("views differ"), "{}", err.reason);
+}
+
+/// A failure shrinks to a minimal trace: with a leader that commits without a quorum, the
+/// shrunk schedule is a short run to the first write the leader proposes, and replaying it
+/// reports the divergence there (a client write at the leader, or the forwarded REQUEST).
+#[test]
+fn a_failing_schedule_shrinks_to_a_minimal_trace() {
+    let model = scope(0, 1);
+    let fault = Some(Fault::CommitWithoutQuorum);
+    let config = RunnerConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..RunnerConfig::default()
+    };
+    // A fixed seed: the same schedules, the same shrunk trace, on every run.
+    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let outcome = runner.run(&schedule(), |choices| {
+        replay_choices(&model, fault, &choices)
+            .map(|_| ())
+            .map_err(|m| TestCaseError::fail(m.to_string()))
+    });
+    let Err(TestError::Fail(_, minimal)) = outcome else {
+        panic!("no schedule diverged: {outcome:?}");
+    };
+    let m = replay_choices(&model, fault, &minimal).expect_err("the shrunk schedule diverges");
+    println!("shrunk to {} choices:\n{m}", minimal.len());
+    let at_write = m.action.contains("client write") || m.action.contains("REQUEST");
+    assert!(at_write, "{}", m.action);
+    assert!(m.reason.contains("views differ"), "{}", m.reason);
+    // Short: an election, discovery and sync of a quorum, a write, and little else.
+    assert!(m.step <= 60, "{} steps", m.step);
+}
+
+/// A trace the model cannot produce fails: a leader that commits without a quorum.
+#[test]
+fn a_trace_the_model_cannot_produce_is_a_failure() {
+    let model = scope(0, 0);
+    let mut sum = Summary::default();
+    let failure = (0..200)
+        .find_map(|seed| {
+            run(
+                &model,
+                Some(Fault::CommitWithoutQuorum),
+                seed,
+                300,
+                5,
+                &mut sum,
+                &mut HashSet::new(),
+            )
+            .err()
+        })
+        .expect("some run commits without a quorum");
+    println!("{failure}");
+    assert!(
+        matches!(failure.event, zab_refinement::validate::Event::Write(_)),
+        "{:?}",
+        failure.event
+    );
+    assert!(failure.reason.contains("no sequence of model actions"));
+}
+
+/// The check can fail: servers whose leader commits a proposal without a quorum of ACKs
+/// (`zab.fault=CommitWithoutQuorum`) make a run the model cannot produce, and the validation
+/// says where.
+#[test]
+fn a_real_ensemble_that_commits_without_a_quorum_is_caught() {
+    let traces = record(&["zab.fault=CommitWithoutQuorum"], 3, |e| {
+        write_two(e.leader().expect("a leader"))
+    });
+    let f = validate_ensemble(&model(0), traces).expect_err("a commit without a quorum");
+    println!("caught: {}", f.reason.lines().next().unwrap_or(""));
+    assert!(f.reason.contains("client write"), "{}", f.reason);
+}
