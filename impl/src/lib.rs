@@ -6,6 +6,7 @@ pub mod acl;
 pub mod config;
 pub mod data_tree;
 pub mod database;
+pub mod encoding;
 pub mod error;
 pub mod replica;
 pub mod server;

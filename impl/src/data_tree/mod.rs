@@ -39,7 +39,7 @@ pub use snapshot::SnapshotError;
 
 use crate::acl::Acl;
 use crate::zxid::Zxid;
-use im::{OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 use node::{intern_acl, open_acl};
 use std::ops::Bound;
 use std::sync::Arc;

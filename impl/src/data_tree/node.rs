@@ -40,7 +40,7 @@ impl fmt::Debug for NodeData {
     }
 }
 
-// Serialized as a byte string, not a sequence of u8: bincode then copies it in one go.
+// Serialized as a byte string, not a sequence of u8: the encoder then copies it in one go.
 impl Serialize for NodeData {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(&self.0)

@@ -1,24 +1,25 @@
-//! Snapshots of the DataTree: a `clone()` (O(1): the `im` maps are shared) serialized with
-//! bincode, off the hot path, while writes go on against the live tree.
+//! Snapshots of the DataTree: a `clone()` (O(1): the `imbl` maps are shared) serialized
+//! (`crate::encoding`) off the hot path, while writes go on against the live tree.
 //!
-//! Format: the magic `ZABSNAP1`, a CRC-32 of the body, then the body — the last zxid and the
-//! node map. The indices (ephemerals, containers, TTL nodes) and each node's child count are
-//! derived from the nodes, so they are rebuilt on restore rather than trusted: a snapshot that
-//! decodes can still be inconsistent (a node without its parent, a path ZooKeeper would
-//! refuse), and restore refuses it with an error instead of handing a broken tree on.
+//! Format: the magic `ZABSNAP2` (`ZABSNAP1` was bincode's encoding, no longer read), a CRC-32
+//! of the body, then the body — the last zxid and the node map. The indices (ephemerals,
+//! containers, TTL nodes) and each node's child count are derived from the nodes, so they are
+//! rebuilt on restore rather than trusted: a snapshot that decodes can still be inconsistent (a
+//! node without its parent, a path ZooKeeper would refuse), and restore refuses it with an
+//! error instead of handing a broken tree on.
 
 use super::node::{open_acl, DataNode};
 use super::{path, DataTree, TreeOptions};
+use crate::encoding::{self, EncodingError};
 use crate::zxid::Zxid;
-use bincode::Options;
-use im::{OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-const MAGIC: &[u8; 8] = b"ZABSNAP1";
+const MAGIC: &[u8; 8] = b"ZABSNAP2";
 const HEADER_LEN: usize = MAGIC.len() + 4;
 
 /// Why bytes are not a snapshot.
@@ -29,7 +30,7 @@ pub enum SnapshotError {
     #[error("snapshot checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
     Checksum { stored: u32, computed: u32 },
     #[error("snapshot does not decode: {0}")]
-    Decode(#[from] bincode::Error),
+    Decode(#[from] EncodingError),
     #[error("snapshot is inconsistent: {0}")]
     Inconsistent(String),
 }
@@ -73,15 +74,6 @@ fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<Arc<str>, DataNode
     d.deserialize_map(Entries)
 }
 
-/// Fixed-width integers: faster to write and read than varints; the limit makes a forged
-/// length prefix fail instead of allocating.
-fn codec(limit: usize) -> impl Options {
-    bincode::DefaultOptions::new()
-        .with_fixint_encoding()
-        .reject_trailing_bytes()
-        .with_limit(limit as u64)
-}
-
 impl DataTree {
     /// The tree serialized. Call it on a `clone()` taken at the snapshot's zxid to keep the
     /// live tree writable meanwhile.
@@ -102,8 +94,8 @@ impl DataTree {
         out.reserve(HEADER_LEN + 64 * self.nodes.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&[0; 4]);
-        // Writing into a Vec cannot fail, and the body holds only serializable values.
-        if let Err(e) = codec(usize::MAX).serialize_into(&mut *out, &body) {
+        // Writing into a Vec cannot fail, and the body holds only values of known length.
+        if let Err(e) = encoding::encode_into(&body, out) {
             unreachable!("serializing into memory failed: {e}");
         }
         let crc = crc32fast::hash(&out[start + HEADER_LEN..]);
@@ -123,7 +115,7 @@ impl DataTree {
         if stored != computed {
             return Err(SnapshotError::Checksum { stored, computed });
         }
-        let body: Body = codec(body.len()).deserialize(body)?;
+        let body: Body = encoding::decode(body)?;
         rebuild(body, options)
     }
 }

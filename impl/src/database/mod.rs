@@ -26,8 +26,7 @@ use crate::replica::StateMachine;
 use crate::session::SessionStatus;
 use crate::txn::{Txn, TxnEntry};
 use crate::zxid::Zxid;
-use bincode::Options;
-use im::OrdMap;
+use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
 /// The largest forwarded write the leader decodes, ZooKeeper's `jute.maxbuffer` default plus
@@ -41,13 +40,6 @@ pub struct ClientWrite {
     pub request: Request,
 }
 
-fn codec() -> impl Options {
-    bincode::DefaultOptions::new()
-        .with_fixint_encoding()
-        .reject_trailing_bytes()
-        .with_limit(MAX_WRITE_BYTES)
-}
-
 impl ClientWrite {
     pub fn new(caller: Caller, request: Request) -> ClientWrite {
         ClientWrite { caller, request }
@@ -55,15 +47,19 @@ impl ClientWrite {
 
     /// The body of `Input::Write` (and of a forwarded REQUEST).
     pub fn encode(&self) -> Vec<u8> {
-        // Only a write over the limit fails; the server refuses those before this point,
-        // and an empty body decodes as malformed, so the leader answers with an error.
-        codec().serialize(self).unwrap_or_default()
+        // Only a write over the limit is refused; the server refuses those before this
+        // point, and an empty body decodes as malformed, so the leader answers with an error.
+        match crate::encoding::encode(self) {
+            Ok(body) if body.len() as u64 <= MAX_WRITE_BYTES => body,
+            _ => Vec::new(),
+        }
     }
 
     pub fn decode(bytes: &[u8]) -> Result<ClientWrite, ZkError> {
-        codec()
-            .deserialize(bytes)
-            .map_err(|_| ZkError::MarshallingError)
+        if bytes.len() as u64 > MAX_WRITE_BYTES {
+            return Err(ZkError::MarshallingError);
+        }
+        crate::encoding::decode(bytes).map_err(|_| ZkError::MarshallingError)
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::ZkDatabase;
 use crate::data_tree::{DataTree, SnapshotError, TreeOptions};
-use im::OrdMap;
+use imbl::OrdMap;
 
 const MAGIC: &[u8; 8] = b"ZABDB001";
 const HEADER_LEN: usize = MAGIC.len() + 4 + 4;

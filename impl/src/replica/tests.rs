@@ -24,10 +24,10 @@ impl StateMachine for Values {
         self.0.len()
     }
     fn snapshot(&self) -> Vec<u8> {
-        bincode::serialize(&self.0).unwrap()
+        crate::encoding::encode(&self.0).unwrap()
     }
     fn restore(&self, bytes: &[u8]) -> Option<Self> {
-        bincode::deserialize(bytes).ok().map(Values)
+        crate::encoding::decode(bytes).ok().map(Values)
     }
 }
 

@@ -111,16 +111,15 @@ pub fn encode(envelope: &Envelope) -> Vec<u8> {
 
 /// Appends an envelope, framed, to `out`, serializing it in place.
 pub fn encode_into(out: &mut Vec<u8>, envelope: &Envelope) {
-    let Ok(len) = bincode::serialized_size(envelope) else {
-        return;
-    };
     let start = out.len();
-    out.reserve(4 + len as usize);
-    out.extend_from_slice(&(len as u32).to_be_bytes());
-    if bincode::serialize_into(&mut *out, envelope).is_err() {
-        // Cannot happen for an in-memory writer; drop the frame rather than send a bad one.
+    out.extend_from_slice(&[0; 4]);
+    if crate::encoding::encode_into(envelope, out).is_err() {
+        // Cannot happen for zab's messages; drop the frame rather than send a bad one.
         out.truncate(start);
+        return;
     }
+    let len = (out.len() - start - 4) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
 }
 
 /// Runs an outbound link to `addr` until the command channel closes.
@@ -132,7 +131,7 @@ pub async fn outbound(
     mut rx: mpsc::Receiver<LinkCmd>,
     events: EventTx,
 ) {
-    let hello = frame(&bincode::serialize(&Hello { id: me, plane }).unwrap_or_default());
+    let hello = frame(&crate::encoding::encode(&Hello { id: me, plane }).unwrap_or_default());
     let mut backoff = Duration::from_millis(20);
     loop {
         // Connect lazily: wait for something to send first.
@@ -243,7 +242,7 @@ async fn inbound(mut stream: TcpStream, generation: u64, events: EventTx) {
         Ok(b) => b,
         Err(_) => return,
     };
-    let Ok(Hello { id: from, plane }) = bincode::deserialize::<Hello>(&hello) else {
+    let Ok(Hello { id: from, plane }) = crate::encoding::decode::<Hello>(&hello) else {
         tracing::warn!("a peer connection sent a malformed hello; closed");
         return;
     };
@@ -260,7 +259,7 @@ async fn inbound(mut stream: TcpStream, generation: u64, events: EventTx) {
             Ok(b) => b,
             Err(_) => break,
         };
-        let Ok(envelope) = bincode::deserialize::<Envelope>(&body) else {
+        let Ok(envelope) = crate::encoding::decode::<Envelope>(&body) else {
             tracing::warn!(peer = from, "malformed peer frame; connection closed");
             break;
         };

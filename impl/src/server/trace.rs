@@ -7,8 +7,8 @@
 //! checks that it does exactly what the server did, output for output. A trace of every
 //! server of an ensemble is what the refinement tests validate against the model.
 //!
-//! The file is a sequence of frames: a 4-byte big-endian length, then a bincode record. Each
-//! record is written before the step's outputs run, so nothing a peer or client saw is missing
+//! The file is the magic `ZABT` and a 4-byte big-endian format version, then a sequence of
+//! frames: a 4-byte big-endian length, then a record (`crate::encoding`). Each record is written before the step's outputs run, so nothing a peer or client saw is missing
 //! from it; a server killed mid-write leaves a torn last frame, which reading ignores.
 
 use crate::replica::StateMachine;
@@ -145,6 +145,9 @@ pub enum TraceError {
     },
     #[error("record {index}: not a trace record")]
     Malformed { index: usize },
+    /// Not a trace file, or one of another format (those before format 1 had no header).
+    #[error("trace file {path}: not a zab trace of format {FORMAT_VERSION}")]
+    Format { path: PathBuf },
     #[error("record {index}: a step before any start")]
     NoStart { index: usize },
     #[error("record {index}: the replica does not start: {why}")]
@@ -155,6 +158,19 @@ pub enum TraceError {
         recorded: Vec<Effect>,
         replayed: Vec<Effect>,
     },
+}
+
+/// The first bytes of a trace file.
+const MAGIC: [u8; 4] = *b"ZABT";
+/// The trace format: 1 is records encoded with postcard (`crate::encoding`).
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8;
+
+fn header() -> [u8; HEADER_LEN] {
+    let mut h = [0; HEADER_LEN];
+    h[..4].copy_from_slice(&MAGIC);
+    h[4..].copy_from_slice(&FORMAT_VERSION.to_be_bytes());
+    h
 }
 
 /// Where a server writes its trace.
@@ -177,21 +193,28 @@ impl Recorder {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let file = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(io)?;
+        // A restarted server appends to the trace its earlier life began.
+        if file.metadata().map_err(io)?.len() == 0 {
+            file.write_all(&header()).map_err(io)?;
+        }
         Ok(Recorder { path, file })
     }
 
     /// Writes one record (one `write` call: a killed server loses at most the record being
     /// written).
     pub fn record(&mut self, r: &Record) {
-        let body = bincode::serialize(r).unwrap_or_default();
-        let mut frame = Vec::with_capacity(4 + body.len());
-        frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        frame.extend_from_slice(&body);
+        let mut frame = vec![0; 4];
+        if let Err(e) = crate::encoding::encode_into(r, &mut frame) {
+            tracing::warn!(path = %self.path.display(), "trace record not encoded: {e}");
+            return;
+        }
+        let len = (frame.len() - 4) as u32;
+        frame[..4].copy_from_slice(&len.to_be_bytes());
         if let Err(e) = self.file.write_all(&frame) {
             tracing::warn!(path = %self.path.display(), "trace record not written: {e}");
         }
@@ -211,19 +234,34 @@ pub fn read(path: &Path) -> Result<Vec<Record>, TraceError> {
         path: path.to_path_buf(),
         source,
     })?;
+    decode_file(&bytes).ok_or_else(|| TraceError::Format {
+        path: path.to_path_buf(),
+    })?
+}
+
+/// The records of a trace file's bytes, or `None` when they are not a trace of this format.
+fn decode_file(bytes: &[u8]) -> Option<Result<Vec<Record>, TraceError>> {
+    if bytes.len() < HEADER_LEN {
+        // Empty, or a header cut short: a server killed as it began its trace.
+        return header().starts_with(bytes).then(|| Ok(Vec::new()));
+    }
+    if bytes[..HEADER_LEN] != header() {
+        return None;
+    }
     let mut out = Vec::new();
-    let mut at = 0;
+    let mut at = HEADER_LEN;
     while at + 4 <= bytes.len() {
         let len = u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
         let Some(body) = bytes.get(at + 4..at + 4 + len) else {
             break;
         };
-        let r =
-            bincode::deserialize(body).map_err(|_| TraceError::Malformed { index: out.len() })?;
-        out.push(r);
+        match crate::encoding::decode(body) {
+            Ok(r) => out.push(r),
+            Err(_) => return Some(Err(TraceError::Malformed { index: out.len() })),
+        }
         at += 4 + len;
     }
-    Ok(out)
+    Some(Ok(out))
 }
 
 /// What a replay went through.
@@ -307,5 +345,47 @@ pub fn describe(r: &Record) -> String {
             };
             format!("{at_ns} {input} -> {effects:?}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(at_ns: u64) -> Record {
+        Record::Step {
+            at_ns,
+            input: Input::Tick { now_ms: 7 },
+            effects: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn records_round_trip_and_a_torn_last_frame_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file_for(dir.path(), 1);
+        let mut r = Recorder::open(path.clone()).unwrap();
+        r.record(&step(1));
+        r.record(&step(2));
+        drop(r);
+        // A restarted server appends without a second header.
+        Recorder::open(path.clone()).unwrap().record(&step(3));
+        assert_eq!(read(&path).unwrap(), vec![step(1), step(2), step(3)]);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(bytes.len() - 1);
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read(&path).unwrap(), vec![step(1), step(2)]);
+    }
+
+    #[test]
+    fn a_file_without_the_header_is_not_read_as_a_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.1");
+        // A trace of the format before the header: a length and a record.
+        std::fs::write(&path, [0, 0, 0, 2, 1, 7]).unwrap();
+        assert!(matches!(read(&path), Err(TraceError::Format { .. })));
+        // A header cut short (a server killed as it began) is an empty trace.
+        std::fs::write(&path, &header()[..3]).unwrap();
+        assert_eq!(read(&path).unwrap(), Vec::new());
     }
 }

@@ -47,10 +47,10 @@ impl StateMachine for Values {
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        bincode::serialize(&self.0).expect("a Vec<u64> serializes")
+        crate::encoding::encode(&self.0).expect("a Vec<u64> encodes")
     }
 
     fn restore(&self, bytes: &[u8]) -> Option<Values> {
-        bincode::deserialize(bytes).ok().map(Values)
+        crate::encoding::decode(bytes).ok().map(Values)
     }
 }

@@ -2,18 +2,20 @@
 //!
 //! A log file is `[magic "ZABL"][u32 version]` followed by records, each
 //! `[u32 length][u32 crc32 of payload][payload]`, big-endian, the payload being the zxid the
-//! record follows (u64, its link) and then the bincode encoding of a `TxnEntry`. A snapshot file is a 28-byte header
+//! record follows (u64, its link) and then the encoding of a `TxnEntry` (`crate::encoding`). A snapshot file is a 28-byte header
 //! `[magic "ZABS"][u32 version][u64 zxid][u64 length][u32 crc32]` and then the caller's bytes;
 //! its CRC covers the zxid, the length and the bytes.
 
 use super::error::StorageError;
 use super::LogRecord;
+use crate::encoding;
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
-use bincode::Options;
 use std::fmt;
 
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: records and snapshots encoded with postcard (`crate::encoding`); 1 was bincode's
+/// fixed-width encoding, which this build does not read.
+pub const FORMAT_VERSION: u32 = 2;
 pub const LOG_MAGIC: [u8; 4] = *b"ZABL";
 pub const SNAP_MAGIC: [u8; 4] = *b"ZABS";
 pub const LOG_HEADER_LEN: usize = 8;
@@ -25,14 +27,6 @@ pub const LINK_LEN: usize = 8;
 /// damaged length can never make a reader reserve gigabytes.
 pub const MAX_RECORD_LEN: u32 = 16 << 20;
 
-/// Fixed-width integers (so a record's size does not depend on its values' magnitudes),
-/// trailing bytes rejected, and a size limit so decoding cannot allocate past the cap.
-fn codec() -> impl Options {
-    bincode::DefaultOptions::new()
-        .with_fixint_encoding()
-        .with_limit(MAX_RECORD_LEN as u64)
-}
-
 fn too_large(entry: &TxnEntry, len: u64) -> StorageError {
     StorageError::RecordTooLarge {
         zxid: entry.zxid(),
@@ -43,9 +37,7 @@ fn too_large(entry: &TxnEntry, len: u64) -> StorageError {
 
 /// The framed record for `entry`, linked to `prev`: frame header and payload.
 pub fn encode_record(prev: Zxid, entry: &TxnEntry) -> Result<Vec<u8>, StorageError> {
-    let body = codec()
-        .serialize(entry)
-        .map_err(|_| too_large(entry, u64::MAX))?;
+    let body = encoding::encode(entry).map_err(|_| too_large(entry, u64::MAX))?;
     let len = LINK_LEN + body.len();
     if len > MAX_RECORD_LEN as usize {
         return Err(too_large(entry, len as u64));
@@ -63,10 +55,8 @@ pub fn encode_record(prev: Zxid, entry: &TxnEntry) -> Result<Vec<u8>, StorageErr
 /// The size `encode_record` would produce, without encoding (the in-memory backend keeps
 /// file sizes so it rolls exactly where the file backend does).
 pub fn record_len(entry: &TxnEntry) -> Result<u64, StorageError> {
-    let payload = codec()
-        .serialized_size(entry)
-        .map_err(|_| too_large(entry, u64::MAX))?;
-    Ok(FRAME_HEADER_LEN as u64 + LINK_LEN as u64 + payload)
+    let payload = encoding::encoded_len(entry).map_err(|_| too_large(entry, u64::MAX))?;
+    Ok((FRAME_HEADER_LEN + LINK_LEN + payload) as u64)
 }
 
 /// The link and the entry of a record's payload.
@@ -78,9 +68,8 @@ pub fn decode_payload(payload: &[u8]) -> Result<LogRecord, String> {
         ));
     }
     let prev = Zxid(be_u64(&payload[..LINK_LEN]));
-    let entry: TxnEntry = codec()
-        .deserialize(&payload[LINK_LEN..])
-        .map_err(|e| format!("undecodable record: {e}"))?;
+    let entry: TxnEntry =
+        encoding::decode(&payload[LINK_LEN..]).map_err(|e| format!("undecodable record: {e}"))?;
     if prev >= entry.zxid() {
         return Err(format!(
             "record {} linked to {prev}, not below it",

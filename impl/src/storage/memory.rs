@@ -12,7 +12,7 @@ use super::rules;
 use super::{EpochKind, LogRecord, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
-use im::{OrdMap, Vector};
+use imbl::{OrdMap, Vector};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
