@@ -2,7 +2,7 @@
 //! scripted `cli_mt` (C) session, a scripted `zkCli.sh` (Java) session, then the kazoo
 //! (Python) suite, which exercises the client API, kills the leader and checks that its
 //! clients move with their sessions and no acknowledged write is lost. The C and Java
-//! clients come from Debian's `zookeeper` and `zookeeper-bin`, kazoo from pip; `.ci/run`
+//! clients come from Debian's `zookeeper` and `zookeeper-bin`, kazoo from pip; `scripts/test.sh`
 //! installs them. The scripts are in `tests/clients/`; each one also passes against Apache
 //! ZooKeeper 3.8 (`scripts/zookeeper-ensemble.sh`), which is how their expectations were
 //! checked.
@@ -45,7 +45,7 @@ fn real_clients_pass_against_a_three_server_ensemble() {
     ] {
         assert!(
             std::path::Path::new(tool).exists(),
-            "{tool} is needed: apt-get install zookeeper zookeeper-bin"
+            "{tool} is needed: run scripts/test.sh, or apt-get install zookeeper zookeeper-bin"
         );
     }
     // A small snapCount: the servers snapshot while the suites run, and the restarted

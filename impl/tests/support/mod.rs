@@ -57,7 +57,7 @@ impl Ensemble {
     pub fn zookeeper(servers: u32) -> Ensemble {
         assert!(
             Path::new("/usr/share/java/zookeeper.jar").exists(),
-            "Debian's zookeeper package is needed: apt-get install zookeeper zookeeper-bin"
+            "Debian's zookeeper package is needed: run scripts/test.sh, or apt-get install zookeeper zookeeper-bin"
         );
         let dir = tempfile::tempdir().unwrap();
         let script = concat!(
@@ -107,22 +107,15 @@ pub async fn zk_connect(host: &str) -> zookeeper_client::Client {
         .unwrap_or_else(|e| panic!("connect {host}: {e}"))
 }
 
-/// kazoo, installed with pip when missing (pinned), as `.ci/run` would.
+/// kazoo must be importable by `python3` (`scripts/test.sh` installs it in a virtualenv and
+/// puts that first on PATH); a test never installs anything itself.
 pub fn ensure_kazoo() {
-    let has = || {
-        Command::new("python3")
-            .args(["-c", "import kazoo"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !has() {
-        let ok = Command::new("python3")
-            .args(["-m", "pip", "install", "-q", "kazoo==2.11.0"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok && has(),
-            "kazoo is needed: python3 -m pip install kazoo==2.11.0"
-        );
-    }
+    let has = Command::new("python3")
+        .args(["-c", "import kazoo"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has,
+        "kazoo is needed: run scripts/test.sh, or python3 -m pip install kazoo==2.11.0"
+    );
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Opens the model's Explorer in headless Chromium, checks that the rendered page shows the
 # initial state (every server LOOKING), and saves a screenshot.
-# Usage: .ci/explorer-in-chromium.sh [path/to/zab-model] [screenshot.png]
+# Usage: scripts/explorer-in-chromium.sh [path/to/zab-model] [screenshot.png]
 set -euo pipefail
 bin=${1:-target/release/zab-model}
 shot=${2:-target/explorer.png}
