@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's two commands on a fresh Debian system: a minimal bookworm made with debootstrap
-# (no compiler, no Python, no Java, no browser), this machine's rustup toolchain and cargo
-# home bind-mounted (Debian's own rustc is older than the workspace's rust-version), and a
-# clean clone of this checkout's HEAD, with ../shared beside it when this checkout has one.
+# (no Python, no Java, no browser), this machine's rustup toolchain and cargo home
+# bind-mounted (Debian's own rustc is older than the workspace's rust-version) with the C
+# linker rustup needs (gcc), and a clean clone of this checkout's HEAD, with ../shared beside
+# it when this checkout has one.
 # First the Explorer (`cargo run --release -p zab-model -- explore`, fetched once over HTTP and
 # stopped), then the test command (`scripts/test.sh`), which must install everything else.
 #
@@ -31,9 +32,10 @@ bind() { # bind SRC DST [ro]
   [ "${3:-}" != ro ] || mount -o remount,bind,ro "$2"
 }
 
-if [ ! -x "$root/bin/bash" ]; then
-  echo "== debootstrap --variant=minbase bookworm $root"
-  debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+if [ ! -x "$root/usr/bin/gcc" ]; then
+  echo "== debootstrap --variant=minbase --include=gcc,libc6-dev bookworm $root"
+  debootstrap --variant=minbase --include=gcc,libc6-dev bookworm "$root" \
+    http://deb.debian.org/debian >/dev/null
 fi
 
 # The machine's network settings.
@@ -69,7 +71,8 @@ in_chroot '
   cargo run --quiet --release -p zab-model -- explore --port 3999 >/tmp/explore.log 2>&1 &
   pid=$!
   for _ in $(seq 1 900); do
-    if exec 3<>/dev/tcp/127.0.0.1/3999 2>/dev/null; then break; fi
+    if { exec 3<>/dev/tcp/127.0.0.1/3999; } 2>/dev/null; then break; fi
+    kill -0 "$pid" 2>/dev/null || { echo "explore exited"; cat /tmp/explore.log; exit 1; }
     sleep 1
   done
   printf "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
