@@ -2,7 +2,8 @@
 //! and 1M znodes (expected flat: the `im` maps are shared, so cloning is O(1)), and snapshot
 //! serialization in bytes per second.
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::hint::black_box;
 use zab::acl::Acl;
 use zab::data_tree::{Caller, CreateRequest, DataTree, Request, RequestContext, TreeOptions};
 use zab::txn::{CreateMode, Txn, TxnEntry, TxnHeader};

@@ -4,22 +4,32 @@ use serde::{Deserialize, Serialize};
 
 /// Permission bits (`ZooDefs.Perms`).
 pub mod perms {
+    /// Read a node's data, children and Stat (getData, getChildren, exists, check).
     pub const READ: i32 = 1 << 0;
+    /// Set a node's data (setData).
     pub const WRITE: i32 = 1 << 1;
+    /// Create children; checked on the parent of a created node.
     pub const CREATE: i32 = 1 << 2;
+    /// Delete children; checked on the parent of a deleted node.
     pub const DELETE: i32 = 1 << 3;
+    /// Change a node's ACL (setACL).
     pub const ADMIN: i32 = 1 << 4;
+    /// Every permission: 31, as `ZooDefs.Perms.ALL`.
     pub const ALL: i32 = READ | WRITE | CREATE | DELETE | ADMIN;
 }
 
 /// An identity: a scheme (`world`, `auth`, `digest`, `ip`, …) and an id within it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Id {
+    /// The authentication scheme, which decides how `id` is matched.
     pub scheme: String,
+    /// The identity within the scheme: `anyone` for `world`, `user:base64(sha1)` for
+    /// `digest`, an address or CIDR range for `ip`, empty for `auth`.
     pub id: String,
 }
 
 impl Id {
+    /// The identity `scheme:id`.
     pub fn new(scheme: &str, id: &str) -> Id {
         Id {
             scheme: scheme.to_string(),
@@ -38,9 +48,12 @@ impl Id {
     }
 }
 
+/// One ACL entry (jute `ACL`): the permissions granted to an identity.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Acl {
+    /// The granted permissions, an OR of the [`perms`] bits.
     pub perms: i32,
+    /// Who is granted them.
     pub id: Id,
 }
 

@@ -7,22 +7,48 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+/// Why a zoo.cfg could not be loaded. `zabd` exits with code 2 for a bad configuration and 3
+/// for an unusable `dataDir`.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The zoo.cfg file itself could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The zoo.cfg path given on the command line.
         path: PathBuf,
+        /// The I/O error reading it.
         source: std::io::Error,
     },
+    /// A line that is not `key=value`, or a malformed value of a known key.
     #[error("line {line}: {msg}")]
-    Line { line: usize, msg: String },
+    Line {
+        /// The 1-based line number in zoo.cfg.
+        line: usize,
+        /// What is wrong with the line.
+        msg: String,
+    },
+    /// A required key is absent (`dataDir`); the key name.
     #[error("{0} is required")]
     Missing(&'static str),
+    /// `dataDir/myid` is missing in an ensemble (it is optional standalone) or holds no
+    /// server id.
     #[error("myid file {path}: {msg}")]
-    MyId { path: PathBuf, msg: String },
+    MyId {
+        /// The `myid` file's path.
+        path: PathBuf,
+        /// What is wrong with it.
+        msg: String,
+    },
     /// The data directory exists but cannot be used (not a directory, unreadable).
     #[error("dataDir {path} cannot be used: {msg}")]
-    DataDir { path: PathBuf, msg: String },
+    DataDir {
+        /// The configured `dataDir`.
+        path: PathBuf,
+        /// Why it cannot be used.
+        msg: String,
+    },
+    /// The keys parse but do not fit together: a zero `tickTime`, `initLimit` or `syncLimit`,
+    /// a `myid` without its `server.N` line, an ensemble with no voting server.
     #[error("{0}")]
     Invalid(String),
 }
@@ -30,24 +56,45 @@ pub enum ConfigError {
 /// One `server.N=host:quorumPort:electionPort[:participant|:observer][;clientAddress]` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerAddr {
+    /// The host name or address both peer ports listen on.
     pub host: String,
+    /// The quorum port (Zab packets: PROPOSAL, ACK, COMMIT, syncs).
     pub quorum_port: u16,
+    /// The leader election port (Fast Leader Election notifications).
     pub election_port: u16,
+    /// `:observer`: the server learns but does not vote; `:participant` (the default) votes.
     pub observer: bool,
 }
 
+/// One server's configuration, as read from its zoo.cfg and `dataDir/myid`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerConfig {
+    /// `tickTime`, in milliseconds (default 2000): the unit of `initLimit`, `syncLimit` and
+    /// the default session timeout bounds, and the session expiry bucket width.
     pub tick_time_ms: u32,
+    /// `initLimit`, in ticks of `tickTime` (default 10): how long a leader and a learner may
+    /// go unheard while the learner connects and syncs (discovery and synchronization).
     pub init_limit: u32,
+    /// `syncLimit`, in ticks of `tickTime` (default 5): how long a leader and a learner in
+    /// broadcast may go unheard before they give up on each other.
     pub sync_limit: u32,
+    /// `dataDir` (required): where snapshots, the epoch files and `myid` live.
     pub data_dir: PathBuf,
+    /// `dataLogDir`: where the transaction log lives; `dataDir` when absent.
     pub data_log_dir: PathBuf,
+    /// `clientPort` (default 2181): the port clients and four-letter words connect to.
     pub client_port: u16,
+    /// `clientPortAddress` (default `0.0.0.0`, every interface): where the client port binds.
     pub client_port_address: IpAddr,
+    /// `maxClientCnxns` (default 60): connections one client IP address may hold to this
+    /// server; 0 means no limit.
     pub max_client_cnxns: u32,
+    /// `minSessionTimeout`, in milliseconds; `None` for ZooKeeper's default of 2 ticks.
     pub min_session_timeout_ms: Option<u32>,
+    /// `maxSessionTimeout`, in milliseconds; `None` for ZooKeeper's default of 20 ticks.
     pub max_session_timeout_ms: Option<u32>,
+    /// `autopurge.snapRetainCount` (default 3): snapshots the purge keeps; never fewer than 3,
+    /// as in ZooKeeper.
     pub autopurge_snap_retain_count: u32,
     /// Hours between purges; 0 disables them.
     pub autopurge_purge_interval: u32,
@@ -57,6 +104,7 @@ pub struct ServerConfig {
     pub jute_max_buffer: usize,
     /// `forceSync=no` skips fsync (unsafe; for tests of throughput only).
     pub force_sync: bool,
+    /// The `server.N` lines by id N; empty for a standalone server.
     pub servers: BTreeMap<u64, PeerAddr>,
     /// From `dataDir/myid`; 1 for a standalone server without one.
     pub my_id: u64,
@@ -71,6 +119,8 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// Reads and parses the zoo.cfg at `path`, reads `myid` from its `dataDir`, and checks
+    /// that the keys fit together.
     pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
@@ -191,10 +241,12 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// The ids of the voting servers (participants), in id order; just `my_id` standalone.
     pub fn voters(&self) -> Vec<u64> {
         self.ids(false)
     }
 
+    /// The ids of the `:observer` servers, in id order.
     pub fn observers(&self) -> Vec<u64> {
         self.ids(true)
     }

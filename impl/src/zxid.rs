@@ -4,20 +4,27 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A zxid, ZooKeeper's transaction id. Ordering by the raw `u64` orders by epoch, then by
+/// counter, which is the order Zab delivers transactions in.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Zxid(pub u64);
 
 impl Zxid {
+    /// Epoch 0, counter 0: the zxid of an empty history, before any transaction.
     pub const ZERO: Zxid = Zxid(0);
 
+    /// The zxid of the `counter`th transaction proposed in `epoch`.
     pub fn new(epoch: u32, counter: u32) -> Zxid {
         Zxid(((epoch as u64) << 32) | counter as u64)
     }
 
+    /// The high 32 bits: the epoch of the leader that proposed the transaction.
     pub fn epoch(self) -> u32 {
         (self.0 >> 32) as u32
     }
 
+    /// The low 32 bits: the transaction's number within its epoch. An epoch's first proposal
+    /// has counter 1; counter 0 names the epoch's start (the zxid NEWLEADER is ACKed with).
     pub fn counter(self) -> u32 {
         self.0 as u32
     }

@@ -5,26 +5,35 @@ use crate::sync::NlStep;
 use crate::types::{sid_name, Mask, Sid, Zxid};
 use std::fmt;
 
+/// A step of the model: one action of a server, of the network or of the environment, with the
+/// servers and packet it involves (so that a trace reads as a message sequence).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     // ---- election, oracle grain ----
     /// A quorum of LOOKING voters agrees on `leader`, a member with the highest
     /// (currentEpoch, last zxid); every member leaves the election at once.
     Elect {
+        /// The elected member: it has the highest (currentEpoch, last zxid) in `quorum`.
         leader: Sid,
+        /// The minimal quorum of LOOKING voters that elects it (the leader included).
         quorum: Mask,
     },
     /// A LOOKING server learns that `leader` leads and joins it.
     Join {
+        /// The LOOKING server that joins.
         server: Sid,
+        /// The server it joins, which is LEADING.
         leader: Sid,
     },
 
     // ---- election, Fast Leader Election grain ----
     /// `from`'s notification reaches `to` (WorkerReceiver + one turn of lookForLeader).
     Notify {
+        /// The sender of the notification.
         from: Sid,
+        /// The receiver, which processes it.
         to: Sid,
+        /// The notification read: the sender's vote, state and round.
         n: Notification,
     },
     /// finalizeWait elapsed: a LOOKING server whose proposal has a quorum decides.
@@ -38,15 +47,22 @@ pub enum Action {
     Connect(Sid),
     /// `from`'s quorum packet reaches `to`.
     Deliver {
+        /// The sender of the packet.
         from: Sid,
+        /// The receiver; the packet and the receiver's role choose its handler.
         to: Sid,
+        /// The packet read (the head of the link's FIFO queue).
         msg: Msg,
     },
     /// The leader's handler for `learner` runs syncFollower: DIFF, TRUNC or SNAP, the
     /// packets, NEWLEADER.
     SyncLearner {
+        /// The leader, past discovery.
         leader: Sid,
+        /// The learner whose ACKEPOCH the handler holds.
         learner: Sid,
+        /// Whether the learner gets SNAP rather than DIFF or TRUNC from the log
+        /// (`sync::routes` says when each is open).
         snapshot: bool,
     },
     /// A follower takes the next step of its NEWLEADER handling (named for readers; the state
@@ -74,24 +90,33 @@ pub enum Action {
     /// learner's premature timeout needs no action of its own: it is a `Lose` of its
     /// connection followed by `LearnerTimeout`.
     PrematureTimeout(Sid),
+    /// A server crashes (budgeted): it keeps only acceptedEpoch, currentEpoch and its log, and its
+    /// connections and in-flight messages are gone.
     Crash(Sid),
+    /// A crashed server starts again from disk (free): it reloads its log and enters LOOKING.
     Restart(Sid),
     /// Cut the servers in the mask off from the rest.
     Partition(Mask),
+    /// The partition ends (free); connections broken by it stay broken.
     Heal,
     /// Lose a message: on the election plane the newest notification of the link is dropped
     /// (the waiting one, else the last one in TCP); on the quorum plane the TCP connection
     /// breaks (also with nothing in flight: a learner's open connection).
     Lose {
+        /// The sender side of the link.
         from: Sid,
+        /// The receiver side of the link.
         to: Sid,
+        /// Election plane (drop a notification) or quorum plane (break the connection).
         plane: Plane,
     },
     /// `from`'s SendWorker writes the notification waiting for `to` to TCP before `to` read
     /// it: a newer notification now queues behind it instead of replacing it, and `to` will
     /// read both, the older first.
     Transmit {
+        /// The server whose SendWorker writes the notification.
         from: Sid,
+        /// The server the notification is for.
         to: Sid,
     },
 }

@@ -25,6 +25,8 @@ pub fn accepts_writes(st: &State, s: Sid) -> bool {
     }
 }
 
+/// `ClientRequest(s)`: a client issues the next write (request number = requests so far). The
+/// leader proposes it; a learner forwards it to its leader as REQUEST.
 pub fn client_request(cfg: &Config, st: &mut State, s: Sid) {
     st.ghost.requests += 1;
     let value = st.ghost.requests;

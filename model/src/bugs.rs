@@ -3,6 +3,9 @@
 
 use crate::config::{Config, Election};
 
+/// A known ZooKeeper bug the model can re-introduce (`--bug NAME`). Without a switch the model
+/// follows ZooKeeper master, where these are fixed; `stale-ack` is the exception: master keeps
+/// a dead connection's ACKs, and the model withdraws them (`specs/findings.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Bug {
     /// ZOOKEEPER-1419: the vote order's id tie-break lacks the same-epoch guard.
@@ -37,6 +40,7 @@ pub enum Bug {
     StaleAck,
 }
 
+/// Every switch, in the order `zab-model bugs` lists them.
 pub const ALL_BUGS: [Bug; 10] = [
     Bug::Zk1419,
     Bug::Zk2845,
@@ -51,6 +55,7 @@ pub const ALL_BUGS: [Bug; 10] = [
 ];
 
 impl Bug {
+    /// The switch's name on the command line (`zk-1419`, …, `stale-ack`).
     pub fn name(self) -> &'static str {
         match self {
             Bug::Zk1419 => "zk-1419",
@@ -66,6 +71,7 @@ impl Bug {
         }
     }
 
+    /// The switch with this command-line name, if any.
     pub fn parse(s: &str) -> Option<Bug> {
         ALL_BUGS.iter().copied().find(|b| b.name() == s)
     }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 /// The outcome of one property.
 #[derive(Clone, Debug, Serialize)]
 pub struct PropertyResult {
+    /// The property's name, as `properties.md` lists it.
     pub name: &'static str,
     /// "always" or "sometimes".
     pub kind: &'static str,
@@ -29,24 +30,40 @@ pub struct PropertyResult {
     pub depth: Option<usize>,
 }
 
+/// A path printed step by step: the counterexample of an `always` property, or the example that
+/// reaches a `sometimes` property.
 #[derive(Clone, Debug, Serialize)]
 pub struct Counterexample {
+    /// The property the path violates or reaches.
     pub property: &'static str,
+    /// The initial state, one line per action with the state it leads to, and the final state.
     pub steps: Vec<String>,
 }
 
+/// The outcome of a safety check (`zab-model check`): the search's size, the verdict and a
+/// result per property.
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
+    /// The configuration checked, as one line (`Config::summary`).
     pub config: String,
+    /// The verdict: "pass", "fail" or "incomplete" (see `verdict`).
     pub result: &'static str,
+    /// Distinct states visited (after symmetry reduction, when on).
     pub unique_states: usize,
+    /// States generated, counting repeats.
     pub total_states: usize,
+    /// The deepest level of the search, in steps from an initial state.
     pub max_depth: usize,
+    /// Wall-clock time of the search.
     pub seconds: f64,
+    /// Unique states per second.
     pub states_per_second: f64,
     /// Whether every reachable state (within bounds) was explored.
     pub complete: bool,
+    /// One result per property checked.
     pub properties: Vec<PropertyResult>,
+    /// The path to each violated `always` property (the search stops at the first one);
+    /// a shortest path unless the search was depth-first.
     pub counterexamples: Vec<Counterexample>,
     /// Paths to the reached `sometimes` properties (with `--examples`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -54,6 +71,7 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// Whether every property holds on every reachable state ("pass").
     pub fn passed(&self) -> bool {
         self.result == "pass"
     }
@@ -78,10 +96,15 @@ pub fn exit_code(result: &str) -> u8 {
     }
 }
 
+/// How to run a safety check (the command-line options of `zab-model check`).
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
+    /// Worker threads of the checker (at least 1).
     pub threads: usize,
+    /// Print the state count every two seconds on standard error.
     pub progress: bool,
+    /// Stop the search after this long; the verdict is then "incomplete" unless a counterexample
+    /// was found.
     pub timeout: Option<Duration>,
     /// Also record the paths that reach each `sometimes` property.
     pub examples: bool,
@@ -254,25 +277,39 @@ pub fn trace(model: &ZabModel, path: &Path<State, Action>) -> Vec<String> {
 /// The liveness report in serializable form.
 #[derive(Clone, Debug, Serialize)]
 pub struct LivenessReport {
+    /// The configuration checked, as one line (`Config::summary`).
     pub config: String,
+    /// The verdict: "pass", "fail" (some goal has a fair lasso) or "incomplete" (state limit hit).
     pub result: &'static str,
+    /// Unique states explored (no symmetry reduction: fairness classes name servers).
     pub unique_states: usize,
+    /// Transitions explored, including those leading outside the checked bounds.
     pub edges: usize,
+    /// Wall-clock time of exploration and analysis.
     pub seconds: f64,
+    /// Unique states per second.
     pub states_per_second: f64,
+    /// Whether every reachable state (within bounds) was explored before the state limit.
     pub complete: bool,
+    /// One result per liveness goal.
     pub properties: Vec<LivenessResult>,
 }
 
+/// The verdict on one liveness goal, with its fair lasso as readable lines when it fails.
 #[derive(Clone, Debug, Serialize)]
 pub struct LivenessResult {
+    /// The goal's name (`leader_eventually_established`, `request_eventually_committed`).
     pub name: &'static str,
+    /// Whether no fair lasso violates the goal.
     pub holds: bool,
     /// The lasso: steps to the cycle, then the cycle (repeated forever).
     pub prefix: Vec<String>,
+    /// The actions of the cycle, one line each, after the prefix's cycle entry state.
     pub cycle: Vec<String>,
 }
 
+/// Runs the liveness check (`zab-model liveness`) on `cfg` without symmetry, exploring at
+/// most `max_states` states, and replays each lasso found into readable lines.
 pub fn run_liveness(cfg: &Config, max_states: usize, progress: bool) -> LivenessReport {
     let model = ZabModel::new(Config {
         symmetry: false,

@@ -52,8 +52,12 @@ pub struct Config {
     pub epochs: u8,
     /// Highest Fast Leader Election round (logical clock) explored.
     pub rounds: u8,
+    /// The grain of leader election: Fast Leader Election message by message, or the oracle.
     pub election: Election,
+    /// Which part of the protocol is checked: everything, or Fast Leader Election alone
+    /// (`--phase election`).
     pub scope: Scope,
+    /// The known ZooKeeper bug re-introduced (`--bug`); `None` models ZooKeeper master.
     pub bug: Option<Bug>,
     /// Canonicalize states under permutations of server ids (oracle election only).
     pub symmetry: bool,
@@ -100,6 +104,7 @@ impl Config {
         (self.servers + self.observers) as usize
     }
 
+    /// Whether server `s` is a voter (participant); ids from `servers` on are observers.
     pub fn is_voter(&self, s: u8) -> bool {
         s < self.servers
     }
@@ -109,10 +114,13 @@ impl Config {
         2 * count > self.servers as usize
     }
 
+    /// Whether `bug` is the switch this model re-introduces.
     pub fn bug_on(&self, bug: Bug) -> bool {
         self.bug == Some(bug)
     }
 
+    /// Checks that every bound is within what the state can hold (and the checker can finish), and
+    /// that symmetry is asked for only with the oracle election.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |m: String| Err(ConfigError(m));
         if !(1..=5).contains(&self.servers) {

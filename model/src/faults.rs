@@ -10,6 +10,11 @@ use crate::ops;
 use crate::state::{Conn, State};
 use crate::types::{Mask, Sid};
 
+/// The enabled fault steps, each within its budget: `Crash` of an up server, `Restart` of a
+/// down one (free), `Partition` into two sides when none is in force (each split once: the side
+/// holding s1), `Heal` while one is, `Lose` on every non-empty link and on every live learner
+/// connection with nothing in flight, `PrematureTimeout` of a leader whose own timeout is not
+/// due, and `Transmit` on every election link with a notification waiting.
 pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
     for s in st.ids() {
         let up = st.server(s).up;
@@ -88,6 +93,8 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
     }
 }
 
+/// `Transmit`: the notification waiting on the election link from `from` to `to` is written to
+/// TCP, so a newer one will queue behind it instead of replacing it.
 pub fn transmit(st: &mut State, from: Sid, to: Sid) {
     st.env.transmits += 1;
     st.net.pin(Link {
@@ -97,16 +104,22 @@ pub fn transmit(st: &mut State, from: Sid, to: Sid) {
     });
 }
 
+/// `PrematureTimeout`: leader `s` gives up on its quorum too early and goes back to LOOKING,
+/// closing its learners' connections.
 pub fn premature_timeout(cfg: &Config, st: &mut State, s: Sid) {
     st.env.premature_timeouts += 1;
     ops::shutdown_to_looking(cfg, st, s);
 }
 
+/// `Crash`: server `s` goes down, keeping only its durable state (acceptedEpoch, currentEpoch,
+/// log); its connections close and its messages in flight are dropped.
 pub fn crash(cfg: &Config, st: &mut State, s: Sid) {
     st.env.crashes += 1;
     ops::crash(cfg, st, s);
 }
 
+/// `Partition`: `side` is cut off from the rest. Messages in flight across the cut are dropped
+/// and learner connections across it break.
 pub fn partition(cfg: &Config, st: &mut State, side: Mask) {
     st.env.partitions += 1;
     st.env.partition = side;
@@ -122,10 +135,15 @@ pub fn partition(cfg: &Config, st: &mut State, side: Mask) {
     }
 }
 
+/// `Heal`: the partition ends. Connections it broke stay broken until learners notice and
+/// reconnect.
 pub fn heal(st: &mut State) {
     st.env.partition = Mask::EMPTY;
 }
 
+/// `Lose`: on the election plane, the link's newest notification is dropped; on the quorum
+/// plane, the connection between `from` and `to` breaks (a learner's attempt to connect fails),
+/// dropping everything in flight on it both ways.
 pub fn lose(cfg: &Config, st: &mut State, from: Sid, to: Sid, plane: Plane) {
     st.env.losses += 1;
     match plane {

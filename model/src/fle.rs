@@ -165,6 +165,9 @@ fn decide(cfg: &Config, st: &mut State, s: Sid, vote: Vote) {
     crate::discovery::enter_role(cfg, st, s, leader);
 }
 
+/// The enabled Fast Leader Election steps: `Notify` for the first notification on each election
+/// link; for each up LOOKING server, `Decide` while it is in the finalizeWait drain, else
+/// `Resend` when notTimeout would re-send (`haveDelivered`) and the re-send carries news.
 pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
     for (link, p) in st.net.heads() {
         if let Packet::Election(n) = p {
@@ -274,11 +277,15 @@ pub fn better_vote_pending(cfg: &Config, st: &State, s: Sid) -> bool {
         .any(|(l, p)| l.to == s && matches!(p, Packet::Election(n) if beats(cfg, n.vote, mine)))
 }
 
+/// `Decide(s)`: the finalizeWait drain ended with no better vote, so `s` decides on its
+/// proposal: LEADING if it names `s`, else FOLLOWING (OBSERVING for an observer).
 pub fn decide_action(cfg: &Config, st: &mut State, s: Sid) {
     let vote = st.fle[s as usize].vote;
     decide(cfg, st, s, vote);
 }
 
+/// `Resend(s)`: notTimeout expired, so `s` sends its current vote again to every voter
+/// (`sendNotifications`).
 pub fn resend(cfg: &Config, st: &mut State, s: Sid) {
     broadcast(cfg, st, s);
 }

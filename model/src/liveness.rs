@@ -34,6 +34,7 @@ pub enum Goal {
 }
 
 impl Goal {
+    /// The goal's name in reports, as `properties.md` lists it.
     pub fn name(self) -> &'static str {
         match self {
             Goal::LeaderEstablished => "leader_eventually_established",
@@ -45,28 +46,43 @@ impl Goal {
 /// A fair cycle in which the goal never holds, reached from an initial state.
 #[derive(Clone, Debug)]
 pub struct Lasso {
+    /// The initial state the lasso starts from.
     pub init: State,
+    /// The actions from `init` to the first state of the cycle (a breadth-first path).
     pub prefix: Vec<Action>,
+    /// The actions of the cycle, back to its first state: repeated forever, fair to every
+    /// protocol action, and the goal holds in none of its states.
     pub cycle: Vec<Action>,
 }
 
+/// The verdict on one liveness goal.
 #[derive(Clone, Debug)]
 pub struct GoalResult {
+    /// The goal checked.
     pub goal: Goal,
+    /// A fair lasso in which the goal never holds, or `None` when there is none (within the
+    /// explored states).
     pub lasso: Option<Lasso>,
 }
 
+/// The outcome of a liveness check: the size of the explored graph and a verdict per goal.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// Unique states explored.
     pub states: usize,
+    /// Transitions explored, including those leading outside the checked bounds.
     pub edges: usize,
+    /// Wall-clock time of exploration and analysis.
     pub seconds: f64,
     /// False when exploration stopped at the state limit: the result is then partial.
     pub complete: bool,
+    /// One result per goal: `leader_eventually_established`, then `request_eventually_committed`
+    /// unless only the election is checked.
     pub goals: Vec<GoalResult>,
 }
 
 impl Report {
+    /// Whether no goal has a fair lasso.
     pub fn holds(&self) -> bool {
         self.goals.iter().all(|g| g.lasso.is_none())
     }

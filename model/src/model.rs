@@ -13,14 +13,20 @@ use stateright::{Model, Path, Property};
 /// The most in-flight messages a state may hold before the checker stops expanding it.
 pub const MAX_IN_FLIGHT: usize = 40;
 
+/// The Zab model of one configuration: ZooKeeper's election (FLE or oracle grain), discovery,
+/// synchronization and broadcast, with budgeted faults, as a stateright `Model` that every
+/// checker, the liveness check and the Explorer run.
 #[derive(Clone, Debug)]
 pub struct ZabModel {
+    /// The configuration: ensemble size, bounds, fault budgets, election grain, scope, bug switch.
     pub cfg: Config,
     /// Check only these properties (all when empty).
     pub only: Vec<String>,
 }
 
 impl ZabModel {
+    /// The model of `cfg`, checking every property. Panics if `cfg` has more servers than the
+    /// state can hold (`MAX_SERVERS`).
     pub fn new(cfg: Config) -> ZabModel {
         assert!(cfg.n() <= MAX_SERVERS);
         ZabModel {

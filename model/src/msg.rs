@@ -10,8 +10,11 @@ use std::fmt;
 /// which every real vote beats.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Vote {
+    /// The proposed leader; `None` only in an observer's initial vote.
     pub leader: Option<Sid>,
+    /// The proposed leader's last zxid (its `lastProcessedZxid` when it proposed itself).
     pub zxid: Zxid,
+    /// The proposed leader's epoch (`currentEpoch`; after sync, the epoch it leads).
     pub epoch: u8,
 }
 
@@ -31,6 +34,7 @@ pub struct Notification {
     pub state: Role,
     /// The sender's logical clock (`electionEpoch`).
     pub round: u8,
+    /// The vote the sender currently proposes (or, once decided, the leader it follows or is).
     pub vote: Vote,
 }
 
@@ -51,54 +55,76 @@ impl fmt::Debug for Notification {
 pub enum Msg {
     /// FOLLOWERINFO / OBSERVERINFO: the learner's acceptedEpoch.
     FollowerInfo {
+        /// The learner's durable acceptedEpoch; the leader proposes at least one more than it.
         accepted_epoch: u8,
     },
     /// LEADERINFO: the epoch the leader proposes.
     LeaderInfo {
+        /// The epoch the leader proposes; the learner writes it as acceptedEpoch before acking.
         epoch: u8,
     },
     /// ACKEPOCH: the learner's currentEpoch (`None` = -1: it had already accepted this epoch)
     /// and its last zxid.
     AckEpoch {
+        /// The learner's currentEpoch, or `None` (-1) when it had already accepted this epoch.
         current_epoch: Option<u8>,
+        /// The learner's last processed zxid, which the leader uses to choose DIFF, TRUNC or SNAP.
         last: Zxid,
     },
+    /// DIFF: the learner's history up to the zxid it reported is committed; the missing entries
+    /// follow as PROPOSAL + COMMIT.
     Diff {
+        /// The leader's last committed zxid (the learner does not use it).
         zxid: Zxid,
     },
+    /// TRUNC: the learner must cut its durable log after `zxid` and reload its database from it.
     Trunc {
+        /// The last zxid the learner keeps; it must be in the learner's log.
         zxid: Zxid,
     },
     /// SNAP: the leader's committed history up to `zxid` is the snapshot.
     Snap {
+        /// The leader's last processed zxid, which becomes the learner's.
         zxid: Zxid,
+        /// The transactions the snapshot holds; the learner's in-memory database becomes this.
         snapshot: Hist,
     },
+    /// PROPOSAL: a transaction the leader asks its followers to log and ACK.
     Proposal {
+        /// The proposed transaction, with its zxid.
         txn: Txn,
     },
+    /// COMMIT: the proposal with this zxid was acked by a quorum; the follower applies it.
     Commit {
+        /// Zxid of the committed proposal, which must be the follower's next pending one.
         zxid: Zxid,
     },
+    /// NEWLEADER: sync is over; the learner logs what it got, writes currentEpoch and ACKs.
     NewLeader {
+        /// The leader's new epoch, which the learner writes as its currentEpoch.
         epoch: u8,
     },
     /// ACK of a proposal, or of NEWLEADER when the counter is 0.
     Ack {
+        /// The acked proposal's zxid; `e.0` acks NEWLEADER of epoch `e`.
         zxid: Zxid,
     },
+    /// UPTODATE: the leader is established; the learner starts serving.
     UpToDate,
     /// INFORM: a committed transaction for an observer.
     Inform {
+        /// The committed transaction; the observer logs and applies it.
         txn: Txn,
     },
     /// REQUEST: a client write forwarded by a learner to the leader.
     Request {
+        /// Number of the client request, kept when the leader turns it into a transaction.
         value: u8,
     },
 }
 
 impl Msg {
+    /// The packet type's name as in `Leader.java` (`ACK(NEWLEADER)` for an ACK of `e.0`).
     pub fn kind(&self) -> &'static str {
         match self {
             Msg::FollowerInfo { .. } => "FOLLOWERINFO",
@@ -150,11 +176,14 @@ impl fmt::Debug for Msg {
 /// plane.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Packet {
+    /// A Fast Leader Election notification.
     Election(Notification),
+    /// A Zab packet on the learner's connection to its leader.
     Quorum(Msg),
 }
 
 impl Packet {
+    /// The plane this packet travels on.
     pub fn plane(&self) -> Plane {
         match self {
             Packet::Election(_) => Plane::Election,
@@ -175,15 +204,21 @@ impl fmt::Debug for Packet {
 /// The two connection planes between a pair of servers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Plane {
+    /// Fast Leader Election's connections (`QuorumCnxManager`): a newer notification replaces
+    /// the one waiting to be sent.
     Election,
+    /// The learner's TCP connection to its leader: FIFO, broken as a whole by a loss.
     Quorum,
 }
 
 /// A directed link on one plane.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Link {
+    /// The sending server.
     pub from: Sid,
+    /// The receiving server.
     pub to: Sid,
+    /// Which connection the link belongs to.
     pub plane: Plane,
 }
 

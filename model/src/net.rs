@@ -20,6 +20,8 @@ pub struct Net {
 }
 
 impl Net {
+    /// Appends `p` to the queue of the link from `from` to `to` on `p`'s plane (FIFO, as on a
+    /// quorum connection).
     pub fn send(&mut self, from: Sid, to: Sid, p: Packet) {
         let link = Link {
             from,
@@ -103,6 +105,7 @@ impl Net {
             .map(|(_, e)| *e)
     }
 
+    /// The first message on `link` (the next one its receiver reads), if any.
     pub fn head(&self, link: Link) -> Option<Packet> {
         let at = self.entries.partition_point(|(l, _)| *l < link);
         self.entries
@@ -140,6 +143,7 @@ impl Net {
         index < self.pinned_on(link)
     }
 
+    /// The messages on `link`, oldest first.
     pub fn queue(&self, link: Link) -> impl Iterator<Item = Packet> + '_ {
         self.entries
             .iter()
@@ -147,18 +151,22 @@ impl Net {
             .map(|(_, p)| *p)
     }
 
+    /// Number of messages on `link`, in TCP or waiting.
     pub fn len_of(&self, link: Link) -> usize {
         self.queue(link).count()
     }
 
+    /// Every message in flight with its link, sorted by link, in send order within a link.
     pub fn iter(&self) -> impl Iterator<Item = &(Link, Packet)> {
         self.entries.iter()
     }
 
+    /// Number of messages in flight on all links (bounded by `MAX_IN_FLIGHT`).
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether no message is in flight.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

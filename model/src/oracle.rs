@@ -23,6 +23,9 @@ fn summary(st: &State, s: Sid) -> (u8, crate::types::Zxid) {
     (srv.current_epoch, srv.last_processed)
 }
 
+/// The enabled oracle election steps: `Elect` for every minimal quorum of up LOOKING voters
+/// that can all talk to each other, once per member with the quorum's highest (currentEpoch,
+/// lastProcessed zxid); `Join` for every up LOOKING server and reachable LEADING server.
 pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
     let size = cfg.servers as usize / 2 + 1;
     let voters: Vec<Sid> = (0..cfg.servers)
@@ -79,6 +82,8 @@ fn subsets(items: &[Sid], k: usize) -> Vec<Vec<Sid>> {
     with_first
 }
 
+/// `Elect`: the leader enters LEADING and every other quorum member FOLLOWING it; unless only
+/// the election is checked, each enters discovery (the leader proposes acceptedEpoch + 1).
 pub fn elect(cfg: &Config, st: &mut State, leader: Sid, quorum: Mask) {
     // The leader first, so that followers find its acceptor open.
     discovery::enter_role(cfg, st, leader, leader);
@@ -87,6 +92,8 @@ pub fn elect(cfg: &Config, st: &mut State, leader: Sid, quorum: Mask) {
     }
 }
 
+/// `Join`: LOOKING server `s` follows (an observer observes) `leader`, as FLE's
+/// `outofelection` path does.
 pub fn join(cfg: &Config, st: &mut State, s: Sid, leader: Sid) {
     discovery::enter_role(cfg, st, s, leader);
 }

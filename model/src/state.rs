@@ -25,8 +25,11 @@ pub struct Server {
     pub log_snap: u8,
 
     // ---- volatile ----
+    /// Whether the server is running: false from `Crash` until `Restart`.
     pub up: bool,
+    /// LOOKING, FOLLOWING, LEADING or OBSERVING (`ServerState`).
     pub role: Role,
+    /// The Zab phase: ELECTION, DISCOVERY, SYNCHRONIZATION or BROADCAST (`ZabState`).
     pub phase: Phase,
     /// The in-memory history: what the server has accepted, on disk or queued for disk. It is
     /// the log after a (re)load of the database.
@@ -49,7 +52,9 @@ pub struct Server {
     /// in ACKEPOCH. Normally the last entry of `hist` after a reload, or the last applied
     /// entry while running.
     pub last_processed: Zxid,
+    /// The leader's bookkeeping, used while LEADING.
     pub leader: LeaderState,
+    /// The learner's bookkeeping, used while FOLLOWING or OBSERVING.
     pub learner: LearnerState,
 }
 
@@ -140,10 +145,14 @@ impl Handler {
 /// How the leader synchronized this learner.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SyncMode {
+    /// Not synchronized yet: no DIFF, TRUNC or SNAP received from this leader.
     #[default]
     None,
+    /// DIFF: the learner keeps its history and receives the entries it lacks.
     Diff,
+    /// TRUNC: the learner cut its log back to the leader's and reloaded its database.
     Trunc,
+    /// SNAP: the learner's database was replaced by the leader's snapshot.
     Snap,
 }
 
@@ -153,6 +162,7 @@ pub enum Conn {
     /// Not connected yet (just decided to follow).
     #[default]
     NotYet,
+    /// Connected: FOLLOWERINFO (or OBSERVERINFO) sent; packets flow both ways.
     Open,
     /// The connection broke (peer crashed, partition, loss, leader shut down); the learner
     /// has not noticed yet.
@@ -164,7 +174,9 @@ pub enum Conn {
 pub struct LearnerState {
     /// The leader it follows (from the election).
     pub leader: Option<Sid>,
+    /// The state of its quorum connection to `leader`.
     pub conn: Conn,
+    /// How the leader is synchronizing it (DIFF, TRUNC, SNAP), once the first sync packet came.
     pub sync_mode: SyncMode,
     /// NEWLEADER received: the epoch it carried. Its handling is split into steps.
     pub newleader: Option<u8>,
@@ -202,8 +214,12 @@ pub struct Fle {
 /// A vote as recorded in a vote box.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ballot {
+    /// The vote the notification carried.
     pub vote: Vote,
+    /// The round the notification carried: the sender's logical clock, or, for a sender that had
+    /// decided, the round it decided in.
     pub round: u8,
+    /// The sender's state (LOOKING, FOLLOWING, LEADING, OBSERVING) when it sent the vote.
     pub state: Role,
 }
 
@@ -260,9 +276,11 @@ impl Ghost {
         self.committed = *hist;
     }
 
+    /// Raises flag `v`; it stays raised in every later state.
     pub fn raise(&mut self, v: Violation) {
         self.violations |= v as u16;
     }
+    /// Whether flag `v` was raised on the way to this state.
     pub fn raised(&self, v: Violation) -> bool {
         self.violations & v as u16 != 0
     }
@@ -271,10 +289,15 @@ impl Ghost {
 /// Fault budgets used so far and the current partition.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Env {
+    /// Crashes so far (budget `Config::crashes`).
     pub crashes: u8,
+    /// Partitions so far (budget `Config::partitions`).
     pub partitions: u8,
+    /// Losses so far: notifications dropped, quorum connections broken (budget `Config::losses`).
     pub losses: u8,
+    /// Election notifications written to TCP before their receiver read them (`Transmit`).
     pub transmits: u8,
+    /// Premature leader timeouts so far (budget `Config::premature_timeouts`).
     pub premature_timeouts: u8,
     /// The servers on one side of the current partition (empty: no partition).
     pub partition: Mask,
@@ -290,11 +313,15 @@ impl Env {
 /// The whole model state.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct State {
+    /// Every server, voters first, then observers; indexed by `Sid`.
     pub servers: Vec<Server>,
     /// Fast Leader Election state per server (empty with the oracle election).
     pub fle: Vec<Fle>,
+    /// Every message in flight on both planes.
     pub net: Net,
+    /// Fault budgets used and the current partition.
     pub env: Env,
+    /// Ghost variables: read only by properties.
     pub ghost: Ghost,
 }
 
@@ -332,15 +359,19 @@ impl Server {
 }
 
 impl State {
+    /// The state of server `s`.
     pub fn server(&self, s: Sid) -> &Server {
         &self.servers[s as usize]
     }
+    /// The state of server `s`, for an action to change.
     pub fn server_mut(&mut self, s: Sid) -> &mut Server {
         &mut self.servers[s as usize]
     }
+    /// Number of servers, voters and observers.
     pub fn n(&self) -> usize {
         self.servers.len()
     }
+    /// Every server id, voters first.
     pub fn ids(&self) -> impl Iterator<Item = Sid> {
         0..self.servers.len() as Sid
     }

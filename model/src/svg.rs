@@ -90,6 +90,10 @@ fn delivered_link(a: &Action) -> Option<Link> {
     }
 }
 
+/// The SVG the Explorer shows for `path`: a lifeline per server, an arrow per delivered
+/// notification or packet (from the step that sent it to the step that delivered it), a dot
+/// labelled with the action for every other step, and environment steps (partition, heal) as
+/// text.
 pub fn sequence_diagram(_cfg: &Config, path: &Path<State, Action>) -> String {
     let steps = path.clone().into_vec();
     let n = steps[0].0.n();

@@ -15,7 +15,10 @@ use crate::types::{Hist, Phase, Role, Sid, Txn, Zxid};
 /// (file sizes decide), so the model lets both happen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Route {
+    /// From the committed log: DIFF or TRUNC and the missing entries (SNAP when the log cannot
+    /// serve the learner without crossing an epoch boundary).
     Log,
+    /// SNAP: the learner's database is replaced by a snapshot of the leader's committed log.
     Snapshot,
 }
 
@@ -360,6 +363,10 @@ pub fn next_newleader_step(cfg: &Config, st: &State, j: Sid) -> NlStep {
     newleader_program(cfg, j)[st.server(j).learner.nl_steps as usize]
 }
 
+/// `NewLeaderStep`: follower `j` takes the next step of its NEWLEADER program (log the synced
+/// transactions, write currentEpoch, or send the ACK of NEWLEADER), as the bug switch orders
+/// them. The ACK raises `state_consistent` if transactions committed during sync are still
+/// unapplied.
 pub fn newleader_step(cfg: &Config, st: &mut State, j: Sid) {
     let srv = st.server(j);
     let step = newleader_program(cfg, j)[srv.learner.nl_steps as usize];

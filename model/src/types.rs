@@ -20,29 +20,38 @@ pub fn sid_name(s: Sid) -> String {
 pub struct Mask(pub u8);
 
 impl Mask {
+    /// The empty set of servers.
     pub const EMPTY: Mask = Mask(0);
 
+    /// The set holding only server `s`.
     pub fn one(s: Sid) -> Mask {
         Mask(1 << s)
     }
+    /// Whether server `s` is a member.
     pub fn contains(self, s: Sid) -> bool {
         self.0 & (1 << s) != 0
     }
+    /// This set with server `s` added.
     pub fn with(self, s: Sid) -> Mask {
         Mask(self.0 | (1 << s))
     }
+    /// This set with server `s` removed.
     pub fn without(self, s: Sid) -> Mask {
         Mask(self.0 & !(1 << s))
     }
+    /// Number of servers in the set (compare against a quorum size).
     pub fn len(self) -> usize {
         self.0.count_ones() as usize
     }
+    /// Whether the set has no member.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+    /// The members, in increasing id order.
     pub fn iter(self) -> impl Iterator<Item = Sid> {
         (0..8u8).filter(move |s| self.contains(*s))
     }
+    /// The servers in both sets (intersection).
     pub fn and(self, other: Mask) -> Mask {
         Mask(self.0 & other.0)
     }
@@ -67,15 +76,20 @@ impl fmt::Debug for Mask {
 /// (epoch, counter), exactly as the 64-bit integer `epoch << 32 | counter` orders.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Zxid {
+    /// The epoch of the leader that proposed the transaction (high 32 bits in ZooKeeper).
     pub epoch: u8,
+    /// Position within the epoch, from 1; 0 marks the epoch's start (the ACK of NEWLEADER carries
+    /// `e.0`).
     pub counter: u8,
 }
 
 impl Zxid {
+    /// Zxid 0.0: the last zxid of a server that has no transaction.
     pub const ZERO: Zxid = Zxid {
         epoch: 0,
         counter: 0,
     };
+    /// The zxid `epoch.counter`.
     pub fn new(epoch: u8, counter: u8) -> Zxid {
         Zxid { epoch, counter }
     }
@@ -91,7 +105,9 @@ impl fmt::Debug for Zxid {
 /// in the order clients issue them, so a value identifies one request).
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Txn {
+    /// The zxid the leader assigned when it proposed the transaction.
     pub zxid: Zxid,
+    /// Number of the client request this transaction carries (1, 2, … in issue order).
     pub value: u8,
 }
 
@@ -114,6 +130,7 @@ pub struct Hist {
 }
 
 impl Hist {
+    /// The empty history.
     pub const EMPTY: Hist = Hist {
         len: 0,
         items: [Txn {
@@ -122,20 +139,26 @@ impl Hist {
         }; MAX_TXNS],
     };
 
+    /// Number of entries.
     pub fn len(&self) -> usize {
         self.len as usize
     }
+    /// Whether there is no entry.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    /// The entries, oldest first.
     pub fn as_slice(&self) -> &[Txn] {
         &self.items[..self.len as usize]
     }
+    /// Appends `t`. Panics beyond `MAX_TXNS` entries, which no reachable state needs.
     pub fn push(&mut self, t: Txn) {
         assert!(self.len() < MAX_TXNS, "history bound exceeded");
         self.items[self.len as usize] = t;
         self.len += 1;
     }
+    /// Keeps the first `n` entries (no-op if there are fewer); the dropped slots are reset so that
+    /// equal histories hash equally.
     pub fn truncate(&mut self, n: usize) {
         if n < self.len() {
             let len = self.len();
@@ -145,9 +168,11 @@ impl Hist {
             self.len = n as u8;
         }
     }
+    /// The entry at position `i`, if any.
     pub fn get(&self, i: usize) -> Option<Txn> {
         self.as_slice().get(i).copied()
     }
+    /// The newest entry, if any.
     pub fn last(&self) -> Option<Txn> {
         self.as_slice().last().copied()
     }
@@ -165,6 +190,7 @@ impl Hist {
     pub fn suffix(&self, from: usize) -> Hist {
         Hist::from_slice(&self.as_slice()[from.min(self.len())..])
     }
+    /// A history holding `ts` in order.
     pub fn from_slice(ts: &[Txn]) -> Hist {
         let mut h = Hist::EMPTY;
         for t in ts {
@@ -172,6 +198,7 @@ impl Hist {
         }
         h
     }
+    /// Appends every entry of `other`, in order.
     pub fn extend(&mut self, other: &Hist) {
         for t in other.as_slice() {
             self.push(*t);
@@ -187,6 +214,7 @@ impl Hist {
     pub fn index_of(&self, z: Zxid) -> Option<usize> {
         self.as_slice().iter().position(|t| t.zxid == z)
     }
+    /// Whether `t` (zxid and value) is an entry.
     pub fn contains_txn(&self, t: Txn) -> bool {
         self.as_slice().contains(&t)
     }
@@ -214,14 +242,19 @@ impl fmt::Debug for Hist {
 /// The role a server plays (`ServerState` in ZooKeeper).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
+    /// Electing a leader (Fast Leader Election or the oracle).
     #[default]
     Looking,
+    /// A participant that follows a leader: it acks proposals and counts toward quorums.
     Following,
+    /// The elected leader: runs discovery, synchronizes learners, proposes and commits.
     Leading,
+    /// An observer learning from a leader: never votes, never acks, receives INFORM.
     Observing,
 }
 
 impl Role {
+    /// ZooKeeper's name for the role, as traces and the Explorer print it.
     pub fn name(self) -> &'static str {
         match self {
             Role::Looking => "LOOKING",
@@ -235,14 +268,19 @@ impl Role {
 /// The Zab phase a server is in (`ZabState` in ZooKeeper).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
+    /// Looking for a leader; no Zab state in use.
     #[default]
     Election,
+    /// Agreeing on a new epoch: FOLLOWERINFO, LEADERINFO, ACKEPOCH.
     Discovery,
+    /// Bringing the learner's history to the leader's: DIFF/TRUNC/SNAP, NEWLEADER, UPTODATE.
     Synchronization,
+    /// Serving: PROPOSAL, ACK, COMMIT (INFORM to observers).
     Broadcast,
 }
 
 impl Phase {
+    /// Short upper-case name for traces and the Explorer (`SYNC` for synchronization).
     pub fn name(self) -> &'static str {
         match self {
             Phase::Election => "ELECTION",

@@ -9,12 +9,18 @@ use zab_model::types::Sid;
 /// The state of one learner's connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnState {
+    /// The learner decided to follow and has not connected: what it sends (its FOLLOWERINFO) is
+    /// held until the model's `Connect`.
     NotYet,
+    /// Connected: packets flow both ways, FIFO.
     Open,
+    /// Broken or given up (crash, partition, loss, either side leaving); the learner has not
+    /// noticed yet, which the model's `LearnerTimeout` does.
     Closed,
 }
 
 impl ConnState {
+    /// The same state as the model's `Conn`, for the view.
     pub fn model(self) -> Conn {
         match self {
             ConnState::NotYet => Conn::NotYet,
@@ -37,6 +43,7 @@ struct Learner {
 pub struct Connections(Vec<Option<Learner>>);
 
 impl Connections {
+    /// `n` servers, none of them a learner yet.
     pub fn new(n: usize) -> Connections {
         Connections(vec![None; n])
     }
@@ -58,10 +65,13 @@ impl Connections {
         self.0[s as usize] = None;
     }
 
+    /// The leader `s` follows, whatever the state of its connection; `None` if `s` is no
+    /// learner.
     pub fn leader_of(&self, s: Sid) -> Option<Sid> {
         self.0[s as usize].as_ref().map(|l| l.leader)
     }
 
+    /// The state of `s`'s connection; `None` if `s` is no learner.
     pub fn state(&self, s: Sid) -> Option<ConnState> {
         self.0[s as usize].as_ref().map(|l| l.state)
     }
@@ -91,6 +101,8 @@ impl Connections {
             .collect()
     }
 
+    /// Sets the state of `s`'s connection (nothing if `s` is no learner); what it held for the
+    /// connection is dropped.
     pub fn set(&mut self, s: Sid, state: ConnState) {
         if let Some(l) = self.0[s as usize].as_mut() {
             l.state = state;
@@ -98,6 +110,8 @@ impl Connections {
         }
     }
 
+    /// Holds a packet `s` sends before its connection opens (its FOLLOWERINFO) until `open`
+    /// hands it over.
     pub fn hold(&mut self, s: Sid, p: Packet) {
         if let Some(l) = self.0[s as usize].as_mut() {
             l.held.push(p);

@@ -16,10 +16,12 @@ pub fn server(s: Sid) -> ServerId {
     s as ServerId + 1
 }
 
+/// Implementation server `id` (myid, from 1) is model server `id - 1`.
 pub fn sid(id: ServerId) -> Sid {
     (id - 1) as Sid
 }
 
+/// A model zxid `e.c` as the implementation's zxid, `e << 32 | c`.
 pub fn zxid(z: MZxid) -> IZxid {
     IZxid::new(z.epoch as u32, z.counter as u32)
 }
@@ -32,6 +34,7 @@ pub fn model_zxid(z: IZxid) -> Option<MZxid> {
     ))
 }
 
+/// A ZooKeeper server state (LOOKING, FOLLOWING, LEADING, OBSERVING) as the model's role.
 pub fn role(s: ServerState) -> Role {
     match s {
         ServerState::Looking => Role::Looking,
@@ -50,6 +53,8 @@ pub fn model_vote(v: IVote) -> Option<MVote> {
     })
 }
 
+/// An implementation notification (sender's state, round, vote) as the model's; `None` if its
+/// round or vote leaves the domain.
 pub fn model_notification(n: &INote) -> Option<MNote> {
     Some(MNote {
         state: role(n.state),

@@ -8,6 +8,7 @@ use zab_model::{Action, State};
 /// Counts of what was replayed.
 #[derive(Clone, Debug, Default)]
 pub struct Coverage {
+    /// Model actions taken, by kind (as `kind` names them).
     pub actions: BTreeMap<&'static str, u64>,
     /// Packets delivered by type, and notifications by the sender's state.
     pub messages: BTreeMap<String, u64>,
@@ -108,7 +109,10 @@ pub const MESSAGES: &[&str] = &[
     "notify from LEADING",
 ];
 
+/// The three ways a leader synchronizes a learner: a suite that reaches synchronization must
+/// exercise each.
 pub const SYNC_MODES: &[&str] = &["DIFF", "TRUNC", "SNAP"];
+/// Every server role (OBSERVING needs an observer).
 pub const ROLES: &[&str] = &["LOOKING", "FOLLOWING", "LEADING", "OBSERVING"];
 
 impl Coverage {
@@ -134,6 +138,7 @@ impl Coverage {
         *self.messages.entry(key).or_default() += 1;
     }
 
+    /// Adds the counts of another batch (another thread's walks, another run).
     pub fn merge(&mut self, other: &Coverage) {
         fn add<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
             for (k, v) in from {

@@ -7,6 +7,8 @@ use zab::sim::values::Values;
 use zab::txn::{Txn, TxnEntry};
 use zab::Zxid;
 
+/// The applied transactions as (zxid, value) pairs, in the order applied. A snapshot is those
+/// pairs, 16 bytes each (zxid then value, big-endian), so it decodes back to a model history.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Txns(pub Vec<(u64, u64)>);
 

@@ -21,7 +21,10 @@ use zab_model::{Action, Scope, State, ZabModel};
 pub struct Mismatch {
     /// The number of the step (1-based) that diverged.
     pub step: usize,
+    /// The model action of that step as `Debug` prints it (`init` for the initial comparison).
     pub action: String,
+    /// What went wrong: the implementation could not realise the action, a value left the
+    /// model's domain, or the two views differ (their differences, one line each).
     pub reason: String,
     /// The actions that led there, in order.
     pub trace: Vec<String>,
@@ -41,9 +44,13 @@ impl std::fmt::Display for Mismatch {
 /// A model state and the implementation cluster that must match it.
 #[derive(Clone)]
 pub struct Replayer<'m> {
+    /// The model whose actions are replayed.
     pub model: &'m ZabModel,
+    /// The model state reached so far.
     pub state: State,
+    /// The implementation cluster, driven to match `state`.
     pub cluster: ImplCluster,
+    /// The model actions taken so far, in order.
     pub trace: Vec<Action>,
 }
 
@@ -82,6 +89,7 @@ impl<'m> Replayer<'m> {
         self.compare(&label)
     }
 
+    /// How many model actions were taken so far (the trace's length).
     pub fn steps(&self) -> usize {
         self.trace.len()
     }

@@ -14,13 +14,21 @@ use zab_model::{Action, State, ZabModel};
 /// What a batch of replays covered.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// Traces replayed: complete paths, walks, or runs of events; in `state_graph`, one per
+    /// transition.
     pub traces: u64,
+    /// Model actions replayed and compared (events, in trace validation); a prefix shared by
+    /// several paths counts once.
     pub steps: u64,
+    /// Distinct model states reached.
     pub distinct_states: usize,
+    /// What those steps exercised.
     pub coverage: Coverage,
 }
 
 impl Summary {
+    /// Adds another batch's counts. Distinct states are summed, so a state both batches reached
+    /// counts twice.
     pub fn merge(&mut self, other: Summary) {
         self.traces += other.traces;
         self.steps += other.steps;
@@ -112,7 +120,10 @@ pub fn state_graph(
 /// A batch of seeded random walks.
 #[derive(Clone, Copy, Debug)]
 pub struct Walks {
+    /// The seed of the first walk; each next walk takes the next seed, so a failing seed can
+    /// run alone.
     pub first_seed: u64,
+    /// How many walks.
     pub count: u64,
     /// The most steps a walk takes.
     pub length: usize,
@@ -122,10 +133,13 @@ pub struct Walks {
     /// Every this many steps, every path to `around_depth` from the walk's state is replayed
     /// too (0: never).
     pub around_every: usize,
+    /// The depth of those searches around the walk's state (see `around_every`).
     pub around_depth: usize,
 }
 
 impl Walks {
+    /// `count` walks of at most `length` steps from seed 0, every enabled action as likely as
+    /// any other, and no searches around them.
     pub fn new(count: u64, length: usize) -> Walks {
         Walks {
             first_seed: 0,
@@ -235,10 +249,12 @@ pub fn replay_choices(
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator whose sequence is fixed by `seed`.
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
+    /// The next number, in `0..n`; `n` must not be 0.
     pub fn below(&mut self, n: usize) -> usize {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;

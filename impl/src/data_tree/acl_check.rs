@@ -12,15 +12,23 @@ use sha1::{Digest, Sha1};
 /// the client's address, which ZooKeeper adds to every connection as an `ip` identity.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
+    /// The identities the connection authenticated as with `addAuth`, in order: `digest` ids
+    /// as `user:hash` (see `digest_auth`), and `super` when it matched the super digest, which
+    /// passes every check.
     pub auth: Vec<Id>,
+    /// The client's address as text, matched against `ip` ACL entries; `None` where there is
+    /// no connection (tests, tools).
     pub client_ip: Option<String>,
 }
 
 impl Caller {
+    /// A caller with no identity and no address: only an empty ACL or a `world:anyone` entry
+    /// admits it.
     pub fn anonymous() -> Caller {
         Caller::default()
     }
 
+    /// A caller holding the `auth` identities and no client address.
     pub fn with_auth(auth: Vec<Id>) -> Caller {
         Caller {
             auth,

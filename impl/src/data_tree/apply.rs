@@ -13,8 +13,11 @@ use crate::zxid::Zxid;
 /// What applying one transaction produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApplyOutcome {
+    /// The transaction's zxid, from its header.
     pub zxid: Zxid,
+    /// The session that issued the transaction: whose pending request the reply answers.
     pub session_id: i64,
+    /// The client's request number (`cxid`/`xid`), which the reply echoes.
     pub cxid: i32,
     /// What the reply to the client carries.
     pub result: TxnResult,
@@ -25,32 +28,50 @@ pub struct ApplyOutcome {
 /// ZooKeeper's `ProcessTxnResult`, by transaction type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxnResult {
+    /// `createSession` committed: the session exists from this zxid on.
     SessionCreated {
+        /// The negotiated session timeout, in ms, as logged.
         timeout_ms: i32,
     },
     /// The session's ephemeral nodes, deleted.
     SessionClosed {
+        /// Their paths, in path order.
         deleted: Vec<String>,
     },
+    /// A znode was created.
     Created {
+        /// The created path, with its sequence suffix if the mode is sequential.
         path: String,
+        /// The new node's Stat (czxid = mzxid = pzxid = this zxid).
         stat: Stat,
     },
+    /// A znode was deleted.
     Deleted {
+        /// The deleted path.
         path: String,
     },
+    /// `setData` applied.
     DataSet {
+        /// The node written.
         path: String,
+        /// Its Stat after the write: new mzxid, mtime, version and dataLength.
         stat: Stat,
     },
+    /// `setACL` applied (it triggers no watch).
     AclSet {
+        /// The node whose ACL changed.
         path: String,
+        /// Its Stat after the change, with the new aversion.
         stat: Stat,
     },
+    /// A `check` (version check) outside a multi, which changes nothing.
     Checked {
+        /// The node checked.
         path: String,
     },
+    /// A multi's per-op results, in the order of its ops.
     Multi(Vec<OpResult>),
+    /// The transaction failed: an `ErrorTxn` from prepare, or one that did not fit the tree.
     Error(ZkError),
 }
 
@@ -71,19 +92,27 @@ impl TxnResult {
 /// One entry of a multi's reply (`OpResult`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpResult {
+    /// `CreateResult`.
     Create {
+        /// The created path, with its sequence suffix if the mode is sequential.
         path: String,
+        /// The new node's Stat.
         stat: Stat,
     },
+    /// `DeleteResult`: carries nothing.
     Delete,
+    /// `SetDataResult`.
     SetData {
+        /// The node's Stat after the write.
         stat: Stat,
     },
+    /// `CheckResult`: the version matched.
     Check,
     /// `ErrorResult`. In a failed multi every op has one: 0 for the ops before the one that
     /// failed (they were valid but are not applied), that op's code, and
     /// `RuntimeInconsistency` (-2) for the ops after it (never examined).
     Error {
+        /// ZooKeeper's numeric error code (`KeeperException.Code`), 0 for OK.
         code: i32,
     },
 }

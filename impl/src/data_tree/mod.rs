@@ -108,15 +108,21 @@ impl DataTree {
         tree
     }
 
+    /// The same tree under the server configuration `options` (builder style, for a new or
+    /// restored tree).
     pub fn with_options(mut self, options: TreeOptions) -> DataTree {
         self.options = options;
         self
     }
 
+    /// The server configuration this tree prepares requests under; a snapshot restore passes
+    /// it on, since options are not serialized.
     pub fn options(&self) -> TreeOptions {
         self.options
     }
 
+    /// Replaces the server configuration in place. It changes what `prepare` accepts from now
+    /// on, not the nodes already in the tree.
     pub fn set_options(&mut self, options: TreeOptions) {
         self.options = options;
     }

@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 pub struct NodeData(Arc<[u8]>);
 
 impl NodeData {
+    /// A copy of `bytes`, in a new shared allocation.
     pub fn new(bytes: &[u8]) -> NodeData {
         NodeData(Arc::from(bytes))
     }
@@ -100,6 +101,7 @@ pub fn intern_acl(acl: Vec<Acl>) -> AclList {
 /// can never be mistaken for a marker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NodeKind {
+    /// Stays until deleted (`PERSISTENT`, `PERSISTENT_SEQUENTIAL`); `ephemeralOwner` 0.
     Persistent,
     /// Deleted when the owning session ends.
     Ephemeral(i64),
@@ -138,16 +140,28 @@ impl NodeKind {
 /// The `Stat` structure a client receives.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Stat {
+    /// `czxid`: the zxid of the transaction that created the node.
     pub czxid: Zxid,
+    /// `mzxid`: the zxid of the last transaction that set its data (the create, at first).
     pub mzxid: Zxid,
+    /// `ctime`: when the node was created, in ms since the epoch (the leader's clock).
     pub ctime: i64,
+    /// `mtime`: when its data was last set, in ms since the epoch.
     pub mtime: i64,
+    /// `version`: the data version, 0 at the create and advanced by each `setData`.
     pub version: i32,
+    /// `cversion`: the number of changes to the node's children (creates and deletes).
     pub cversion: i32,
+    /// `aversion`: the ACL version, 0 at the create and advanced by each `setACL`.
     pub aversion: i32,
+    /// `ephemeralOwner`: the owning session of an ephemeral node, 0 for every other kind.
     pub ephemeral_owner: i64,
+    /// `dataLength`: the data's length in bytes.
     pub data_length: i32,
+    /// `numChildren`: how many children the node has now.
     pub num_children: i32,
+    /// `pzxid`: the zxid of the last transaction that created or deleted a child (the
+    /// node's own create, at first).
     pub pzxid: Zxid,
 }
 
@@ -156,18 +170,31 @@ pub struct Stat {
 /// set of child names: children are found by a range scan over the sorted path map.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataNode {
+    /// The node's bytes, shared with every snapshot that still holds this version.
     pub data: NodeData,
+    /// The node's ACL, shared with every node that has the same one.
     pub acl: AclList,
+    /// Persistent, ephemeral (with its session), container or TTL.
     pub kind: NodeKind,
+    /// `czxid`: the zxid of the transaction that created the node.
     pub czxid: Zxid,
+    /// `mzxid`: the zxid of the last transaction that set its data.
     pub mzxid: Zxid,
+    /// `pzxid`: the zxid of the last transaction that created or deleted a child.
     pub pzxid: Zxid,
+    /// `ctime`: creation time, in ms since the epoch, from the transaction header.
     pub ctime: i64,
+    /// `mtime`: time of the last data change, in ms since the epoch.
     pub mtime: i64,
+    /// `version`: the data version, advanced by each `setData` (wrapping, skipping -1, which
+    /// only `/zookeeper/config` holds, from `init_config`).
     pub version: i32,
     /// Children created under this node, ever; the next sequential suffix.
     pub cversion: i32,
+    /// `aversion`: the ACL version, advanced by each `setACL`.
     pub aversion: i32,
+    /// `numChildren`: how many children the node has now. Kept here because children are
+    /// found by a range scan, not stored as a set.
     pub num_children: i32,
 }
 

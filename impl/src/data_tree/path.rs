@@ -5,10 +5,15 @@ use crate::error::ZkError;
 
 /// The built-in nodes ZooKeeper refuses to delete (`DataTree.isSpecialPath`).
 pub const ROOT: &str = "/";
+/// ZooKeeper's own subtree (`procZookeeper`), parent of the quota and config nodes.
 pub const PROC: &str = "/zookeeper";
+/// Where ZooKeeper keeps quota limits (`quotaZookeeper`); empty in a fresh tree.
 pub const QUOTA: &str = "/zookeeper/quota";
+/// The dynamic ensemble configuration (`configZookeeper`); its ACL makes it read-only.
 pub const CONFIG: &str = "/zookeeper/config";
 
+/// `DataTree.isSpecialPath`: whether `path` is one of the four built-in nodes above, which
+/// a delete refuses with `BadArguments`.
 pub fn is_special(path: &str) -> bool {
     matches!(path, ROOT | PROC | QUOTA | CONFIG)
 }

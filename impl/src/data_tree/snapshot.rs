@@ -25,12 +25,22 @@ const HEADER_LEN: usize = MAGIC.len() + 4;
 /// Why bytes are not a snapshot.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// Shorter than the header, or not starting with `ZABSNAP2` (a `ZABSNAP1` snapshot too).
     #[error("not a DataTree snapshot (bad magic)")]
     BadMagic,
+    /// The body's CRC-32 is not the one in the header: the bytes were damaged.
     #[error("snapshot checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
-    Checksum { stored: u32, computed: u32 },
+    Checksum {
+        /// The CRC-32 the header records.
+        stored: u32,
+        /// The CRC-32 of the body as read.
+        computed: u32,
+    },
+    /// The checksum matched but the body is not a last zxid and a node map.
     #[error("snapshot does not decode: {0}")]
     Decode(#[from] EncodingError),
+    /// The body decoded but is not a tree: no root, an invalid path, a node without its
+    /// parent or a wrong child count. The text says which.
     #[error("snapshot is inconsistent: {0}")]
     Inconsistent(String),
 }

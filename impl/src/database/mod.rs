@@ -36,11 +36,15 @@ pub const MAX_WRITE_BYTES: u64 = 1024 * 1024 + 64 * 1024;
 /// A client write as the receiving server forwards it to the leader.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientWrite {
+    /// Who asked: the connection's `addAuth` identities and the client's address, for the
+    /// leader's ACL check.
     pub caller: Caller,
+    /// The write request itself.
     pub request: Request,
 }
 
 impl ClientWrite {
+    /// The write `request` made by `caller`.
     pub fn new(caller: Caller, request: Request) -> ClientWrite {
         ClientWrite { caller, request }
     }
@@ -55,6 +59,8 @@ impl ClientWrite {
         }
     }
 
+    /// The leader reads a forwarded body back; one over `MAX_WRITE_BYTES` or one that does
+    /// not decode (an empty body among them) is a `ZkError::MarshallingError`.
     pub fn decode(bytes: &[u8]) -> Result<ClientWrite, ZkError> {
         if bytes.len() as u64 > MAX_WRITE_BYTES {
             return Err(ZkError::MarshallingError);
@@ -72,6 +78,7 @@ pub struct ZkDatabase {
 }
 
 impl ZkDatabase {
+    /// An empty tree and no sessions, with the server's `options`.
     pub fn new(options: TreeOptions) -> ZkDatabase {
         ZkDatabase {
             tree: DataTree::new().with_options(options),
@@ -91,10 +98,12 @@ impl ZkDatabase {
         }
     }
 
+    /// The DataTree, for reads.
     pub fn tree(&self) -> &DataTree {
         &self.tree
     }
 
+    /// The zxid of the last transaction applied (`lastProcessedZxid`).
     pub fn last_zxid(&self) -> Zxid {
         self.tree.last_zxid()
     }
@@ -104,6 +113,7 @@ impl ZkDatabase {
         self.sessions.iter().map(|(&id, &t)| (id, t))
     }
 
+    /// The negotiated timeout (ms) of an open session, or `None` if it is not open.
     pub fn session_timeout(&self, session_id: i64) -> Option<i32> {
         self.sessions.get(&session_id).copied()
     }

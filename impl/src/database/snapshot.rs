@@ -16,18 +16,32 @@ const SESSION_LEN: usize = 8 + 4;
 /// Why bytes are not a database snapshot.
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseSnapshotError {
+    /// The bytes are shorter than the header or do not start with `ZABDB001`.
     #[error("not a database snapshot (bad magic)")]
     BadMagic,
+    /// The bytes end before the session table the header announces.
     #[error("the session table is cut short: {count} sessions need {need} bytes, {have} remain")]
     Truncated {
+        /// The session count in the header.
         count: u32,
+        /// The bytes those sessions take (12 each).
         need: usize,
+        /// The bytes after the header.
         have: usize,
     },
+    /// The session section's CRC-32 does not match the stored one: the bytes are damaged.
     #[error("session table checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
-    Checksum { stored: u32, computed: u32 },
+    Checksum {
+        /// The CRC-32 in the header.
+        stored: u32,
+        /// The CRC-32 of the session section as read.
+        computed: u32,
+    },
+    /// A session id not above the one before it (the table is written in ascending id
+    /// order); the id is the offending one.
     #[error("session ids are not strictly ascending at {0:#x}")]
     Unordered(i64),
+    /// The DataTree's snapshot after the session table is bad.
     #[error("the DataTree part: {0}")]
     Tree(#[from] SnapshotError),
 }

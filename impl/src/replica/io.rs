@@ -3,9 +3,9 @@
 //!
 //! Output order is a contract: the driver executes outputs in order, and an output that writes
 //! to disk (`SaveAcceptedEpoch`, `SaveCurrentEpoch`, `SaveUpdatingEpoch`, `Append { sync:
-//! true }`, `Truncate`, `InstallSnapshot`) is durable before any later output runs. So "save acceptedEpoch, then
-//! send ACKEPOCH" or "log the synced transactions, then ACK NEWLEADER" is a single `step`
-//! whose outputs come in that order.
+//! true }`, `Truncate`, `InstallSnapshot`) is durable before any later output runs. So "save
+//! acceptedEpoch, then send ACKEPOCH" or "log the synced transactions, then ACK NEWLEADER" is
+//! a single `step` whose outputs come in that order.
 
 use super::messages::{PeerMsg, ServerId};
 use crate::txn::{Txn, TxnEntry};
@@ -39,34 +39,61 @@ pub trait StateMachine: Clone {
 pub enum Input {
     /// One tick of the replica's clock elapsed; `now_ms` is the wall time the driver reports
     /// (simulated in tests), used to time-stamp transactions.
-    Tick { now_ms: i64 },
+    Tick {
+        /// The wall time in ms, stamped on the transactions this server proposes as leader.
+        now_ms: i64,
+    },
     /// A message from a peer.
-    Peer { from: ServerId, msg: PeerMsg },
+    Peer {
+        /// The sending server.
+        from: ServerId,
+        /// The notification or packet it sent.
+        msg: PeerMsg,
+    },
     /// The quorum connection to `peer` broke (the transport noticed).
-    Disconnected { peer: ServerId },
+    Disconnected {
+        /// The server at the other end of the broken connection.
+        peer: ServerId,
+    },
     /// A client of this server submits a write (or a session create/close).
     Write {
+        /// The client's session.
         session_id: i64,
+        /// The client's request id within its session; with `session_id`, it matches the
+        /// eventual `Output::Applied` or `Output::WriteRejected` to the request.
         cxid: i32,
+        /// The request, encoded for `StateMachine::prepare`.
         body: Arc<Vec<u8>>,
     },
     /// Asynchronous appends are durable up to this zxid (the sync thread's fsync finished).
-    Synced { zxid: Zxid },
+    Synced {
+        /// The last zxid now durable in the log.
+        zxid: Zxid,
+    },
     /// With `SyncSchedule::Driven`: the leader's handler for `learner` runs `syncFollower`
     /// now, by SNAP if `snapshot`, else from the log (falling back to SNAP when the log
     /// cannot serve it). Ignored unless that handler waits to sync.
-    SyncLearner { learner: ServerId, snapshot: bool },
+    SyncLearner {
+        /// The learner whose handler syncs now.
+        learner: ServerId,
+        /// Sync by SNAP rather than from the log.
+        snapshot: bool,
+    },
 }
 
 /// Something the replica asks its driver to do, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output<O> {
+    /// Send a message to a peer, on the election or the quorum plane as `msg` says.
     Send {
+        /// The receiving server.
         to: ServerId,
+        /// The notification or packet.
         msg: PeerMsg,
     },
     /// Close the quorum connection to `peer` (a handler or a follower gives up on it).
     Disconnect {
+        /// The server at the other end.
         peer: ServerId,
     },
     /// Write `acceptedEpoch` durably.
@@ -81,11 +108,14 @@ pub enum Output<O> {
     /// (group commit). With no entries and `sync: true` it is an fsync of what was handed
     /// before (the sync thread drained at shutdown).
     Append {
+        /// The records to append, in zxid order, each after the log's last.
         entries: Vec<TxnEntry>,
+        /// Whether the append is durable before the next output runs.
         sync: bool,
     },
     /// Cut the transaction log after `zxid` (TRUNC).
     Truncate {
+        /// The last zxid kept; every record above it goes.
         zxid: Zxid,
     },
     /// Make this state durable as a snapshot at `zxid` (the NEWLEADER of a SNAP or TRUNC
@@ -93,33 +123,48 @@ pub enum Output<O> {
     /// divergent tail above `zxid` (the driver truncates the log to `zxid`), as the model's
     /// disk becomes the snapshot's history.
     InstallSnapshot {
+        /// The last zxid the snapshot covers.
         zxid: Zxid,
+        /// The state, as `StateMachine::snapshot` serialized it.
         bytes: Arc<Vec<u8>>,
     },
     /// Store the applied state as a snapshot at `zxid` (periodic, `snapCount`): the log up
     /// to `zxid` is durable and stays on disk; the snapshot only shortens recovery and lets
     /// old log files be purged. Not a barrier: nothing after it waits for it.
     SaveSnapshot {
+        /// The last applied zxid, the last one the snapshot covers.
         zxid: Zxid,
+        /// The state, as `StateMachine::snapshot` serialized it.
         bytes: Arc<Vec<u8>>,
     },
     /// A transaction was applied. `local` is true when this server's client asked for it.
     Applied {
+        /// The transaction's zxid.
         zxid: Zxid,
+        /// The session of the client that asked for it.
         session_id: i64,
+        /// The client's request id within its session.
         cxid: i32,
+        /// This server's client asked for it, so this server replies.
         local: bool,
+        /// What applying it produced, for the reply and for watchers.
         outcome: O,
     },
     /// A client write cannot be served now (no leader, or this server is not in broadcast).
     WriteRejected {
+        /// The session of the client that asked.
         session_id: i64,
+        /// The client's request id within its session.
         cxid: i32,
     },
     /// The replica changed role (for logs, metrics and the four-letter words).
     RoleChanged {
+        /// The new state: LOOKING, LEADING, FOLLOWING or OBSERVING.
         state: super::messages::ServerState,
+        /// The leader it follows or is (`None` when LOOKING).
         leader: Option<ServerId>,
+        /// This server's currentEpoch at the change (after an election, not yet the new
+        /// leader's epoch: discovery fixes that later).
         epoch: u32,
     },
 }
@@ -127,7 +172,11 @@ pub enum Output<O> {
 /// What a replica starts from: what recovery found on disk.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Durable {
+    /// acceptedEpoch: the last epoch this server accepted from a LEADERINFO (or fixed as
+    /// leader).
     pub accepted_epoch: u32,
+    /// currentEpoch: the epoch of the last NEWLEADER this server handled (or, as leader, its
+    /// epoch once a quorum sent ACKEPOCH).
     pub current_epoch: u32,
     /// The snapshot's zxid and bytes, if any.
     pub snapshot: Option<(Zxid, Arc<Vec<u8>>)>,

@@ -13,9 +13,13 @@ pub type ServerId = u64;
 /// `QuorumPeer.ServerState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ServerState {
+    /// LOOKING: electing a leader.
     Looking,
+    /// FOLLOWING: a voter that learns from a leader.
     Following,
+    /// LEADING: the elected leader (from discovery on, established or not).
     Leading,
+    /// OBSERVING: a non-voter that learns from a leader.
     Observing,
 }
 
@@ -23,17 +27,22 @@ pub enum ServerState {
 /// every real vote beats), its last zxid and its epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Vote {
+    /// The proposed leader's id (`None`: an observer's empty vote).
     pub leader: Option<ServerId>,
+    /// The proposed leader's last zxid (`lastProcessedZxid`).
     pub zxid: Zxid,
+    /// The proposed leader's currentEpoch (`peerEpoch`).
     pub epoch: u32,
 }
 
 /// A Fast Leader Election notification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Notification {
+    /// The sender's state: LOOKING, or the role it decided on.
     pub state: ServerState,
     /// The sender's logical clock (`electionEpoch`).
     pub round: u64,
+    /// The sender's current vote.
     pub vote: Vote,
 }
 
@@ -42,42 +51,63 @@ pub struct Notification {
 pub enum Packet {
     /// FOLLOWERINFO / OBSERVERINFO: the learner's acceptedEpoch.
     FollowerInfo {
+        /// The learner's acceptedEpoch.
         accepted_epoch: u32,
     },
     /// LEADERINFO: the epoch the leader proposes.
     LeaderInfo {
+        /// The new epoch: above every acceptedEpoch of a quorum.
         epoch: u32,
     },
     /// ACKEPOCH: currentEpoch (`None` = −1, the epoch was already accepted) and last zxid.
     AckEpoch {
+        /// The learner's currentEpoch before it accepted the new one (`None`: it had
+        /// accepted it already, so the ACKEPOCH does not count towards the epoch quorum).
         current_epoch: Option<u32>,
+        /// The learner's last zxid (`lastProcessedZxid`), which the leader syncs from.
         last_zxid: Zxid,
     },
     /// DIFF: the leader's last committed zxid; proposals follow.
     Diff {
+        /// The leader's last committed zxid.
         zxid: Zxid,
     },
     /// TRUNC: cut the log after this zxid.
     Trunc {
+        /// The last zxid the learner keeps: the last one its history shares with the
+        /// leader's.
         zxid: Zxid,
     },
     /// SNAP: the leader's state at `zxid`, serialized.
     Snap {
+        /// The last zxid the snapshot covers.
         zxid: Zxid,
+        /// The leader's committed state, as `StateMachine::snapshot` serializes it.
         snapshot: Arc<Vec<u8>>,
     },
+    /// PROPOSAL: a transaction of the leader's history. In synchronization, to a learner after
+    /// the DIFF, TRUNC or SNAP (committed ones each followed by COMMIT, outstanding ones to
+    /// followers only); in broadcast, a new write to the followers, which log it and ACK it.
     Proposal(TxnEntry),
+    /// COMMIT: leader to learner, the proposal at `zxid` is committed: history sent during
+    /// synchronization, or, in broadcast, a proposal a quorum ACKed (to followers only;
+    /// observers get INFORM).
     Commit {
+        /// The committed proposal's zxid; commits come in zxid order.
         zxid: Zxid,
     },
     /// NEWLEADER: the new epoch (zxid epoch.0).
     NewLeader {
+        /// The leader's epoch, now the learner's currentEpoch.
         epoch: u32,
     },
     /// ACK of a proposal, or of NEWLEADER when the counter is 0.
     Ack {
+        /// The zxid acknowledged: a logged proposal's, or epoch.0 for NEWLEADER.
         zxid: Zxid,
     },
+    /// UPTODATE: leader to learner, once a quorum ACKed NEWLEADER: synchronization is over,
+    /// serve clients and take part in broadcast.
     UpToDate,
     /// INFORM: a committed transaction for an observer.
     Inform(TxnEntry),
@@ -94,7 +124,9 @@ pub enum Packet {
 pub struct ForwardedRequest {
     /// The server the client is connected to (it gets the reply once the write commits).
     pub origin: ServerId,
+    /// The client's session.
     pub session_id: i64,
+    /// The client's request id within its session (ZooKeeper's `cxid`).
     pub cxid: i32,
     /// The request, encoded by the state machine.
     pub body: Arc<Vec<u8>>,
@@ -103,7 +135,9 @@ pub struct ForwardedRequest {
 /// A message between two replicas.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PeerMsg {
+    /// A Fast Leader Election notification, on the election plane.
     Election(Notification),
+    /// A Zab packet, on the quorum plane (a learner and its leader).
     Quorum(Packet),
 }
 

@@ -49,6 +49,8 @@ pub type Started<S> = (Replica<S>, Vec<Output<<S as StateMachine>::Outcome>>);
 /// Why a replica cannot start from what recovery found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StartError {
+    /// The snapshot at this zxid does not restore into the state machine
+    /// (`StateMachine::restore` refused its bytes).
     #[error("the snapshot at {0} does not restore into the state machine")]
     BadSnapshot(Zxid),
 }
@@ -56,8 +58,12 @@ pub enum StartError {
 /// A replica's configuration. Limits are in ticks.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
+    /// This server's id (`myid`).
     pub id: ServerId,
+    /// The voting members of the ensemble (participants), this server included if it votes.
+    /// Quorums are majorities of this set.
     pub voters: BTreeSet<ServerId>,
+    /// The observers: members that learn from the leader but neither vote nor ACK proposals.
     pub observers: BTreeSet<ServerId>,
     /// initLimit: how long discovery and synchronization may take.
     pub init_limit: u64,
@@ -71,12 +77,16 @@ pub struct Config {
     /// would be 0xffffffff (`XidRolloverException`) and the leader gives up, so the next
     /// proposal comes from a new epoch; tests lower the limit to reach that path.
     pub last_counter: u32,
+    /// Seeds the replica's deterministic randomness (the notTimeout jitter, the `snapCount`
+    /// draw): the same seed and inputs give the same outputs.
     pub seed: u64,
+    /// A deliberately wrong behaviour to switch on (only in builds with the `faults` feature).
     pub fault: Option<Fault>,
     /// ZooKeeper's `snapCount`: after about this many applied transactions (between half
     /// and all of it, drawn from the seed so servers do not snapshot together) the replica
     /// snapshots its state and drops the log before it from memory. `None`: never.
     pub snap_count: Option<u64>,
+    /// When a leader runs each learner's `syncFollower`.
     pub sync_schedule: SyncSchedule,
 }
 
@@ -100,14 +110,19 @@ impl Config {
         }
     }
 
+    /// Whether `s` is a voter (not an observer or a stranger).
     pub fn is_voter(&self, s: ServerId) -> bool {
         self.voters.contains(&s)
     }
 
+    /// Whether the voters in `set` are a strict majority of all voters; observers in `set`
+    /// do not count.
     pub fn is_quorum(&self, set: &BTreeSet<ServerId>) -> bool {
         2 * set.iter().filter(|s| self.voters.contains(s)).count() > self.voters.len()
     }
 
+    /// Every other member of the ensemble: the voters, then the observers, without this
+    /// server.
     pub fn peers(&self) -> impl Iterator<Item = ServerId> + '_ {
         self.voters
             .iter()
@@ -364,27 +379,39 @@ impl<S: StateMachine> Replica<S> {
 
     // ---- observation, for drivers, the simulator and refinement ----
 
+    /// This server's id (`myid`).
     pub fn id(&self) -> ServerId {
         self.cfg.id
     }
+    /// LOOKING, FOLLOWING, LEADING or OBSERVING.
     pub fn server_state(&self) -> ServerState {
         self.state
     }
+    /// The Zab phase: election, discovery, synchronization or broadcast.
     pub fn phase(&self) -> Phase {
         self.phase
     }
+    /// acceptedEpoch: the last epoch accepted from a LEADERINFO (or fixed as leader). The
+    /// driver writes it by `Output::SaveAcceptedEpoch` in the step that changed it.
     pub fn accepted_epoch(&self) -> u32 {
         self.accepted_epoch
     }
+    /// currentEpoch: the epoch of the last NEWLEADER handled (or, as leader, its epoch once a
+    /// quorum sent ACKEPOCH). The driver writes it by `Output::SaveCurrentEpoch`.
     pub fn current_epoch(&self) -> u32 {
         self.current_epoch
     }
+    /// The state machine's last applied zxid (`lastProcessedZxid`): what votes and ACKEPOCH
+    /// report.
     pub fn last_processed(&self) -> Zxid {
         self.last_processed
     }
+    /// The last zxid this server knows is committed (delivered).
     pub fn committed(&self) -> Zxid {
         self.committed
     }
+    /// The last zxid of the history known durable; entries after it wait for the sync
+    /// thread's fsync (`Input::Synced`).
     pub fn synced(&self) -> Zxid {
         self.synced
     }
@@ -392,6 +419,7 @@ impl<S: StateMachine> Replica<S> {
     pub fn log(&self) -> &[TxnEntry] {
         &self.log
     }
+    /// The last zxid the base snapshot covers (`log()` follows it).
     pub fn base_zxid(&self) -> Zxid {
         self.base.0
     }

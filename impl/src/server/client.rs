@@ -18,6 +18,7 @@ pub enum ConnOut {
     Framed(Vec<u8>),
     /// Raw bytes (a four-letter word's answer), then close.
     Text(String),
+    /// Close the connection once what was sent before is written.
     Close,
 }
 
@@ -26,6 +27,8 @@ const WRITE_BATCH: usize = 256 * 1024;
 /// What a connection's batch buffer keeps between writes.
 const BATCH_KEEP: usize = 64 * 1024;
 
+/// The four-letter words this server answers. A connection whose first four bytes spell one
+/// of them gets its plain-text answer, then is closed, instead of a session handshake.
 pub const FOUR_LETTER_WORDS: [&str; 8] = [
     "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "envi",
 ];

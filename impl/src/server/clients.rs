@@ -25,17 +25,24 @@ const SECRET: &[u8] = b"zab-rs session password v1";
 /// A request waiting its turn.
 #[derive(Debug)]
 pub struct Pending {
+    /// The request's xid (the client's cxid), echoed in its reply.
     pub xid: i32,
+    /// The request, kept to evaluate a read at the head, shape a write's reply or name a
+    /// `sync`'s path; `None` for an error reply or a close the core queued itself.
     pub op: Option<ClientOp>,
+    /// Whether it can be answered yet.
     pub state: PState,
 }
 
+/// Where a pending request stands: the head of a connection's queue is answered as soon as
+/// its state allows, and nothing behind it before.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PState {
     /// Answer when it reaches the head (a read, evaluated then).
     Ready,
     /// A write at the leader; `Done` once applied.
     Waiting,
+    /// The reply body, ready (an applied write's, or an error's): sent at the head.
     Done(Vec<u8>),
     /// A `sync`: answer once this server has applied this zxid (`None`: the leader has not
     /// said yet).
@@ -44,39 +51,63 @@ pub enum PState {
     Close,
 }
 
+/// One client connection, as the core keeps it.
 pub struct Conn {
+    /// To the connection's task, which writes what it gets to the socket.
     pub tx: mpsc::UnboundedSender<ConnOut>,
     /// Replies framed since the last `flush`, handed to the connection's task together.
     pending: Vec<u8>,
+    /// The client's address (for `maxClientCnxns`, its `ip` identity and `cons`).
     pub addr: SocketAddr,
+    /// The session the connection is attached to; `None` until its handshake completes.
     pub session: Option<i64>,
+    /// Who the client is for ACL checks: its `addauth` digest ids and its IP address.
     pub caller: Caller,
+    /// The connection's requests in arrival order, answered strictly from the head.
     pub queue: VecDeque<Pending>,
+    /// Requests received after the handshake (`cons`' `recved`).
     pub received: u64,
+    /// Packets sent: replies, notifications, the handshake's answer (`cons`' `sent`).
     pub sent: u64,
 }
 
+/// Every client connection of this server with its session, pending writes, syncs and
+/// watches. The core thread owns it.
 pub struct Clients {
+    /// The open connections.
     pub conns: HashMap<ConnId, Conn>,
+    /// Each session's current connection: a client that reconnects here replaces the old one.
     pub by_session: HashMap<i64, ConnId>,
     /// Writes of this server's clients in flight: (session, xid) → connection.
     pub writes: HashMap<(i64, i32), ConnId>,
     /// New sessions waiting for their create-session transaction.
     pub connecting: HashMap<i64, (ConnId, Option<bool>)>,
+    /// A learner's `sync`s waiting for the leader's answer: token → (connection, xid).
     pub syncs: HashMap<u64, (ConnId, i32)>,
+    /// The token the next `SyncRequest` to the leader carries.
     pub next_token: u64,
+    /// Session timeout bounds (`minSessionTimeout`, `maxSessionTimeout`) a handshake's
+    /// requested timeout is negotiated into.
     pub timeouts: Timeouts,
     /// The next id for a new session (unique across servers and restarts).
     next_session_id: i64,
+    /// Every watch of this server's clients; the watcher ids are connection ids, so a watch
+    /// ends with its connection (a reconnecting client sends `setWatches`).
     pub watches: crate::watch::WatchManager,
+    /// `maxClientCnxns`: connections one IP address may hold; 0 means no limit.
     pub max_per_ip: u32,
+    /// Requests received over all connections (`srvr`'s `Received`, `mntr`'s
+    /// `zk_packets_received`).
     pub received: u64,
+    /// Packets sent over all connections (`srvr`'s `Sent`, `mntr`'s `zk_packets_sent`).
     pub sent: u64,
     /// Connections with framed replies not yet handed over.
     dirty: Vec<ConnId>,
 }
 
 impl Clients {
+    /// No connections yet. New session ids carry `my_id` in their high byte and the start
+    /// time below it (`initial_session_id`), so they are unique across servers and restarts.
     pub fn new(my_id: u64, timeouts: Timeouts, max_per_ip: u32) -> Clients {
         let now = super::core::wall_ms();
         Clients {
@@ -96,12 +127,15 @@ impl Clients {
         }
     }
 
+    /// The id for a session a client asks this server to create.
     pub fn new_session_id(&mut self) -> i64 {
         let id = self.next_session_id;
         self.next_session_id = id.wrapping_add(1);
         id
     }
 
+    /// A client connection was accepted. One over `maxClientCnxns` from its IP address is
+    /// closed at once.
     pub fn opened(&mut self, conn: ConnId, tx: mpsc::UnboundedSender<ConnOut>, addr: SocketAddr) {
         let same_ip = self
             .conns
@@ -130,6 +164,8 @@ impl Clients {
         self.conns.insert(conn, state);
     }
 
+    /// The connection's task ended: the connection, its watches and any handshake in progress
+    /// are forgotten. Its session lives on until it expires or the client resumes it.
     pub fn closed(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.remove(&conn) {
             if let Some(s) = c.session {
@@ -179,6 +215,7 @@ impl Clients {
         }
     }
 
+    /// Closes every connection (at shutdown, or when this server goes back to LOOKING).
     pub fn close_all(&mut self) {
         let all: Vec<ConnId> = self.conns.keys().copied().collect();
         for c in all {
@@ -197,6 +234,8 @@ impl Clients {
         }
     }
 
+    /// The leader answered the `sync` of `token` with `zxid`: that `sync` is answered once
+    /// this server has applied `zxid`.
     pub fn sync_reply(&mut self, token: u64, zxid: Zxid) {
         let Some((conn, xid)) = self.syncs.remove(&token) else {
             return;
@@ -210,6 +249,8 @@ impl Clients {
         }
     }
 
+    /// The handshake's answer for a new or resumed session: its negotiated timeout, its id and
+    /// password. The read-only flag is sent (always false) only if the client sent one.
     pub fn connect_response(
         &self,
         session: i64,

@@ -8,6 +8,8 @@ use std::io::{Read, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
+/// The version `srvr`, `stat`, `mntr` and `envi` report: ZooKeeper's 3.8.0, which zabd's
+/// client protocol follows, with this implementation's name and version after it.
 pub const VERSION: &str = "3.8.0-zab-rs-0.1.0";
 
 fn mode(core: &Core) -> &'static str {
@@ -20,6 +22,8 @@ fn mode(core: &Core) -> &'static str {
     }
 }
 
+/// The plain-text answer to a four-letter word, from the core's state; empty for a word this
+/// server does not answer.
 pub fn answer(core: &Core, word: &str) -> String {
     match word {
         "ruok" => "imok".into(),

@@ -22,7 +22,10 @@ use tokio::sync::mpsc;
 /// Which port a link uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Plane {
+    /// The election port (`electionPort` of `server.N`): Fast Leader Election notifications.
     Election,
+    /// The quorum port (`quorumPort` of `server.N`): Zab packets between a learner and its
+    /// leader, and the server's own touches and `sync` markers.
     Quorum,
 }
 
@@ -31,16 +34,22 @@ pub enum Plane {
 /// server's business, not the protocol core's.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Envelope {
+    /// A message of the replica: an election notification or a Zab packet.
     Replica(PeerMsg),
     /// Sessions with activity on the sender since its last touch.
     Touch(Vec<i64>),
-    /// A learner's `sync` marker: answer with `Synced` once everything committed at the leader
+    /// A learner's `sync` marker: answer with `SyncReply` once everything committed at the leader
     /// up to now is sent (the leader's zxid travels back, the learner waits to apply it).
     SyncRequest {
+        /// The learner's handle on the waiting `sync`, echoed in the reply.
         token: u64,
     },
+    /// The leader's answer to a `SyncRequest`.
     SyncReply {
+        /// The request's token.
         token: u64,
+        /// The last zxid the leader had proposed (logged) when the request arrived; the
+        /// learner answers the `sync` once it has applied it.
         zxid: Zxid,
     },
 }
@@ -64,6 +73,7 @@ pub fn max_frame(plane: Plane) -> usize {
 /// A command for an outbound link task.
 #[derive(Debug)]
 pub enum LinkCmd {
+    /// Write these bytes: one or more framed envelopes, back to back.
     Send(Vec<u8>),
     /// Close the connection now (the replica gave up on the peer); the next send opens a new
     /// one.
@@ -75,26 +85,40 @@ pub enum LinkCmd {
 /// What a link reports to the core.
 #[derive(Debug)]
 pub enum LinkEvent {
+    /// An envelope arrived on an inbound connection.
     Message {
+        /// The peer that sent it (as its hello said).
         from: ServerId,
+        /// The port it came on.
         plane: Plane,
+        /// What it carried.
         envelope: Envelope,
     },
     /// An inbound connection from `peer` opened (`generation` tells it from later ones).
     Opened {
+        /// The peer that connected.
         peer: ServerId,
+        /// The connection's number among those the quorum port accepted, from 1.
         generation: u64,
     },
+    /// An inbound quorum connection ended; the replica hears of a disconnect only if it is
+    /// the peer's latest connection.
     Closed {
+        /// The peer whose connection ended.
         peer: ServerId,
+        /// The `generation` its `Opened` carried.
         generation: u64,
     },
     /// Our outbound quorum link to `peer` broke; it drops messages until `Reset`.
     Broken {
+        /// The peer the link went to.
         peer: ServerId,
     },
 }
 
+/// Commands each outbound link's queue holds. A full quorum queue is a peer that cannot keep
+/// up: the core replaces the link and tells the replica of a disconnect; a full election queue
+/// drops the notification.
 pub const QUEUE: usize = 4096;
 
 /// How many bytes a link gathers from its queue into one write.

@@ -26,7 +26,9 @@ use tokio::net::TcpListener;
 /// What the four-letter words and the core need to know about the configuration.
 #[derive(Clone, Debug)]
 pub struct Info {
+    /// This server's id (`myid`).
     pub my_id: u64,
+    /// `tickTime` in milliseconds: the bucket width of the leader's session tracker.
     pub tick_time_ms: i32,
     /// `conf`'s answer.
     pub conf: String,
@@ -34,20 +36,31 @@ pub struct Info {
     pub autopurge: Option<(std::time::Duration, usize)>,
 }
 
+/// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
+/// `Storage`, 4 for the rest.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// A port could not be bound (in use, say).
     #[error("cannot listen on {addr} ({what}): {source}")]
     Bind {
+        /// The `host:port` it tried.
         addr: String,
+        /// Which port: the client, quorum or election port.
         what: &'static str,
+        /// The bind error.
         source: std::io::Error,
     },
+    /// The data directory could not be opened or recovered, or a disk write failed while
+    /// running (the server halts, as ZooKeeper does).
     #[error("data directory: {0}")]
     Storage(#[from] StorageError),
+    /// The replica cannot start from the recovered state (a snapshot that does not restore).
     #[error("cannot start from the data directory: {0}")]
     Start(String),
+    /// The core thread could not be started or panicked.
     #[error("the core thread failed")]
     Core,
+    /// The trace file (`zab.traceDir`) could not be opened.
     #[error("{0}")]
     Trace(#[from] trace::TraceError),
 }

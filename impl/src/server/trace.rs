@@ -8,8 +8,9 @@
 //! server of an ensemble is what the refinement tests validate against the model.
 //!
 //! The file is the magic `ZABT` and a 4-byte big-endian format version, then a sequence of
-//! frames: a 4-byte big-endian length, then a record (`crate::encoding`). Each record is written before the step's outputs run, so nothing a peer or client saw is missing
-//! from it; a server killed mid-write leaves a torn last frame, which reading ignores.
+//! frames: a 4-byte big-endian length, then a record (`crate::encoding`). Each record is
+//! written before the step's outputs run, so nothing a peer or client saw is missing from it;
+//! a server killed mid-write leaves a torn last frame, which reading ignores.
 
 use crate::replica::StateMachine;
 use crate::replica::{Config, Durable, Input, Output, PeerMsg, Replica, ServerId, ServerState};
@@ -23,20 +24,28 @@ use std::path::{Path, PathBuf};
 pub enum Record {
     /// The replica started.
     Start {
+        /// When, in nanoseconds since the Unix epoch.
         at_ns: u64,
+        /// The replica's configuration (its limits in ticks of 100 ms).
         config: Config,
+        /// What recovery found on disk: epochs, snapshot, log.
         durable: Durable,
+        /// The outputs `Replica::new` returned (its first votes).
         effects: Vec<Effect>,
     },
     /// The replica took one input.
     Step {
+        /// When, in nanoseconds since the Unix epoch.
         at_ns: u64,
+        /// The input, whole.
         input: Input,
+        /// The outputs the step returned, in order.
         effects: Vec<Effect>,
     },
 }
 
 impl Record {
+    /// When the record was made, in nanoseconds since the Unix epoch (`now_ns`).
     pub fn at_ns(&self) -> u64 {
         match self {
             Record::Start { at_ns, .. } | Record::Step { at_ns, .. } => *at_ns,
@@ -48,41 +57,69 @@ impl Record {
 /// transaction and the bytes of snapshots.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Effect {
+    /// A message to a peer.
     Send {
+        /// The peer.
         to: ServerId,
+        /// The message, whole.
         msg: PeerMsg,
     },
+    /// Close the quorum connection to `peer`.
     Disconnect {
+        /// The peer given up on.
         peer: ServerId,
     },
+    /// Write `acceptedEpoch` durably.
     SaveAcceptedEpoch(u32),
+    /// Write `currentEpoch` durably.
     SaveCurrentEpoch(u32),
+    /// Write the `updatingEpoch` marker durably (a NEWLEADER handling begins).
     SaveUpdatingEpoch(u32),
+    /// Append transactions to the log.
     Append {
+        /// The appended transactions' zxids, in order (their bodies are left out).
         zxids: Vec<Zxid>,
+        /// Whether it is synced before the next output runs (else by group commit).
         sync: bool,
     },
+    /// Cut the log after `zxid` (TRUNC).
     Truncate {
+        /// The last zxid kept.
         zxid: Zxid,
     },
+    /// Make the state durable as a snapshot (the NEWLEADER of a SNAP or TRUNC sync).
     InstallSnapshot {
+        /// The snapshot's zxid (its bytes are left out).
         zxid: Zxid,
     },
+    /// Save a periodic snapshot (every `snapCount` transactions).
     SaveSnapshot {
+        /// The snapshot's zxid (its bytes are left out).
         zxid: Zxid,
     },
+    /// A committed transaction was applied to the state machine.
     Applied {
+        /// The transaction's zxid.
         zxid: Zxid,
+        /// The session that asked for it.
         session_id: i64,
+        /// The session's request id (cxid) for it.
         cxid: i32,
     },
+    /// A client write cannot be served now (no leader, or not in broadcast).
     WriteRejected {
+        /// The session that asked for it.
         session_id: i64,
+        /// The session's request id (cxid) for it.
         cxid: i32,
     },
+    /// The replica changed role.
     RoleChanged {
+        /// LOOKING, FOLLOWING, LEADING or OBSERVING.
         state: ServerState,
+        /// The elected leader (this server when LEADING); `None` when LOOKING.
         leader: Option<ServerId>,
+        /// The replica's `currentEpoch` at the change.
         epoch: u32,
     },
 }
@@ -132,30 +169,57 @@ impl<O> From<&Output<O>> for Effect {
     }
 }
 
+/// The outputs of one step as the trace keeps them, in order.
 pub fn effects<O>(outputs: &[Output<O>]) -> Vec<Effect> {
     outputs.iter().map(Effect::from).collect()
 }
 
+/// Why a trace could not be written, read or replayed. Record indexes count from 0.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
+    /// The trace file (or its directory) could not be created, opened or read.
     #[error("trace file {path}: {source}")]
     Io {
+        /// The trace file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// A complete frame whose bytes do not decode as a record.
     #[error("record {index}: not a trace record")]
-    Malformed { index: usize },
+    Malformed {
+        /// The record's index.
+        index: usize,
+    },
     /// Not a trace file, or one of another format (those before format 1 had no header).
     #[error("trace file {path}: not a zab trace of format {FORMAT_VERSION}")]
-    Format { path: PathBuf },
+    Format {
+        /// The file read.
+        path: PathBuf,
+    },
+    /// The trace begins with a step: there is no replica to run it.
     #[error("record {index}: a step before any start")]
-    NoStart { index: usize },
+    NoStart {
+        /// The step's index.
+        index: usize,
+    },
+    /// `Replica::new` refused a start record's configuration and recovered state.
     #[error("record {index}: the replica does not start: {why}")]
-    Start { index: usize, why: String },
+    Start {
+        /// The start record's index.
+        index: usize,
+        /// The replica's error.
+        why: String,
+    },
+    /// The replayed replica's outputs differ from the recorded ones: the run is not the
+    /// deterministic replica's, or the replica changed since the trace was made.
     #[error("record {index}: the replica did {replayed:?}, the server recorded {recorded:?}")]
     Diverged {
+        /// The record whose outputs differ.
         index: usize,
+        /// What the server did.
         recorded: Vec<Effect>,
+        /// What the replay did.
         replayed: Vec<Effect>,
     },
 }
@@ -185,6 +249,8 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// Opens `path` for appending, creating it and its directory; a new file gets the header
+    /// first, an existing one (a restarted server's) is continued.
     pub fn open(path: PathBuf) -> Result<Recorder, TraceError> {
         let io = |source| TraceError::Io {
             path: path.clone(),
@@ -269,6 +335,7 @@ fn decode_file(bytes: &[u8]) -> Option<Result<Vec<Record>, TraceError>> {
 pub struct Replayed {
     /// Starts (the first, then one per restart).
     pub starts: usize,
+    /// Steps re-run and found identical.
     pub steps: usize,
 }
 

@@ -12,8 +12,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Session timeout bounds (`minSessionTimeout`, `maxSessionTimeout`), in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
+    /// `tickTime`, in milliseconds, the defaults derive from.
     pub tick_ms: i32,
+    /// The shortest timeout a session gets (`minSessionTimeout`; default 2 ticks).
     pub min_ms: i32,
+    /// The longest timeout a session gets (`maxSessionTimeout`; default 20 ticks).
     pub max_ms: i32,
 }
 
@@ -43,6 +46,8 @@ struct Session {
     owner: Option<u64>,
 }
 
+/// The leader's record of every open session and when each expires: deadlines in buckets
+/// of one tick, a session's id allocator, and which connection owns each session.
 #[derive(Clone, Debug)]
 pub struct SessionTracker {
     tick_ms: i64,
@@ -214,10 +219,12 @@ impl SessionTracker {
         self.buckets.keys().next().copied()
     }
 
+    /// How many sessions are tracked, closing ones included.
     pub fn len(&self) -> usize {
         self.sessions.len()
     }
 
+    /// Whether no session is tracked.
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
     }

@@ -7,6 +7,8 @@ use crate::storage::{driver, recover_durable, EpochKind, MemStorage, Storage, St
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 
+/// One simulated server's disk: its log, snapshots and epoch files, in memory. It outlives the
+/// replica across a crash and restart, as a real disk does.
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     storage: MemStorage,
@@ -52,14 +54,18 @@ impl Disk {
         Ok(Some(self.storage.last_logged_zxid()))
     }
 
+    /// The machine crashes: records appended since the last fsync are lost; snapshots and
+    /// epochs, written atomically, stay.
     pub fn crash(&mut self) {
         self.storage.crash();
     }
 
+    /// The `acceptedEpoch` file's value, 0 if it was never written.
     pub fn accepted_epoch(&self) -> u32 {
         self.epoch(EpochKind::Accepted)
     }
 
+    /// The `currentEpoch` file's value, 0 if it was never written.
     pub fn current_epoch(&self) -> u32 {
         self.epoch(EpochKind::Current)
     }

@@ -25,19 +25,29 @@ use workload::Workload;
 /// One simulated run's parameters.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
+    /// Voting servers, ids 1 to `voters`.
     pub voters: u64,
+    /// Observers (non-voting learners), numbered after the voters.
     pub observers: u64,
+    /// Drives every choice of the run (and each replica's own seed): the same seed replays
+    /// the same run.
     pub seed: u64,
     /// Steps of the safety phase (with faults).
     pub fault_steps: usize,
     /// Most steps the liveness phase may take to converge.
     pub settle_steps: usize,
+    /// Most server crashes the safety phase injects.
     pub crashes: usize,
+    /// Most partitions the safety phase injects (one server cut off at a time).
     pub partitions: usize,
+    /// Most message drops the safety phase injects: an election notification is lost, a
+    /// quorum connection breaks.
     pub drops: usize,
+    /// Client writes to submit over the whole run (a rejected write is retried).
     pub writes: usize,
     /// The leader's last zxid counter before it must roll over to a new epoch.
     pub last_counter: u32,
+    /// A deliberate bug to inject into every replica, to show the checks catch it.
     pub fault: Option<Fault>,
     /// The replicas' `snap_count` (periodic snapshots that move the in-memory base).
     pub snap_count: Option<u64>,
@@ -56,6 +66,8 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
+    /// The defaults for `seed`: three voters, 1,500 fault steps with two crashes, one partition
+    /// and two drops, six writes, tracing if `ZAB_SIM_TRACE` is set.
     pub fn new(seed: u64) -> SimConfig {
         SimConfig {
             voters: 3,
@@ -80,14 +92,25 @@ impl SimConfig {
 /// What happens in one step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
+    /// The clock advances 10 ms and this server gets a tick (timeouts, heartbeats).
     Tick(ServerId),
+    /// The oldest message on this link reaches its receiver.
     Deliver(Link),
+    /// This server's sync thread fsyncs its disk and reports the last synced zxid.
     Flush(ServerId),
+    /// A client submits a write to this server through the server's own session.
     Write(ServerId),
+    /// This server crashes: its replica is gone, its unsynced records lost, its connections
+    /// broken.
     Crash(ServerId),
+    /// A crashed server starts again from what its disk holds.
     Restart(ServerId),
+    /// These servers are cut off from the rest.
     Partition(BTreeSet<ServerId>),
+    /// The partition ends.
     Heal,
+    /// The oldest message on this link is lost: on the election plane just that message, on
+    /// the quorum plane the whole connection breaks, as with TCP.
     Drop(Link),
 }
 
@@ -100,9 +123,12 @@ pub struct Choices {
 }
 
 impl Choices {
+    /// Choices from a generator seeded with `seed` alone.
     pub fn seeded(seed: u64) -> Choices {
         Choices::scripted(seed, Vec::new())
     }
+    /// Choices from `script` first (each taken modulo the number of options), then from the
+    /// generator seeded with `seed` once the script runs out.
     pub fn scripted(seed: u64, script: Vec<u32>) -> Choices {
         Choices {
             rng: seed,
@@ -125,11 +151,15 @@ impl Choices {
 
 /// A simulated ensemble replicating `M`.
 pub struct Cluster<M: Workload = Values> {
+    /// The run's parameters.
     pub cfg: SimConfig,
     voters: BTreeSet<ServerId>,
     ids: Vec<ServerId>,
+    /// Every server's replica, `None` while it is crashed.
     pub replicas: BTreeMap<ServerId, Option<Replica<M>>>,
+    /// Every server's disk, kept across crashes.
     pub disks: BTreeMap<ServerId, Disk>,
+    /// The network between the servers.
     pub net: Net,
     checker: Checker,
     now_ms: i64,
@@ -149,13 +179,18 @@ pub struct Cluster<M: Workload = Values> {
 /// A run that broke a property: the seed replays it.
 #[derive(Debug)]
 pub struct Failure {
+    /// The run's seed.
     pub seed: u64,
+    /// The step at which it broke, counted within its phase (the liveness phase starts at 0).
     pub step: usize,
+    /// Which property broke, and how.
     pub reason: String,
+    /// The last events before it (at most 40), oldest first.
     pub recent: Vec<String>,
 }
 
 impl<M: Workload> Cluster<M> {
+    /// The ensemble `cfg` describes, every server started on an empty disk.
     pub fn new(cfg: SimConfig) -> Cluster<M> {
         let voters: BTreeSet<ServerId> = (1..=cfg.voters).collect();
         let observers: Vec<ServerId> = (cfg.voters + 1..=cfg.voters + cfg.observers).collect();
@@ -522,7 +557,9 @@ impl<M: Workload> Cluster<M> {
 /// What a passing run did.
 #[derive(Clone, Copy, Debug)]
 pub struct RunStats {
+    /// Writes acknowledged to their clients (committed).
     pub acknowledged: usize,
+    /// Steps the liveness phase took to converge.
     pub settle_steps: usize,
     /// Servers left out because their acceptedEpoch is above the leader's epoch.
     pub stranded: usize,

@@ -7,13 +7,21 @@
 use crate::replica::{PeerMsg, ServerId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+/// One direction of a connection between two servers on one plane; `Net` keeps a FIFO queue
+/// of messages per link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Link {
+    /// The sending server.
     pub from: ServerId,
+    /// The receiving server.
     pub to: ServerId,
+    /// The plane: Fast Leader Election's connections (notifications) if true, the quorum
+    /// connections (Zab's packets between leader and learners) if false.
     pub election: bool,
 }
 
+/// The whole simulated network: the queued messages of every link, which quorum connections
+/// are open, and the current partition.
 #[derive(Clone, Debug, Default)]
 pub struct Net {
     queues: BTreeMap<Link, VecDeque<PeerMsg>>,
@@ -24,10 +32,13 @@ pub struct Net {
 }
 
 impl Net {
+    /// Whether `a` and `b` can reach each other: both on the cut-off side or both off it.
     pub fn connected(&self, a: ServerId, b: ServerId) -> bool {
         self.side.contains(&a) == self.side.contains(&b)
     }
 
+    /// Queues `msg` on its plane's link from `from` to `to` (a quorum packet also opens the
+    /// quorum connection); a message across the partition is lost.
     pub fn send(&mut self, from: ServerId, to: ServerId, msg: PeerMsg) {
         if !self.connected(from, to) {
             return;
@@ -51,6 +62,7 @@ impl Net {
             .collect()
     }
 
+    /// Takes the oldest message queued on `link`, for delivery (or to drop it).
     pub fn pop(&mut self, link: Link) -> Option<PeerMsg> {
         self.queues.get_mut(&link).and_then(|q| q.pop_front())
     }
@@ -79,6 +91,8 @@ impl Net {
         self.open.retain(|(f, t)| *f != s && *t != s);
     }
 
+    /// Cuts `side` off from the rest (an empty set heals): messages queued across the cut are
+    /// lost and quorum connections across it close.
     pub fn partition(&mut self, side: BTreeSet<ServerId>) {
         self.side = side;
         let cut: Vec<Link> = self
@@ -95,6 +109,7 @@ impl Net {
             .retain(|(a, b)| side.contains(a) == side.contains(b));
     }
 
+    /// Messages queued and not yet delivered, over all links.
     pub fn in_flight(&self) -> usize {
         self.queues.values().map(|q| q.len()).sum()
     }

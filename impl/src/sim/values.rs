@@ -5,10 +5,13 @@ use crate::replica::StateMachine;
 use crate::txn::{Txn, TxnEntry};
 use crate::zxid::Zxid;
 
+/// The replicated list: one value per applied transaction, in zxid order (0 for a
+/// transaction that carries none, such as a session's create or close).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Values(pub Vec<u64>);
 
 impl Values {
+    /// The body of a write carrying `v`: its 8 bytes, big-endian.
     pub fn body(v: u64) -> Vec<u8> {
         v.to_be_bytes().to_vec()
     }

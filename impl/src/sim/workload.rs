@@ -10,6 +10,8 @@ use crate::database::{ClientWrite, ZkDatabase};
 use crate::replica::StateMachine;
 use crate::txn::{CreateMode, Txn, TxnEntry};
 
+/// A state machine the simulator can replicate and check: it can make a write for any value
+/// and find that value again in a transaction, a state or a snapshot.
 pub trait Workload: StateMachine + PartialEq {
     /// The state every server starts from; each client session in `sessions` is open in it.
     fn genesis(sessions: &[i64]) -> Self;
@@ -23,6 +25,8 @@ pub trait Workload: StateMachine + PartialEq {
     /// The values this state holds, in the order they were applied.
     fn values(&self) -> Vec<u64>;
 
+    /// Whether this state holds `v`; by default a search of `values`, which an implementor
+    /// with an index can answer faster.
     fn holds(&self, v: u64) -> bool {
         self.values().contains(&v)
     }

@@ -2,9 +2,9 @@
 //!
 //! A log file is `[magic "ZABL"][u32 version]` followed by records, each
 //! `[u32 length][u32 crc32 of payload][payload]`, big-endian, the payload being the zxid the
-//! record follows (u64, its link) and then the encoding of a `TxnEntry` (`crate::encoding`). A snapshot file is a 28-byte header
-//! `[magic "ZABS"][u32 version][u64 zxid][u64 length][u32 crc32]` and then the caller's bytes;
-//! its CRC covers the zxid, the length and the bytes.
+//! record follows (u64, its link) and then the encoding of a `TxnEntry` (`crate::encoding`).
+//! A snapshot file is a 28-byte header `[magic "ZABS"][u32 version][u64 zxid][u64 length]
+//! [u32 crc32]` and then the caller's bytes; its CRC covers the zxid, the length and the bytes.
 
 use super::error::StorageError;
 use super::LogRecord;
@@ -16,10 +16,15 @@ use std::fmt;
 /// 2: records and snapshots encoded with postcard (`crate::encoding`); 1 was bincode's
 /// fixed-width encoding, which this build does not read.
 pub const FORMAT_VERSION: u32 = 2;
+/// The first four bytes of every log file.
 pub const LOG_MAGIC: [u8; 4] = *b"ZABL";
+/// The first four bytes of every snapshot file.
 pub const SNAP_MAGIC: [u8; 4] = *b"ZABS";
+/// A log file's header in bytes: magic and format version.
 pub const LOG_HEADER_LEN: usize = 8;
+/// A record frame's header in bytes: payload length and its CRC-32.
 pub const FRAME_HEADER_LEN: usize = 8;
+/// A snapshot file's header in bytes: magic, version, zxid, data length and CRC-32.
 pub const SNAP_HEADER_LEN: usize = 28;
 /// A record's link: the zxid it follows.
 pub const LINK_LEN: usize = 8;
@@ -82,11 +87,33 @@ pub fn decode_payload(payload: &[u8]) -> Result<LogRecord, String> {
 /// Why the bytes at an offset are not a whole valid frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BadFrame {
-    Short { available: usize },
+    /// Fewer bytes remain than a frame header needs.
+    Short {
+        /// The bytes left in the file.
+        available: usize,
+    },
+    /// The length field is zero. No record is empty, so these are zeroed bytes, as a crash
+    /// can leave at the end of a file.
     ZeroLength,
-    TooLong { len: u32 },
-    Truncated { len: u32, available: usize },
-    CrcMismatch { stored: u32, computed: u32 },
+    /// The length field is over `MAX_RECORD_LEN`: no writer produces that.
+    TooLong {
+        /// The length field.
+        len: u32,
+    },
+    /// The payload the length field announces runs past the end of the file.
+    Truncated {
+        /// The length field.
+        len: u32,
+        /// The bytes present after the frame header.
+        available: usize,
+    },
+    /// The payload's CRC-32 is not the stored one.
+    CrcMismatch {
+        /// The CRC-32 in the frame header.
+        stored: u32,
+        /// The CRC-32 of the payload as read.
+        computed: u32,
+    },
 }
 
 impl fmt::Display for BadFrame {
@@ -157,6 +184,7 @@ pub fn valid_record_after(buf: &[u8], from: usize, after: Zxid) -> bool {
     })
 }
 
+/// The header every log file starts with: `LOG_MAGIC` and `FORMAT_VERSION`.
 pub fn log_header() -> [u8; LOG_HEADER_LEN] {
     let mut h = [0u8; LOG_HEADER_LEN];
     h[0..4].copy_from_slice(&LOG_MAGIC);
@@ -164,15 +192,21 @@ pub fn log_header() -> [u8; LOG_HEADER_LEN] {
     h
 }
 
+/// What a log file's first bytes are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeaderCheck {
+    /// A whole header of this build's format: records follow.
     Valid,
     /// Shorter than a header, and a prefix of one (or zeros): a file creation cut short.
     Torn,
+    /// Not a log file of this implementation: the magic is wrong.
     BadMagic,
+    /// Our magic with a format version this build does not read (the version found).
     Version(u32),
 }
 
+/// Classifies the start of a log file. An all-zero header counts as torn: the file was
+/// created but its header never reached the disk.
 pub fn check_log_header(buf: &[u8]) -> HeaderCheck {
     let expected = log_header();
     if buf.len() < LOG_HEADER_LEN {
@@ -202,6 +236,8 @@ fn snapshot_crc(zxid: Zxid, data: &[u8]) -> u32 {
     h.finalize()
 }
 
+/// The header written before snapshot `data` at `zxid`, its CRC covering the zxid, the
+/// length and the data.
 pub fn snapshot_header(zxid: Zxid, data: &[u8]) -> [u8; SNAP_HEADER_LEN] {
     let mut h = [0u8; SNAP_HEADER_LEN];
     h[0..4].copy_from_slice(&SNAP_MAGIC);

@@ -15,6 +15,8 @@ use crate::zxid::Zxid;
 use imbl::{OrdMap, Vector};
 use std::sync::Arc;
 
+/// The in-memory `Storage` backend: one simulated server's disk, which `crash` reduces to
+/// what was synced.
 #[derive(Clone, Debug)]
 pub struct MemStorage {
     max_log_file_size: u64,
@@ -57,6 +59,8 @@ impl Default for MemStorage {
 }
 
 impl MemStorage {
+    /// An empty disk whose log "files" close at `max_log_file_size` bytes, as the file
+    /// backend's would.
     pub fn new(max_log_file_size: u64) -> MemStorage {
         MemStorage {
             max_log_file_size,

@@ -42,7 +42,9 @@ pub const DEFAULT_MAX_LOG_FILE_SIZE: u64 = 64 << 20;
 /// record before it, or the snapshot the log continued from). Recovery checks the links.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogRecord {
+    /// The link: the zxid this record follows, below its own (zero at the start of history).
     pub prev: Zxid,
+    /// The logged transaction.
     pub entry: TxnEntry,
 }
 

@@ -8,16 +8,21 @@ use std::fmt;
 /// A snapshot's bytes at the zxid of the last transaction they include.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
+    /// The zxid of the last transaction the snapshot includes.
     pub zxid: Zxid,
+    /// The state as the caller serialized it (opaque to storage).
     pub data: Vec<u8>,
 }
 
 /// The durable state: the newest valid snapshot and the logged transactions after it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Recovered {
+    /// The newest valid snapshot; `None` when there is none (the log then starts from the
+    /// empty state).
     pub snapshot: Option<Snapshot>,
     /// Every logged record with a zxid above the snapshot's, in order, without gaps.
     pub entries: Vec<TxnEntry>,
+    /// The damage found and repaired on the way, for the caller to log.
     pub report: RecoveryReport,
 }
 
@@ -47,6 +52,8 @@ pub struct RecoveryReport {
 }
 
 impl RecoveryReport {
+    /// Nothing was found or repaired: no torn tail, no skipped snapshot, no temp file, no
+    /// repaired `currentEpoch`.
     pub fn is_clean(&self) -> bool {
         self.torn_tails.is_empty()
             && self.skipped_snapshots.is_empty()
@@ -58,22 +65,29 @@ impl RecoveryReport {
 /// The end of a log file that did not hold a whole valid record; it was truncated away.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TornTail {
+    /// The log file's name (`log.<hex zxid>`).
     pub file: String,
     /// Where the first invalid byte was; the file now ends here (or was removed, at 0).
     pub offset: u64,
+    /// How many bytes were cut off the end of the file.
     pub dropped_bytes: u64,
+    /// What was wrong with the first invalid bytes (a short frame, a CRC mismatch, ...).
     pub reason: String,
 }
 
+/// A snapshot recovery passed over because it is corrupt; it is left on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedSnapshot {
+    /// The snapshot's zxid.
     pub zxid: Zxid,
+    /// Why it failed validation (the `StorageError::Corrupt` message).
     pub reason: String,
 }
 
 /// What `purge` removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PurgeReport {
+    /// The zxids of the removed snapshots.
     pub snapshots_removed: Vec<Zxid>,
     /// The first zxids of the removed log files.
     pub log_files_removed: Vec<Zxid>,

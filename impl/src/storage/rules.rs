@@ -56,7 +56,9 @@ pub fn needs_roll(current: Option<(Zxid, u64)>, next: Zxid, max_size: u64) -> bo
 /// Which files `purge` deletes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PurgePlan {
+    /// The zxids of the snapshots to delete, older than the oldest kept.
     pub snapshots: Vec<Zxid>,
+    /// The first zxids of the log files to delete, the oldest ones.
     pub logs: Vec<Zxid>,
 }
 

@@ -21,11 +21,14 @@ pub struct WatchManager {
 /// watches are re-registered carry no ACL and are always delivered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notification {
+    /// The event to deliver.
     pub event: WatchedEvent,
+    /// The ACL of the node it names; `None` (always delivered) for a `setWatches` event.
     pub acl: Option<AclList>,
 }
 
 impl Notification {
+    /// Whether `caller` may see the event: it may read the node, or the event has no ACL.
     pub fn visible_to(&self, caller: &Caller) -> bool {
         self.acl
             .as_ref()
@@ -34,6 +37,7 @@ impl Notification {
 }
 
 impl WatchManager {
+    /// A manager without watches.
     pub fn new() -> WatchManager {
         WatchManager::default()
     }
@@ -152,6 +156,7 @@ impl WatchManager {
         (self.data.len(), self.child.len())
     }
 
+    /// Whether there is no watch at all.
     pub fn is_empty(&self) -> bool {
         self.len() == (0, 0)
     }

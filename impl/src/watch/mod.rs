@@ -29,13 +29,18 @@ pub type WatcherId = i64;
 /// `Watcher.Event.EventType`, with the numbers the client protocol carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventType {
+    /// The node was created (1); a client waits for that with an `exists` watch.
     NodeCreated,
+    /// The node was deleted (2): fires its data, exist and child watches.
     NodeDeleted,
+    /// The node's data was set (3).
     NodeDataChanged,
+    /// A child of the node was created or deleted (4).
     NodeChildrenChanged,
 }
 
 impl EventType {
+    /// The number a `WatcherEvent` carries on the wire.
     pub fn code(self) -> i32 {
         match self {
             EventType::NodeCreated => 1,
@@ -51,13 +56,18 @@ impl EventType {
 /// parent. `acl` is the ACL of the node the event names, used to filter deliveries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WatchTrigger {
+    /// The node the event names (the parent, for `NodeChildrenChanged`).
     pub path: String,
+    /// What happened to it.
     pub event: EventType,
+    /// The applied transaction that made the change.
     pub zxid: Zxid,
+    /// That node's ACL: only watchers that may read it are told.
     pub acl: AclList,
 }
 
 impl WatchTrigger {
+    /// A trigger for `event` on `path`, made by transaction `zxid`; `acl` is the node's ACL.
     pub fn new(path: &str, event: EventType, zxid: Zxid, acl: AclList) -> WatchTrigger {
         WatchTrigger {
             path: path.to_string(),
@@ -72,9 +82,13 @@ impl WatchTrigger {
 /// transaction that caused it; events fired on re-registration carry no zxid (`None`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WatchedEvent {
+    /// Who is told.
     pub watcher: WatcherId,
+    /// What happened.
     pub event: EventType,
+    /// The node it happened to (the parent, for `NodeChildrenChanged`).
     pub path: String,
+    /// The transaction that caused it; `None` for an event fired by `setWatches`.
     pub zxid: Option<Zxid>,
 }
 
@@ -82,6 +96,7 @@ pub struct WatchedEvent {
 /// data table, `getChildren` on the child table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WatchMode {
+    /// One-shot: removed when it fires.
     Standard,
     /// Data and child events of this path, until removed.
     Persistent,
@@ -91,6 +106,7 @@ pub enum WatchMode {
 
 /// `addWatch` modes as the client sends them (`AddWatchMode`): 0 persistent, 1 recursive.
 impl WatchMode {
+    /// The mode for `addWatch`'s wire value; `None` for any other value (`BadArguments`).
     pub fn from_add_watch_mode(mode: i32) -> Option<WatchMode> {
         match mode {
             0 => Some(WatchMode::Persistent),
@@ -103,14 +119,20 @@ impl WatchMode {
 /// Which watches `removeWatches` removes (`WatcherType`; wire values 1, 2, 3, 4, 5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WatcherType {
+    /// One-shot child watches (`getChildren`); wire value 1.
     Children,
+    /// One-shot data and exist watches (`getData`, `exists`); wire value 2.
     Data,
+    /// Every watch of the watcher on the path, whatever its mode; wire value 3.
     Any,
+    /// Persistent watches (`addWatch` mode 0); wire value 4.
     Persistent,
+    /// Persistent recursive watches (`addWatch` mode 1); wire value 5.
     PersistentRecursive,
 }
 
 impl WatcherType {
+    /// The type for its wire value; `None` for any other value (`BadArguments`).
     pub fn from_code(code: i32) -> Option<WatcherType> {
         match code {
             1 => Some(WatcherType::Children),

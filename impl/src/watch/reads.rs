@@ -8,6 +8,8 @@ use crate::data_tree::{Caller, DataTree, NodeData, Stat};
 use crate::error::ZkError;
 
 impl WatchManager {
+    /// `getData`: the node's data and Stat, and a data watch for `watcher` (if given) only
+    /// when the read succeeds.
     pub fn get_data(
         &mut self,
         tree: &DataTree,
@@ -22,6 +24,8 @@ impl WatchManager {
         Ok(found)
     }
 
+    /// `exists`: the node's Stat. The data watch for `watcher` (if given) is set when the
+    /// node exists and when it is missing (`NoNode`), on no other error.
     pub fn exists(
         &mut self,
         tree: &DataTree,
@@ -36,6 +40,8 @@ impl WatchManager {
         found
     }
 
+    /// `getChildren`: the node's child names and Stat, and a child watch for `watcher` (if
+    /// given) only when the read succeeds.
     pub fn get_children(
         &mut self,
         tree: &DataTree,

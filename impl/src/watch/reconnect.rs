@@ -10,11 +10,17 @@ use crate::zxid::Zxid;
 /// `SetWatches2`: the watches a client held, by kind, and the last zxid it saw.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SetWatches {
+    /// The last zxid the client saw: a change after it fires the watch at once.
     pub relative_zxid: Zxid,
+    /// Paths of its data watches (`getData`, or `exists` on an existing node).
     pub data: Vec<String>,
+    /// Paths of its exist watches (`exists` on a missing node).
     pub exist: Vec<String>,
+    /// Paths of its child watches (`getChildren`).
     pub child: Vec<String>,
+    /// Paths of its persistent watches (`addWatch` mode 0).
     pub persistent: Vec<String>,
+    /// Paths of its persistent recursive watches (`addWatch` mode 1).
     pub persistent_recursive: Vec<String>,
 }
 

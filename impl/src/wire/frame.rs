@@ -5,10 +5,18 @@
 /// ZooKeeper's default `jute.maxbuffer`: 0xfffff bytes.
 pub const DEFAULT_MAX_BUFFER: usize = 0xfffff;
 
+/// Why a packet's length prefix is refused; the connection is then closed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
+    /// The length is over `jute.maxbuffer`.
     #[error("packet length {len} is over jute.maxbuffer ({max})")]
-    TooLarge { len: usize, max: usize },
+    TooLarge {
+        /// The length the prefix claims, in bytes.
+        len: usize,
+        /// The limit in force, in bytes.
+        max: usize,
+    },
+    /// The length prefix, read as a signed 32-bit int, is negative.
     #[error("packet length {0} is negative")]
     Negative(i32),
 }

@@ -9,25 +9,49 @@
 /// Why bytes are not the record they claim to be.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JuteError {
+    /// The body ends before a value does (or a length or count claims more than is left).
     #[error("{what} needs {need} bytes at offset {at}, {have} remain")]
     Short {
+        /// The jute type being read: `int`, `long`, `boolean`, `buffer`, `ustring`, `vector`.
         what: &'static str,
+        /// The byte offset where the missing bytes start (of the count, for a vector).
         at: usize,
+        /// The bytes the value needs (for a vector, its count times the least element size).
         need: usize,
+        /// The bytes left in the body.
         have: usize,
     },
+    /// A length or count below -1 (-1 itself is null).
     #[error("{what} has negative length {len} at offset {at}")]
     NegativeLength {
+        /// The jute type being read: `buffer`, `ustring` or `vector`.
         what: &'static str,
+        /// The byte offset of the length prefix.
         at: usize,
+        /// The length as read.
         len: i32,
     },
+    /// A `ustring` whose bytes are not valid UTF-8.
     #[error("string at offset {at} is not UTF-8")]
-    NotUtf8 { at: usize },
+    NotUtf8 {
+        /// The byte offset of the string's bytes, after its length.
+        at: usize,
+    },
+    /// A `boolean` byte other than 0 or 1.
     #[error("boolean at offset {at} is {value}, not 0 or 1")]
-    BadBool { at: usize, value: u8 },
+    BadBool {
+        /// The byte offset of the boolean.
+        at: usize,
+        /// The byte found.
+        value: u8,
+    },
+    /// The record was read whole but bytes remain in the body.
     #[error("{left} bytes left over after the record")]
-    Trailing { left: usize },
+    Trailing {
+        /// How many bytes are left over.
+        left: usize,
+    },
+    /// Any other reason, in words.
     #[error("{0}")]
     Invalid(String),
 }
@@ -39,10 +63,12 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader at the start of `bytes`, a packet body without its length prefix.
     pub fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes, at: 0 }
     }
 
+    /// How many bytes are left unread.
     pub fn remaining(&self) -> usize {
         self.bytes.len() - self.at
     }
@@ -75,14 +101,17 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
+    /// A jute `int`: 4 bytes, big-endian.
     pub fn int(&mut self) -> Result<i32, JuteError> {
         self.array("int").map(i32::from_be_bytes)
     }
 
+    /// A jute `long`: 8 bytes, big-endian.
     pub fn long(&mut self) -> Result<i64, JuteError> {
         self.array("long").map(i64::from_be_bytes)
     }
 
+    /// A jute `boolean`: one byte, 0 or 1; any other value is an error.
     pub fn boolean(&mut self) -> Result<bool, JuteError> {
         let at = self.at;
         match self.array::<1>("boolean")?[0] {
@@ -158,24 +187,29 @@ impl<'a> Reader<'a> {
 /// Writes jute values.
 #[derive(Default)]
 pub struct Writer {
+    /// What has been written so far: a packet body, still to be framed.
     pub bytes: Vec<u8>,
 }
 
 impl Writer {
+    /// An empty writer.
     pub fn new() -> Writer {
         Writer::default()
     }
 
+    /// A jute `int`: 4 bytes, big-endian.
     pub fn int(&mut self, v: i32) -> &mut Writer {
         self.bytes.extend_from_slice(&v.to_be_bytes());
         self
     }
 
+    /// A jute `long`: 8 bytes, big-endian.
     pub fn long(&mut self, v: i64) -> &mut Writer {
         self.bytes.extend_from_slice(&v.to_be_bytes());
         self
     }
 
+    /// A jute `boolean`: one byte, 1 for true, 0 for false.
     pub fn boolean(&mut self, v: bool) -> &mut Writer {
         self.bytes.push(u8::from(v));
         self
@@ -187,20 +221,24 @@ impl Writer {
         self.int(i32::try_from(n).unwrap_or(i32::MAX))
     }
 
+    /// A jute `buffer`: its length, then its bytes. Never null: use `null` for that.
     pub fn buffer(&mut self, v: &[u8]) -> &mut Writer {
         self.len(v.len());
         self.bytes.extend_from_slice(v);
         self
     }
 
+    /// A jute `ustring`: its UTF-8 length in bytes, then the bytes.
     pub fn ustring(&mut self, v: &str) -> &mut Writer {
         self.buffer(v.as_bytes())
     }
 
+    /// A null `buffer`, `ustring` or `vector`: the length -1 and nothing after it.
     pub fn null(&mut self) -> &mut Writer {
         self.int(-1)
     }
 
+    /// A jute `vector`: the count, then each element as `item` writes it.
     pub fn vector<T>(&mut self, items: &[T], mut item: impl FnMut(&mut Writer, &T)) -> &mut Writer {
         self.len(items.len());
         for x in items {

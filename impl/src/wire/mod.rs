@@ -24,7 +24,11 @@ pub use response::{MultiResult, Reply};
 pub mod xid {
     /// A watch notification from the server.
     pub const NOTIFICATION: i32 = -1;
+    /// A ping and its reply; the server answers every ping with this xid.
     pub const PING: i32 = -2;
+    /// The Java client's auth packet (other clients use their own counter; the reply echoes
+    /// the request's xid).
     pub const AUTH: i32 = -4;
+    /// The Java client's setWatches packet after a reconnect (the reply echoes the xid).
     pub const SET_WATCHES: i32 = -8;
 }

@@ -14,8 +14,11 @@ use crate::zxid::Zxid;
 /// Why a request body cannot be served.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// An opcode this server does not serve (reconfig and SASL among them): ZooKeeper answers
+    /// `Unimplemented` and closes the connection.
     #[error("unknown opcode {0}")]
     UnknownOp(i32),
+    /// The body is not the record its opcode calls for: the connection is closed.
     #[error("malformed request: {0}")]
     Jute(#[from] JuteError),
     /// The body parsed but names something that does not exist (a create flag, a watch
@@ -27,8 +30,16 @@ pub enum DecodeError {
 /// A read inside `multiRead`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReadOp {
-    GetChildren { path: String },
-    GetData { path: String },
+    /// `getChildren` of a node.
+    GetChildren {
+        /// The node whose children are listed.
+        path: String,
+    },
+    /// `getData` of a node.
+    GetData {
+        /// The node whose data is read.
+        path: String,
+    },
 }
 
 /// One client request after the handshake.
@@ -36,75 +47,126 @@ pub enum ReadOp {
 pub enum ClientOp {
     /// `opcode` is create, create2, createContainer or createTTL: it decides the reply.
     Create {
+        /// The create opcode the request came as.
         opcode: i32,
+        /// Path, data, ACL, mode and TTL (-1 unless createTTL), as the DataTree takes them.
         req: CreateRequest,
     },
+    /// `DeleteRequest`: delete a node without children.
     Delete {
+        /// The node to delete.
         path: String,
+        /// The data version the node must have, or -1 for any.
         version: i32,
     },
+    /// `ExistsRequest`: the node's Stat, or `NoNode`.
     Exists {
+        /// The node asked about.
         path: String,
+        /// Leave a data watch; it is left even when the node does not exist (to fire on its
+        /// creation).
         watch: bool,
     },
+    /// `GetDataRequest`: the node's data and Stat.
     GetData {
+        /// The node to read.
         path: String,
+        /// Leave a data watch on the node.
         watch: bool,
     },
+    /// `SetDataRequest`: replace the node's data.
     SetData {
+        /// The node to change.
         path: String,
+        /// The new data.
         data: Vec<u8>,
+        /// The data version the node must have, or -1 for any.
         version: i32,
     },
+    /// `GetACLRequest`: the node's ACL and Stat.
     GetAcl {
+        /// The node whose ACL is read.
         path: String,
     },
+    /// `SetACLRequest`: replace the node's ACL.
     SetAcl {
+        /// The node to change.
         path: String,
+        /// The new ACL, before `fixupACL`.
         acl: Vec<Acl>,
+        /// The ACL version (`aversion`) the node must have, or -1 for any.
         version: i32,
     },
     /// getChildren, or getChildren2 (`with_stat`).
     GetChildren {
+        /// The node whose children are listed.
         path: String,
+        /// Leave a child watch on the node.
         watch: bool,
+        /// getChildren2: the reply carries the node's Stat too.
         with_stat: bool,
     },
+    /// `SyncRequest`: answered once this server has applied every write committed before it.
     Sync {
+        /// Echoed in the reply; the sync covers the whole tree, whatever the path.
         path: String,
     },
+    /// A ping (xid -2), which keeps the session alive.
     Ping,
+    /// `CheckVersionRequest`: fail unless the node is at a version; a write that changes nothing.
     Check {
+        /// The node checked.
         path: String,
+        /// The data version the node must have, or -1 for any.
         version: i32,
     },
     /// Each op with the opcode it came as (create vs create2 changes its reply entry).
     Multi(Vec<(i32, Op)>),
+    /// multiRead: reads answered together against one state; each fails or succeeds alone.
     MultiRead(Vec<ReadOp>),
+    /// `CheckWatchesRequest`: `NoWatcher` unless the connection holds such a watch.
     CheckWatches {
+        /// The watched node.
         path: String,
+        /// The `WatcherType` code: 1 children, 2 data, 3 any, 4 persistent, 5 recursive.
         kind: i32,
     },
+    /// `RemoveWatchesRequest`: drop the connection's watches of a kind on a node.
     RemoveWatches {
+        /// The watched node.
         path: String,
+        /// The `WatcherType` code: 1 children, 2 data, 3 any, 4 persistent, 5 recursive.
         kind: i32,
     },
+    /// `SetWatches` or `SetWatches2`: the watches a reconnecting client re-registers.
     SetWatches(SetWatches),
+    /// `AddWatchRequest`: a watch that stays after it fires.
     AddWatch {
+        /// The node to watch.
         path: String,
+        /// The `AddWatchMode`: 0 persistent, 1 persistent recursive.
         mode: i32,
     },
+    /// `GetEphemeralsRequest`: the session's ephemeral nodes.
     GetEphemerals {
+        /// Only paths starting with this string are listed (empty or `/` for all).
         prefix: String,
     },
+    /// `GetAllChildrenNumberRequest`: how many nodes lie below a node, at any depth.
     GetAllChildrenNumber {
+        /// The node whose descendants are counted.
         path: String,
     },
+    /// whoAmI: the connection's authenticated identities.
     WhoAmI,
+    /// `AuthPacket` (`addAuth`): add an identity to the connection.
     Auth {
+        /// The scheme; only `digest` is served, anything else is `AuthFailed` and a close.
         scheme: String,
+        /// The credentials; for `digest`, `user:password`.
         auth: Vec<u8>,
     },
+    /// closeSession: end the session; its ephemerals are deleted.
     CloseSession,
 }
 

@@ -18,24 +18,37 @@ pub enum Reply {
     Path(String),
     /// create2, createContainer, createTTL.
     Create2 {
+        /// The created node's path, with any sequential suffix.
         path: String,
+        /// The new node's Stat.
         stat: Stat,
     },
     /// exists, setData, setACL.
     Stat(Stat),
+    /// getData.
     Data {
+        /// The node's data.
         data: Vec<u8>,
+        /// The node's Stat.
         stat: Stat,
     },
+    /// getACL.
     Acl {
+        /// The node's ACL (digest hashes hidden from a caller without ADMIN).
         acl: Vec<Acl>,
+        /// The node's Stat.
         stat: Stat,
     },
+    /// getChildren: the children's names (not paths).
     Children(Vec<String>),
+    /// getChildren2.
     Children2 {
+        /// The children's names (not paths).
         children: Vec<String>,
+        /// The parent's Stat.
         stat: Stat,
     },
+    /// multi and multiRead: one result per op, in order.
     Multi(Vec<MultiResult>),
     /// getEphemerals.
     Paths(Vec<String>),
@@ -48,14 +61,46 @@ pub enum Reply {
 /// One entry of a multi or multiRead reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MultiResult {
-    Create { path: String },
-    Create2 { path: String, stat: Stat },
+    /// A create op that came as create: `CreateResponse`.
+    Create {
+        /// The created node's path, with any sequential suffix.
+        path: String,
+    },
+    /// A create op that came as create2, createContainer or createTTL: `Create2Response`.
+    Create2 {
+        /// The created node's path, with any sequential suffix.
+        path: String,
+        /// The new node's Stat.
+        stat: Stat,
+    },
+    /// A delete op; no record.
     Delete,
-    SetData { stat: Stat },
+    /// A setData op: `SetDataResponse`.
+    SetData {
+        /// The node's Stat after the change.
+        stat: Stat,
+    },
+    /// A check op; no record.
     Check,
-    GetChildren { children: Vec<String> },
-    GetData { data: Vec<u8>, stat: Stat },
-    Error { code: i32 },
+    /// A multiRead getChildren: `GetChildrenResponse`.
+    GetChildren {
+        /// The children's names.
+        children: Vec<String>,
+    },
+    /// A multiRead getData: `GetDataResponse`.
+    GetData {
+        /// The node's data.
+        data: Vec<u8>,
+        /// The node's Stat.
+        stat: Stat,
+    },
+    /// An op that failed, or did not run because another op of the multi failed:
+    /// `ErrorResponse`, type -1.
+    Error {
+        /// The op's error code: its own error, 0 for an op before the failing one in a
+        /// multi, `RuntimeInconsistency` (-2) for an op after it.
+        code: i32,
+    },
 }
 
 /// `Stat`, eleven fields in `zookeeper.jute`'s order.
@@ -73,6 +118,7 @@ pub fn write_stat(w: &mut Writer, s: &Stat) {
         .long(s.pzxid.0 as i64);
 }
 
+/// Reads a `Stat` as `write_stat` writes it (for clients and tests).
 pub fn read_stat(r: &mut Reader<'_>) -> Result<Stat, JuteError> {
     Ok(Stat {
         czxid: Zxid(r.long()? as u64),
@@ -89,6 +135,7 @@ pub fn read_stat(r: &mut Reader<'_>) -> Result<Stat, JuteError> {
     })
 }
 
+/// A vector of `ACL { perms, Id { scheme, id } }`, as `request::acl_list` reads it.
 pub fn write_acl(w: &mut Writer, acl: &[Acl]) {
     w.vector(acl, |w, a| {
         w.int(a.perms).ustring(&a.id.scheme).ustring(&a.id.id);
@@ -102,6 +149,7 @@ fn write_strings(w: &mut Writer, items: &[String]) {
 }
 
 impl Reply {
+    /// Writes the reply's response record (nothing for `Empty`), after the `ReplyHeader`.
     pub fn write(&self, w: &mut Writer) {
         match self {
             Reply::Empty => {}

@@ -19,11 +19,16 @@ use zab_model::msg::{Msg, Vote};
 use zab_model::state::{Ballot, Handler, SyncMode};
 use zab_model::types::{Mask, Phase, Sid};
 
+/// A result whose error says in words what cannot be mapped or matched (a value outside the
+/// model's domain, a snapshot that does not decode, a replica that did not do what its server
+/// recorded); the caller reports it as a mismatch.
 pub type R<T> = Result<T, String>;
 
 /// A server's disk as the view reads it.
 pub struct DiskView {
+    /// acceptedEpoch on disk: the epoch of the last LEADERINFO accepted.
     pub accepted_epoch: u32,
+    /// currentEpoch on disk: the epoch of the last NEWLEADER accepted.
     pub current_epoch: u32,
     /// The durable history: the snapshot's transactions, then the log's.
     pub txns: Vec<(Zxid, u64)>,
@@ -33,15 +38,22 @@ pub struct DiskView {
 
 /// What the abstraction reads of an implementation cluster.
 pub trait Observed {
+    /// The state machine the replicas apply: `Txns` in the harness, zabd's `ZkDatabase` in an
+    /// ensemble rebuilt from its traces.
     type S: StateMachine;
+    /// How many servers the cluster has, voters then observers: model servers `0..size`.
     fn size(&self) -> usize;
     /// A live server's replica.
     fn replica(&self, s: Sid) -> Option<&Replica<Self::S>>;
+    /// What `s`'s disk holds, whether the server is up or down: its epochs and its durable
+    /// history (an error if a snapshot on it does not decode).
     fn disk(&self, s: Sid) -> R<DiskView>;
     /// The transactions a replica's in-memory base snapshot holds.
     fn base(&self, s: Sid, r: &Replica<Self::S>) -> R<Vec<(Zxid, u64)>>;
     /// The model value of a logged transaction.
     fn value(&self, e: &TxnEntry) -> u64;
+    /// The learners' quorum connections as the model sees them (not yet connected, open,
+    /// closed).
     fn conns(&self) -> &Connections;
     /// NEWLEADER steps not yet executed.
     fn held(&self, s: Sid) -> usize;

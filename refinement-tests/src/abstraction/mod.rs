@@ -29,8 +29,11 @@ use zab_model::types::{Hist, Mask, Phase, Role, Sid, Zxid};
 /// One server, as both sides see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerView {
+    /// Whether the server is running; a crashed server has only its disk in the view.
     pub up: bool,
+    /// acceptedEpoch on disk: the epoch of the last LEADERINFO accepted.
     pub accepted_epoch: u8,
+    /// currentEpoch on disk: the epoch of the last NEWLEADER accepted.
     pub current_epoch: u8,
     /// The transactions on disk (a snapshot's and the log's).
     pub log: Hist,
@@ -43,8 +46,12 @@ pub struct ServerView {
 /// A live server's volatile state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveView {
+    /// LOOKING, FOLLOWING, LEADING or OBSERVING.
     pub role: Role,
+    /// The Zab phase: election, discovery, synchronization or broadcast (always election when
+    /// only the election is compared, `--phase election`).
     pub phase: Phase,
+    /// The in-memory history: every transaction the server accepted, on disk or queued for it.
     pub hist: Hist,
     /// How many leading entries of `hist` came in a snapshot.
     pub hist_snap: u8,
@@ -52,26 +59,43 @@ pub struct LiveView {
     pub unsynced: Hist,
     /// How many entries of `hist` are delivered.
     pub committed: u8,
+    /// lastProcessedZxid: the last zxid the server reports in its votes and its ACKEPOCH.
     pub last_processed: Zxid,
+    /// The election's logical clock (`logicalclock`).
     pub round: u8,
+    /// The current proposal while LOOKING; the elected vote afterwards.
     pub vote: Vote,
+    /// The round in which `vote` was decided (the vote's `electionEpoch`).
     pub vote_round: u8,
+    /// `recvset`: the votes received in this round, by sender.
     pub recv: BTreeMap<Sid, Ballot>,
+    /// `outofelection`: the votes of servers that already decided, by sender.
     pub ooe: BTreeMap<Sid, Ballot>,
+    /// In the finalizeWait drain: the proposal has a quorum and no better vote has arrived
+    /// since.
     pub draining: bool,
+    /// A LEADING server's bookkeeping (only when Zab's phases are compared).
     pub leader: Option<LeaderView>,
+    /// A FOLLOWING or OBSERVING server's bookkeeping (only when Zab's phases are compared).
     pub learner: Option<LearnerView>,
 }
 
 /// A leader's bookkeeping.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaderView {
+    /// The epoch it will propose: one more than the largest acceptedEpoch heard.
     pub epoch: u8,
+    /// A quorum sent FOLLOWERINFO and the epoch is fixed (`!waitingForNewEpoch`).
     pub epoch_fixed: bool,
+    /// Voters counted toward the new epoch (`connectingFollowers`, the leader included).
     pub connecting: Mask,
+    /// Voters whose ACKEPOCH counted (`electingFollowers`, the leader included).
     pub electing: Mask,
+    /// A quorum acked the new epoch (`electionFinished`).
     pub epoch_acked: bool,
+    /// Voters whose ACK of NEWLEADER counted.
     pub newleader_acks: Mask,
+    /// A quorum acked NEWLEADER: the leader is established and broadcasts (`quorumFormed`).
     pub established: bool,
     /// The stage of each learner's handler.
     pub handlers: BTreeMap<Sid, Handler>,
@@ -84,25 +108,36 @@ pub struct LeaderView {
 /// A learner's bookkeeping.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LearnerView {
+    /// The leader it follows, as the election decided.
     pub leader: Sid,
+    /// Its quorum connection to that leader: not yet connected, open, or closed and not noticed
+    /// yet.
     pub conn: Conn,
     /// Only during synchronization.
     pub sync: Option<SyncView>,
 }
 
+/// A learner's synchronization bookkeeping, compared only in the synchronization phase (outside
+/// it the values are dead).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncView {
+    /// How the leader synchronizes it: DIFF, TRUNC or SNAP (none before the first sync packet
+    /// is read).
     pub mode: SyncMode,
+    /// The epoch of the NEWLEADER it received, once received.
     pub newleader: Option<u8>,
     /// NEWLEADER steps done.
     pub nl_steps: u8,
+    /// `packetsNotLogged`: proposals received during synchronization, not logged yet.
     pub pnl: Hist,
+    /// `packetsCommitted`: the zxids committed during synchronization, not applied yet.
     pub pc: Vec<Zxid>,
 }
 
 /// The whole cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct View {
+    /// Every server, by model id (the implementation's myid minus one).
     pub servers: Vec<ServerView>,
     /// Notifications on election links, in the order their receivers will read them (those
     /// in TCP, then the one waiting).

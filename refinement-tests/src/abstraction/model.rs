@@ -9,6 +9,10 @@ use zab_model::types::{Mask, Phase, Role, Sid};
 use zab_model::{Config, Scope, State};
 
 impl View {
+    /// The model's view of `st`. A follower inside its NEWLEADER handling shows the memory the
+    /// rest of the handling leaves, since the implementation does it in one step; its disk,
+    /// epochs, step count and ACK are shown as they are. Unless the scope is `Scope::All`, only
+    /// the election's variables are compared.
     pub fn of_model(cfg: &Config, st: &State) -> View {
         let servers = st.ids().map(|s| server(cfg, st, s)).collect();
         let mut election: BTreeMap<_, Vec<_>> = BTreeMap::new();

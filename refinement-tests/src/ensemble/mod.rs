@@ -55,16 +55,26 @@ pub enum Event {
 /// What a validation went through.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// Events explained: the servers' first starts as one, then every other record, kill and
+    /// crash of the merged run.
     pub events: usize,
+    /// Model actions that explained them, in all.
     pub actions: usize,
+    /// Distinct model states the run passed through.
     pub distinct_states: usize,
+    /// What those model actions exercised.
     pub coverage: Coverage,
 }
 
 /// A run the model cannot produce.
 #[derive(Debug)]
 pub struct Failure {
+    /// The events explained before the failure, each with the model actions that explained it
+    /// (the report shows the last 80).
     pub events: Vec<String>,
+    /// Why the run stops there: the event no model actions explain with the differences of the
+    /// two views, a replica that did not do what its server recorded, or nothing that could
+    /// happen next.
     pub reason: String,
 }
 

@@ -17,6 +17,7 @@ use zab_model::types::Sid;
 /// A packet between two servers that was sent and not yet received.
 #[derive(Clone, Debug)]
 pub struct Flight {
+    /// The message as sent: a notification or a quorum packet.
     pub msg: PeerMsg,
     /// For a SNAP, the transactions its snapshot holds.
     pub snap: Option<Vec<(Zxid, u64)>>,
@@ -33,8 +34,13 @@ pub struct Flight {
 /// A server's disk as its outputs left it.
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
+    /// acceptedEpoch as last written, or as recovery found it at a start.
     pub accepted: u32,
+    /// currentEpoch as last written, or as recovery found it at a start (recovery may have
+    /// repaired it from the updatingEpoch marker).
     pub current: u32,
+    /// The durable history with model values: the snapshot's transactions, then the fsynced log
+    /// records.
     pub durable: Vec<(Zxid, u64)>,
     /// How many of `durable` the snapshot holds.
     pub snap: usize,
@@ -42,16 +48,23 @@ pub struct Disk {
     pub pending: Vec<(Zxid, u64)>,
 }
 
+/// One server of the rebuilt ensemble: its recorded trace, how far it was taken, and what
+/// re-running it left.
 #[derive(Clone)]
 pub struct Server {
+    /// Its recorded trace: a start record at every (re)start, then one step record per input
+    /// with its effects.
     pub records: Vec<Record>,
     /// The next record to take.
     pub next: usize,
+    /// Its replica, re-run through the records taken; it stays after the process is killed
+    /// until the model's crash is placed.
     pub replica: Option<Replica<ZkDatabase>>,
     /// The process died (killed); its replica stays until the model's crash is placed.
     pub dead: bool,
     /// The model crashed it.
     pub down: bool,
+    /// Its disk as its outputs and group commits left it.
     pub disk: Disk,
     /// The transactions of the replica's in-memory base snapshot.
     pub base: Vec<(Zxid, u64)>,
@@ -63,11 +76,19 @@ pub struct Server {
 /// with its clients' sessions open).
 pub type Genesis = std::sync::Arc<dyn Fn() -> ZkDatabase + Send + Sync>;
 
+/// The rebuilt ensemble: every server, the packets in flight between them, the learners'
+/// connections and the client writes' model values. The abstraction reads it (it is `Observed`)
+/// to compare with the model's view.
 #[derive(Clone)]
 pub struct World {
+    /// The servers, by model id.
     pub servers: Vec<Server>,
     genesis: Genesis,
+    /// Packets sent and not yet received, per (from, to, whether on the election plane), in
+    /// send order. A receipt takes its copy off the link; what was ahead of it never arrives.
     pub net: BTreeMap<(Sid, Sid, bool), VecDeque<Flight>>,
+    /// Learners' quorum connections as the model sees them, derived from role changes,
+    /// connections opening and disconnections.
     pub conns: Connections,
     /// Each accepted client write's model value, by (session, cxid).
     pub values: HashMap<(i64, i32), u64>,
@@ -76,6 +97,8 @@ pub struct World {
 }
 
 impl World {
+    /// The world before any record is taken, for `traces` (one per server, in server order):
+    /// every server down, nothing in flight.
     pub fn new(traces: Vec<Vec<Record>>, genesis: Genesis) -> World {
         let n = traces.len();
         let servers = traces

@@ -34,20 +34,28 @@ pub const NOT_TIMEOUT: u64 = 2;
 /// initLimit and syncLimit in ticks: protocol timeouts happen only when the model takes one.
 pub const LIMIT: u64 = 4;
 
+/// An output of a harness replica: the outcome of an applied transaction is its model value
+/// (`Txns`).
 pub type Out = Output<u64>;
 
 /// The implementation cluster.
 #[derive(Clone)]
 pub struct ImplCluster {
+    /// How many servers, voters then observers: model servers `0..n`.
     pub n: usize,
+    /// How many of them vote; the rest observe.
     pub voters: usize,
+    /// Per server, its replica while it runs; `None` while crashed.
     pub replicas: Vec<Option<Replica<Txns>>>,
+    /// Per server, its in-memory disk, written by the same storage code as a server's; it
+    /// outlives the replica across a crash (less what was not fsynced).
     pub disks: Vec<Disk>,
     /// Election links (never empty): per (from, to), the notifications in TCP and at most
     /// one waiting.
     pub election: BTreeMap<(Sid, Sid), ElectionLink>,
     /// Quorum links: FIFO per (from, to). Pings are not modelled and never queued.
     pub quorum: BTreeMap<(Sid, Sid), VecDeque<Packet>>,
+    /// The learners' quorum connections as the model sees them.
     pub conns: Connections,
     /// Per server, the records its sync thread has not written yet.
     pub sync_queue: Vec<VecDeque<TxnEntry>>,
@@ -165,10 +173,12 @@ impl ImplCluster {
         Ok(out)
     }
 
+    /// Whether server `s` is running (the model's `up`).
     pub fn up(&self, s: Sid) -> bool {
         self.replicas[s as usize].is_some()
     }
 
+    /// Server `s`'s replica; `None` while it is down.
     pub fn replica(&self, s: Sid) -> Option<&Replica<Txns>> {
         self.replicas[s as usize].as_ref()
     }

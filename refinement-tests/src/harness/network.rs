@@ -13,7 +13,11 @@ use zab_model::types::{Mask, Sid};
 /// most one waiting in the sender's queue, which a newer one replaces.
 #[derive(Clone, Debug, Default)]
 pub struct ElectionLink {
+    /// Notifications the model's `Transmit` wrote to TCP, oldest first: the receiver reads
+    /// these before the waiting one, and a newer send cannot replace them.
     pub in_tcp: VecDeque<Notification>,
+    /// The notification waiting in the sender's queue of capacity one; a newer send replaces
+    /// it.
     pub waiting: Option<Notification>,
 }
 
@@ -153,6 +157,9 @@ impl ImplCluster {
         self.quorum.remove(&(b, a));
     }
 
+    /// The model's `Crash(s)`: the replica is dropped, its disk loses what was not fsynced, its
+    /// sync queue and held NEWLEADER outputs are gone, its links empty, and every connection it
+    /// had, as learner or leader, closes.
     pub fn crash(&mut self, s: Sid) {
         for j in self.conns.learners_of(s) {
             self.drop_pair(j, s);
@@ -168,6 +175,9 @@ impl ImplCluster {
         self.quorum.retain(|(f, t), _| *f != s && *t != s);
     }
 
+    /// The model's `Partition(side)`: `side` (the side holding server 0) is cut off from the
+    /// rest. Links across the cut are emptied and connections across it close; each leader
+    /// hears of it at once.
     pub fn partition(&mut self, side: Mask) {
         self.partition = side;
         let crosses = |a: Sid, b: Sid| side.contains(a) != side.contains(b);

@@ -35,12 +35,16 @@ use zab_model::{State, ZabModel};
 pub enum Event {
     /// The notification waiting on an election link arrives.
     Election {
+        /// The sender.
         from: Sid,
+        /// The receiver, which reads the notification as its next input.
         to: Sid,
     },
     /// The head of a quorum link arrives.
     Quorum {
+        /// The sender.
         from: Sid,
+        /// The receiver, which reads the packet as its next input.
         to: Sid,
     },
     /// A learner's connection to its leader opens.
@@ -49,25 +53,40 @@ pub enum Event {
     Notice(Sid),
     /// A server's sync thread writes and fsyncs everything queued.
     Flush(Sid),
+    /// A server's clock ticks once: offered only when the model enables one of its timers
+    /// (`Decide`, `Resend`, `LearnerTimeout`, `LeaderTimeout`).
     Tick(Sid),
     /// A client of this server writes.
     Write(Sid),
+    /// A server crashes: its replica is dropped and its disk keeps only what was fsynced.
     Crash(Sid),
+    /// A crashed server starts again from what its disk recovers.
     Restart(Sid),
+    /// The servers of the mask (the side holding server 0) are cut off from the rest.
     Partition(Mask),
+    /// The partition is removed.
     Heal,
+    /// The newest notification on an election link is dropped (the model's election `Lose`).
     LoseElection {
+        /// The sender of the lost notification.
         from: Sid,
+        /// Its receiver.
         to: Sid,
     },
+    /// The quorum connection between two servers breaks and both queues are lost, or a
+    /// learner's attempt to connect fails (the model's quorum `Lose`).
     LoseQuorum {
+        /// One end: the sender on a link with packets in flight.
         from: Sid,
+        /// The other end.
         to: Sid,
     },
     /// The sender writes the notification waiting on an election link to TCP before its
     /// receiver read it (a newer one will queue behind it).
     Transmit {
+        /// The sender, whose queue holds the notification.
         from: Sid,
+        /// The receiver.
         to: Sid,
     },
     /// A leader's initLimit or syncLimit expires while its quorum could still form: its
@@ -94,7 +113,10 @@ impl Event {
 pub struct Failure {
     /// The number of the event (1-based) that no model step explains.
     pub step: usize,
+    /// The event no model actions explain, or that could not be carried out.
     pub event: Event,
+    /// Why: what the implementation could not do, a value outside the model's domain, or the
+    /// differences between the model's view and the implementation's.
     pub reason: String,
     /// The events before it.
     pub events: Vec<Event>,
@@ -113,15 +135,21 @@ impl std::fmt::Display for Failure {
 
 /// The implementation cluster and the model state that explains it so far.
 pub struct Validator<'m> {
+    /// The model that must explain every event.
     pub model: &'m ZabModel,
+    /// The model state that explains the implementation so far.
     pub state: State,
+    /// The implementation, running as servers run (`ImplCluster::free_running`).
     pub cluster: ImplCluster,
+    /// Every event applied so far, in order: the trace `validate` checks again from the start.
     pub events: Vec<Event>,
     /// Model actions matched so far.
     pub actions: usize,
 }
 
 impl<'m> Validator<'m> {
+    /// The model's first initial state and a free-running cluster started from it, with `fault`
+    /// switched on in every replica.
     pub fn new(model: &'m ZabModel, fault: Option<Fault>) -> Validator<'m> {
         let init = model.init_states().remove(0);
         let cfg = &model.cfg;

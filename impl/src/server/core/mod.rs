@@ -21,54 +21,86 @@ use tokio::sync::mpsc;
 
 mod outbox;
 
+/// A client connection's id, counted from 1 by the client port's accept loop; it is also the
+/// connection's `WatcherId`.
 pub type ConnId = i64;
+/// The sending end of the core's event queue: every tokio task feeds the core through it.
 pub type EventTx = Sender<Event>;
 
 /// The replica's clock: one tick every 100 ms (its limits are scaled from tickTime).
 pub const REPLICA_TICK: Duration = Duration::from_millis(100);
 
+/// What the core thread takes, in arrival order, from the link and client tasks.
 #[derive(Debug)]
 pub enum Event {
+    /// A message from a peer, or a change of a peer connection.
     Link(LinkEvent),
+    /// A client connection was accepted.
     ClientOpened {
+        /// The new connection.
         conn: ConnId,
+        /// Where the core sends the connection's replies and notifications.
         tx: mpsc::UnboundedSender<ConnOut>,
+        /// The client's address.
         addr: SocketAddr,
     },
+    /// A connection's first packet: the session handshake (new session or resumed one).
     Connect {
+        /// The connection it came on.
         conn: ConnId,
+        /// The decoded `ConnectRequest`.
         req: ConnectRequest,
     },
+    /// A decoded request of a connection that has done its handshake.
     Request {
+        /// The connection it came on.
         conn: ConnId,
+        /// The request's xid, echoed in its reply.
         xid: i32,
+        /// The operation.
         op: ClientOp,
     },
     /// A request the connection could not decode into something servable.
     Refused {
+        /// The connection it came on.
         conn: ConnId,
+        /// The request's xid, echoed in the error reply.
         xid: i32,
+        /// The error the reply carries (`Unimplemented` for an unknown opcode).
         err: crate::ZkError,
+        /// Whether the connection closes after the error reply (an unknown opcode).
         close: bool,
+        /// What was wrong, for the log.
         why: String,
     },
+    /// A connection's task ended (the client or the server closed it).
     ClientClosed {
+        /// The connection that ended.
         conn: ConnId,
     },
+    /// A four-letter word arrived instead of a handshake; the answer is sent, then the
+    /// connection closes.
     FourLetter {
+        /// The connection that asked.
         conn: ConnId,
+        /// One of `FOUR_LETTER_WORDS`.
         word: &'static str,
     },
+    /// Stop: sync the log, close every client connection, return from `Core::run`.
     Shutdown,
 }
 
 /// Where each peer listens.
 #[derive(Clone, Debug)]
 pub struct PeerPorts {
+    /// `host:quorumPort` from the peer's `server.N` line (Zab packets).
     pub quorum: String,
+    /// `host:electionPort` from the peer's `server.N` line (election notifications).
     pub election: String,
 }
 
+/// The core thread's state: the replica, its storage, the links to peers, every client and
+/// the leader's session tracker. Only the core thread touches it.
 pub struct Core {
     pub(super) replica: Replica<ZkDatabase>,
     pub(super) storage: FileStorage,
@@ -99,6 +131,8 @@ pub struct Core {
 }
 
 impl Core {
+    /// A core around a started replica; runs `first`, the outputs `Replica::new` returned
+    /// (a disk failure there is the error). `peers` holds the other servers' ports.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         replica: Replica<ZkDatabase>,

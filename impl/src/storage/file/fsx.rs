@@ -6,7 +6,9 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 
+/// Prefix of a transaction log file's name; the hex zxid of its first record follows.
 pub const LOG_PREFIX: &str = "log.";
+/// Prefix of a snapshot file's name; the hex zxid of the last transaction it holds follows.
 pub const SNAP_PREFIX: &str = "snapshot.";
 /// Suffix of a file being written before its atomic rename.
 pub const TEMP_SUFFIX: &str = ".tmp";

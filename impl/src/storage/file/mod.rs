@@ -46,12 +46,16 @@ impl FileConfig {
         }
     }
 
+    /// This configuration with log files closed at `bytes` instead of the default 64 MiB
+    /// (small files make rolling and purge easy to exercise).
     pub fn with_max_log_file_size(mut self, bytes: u64) -> FileConfig {
         self.max_log_file_size = bytes;
         self
     }
 }
 
+/// The `Storage` backend on disk: one server's log, snapshots and epoch files, with its
+/// directories locked (`zab.lock`) for as long as it is open.
 pub struct FileStorage {
     cfg: FileConfig,
     log: TxnLog,
@@ -111,6 +115,7 @@ impl FileStorage {
         self.log.fail_next_sync = true;
     }
 
+    /// The directories and log file size it was opened with.
     pub fn config(&self) -> &FileConfig {
         &self.cfg
     }
@@ -130,6 +135,7 @@ impl FileStorage {
         self.cfg.log_dir.join(fsx::file_name(LOG_PREFIX, start))
     }
 
+    /// The path of the snapshot file at `zxid` (whether it exists or not).
     pub fn snapshot_path(&self, zxid: Zxid) -> PathBuf {
         self.cfg.snap_dir.join(fsx::file_name(SNAP_PREFIX, zxid))
     }
