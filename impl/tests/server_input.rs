@@ -2,12 +2,14 @@
 //! opcodes, requests before the handshake, sessions that do not exist. Each gets ZooKeeper's
 //! answer or a closed connection, and a well-behaved session on the same server goes on.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::time::Duration;
+use support::raw::{closed, conn, create, handshake, recv, request, send};
 use zab::config::ServerConfig;
 use zab::server::fourlw::ask as four_letter;
-use zab::wire::{frame, opcode, ConnectRequest, ConnectResponse, Reader, ReplyHeader, Writer};
+use zab::wire::{opcode, Reader, ReplyHeader, Writer};
+
+mod support;
 
 struct Server {
     port: u16,
@@ -58,59 +60,6 @@ fn start() -> Server {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("server did not start");
-}
-
-fn conn(port: u16) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s
-}
-
-fn send(s: &mut TcpStream, body: &[u8]) {
-    s.write_all(&frame::frame(body)).unwrap();
-}
-
-/// The next packet's body, or `None` once the server closed the connection.
-fn recv(s: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut len = [0u8; 4];
-    s.read_exact(&mut len).ok()?;
-    let mut body = vec![0; u32::from_be_bytes(len) as usize];
-    s.read_exact(&mut body).ok()?;
-    Some(body)
-}
-
-fn handshake(s: &mut TcpStream, session_id: i64, passwd: Vec<u8>) -> ConnectResponse {
-    let req = ConnectRequest {
-        protocol_version: 0,
-        last_zxid_seen: 0,
-        timeout_ms: 4000,
-        session_id,
-        passwd,
-        read_only: Some(false),
-    };
-    send(s, &req.encode());
-    ConnectResponse::decode(&recv(s).expect("handshake reply")).unwrap()
-}
-
-fn request(s: &mut TcpStream, xid: i32, op: i32, body: impl FnOnce(&mut Writer)) -> ReplyHeader {
-    let mut w = Writer::new();
-    w.int(xid).int(op);
-    body(&mut w);
-    send(s, &w.bytes);
-    let reply = recv(s).expect("reply");
-    ReplyHeader::decode(&mut Reader::new(&reply)).unwrap()
-}
-
-fn closed(s: &mut TcpStream) -> bool {
-    recv(s).is_none()
-}
-
-fn create(s: &mut TcpStream, xid: i32, path: &str) -> ReplyHeader {
-    request(s, xid, opcode::CREATE, |w| {
-        w.ustring(path).buffer(b"");
-        w.int(1).int(31).ustring("world").ustring("anyone");
-        w.int(0);
-    })
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 /// Which port a link uses.
@@ -251,16 +251,9 @@ async fn read_frame<R: AsyncRead + Unpin>(stream: &mut R, max: usize) -> std::io
     Ok(body)
 }
 
-/// Accepts peers' connections on one port.
-pub async fn accept(listener: TcpListener, events: EventTx) {
-    let mut generation = 0u64;
-    while let Ok((stream, _)) = listener.accept().await {
-        generation += 1;
-        tokio::spawn(inbound(stream, generation, events.clone()));
-    }
-}
-
-async fn inbound(mut stream: TcpStream, generation: u64, events: EventTx) {
+/// Serves one accepted peer connection (`generation` orders a peer's connections, so a
+/// newer one replaces an older), reading its hello, then its frames, into the core.
+pub(super) async fn inbound(mut stream: TcpStream, generation: u64, events: EventTx) {
     let _ = stream.set_nodelay(true);
     let hello = match read_frame(&mut stream, 64).await {
         Ok(b) => b,

@@ -3,6 +3,7 @@
 //! disk (`core`). Startup fails with a clear error for a port in use or a data directory
 //! that cannot be opened.
 
+mod admission;
 pub mod client;
 pub mod clients;
 pub mod core;
@@ -10,6 +11,7 @@ pub mod fourlw;
 pub mod links;
 mod purge;
 mod serve;
+mod supervisor;
 pub mod trace;
 
 use crate::config::ServerConfig;
@@ -19,8 +21,6 @@ use crate::replica::{Config, Replica};
 use crate::session::Timeouts;
 use crate::storage::{recover_durable, FileConfig, FileStorage, StorageError};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// What the four-letter words and the core need to know about the configuration.
@@ -37,7 +37,7 @@ pub struct Info {
 }
 
 /// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
-/// `Storage`, 4 for the rest.
+/// `Storage` (both at start), 4 for the rest.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// A port could not be bound (in use, say).
@@ -50,15 +50,18 @@ pub enum ServerError {
         /// The bind error.
         source: std::io::Error,
     },
-    /// The data directory could not be opened or recovered, or a disk write failed while
-    /// running (the server halts, as ZooKeeper does).
+    /// The data directory could not be opened or recovered at start.
     #[error("data directory: {0}")]
     Storage(#[from] StorageError),
+    /// The server was serving and had to stop: the core thread ended by itself (a disk write
+    /// or fsync failed, or it panicked). Logged once by the supervisor; exit code 4.
+    #[error("halted: {0}")]
+    Halted(String),
     /// The replica cannot start from the recovered state (a snapshot that does not restore).
     #[error("cannot start from the data directory: {0}")]
     Start(String),
-    /// The core thread could not be started or panicked.
-    #[error("the core thread failed")]
+    /// The core thread could not be started.
+    #[error("the core thread could not be started")]
     Core,
     /// The trace file (`zab.traceDir`) could not be opened.
     #[error("{0}")]
@@ -137,8 +140,10 @@ pub async fn run(
             election: format!("{}:{}", p.host, p.election_port),
         };
         if id == cfg.my_id {
-            peer_listeners.push(bind(ports.quorum.clone(), "quorum port").await?);
-            peer_listeners.push(bind(ports.election.clone(), "election port").await?);
+            let quorum = bind(ports.quorum.clone(), "quorum port").await?;
+            peer_listeners.push((quorum, "quorum port"));
+            let election = bind(ports.election.clone(), "election port").await?;
+            peer_listeners.push((election, "election port"));
         } else {
             peers.insert(id, ports);
         }
@@ -199,40 +204,30 @@ pub async fn run(
         info,
         recorder,
     )?;
-    let core_thread = std::thread::Builder::new()
-        .name("zab-core".into())
-        .spawn(move || core.run(rx))
-        .map_err(|_| ServerError::Core)?;
+    let core_thread = supervisor::spawn_core(core, rx)?;
     let mut tasks = Vec::new();
-    for l in peer_listeners {
-        tasks.push(tokio::spawn(links::accept(l, tx.clone())));
+    for (l, what) in peer_listeners {
+        let events = tx.clone();
+        let mut generation = 0u64;
+        tasks.push(tokio::spawn(admission::accept_loop(
+            l,
+            what,
+            move |stream, _| {
+                generation += 1;
+                links::inbound(stream, generation, events.clone())
+            },
+        )));
     }
-    tasks.push(tokio::spawn(accept_clients(
+    let (events, max_buffer) = (tx.clone(), cfg.jute_max_buffer);
+    let mut next_conn = 0;
+    tasks.push(tokio::spawn(admission::accept_loop(
         client_listener,
-        tx.clone(),
-        cfg.jute_max_buffer,
+        "client port",
+        move |stream, addr| {
+            next_conn += 1;
+            client::serve(stream, addr, next_conn, events.clone(), max_buffer)
+        },
     )));
     tracing::info!(id = cfg.my_id, port = cfg.client_port, "serving");
-    shutdown.await;
-    tracing::info!("shutting down");
-    let _ = tx.send(core::Event::Shutdown);
-    for t in &tasks {
-        t.abort();
-    }
-    let joined = tokio::task::spawn_blocking(move || core_thread.join())
-        .await
-        .map_err(|_| ServerError::Core)?;
-    match joined {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(ServerError::Storage(e)),
-        Err(_) => Err(ServerError::Core),
-    }
-}
-
-async fn accept_clients(listener: TcpListener, core: core::EventTx, max_buffer: usize) {
-    let next = Arc::new(AtomicI64::new(1));
-    while let Ok((stream, addr)) = listener.accept().await {
-        let conn = next.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(client::serve(stream, addr, conn, core.clone(), max_buffer));
-    }
+    supervisor::supervise(core_thread, shutdown, tx, tasks).await
 }

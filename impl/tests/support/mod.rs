@@ -3,6 +3,9 @@
 //! print their connect string and stop their servers on SIGTERM, which `Drop` sends.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod process;
+pub mod raw;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -40,13 +40,15 @@ enum Command {
 }
 
 /// Exit codes: 2 a bad configuration, 3 a port in use or a data directory that cannot be
-/// used, 4 a failure while running.
+/// used, 4 a failure while running (a disk write or fsync failed, logged once as `halting`).
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log file or a pipe gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match (cli.command, cli.config) {
@@ -88,6 +90,8 @@ fn serve(path: &std::path::Path) -> ExitCode {
             eprintln!("zabd: {e}");
             ExitCode::from(3)
         }
+        // The supervisor has logged the cause.
+        Err(zab::server::ServerError::Halted(_)) => ExitCode::from(4),
         Err(e) => {
             eprintln!("zabd: {e}");
             ExitCode::from(4)

@@ -1,0 +1,104 @@
+//! One standalone `zabd` process on a free loopback port, started under a wrapper command
+//! when a test needs one (`ulimit`, `unshare`), its log kept in a file; `Drop` kills it.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use zab::server::fourlw::ask;
+
+/// A running `zabd --config`.
+pub struct Zabd {
+    child: Child,
+    /// Its client port on 127.0.0.1.
+    pub port: u16,
+    /// Its zoo.cfg, dataDir (`data/`) and log (`zabd.log`) live here.
+    pub dir: tempfile::TempDir,
+}
+
+/// A free port on 127.0.0.1 (free when asked; the server binds it right after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Zabd {
+    /// Starts `zabd` with a standalone zoo.cfg plus `extra` lines, run as `wrapper` followed
+    /// by zabd's own command line (`sh -c` scripts get it as `"$@"`), and waits until it
+    /// answers `srvr` with a mode.
+    pub fn start(extra: &str, wrapper: &[&str]) -> Zabd {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let cfg = dir.path().join("zoo.cfg");
+        let text = format!(
+            "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n{extra}",
+            data.display()
+        );
+        std::fs::write(&cfg, text).unwrap();
+        let log = std::fs::File::create(dir.path().join("zabd.log")).unwrap();
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(env!("CARGO_BIN_EXE_zabd"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_zabd")),
+        };
+        let child = cmd
+            .arg("--config")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut z = Zabd { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !ask(port, "srvr").is_some_and(|t| t.contains("Mode:")) {
+            if let Ok(Some(status)) = z.child.try_wait() {
+                panic!("zabd exited at start ({status}):\n{}", z.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "zabd did not start:\n{}",
+                z.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        z
+    }
+
+    /// A path inside the test's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path("zabd.log")).unwrap_or_default()
+    }
+
+    /// The exit status, once the process ends within `within`; `None` if it is still running.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Zabd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
