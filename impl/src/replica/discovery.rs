@@ -4,7 +4,7 @@
 //! Also the packet dispatcher and the timers that notice a dead leader or a lost quorum.
 
 use super::io::{Output, StateMachine};
-use super::messages::{Packet, ServerId, ServerState};
+use super::messages::{Packet, ServerId, ServerState, MAX_EPOCH};
 use super::state::{Conn, Handler, LeaderState, LearnerInfo, LearnerState, Phase, Role};
 use super::{Replica, SyncSchedule};
 use crate::zxid::Zxid;
@@ -22,7 +22,9 @@ impl<S: StateMachine> Replica<S> {
         self.state = ServerState::Leading;
         self.phase = Phase::Discovery;
         let mut ls = LeaderState {
-            epoch: self.accepted_epoch + 1,
+            // At MAX_EPOCH (four billion elections in) no epoch is left to propose: the
+            // learners refuse this one and the leader times out.
+            epoch: self.accepted_epoch.saturating_add(1).min(MAX_EPOCH),
             since: self.tick,
             ..LeaderState::default()
         };
@@ -103,6 +105,11 @@ impl<S: StateMachine> Replica<S> {
     }
 
     fn on_follower_info(&mut self, j: ServerId, acc: u32) {
+        if acc >= MAX_EPOCH {
+            // No epoch above it can be proposed: a learner claiming it is refused.
+            self.out.push(Output::Disconnect { peer: j });
+            return;
+        }
         let tick = self.tick;
         let voter = self.cfg.is_voter(j);
         let ls = self.leader_state();
@@ -132,7 +139,10 @@ impl<S: StateMachine> Replica<S> {
             return;
         }
         let last = self.last_processed;
-        let reply = if epoch > self.accepted_epoch {
+        let reply = if epoch > MAX_EPOCH {
+            self.shutdown_to_looking();
+            return;
+        } else if epoch > self.accepted_epoch {
             let cur = self.current_epoch;
             self.accepted_epoch = epoch;
             self.out.push(Output::SaveAcceptedEpoch(epoch));

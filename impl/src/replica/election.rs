@@ -123,7 +123,8 @@ impl<S: StateMachine> Replica<S> {
 
     /// Entering LOOKING: a new round with our own vote.
     pub(crate) fn start_election(&mut self) {
-        self.fle.round += 1;
+        // Saturating: a round is a peer's value once adopted, and must not wrap to 0.
+        self.fle.round = self.fle.round.saturating_add(1);
         self.fle.vote = Some(self.self_vote());
         self.fle.vote_round = 0;
         self.fle.recv.clear();

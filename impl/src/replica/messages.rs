@@ -10,6 +10,12 @@ use std::sync::Arc;
 /// A server's id (`myid`).
 pub type ServerId = u64;
 
+/// The highest epoch a replica ever takes. A leader proposes an epoch above every
+/// acceptedEpoch of a quorum, so an epoch of `u32::MAX` could never be followed: a
+/// FOLLOWERINFO, LEADERINFO or NEWLEADER that would take a replica past this is refused,
+/// never wrapped (a peer's values are checked, not trusted).
+pub const MAX_EPOCH: u32 = u32::MAX - 1;
+
 /// `QuorumPeer.ServerState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ServerState {

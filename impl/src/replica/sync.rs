@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// Whether `next` may follow `prev` without a gap.
 pub fn is_next(prev: Zxid, next: Zxid) -> bool {
     (next.epoch() > prev.epoch() && next.counter() == 1)
-        || (next.epoch() == prev.epoch() && next.counter() == prev.counter().wrapping_add(1))
+        || (next.epoch() == prev.epoch() && prev.counter().checked_add(1) == Some(next.counter()))
 }
 
 /// `queueCommittedProposals`: the op packet and the index of the first entry to send, or
@@ -262,6 +262,11 @@ impl<S: StateMachine> Replica<S> {
     /// `updatingEpoch` marker goes first, so that a crash after the log and before the epoch
     /// leaves a disk recovery can repair (ZOOKEEPER-2354).
     fn on_newleader(&mut self, epoch: u32) {
+        if epoch != self.accepted_epoch {
+            // NEWLEADER announces the epoch LEADERINFO proposed and we accepted; any other
+            // would make currentEpoch pass acceptedEpoch (ZooKeeper takes the accepted one).
+            return self.protocol_error();
+        }
         let voter = self.cfg.is_voter(self.cfg.id);
         self.out.push(Output::SaveUpdatingEpoch(epoch));
         let mode = self.learner_mut().sync_mode;

@@ -32,7 +32,7 @@ pub enum Plane {
 /// What travels on a link: the replica's messages, and the session touches a learner sends
 /// its leader (`LearnerSessionTracker` → `Leader` in ZooKeeper's PINGs), which are the
 /// server's business, not the protocol core's.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Envelope {
     /// A message of the replica: an election notification or a Zab packet.
     Replica(PeerMsg),
@@ -296,5 +296,72 @@ pub(super) async fn inbound(mut stream: TcpStream, generation: u64, events: Even
             peer: from,
             generation,
         }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replica::{Notification, Packet, ServerState, Vote};
+    use proptest::prelude::*;
+
+    /// One envelope of each kind, the largest with a snapshot's bytes inside.
+    fn envelopes() -> Vec<Envelope> {
+        let vote = Vote {
+            leader: Some(3),
+            zxid: Zxid::new(2, 7),
+            epoch: 2,
+        };
+        let note = Notification {
+            state: ServerState::Looking,
+            round: 4,
+            vote,
+        };
+        let snap = Packet::Snap {
+            zxid: Zxid::new(2, 7),
+            snapshot: std::sync::Arc::new(vec![9; 40]),
+        };
+        vec![
+            Envelope::Replica(PeerMsg::Election(note)),
+            Envelope::Replica(PeerMsg::Quorum(snap)),
+            Envelope::Touch(vec![1, -1, i64::MAX]),
+            Envelope::SyncRequest { token: 5 },
+            Envelope::SyncReply {
+                token: 5,
+                zxid: Zxid::new(1, 1),
+            },
+        ]
+    }
+
+    proptest! {
+        /// Whatever bytes a peer sends as a frame, decoding them as a hello or an envelope
+        /// returns a value or an error; it never panics.
+        #[test]
+        fn any_bytes_decode_or_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = crate::encoding::decode::<Envelope>(&bytes);
+            let _ = crate::encoding::decode::<Hello>(&bytes);
+        }
+
+        /// A valid envelope with one byte changed, or cut short, decodes to some envelope or
+        /// is refused; untouched, it decodes to itself.
+        #[test]
+        fn damaged_envelopes_decode_or_are_refused(
+            which in 0usize..5,
+            at in any::<prop::sample::Index>(),
+            byte in any::<u8>(),
+            cut in any::<bool>(),
+        ) {
+            let envelope = envelopes().swap_remove(which);
+            let mut bytes = crate::encoding::encode(&envelope).unwrap();
+            prop_assert_eq!(&crate::encoding::decode::<Envelope>(&bytes).unwrap(), &envelope);
+            let i = at.index(bytes.len());
+            if cut {
+                bytes.truncate(i);
+                prop_assert!(crate::encoding::decode::<Envelope>(&bytes).is_err());
+            } else {
+                bytes[i] = byte;
+                let _ = crate::encoding::decode::<Envelope>(&bytes);
+            }
+        }
     }
 }

@@ -592,3 +592,5 @@ fn a_periodic_snapshot_saves_the_applied_state_and_drops_the_log_it_covers() {
     );
     assert!(r.log().is_empty());
 }
+
+mod hostile;
