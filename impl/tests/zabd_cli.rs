@@ -52,6 +52,16 @@ fn a_bad_configuration_exits_2_naming_the_problem() {
     let (code, err) = zabd(&["--config", &cfg]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("line 5"), "the bad line is named: {err}");
+    // A server id that does not fit a session id's top byte.
+    let cfg = config(
+        dir.path(),
+        dir.path(),
+        free_port(),
+        "server.256=127.0.0.1:1:2\n",
+    );
+    let (code, err) = zabd(&["--config", &cfg]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("outside 1..=255"), "{err}");
     let no_data_dir = dir.path().join("no-data-dir.cfg");
     std::fs::write(&no_data_dir, "tickTime=200\nclientPort=2181\n").unwrap();
     let (code, err) = zabd(&["--config", no_data_dir.to_str().unwrap()]);

@@ -106,9 +106,9 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// No connections yet. New session ids carry `my_id` in their high byte and the start
+    /// No connections yet. New session ids carry `session_prefix` (the server id) in their high byte and the start
     /// time below it (`initial_session_id`), so they are unique across servers and restarts.
-    pub fn new(my_id: u64, timeouts: Timeouts, max_per_ip: u32) -> Clients {
+    pub fn new(session_prefix: u8, timeouts: Timeouts, max_per_ip: u32) -> Clients {
         let now = super::core::wall_ms();
         Clients {
             conns: HashMap::new(),
@@ -117,7 +117,7 @@ impl Clients {
             connecting: HashMap::new(),
             syncs: HashMap::new(),
             next_token: 1,
-            next_session_id: initial_session_id(my_id as u8, now),
+            next_session_id: initial_session_id(session_prefix, now),
             timeouts,
             watches: crate::watch::WatchManager::new(),
             max_per_ip,

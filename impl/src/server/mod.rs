@@ -28,6 +28,9 @@ use tokio::net::TcpListener;
 pub struct Info {
     /// This server's id (`myid`).
     pub my_id: u64,
+    /// The top byte of every session id this server creates: its id, which the configuration
+    /// keeps within 1..=255 (`config::MAX_SERVER_ID`).
+    pub session_prefix: u8,
     /// `tickTime` in milliseconds: the bucket width of the leader's session tracker.
     pub tick_time_ms: i32,
     /// `conf`'s answer.
@@ -172,8 +175,13 @@ pub async fn run(
         }
         _ => None,
     };
+    let session_prefix = u8::try_from(cfg.my_id)
+        .ok()
+        .and_then(|p| crate::config::check_server_id(p.into()).ok().map(|_| p))
+        .ok_or_else(|| ServerError::Start(format!("myid {} is outside 1..=255", cfg.my_id)))?;
     let info = Info {
         my_id: cfg.my_id,
+        session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,
         conf: conf_text(&cfg),
         autopurge: (cfg.autopurge_purge_interval > 0).then(|| {
@@ -190,7 +198,7 @@ pub async fn run(
     if let Some(max) = cfg.max_session_timeout_ms {
         timeouts.max_ms = max as i32;
     }
-    let clients = clients::Clients::new(cfg.my_id, timeouts, cfg.max_client_cnxns);
+    let clients = clients::Clients::new(session_prefix, timeouts, cfg.max_client_cnxns);
     let (tx, rx) = std::sync::mpsc::channel();
     let rt = tokio::runtime::Handle::current();
     let core = core::Core::new(

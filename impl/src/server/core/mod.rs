@@ -367,7 +367,7 @@ impl Core {
         self.tracker = None;
         if state == ServerState::Leading {
             let now = wall_ms();
-            let mut t = SessionTracker::new(self.info.my_id as u8, now, self.info.tick_time_ms);
+            let mut t = SessionTracker::new(self.info.session_prefix, now, self.info.tick_time_ms);
             for (id, timeout) in self.replica.state_machine().sessions() {
                 t.add(id, timeout, now);
             }

@@ -53,6 +53,24 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// The highest server id. A session id carries its server's id in its top byte
+/// (`session::initial_session_id`), so ids 1 to 255 are all there are: with 256 or more,
+/// servers N and N+256 would hand out the same session ids. ZooKeeper documents the same
+/// range for `myid` without enforcing it; zabd refuses a configuration outside it.
+pub const MAX_SERVER_ID: u64 = 255;
+
+/// `id` if it is a usable server id (1 to `MAX_SERVER_ID`), else why not.
+pub fn check_server_id(id: u64) -> Result<u64, String> {
+    if (1..=MAX_SERVER_ID).contains(&id) {
+        Ok(id)
+    } else {
+        Err(format!(
+            "server id {id} is outside 1..={MAX_SERVER_ID} (a session id carries its \
+             server's id in one byte)"
+        ))
+    }
+}
+
 /// One `server.N=host:quorumPort:electionPort[:participant|:observer][;clientAddress]` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeerAddr {
@@ -179,7 +197,8 @@ impl ServerConfig {
                 k if k.starts_with("server.") => {
                     let id = k["server.".len()..]
                         .parse::<u64>()
-                        .map_err(|_| bad(line, format!("server id in `{k}`")))?;
+                        .map_err(|_| bad(line, format!("server id in `{k}`")))
+                        .and_then(|id| check_server_id(id).map_err(|m| bad(line, m)))?;
                     let addr = peer_addr(value).map_err(|msg| bad(line, msg))?;
                     if cfg.servers.insert(id, addr).is_some() {
                         return Err(bad(line, format!("server.{id} appears twice")));
@@ -310,10 +329,12 @@ fn read_my_id(data_dir: &Path, standalone: bool) -> Result<u64, ConfigError> {
     }
     let path = data_dir.join("myid");
     match std::fs::read_to_string(&path) {
-        Ok(text) => text.trim().parse().map_err(|_| ConfigError::MyId {
-            path,
-            msg: format!("`{}` is not a server id", text.trim()),
-        }),
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{}` is not a server id", text.trim()))
+            .and_then(check_server_id)
+            .map_err(|msg| ConfigError::MyId { path, msg }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && standalone => Ok(1),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::MyId {
             path,
@@ -324,63 +345,4 @@ fn read_my_id(data_dir: &Path, standalone: bool) -> Result<u64, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ENSEMBLE: &str = "tickTime=500\ninitLimit=5\nsyncLimit=2\n# comment\n\
-        dataDir=/tmp/z1\nclientPort=2191\nclientPortAddress=127.0.0.1\n\
-        autopurge.purgeInterval=1\nfoo.bar=1\n\
-        server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889:participant\n\
-        server.3=127.0.0.1:2890:3890:observer;127.0.0.1:2193\n";
-
-    #[test]
-    fn an_ensemble_config_parses_every_key() {
-        let c = ServerConfig::parse(ENSEMBLE).unwrap();
-        assert_eq!((c.tick_time_ms, c.init_limit, c.sync_limit), (500, 5, 2));
-        assert_eq!(c.data_log_dir, PathBuf::from("/tmp/z1"));
-        assert_eq!(c.client_port_address, IpAddr::from([127, 0, 0, 1]));
-        assert_eq!((c.voters(), c.observers()), (vec![1, 2], vec![3]));
-        assert_eq!(c.servers[&2].election_port, 3889);
-        assert_eq!(c.autopurge_purge_interval, 1);
-        assert_eq!(c.unknown, vec![(9, "foo.bar".to_string())]);
-    }
-
-    #[test]
-    fn bad_lines_are_named() {
-        let cases = [
-            ("dataDir=/d\ntickTime=fast\n", "line 2"),
-            ("dataDir=/d\nserver.1=h:1\n", "line 2"),
-            ("dataDir=/d\nserver.x=h:1:2\n", "line 2"),
-            ("dataDir=/d\nserver.1=h:1:2:boss\n", "line 2"),
-            ("dataDir=/d\nserver.1=h:1:2\nserver.1=h:3:4\n", "line 3"),
-            ("just words\n", "line 1"),
-            ("tickTime=10\n", "dataDir is required"),
-        ];
-        for (text, want) in cases {
-            let err = ServerConfig::parse(text).unwrap_err().to_string();
-            assert!(err.contains(want), "{text:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn myid_is_read_and_must_name_a_server() {
-        let dir = tempfile::tempdir().unwrap();
-        let cfg_path = dir.path().join("zoo.cfg");
-        let text = format!(
-            "dataDir={}\nserver.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n",
-            dir.path().display()
-        );
-        std::fs::write(&cfg_path, &text).unwrap();
-        assert!(matches!(
-            ServerConfig::load(&cfg_path),
-            Err(ConfigError::MyId { .. })
-        ));
-        std::fs::write(dir.path().join("myid"), "2\n").unwrap();
-        assert_eq!(ServerConfig::load(&cfg_path).unwrap().my_id, 2);
-        std::fs::write(dir.path().join("myid"), "7").unwrap();
-        assert!(matches!(
-            ServerConfig::load(&cfg_path),
-            Err(ConfigError::Invalid(_))
-        ));
-    }
-}
+mod tests;

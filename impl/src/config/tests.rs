@@ -1,0 +1,85 @@
+//! zoo.cfg parsing: every key, bad lines named, myid and server ids checked.
+
+use super::*;
+
+const ENSEMBLE: &str = "tickTime=500\ninitLimit=5\nsyncLimit=2\n# comment\n\
+    dataDir=/tmp/z1\nclientPort=2191\nclientPortAddress=127.0.0.1\n\
+    autopurge.purgeInterval=1\nfoo.bar=1\n\
+    server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889:participant\n\
+    server.3=127.0.0.1:2890:3890:observer;127.0.0.1:2193\n";
+
+#[test]
+fn an_ensemble_config_parses_every_key() {
+    let c = ServerConfig::parse(ENSEMBLE).unwrap();
+    assert_eq!((c.tick_time_ms, c.init_limit, c.sync_limit), (500, 5, 2));
+    assert_eq!(c.data_log_dir, PathBuf::from("/tmp/z1"));
+    assert_eq!(c.client_port_address, IpAddr::from([127, 0, 0, 1]));
+    assert_eq!((c.voters(), c.observers()), (vec![1, 2], vec![3]));
+    assert_eq!(c.servers[&2].election_port, 3889);
+    assert_eq!(c.autopurge_purge_interval, 1);
+    assert_eq!(c.unknown, vec![(9, "foo.bar".to_string())]);
+}
+
+#[test]
+fn bad_lines_are_named() {
+    let cases = [
+        ("dataDir=/d\ntickTime=fast\n", "line 2"),
+        ("dataDir=/d\nserver.1=h:1\n", "line 2"),
+        ("dataDir=/d\nserver.x=h:1:2\n", "line 2"),
+        ("dataDir=/d\nserver.1=h:1:2:boss\n", "line 2"),
+        ("dataDir=/d\nserver.1=h:1:2\nserver.1=h:3:4\n", "line 3"),
+        ("just words\n", "line 1"),
+        ("tickTime=10\n", "dataDir is required"),
+    ];
+    for (text, want) in cases {
+        let err = ServerConfig::parse(text).unwrap_err().to_string();
+        assert!(err.contains(want), "{text:?}: {err}");
+    }
+}
+
+#[test]
+fn myid_is_read_and_must_name_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("zoo.cfg");
+    let text = format!(
+        "dataDir={}\nserver.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n",
+        dir.path().display()
+    );
+    std::fs::write(&cfg_path, &text).unwrap();
+    assert!(matches!(
+        ServerConfig::load(&cfg_path),
+        Err(ConfigError::MyId { .. })
+    ));
+    std::fs::write(dir.path().join("myid"), "2\n").unwrap();
+    assert_eq!(ServerConfig::load(&cfg_path).unwrap().my_id, 2);
+    std::fs::write(dir.path().join("myid"), "7").unwrap();
+    assert!(matches!(
+        ServerConfig::load(&cfg_path),
+        Err(ConfigError::Invalid(_))
+    ));
+}
+
+/// Session ids carry the server id in one byte: ids outside 1..=255 would make servers N
+/// and N+256 hand out the same session ids, so they are refused.
+#[test]
+fn server_ids_outside_one_byte_are_refused() {
+    for id in [0u64, 256, 257, u64::MAX] {
+        let text = format!("dataDir=/tmp/z\nserver.1=127.0.0.1:1:2\nserver.{id}=127.0.0.1:3:4\n");
+        let err = ServerConfig::parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("line 3") && err.contains("outside 1..=255"),
+            "{id}: {err}"
+        );
+    }
+    assert!(ServerConfig::parse("dataDir=/tmp/z\nserver.255=127.0.0.1:1:2\n").is_ok());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("zoo.cfg");
+    let text = format!("dataDir={}\nserver.1=127.0.0.1:1:2\n", dir.path().display());
+    std::fs::write(&cfg_path, text).unwrap();
+    std::fs::write(dir.path().join("myid"), "257\n").unwrap();
+    let err = ServerConfig::load(&cfg_path).unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::MyId { msg, .. } if msg.contains("outside")),
+        "{err}"
+    );
+}
