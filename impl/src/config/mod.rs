@@ -120,6 +120,13 @@ pub struct ServerConfig {
     pub snap_count: u64,
     /// `jute.maxbuffer`: the largest client packet and znode.
     pub jute_max_buffer: usize,
+    /// `zab.auth.maxIds` (a zabd extension; ZooKeeper has no such bound): how many distinct
+    /// identities one connection may authenticate (`addauth`). Default 16.
+    pub auth_max_ids: usize,
+    /// `zab.auth.maxIdBytes` (a zabd extension): the longest identity an `addauth` may
+    /// produce, in bytes (a digest identity is the user name and 29 bytes of hash). Default
+    /// 1024. With the count, it bounds what an `auth` ACL entry expands to.
+    pub auth_max_id_bytes: usize,
     /// `forceSync=no` skips fsync (unsafe; for tests of throughput only).
     pub force_sync: bool,
     /// The `server.N` lines by id N; empty for a standalone server.
@@ -189,6 +196,8 @@ impl ServerConfig {
                 "snapCount" => cfg.snap_count = number(line, key, value)?,
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
+                "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
+                "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
                 "zab.fault" => {
                     cfg.fault =
@@ -229,6 +238,8 @@ impl ServerConfig {
             snap_count: 100_000,
             jute_max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
             force_sync: true,
+            auth_max_ids: 16,
+            auth_max_id_bytes: 1024,
             servers: BTreeMap::new(),
             my_id: 1,
             trace_dir: None,

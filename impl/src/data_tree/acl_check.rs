@@ -82,12 +82,9 @@ fn entry_matches(entry: &Id, caller: &Caller) -> bool {
 /// authenticated identities (refused when there are none), every other entry checked by its
 /// scheme's provider. Only `world:anyone`, `digest` and `ip` are known schemes.
 pub fn fixup(acl: &[Acl], caller: &Caller) -> Result<Vec<Acl>, ZkError> {
-    let mut unique: Vec<&Acl> = Vec::with_capacity(acl.len());
-    for a in acl {
-        if !unique.contains(&a) {
-            unique.push(a);
-        }
-    }
+    // In order, each once (a set beside the list: a request may hold thousands of entries).
+    let mut seen = std::collections::HashSet::with_capacity(acl.len());
+    let unique: Vec<&Acl> = acl.iter().filter(|a| seen.insert(*a)).collect();
     if unique.is_empty() {
         return Err(ZkError::InvalidAcl);
     }

@@ -33,6 +33,12 @@ use serde::{Deserialize, Serialize};
 /// room for the caller's identities. A body claiming more is refused, not allocated.
 pub const MAX_WRITE_BYTES: u64 = 1024 * 1024 + 64 * 1024;
 
+/// The largest transaction a leader proposes, encoded: what a log record holds once its link
+/// and the entry's header are counted. A write whose transaction would be larger becomes a
+/// `BadArguments` error transaction instead.
+pub const MAX_TXN_BYTES: usize =
+    crate::storage::framing::MAX_RECORD_LEN as usize - crate::storage::framing::LINK_LEN - 64;
+
 /// A client write as the receiving server forwards it to the leader.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientWrite {
@@ -142,7 +148,14 @@ impl StateMachine for ZkDatabase {
         let ctx = RequestContext::new(session_id, zxid, time_ms)
             .with_caller(write.caller)
             .with_session(self.session_status(session_id));
-        self.tree.prepare_txn(&write.request, &ctx)
+        let txn = self.tree.prepare_txn(&write.request, &ctx);
+        // A transaction the log cannot hold must never be proposed: the leader's disk write
+        // would fail, and the next leader would fail on the client's retry (ZooKeeper bounds
+        // only the request packet, not what its ACL expands to).
+        match crate::encoding::encoded_len(&txn) {
+            Ok(len) if len <= MAX_TXN_BYTES => txn,
+            _ => Txn::Error(ZkError::BadArguments),
+        }
     }
 
     /// `ZKDatabase.processTxn`: the tree applies it; a session transaction also opens or ends

@@ -233,3 +233,44 @@ fn a_damaged_snapshot_is_refused_with_the_reason() {
     swapped[8..12].copy_from_slice(&crc.to_be_bytes());
     assert!(matches!(err(&swapped), DatabaseSnapshotError::Unordered(_)));
 }
+
+/// However a request's `auth` ACL entries expand, a transaction the log could not hold is
+/// never proposed: it becomes a `BadArguments` error transaction. Before, 600 long digest
+/// identities and an ACL of 31 `auth` entries (one per perms value) made the leader build an
+/// 18 MB transaction, its log refused the record, and its core thread stopped.
+#[test]
+fn a_transaction_larger_than_a_log_record_becomes_an_error_transaction() {
+    let mut p = Pair::new(TreeOptions::default());
+    p.open(S1, 4000);
+    let long = "u".repeat(1000);
+    let ids = (0..600)
+        .map(|i| Id::new("digest", &format!("{long}{i}:hash")))
+        .collect();
+    let acl: Vec<Acl> = (1..=31)
+        .map(|perms| Acl {
+            perms,
+            id: Id::new("auth", ""),
+        })
+        .collect();
+    let create = |caller: Caller, acl: Vec<Acl>| {
+        let req = Request::Create(CreateRequest::new("/big", b"", acl, CreateMode::Persistent));
+        ClientWrite::new(caller, req).encode()
+    };
+    let body = create(Caller::with_auth(ids), acl.clone());
+    assert!(
+        !body.is_empty(),
+        "the forwarded write itself is within bounds"
+    );
+    assert_eq!(
+        p.submit_body(S1, &body),
+        TxnResult::Error(ZkError::BadArguments)
+    );
+    // The same ACL from a caller with a few identities is an ordinary create.
+    let few = (0..3)
+        .map(|i| Id::new("digest", &format!("user{i}:hash")))
+        .collect();
+    assert!(matches!(
+        p.submit_body(S1, &create(Caller::with_auth(few), acl)),
+        TxnResult::Created { .. }
+    ));
+}

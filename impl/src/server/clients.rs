@@ -3,6 +3,7 @@
 
 use super::client::ConnOut;
 use super::core::ConnId;
+use crate::acl::Id;
 use crate::data_tree::{Caller, Request};
 use crate::database::ClientWrite;
 use crate::session::{initial_session_id, Timeouts};
@@ -96,6 +97,8 @@ pub struct Clients {
     pub watches: crate::watch::WatchManager,
     /// `maxClientCnxns`: connections one IP address may hold; 0 means no limit.
     pub max_per_ip: u32,
+    /// What one connection may authenticate (`zab.auth.maxIds`, `zab.auth.maxIdBytes`).
+    pub auth_limits: AuthLimits,
     /// Requests received over all connections (`srvr`'s `Received`, `mntr`'s
     /// `zk_packets_received`).
     pub received: u64,
@@ -105,10 +108,25 @@ pub struct Clients {
     dirty: Vec<ConnId>,
 }
 
+/// What one connection may authenticate: `zab.auth.maxIds` distinct identities, none longer
+/// than `zab.auth.maxIdBytes`.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthLimits {
+    /// The most distinct identities one connection may hold.
+    pub max_ids: usize,
+    /// The longest identity, in bytes.
+    pub max_id_bytes: usize,
+}
+
 impl Clients {
     /// No connections yet. New session ids carry `session_prefix` (the server id) in their high byte and the start
     /// time below it (`initial_session_id`), so they are unique across servers and restarts.
-    pub fn new(session_prefix: u8, timeouts: Timeouts, max_per_ip: u32) -> Clients {
+    pub fn new(
+        session_prefix: u8,
+        timeouts: Timeouts,
+        max_per_ip: u32,
+        auth_limits: AuthLimits,
+    ) -> Clients {
         let now = super::core::wall_ms();
         Clients {
             conns: HashMap::new(),
@@ -121,10 +139,41 @@ impl Clients {
             timeouts,
             watches: crate::watch::WatchManager::new(),
             max_per_ip,
+            auth_limits,
             received: 0,
             sent: 0,
             dirty: Vec::new(),
         }
+    }
+
+    /// Adds the identities an `addauth` proved to `conn`'s caller, unless that would pass
+    /// the connection's limits; then nothing is added and the answer says which limit.
+    /// Bounding them bounds what an ACL's `auth` entry expands to, and so the transaction a
+    /// create or setACL produces.
+    pub fn add_auth(&mut self, conn: ConnId, ids: Vec<Id>) -> Result<(), String> {
+        let limits = self.auth_limits;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return Ok(());
+        };
+        if let Some(long) = ids.iter().find(|id| id.id.len() > limits.max_id_bytes) {
+            return Err(format!(
+                "an identity of {} bytes (zab.auth.maxIdBytes={})",
+                long.id.len(),
+                limits.max_id_bytes
+            ));
+        }
+        let new: Vec<Id> = ids
+            .into_iter()
+            .filter(|id| !c.caller.auth.contains(id))
+            .collect();
+        if c.caller.auth.len() + new.len() > limits.max_ids {
+            return Err(format!(
+                "more than {} identities (zab.auth.maxIds)",
+                limits.max_ids
+            ));
+        }
+        c.caller.auth.extend(new);
+        Ok(())
     }
 
     /// The id for a session a client asks this server to create.

@@ -198,7 +198,12 @@ pub async fn run(
     if let Some(max) = cfg.max_session_timeout_ms {
         timeouts.max_ms = max as i32;
     }
-    let clients = clients::Clients::new(session_prefix, timeouts, cfg.max_client_cnxns);
+    let auth_limits = clients::AuthLimits {
+        max_ids: cfg.auth_max_ids,
+        max_id_bytes: cfg.auth_max_id_bytes,
+    };
+    let clients =
+        clients::Clients::new(session_prefix, timeouts, cfg.max_client_cnxns, auth_limits);
     let (tx, rx) = std::sync::mpsc::channel();
     let rt = tokio::runtime::Handle::current();
     let core = core::Core::new(

@@ -238,12 +238,20 @@ impl Core {
                     self.clients.send(conn, ConnOut::Packet(body));
                     return self.clients.close(conn);
                 }
-                if let Some(c) = self.clients.conns.get_mut(&conn) {
-                    for id in acl_check::digest_auth(&auth, None) {
-                        if !c.caller.auth.contains(&id) {
-                            c.caller.auth.push(id);
-                        }
-                    }
+                if let Err(why) = self
+                    .clients
+                    .add_auth(conn, acl_check::digest_auth(&auth, None))
+                {
+                    // As a failed addauth in ZooKeeper: AuthFailed, then the connection closes.
+                    tracing::info!(conn, "addauth refused: {why}");
+                    let reply = response::reply(
+                        xid_,
+                        Zxid::ZERO,
+                        ZkError::AuthFailed.code(),
+                        &Reply::Empty,
+                    );
+                    self.clients.send(conn, ConnOut::Packet(reply));
+                    return self.clients.close(conn);
                 }
                 (xid_, Ok(Reply::Empty))
             }

@@ -1,0 +1,148 @@
+//! Hostile clients against a real 3-server `zabd ensemble`: after every attack, every server
+//! still serves a fresh client and no acknowledged write is lost.
+
+use std::net::TcpStream;
+use support::raw::{closed, conn, create, handshake, recv, request, send};
+use support::Ensemble;
+use zab::error::ZkError;
+use zab::wire::{opcode, Reader, ReplyHeader, Writer};
+
+mod support;
+
+/// The servers' client ports.
+fn ports(e: &Ensemble) -> Vec<u16> {
+    e.hosts
+        .split(',')
+        .map(|h| h.rsplit(':').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// A session on `port`.
+fn session(port: u16) -> TcpStream {
+    let mut s = conn(port);
+    assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
+    s
+}
+
+/// `addauth digest user:password`, answered.
+fn add_auth(s: &mut TcpStream, user: &str) -> ReplyHeader {
+    request(s, -4, opcode::AUTH, |w| {
+        w.int(0)
+            .ustring("digest")
+            .buffer(format!("{user}:pw").as_bytes());
+    })
+}
+
+/// A create of `path` whose ACL is 31 `auth` entries, one per perms value: each expands to
+/// every identity the session authenticated.
+fn create_with_auth_acl(s: &mut TcpStream, xid: i32, path: &str) -> ReplyHeader {
+    let mut w = Writer::new();
+    w.int(xid).int(opcode::CREATE).ustring(path).buffer(b"");
+    w.int(31);
+    for perms in 1..=31 {
+        w.int(perms).ustring("auth").ustring("");
+    }
+    w.int(0);
+    send(s, &w.bytes);
+    ReplyHeader::decode(&mut Reader::new(&recv(s).expect("a reply"))).unwrap()
+}
+
+/// The children of `/` as `port`'s server has them, after a `sync`.
+fn root_children(s: &mut TcpStream) -> Vec<String> {
+    assert_eq!(
+        request(s, 2, opcode::SYNC, |w| {
+            w.ustring("/");
+        })
+        .err,
+        0
+    );
+    let mut w = Writer::new();
+    w.int(3)
+        .int(opcode::GET_CHILDREN)
+        .ustring("/")
+        .boolean(false);
+    send(s, &w.bytes);
+    let reply = recv(s).expect("a reply");
+    let mut r = Reader::new(&reply);
+    assert_eq!(ReplyHeader::decode(&mut r).unwrap().err, 0);
+    let n = r.int().unwrap();
+    (0..n).map(|_| r.ustring().unwrap()).collect()
+}
+
+/// Every server serves a fresh session, and has every write acknowledged so far.
+fn all_serve(e: &Ensemble, acknowledged: &[&str]) {
+    for port in ports(e) {
+        let mut s = session(port);
+        assert_eq!(create(&mut s, 1, &format!("/fresh-{port}")).err, 0);
+        let children = root_children(&mut s);
+        for path in acknowledged {
+            assert!(
+                children.iter().any(|c| *c == path[1..]),
+                "{path} lost on the server at {port}: {children:?}"
+            );
+        }
+    }
+}
+
+/// Identities over `zab.auth.maxIdBytes` or past `zab.auth.maxIds` are refused with
+/// AuthFailed and the connection closes, as ZooKeeper does after a failed addauth.
+#[test]
+fn identities_over_the_limits_are_refused() {
+    let e = Ensemble::zabd(3, 0);
+    let port = ports(&e)[0];
+    let mut s = session(port);
+    assert_eq!(create(&mut s, 1, "/before").err, 0);
+
+    let mut long = session(port);
+    let h = add_auth(&mut long, &"u".repeat(100_000));
+    assert_eq!(h.err, ZkError::AuthFailed.code());
+    assert!(closed(&mut long), "a refused addauth closes the connection");
+
+    let mut many = session(port);
+    for i in 0..16 {
+        assert_eq!(add_auth(&mut many, &format!("user{i}")).err, 0);
+    }
+    assert_eq!(
+        add_auth(&mut many, "user16").err,
+        ZkError::AuthFailed.code()
+    );
+    assert!(closed(&mut many));
+
+    // Sixteen identities within the limits: the ACL expands to 496 entries, a fine create.
+    let mut within = session(port);
+    for i in 0..16 {
+        assert_eq!(
+            add_auth(&mut within, &format!("{}{i}", "u".repeat(990))).err,
+            0
+        );
+    }
+    assert_eq!(create_with_auth_acl(&mut within, 1, "/within").err, 0);
+    all_serve(&e, &["/before", "/within"]);
+}
+
+/// The attack that stopped the ensemble, with the identity limits lifted so it reaches the
+/// leader: 600 identities of 1 KB and an ACL of 31 `auth` entries expand to an 18 MB
+/// transaction. The leader refuses it (BadArguments) before anything is logged; before,
+/// its log refused the record, its core thread stopped, and the next leader died on the
+/// client's retry.
+#[test]
+fn a_request_whose_transaction_the_log_cannot_hold_is_refused() {
+    let e = Ensemble::zabd_with(3, 0, &["zab.auth.maxIds=1000", "zab.auth.maxIdBytes=2000"]);
+    let port = ports(&e)[1];
+    let mut s = session(port);
+    assert_eq!(create(&mut s, 1, "/before").err, 0);
+    let mut attacker = session(port);
+    for i in 0..600 {
+        assert_eq!(
+            add_auth(&mut attacker, &format!("{}{i}", "u".repeat(1000))).err,
+            0
+        );
+    }
+    let h = create_with_auth_acl(&mut attacker, 1, "/huge");
+    assert_eq!(h.err, ZkError::BadArguments.code());
+    // The client retries, as a client does after an error it does not understand.
+    let h = create_with_auth_acl(&mut attacker, 2, "/huge");
+    assert_eq!(h.err, ZkError::BadArguments.code());
+    assert_eq!(create(&mut s, 2, "/after").err, 0);
+    all_serve(&e, &["/before", "/after"]);
+}
