@@ -228,20 +228,13 @@ impl Core {
             ClientOp::Ping => (xid::PING, Ok(Reply::Empty)),
             ClientOp::Auth { scheme, auth } => {
                 zxid = Zxid::ZERO;
-                if scheme != "digest" {
-                    let body = response::reply(
-                        xid_,
-                        Zxid::ZERO,
-                        ZkError::AuthFailed.code(),
-                        &Reply::Empty,
-                    );
-                    self.clients.send(conn, ConnOut::Packet(body));
-                    return self.clients.close(conn);
-                }
-                if let Err(why) = self
-                    .clients
-                    .add_auth(conn, acl_check::digest_auth(&auth, None))
-                {
+                let added = match scheme.as_str() {
+                    "digest" => self
+                        .clients
+                        .add_auth(conn, acl_check::digest_auth(&auth, None)),
+                    other => Err(format!("no provider for the scheme `{other}`")),
+                };
+                if let Err(why) = added {
                     // As a failed addauth in ZooKeeper: AuthFailed, then the connection closes.
                     tracing::info!(conn, "addauth refused: {why}");
                     let reply = response::reply(
