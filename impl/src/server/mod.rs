@@ -175,10 +175,10 @@ pub async fn run(
         }
         _ => None,
     };
-    let session_prefix = u8::try_from(cfg.my_id)
-        .ok()
-        .and_then(|p| crate::config::check_server_id(p.into()).ok().map(|_| p))
-        .ok_or_else(|| ServerError::Start(format!("myid {} is outside 1..=255", cfg.my_id)))?;
+    // `ServerConfig::load` has checked the id; a configuration built in code is checked here.
+    let session_prefix = crate::config::check_server_id(cfg.my_id)
+        .and_then(|id| u8::try_from(id).map_err(|e| e.to_string()))
+        .map_err(ServerError::Start)?;
     let info = Info {
         my_id: cfg.my_id,
         session_prefix,
