@@ -52,7 +52,11 @@ fn populated() -> (ZkDatabase, u32) {
         assert_eq!(out.result.error(), None);
     };
     for s in 1..=SESSIONS {
-        next(&mut db, s, Txn::CreateSession { timeout_ms: 10_000 });
+        let create = Txn::CreateSession {
+            timeout_ms: 10_000,
+            password: zab::session::Password([s as u8; 16]),
+        };
+        next(&mut db, s, create);
     }
     for p in 0..PARENTS {
         next(&mut db, 1, create(format!("/app{p:04}"), p as i32 + 1));

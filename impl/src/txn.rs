@@ -5,6 +5,7 @@
 
 use crate::acl::Acl;
 use crate::error::ZkError;
+use crate::session::Password;
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +112,10 @@ pub enum Txn {
         /// The timeout negotiated at the handshake, in ms: the session expires when the
         /// servers hear nothing from it for this long.
         timeout_ms: i32,
+        /// The password the creating server drew; a client resumes the session with it on
+        /// any server. (ZooKeeper's `CreateSessionTxn` has none: its passwords follow from
+        /// the session id.)
+        password: Password,
     },
     /// `CloseSessionTxn`: the session ends (closed or expired); its ephemerals go.
     CloseSession,

@@ -146,3 +146,76 @@ fn a_request_whose_transaction_the_log_cannot_hold_is_refused() {
     assert_eq!(create(&mut s, 2, "/after").err, 0);
     all_serve(&e, &["/before", "/after"]);
 }
+
+/// The password the parent of this change gave every session: a hash of a constant in the
+/// source and the session id, so anyone could compute it.
+fn derived_password(session: i64) -> Vec<u8> {
+    use sha1::{Digest, Sha1};
+    let mut h = Sha1::new();
+    h.update(b"zab-rs session password v1");
+    h.update(session.to_be_bytes());
+    h.finalize()[..16].to_vec()
+}
+
+/// The session ids `cons` lists on `port`.
+fn listed_sessions(port: u16) -> Vec<i64> {
+    let text = zab::server::fourlw::ask(port, "cons").expect("cons answers");
+    text.split("sid=0x")
+        .skip(1)
+        .filter_map(|s| i64::from_str_radix(s.split(',').next()?, 16).ok())
+        .collect()
+}
+
+/// Whether `path` exists, as the server on `port` sees it.
+fn exists(port: u16, path: &str) -> bool {
+    let mut s = session(port);
+    let h = request(&mut s, 1, opcode::EXISTS, |w| {
+        w.ustring(path).boolean(false);
+    });
+    h.err == 0
+}
+
+/// Session hijacking: an attacker who reads a session id (`cons`, opened here as an
+/// operator might) cannot resume the session with a password computed from the id, with
+/// zeros, or with the right password one bit off; so it cannot close the session and free
+/// its ephemeral lock. The owner resumes on another server with the password it was given.
+#[test]
+fn a_session_cannot_be_resumed_without_its_random_password() {
+    let e = Ensemble::zabd(3, 0);
+    let p = ports(&e);
+    let mut victim = conn(p[0]);
+    let hello = handshake(&mut victim, 0, vec![0; 16]);
+    let mut w = Writer::new();
+    w.int(1).int(opcode::CREATE).ustring("/lock").buffer(b"");
+    w.int(1).int(31).ustring("world").ustring("anyone");
+    w.int(1); // ephemeral
+    send(&mut victim, &w.bytes);
+    let h = ReplyHeader::decode(&mut Reader::new(&recv(&mut victim).unwrap())).unwrap();
+    assert_eq!(h.err, 0);
+    assert!(listed_sessions(p[0]).contains(&hello.session_id));
+
+    let mut one_bit_off = hello.passwd.clone();
+    one_bit_off[0] ^= 1;
+    let guesses = [derived_password(hello.session_id), vec![0; 16], one_bit_off];
+    for (i, guess) in guesses.into_iter().enumerate() {
+        let mut attacker = conn(p[1]);
+        let r = handshake(&mut attacker, hello.session_id, guess);
+        assert_eq!(
+            (r.session_id, r.timeout_ms),
+            (0, 0),
+            "guess {i} resumed the victim's session"
+        );
+        assert!(
+            closed(&mut attacker),
+            "a refused resume closes the connection"
+        );
+    }
+    assert!(exists(p[2], "/lock"), "the victim's lock is still held");
+
+    let mut moved = conn(p[2]);
+    let r = handshake(&mut moved, hello.session_id, hello.passwd.clone());
+    assert_eq!((r.session_id, r.passwd), (hello.session_id, hello.passwd));
+    assert_eq!(create(&mut moved, 2, "/owner-moved").err, 0);
+    assert!(exists(p[0], "/lock"));
+    all_serve(&e, &["/owner-moved"]);
+}

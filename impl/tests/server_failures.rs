@@ -64,7 +64,10 @@ fn a_server_whose_data_log_dir_fills_exits_4_and_says_why() {
 /// they go away, a new client is served again (before, the accept loop had ended for good).
 #[test]
 fn accept_errors_do_not_stop_the_client_port() {
-    let zabd = Zabd::start("", &["sh", "-c", "ulimit -n 64 && exec \"$@\"", "sh"]);
+    let zabd = Zabd::start(
+        "4lw.commands.whitelist=ruok\n",
+        &["sh", "-c", "ulimit -n 64 && exec \"$@\"", "sh"],
+    );
     let mut s = conn(zabd.port);
     assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
     assert_eq!(create(&mut s, 1, "/before").err, 0);

@@ -28,6 +28,11 @@ impl Drop for Server {
 }
 
 fn start() -> Server {
+    start_with("4lw.commands.whitelist=ruok\n")
+}
+
+/// A standalone server on a free port, its zoo.cfg ending with `extra` lines.
+fn start_with(extra: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -35,7 +40,7 @@ fn start() -> Server {
         .unwrap()
         .port();
     let text = format!(
-        "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n",
+        "tickTime=200\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n{extra}",
         dir.path().display()
     );
     let cfg = ServerConfig::parse(&text).unwrap();
@@ -195,4 +200,40 @@ fn auth_and_set_watches_replies_echo_the_request_xid() {
         assert_eq!((h.xid, h.err), (xid, 0));
     }
     assert_eq!(create(&mut s, 4, "/w2").err, 0, "the session goes on");
+}
+
+/// `4lw.commands.whitelist`: by default only `srvr` answers (`cons` would list every session
+/// id and client address to anyone); the words an operator lists answer, `srvr` always.
+#[test]
+fn four_letter_words_answer_only_when_whitelisted() {
+    let refused =
+        |word: &str| format!("{word} is not executed because it is not in the whitelist.\n");
+    let server = start_with("");
+    assert!(four_letter(server.port, "srvr")
+        .unwrap()
+        .contains("Mode: standalone"));
+    for word in ["ruok", "stat", "mntr", "conf", "cons", "wchs", "envi"] {
+        assert_eq!(
+            four_letter(server.port, word),
+            Some(refused(word)),
+            "{word}"
+        );
+    }
+    let server = start_with("4lw.commands.whitelist=ruok, cons\n");
+    assert_eq!(four_letter(server.port, "ruok").as_deref(), Some("imok"));
+    assert!(four_letter(server.port, "cons")
+        .unwrap()
+        .contains("/127.0.0.1:"));
+    assert!(four_letter(server.port, "srvr")
+        .unwrap()
+        .contains("Mode: standalone"));
+    assert_eq!(four_letter(server.port, "mntr"), Some(refused("mntr")));
+    let server = start_with("4lw.commands.whitelist=*\n");
+    for word in ["ruok", "stat", "mntr", "conf", "cons", "wchs", "envi"] {
+        assert_ne!(
+            four_letter(server.port, word),
+            Some(refused(word)),
+            "{word}"
+        );
+    }
 }

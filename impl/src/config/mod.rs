@@ -3,7 +3,7 @@
 //! reported (ZooKeeper passes them on as system properties), never fatal; a malformed value
 //! of a known key is an error naming its line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -127,6 +127,11 @@ pub struct ServerConfig {
     /// produce, in bytes (a digest identity is the user name and 29 bytes of hash). Default
     /// 1024. With the count, it bounds what an `auth` ACL entry expands to.
     pub auth_max_id_bytes: usize,
+    /// `4lw.commands.whitelist`: the four-letter words this server answers, from a
+    /// comma-separated list (`*` for every one). As in ZooKeeper, `srvr` is always answered
+    /// and, by default, nothing else: `cons` lists every session and client address, `mntr`
+    /// and `wchs` describe the data, so they are the operator's to open.
+    pub four_letter_words: BTreeSet<String>,
     /// `forceSync=no` skips fsync (unsafe; for tests of throughput only).
     pub force_sync: bool,
     /// The `server.N` lines by id N; empty for a standalone server.
@@ -196,6 +201,7 @@ impl ServerConfig {
                 "snapCount" => cfg.snap_count = number(line, key, value)?,
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
+                "4lw.commands.whitelist" => cfg.four_letter_words = four_letter_words(value),
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
@@ -238,6 +244,7 @@ impl ServerConfig {
             snap_count: 100_000,
             jute_max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
             force_sync: true,
+            four_letter_words: four_letter_words(""),
             auth_max_ids: 16,
             auth_max_id_bytes: 1024,
             servers: BTreeMap::new(),
@@ -271,6 +278,11 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// Whether the four-letter word `word` is on `4lw.commands.whitelist` (`*` opens all).
+    pub fn four_letter_word_enabled(&self, word: &str) -> bool {
+        self.four_letter_words.contains(word) || self.four_letter_words.contains("*")
+    }
+
     /// The ids of the voting servers (participants), in id order; just `my_id` standalone.
     pub fn voters(&self) -> Vec<u64> {
         self.ids(false)
@@ -288,6 +300,13 @@ impl ServerConfig {
         let pick = |(id, p): (&u64, &PeerAddr)| (p.observer == observer).then_some(*id);
         self.servers.iter().filter_map(pick).collect()
     }
+}
+
+/// A `4lw.commands.whitelist` value as a set; `srvr` is always in it (`zkServer.sh status`
+/// and the ensemble tools ask it), as in ZooKeeper.
+fn four_letter_words(value: &str) -> BTreeSet<String> {
+    let listed = value.split(',').map(str::trim).filter(|w| !w.is_empty());
+    listed.chain(["srvr"]).map(String::from).collect()
 }
 
 fn bad(line: usize, msg: String) -> ConfigError {

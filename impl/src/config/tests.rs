@@ -83,3 +83,21 @@ fn server_ids_outside_one_byte_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_four_letter_word_whitelist_opens_srvr_alone_by_default() {
+    let on = |text: &str, word: &str| {
+        ServerConfig::parse(&format!("dataDir=/d\n{text}"))
+            .unwrap()
+            .four_letter_word_enabled(word)
+    };
+    assert!(on("", "srvr"));
+    assert!(!on("", "cons") && !on("", "ruok") && !on("", "mntr"));
+    let listed = "4lw.commands.whitelist= ruok ,cons,,\n";
+    assert!(on(listed, "ruok") && on(listed, "cons") && on(listed, "srvr"));
+    assert!(!on(listed, "mntr"));
+    assert!(on("4lw.commands.whitelist=*\n", "envi"));
+    // As with every key, the last line wins: a tool's default can be narrowed after it.
+    let narrowed = "4lw.commands.whitelist=*\n4lw.commands.whitelist=ruok\n";
+    assert!(on(narrowed, "ruok") && !on(narrowed, "cons"));
+}

@@ -143,7 +143,7 @@ impl DataTree {
     ) -> TxnResult {
         let done = |r: Result<TxnResult, ZkError>| r.unwrap_or_else(TxnResult::Error);
         match txn {
-            Txn::CreateSession { timeout_ms } => TxnResult::SessionCreated {
+            Txn::CreateSession { timeout_ms, .. } => TxnResult::SessionCreated {
                 timeout_ms: *timeout_ms,
             },
             Txn::CloseSession => self.kill_session(hdr, triggers),

@@ -17,8 +17,12 @@ impl DataTree {
     /// that conversion.
     pub fn prepare(&self, req: &Request, ctx: &RequestContext) -> Result<Txn, ZkError> {
         match req {
-            Request::CreateSession { timeout_ms } => Ok(Txn::CreateSession {
+            Request::CreateSession {
+                timeout_ms,
+                password,
+            } => Ok(Txn::CreateSession {
                 timeout_ms: *timeout_ms,
+                password: *password,
             }),
             // No session check: the expirer closes sessions it does not own.
             Request::CloseSession => Ok(Txn::CloseSession),

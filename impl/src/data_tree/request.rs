@@ -4,7 +4,7 @@
 
 use super::acl_check::Caller;
 use crate::acl::Acl;
-use crate::session::SessionStatus;
+use crate::session::{Password, SessionStatus};
 use crate::txn::CreateMode;
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
@@ -84,6 +84,8 @@ pub enum Request {
     CreateSession {
         /// The session timeout, in ms.
         timeout_ms: i32,
+        /// The password the server that took the handshake drew for the session.
+        password: Password,
     },
     /// End the context's session, by the client's close or by expiry; its ephemerals go.
     CloseSession,

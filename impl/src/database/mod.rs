@@ -1,5 +1,5 @@
 //! The replicated state of a ZooKeeper server (`ZKDatabase`): the DataTree and the table of
-//! global sessions with their timeouts (`sessionsWithTimeouts`). This is the state machine the
+//! global sessions with their timeouts (`sessionsWithTimeouts`) and passwords. This is the state machine the
 //! Zab replica replicates: the leader prepares client writes against it, every server applies
 //! committed transactions to it, and a snapshot holds both parts.
 //!
@@ -23,7 +23,7 @@ pub use snapshot::DatabaseSnapshotError;
 use crate::data_tree::{ApplyOutcome, Caller, DataTree, Request, RequestContext, TreeOptions};
 use crate::error::ZkError;
 use crate::replica::StateMachine;
-use crate::session::SessionStatus;
+use crate::session::{Password, SessionStatus};
 use crate::txn::{Txn, TxnEntry};
 use crate::zxid::Zxid;
 use imbl::OrdMap;
@@ -75,12 +75,21 @@ impl ClientWrite {
     }
 }
 
+/// An open global session, as the replicated table keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenSession {
+    /// The negotiated timeout, in ms.
+    pub timeout_ms: i32,
+    /// The password its creating server drew; the client resumes with it.
+    pub password: Password,
+}
+
 /// The DataTree and the global sessions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZkDatabase {
     tree: DataTree,
-    /// Session id → negotiated timeout (ms), for every open global session.
-    sessions: OrdMap<i64, i32>,
+    /// Every open global session by id.
+    sessions: OrdMap<i64, OpenSession>,
 }
 
 impl ZkDatabase {
@@ -92,11 +101,11 @@ impl ZkDatabase {
         }
     }
 
-    /// An empty tree with `sessions` open (id, timeout): the state a simulated ensemble
-    /// starts from when its clients' sessions predate the run.
+    /// An empty tree with `sessions` open: the state a simulated ensemble starts from when
+    /// its clients' sessions predate the run.
     pub fn with_open_sessions(
         options: TreeOptions,
-        sessions: impl IntoIterator<Item = (i64, i32)>,
+        sessions: impl IntoIterator<Item = (i64, OpenSession)>,
     ) -> ZkDatabase {
         ZkDatabase {
             sessions: sessions.into_iter().collect(),
@@ -116,12 +125,24 @@ impl ZkDatabase {
 
     /// The open sessions and their timeouts, in id order.
     pub fn sessions(&self) -> impl Iterator<Item = (i64, i32)> + '_ {
-        self.sessions.iter().map(|(&id, &t)| (id, t))
+        self.sessions.iter().map(|(&id, s)| (id, s.timeout_ms))
     }
 
     /// The negotiated timeout (ms) of an open session, or `None` if it is not open.
     pub fn session_timeout(&self, session_id: i64) -> Option<i32> {
-        self.sessions.get(&session_id).copied()
+        self.sessions.get(&session_id).map(|s| s.timeout_ms)
+    }
+
+    /// The negotiated timeout (ms) of an open session whose password is `presented`; `None`
+    /// if the session is not open or the password is not its own.
+    pub fn resume(&self, session_id: i64, presented: &[u8]) -> Option<i32> {
+        let s = self.sessions.get(&session_id)?;
+        s.password.matches(presented).then_some(s.timeout_ms)
+    }
+
+    /// The password of an open session, for the answer to the handshake that created it.
+    pub fn session_password(&self, session_id: i64) -> Option<Password> {
+        self.sessions.get(&session_id).map(|s| s.password)
     }
 
     /// `checkSession` against the replicated table: an open session is active; any other id
@@ -163,8 +184,15 @@ impl StateMachine for ZkDatabase {
     fn apply(&mut self, entry: &TxnEntry) -> ApplyOutcome {
         let session = entry.header.session_id;
         match &entry.txn {
-            Txn::CreateSession { timeout_ms } => {
-                self.sessions.insert(session, *timeout_ms);
+            Txn::CreateSession {
+                timeout_ms,
+                password,
+            } => {
+                let open = OpenSession {
+                    timeout_ms: *timeout_ms,
+                    password: *password,
+                };
+                self.sessions.insert(session, open);
             }
             Txn::CloseSession => {
                 self.sessions.remove(&session);

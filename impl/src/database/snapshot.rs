@@ -1,22 +1,24 @@
 //! A database snapshot: the session table, then the DataTree's own snapshot.
 //!
-//! Format: the magic `ZABDB001`, a CRC-32 of the session section, the session count and one
-//! (id, timeout) pair per session in ascending id order, all big-endian; then the tree's
+//! Format: the magic `ZABDB002`, a CRC-32 of the session section, the session count and one
+//! (id, timeout, 16-byte password) entry per session in ascending id order, numbers
+//! big-endian; then the tree's
 //! snapshot, which carries its own magic and checksum. Restore checks both parts and refuses
 //! anything else, so a damaged snapshot is an error, never a smaller state.
 
-use super::ZkDatabase;
+use super::{OpenSession, ZkDatabase};
 use crate::data_tree::{DataTree, SnapshotError, TreeOptions};
+use crate::session::{Password, PASSWORD_LEN};
 use imbl::OrdMap;
 
-const MAGIC: &[u8; 8] = b"ZABDB001";
+const MAGIC: &[u8; 8] = b"ZABDB002";
 const HEADER_LEN: usize = MAGIC.len() + 4 + 4;
-const SESSION_LEN: usize = 8 + 4;
+const SESSION_LEN: usize = 8 + 4 + PASSWORD_LEN;
 
 /// Why bytes are not a database snapshot.
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseSnapshotError {
-    /// The bytes are shorter than the header or do not start with `ZABDB001`.
+    /// The bytes are shorter than the header or do not start with `ZABDB002`.
     #[error("not a database snapshot (bad magic)")]
     BadMagic,
     /// The bytes end before the session table the header announces.
@@ -24,7 +26,7 @@ pub enum DatabaseSnapshotError {
     Truncated {
         /// The session count in the header.
         count: u32,
-        /// The bytes those sessions take (12 each).
+        /// The bytes those sessions take (28 each).
         need: usize,
         /// The bytes after the header.
         have: usize,
@@ -51,9 +53,10 @@ pub(super) fn serialize(db: &ZkDatabase) -> Vec<u8> {
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(&(db.sessions.len() as u32).to_be_bytes());
-    for (id, timeout) in db.sessions() {
+    for (id, s) in db.sessions.iter() {
         out.extend_from_slice(&id.to_be_bytes());
-        out.extend_from_slice(&timeout.to_be_bytes());
+        out.extend_from_slice(&s.timeout_ms.to_be_bytes());
+        out.extend_from_slice(&s.password.0);
     }
     let crc = crc32fast::hash(&out[MAGIC.len() + 4..]);
     out[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&crc.to_be_bytes());
@@ -94,7 +97,11 @@ pub(super) fn restore(
             return Err(DatabaseSnapshotError::Unordered(id));
         }
         last = Some(id);
-        sessions.insert(id, i32::from_be_bytes(be(bytes, at + 8)));
+        let open = OpenSession {
+            timeout_ms: i32::from_be_bytes(be(bytes, at + 8)),
+            password: Password(be(bytes, at + 12)),
+        };
+        sessions.insert(id, open);
     }
     let tree = DataTree::restore_snapshot(&bytes[table_end..], options)?;
     Ok(ZkDatabase { tree, sessions })

@@ -53,9 +53,17 @@ impl Pair {
         self.submit_body(session, &body)
     }
 
-    fn open(&mut self, session: i64, timeout_ms: i32) {
-        let r = self.submit(session, Request::CreateSession { timeout_ms });
+    fn open(&mut self, session: i64, timeout_ms: i32) -> Password {
+        let password = Password::random().unwrap();
+        let r = self.submit(
+            session,
+            Request::CreateSession {
+                timeout_ms,
+                password,
+            },
+        );
         assert_eq!(r, TxnResult::SessionCreated { timeout_ms });
+        password
     }
 }
 
@@ -200,6 +208,30 @@ fn a_snapshot_holds_the_sessions_and_the_tree_and_keeps_the_options() {
 }
 
 #[test]
+fn a_session_resumes_on_any_server_only_with_the_password_its_creator_drew() {
+    let mut p = Pair::new(TreeOptions::default());
+    let one = p.open(S1, 4000);
+    let two = p.open(S2, 9000);
+    assert_ne!(one, two);
+    let restored = ZkDatabase::default()
+        .restore(&p.leader.snapshot())
+        .expect("restores");
+    for db in [&p.leader, &p.follower, &restored] {
+        assert_eq!(db.resume(S1, &one.0), Some(4000));
+        assert_eq!(db.resume(S2, &two.0), Some(9000));
+        assert_eq!(db.resume(S1, &two.0), None, "another session's password");
+        assert_eq!(db.resume(S1, &[0; 16]), None);
+        assert_eq!(db.resume(S1, &one.0[..15]), None);
+    }
+    p.submit(S1, Request::CloseSession);
+    assert_eq!(
+        p.follower.resume(S1, &one.0),
+        None,
+        "a closed session is gone"
+    );
+}
+
+#[test]
 fn a_damaged_snapshot_is_refused_with_the_reason() {
     let mut p = Pair::new(TreeOptions::default());
     p.open(S1, 4000);
@@ -224,12 +256,13 @@ fn a_damaged_snapshot_is_refused_with_the_reason() {
     tree_damaged[last] ^= 0x55;
     assert!(matches!(err(&tree_damaged), DatabaseSnapshotError::Tree(_)));
     let mut swapped = bytes;
-    let (a, b) = (16, 28); // the two session entries, reordered with a fresh checksum
+    // The two session entries (28 bytes each), reordered with a fresh checksum.
+    let (a, b, len) = (16, 44, 28);
     let first: Vec<u8> = swapped[a..b].to_vec();
-    let second: Vec<u8> = swapped[b..b + 12].to_vec();
-    swapped[a..a + 12].copy_from_slice(&second);
-    swapped[b..b + 12].copy_from_slice(&first);
-    let crc = crc32fast::hash(&swapped[12..40]);
+    let second: Vec<u8> = swapped[b..b + len].to_vec();
+    swapped[a..a + len].copy_from_slice(&second);
+    swapped[b..b + len].copy_from_slice(&first);
+    let crc = crc32fast::hash(&swapped[12..b + len]);
     swapped[8..12].copy_from_slice(&crc.to_be_bytes());
     assert!(matches!(err(&swapped), DatabaseSnapshotError::Unordered(_)));
 }

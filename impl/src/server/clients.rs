@@ -6,10 +6,9 @@ use super::core::ConnId;
 use crate::acl::Id;
 use crate::data_tree::{Caller, Request};
 use crate::database::ClientWrite;
-use crate::session::{initial_session_id, Timeouts};
+use crate::session::{initial_session_id, Password, Timeouts};
 use crate::wire::{response, ClientOp, ConnectResponse};
 use crate::zxid::Zxid;
-use sha1::{Digest, Sha1};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,10 +17,6 @@ use tokio::sync::mpsc;
 /// The cxid of a close-session write the leader makes for an expired session: no client
 /// request uses it (client xids count up from 1).
 pub const EXPIRY_CXID: i32 = i32::MIN;
-
-/// The server secret that session passwords derive from; every server of an ensemble must
-/// agree on it, as on ZooKeeper's `superSecret`.
-const SECRET: &[u8] = b"zab-rs session password v1";
 
 /// A request waiting its turn.
 #[derive(Debug)]
@@ -304,13 +299,14 @@ impl Clients {
         &self,
         session: i64,
         timeout_ms: i32,
+        password: Password,
         read_only: Option<bool>,
     ) -> Vec<u8> {
         ConnectResponse {
             protocol_version: 0,
             timeout_ms,
             session_id: session,
-            passwd: password(session),
+            passwd: password.0.to_vec(),
             read_only: read_only.map(|_| false),
         }
         .encode()
@@ -333,15 +329,6 @@ impl Clients {
         );
         self.send(conn, ConnOut::Packet(body));
     }
-}
-
-/// A session's password: 16 bytes only the ensemble can compute from the id, so a client
-/// can resume its session on any server.
-pub fn password(session: i64) -> Vec<u8> {
-    let mut h = Sha1::new();
-    h.update(SECRET);
-    h.update(session.to_be_bytes());
-    h.finalize()[..16].to_vec()
 }
 
 /// The body of a close-session write.

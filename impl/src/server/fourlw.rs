@@ -22,9 +22,12 @@ fn mode(core: &Core) -> &'static str {
     }
 }
 
-/// The plain-text answer to a four-letter word, from the core's state; empty for a word this
-/// server does not answer.
+/// The plain-text answer to a four-letter word, from the core's state; ZooKeeper's refusal
+/// for a word `4lw.commands.whitelist` does not open, empty for a word it does not know.
 pub fn answer(core: &Core, word: &str) -> String {
+    if !core.info.four_letter_words.contains(&word) {
+        return format!("{word} is not executed because it is not in the whitelist.\n");
+    }
     match word {
         "ruok" => "imok".into(),
         "srvr" => srvr(core, false),

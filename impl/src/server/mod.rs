@@ -35,6 +35,8 @@ pub struct Info {
     pub tick_time_ms: i32,
     /// `conf`'s answer.
     pub conf: String,
+    /// The four-letter words `4lw.commands.whitelist` lets this server answer.
+    pub four_letter_words: Vec<&'static str>,
     /// `autopurge.purgeInterval` (as a duration) and `autopurge.snapRetainCount`, when on.
     pub autopurge: Option<(std::time::Duration, usize)>,
 }
@@ -184,6 +186,10 @@ pub async fn run(
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,
         conf: conf_text(&cfg),
+        four_letter_words: client::FOUR_LETTER_WORDS
+            .into_iter()
+            .filter(|w| cfg.four_letter_word_enabled(w))
+            .collect(),
         autopurge: (cfg.autopurge_purge_interval > 0).then(|| {
             let hours = u64::from(cfg.autopurge_purge_interval);
             // ZooKeeper keeps at least 3 snapshots whatever the setting says.

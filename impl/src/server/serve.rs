@@ -2,13 +2,14 @@
 //! against the applied tree, `sync`, watches and auth, each answered in request order.
 
 use super::client::ConnOut;
-use super::clients::{password, PState, Pending};
+use super::clients::{PState, Pending};
 use super::core::{ConnId, Core};
 use super::links::Envelope;
 use crate::data_tree::{acl_check, ApplyOutcome, OpResult, Request, TxnResult};
 use crate::database::ClientWrite;
 use crate::error::ZkError;
 use crate::replica::{Input, ServerState};
+use crate::session::Password;
 use crate::storage::StorageError;
 use crate::watch::{WatchMode, WatcherType};
 use crate::wire::{opcode, response, xid, ClientOp, ConnectRequest, MultiResult, ReadOp, Reply};
@@ -40,6 +41,17 @@ impl Core {
         }
         let timeout = self.clients.timeouts.negotiate(req.timeout_ms);
         if req.session_id == 0 {
+            // The password is drawn here, on the server that takes the handshake, and enters
+            // the replica inside the write: every server stores it, and a replay of this
+            // server's inputs gives back the same one.
+            let password = match Password::random() {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(conn, "handshake refused: {e}");
+                    self.clients.close(conn);
+                    return Ok(());
+                }
+            };
             let sid = self.clients.new_session_id();
             self.clients.connecting.insert(sid, (conn, req.read_only));
             let body = ClientWrite::new(
@@ -50,6 +62,7 @@ impl Core {
                     .unwrap_or_default(),
                 Request::CreateSession {
                     timeout_ms: timeout,
+                    password,
                 },
             );
             return self.step(Input::Write {
@@ -59,9 +72,9 @@ impl Core {
             });
         }
         let sid = req.session_id;
-        let known = self.replica.state_machine().session_timeout(sid);
-        match known {
-            Some(t) if req.passwd == password(sid) => {
+        let db = self.replica.state_machine();
+        match db.resume(sid, &req.passwd).zip(db.session_password(sid)) {
+            Some((t, password)) => {
                 if let Some(old) = self.clients.by_session.insert(sid, conn) {
                     if old != conn {
                         self.clients.close(old);
@@ -70,7 +83,9 @@ impl Core {
                 if let Some(c) = self.clients.conns.get_mut(&conn) {
                     c.session = Some(sid);
                 }
-                let body = self.clients.connect_response(sid, t, req.read_only);
+                let body = self
+                    .clients
+                    .connect_response(sid, t, password, req.read_only);
                 self.clients.send(conn, ConnOut::Packet(body));
                 self.touch(sid);
             }
@@ -395,13 +410,21 @@ impl Core {
                 if let Some(t) = self.tracker.as_mut() {
                     t.add(session, *timeout_ms, super::core::wall_ms());
                 }
-                if let Some((conn, ro)) = self.clients.connecting.remove(&session) {
-                    if let Some(c) = self.clients.conns.get_mut(&conn) {
-                        c.session = Some(session);
-                        self.clients.by_session.insert(session, conn);
-                        let body = self.clients.connect_response(session, *timeout_ms, ro);
-                        self.clients.send(conn, ConnOut::Packet(body));
+                let password = self.replica.state_machine().session_password(session);
+                match (self.clients.connecting.remove(&session), password) {
+                    (Some((conn, ro)), Some(password)) => {
+                        if let Some(c) = self.clients.conns.get_mut(&conn) {
+                            c.session = Some(session);
+                            self.clients.by_session.insert(session, conn);
+                            let body =
+                                self.clients
+                                    .connect_response(session, *timeout_ms, password, ro);
+                            self.clients.send(conn, ConnOut::Packet(body));
+                        }
                     }
+                    // Closed again before its creation was answered: nothing to resume.
+                    (Some((conn, _)), None) => self.clients.close(conn),
+                    (None, _) => {}
                 }
             }
             TxnResult::SessionClosed { .. } => {

@@ -226,8 +226,9 @@ pub enum TraceError {
 
 /// The first bytes of a trace file.
 const MAGIC: [u8; 4] = *b"ZABT";
-/// The trace format: 1 is records encoded with postcard (`crate::encoding`).
-pub const FORMAT_VERSION: u32 = 1;
+/// The trace format: records encoded with postcard (`crate::encoding`). 2: a new session's
+/// write carries its password; 1 did not.
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8;
 
 fn header() -> [u8; HEADER_LEN] {

@@ -1,12 +1,14 @@
 //! Sessions: what the leader's session tracker says about a requesting session
-//! ([`SessionStatus`]), timeout negotiation, session ids unique across restarts, and the
-//! [`SessionTracker`] with its expiry buckets.
+//! ([`SessionStatus`]), timeout negotiation, session ids unique across restarts, random
+//! session [`Password`]s, and the [`SessionTracker`] with its expiry buckets.
 
+mod password;
 mod tracker;
 
 #[cfg(test)]
 mod tests;
 
+pub use password::{NoRandomness, Password, PASSWORD_LEN};
 pub use tracker::{SessionTracker, Timeouts};
 
 use crate::data_tree::node::CONTAINER_EPHEMERAL_OWNER;

@@ -153,7 +153,10 @@ fn expiry_is_a_close_session_transaction_that_deletes_ephemerals() {
         &mut tree,
         &mut tracker,
         session,
-        Request::CreateSession { timeout_ms },
+        Request::CreateSession {
+            timeout_ms,
+            password: crate::session::Password::default(),
+        },
         0,
     );
     assert_eq!(created, TxnResult::SessionCreated { timeout_ms: 5_000 });

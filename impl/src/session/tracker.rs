@@ -165,7 +165,7 @@ impl SessionTracker {
     /// session, a close-session transaction removes it.
     pub fn on_applied(&mut self, entry: &TxnEntry, now_ms: i64) {
         match entry.txn {
-            Txn::CreateSession { timeout_ms } => {
+            Txn::CreateSession { timeout_ms, .. } => {
                 self.add(entry.header.session_id, timeout_ms, now_ms)
             }
             Txn::CloseSession => self.remove(entry.header.session_id),

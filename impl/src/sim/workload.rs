@@ -6,8 +6,9 @@
 use super::values::Values;
 use crate::acl::Acl;
 use crate::data_tree::{Caller, CreateRequest, Request};
-use crate::database::{ClientWrite, ZkDatabase};
+use crate::database::{ClientWrite, OpenSession, ZkDatabase};
 use crate::replica::StateMachine;
+use crate::session::Password;
 use crate::txn::{CreateMode, Txn, TxnEntry};
 
 /// A state machine the simulator can replicate and check: it can make a write for any value
@@ -61,7 +62,12 @@ fn node_of(v: u64) -> String {
 
 impl Workload for ZkDatabase {
     fn genesis(sessions: &[i64]) -> ZkDatabase {
-        ZkDatabase::with_open_sessions(Default::default(), sessions.iter().map(|&s| (s, 30_000)))
+        // Nothing resumes these sessions in a simulation, so the password is never checked.
+        let open = OpenSession {
+            timeout_ms: 30_000,
+            password: Password::default(),
+        };
+        ZkDatabase::with_open_sessions(Default::default(), sessions.iter().map(|&s| (s, open)))
     }
 
     fn write(v: u64) -> Vec<u8> {

@@ -13,9 +13,10 @@ use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use std::fmt;
 
-/// 2: records and snapshots encoded with postcard (`crate::encoding`); 1 was bincode's
-/// fixed-width encoding, which this build does not read.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: a create-session transaction, and a snapshot's session table, carry the session's
+/// random password. 2 had no password (records and snapshots encoded with postcard, as
+/// now); 1 was bincode's fixed-width encoding. This build reads neither.
+pub const FORMAT_VERSION: u32 = 3;
 /// The first four bytes of every log file.
 pub const LOG_MAGIC: [u8; 4] = *b"ZABL";
 /// The first four bytes of every snapshot file.

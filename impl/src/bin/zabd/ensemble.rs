@@ -1,6 +1,10 @@
 //! `zabd ensemble`: separate server processes on free loopback ports, each with its own
 //! zoo.cfg and dataDir under one directory; the connect string on stdout once every server
 //! serves; the children stopped (SIGTERM) when this process is interrupted.
+//!
+//! It is a tool for development and tests on one machine, so its servers answer every
+//! four-letter word (`4lw.commands.whitelist=*`) and take any number of connections from
+//! one address (`maxClientCnxns=0`); `--cfg` lines come last and override both.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -132,7 +136,8 @@ fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
             &cfg,
             format!(
                 "tickTime={}\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={client}\n\
-                 clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n{servers}{}",
+                 clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n\
+                 {servers}{}",
                 args.tick_time,
                 data.display(),
                 args.extra

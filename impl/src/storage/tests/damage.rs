@@ -175,26 +175,24 @@ fn storage_log_file_headers_are_checked() {
     assert!(
         matches!(err, StorageError::UnknownVersion { found, .. } if found == FORMAT_VERSION + 1)
     );
-    // A log of format 1 (bincode's encoding, before 2) is refused with both versions named,
-    // never decoded as today's records.
-    let mut older = good.clone();
-    older[4..8].copy_from_slice(&1u32.to_be_bytes());
-    fs::write(&path, &older).unwrap();
-    let err = f.reopen().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StorageError::UnknownVersion {
-                found: 1,
-                supported: 2,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(err
-        .to_string()
-        .contains("format version 1; this build reads version 2"));
+    // Logs of format 1 (bincode's encoding) and 2 (no session passwords) are refused with
+    // both versions named, never decoded as today's records.
+    for old in [1u32, 2] {
+        let mut older = good.clone();
+        older[4..8].copy_from_slice(&old.to_be_bytes());
+        fs::write(&path, &older).unwrap();
+        let err = f.reopen().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StorageError::UnknownVersion { found, supported: 3, .. } if found == old
+            ),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .contains(&format!("format version {old}; this build reads version 3")));
+    }
 }
 
 #[test]
