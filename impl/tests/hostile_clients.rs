@@ -1,11 +1,14 @@
 //! Hostile clients against a real 3-server `zabd ensemble`: after every attack, every server
 //! still serves a fresh client and no acknowledged write is lost.
 
+use std::io::Write as _;
 use std::net::TcpStream;
-use support::raw::{closed, conn, create, handshake, recv, request, send};
+use support::raw::{
+    closed, conn, connect_request, create, handshake, recv, request, send, session_granted,
+};
 use support::Ensemble;
 use zab::error::ZkError;
-use zab::wire::{opcode, Reader, ReplyHeader, Writer};
+use zab::wire::{frame, opcode, ConnectResponse, Reader, ReplyHeader, Writer};
 
 mod support;
 
@@ -218,4 +221,75 @@ fn a_session_cannot_be_resumed_without_its_random_password() {
     assert_eq!(create(&mut moved, 2, "/owner-moved").err, 0);
     assert!(exists(p[0], "/lock"));
     all_serve(&e, &["/owner-moved"]);
+}
+
+/// The counter of the zxid the server on `port` has applied, from `srvr` asked from 127.0.0.3 (so that
+/// 127.0.0.1's connection cap does not refuse it).
+fn applied_zxid(port: u16) -> u64 {
+    use std::io::Read;
+    let mut s = conn_from([127, 0, 0, 3], port);
+    s.write_all(b"srvr").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let hex = text.split("Zxid: 0x").nth(1).expect("a zxid line");
+    let zxid = u64::from_str_radix(hex.split_whitespace().next().unwrap(), 16).unwrap();
+    // The counter: one per transaction within the epoch (a fresh ensemble's first
+    // transactions are in epoch 1, its zxid before them is 0).
+    zxid & 0xffff_ffff
+}
+
+/// A connection to `port` on 127.0.0.1 from the local address `from`.
+fn conn_from(from: [u8; 4], port: u16) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let s = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((from, 0).into()).unwrap();
+        socket.connect(([127, 0, 0, 1], port).into()).await.unwrap()
+    });
+    let s = s.into_std().unwrap();
+    s.set_nonblocking(false).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    s
+}
+
+/// `maxClientCnxns=10` and 60 handshakes from one address: 10 sessions, and only 10 create-
+/// session transactions (before, the 50 refused connections kept reading, and each of their
+/// handshakes created a session nobody could use). Another address is not held back, and a
+/// closed connection frees its place.
+#[test]
+fn connections_over_max_client_cnxns_are_refused_before_any_session() {
+    let e = Ensemble::zabd_with(3, 0, &["maxClientCnxns=10"]);
+    let port = ports(&e)[0];
+    let before = applied_zxid(port);
+    let mut flood: Vec<TcpStream> = (0..60).map(|_| conn(port)).collect();
+    let hello = connect_request(0, vec![0; 16]);
+    for s in &mut flood {
+        // A refused connection may be reset before the handshake is written.
+        let _ = s.write_all(&frame::frame(&hello));
+    }
+    let answered = flood
+        .iter_mut()
+        .map(|s| recv(s).is_some_and(|r| ConnectResponse::decode(&r).unwrap().session_id != 0))
+        .filter(|&granted| granted)
+        .count();
+    assert_eq!(answered, 10);
+    let mut other = conn_from([127, 0, 0, 2], port);
+    assert!(handshake(&mut other, 0, vec![0; 16]).session_id != 0);
+    assert_eq!(
+        applied_zxid(port) - before,
+        11,
+        "one create-session per answered handshake"
+    );
+
+    drop(flood);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while session_granted(port).is_none() {
+        assert!(std::time::Instant::now() < deadline, "no place freed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    all_serve(&e, &[]);
 }

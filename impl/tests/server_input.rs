@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::time::Duration;
-use support::raw::{closed, conn, create, handshake, recv, request, send};
+use support::raw::{closed, conn, create, handshake, recv, request, send, session_granted};
 use zab::config::ServerConfig;
 use zab::server::fourlw::ask as four_letter;
 use zab::wire::{opcode, Reader, ReplyHeader, Writer};
@@ -235,5 +235,30 @@ fn four_letter_words_answer_only_when_whitelisted() {
             Some(refused(word)),
             "{word}"
         );
+    }
+}
+
+/// `maxCnxns=3` (ZooKeeper's cap on all connections of the client port): a fourth connection
+/// is closed before its handshake is read, and a closed connection frees its place.
+#[test]
+fn the_client_port_holds_at_most_max_cnxns_connections() {
+    let server = start_with("maxCnxns=3\nmaxClientCnxns=0\n");
+    let mut held: Vec<_> = (0..3)
+        .map(|_| session_granted(server.port).expect("within maxCnxns"))
+        .collect();
+    assert!(
+        session_granted(server.port).is_none(),
+        "a fourth connection"
+    );
+    let srvr = four_letter(server.port, "srvr");
+    assert!(
+        !srvr.is_some_and(|t| t.contains("Mode:")),
+        "a four-letter word counts too"
+    );
+    held.pop();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while session_granted(server.port).is_none() {
+        assert!(std::time::Instant::now() < deadline, "no place freed");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -107,6 +107,9 @@ pub struct ServerConfig {
     /// `maxClientCnxns` (default 60): connections one client IP address may hold to this
     /// server; 0 means no limit.
     pub max_client_cnxns: u32,
+    /// `maxCnxns` (default 0, no cap): connections the client port may hold in all. Both
+    /// caps refuse a connection as it is accepted, before it can start a session.
+    pub max_cnxns: u32,
     /// `minSessionTimeout`, in milliseconds; `None` for ZooKeeper's default of 2 ticks.
     pub min_session_timeout_ms: Option<u32>,
     /// `maxSessionTimeout`, in milliseconds; `None` for ZooKeeper's default of 20 ticks.
@@ -190,6 +193,7 @@ impl ServerConfig {
                         .map_err(|_| bad(line, format!("clientPortAddress `{value}`")))?
                 }
                 "maxClientCnxns" => cfg.max_client_cnxns = number(line, key, value)?,
+                "maxCnxns" => cfg.max_cnxns = number(line, key, value)?,
                 "minSessionTimeout" => cfg.min_session_timeout_ms = Some(number(line, key, value)?),
                 "maxSessionTimeout" => cfg.max_session_timeout_ms = Some(number(line, key, value)?),
                 "autopurge.snapRetainCount" => {
@@ -237,6 +241,7 @@ impl ServerConfig {
             client_port: 2181,
             client_port_address: IpAddr::from([0, 0, 0, 0]),
             max_client_cnxns: 60,
+            max_cnxns: 0,
             min_session_timeout_ms: None,
             max_session_timeout_ms: None,
             autopurge_snap_retain_count: 3,

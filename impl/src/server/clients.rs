@@ -53,7 +53,7 @@ pub struct Conn {
     pub tx: mpsc::UnboundedSender<ConnOut>,
     /// Replies framed since the last `flush`, handed to the connection's task together.
     pending: Vec<u8>,
-    /// The client's address (for `maxClientCnxns`, its `ip` identity and `cons`).
+    /// The client's address (its `ip` identity, and `cons`).
     pub addr: SocketAddr,
     /// The session the connection is attached to; `None` until its handshake completes.
     pub session: Option<i64>,
@@ -90,8 +90,6 @@ pub struct Clients {
     /// Every watch of this server's clients; the watcher ids are connection ids, so a watch
     /// ends with its connection (a reconnecting client sends `setWatches`).
     pub watches: crate::watch::WatchManager,
-    /// `maxClientCnxns`: connections one IP address may hold; 0 means no limit.
-    pub max_per_ip: u32,
     /// What one connection may authenticate (`zab.auth.maxIds`, `zab.auth.maxIdBytes`).
     pub auth_limits: AuthLimits,
     /// Requests received over all connections (`srvr`'s `Received`, `mntr`'s
@@ -116,12 +114,7 @@ pub struct AuthLimits {
 impl Clients {
     /// No connections yet. New session ids carry `session_prefix` (the server id) in their high byte and the start
     /// time below it (`initial_session_id`), so they are unique across servers and restarts.
-    pub fn new(
-        session_prefix: u8,
-        timeouts: Timeouts,
-        max_per_ip: u32,
-        auth_limits: AuthLimits,
-    ) -> Clients {
+    pub fn new(session_prefix: u8, timeouts: Timeouts, auth_limits: AuthLimits) -> Clients {
         let now = super::core::wall_ms();
         Clients {
             conns: HashMap::new(),
@@ -133,7 +126,6 @@ impl Clients {
             next_session_id: initial_session_id(session_prefix, now),
             timeouts,
             watches: crate::watch::WatchManager::new(),
-            max_per_ip,
             auth_limits,
             received: 0,
             sent: 0,
@@ -178,19 +170,8 @@ impl Clients {
         id
     }
 
-    /// A client connection was accepted. One over `maxClientCnxns` from its IP address is
-    /// closed at once.
+    /// A client connection was accepted (admission has counted it under the caps).
     pub fn opened(&mut self, conn: ConnId, tx: mpsc::UnboundedSender<ConnOut>, addr: SocketAddr) {
-        let same_ip = self
-            .conns
-            .values()
-            .filter(|c| c.addr.ip() == addr.ip())
-            .count();
-        if self.max_per_ip > 0 && same_ip >= self.max_per_ip as usize {
-            tracing::warn!(%addr, "too many connections from this address (maxClientCnxns)");
-            let _ = tx.send(ConnOut::Close);
-            return;
-        }
         let caller = Caller {
             auth: Vec::new(),
             client_ip: Some(addr.ip().to_string()),

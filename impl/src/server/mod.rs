@@ -104,13 +104,14 @@ fn replica_config(cfg: &ServerConfig) -> Config {
 fn conf_text(cfg: &ServerConfig) -> String {
     let mut s = format!(
         "clientPort={}\nclientPortAddress={}\ndataDir={}\ndataLogDir={}\ntickTime={}\n\
-         maxClientCnxns={}\ninitLimit={}\nsyncLimit={}\nserverId={}\n",
+         maxClientCnxns={}\nmaxCnxns={}\ninitLimit={}\nsyncLimit={}\nserverId={}\n",
         cfg.client_port,
         cfg.client_port_address,
         cfg.data_dir.display(),
         cfg.data_log_dir.display(),
         cfg.tick_time_ms,
         cfg.max_client_cnxns,
+        cfg.max_cnxns,
         cfg.init_limit,
         cfg.sync_limit,
         cfg.my_id
@@ -208,8 +209,7 @@ pub async fn run(
         max_ids: cfg.auth_max_ids,
         max_id_bytes: cfg.auth_max_id_bytes,
     };
-    let clients =
-        clients::Clients::new(session_prefix, timeouts, cfg.max_client_cnxns, auth_limits);
+    let clients = clients::Clients::new(session_prefix, timeouts, auth_limits);
     let (tx, rx) = std::sync::mpsc::channel();
     let rt = tokio::runtime::Handle::current();
     let core = core::Core::new(
@@ -238,13 +238,21 @@ pub async fn run(
         )));
     }
     let (events, max_buffer) = (tx.clone(), cfg.jute_max_buffer);
+    let caps = admission::ClientCaps::new(cfg.max_client_cnxns, cfg.max_cnxns);
     let mut next_conn = 0;
     tasks.push(tokio::spawn(admission::accept_loop(
         client_listener,
         "client port",
         move |stream, addr| {
             next_conn += 1;
-            client::serve(stream, addr, next_conn, events.clone(), max_buffer)
+            let (conn, events) = (next_conn, events.clone());
+            let admitted = caps.admit(addr.ip());
+            async move {
+                // A refused connection is dropped here, unread: it never reaches the core.
+                if let Ok(_place) = admitted {
+                    client::serve(stream, addr, conn, events, max_buffer).await;
+                }
+            }
         },
     )));
     tracing::info!(id = cfg.my_id, port = cfg.client_port, "serving");

@@ -23,6 +23,10 @@ impl Core {
         conn: ConnId,
         req: ConnectRequest,
     ) -> Result<(), StorageError> {
+        if !self.clients.conns.contains_key(&conn) {
+            // Gone already: a handshake must never create a session nobody can answer.
+            return Ok(());
+        }
         if !self.serving() {
             tracing::info!(conn, "not serving yet; handshake refused");
             self.clients.close(conn);

@@ -27,18 +27,33 @@ pub fn recv(s: &mut TcpStream) -> Option<Vec<u8>> {
     Some(body)
 }
 
-/// The session handshake (`session_id` 0 for a new session), answered.
-pub fn handshake(s: &mut TcpStream, session_id: i64, passwd: Vec<u8>) -> ConnectResponse {
-    let req = ConnectRequest {
+/// The body of a handshake (`session_id` 0 for a new session).
+pub fn connect_request(session_id: i64, passwd: Vec<u8>) -> Vec<u8> {
+    ConnectRequest {
         protocol_version: 0,
         last_zxid_seen: 0,
         timeout_ms: 4000,
         session_id,
         passwd,
         read_only: Some(false),
-    };
-    send(s, &req.encode());
+    }
+    .encode()
+}
+
+/// The session handshake (`session_id` 0 for a new session), answered.
+pub fn handshake(s: &mut TcpStream, session_id: i64, passwd: Vec<u8>) -> ConnectResponse {
+    send(s, &connect_request(session_id, passwd));
     ConnectResponse::decode(&recv(s).expect("handshake reply")).unwrap()
+}
+
+/// Whether a new session is granted on `port`: the connection if it is, `None` if the server
+/// refuses it or closes the connection first.
+pub fn session_granted(port: u16) -> Option<TcpStream> {
+    let mut s = conn(port);
+    // A refused connection may be reset before the handshake is written.
+    let _ = s.write_all(&frame::frame(&connect_request(0, vec![0; 16])));
+    let reply = recv(&mut s)?;
+    (ConnectResponse::decode(&reply).ok()?.session_id != 0).then_some(s)
 }
 
 /// One request (`body` writes what follows its header), and its reply's header.
