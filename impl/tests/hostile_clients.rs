@@ -293,3 +293,70 @@ fn connections_over_max_client_cnxns_are_refused_before_any_session() {
     }
     all_serve(&e, &[]);
 }
+
+/// The server on `port` of ensemble `e`, stopped (SIGSTOP) until the guard is dropped.
+struct Paused(String);
+
+impl Paused {
+    fn server(e: &Ensemble, port: u16) -> Paused {
+        let id = ports(e).iter().position(|p| *p == port).unwrap() + 1;
+        let cfg = e.dir.path().join(format!("z{id}.cfg"));
+        let out = std::process::Command::new("pgrep")
+            .args(["-f", "--"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let pid = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        assert!(
+            !pid.is_empty() && !pid.contains('\n'),
+            "one process for {cfg:?}"
+        );
+        let stop = std::process::Command::new("kill")
+            .args(["-STOP", &pid])
+            .status();
+        assert!(stop.unwrap().success());
+        Paused(pid)
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.0])
+            .status();
+    }
+}
+
+/// A session resumes on the same follower while its old connection's write is still in
+/// flight (the leader is paused), and reuses that write's xid: each write is answered as
+/// itself. Before, the new connection's create of /b was answered with the old one's create
+/// of /a (matched by session and xid), and its own create was applied and never answered.
+#[test]
+fn a_resumed_session_reusing_an_in_flight_xid_gets_its_own_reply() {
+    let e = Ensemble::zabd(3, 0);
+    let p = ports(&e);
+    let mode = |port: u16| zab::server::fourlw::ask(port, "srvr").unwrap_or_default();
+    let leader = *p
+        .iter()
+        .find(|&&port| mode(port).contains("Mode: leader"))
+        .unwrap();
+    let follower = *p.iter().find(|&&port| port != leader).unwrap();
+    let mut old = conn(follower);
+    let hello = handshake(&mut old, 0, vec![0; 16]);
+    let paused = Paused::server(&e, leader);
+    send(&mut old, &support::raw::create_request(5, "/a", b""));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(old);
+    let mut new = conn(follower);
+    let r = handshake(&mut new, hello.session_id, hello.passwd.clone());
+    assert_eq!(r.session_id, hello.session_id);
+    send(&mut new, &support::raw::create_request(5, "/b", b""));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(paused);
+    let reply = recv(&mut new).expect("the create of /b is answered");
+    let mut r = Reader::new(&reply);
+    let h = ReplyHeader::decode(&mut r).unwrap();
+    assert_eq!((h.xid, h.err), (5, 0));
+    assert_eq!(r.ustring().unwrap(), "/b", "the reply is its own create's");
+    all_serve(&e, &["/a", "/b"]);
+}

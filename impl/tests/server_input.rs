@@ -262,3 +262,51 @@ fn the_client_port_holds_at_most_max_cnxns_connections() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The xid of a reply and its error code.
+fn reply_of(s: &mut std::net::TcpStream) -> Option<(i32, i32)> {
+    let h = ReplyHeader::decode(&mut Reader::new(&recv(s)?)).unwrap();
+    Some((h.xid, h.err))
+}
+
+/// A request pipelined in the same packet as the handshake waits for the session, as
+/// ZooKeeper's `disableRecv` makes it (before, it closed the connection and left the new
+/// session orphaned).
+#[test]
+fn a_request_pipelined_after_the_handshake_waits_for_the_session() {
+    let server = start();
+    let mut s = conn(server.port);
+    let mut bytes = zab::wire::frame::frame(&support::raw::connect_request(0, vec![0; 16]));
+    bytes.extend(zab::wire::frame::frame(&support::raw::create_request(
+        1, "/early", b"",
+    )));
+    s.write_all(&bytes).unwrap();
+    let hello = zab::wire::ConnectResponse::decode(&recv(&mut s).expect("the handshake's reply"));
+    assert!(hello.unwrap().session_id != 0);
+    assert_eq!(reply_of(&mut s), Some((1, 0)), "the pipelined create");
+}
+
+/// Two writes in flight with the same xid are both answered, in order (before, the second
+/// replaced the first in a map keyed by (session, xid), and the connection hung).
+#[test]
+fn two_writes_with_the_same_xid_are_both_answered() {
+    let server = start();
+    let mut s = conn(server.port);
+    assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
+    let mut bytes = zab::wire::frame::frame(&support::raw::create_request(7, "/one", b""));
+    bytes.extend(zab::wire::frame::frame(&support::raw::create_request(
+        7, "/two", b"",
+    )));
+    bytes.extend(zab::wire::frame::frame(&support::raw::create_request(
+        7, "/one", b"",
+    )));
+    s.write_all(&bytes).unwrap();
+    assert_eq!(reply_of(&mut s), Some((7, 0)));
+    assert_eq!(reply_of(&mut s), Some((7, 0)));
+    assert_eq!(
+        reply_of(&mut s),
+        Some((7, -110)),
+        "NodeExists: the third is the third"
+    );
+    assert_eq!(create(&mut s, 8, "/two").err, -110);
+}

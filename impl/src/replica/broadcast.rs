@@ -20,13 +20,13 @@ impl<S: StateMachine> Replica<S> {
     pub(crate) fn on_write(&mut self, session_id: i64, cxid: i32, body: Arc<Vec<u8>>) {
         let me = self.cfg.id;
         if self.is_established_leader() {
-            self.local_writes.insert((session_id, cxid));
+            self.note_local_write((session_id, cxid));
             return self.propose(session_id, cxid, &body);
         }
         match &self.role {
             Role::Learning(l) if self.phase == Phase::Broadcast => {
                 let leader = l.leader;
-                self.local_writes.insert((session_id, cxid));
+                self.note_local_write((session_id, cxid));
                 self.send_packet(
                     leader,
                     Packet::Request(ForwardedRequest {
@@ -46,7 +46,7 @@ impl<S: StateMachine> Replica<S> {
     /// whose counter begins again at 1. A learner's forwarded write is lost with the
     /// connection, as ZooKeeper's is; its client sees the connection drop.
     fn roll_over(&mut self, session_id: i64, cxid: i32) {
-        if self.local_writes.remove(&(session_id, cxid)) {
+        if self.take_local_write((session_id, cxid)) {
             self.out.push(Output::WriteRejected { session_id, cxid });
         }
         self.shutdown_to_looking();
@@ -172,7 +172,7 @@ impl<S: StateMachine> Replica<S> {
         self.last_processed = e.zxid();
         self.committed = e.zxid();
         let key = (e.header.session_id, e.header.cxid);
-        let local = self.local_writes.remove(&key);
+        let local = self.take_local_write(key);
         self.out.push(Output::Applied {
             zxid: e.zxid(),
             session_id: key.0,

@@ -26,7 +26,7 @@ pub use state::Phase;
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use state::{Fle, Role};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// When a leader runs each learner's `syncFollower` (the LearnerHandler thread's step between
@@ -161,8 +161,10 @@ pub struct Replica<S: StateMachine> {
     pub(crate) tick: u64,
     pub(crate) now_ms: i64,
     pub(crate) rng: u64,
-    /// Writes submitted by this server's clients, not yet applied.
-    pub(crate) local_writes: HashSet<(i64, i32)>,
+    /// Writes submitted by this server's clients, not yet applied, by (session, cxid), with
+    /// how many are in flight: a client may reuse a cxid (a resumed session that starts
+    /// counting again), and each of its writes must come back as this server's.
+    pub(crate) local_writes: HashMap<(i64, i32), u32>,
     /// How many log entries past `base` trigger the next snapshot (with `snap_count`).
     pub(crate) snap_after: usize,
     pub(crate) out: Vec<Output<S::Outcome>>,
@@ -201,7 +203,7 @@ impl<S: StateMachine> Replica<S> {
             tick: 0,
             now_ms: 0,
             rng,
-            local_writes: HashSet::new(),
+            local_writes: HashMap::new(),
             snap_after: usize::MAX,
             out: Vec::new(),
         };
@@ -289,6 +291,23 @@ impl<S: StateMachine> Replica<S> {
     /// The server leaves its role and looks for a leader again (a follower's or leader's
     /// `shutdown()` then `lookForLeader()`): the sync thread drains to disk, the database is
     /// fast-forwarded from the log, connections close.
+    /// Counts a write of this server's client in flight.
+    pub(crate) fn note_local_write(&mut self, key: (i64, i32)) {
+        *self.local_writes.entry(key).or_default() += 1;
+    }
+
+    /// Whether a write of (session, cxid) was this server's client's, counting it out.
+    pub(crate) fn take_local_write(&mut self, key: (i64, i32)) -> bool {
+        match self.local_writes.get_mut(&key) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                true
+            }
+            Some(_) => self.local_writes.remove(&key).is_some(),
+            None => false,
+        }
+    }
+
     pub(crate) fn shutdown_to_looking(&mut self) {
         let peers: Vec<ServerId> = match &self.role {
             Role::Leading(ls) => ls.learners.keys().copied().collect(),

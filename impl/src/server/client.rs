@@ -5,9 +5,10 @@
 use super::core::{ConnId, Event};
 use crate::wire::{frame, ClientOp, ConnectRequest, DecodeError, RequestHeader};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 /// What the core sends a connection.
 #[derive(Debug)]
@@ -44,10 +45,17 @@ pub async fn serve(
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
     let (tx, mut rx) = mpsc::unbounded_channel::<ConnOut>();
-    if core.send(Event::ClientOpened { conn, tx, addr }).is_err() {
+    let session_ready = Arc::new(Notify::new());
+    let opened = Event::ClientOpened {
+        conn,
+        tx,
+        addr,
+        session_ready: Arc::clone(&session_ready),
+    };
+    if core.send(opened).is_err() {
         return;
     }
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         let mut batch = Vec::new();
         while let Some(first) = rx.recv().await {
             // Everything already queued goes out in one write: a pipelining client gets
@@ -79,12 +87,19 @@ pub async fn serve(
         }
         let _ = wr.shutdown().await;
     });
-    let reason = read_loop(&mut rd, conn, &core, max_buffer).await;
+    // Reading stops when the writer does: the core closed the connection (a refused
+    // handshake among others), or the socket failed.
+    let (reason, writer_done) = tokio::select! {
+        r = read_loop(&mut rd, conn, &core, max_buffer, &session_ready) => (r, false),
+        _ = &mut writer => (Ok(()), true),
+    };
     if let Err(reason) = reason {
         tracing::info!(conn, %addr, "client connection closed: {reason}");
     }
     let _ = core.send(Event::ClientClosed { conn });
-    let _ = writer.await;
+    if !writer_done {
+        let _ = writer.await;
+    }
 }
 
 async fn read_loop(
@@ -92,6 +107,7 @@ async fn read_loop(
     conn: ConnId,
     core: &std::sync::mpsc::Sender<Event>,
     max_buffer: usize,
+    session_ready: &Notify,
 ) -> Result<(), String> {
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut handshaken = false;
@@ -109,16 +125,18 @@ async fn read_loop(
             let split = frame::split(&buf[used..], max_buffer).map_err(|e| e.to_string())?;
             let Some((body, n)) = split else { break };
             used += n;
-            let event = if handshaken {
-                request(conn, body)?
-            } else {
-                handshaken = true;
-                let req =
-                    ConnectRequest::decode(body).map_err(|e| format!("bad handshake: {e}"))?;
-                Event::Connect { conn, req }
-            };
-            core.send(event)
-                .map_err(|_| "server stopping".to_string())?;
+            let stopping = |_| "server stopping".to_string();
+            if handshaken {
+                core.send(request(conn, body)?).map_err(stopping)?;
+                continue;
+            }
+            handshaken = true;
+            let req = ConnectRequest::decode(body).map_err(|e| format!("bad handshake: {e}"))?;
+            core.send(Event::Connect { conn, req }).map_err(stopping)?;
+            // As ZooKeeper's `disableRecv`: a request the client pipelined after its handshake
+            // waits here until the session is set up (a refused handshake closes the
+            // connection instead, which ends this task).
+            session_ready.notified().await;
         }
         buf.drain(..used);
         let n = rd.read(&mut chunk).await.map_err(|e| e.to_string())?;

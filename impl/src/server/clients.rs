@@ -3,6 +3,7 @@
 
 use super::client::ConnOut;
 use super::core::ConnId;
+use super::in_flight::InFlightWrites;
 use crate::acl::Id;
 use crate::data_tree::{Caller, Request};
 use crate::database::ClientWrite;
@@ -21,6 +22,9 @@ pub const EXPIRY_CXID: i32 = i32::MIN;
 /// A request waiting its turn.
 #[derive(Debug)]
 pub struct Pending {
+    /// The request's number on this server: what a write's transaction or a `sync`'s answer
+    /// finds it by (its xid need not be unique).
+    pub request: u64,
     /// The request's xid (the client's cxid), echoed in its reply.
     pub xid: i32,
     /// The request, kept to evaluate a read at the head, shape a write's reply or name a
@@ -65,6 +69,8 @@ pub struct Conn {
     pub received: u64,
     /// Packets sent: replies, notifications, the handshake's answer (`cons`' `sent`).
     pub sent: u64,
+    /// Lets the connection's reader go on past the handshake.
+    session_ready: Arc<tokio::sync::Notify>,
 }
 
 /// Every client connection of this server with its session, pending writes, syncs and
@@ -74,12 +80,14 @@ pub struct Clients {
     pub conns: HashMap<ConnId, Conn>,
     /// Each session's current connection: a client that reconnects here replaces the old one.
     pub by_session: HashMap<i64, ConnId>,
-    /// Writes of this server's clients in flight: (session, xid) → connection.
-    pub writes: HashMap<(i64, i32), ConnId>,
+    /// Writes of this server's clients in flight, per session in submission order.
+    pub writes: InFlightWrites,
     /// New sessions waiting for their create-session transaction.
     pub connecting: HashMap<i64, (ConnId, Option<bool>)>,
-    /// A learner's `sync`s waiting for the leader's answer: token → (connection, xid).
-    pub syncs: HashMap<u64, (ConnId, i32)>,
+    /// A learner's `sync`s waiting for the leader's answer: token → (connection, request).
+    pub syncs: HashMap<u64, (ConnId, u64)>,
+    /// The number the next request gets (`Pending::request`).
+    next_request: u64,
     /// The token the next `SyncRequest` to the leader carries.
     pub next_token: u64,
     /// Session timeout bounds (`minSessionTimeout`, `maxSessionTimeout`) a handshake's
@@ -119,9 +127,10 @@ impl Clients {
         Clients {
             conns: HashMap::new(),
             by_session: HashMap::new(),
-            writes: HashMap::new(),
+            writes: InFlightWrites::default(),
             connecting: HashMap::new(),
             syncs: HashMap::new(),
+            next_request: 1,
             next_token: 1,
             next_session_id: initial_session_id(session_prefix, now),
             timeouts,
@@ -163,6 +172,35 @@ impl Clients {
         Ok(())
     }
 
+    /// Queues a request on `conn` (if it is open) and returns its number.
+    pub fn push(&mut self, conn: ConnId, xid: i32, op: Option<ClientOp>, state: PState) -> u64 {
+        let request = self.next_request;
+        self.next_request += 1;
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.queue.push_back(Pending {
+                request,
+                xid,
+                op,
+                state,
+            });
+        }
+        request
+    }
+
+    /// `conn`'s session is set up (its handshake answered): its reader may hand over the
+    /// requests the client sent after the handshake.
+    pub fn attach(&mut self, conn: ConnId, session: i64) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.session = Some(session);
+            c.session_ready.notify_one();
+            if let Some(old) = self.by_session.insert(session, conn) {
+                if old != conn {
+                    self.close(old);
+                }
+            }
+        }
+    }
+
     /// The id for a session a client asks this server to create.
     pub fn new_session_id(&mut self) -> i64 {
         let id = self.next_session_id;
@@ -171,7 +209,13 @@ impl Clients {
     }
 
     /// A client connection was accepted (admission has counted it under the caps).
-    pub fn opened(&mut self, conn: ConnId, tx: mpsc::UnboundedSender<ConnOut>, addr: SocketAddr) {
+    pub fn opened(
+        &mut self,
+        conn: ConnId,
+        tx: mpsc::UnboundedSender<ConnOut>,
+        addr: SocketAddr,
+        session_ready: Arc<tokio::sync::Notify>,
+    ) {
         let caller = Caller {
             auth: Vec::new(),
             client_ip: Some(addr.ip().to_string()),
@@ -185,6 +229,7 @@ impl Clients {
             received: 0,
             sent: 0,
             pending: Vec::new(),
+            session_ready,
         };
         self.conns.insert(conn, state);
     }
@@ -201,6 +246,9 @@ impl Clients {
         }
         self.watches.remove_watcher(conn);
         self.connecting.retain(|_, (c, _)| *c != conn);
+        // Its writes stay in flight until their transactions come back (the match of the
+        // session's later writes depends on them); its syncs can go.
+        self.syncs.retain(|_, (c, _)| *c != conn);
     }
 
     /// Replies wait in the connection's batch until `flush`; anything else goes at once,
@@ -240,19 +288,23 @@ impl Clients {
         }
     }
 
-    /// Closes every connection (at shutdown, or when this server goes back to LOOKING).
+    /// Closes every connection (at shutdown, or when this server goes back to LOOKING): none
+    /// of their writes or syncs will be answered.
     pub fn close_all(&mut self) {
         let all: Vec<ConnId> = self.conns.keys().copied().collect();
         for c in all {
             self.close(c);
         }
+        self.writes.clear();
+        self.syncs.clear();
     }
 
     /// A write could not be served (no leader): its client reconnects elsewhere.
     pub fn write_rejected(&mut self, session: i64, cxid: i32) {
         let conn = self
             .writes
-            .remove(&(session, cxid))
+            .take(session, cxid)
+            .map(|w| w.conn)
             .or_else(|| self.connecting.remove(&session).map(|(c, _)| c));
         if let Some(conn) = conn {
             self.close(conn);
@@ -262,14 +314,12 @@ impl Clients {
     /// The leader answered the `sync` of `token` with `zxid`: that `sync` is answered once
     /// this server has applied `zxid`.
     pub fn sync_reply(&mut self, token: u64, zxid: Zxid) {
-        let Some((conn, xid)) = self.syncs.remove(&token) else {
+        let Some((conn, request)) = self.syncs.remove(&token) else {
             return;
         };
         if let Some(c) = self.conns.get_mut(&conn) {
-            for p in c.queue.iter_mut() {
-                if p.xid == xid && p.state == PState::Sync(None) {
-                    p.state = PState::Sync(Some(zxid));
-                }
+            if let Some(p) = c.queue.iter_mut().find(|p| p.request == request) {
+                p.state = PState::Sync(Some(zxid));
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod client;
 pub mod clients;
 pub mod core;
 pub mod fourlw;
+pub mod in_flight;
 pub mod links;
 mod purge;
 mod serve;

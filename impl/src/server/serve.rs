@@ -2,8 +2,9 @@
 //! against the applied tree, `sync`, watches and auth, each answered in request order.
 
 use super::client::ConnOut;
-use super::clients::{PState, Pending};
+use super::clients::PState;
 use super::core::{ConnId, Core};
+use super::in_flight::InFlight;
 use super::links::Envelope;
 use crate::data_tree::{acl_check, ApplyOutcome, OpResult, Request, TxnResult};
 use crate::database::ClientWrite;
@@ -79,14 +80,7 @@ impl Core {
         let db = self.replica.state_machine();
         match db.resume(sid, &req.passwd).zip(db.session_password(sid)) {
             Some((t, password)) => {
-                if let Some(old) = self.clients.by_session.insert(sid, conn) {
-                    if old != conn {
-                        self.clients.close(old);
-                    }
-                }
-                if let Some(c) = self.clients.conns.get_mut(&conn) {
-                    c.session = Some(sid);
-                }
+                self.clients.attach(conn, sid);
                 let body = self
                     .clients
                     .connect_response(sid, t, password, req.read_only);
@@ -128,45 +122,43 @@ impl Core {
         let caller = c.caller.clone();
         self.clients.received += 1;
         self.touch(session);
-        let state = if let Some(request) = write_request(&op) {
-            self.clients.writes.insert((session, xid), conn);
-            self.push(conn, xid, Some(op), PState::Waiting);
-            let body = Arc::new(ClientWrite::new(caller, request).encode());
+        if let Some(write) = write_request(&op) {
+            let request = self.clients.push(conn, xid, Some(op), PState::Waiting);
+            let in_flight = InFlight {
+                cxid: xid,
+                conn,
+                request,
+            };
+            self.clients.writes.submitted(session, in_flight);
+            let body = Arc::new(ClientWrite::new(caller, write).encode());
             self.step(Input::Write {
                 session_id: session,
                 cxid: xid,
                 body,
             })?;
-            self.drain(conn);
-            return Ok(());
         } else if let ClientOp::Sync { .. } = op {
-            self.sync_state(conn, xid)
+            // A leader's `sync` waits for what it has proposed; a learner's asks the leader,
+            // behind every write it forwarded (the quorum link is FIFO).
+            let leading = self.state == ServerState::Leading;
+            let state = PState::Sync(leading.then(|| self.replica.last_logged()));
+            let request = self.clients.push(conn, xid, Some(op), state);
+            if !leading {
+                self.ask_leader_to_sync(conn, request);
+            }
         } else {
-            PState::Ready
-        };
-        self.push(conn, xid, Some(op), state);
+            self.clients.push(conn, xid, Some(op), PState::Ready);
+        }
         self.drain(conn);
         Ok(())
     }
 
-    /// A leader's `sync` waits for what it has proposed; a learner's asks the leader, behind
-    /// every write it forwarded (the quorum link is FIFO).
-    fn sync_state(&mut self, conn: ConnId, xid: i32) -> PState {
-        if self.state == ServerState::Leading {
-            return PState::Sync(Some(self.replica.last_logged()));
-        }
+    /// Asks the leader for the zxid the `sync` numbered `request` on `conn` must wait for.
+    fn ask_leader_to_sync(&mut self, conn: ConnId, request: u64) {
         let token = self.clients.next_token;
         self.clients.next_token += 1;
-        self.clients.syncs.insert(token, (conn, xid));
+        self.clients.syncs.insert(token, (conn, request));
         if let Some(leader) = self.leader {
             self.send(leader, Envelope::SyncRequest { token });
-        }
-        PState::Sync(None)
-    }
-
-    fn push(&mut self, conn: ConnId, xid: i32, op: Option<ClientOp>, state: PState) {
-        if let Some(c) = self.clients.conns.get_mut(&conn) {
-            c.queue.push_back(Pending { xid, op, state });
         }
     }
 
@@ -177,9 +169,9 @@ impl Core {
             err.code(),
             &Reply::Empty,
         );
-        self.push(conn, xid, None, PState::Done(body));
+        self.clients.push(conn, xid, None, PState::Done(body));
         if close {
-            self.push(conn, xid, None, PState::Close);
+            self.clients.push(conn, xid, None, PState::Close);
         }
         self.drain(conn);
     }
@@ -409,6 +401,9 @@ impl Core {
         for n in self.clients.watches.fire_all(&outcome.triggers) {
             self.clients.notify(&n);
         }
+        let mine = local
+            .then(|| self.clients.writes.take(session, cxid))
+            .flatten();
         match &outcome.result {
             TxnResult::SessionCreated { timeout_ms } => {
                 if let Some(t) = self.tracker.as_mut() {
@@ -417,14 +412,11 @@ impl Core {
                 let password = self.replica.state_machine().session_password(session);
                 match (self.clients.connecting.remove(&session), password) {
                     (Some((conn, ro)), Some(password)) => {
-                        if let Some(c) = self.clients.conns.get_mut(&conn) {
-                            c.session = Some(session);
-                            self.clients.by_session.insert(session, conn);
-                            let body =
-                                self.clients
-                                    .connect_response(session, *timeout_ms, password, ro);
-                            self.clients.send(conn, ConnOut::Packet(body));
-                        }
+                        let body =
+                            self.clients
+                                .connect_response(session, *timeout_ms, password, ro);
+                        self.clients.send(conn, ConnOut::Packet(body));
+                        self.clients.attach(conn, session);
                     }
                     // Closed again before its creation was answered: nothing to resume.
                     (Some((conn, _)), None) => self.clients.close(conn),
@@ -435,39 +427,32 @@ impl Core {
                 if let Some(t) = self.tracker.as_mut() {
                     t.remove(session);
                 }
-                let asked = local && self.clients.writes.contains_key(&(session, cxid));
                 if let Some(&conn) = self.clients.by_session.get(&session) {
-                    if !asked {
+                    if mine.is_none() {
                         // Expired (or closed through another server): the connection ends.
                         self.clients.close(conn);
                     } else {
-                        self.push(conn, cxid, None, PState::Close);
+                        self.clients.push(conn, cxid, None, PState::Close);
                     }
                 }
             }
             _ => {}
         }
-        if local {
-            if let Some(conn) = self.clients.writes.remove(&(session, cxid)) {
-                self.complete(conn, cxid, zxid, &outcome.result);
-            }
+        if let Some(w) = mine {
+            self.complete(w.conn, w.request, zxid, &outcome.result);
         }
         self.drain_syncs();
         Ok(())
     }
 
     /// Fills in the reply of a write and answers what can be answered.
-    fn complete(&mut self, conn: ConnId, cxid: i32, zxid: Zxid, result: &TxnResult) {
+    fn complete(&mut self, conn: ConnId, request: u64, zxid: Zxid, result: &TxnResult) {
         let Some(c) = self.clients.conns.get_mut(&conn) else {
             return;
         };
-        if let Some(p) = c
-            .queue
-            .iter_mut()
-            .find(|p| p.xid == cxid && p.state == PState::Waiting)
-        {
+        if let Some(p) = c.queue.iter_mut().find(|p| p.request == request) {
             let (err, reply) = write_reply(p.op.as_ref(), result);
-            p.state = PState::Done(response::reply(cxid, zxid, err, &reply));
+            p.state = PState::Done(response::reply(p.xid, zxid, err, &reply));
         }
         self.drain(conn);
     }

@@ -16,6 +16,7 @@ use crate::zxid::Zxid;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -43,6 +44,9 @@ pub enum Event {
         tx: mpsc::UnboundedSender<ConnOut>,
         /// The client's address.
         addr: SocketAddr,
+        /// Notified when the connection's session is set up: its reader reads nothing after
+        /// the handshake until then.
+        session_ready: Arc<tokio::sync::Notify>,
     },
     /// A connection's first packet: the session handshake (new session or resumed one).
     Connect {
@@ -211,8 +215,13 @@ impl Core {
     fn handle(&mut self, ev: Event) -> Result<(), StorageError> {
         match ev {
             Event::Link(l) => self.on_link(l),
-            Event::ClientOpened { conn, tx, addr } => {
-                self.clients.opened(conn, tx, addr);
+            Event::ClientOpened {
+                conn,
+                tx,
+                addr,
+                session_ready,
+            } => {
+                self.clients.opened(conn, tx, addr, session_ready);
                 Ok(())
             }
             Event::Connect { conn, req } => self.on_connect(conn, req),
