@@ -113,7 +113,7 @@ pub struct Core {
     /// Inputs raised while executing outputs (a link found full, say), run next.
     inputs: VecDeque<Input>,
     pub(super) peers: HashMap<ServerId, PeerPorts>,
-    links: HashMap<(ServerId, Plane), mpsc::Sender<LinkCmd>>,
+    links: HashMap<(ServerId, Plane), links::Link>,
     /// Frames for each link not handed to it yet (`flush_links`).
     outbox: HashMap<(ServerId, Plane), Vec<u8>>,
     inbound: HashMap<ServerId, u64>,

@@ -60,16 +60,21 @@ impl Core {
                 Plane::Election => ports.election.clone(),
                 Plane::Quorum => ports.quorum.clone(),
             };
-            let (tx, rx) = mpsc::channel(links::QUEUE);
-            let (me, events) = (self.info.my_id, self.events.clone());
-            self.rt
-                .spawn(links::outbound(me, peer, plane, addr, rx, events));
-            self.links.insert((peer, plane), tx);
+            let me = self.info.my_id;
+            let to = links::Target {
+                me,
+                peer,
+                plane,
+                addr,
+            };
+            let link = links::Link::spawn(&self.rt, to, self.events.clone());
+            self.links.insert((peer, plane), link);
         }
-        let tx = &self.links[&(peer, plane)];
-        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(cmd) {
+        let link = &self.links[&(peer, plane)];
+        if let Err(mpsc::error::TrySendError::Full(_)) = link.try_send(cmd) {
             tracing::warn!(peer, ?plane, "link queue full");
             if plane == Plane::Quorum {
+                // Dropping the link stops its task: nothing it still holds is sent.
                 self.links.remove(&(peer, plane));
                 self.inputs.push_back(Input::Disconnected { peer });
             }

@@ -9,15 +9,16 @@
 //! reports the break, drops everything queued until the core answers with `Reset` (sent
 //! after the replica has been told), and only then connects again.
 
+mod outbound;
+
+pub use outbound::{Link, Target};
+
 use super::core::{Event, EventTx};
 use crate::replica::{PeerMsg, ServerId};
-use crate::wire::frame::frame;
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 
 /// Which port a link uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -121,11 +122,6 @@ pub enum LinkEvent {
 /// drops the notification.
 pub const QUEUE: usize = 4096;
 
-/// How many bytes a link gathers from its queue into one write.
-const BATCH_BYTES: usize = 256 * 1024;
-/// What a link's batch buffer keeps between writes.
-const BATCH_KEEP: usize = BATCH_BYTES;
-
 /// An envelope framed as the client protocol frames packets (4-byte length, then bytes).
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
     let mut out = Vec::new();
@@ -144,96 +140,6 @@ pub fn encode_into(out: &mut Vec<u8>, envelope: &Envelope) {
     }
     let len = (out.len() - start - 4) as u32;
     out[start..start + 4].copy_from_slice(&len.to_be_bytes());
-}
-
-/// Runs an outbound link to `addr` until the command channel closes.
-pub async fn outbound(
-    me: ServerId,
-    peer: ServerId,
-    plane: Plane,
-    addr: String,
-    mut rx: mpsc::Receiver<LinkCmd>,
-    events: EventTx,
-) {
-    let hello = frame(&crate::encoding::encode(&Hello { id: me, plane }).unwrap_or_default());
-    let mut backoff = Duration::from_millis(20);
-    loop {
-        // Connect lazily: wait for something to send first.
-        let first = match rx.recv().await {
-            None => return,
-            Some(LinkCmd::Send(b)) => b,
-            Some(LinkCmd::Close | LinkCmd::Reset) => continue,
-        };
-        let stream = loop {
-            match TcpStream::connect(&addr).await {
-                Ok(s) => break Some(s),
-                // A notification is worth sending only now: a peer that cannot be reached
-                // gets the newest one when it can (the sender re-sends after notTimeout, the
-                // peer announces itself when it starts), as Fast Leader Election expects.
-                Err(_) if plane == Plane::Election => break None,
-                Err(_) => {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(500));
-                }
-            }
-        };
-        let Some(mut stream) = stream else {
-            continue;
-        };
-        backoff = Duration::from_millis(20);
-        let _ = stream.set_nodelay(true);
-        let mut ok =
-            stream.write_all(&hello).await.is_ok() && stream.write_all(&first).await.is_ok();
-        let mut batch = Vec::new();
-        while ok {
-            // One write for everything queued: under load the replica sends a packet per
-            // proposal, ack and commit, and a syscall each would dominate.
-            let mut next = rx.recv().await;
-            let mut closing = false;
-            loop {
-                match next {
-                    None => return,
-                    // Notifications: the newest replaces what waits (ZooKeeper's send queue
-                    // of capacity one, the model's latest-wins election link).
-                    Some(LinkCmd::Send(b)) if batch.is_empty() || plane == Plane::Election => {
-                        batch = b
-                    }
-                    Some(LinkCmd::Send(b)) => batch.extend_from_slice(&b),
-                    Some(LinkCmd::Close) => {
-                        closing = true;
-                        break;
-                    }
-                    Some(LinkCmd::Reset) => {}
-                }
-                if batch.len() >= BATCH_BYTES {
-                    break;
-                }
-                match rx.try_recv() {
-                    Ok(cmd) => next = Some(cmd),
-                    Err(_) => break,
-                }
-            }
-            ok = stream.write_all(&batch).await.is_ok();
-            batch.clear();
-            // A SNAP or a large reply must not pin its size for the connection's life.
-            batch.shrink_to(BATCH_KEEP);
-            if closing {
-                break;
-            }
-        }
-        let _ = stream.shutdown().await;
-        if !ok && plane == Plane::Quorum {
-            let _ = events.send(Event::Link(LinkEvent::Broken { peer }));
-            // Everything queued belongs to the relationship that just broke.
-            loop {
-                match rx.recv().await {
-                    None => return,
-                    Some(LinkCmd::Reset) => break,
-                    Some(_) => {}
-                }
-            }
-        }
-    }
 }
 
 async fn read_frame<R: AsyncRead + Unpin>(stream: &mut R, max: usize) -> std::io::Result<Vec<u8>> {
