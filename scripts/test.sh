@@ -4,9 +4,9 @@
 #   scripts/test.sh
 #
 # 1. Installs what the tests need and is missing: Debian packages (a C linker, Python with
-#    venv, Chromium, Apache ZooKeeper 3.8 and its C client, procps, curl, git), kazoo in a
-#    virtualenv under target/, and cargo-deny under target/tools. `cargo test` itself installs
-#    nothing; it only checks that these are there.
+#    venv, Chromium, Apache ZooKeeper 3.8 and its C client, procps, faketime, curl, git),
+#    kazoo in a virtualenv under target/, and cargo-deny under target/tools. `cargo test`
+#    itself installs nothing; it only checks that these are there.
 # 2. Builds the workspace once (release) and runs every test on that build.
 # 3. Runs the tests of deliberately wrong replicas on a second build with the `faults` feature,
 #    in its own target directory (target/faults): cargo merges features across a workspace, and
@@ -38,6 +38,7 @@ debian_packages() {
   command -v curl >/dev/null 2>&1 || need+=(curl ca-certificates)
   command -v git >/dev/null 2>&1 || need+=(git)
   command -v pgrep >/dev/null 2>&1 || need+=(procps)
+  command -v faketime >/dev/null 2>&1 || need+=(faketime)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
   [ -x /usr/lib/zookeeper/bin/cli_mt ] || need+=(zookeeper-bin)

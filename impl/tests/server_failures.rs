@@ -97,3 +97,46 @@ fn accept_errors_do_not_stop_the_client_port() {
     // The session from before is still served.
     assert_eq!(create(&mut s, 2, "/after").err, 0);
 }
+
+/// Debian's libfaketime (package `faketime`, which `scripts/test.sh` installs).
+fn libfaketime() -> String {
+    let found = std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .filter_map(|d| d.ok())
+        .map(|d| d.path().join("faketime/libfaketime.so.1"))
+        .find(|p| p.exists());
+    let lib = found.expect("libfaketime is installed (apt-get install faketime)");
+    lib.to_str().unwrap().to_string()
+}
+
+/// The wall clock jumps a day ahead under a running server (libfaketime, reading its offset
+/// from a file on every call; the monotonic clock left alone): a session that stays quiet
+/// for 1.5 s of its 4 s timeout is still open. Before, deadlines were wall-clock times, and
+/// the jump expired every session at the next tick.
+#[test]
+fn a_wall_clock_step_does_not_expire_sessions() {
+    let clock = tempfile::tempdir().unwrap();
+    let offset = clock.path().join("offset");
+    std::fs::write(&offset, "+0\n").unwrap();
+    let env = [
+        format!("LD_PRELOAD={}", libfaketime()),
+        format!("FAKETIME_TIMESTAMP_FILE={}", offset.display()),
+        "FAKETIME_NO_CACHE=1".to_string(),
+        "DONT_FAKE_MONOTONIC=1".to_string(),
+    ];
+    let mut wrapper = vec!["env"];
+    wrapper.extend(env.iter().map(String::as_str));
+    let zabd = Zabd::start("", &wrapper);
+    let mut s = conn(zabd.port);
+    assert_eq!(handshake(&mut s, 0, vec![0; 16]).timeout_ms, 4000);
+    assert_eq!(create(&mut s, 1, "/before").err, 0);
+    std::fs::write(&offset, "+1d\n").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    send(&mut s, &create_request(2, "/after", b""));
+    let reply = recv(&mut s).map(|r| ReplyHeader::decode(&mut Reader::new(&r)).unwrap());
+    assert!(
+        reply.is_some_and(|h| h.err == 0),
+        "the session is still open:\n{}",
+        zabd.log()
+    );
+}

@@ -406,8 +406,9 @@ impl Core {
             .flatten();
         match &outcome.result {
             TxnResult::SessionCreated { timeout_ms } => {
+                let now = self.session_clock_ms();
                 if let Some(t) = self.tracker.as_mut() {
-                    t.add(session, *timeout_ms, super::core::wall_ms());
+                    t.add(session, *timeout_ms, now);
                 }
                 let password = self.replica.state_machine().session_password(session);
                 match (self.clients.connecting.remove(&session), password) {

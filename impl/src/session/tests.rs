@@ -198,3 +198,21 @@ fn expiry_is_a_close_session_transaction_that_deletes_ephemerals() {
     assert!(tracker.is_empty());
     assert_eq!(tracker.check(session, 1), SessionStatus::Unknown);
 }
+
+/// An expired session whose close the leader could not propose (it was still synchronizing
+/// its learners) is expired again a tick later. Before, it stayed marked closing, was never
+/// due again, and its ephemerals outlived it for the leader's whole term.
+#[test]
+fn an_expiry_whose_close_was_refused_comes_due_again() {
+    let mut t = SessionTracker::new(1, 0, 100);
+    t.add(7, 400, 0);
+    assert_eq!(t.expired(600), vec![7]);
+    assert!(!t.touch(7, 600), "closing: a touch does not revive it");
+    t.close_refused(7, 600);
+    assert_eq!(
+        t.expired(650),
+        Vec::<i64>::new(),
+        "not before the next tick"
+    );
+    assert_eq!(t.expired(700), vec![7], "due again");
+}

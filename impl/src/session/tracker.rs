@@ -147,6 +147,23 @@ impl SessionTracker {
         ids.into_iter().collect()
     }
 
+    /// The close-session of an expired session could not be proposed (the leader was not
+    /// serving): the session is no longer closing and is due again in one tick, so its close
+    /// is retried rather than forgotten.
+    pub fn close_refused(&mut self, session_id: i64, now_ms: i64) {
+        let Some(s) = self.sessions.get_mut(&session_id) else {
+            return;
+        };
+        s.closing = false;
+        let previous = s.expires_at;
+        let due = self.round_up(now_ms);
+        self.unschedule(session_id, previous);
+        self.buckets.entry(due).or_default().insert(session_id);
+        if let Some(s) = self.sessions.get_mut(&session_id) {
+            s.expires_at = due;
+        }
+    }
+
     /// The client asked to close: no further request of it is accepted.
     pub fn set_closing(&mut self, session_id: i64) {
         if let Some(s) = self.sessions.get_mut(&session_id) {

@@ -291,9 +291,12 @@ impl Core {
     }
 
     fn tick(&mut self) -> Result<(), StorageError> {
-        let now_ms = wall_ms();
-        self.step(Input::Tick { now_ms })?;
-        self.expire_sessions(now_ms)?;
+        self.step(Input::Tick { now_ms: wall_ms() })?;
+        // A leader still synchronizing its learners cannot propose a close: sessions expire
+        // once it serves (ZooKeeper starts its session tracker then too).
+        if self.serving() {
+            self.expire_sessions(self.session_clock_ms())?;
+        }
         self.send_touches();
         self.autopurge(Instant::now());
         Ok(())
@@ -346,6 +349,14 @@ impl Core {
                     outcome,
                 } => self.on_applied(zxid, session_id, cxid, local, outcome)?,
                 Output::WriteRejected { session_id, cxid } => {
+                    if cxid == super::clients::EXPIRY_CXID {
+                        // An expiry's close the replica could not propose: expire it again
+                        // later, or its ephemerals would outlive it.
+                        let now = self.session_clock_ms();
+                        if let Some(t) = self.tracker.as_mut() {
+                            t.close_refused(session_id, now);
+                        }
+                    }
                     self.clients.write_rejected(session_id, cxid)
                 }
                 Output::RoleChanged {
@@ -375,8 +386,9 @@ impl Core {
         self.leader = leader;
         self.tracker = None;
         if state == ServerState::Leading {
-            let now = wall_ms();
-            let mut t = SessionTracker::new(self.info.session_prefix, now, self.info.tick_time_ms);
+            let prefix = self.info.session_prefix;
+            let mut t = SessionTracker::new(prefix, wall_ms(), self.info.tick_time_ms);
+            let now = self.session_clock_ms();
             for (id, timeout) in self.replica.state_machine().sessions() {
                 t.add(id, timeout, now);
             }
@@ -395,7 +407,7 @@ impl Core {
     }
 
     pub(super) fn touch_all(&mut self, ids: &[i64]) {
-        let now = wall_ms();
+        let now = self.session_clock_ms();
         if let Some(t) = self.tracker.as_mut() {
             for &id in ids {
                 t.touch(id, now);
@@ -441,7 +453,16 @@ impl Core {
     }
 }
 
-/// Wall-clock milliseconds, for transaction times and session deadlines.
+impl Core {
+    /// The clock of session deadlines: milliseconds since this server started, monotonic, so
+    /// a step of the wall clock (NTP, an operator) neither expires every session at once nor
+    /// keeps them all alive.
+    pub(super) fn session_clock_ms(&self) -> i64 {
+        i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// Wall-clock milliseconds, for transaction times (a znode's mtime) and new session ids.
 pub fn wall_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
