@@ -310,3 +310,48 @@ fn two_writes_with_the_same_xid_are_both_answered() {
     );
     assert_eq!(create(&mut s, 8, "/two").err, -110);
 }
+
+/// `addauth digest super:secret` with `DigestAuthenticationProvider.superDigest` set to its
+/// digest makes the connection the superuser, whom no ACL refuses; a wrong password, or no
+/// superDigest configured, does not.
+#[test]
+fn the_super_digest_makes_a_superuser() {
+    use zab::data_tree::acl_check::generate_digest;
+    let key = "DigestAuthenticationProvider.superDigest";
+    let configured = start_with(&format!("{key}={}\n", generate_digest("super:secret")));
+    let unconfigured = start();
+    for (server, secret, code) in [
+        (&configured, "secret", 0),
+        (&configured, "guess", -102),
+        (&unconfigured, "secret", -102),
+    ] {
+        let mut owner = conn(server.port);
+        assert!(handshake(&mut owner, 0, vec![0; 16]).session_id != 0);
+        let mut w = Writer::new();
+        w.int(1)
+            .int(opcode::CREATE)
+            .ustring("/private")
+            .buffer(b"x");
+        w.int(1)
+            .int(31)
+            .ustring("digest")
+            .ustring(&generate_digest("alice:pw"));
+        w.int(0);
+        send(&mut owner, &w.bytes);
+        let created = ReplyHeader::decode(&mut Reader::new(&recv(&mut owner).unwrap())).unwrap();
+        assert!(created.err == 0 || created.err == -110, "{}", created.err);
+
+        let mut s = conn(server.port);
+        assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
+        let auth = request(&mut s, 2, opcode::AUTH, |w| {
+            w.int(0)
+                .ustring("digest")
+                .buffer(format!("super:{secret}").as_bytes());
+        });
+        assert_eq!(auth.err, 0);
+        let read = request(&mut s, 3, opcode::GET_DATA, |w| {
+            w.ustring("/private").boolean(false);
+        });
+        assert_eq!(read.err, code, "super:{secret} on port {}", server.port);
+    }
+}

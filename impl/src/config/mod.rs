@@ -135,6 +135,11 @@ pub struct ServerConfig {
     /// and, by default, nothing else: `cons` lists every session and client address, `mntr`
     /// and `wchs` describe the data, so they are the operator's to open.
     pub four_letter_words: BTreeSet<String>,
+    /// `DigestAuthenticationProvider.superDigest` (ZooKeeper's system property
+    /// `zookeeper.DigestAuthenticationProvider.superDigest`; either spelling): the digest,
+    /// `super:base64(sha1("super:password"))`, whose `addauth digest super:password` makes a
+    /// connection the superuser, whom no ACL refuses. `None`: nobody is.
+    pub super_digest: Option<String>,
     /// `forceSync=no` skips fsync (unsafe; for tests of throughput only).
     pub force_sync: bool,
     /// The `server.N` lines by id N; empty for a standalone server.
@@ -206,6 +211,10 @@ impl ServerConfig {
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
                 "4lw.commands.whitelist" => cfg.four_letter_words = four_letter_words(value),
+                "DigestAuthenticationProvider.superDigest"
+                | "zookeeper.DigestAuthenticationProvider.superDigest" => {
+                    cfg.super_digest = Some(super_digest(value).map_err(|m| bad(line, m))?)
+                }
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
@@ -250,6 +259,7 @@ impl ServerConfig {
             jute_max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
             force_sync: true,
             four_letter_words: four_letter_words(""),
+            super_digest: None,
             auth_max_ids: 16,
             auth_max_id_bytes: 1024,
             servers: BTreeMap::new(),
@@ -312,6 +322,26 @@ impl ServerConfig {
 fn four_letter_words(value: &str) -> BTreeSet<String> {
     let listed = value.split(',').map(str::trim).filter(|w| !w.is_empty());
     listed.chain(["srvr"]).map(String::from).collect()
+}
+
+/// A `superDigest` value checked to be what `generateDigest` makes: a user name, `:`, and the
+/// base64 of a 20-byte SHA-1. Anything else would silently make nobody the superuser.
+fn super_digest(value: &str) -> Result<String, String> {
+    use base64::Engine;
+    let hash = value
+        .split_once(':')
+        .map(|(user, hash)| (user.is_empty(), hash));
+    let decoded = hash.and_then(|(no_user, h)| {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(h).ok()?;
+        (!no_user && bytes.len() == 20).then_some(())
+    });
+    match decoded {
+        Some(()) => Ok(value.to_string()),
+        None => Err(format!(
+            "superDigest `{value}` is not user:base64(sha1(\"user:password\")) \
+             (ZooKeeper's DigestAuthenticationProvider.generateDigest)"
+        )),
+    }
 }
 
 fn bad(line: usize, msg: String) -> ConfigError {

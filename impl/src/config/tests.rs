@@ -101,3 +101,35 @@ fn the_four_letter_word_whitelist_opens_srvr_alone_by_default() {
     let narrowed = "4lw.commands.whitelist=*\n4lw.commands.whitelist=ruok\n";
     assert!(on(narrowed, "ruok") && !on(narrowed, "cons"));
 }
+
+#[test]
+fn the_super_digest_is_taken_in_both_spellings_and_checked() {
+    let digest = crate::data_tree::acl_check::generate_digest("super:secret");
+    for key in [
+        "DigestAuthenticationProvider.superDigest",
+        "zookeeper.DigestAuthenticationProvider.superDigest",
+    ] {
+        let c = ServerConfig::parse(&format!("dataDir=/d\n{key}={digest}\n")).unwrap();
+        assert_eq!(c.super_digest.as_deref(), Some(digest.as_str()));
+    }
+    assert_eq!(
+        ServerConfig::parse("dataDir=/d\n").unwrap().super_digest,
+        None
+    );
+    for bad in [
+        "super:secret",
+        "super",
+        ":D/InIHSb7yEEbrWz8b9l71RjZJU=",
+        "super:AAAA",
+    ] {
+        let err = ServerConfig::parse(&format!(
+            "dataDir=/d\nDigestAuthenticationProvider.superDigest={bad}\n"
+        ));
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .starts_with("line 2: superDigest"),
+            "{bad}"
+        );
+    }
+}

@@ -100,6 +100,8 @@ pub struct Clients {
     pub watches: crate::watch::WatchManager,
     /// What one connection may authenticate (`zab.auth.maxIds`, `zab.auth.maxIdBytes`).
     pub auth_limits: AuthLimits,
+    /// `DigestAuthenticationProvider.superDigest`: the digest whose `addauth` grants `super`.
+    pub super_digest: Option<String>,
     /// Requests received over all connections (`srvr`'s `Received`, `mntr`'s
     /// `zk_packets_received`).
     pub received: u64,
@@ -136,6 +138,7 @@ impl Clients {
             timeouts,
             watches: crate::watch::WatchManager::new(),
             auth_limits,
+            super_digest: None,
             received: 0,
             sent: 0,
             dirty: Vec::new(),

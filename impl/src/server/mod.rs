@@ -210,7 +210,8 @@ pub async fn run(
         max_ids: cfg.auth_max_ids,
         max_id_bytes: cfg.auth_max_id_bytes,
     };
-    let clients = clients::Clients::new(session_prefix, timeouts, auth_limits);
+    let mut clients = clients::Clients::new(session_prefix, timeouts, auth_limits);
+    clients.super_digest = cfg.super_digest.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let rt = tokio::runtime::Handle::current();
     let core = core::Core::new(

@@ -240,9 +240,11 @@ impl Core {
             ClientOp::Auth { scheme, auth } => {
                 zxid = Zxid::ZERO;
                 let added = match scheme.as_str() {
-                    "digest" => self
-                        .clients
-                        .add_auth(conn, acl_check::digest_auth(&auth, None)),
+                    "digest" => {
+                        let ids =
+                            acl_check::digest_auth(&auth, self.clients.super_digest.as_deref());
+                        self.clients.add_auth(conn, ids)
+                    }
                     other => Err(format!("no provider for the scheme `{other}`")),
                 };
                 if let Err(why) = added {
