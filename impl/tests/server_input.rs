@@ -355,3 +355,26 @@ fn the_super_digest_makes_a_superuser() {
         assert_eq!(read.err, code, "super:{secret} on port {}", server.port);
     }
 }
+
+/// With `jute.maxbuffer` at 4 MiB, a 2 MB node is created and read back whole. Before, an
+/// internal 1.06 MiB limit on forwarded writes emptied the body and the create failed with
+/// MARSHALLINGERROR (-5).
+#[test]
+fn jute_maxbuffer_above_one_mib_is_honoured() {
+    let server = start_with("jute.maxbuffer=4194304\n");
+    let mut s = conn(server.port);
+    assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
+    let data = vec![b'z'; 2_000_000];
+    send(&mut s, &support::raw::create_request(1, "/big", &data));
+    assert_eq!(reply_of(&mut s), Some((1, 0)));
+    let mut w = Writer::new();
+    w.int(2)
+        .int(opcode::GET_DATA)
+        .ustring("/big")
+        .boolean(false);
+    send(&mut s, &w.bytes);
+    let reply = recv(&mut s).expect("getData's reply");
+    let mut r = Reader::new(&reply);
+    assert_eq!(ReplyHeader::decode(&mut r).unwrap().err, 0);
+    assert_eq!(r.buffer().unwrap(), data);
+}

@@ -48,20 +48,23 @@ fn a_bad_configuration_exits_2_naming_the_problem() {
     let (code, err) = zabd(&["--config", missing.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("cannot read"), "{err}");
-    let cfg = config(dir.path(), dir.path(), free_port(), "tickTime=soon\n");
-    let (code, err) = zabd(&["--config", &cfg]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("line 5"), "the bad line is named: {err}");
-    // A server id that does not fit a session id's top byte.
-    let cfg = config(
-        dir.path(),
-        dir.path(),
-        free_port(),
-        "server.256=127.0.0.1:1:2\n",
-    );
-    let (code, err) = zabd(&["--config", &cfg]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("outside 1..=255"), "{err}");
+    // Each line after the defaults makes its own configuration bad; zabd says what it found.
+    let cases = [
+        ("tickTime=soon\n", "line 5"),
+        // A server id that does not fit a session id's top byte.
+        ("server.256=127.0.0.1:1:2\n", "outside 1..=255"),
+        // A jute.maxbuffer the log could not carry: refused, not accepted and then ignored.
+        (
+            "jute.maxbuffer=9000000\n",
+            "jute.maxbuffer=9000000 is outside",
+        ),
+    ];
+    for (line, says) in cases {
+        let cfg = config(dir.path(), dir.path(), free_port(), line);
+        let (code, err) = zabd(&["--config", &cfg]);
+        assert_eq!(code, Some(2), "{line}: {err}");
+        assert!(err.contains(says), "{line}: {err}");
+    }
     let no_data_dir = dir.path().join("no-data-dir.cfg");
     std::fs::write(&no_data_dir, "tickTime=200\nclientPort=2181\n").unwrap();
     let (code, err) = zabd(&["--config", no_data_dir.to_str().unwrap()]);

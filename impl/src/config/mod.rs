@@ -59,6 +59,12 @@ pub enum ConfigError {
 /// range for `myid` without enforcing it; zabd refuses a configuration outside it.
 pub const MAX_SERVER_ID: u64 = 255;
 
+/// The largest `jute.maxbuffer` zabd takes: half of what a log record carries
+/// (`database::MAX_TXN_BYTES`), the other half room for a transaction's path, ACL and the
+/// caller's identities. A larger value is refused at start (exit 2), never accepted and then
+/// not honoured.
+pub const MAX_JUTE_BUFFER: usize = crate::database::MAX_TXN_BYTES / 2;
+
 /// `id` if it is a usable server id (1 to `MAX_SERVER_ID`), else why not.
 pub fn check_server_id(id: u64) -> Result<u64, String> {
     if (1..=MAX_SERVER_ID).contains(&id) {
@@ -278,6 +284,13 @@ impl ServerConfig {
             return Err(ConfigError::Invalid(
                 "initLimit and syncLimit must be positive".into(),
             ));
+        }
+        if self.jute_max_buffer == 0 || self.jute_max_buffer > MAX_JUTE_BUFFER {
+            return Err(ConfigError::Invalid(format!(
+                "jute.maxbuffer={} is outside 1..={MAX_JUTE_BUFFER} (half of a log record: the \
+                 rest is room for a transaction's path, ACL and identities)",
+                self.jute_max_buffer
+            )));
         }
         if !self.servers.is_empty() && !self.servers.contains_key(&self.my_id) {
             return Err(ConfigError::Invalid(format!(

@@ -29,15 +29,17 @@ use crate::zxid::Zxid;
 use imbl::OrdMap;
 use serde::{Deserialize, Serialize};
 
-/// The largest forwarded write the leader decodes, ZooKeeper's `jute.maxbuffer` default plus
-/// room for the caller's identities. A body claiming more is refused, not allocated.
-pub const MAX_WRITE_BYTES: u64 = 1024 * 1024 + 64 * 1024;
-
 /// The largest transaction a leader proposes, encoded: what a log record holds once its link
 /// and the entry's header are counted. A write whose transaction would be larger becomes a
 /// `BadArguments` error transaction instead.
 pub const MAX_TXN_BYTES: usize =
     crate::storage::framing::MAX_RECORD_LEN as usize - crate::storage::framing::LINK_LEN - 64;
+
+/// The largest forwarded write the leader decodes: a log record's worth. The client port
+/// bounds each request by `jute.maxbuffer` (`config::MAX_JUTE_BUFFER` at most, half of this),
+/// so this limit only refuses what no client request can make, and never a write the
+/// configuration allows. A body claiming more is refused, not allocated.
+pub const MAX_WRITE_BYTES: u64 = MAX_TXN_BYTES as u64;
 
 /// A client write as the receiving server forwards it to the leader.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
