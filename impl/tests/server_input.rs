@@ -378,3 +378,50 @@ fn jute_maxbuffer_above_one_mib_is_honoured() {
     assert_eq!(ReplyHeader::decode(&mut r).unwrap().err, 0);
     assert_eq!(r.buffer().unwrap(), data);
 }
+
+/// Whether `path` exists, asked on `s`.
+fn exists(s: &mut std::net::TcpStream, xid: i32, path: &str) -> bool {
+    let h = request(s, xid, opcode::EXISTS, |w| {
+        w.ustring(path).boolean(false);
+    });
+    h.err == 0
+}
+
+/// The leader's container manager: a container whose last child is deleted goes within a
+/// check interval or two; one that never had a child stays. Before, nothing deleted it.
+#[test]
+fn an_emptied_container_is_deleted() {
+    let server = start_with("znode.container.checkIntervalMs=200\n");
+    let mut s = conn(server.port);
+    assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
+    for (xid, path) in [(1, "/used"), (2, "/unused")] {
+        let mut w = Writer::new();
+        w.int(xid)
+            .int(opcode::CREATE_CONTAINER)
+            .ustring(path)
+            .buffer(b"");
+        w.int(1).int(31).ustring("world").ustring("anyone");
+        w.int(4); // CreateMode.CONTAINER
+        send(&mut s, &w.bytes);
+        assert_eq!(reply_of(&mut s).map(|(_, err)| err), Some(0));
+    }
+    assert_eq!(create(&mut s, 3, "/used/child").err, 0);
+    let deleted = request(&mut s, 4, opcode::DELETE, |w| {
+        w.ustring("/used/child").int(-1);
+    });
+    assert_eq!(deleted.err, 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut xid = 5;
+    while exists(&mut s, xid, "/used") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/used was not deleted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        xid += 1;
+    }
+    assert!(
+        exists(&mut s, xid, "/unused"),
+        "a container that never had a child stays"
+    );
+}

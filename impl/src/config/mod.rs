@@ -146,6 +146,14 @@ pub struct ServerConfig {
     /// `super:base64(sha1("super:password"))`, whose `addauth digest super:password` makes a
     /// connection the superuser, whom no ACL refuses. `None`: nobody is.
     pub super_digest: Option<String>,
+    /// `znode.container.checkIntervalMs` (default 60,000): how often the leader looks for
+    /// empty containers to delete.
+    pub container_check_interval_ms: u64,
+    /// `znode.container.maxPerMinute` (default 10,000): the most containers deleted a minute.
+    pub container_max_per_minute: u32,
+    /// `znode.container.maxNeverUsedIntervalMs` (default 0, never): delete a container that
+    /// never had a child once it is unmodified this long.
+    pub container_max_never_used_ms: i64,
     /// `forceSync=no` skips fsync (unsafe; for tests of throughput only).
     pub force_sync: bool,
     /// The `server.N` lines by id N; empty for a standalone server.
@@ -217,6 +225,15 @@ impl ServerConfig {
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
                 "4lw.commands.whitelist" => cfg.four_letter_words = four_letter_words(value),
+                "znode.container.checkIntervalMs" => {
+                    cfg.container_check_interval_ms = number(line, key, value)?
+                }
+                "znode.container.maxPerMinute" => {
+                    cfg.container_max_per_minute = number(line, key, value)?
+                }
+                "znode.container.maxNeverUsedIntervalMs" => {
+                    cfg.container_max_never_used_ms = number(line, key, value)?
+                }
                 "DigestAuthenticationProvider.superDigest"
                 | "zookeeper.DigestAuthenticationProvider.superDigest" => {
                     cfg.super_digest = Some(super_digest(value).map_err(|m| bad(line, m))?)
@@ -266,6 +283,9 @@ impl ServerConfig {
             force_sync: true,
             four_letter_words: four_letter_words(""),
             super_digest: None,
+            container_check_interval_ms: 60_000,
+            container_max_per_minute: 10_000,
+            container_max_never_used_ms: 0,
             auth_max_ids: 16,
             auth_max_id_bytes: 1024,
             servers: BTreeMap::new(),
@@ -291,6 +311,11 @@ impl ServerConfig {
                  rest is room for a transaction's path, ACL and identities)",
                 self.jute_max_buffer
             )));
+        }
+        if self.container_max_never_used_ms < 0 {
+            return Err(ConfigError::Invalid(
+                "znode.container.maxNeverUsedIntervalMs must not be negative".into(),
+            ));
         }
         if !self.servers.is_empty() && !self.servers.contains_key(&self.my_id) {
             return Err(ConfigError::Invalid(format!(

@@ -19,6 +19,9 @@ use tokio::sync::mpsc;
 /// request uses it (client xids count up from 1).
 pub const EXPIRY_CXID: i32 = i32::MIN;
 
+/// The cxid of the container manager's deletes (made with session 0, as ZooKeeper's are).
+pub const CONTAINER_CXID: i32 = i32::MIN + 1;
+
 /// A request waiting its turn.
 #[derive(Debug)]
 pub struct Pending {

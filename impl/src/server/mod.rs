@@ -6,6 +6,7 @@
 mod admission;
 pub mod client;
 pub mod clients;
+pub mod containers;
 pub mod core;
 pub mod fourlw;
 pub mod in_flight;
@@ -36,6 +37,8 @@ pub struct Info {
     pub tick_time_ms: i32,
     /// `conf`'s answer.
     pub conf: String,
+    /// The container manager's settings (`znode.container.*`).
+    pub containers: containers::ContainerSettings,
     /// The four-letter words `4lw.commands.whitelist` lets this server answer.
     pub four_letter_words: Vec<&'static str>,
     /// `autopurge.purgeInterval` (as a duration) and `autopurge.snapRetainCount`, when on.
@@ -188,6 +191,11 @@ pub async fn run(
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,
         conf: conf_text(&cfg),
+        containers: containers::ContainerSettings {
+            check_interval: std::time::Duration::from_millis(cfg.container_check_interval_ms),
+            max_per_minute: cfg.container_max_per_minute,
+            max_never_used_ms: cfg.container_max_never_used_ms,
+        },
         four_letter_words: client::FOUR_LETTER_WORDS
             .into_iter()
             .filter(|w| cfg.four_letter_word_enabled(w))

@@ -130,6 +130,8 @@ pub struct Core {
     pub(super) info: super::Info,
     /// When autopurge runs next (`None`: at the first tick).
     pub(super) next_purge: Option<Instant>,
+    /// When a serving leader next looks for empty containers (`containers.rs`).
+    pub(super) next_container_check: Option<Instant>,
     /// Where every replica step is recorded (`zab.traceDir`).
     recorder: Option<super::trace::Recorder>,
 }
@@ -168,6 +170,7 @@ impl Core {
             started: Instant::now(),
             info,
             next_purge: None,
+            next_container_check: None,
             recorder,
         };
         core.execute(first)?;
@@ -298,6 +301,7 @@ impl Core {
             self.expire_sessions(self.session_clock_ms())?;
         }
         self.send_touches();
+        self.check_containers(Instant::now())?;
         self.autopurge(Instant::now());
         Ok(())
     }
