@@ -109,5 +109,32 @@ fn snapshot_serialize(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ops, snapshot_clone, snapshot_serialize);
+/// `mntr`'s ephemeral count at 1k and 100k znodes: the walk over every node it made before
+/// (the anchor) beside the index's count it reads now, which must not grow with the tree.
+fn mntr_counts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mntr_ephemerals_count");
+    for n in [1_000, 100_000] {
+        let tree = tree_of(n);
+        group.bench_function(format!("walk/{n}"), |b| {
+            b.iter(|| {
+                let walk = tree
+                    .iter()
+                    .filter(|(_, node)| node.stat().ephemeral_owner > 0);
+                black_box(walk.count())
+            })
+        });
+        group.bench_function(format!("index/{n}"), |b| {
+            b.iter(|| black_box(tree.ephemeral_count()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    ops,
+    snapshot_clone,
+    snapshot_serialize,
+    mntr_counts
+);
 criterion_main!(benches);

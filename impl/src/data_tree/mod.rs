@@ -174,6 +174,12 @@ impl DataTree {
             .collect()
     }
 
+    /// How many ephemeral nodes there are (`mntr`'s `zk_ephemerals_count`), from the index:
+    /// constant time, whatever the size of the tree.
+    pub fn ephemeral_count(&self) -> usize {
+        self.ephemerals.len()
+    }
+
     /// Every session that owns an ephemeral node.
     pub fn sessions_with_ephemerals(&self) -> Vec<i64> {
         let mut sessions: Vec<i64> = self.ephemerals.iter().map(|(s, _)| *s).collect();

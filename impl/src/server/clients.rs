@@ -10,7 +10,7 @@ use crate::database::ClientWrite;
 use crate::session::{initial_session_id, Password, Timeouts};
 use crate::wire::{response, ClientOp, ConnectResponse};
 use crate::zxid::Zxid;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -89,6 +89,9 @@ pub struct Clients {
     pub connecting: HashMap<i64, (ConnId, Option<bool>)>,
     /// A learner's `sync`s waiting for the leader's answer: token → (connection, request).
     pub syncs: HashMap<u64, (ConnId, u64)>,
+    /// Connections with a `sync` in their queue: what is drained after each apply, so an
+    /// apply does not scan every connection.
+    pub with_syncs: HashSet<ConnId>,
     /// The number the next request gets (`Pending::request`).
     next_request: u64,
     /// The token the next `SyncRequest` to the leader carries.
@@ -135,6 +138,7 @@ impl Clients {
             writes: InFlightWrites::default(),
             connecting: HashMap::new(),
             syncs: HashMap::new(),
+            with_syncs: HashSet::new(),
             next_request: 1,
             next_token: 1,
             next_session_id: initial_session_id(session_prefix, now),
@@ -255,6 +259,7 @@ impl Clients {
         // Its writes stay in flight until their transactions come back (the match of the
         // session's later writes depends on them); its syncs can go.
         self.syncs.retain(|_, (c, _)| *c != conn);
+        self.with_syncs.remove(&conn);
     }
 
     /// Replies wait in the connection's batch until `flush`; anything else goes at once,

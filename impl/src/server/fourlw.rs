@@ -113,13 +113,7 @@ fn mntr(core: &Core) -> String {
     kv("zk_server_state", mode(core).into());
     kv("zk_znode_count", tree.len().to_string());
     kv("zk_watch_count", (data + child).to_string());
-    kv(
-        "zk_ephemerals_count",
-        tree.iter()
-            .filter(|(_, n)| n.stat().ephemeral_owner > 0)
-            .count()
-            .to_string(),
-    );
+    kv("zk_ephemerals_count", tree.ephemeral_count().to_string());
     kv(
         "zk_num_alive_connections",
         core.clients.conns.len().to_string(),

@@ -142,6 +142,7 @@ impl Core {
             let leading = self.state == ServerState::Leading;
             let state = PState::Sync(leading.then(|| self.replica.last_logged()));
             let request = self.clients.push(conn, xid, Some(op), state);
+            self.clients.with_syncs.insert(conn);
             if !leading {
                 self.ask_leader_to_sync(conn, request);
             }
@@ -214,18 +215,19 @@ impl Core {
 
     /// Drains every connection whose head is a `sync` (after something was applied).
     pub(super) fn drain_syncs(&mut self) {
-        let waiting: Vec<ConnId> = self
-            .clients
-            .conns
-            .iter()
-            .filter(
-                |(_, c)| matches!(c.queue.front(), Some(p) if matches!(p.state, PState::Sync(_))),
-            )
-            .map(|(id, _)| *id)
-            .collect();
+        if self.clients.with_syncs.is_empty() {
+            return;
+        }
+        let waiting: Vec<ConnId> = self.clients.with_syncs.iter().copied().collect();
         for conn in waiting {
             self.drain(conn);
         }
+        let conns = &self.clients.conns;
+        self.clients.with_syncs.retain(|conn| {
+            conns
+                .get(conn)
+                .is_some_and(|c| c.queue.iter().any(|p| matches!(p.state, PState::Sync(_))))
+        });
     }
 
     /// A request that is not a write, answered now against the applied state.

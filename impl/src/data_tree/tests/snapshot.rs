@@ -27,6 +27,11 @@ fn round_trip_keeps_nodes_indices_and_zxid() {
     assert_eq!(restored, f.tree);
     assert_eq!(restored.last_zxid(), Fixture::zxid(5));
     assert_eq!(restored.ephemerals_of(SESSION), vec!["/a/e0000000000"]);
+    assert_eq!(
+        restored.ephemeral_count(),
+        1,
+        "containers and TTL nodes are not counted"
+    );
     assert_eq!(restored.containers(), vec!["/c"]);
     assert_eq!(restored.ttl_nodes(), vec!["/t"]);
     assert_eq!(restored.options(), TreeOptions { ttl_enabled: true });

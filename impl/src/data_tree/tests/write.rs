@@ -41,7 +41,9 @@ fn delete_refuses_a_node_with_children_and_the_builtin_nodes() {
 fn delete_of_an_ephemeral_updates_the_index() {
     let mut f = Fixture::new();
     f.create("/e", b"", CreateMode::Ephemeral).unwrap();
+    assert_eq!(f.tree.ephemeral_count(), 1);
     f.delete("/e", -1).unwrap();
+    assert_eq!(f.tree.ephemeral_count(), 0);
     assert!(f.tree.ephemerals_of(SESSION).is_empty());
     assert!(f.tree.sessions_with_ephemerals().is_empty());
 }
