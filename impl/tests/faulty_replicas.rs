@@ -6,8 +6,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::process::Zabd;
+use support::raw::{conn, create_request, handshake, recv, send};
 use zab::replica::Fault;
 use zab::sim::{run_seed, SimConfig};
+
+mod support;
 
 /// The first of 500 seeds on which a replica with `fault` breaks a checked property.
 fn first_failure(fault: Fault) -> Option<zab::sim::Failure> {
@@ -70,4 +75,33 @@ fn a_faults_build_of_zabd_takes_the_fault_key() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(warned, "the faults build did not start with zab.fault");
+}
+
+/// The transaction log's fsync fails with EIO (a failing disk, through the faults build's
+/// `zab.fault.fsyncFailsAfter`): the server logs the cause once and exits with code 4, as it
+/// does when its dataLogDir fills (`server_failures.rs`), instead of serving on.
+#[test]
+fn a_server_whose_fsync_fails_with_eio_exits_4_and_says_why() {
+    let mut zabd = Zabd::start("zab.fault.fsyncFailsAfter=20\n", &[]);
+    let mut s = conn(zabd.port);
+    assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
+    let mut acknowledged = 0;
+    for i in 1..=200 {
+        send(&mut s, &create_request(i, &format!("/n{i}"), b"x"));
+        if recv(&mut s).is_none() {
+            break;
+        }
+        acknowledged += 1;
+    }
+    let failed = Instant::now();
+    let status = zabd.wait_exit(Duration::from_secs(10));
+    let log = zabd.log();
+    assert_eq!(status.and_then(|s| s.code()), Some(4), "{log}");
+    println!(
+        "{acknowledged} writes acknowledged; exit 4 {:.0} ms after the connection dropped",
+        failed.elapsed().as_secs_f64() * 1e3
+    );
+    assert_eq!(log.matches("halting").count(), 1, "{log}");
+    assert!(log.contains("Input/output error"), "{log}");
+    assert!((5..200).contains(&acknowledged), "{acknowledged}: {log}");
 }

@@ -78,15 +78,15 @@ fn a_bad_configuration_exits_2_naming_the_problem() {
 #[test]
 fn the_release_build_refuses_a_fault_key_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
-        dir.path(),
-        free_port(),
+    for line in [
         "zab.fault=CommitWithoutQuorum\n",
-    );
-    let (code, err) = zabd(&["--config", &cfg]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("zab.fault") && err.contains("faults"), "{err}");
+        "zab.fault.fsyncFailsAfter=3\n",
+    ] {
+        let cfg = config(dir.path(), dir.path(), free_port(), line);
+        let (code, err) = zabd(&["--config", &cfg]);
+        assert_eq!(code, Some(2), "{line}: {err}");
+        assert!(err.contains("zab.fault") && err.contains("faults"), "{err}");
+    }
 }
 
 #[test]

@@ -166,6 +166,9 @@ pub struct ServerConfig {
     /// `zab.fault` (builds with the `faults` feature only, for tests): a deliberately wrong
     /// behaviour of the replica, to show that the checks of a real run can fail.
     pub fault: Option<crate::replica::Fault>,
+    /// `zab.fault.fsyncFailsAfter=N` (builds with the `faults` feature only, for tests): the
+    /// transaction log's fsyncs fail with EIO once N have been made.
+    pub fsync_fails_after: Option<u64>,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -241,6 +244,9 @@ impl ServerConfig {
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
+                "zab.fault.fsyncFailsAfter" => {
+                    cfg.fsync_fails_after = Some(fsync_fault(value).map_err(|m| bad(line, m))?)
+                }
                 "zab.fault" => {
                     cfg.fault =
                         Some(crate::replica::Fault::from_name(value).map_err(|m| bad(line, m))?)
@@ -292,6 +298,7 @@ impl ServerConfig {
             my_id: 1,
             trace_dir: None,
             fault: None,
+            fsync_fails_after: None,
             unknown: Vec::new(),
         }
     }
@@ -379,6 +386,20 @@ fn super_digest(value: &str) -> Result<String, String> {
             "superDigest `{value}` is not user:base64(sha1(\"user:password\")) \
              (ZooKeeper's DigestAuthenticationProvider.generateDigest)"
         )),
+    }
+}
+
+/// `zab.fault.fsyncFailsAfter`'s count, in a build that has the fault.
+fn fsync_fault(value: &str) -> Result<u64, String> {
+    if cfg!(feature = "faults") {
+        value
+            .parse()
+            .map_err(|_| format!("zab.fault.fsyncFailsAfter=`{value}` is not a count"))
+    } else {
+        Err(format!(
+            "zab.fault.fsyncFailsAfter={value}: deliberately failing disks are for tests \
+             only; this build has none (build with the `faults` cargo feature)"
+        ))
     }
 }
 

@@ -161,6 +161,8 @@ pub async fn run(
     let mut storage = FileStorage::open(FileConfig {
         snap_dir: cfg.data_dir.clone(),
         log_dir: cfg.data_log_dir.clone(),
+        #[cfg(feature = "faults")]
+        fsync_fails_after: cfg.fsync_fails_after,
         ..FileConfig::new(&cfg.data_dir)
     })?;
     let (durable, report) = recover_durable(&mut storage)?;

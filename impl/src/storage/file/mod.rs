@@ -33,6 +33,10 @@ pub struct FileConfig {
     pub log_dir: PathBuf,
     /// A log file at or over this size is closed and the next record starts a new one.
     pub max_log_file_size: u64,
+    /// A failing disk, for tests (`zab.fault.fsyncFailsAfter`): the log's fsyncs fail with
+    /// EIO once this many have been made.
+    #[cfg(feature = "faults")]
+    pub fsync_fails_after: Option<u64>,
 }
 
 impl FileConfig {
@@ -43,6 +47,8 @@ impl FileConfig {
             snap_dir: dir.clone(),
             log_dir: dir,
             max_log_file_size: DEFAULT_MAX_LOG_FILE_SIZE,
+            #[cfg(feature = "faults")]
+            fsync_fails_after: None,
         }
     }
 
@@ -167,6 +173,17 @@ impl Storage for FileStorage {
     }
 
     fn sync(&mut self) -> Result<(), StorageError> {
+        #[cfg(feature = "faults")]
+        if self
+            .cfg
+            .fsync_fails_after
+            .is_some_and(|n| self.log.fsync_count() >= n)
+        {
+            return Err(StorageError::Io {
+                context: "fsync of the transaction log (zab.fault.fsyncFailsAfter)".into(),
+                source: std::io::Error::from_raw_os_error(5),
+            });
+        }
         self.log.sync()
     }
 

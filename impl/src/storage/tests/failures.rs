@@ -27,7 +27,7 @@ fn a_separate_log_directory_is_locked_too() {
     let cfg = FileConfig {
         snap_dir: snaps.path().into(),
         log_dir: logs.path().into(),
-        max_log_file_size: DEFAULT_MAX_LOG_FILE_SIZE,
+        ..FileConfig::new(snaps.path())
     };
     let _first = FileStorage::open(cfg.clone()).unwrap();
     let other_snaps = tempfile::tempdir().unwrap();
