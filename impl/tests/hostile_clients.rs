@@ -171,11 +171,7 @@ fn listed_sessions(port: u16) -> Vec<i64> {
 
 /// Whether `path` exists, as the server on `port` sees it.
 fn exists(port: u16, path: &str) -> bool {
-    let mut s = session(port);
-    let h = request(&mut s, 1, opcode::EXISTS, |w| {
-        w.ustring(path).boolean(false);
-    });
-    h.err == 0
+    support::raw::exists(&mut session(port), 1, path)
 }
 
 /// Session hijacking: an attacker who reads a session id (`cons`, opened here as an

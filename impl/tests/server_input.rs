@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::time::Duration;
-use support::raw::{closed, conn, create, handshake, recv, request, send, session_granted};
+use support::raw::{closed, conn, create, exists, handshake, recv, request, send, session_granted};
 use zab::config::ServerConfig;
 use zab::server::fourlw::ask as four_letter;
 use zab::wire::{opcode, Reader, ReplyHeader, Writer};
@@ -377,14 +377,6 @@ fn jute_maxbuffer_above_one_mib_is_honoured() {
     let mut r = Reader::new(&reply);
     assert_eq!(ReplyHeader::decode(&mut r).unwrap().err, 0);
     assert_eq!(r.buffer().unwrap(), data);
-}
-
-/// Whether `path` exists, asked on `s`.
-fn exists(s: &mut std::net::TcpStream, xid: i32, path: &str) -> bool {
-    let h = request(s, xid, opcode::EXISTS, |w| {
-        w.ustring(path).boolean(false);
-    });
-    h.err == 0
 }
 
 /// The leader's container manager: a container whose last child is deleted goes within a

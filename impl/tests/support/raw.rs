@@ -92,3 +92,11 @@ pub fn create(s: &mut TcpStream, xid: i32, path: &str) -> ReplyHeader {
     let reply = recv(s).expect("reply");
     ReplyHeader::decode(&mut Reader::new(&reply)).unwrap()
 }
+
+/// Whether `path` exists, asked on `s` with `xid`.
+pub fn exists(s: &mut TcpStream, xid: i32, path: &str) -> bool {
+    let h = request(s, xid, opcode::EXISTS, |w| {
+        w.ustring(path).boolean(false);
+    });
+    h.err == 0
+}
