@@ -135,11 +135,11 @@ impl ZkDatabase {
         self.sessions.get(&session_id).map(|s| s.timeout_ms)
     }
 
-    /// The negotiated timeout (ms) of an open session whose password is `presented`; `None`
-    /// if the session is not open or the password is not its own.
-    pub fn resume(&self, session_id: i64, presented: &[u8]) -> Option<i32> {
+    /// An open session whose password is `presented`; `None` if the session is not open or
+    /// the password is not its own.
+    pub fn resume(&self, session_id: i64, presented: &[u8]) -> Option<OpenSession> {
         let s = self.sessions.get(&session_id)?;
-        s.password.matches(presented).then_some(s.timeout_ms)
+        s.password.matches(presented).then_some(*s)
     }
 
     /// The password of an open session, for the answer to the handshake that created it.

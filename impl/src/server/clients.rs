@@ -182,11 +182,15 @@ impl Clients {
         Ok(())
     }
 
-    /// Queues a request on `conn` (if it is open) and returns its number.
+    /// Queues a request on `conn` (if it is open) and returns its number; a `sync` also
+    /// marks the connection as one `drain_syncs` must look at.
     pub fn push(&mut self, conn: ConnId, xid: i32, op: Option<ClientOp>, state: PState) -> u64 {
         let request = self.next_request;
         self.next_request += 1;
         if let Some(c) = self.conns.get_mut(&conn) {
+            if matches!(state, PState::Sync(_)) {
+                self.with_syncs.insert(conn);
+            }
             c.queue.push_back(Pending {
                 request,
                 xid,

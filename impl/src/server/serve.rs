@@ -77,13 +77,15 @@ impl Core {
             });
         }
         let sid = req.session_id;
-        let db = self.replica.state_machine();
-        match db.resume(sid, &req.passwd).zip(db.session_password(sid)) {
-            Some((t, password)) => {
+        match self.replica.state_machine().resume(sid, &req.passwd) {
+            Some(open) => {
                 self.clients.attach(conn, sid);
-                let body = self
-                    .clients
-                    .connect_response(sid, t, password, req.read_only);
+                let body = self.clients.connect_response(
+                    sid,
+                    open.timeout_ms,
+                    open.password,
+                    req.read_only,
+                );
                 self.clients.send(conn, ConnOut::Packet(body));
                 self.touch(sid);
             }
@@ -142,7 +144,6 @@ impl Core {
             let leading = self.state == ServerState::Leading;
             let state = PState::Sync(leading.then(|| self.replica.last_logged()));
             let request = self.clients.push(conn, xid, Some(op), state);
-            self.clients.with_syncs.insert(conn);
             if !leading {
                 self.ask_leader_to_sync(conn, request);
             }

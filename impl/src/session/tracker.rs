@@ -109,11 +109,18 @@ impl SessionTracker {
     }
 
     fn reschedule(&mut self, session_id: i64, now_ms: i64) {
-        let Some(session) = self.sessions.get(&session_id) else {
+        let Some(timeout_ms) = self.sessions.get(&session_id).map(|s| s.timeout_ms) else {
             return;
         };
-        let due = self.round_up(now_ms.saturating_add(i64::from(session.timeout_ms)));
-        let previous = session.expires_at;
+        let due = self.round_up(now_ms.saturating_add(i64::from(timeout_ms)));
+        self.schedule(session_id, due);
+    }
+
+    /// Moves a session from the bucket of its deadline to the bucket of `due`.
+    fn schedule(&mut self, session_id: i64, due: i64) {
+        let Some(previous) = self.sessions.get(&session_id).map(|s| s.expires_at) else {
+            return;
+        };
         if due == previous {
             return;
         }
@@ -155,13 +162,9 @@ impl SessionTracker {
             return;
         };
         s.closing = false;
-        let previous = s.expires_at;
+        // Its old deadline has passed (it expired), so it is never the new one, `due`.
         let due = self.round_up(now_ms);
-        self.unschedule(session_id, previous);
-        self.buckets.entry(due).or_default().insert(session_id);
-        if let Some(s) = self.sessions.get_mut(&session_id) {
-            s.expires_at = due;
-        }
+        self.schedule(session_id, due);
     }
 
     /// The client asked to close: no further request of it is accepted.

@@ -301,8 +301,9 @@ impl Core {
             self.expire_sessions(self.session_clock_ms())?;
         }
         self.send_touches();
-        self.check_containers(Instant::now())?;
-        self.autopurge(Instant::now());
+        let now = Instant::now();
+        self.check_containers(now)?;
+        self.autopurge(now);
         Ok(())
     }
 
