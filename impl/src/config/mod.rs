@@ -129,6 +129,15 @@ pub struct ServerConfig {
     pub snap_count: u64,
     /// `jute.maxbuffer`: the largest client packet and znode.
     pub jute_max_buffer: usize,
+    /// `globalOutstandingLimit` (ZooKeeper's name and default, 1000): client requests the
+    /// server holds unanswered in all; past it, no connection is read until one is answered.
+    pub global_outstanding_limit: usize,
+    /// `zab.client.maxOutstanding` (a zabd extension, default 100): the same for one
+    /// connection, so one client cannot take the whole global budget.
+    pub client_max_outstanding: usize,
+    /// `zab.client.maxQueuedBytes` (a zabd extension, default 1 MiB): reply bytes queued for
+    /// a connection above which its requests wait until its client reads (`server::flow`).
+    pub client_max_queued_bytes: usize,
     /// `zab.auth.maxIds` (a zabd extension; ZooKeeper has no such bound): how many distinct
     /// identities one connection may authenticate (`addauth`). Default 16.
     pub auth_max_ids: usize,
@@ -241,6 +250,15 @@ impl ServerConfig {
                 | "zookeeper.DigestAuthenticationProvider.superDigest" => {
                     cfg.super_digest = Some(super_digest(value).map_err(|m| bad(line, m))?)
                 }
+                "globalOutstandingLimit" => {
+                    cfg.global_outstanding_limit = number(line, key, value)?
+                }
+                "zab.client.maxOutstanding" => {
+                    cfg.client_max_outstanding = number(line, key, value)?
+                }
+                "zab.client.maxQueuedBytes" => {
+                    cfg.client_max_queued_bytes = number(line, key, value)?
+                }
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
@@ -292,6 +310,9 @@ impl ServerConfig {
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
             container_max_never_used_ms: 0,
+            global_outstanding_limit: crate::server::flow::FlowLimits::GLOBAL_OUTSTANDING,
+            client_max_outstanding: crate::server::flow::FlowLimits::CONN_OUTSTANDING,
+            client_max_queued_bytes: crate::server::flow::FlowLimits::QUEUED_BYTES,
             auth_max_ids: 16,
             auth_max_id_bytes: 1024,
             servers: BTreeMap::new(),
@@ -319,6 +340,16 @@ impl ServerConfig {
                 self.jute_max_buffer
             )));
         }
+        if self.global_outstanding_limit == 0
+            || self.client_max_outstanding == 0
+            || self.client_max_queued_bytes == 0
+        {
+            return Err(ConfigError::Invalid(
+                "globalOutstandingLimit, zab.client.maxOutstanding and \
+                 zab.client.maxQueuedBytes must be positive"
+                    .into(),
+            ));
+        }
         if self.container_max_never_used_ms < 0 {
             return Err(ConfigError::Invalid(
                 "znode.container.maxNeverUsedIntervalMs must not be negative".into(),
@@ -336,6 +367,16 @@ impl ServerConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The flow-control budgets these keys set.
+    pub fn flow_limits(&self) -> crate::server::flow::FlowLimits {
+        crate::server::flow::FlowLimits {
+            global_outstanding: self.global_outstanding_limit,
+            conn_outstanding: self.client_max_outstanding,
+            queued_bytes: self.client_max_queued_bytes,
+            max_reply: self.jute_max_buffer,
+        }
     }
 
     /// Whether the four-letter word `word` is on `4lw.commands.whitelist` (`*` opens all).

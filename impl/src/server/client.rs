@@ -3,6 +3,7 @@
 //! the connection (logged once); the first four bytes may instead be a four-letter word.
 
 use super::core::{ConnId, Event};
+use super::flow::{ConnFlow, Ticket};
 use crate::wire::{frame, ClientOp, ConnectRequest, DecodeError, RequestHeader};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +24,19 @@ pub enum ConnOut {
     Close,
 }
 
+impl ConnOut {
+    /// The bytes this puts on the socket: what the connection's queued-bytes budget counts,
+    /// added by the core when it sends and taken off by the writer when written.
+    pub fn wire_len(&self) -> usize {
+        match self {
+            ConnOut::Packet(body) => body.len() + 4,
+            ConnOut::Framed(bytes) => bytes.len(),
+            ConnOut::Text(t) => t.len(),
+            ConnOut::Close => 0,
+        }
+    }
+}
+
 /// How many bytes of replies a connection gathers into one write.
 const WRITE_BATCH: usize = 256 * 1024;
 /// What a connection's batch buffer keeps between writes.
@@ -41,6 +55,7 @@ pub async fn serve(
     conn: ConnId,
     core: std::sync::mpsc::Sender<Event>,
     max_buffer: usize,
+    flow: Arc<ConnFlow>,
 ) {
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
@@ -51,18 +66,22 @@ pub async fn serve(
         tx,
         addr,
         session_ready: Arc::clone(&session_ready),
+        flow: Arc::clone(&flow),
     };
     if core.send(opened).is_err() {
         return;
     }
+    let writer_flow = Arc::clone(&flow);
     let mut writer = tokio::spawn(async move {
         let mut batch = Vec::new();
         while let Some(first) = rx.recv().await {
+            let mut counted = 0;
             // Everything already queued goes out in one write: a pipelining client gets
             // its replies (and notifications) batched, one syscall for many.
             let mut next = Some(first);
             let mut open = true;
             while let Some(out) = next.take() {
+                counted += out.wire_len();
                 match out {
                     ConnOut::Packet(body) => frame::frame_into(&mut batch, &body),
                     ConnOut::Framed(bytes) if batch.is_empty() => batch = bytes,
@@ -78,6 +97,7 @@ pub async fn serve(
                 }
             }
             let written = wr.write_all(&batch).await.is_ok();
+            writer_flow.written(counted);
             batch.clear();
             // A SNAP or a large reply must not pin its size for the connection's life.
             batch.shrink_to(BATCH_KEEP);
@@ -88,10 +108,22 @@ pub async fn serve(
         let _ = wr.shutdown().await;
     });
     // Reading stops when the writer does: the core closed the connection (a refused
-    // handshake among others), or the socket failed.
+    // handshake among others), or the socket failed. An evicted connection (its queue past
+    // what flow control allows) is dropped without writing what is queued.
+    let reader = Reader {
+        conn,
+        core: &core,
+        max_buffer,
+        session_ready: &session_ready,
+        flow: &flow,
+    };
     let (reason, writer_done) = tokio::select! {
-        r = read_loop(&mut rd, conn, &core, max_buffer, &session_ready) => (r, false),
+        r = reader.run(&mut rd) => (r, false),
         _ = &mut writer => (Ok(()), true),
+        _ = flow.evicted() => {
+            writer.abort();
+            (Err("its replies were not being read (zab.client.maxQueuedBytes)".into()), true)
+        }
     };
     if let Err(reason) = reason {
         tracing::info!(conn, %addr, "client connection closed: {reason}");
@@ -102,48 +134,64 @@ pub async fn serve(
     }
 }
 
-async fn read_loop(
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
+/// A connection's reading side and what it hands packets to.
+struct Reader<'a> {
     conn: ConnId,
-    core: &std::sync::mpsc::Sender<Event>,
+    core: &'a std::sync::mpsc::Sender<Event>,
     max_buffer: usize,
-    session_ready: &Notify,
-) -> Result<(), String> {
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    let mut handshaken = false;
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        // Hand over every complete packet in the buffer.
-        let mut used = 0;
+    session_ready: &'a Notify,
+    flow: &'a ConnFlow,
+}
+
+impl Reader<'_> {
+    async fn run(&self, rd: &mut tokio::net::tcp::OwnedReadHalf) -> Result<(), String> {
+        let Reader {
+            conn,
+            core,
+            max_buffer,
+            session_ready,
+            flow,
+        } = *self;
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
+        let mut handshaken = false;
+        let mut chunk = vec![0u8; 64 * 1024];
         loop {
-            if !handshaken && used == 0 && buf.len() >= 4 {
-                if let Some(word) = four_letter_word(&buf[..4]) {
-                    let _ = core.send(Event::FourLetter { conn, word });
-                    return Ok(());
+            // Hand over every complete packet in the buffer.
+            let mut used = 0;
+            loop {
+                if !handshaken && used == 0 && buf.len() >= 4 {
+                    if let Some(word) = four_letter_word(&buf[..4]) {
+                        let _ = core.send(Event::FourLetter { conn, word });
+                        return Ok(());
+                    }
                 }
+                let split = frame::split(&buf[used..], max_buffer).map_err(|e| e.to_string())?;
+                let Some((body, n)) = split else { break };
+                used += n;
+                let stopping = |_| "server stopping".to_string();
+                if handshaken {
+                    // Flow control: no more of this connection's requests than its budget and
+                    // the server's allow; until there is room, the socket is not read.
+                    let ticket = flow.admit().await.ok_or("server stopping")?;
+                    core.send(request(conn, body, ticket)?).map_err(stopping)?;
+                    continue;
+                }
+                handshaken = true;
+                let req =
+                    ConnectRequest::decode(body).map_err(|e| format!("bad handshake: {e}"))?;
+                core.send(Event::Connect { conn, req }).map_err(stopping)?;
+                // As ZooKeeper's `disableRecv`: a request the client pipelined after its handshake
+                // waits here until the session is set up (a refused handshake closes the
+                // connection instead, which ends this task).
+                session_ready.notified().await;
             }
-            let split = frame::split(&buf[used..], max_buffer).map_err(|e| e.to_string())?;
-            let Some((body, n)) = split else { break };
-            used += n;
-            let stopping = |_| "server stopping".to_string();
-            if handshaken {
-                core.send(request(conn, body)?).map_err(stopping)?;
-                continue;
+            buf.drain(..used);
+            let n = rd.read(&mut chunk).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Ok(());
             }
-            handshaken = true;
-            let req = ConnectRequest::decode(body).map_err(|e| format!("bad handshake: {e}"))?;
-            core.send(Event::Connect { conn, req }).map_err(stopping)?;
-            // As ZooKeeper's `disableRecv`: a request the client pipelined after its handshake
-            // waits here until the session is set up (a refused handshake closes the
-            // connection instead, which ends this task).
-            session_ready.notified().await;
+            buf.extend_from_slice(&chunk[..n]);
         }
-        buf.drain(..used);
-        let n = rd.read(&mut chunk).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -153,7 +201,7 @@ fn four_letter_word(head: &[u8]) -> Option<&'static str> {
 
 /// A request packet as a core event; a body that does not parse closes the connection, an
 /// unknown opcode or an invalid argument is answered by the core in order.
-fn request(conn: ConnId, body: &[u8]) -> Result<Event, String> {
+fn request(conn: ConnId, body: &[u8], ticket: Ticket) -> Result<Event, String> {
     let (hdr, mut r) =
         RequestHeader::decode(body).map_err(|e| format!("bad request header: {e}"))?;
     match ClientOp::decode(hdr.op, &mut r) {
@@ -161,6 +209,7 @@ fn request(conn: ConnId, body: &[u8]) -> Result<Event, String> {
             conn,
             xid: hdr.xid,
             op,
+            ticket,
         }),
         Err(DecodeError::Jute(e)) => Err(format!("malformed request (opcode {}): {e}", hdr.op)),
         Err(DecodeError::UnknownOp(op)) => Ok(Event::Refused {
@@ -169,6 +218,7 @@ fn request(conn: ConnId, body: &[u8]) -> Result<Event, String> {
             err: crate::ZkError::Unimplemented,
             close: true,
             why: format!("unknown opcode {op}"),
+            ticket,
         }),
         Err(DecodeError::Invalid(err)) => Ok(Event::Refused {
             conn,
@@ -176,6 +226,7 @@ fn request(conn: ConnId, body: &[u8]) -> Result<Event, String> {
             err,
             close: false,
             why: format!("invalid request (opcode {})", hdr.op),
+            ticket,
         }),
     }
 }

@@ -3,6 +3,7 @@
 
 use super::client::ConnOut;
 use super::core::ConnId;
+use super::flow::{ConnFlow, Ticket};
 use super::in_flight::InFlightWrites;
 use crate::acl::Id;
 use crate::data_tree::{Caller, Request};
@@ -35,6 +36,9 @@ pub struct Pending {
     pub op: Option<ClientOp>,
     /// Whether it can be answered yet.
     pub state: PState,
+    /// Its place in the flow-control budgets (a client's request; `None` for what the core
+    /// queued itself): dropped, and so given back, when the request is answered.
+    pub ticket: Option<Ticket>,
 }
 
 /// Where a pending request stands: the head of a connection's queue is answered as soon as
@@ -74,6 +78,9 @@ pub struct Conn {
     pub sent: u64,
     /// Lets the connection's reader go on past the handshake.
     session_ready: Arc<tokio::sync::Notify>,
+    /// The connection's budgets: the bytes queued for its writer decide whether its
+    /// requests are answered or held (`Clients::hold`).
+    pub flow: Arc<ConnFlow>,
 }
 
 /// Every client connection of this server with its session, pending writes, syncs and
@@ -184,7 +191,14 @@ impl Clients {
 
     /// Queues a request on `conn` (if it is open) and returns its number; a `sync` also
     /// marks the connection as one `drain_syncs` must look at.
-    pub fn push(&mut self, conn: ConnId, xid: i32, op: Option<ClientOp>, state: PState) -> u64 {
+    pub fn push(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        op: Option<ClientOp>,
+        state: PState,
+        ticket: Option<Ticket>,
+    ) -> u64 {
         let request = self.next_request;
         self.next_request += 1;
         if let Some(c) = self.conns.get_mut(&conn) {
@@ -196,9 +210,28 @@ impl Clients {
                 xid,
                 op,
                 state,
+                ticket,
             });
         }
         request
+    }
+
+    /// Whether `conn`'s requests must wait because its client is not reading its replies
+    /// (its queue is over `zab.client.maxQueuedBytes`). Its queued requests then give back
+    /// their global permits: they wait on their own client, not on the server.
+    pub fn hold(&mut self, conn: ConnId) -> bool {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return false;
+        };
+        if !c.flow.hold(c.pending.len()) {
+            return false;
+        }
+        for p in &mut c.queue {
+            if let Some(t) = p.ticket.as_mut() {
+                t.release_global();
+            }
+        }
+        true
     }
 
     /// `conn`'s session is set up (its handshake answered): its reader may hand over the
@@ -229,6 +262,7 @@ impl Clients {
         tx: mpsc::UnboundedSender<ConnOut>,
         addr: SocketAddr,
         session_ready: Arc<tokio::sync::Notify>,
+        flow: Arc<ConnFlow>,
     ) {
         let caller = Caller {
             auth: Vec::new(),
@@ -244,6 +278,7 @@ impl Clients {
             sent: 0,
             pending: Vec::new(),
             session_ready,
+            flow,
         };
         self.conns.insert(conn, state);
     }
@@ -281,8 +316,8 @@ impl Clients {
             crate::wire::frame::frame_into(&mut c.pending, body);
             return;
         }
-        flush_one(c);
-        let _ = c.tx.send(out);
+        flush_one(conn, c);
+        hand_over(conn, c, out);
     }
 
     /// Hands every connection the replies framed for it since the last flush (one wake-up
@@ -290,7 +325,7 @@ impl Clients {
     pub fn flush(&mut self) {
         for conn in std::mem::take(&mut self.dirty) {
             if let Some(c) = self.conns.get_mut(&conn) {
-                flush_one(c);
+                flush_one(conn, c);
             }
         }
     }
@@ -298,7 +333,7 @@ impl Clients {
     /// Closes a connection now (its task reports `ClientClosed` when it is gone).
     pub fn close(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.get_mut(&conn) {
-            flush_one(c);
+            flush_one(conn, c);
             let _ = c.tx.send(ConnOut::Close);
         }
     }
@@ -382,8 +417,25 @@ pub fn close_session_write() -> Arc<Vec<u8>> {
     Arc::new(ClientWrite::new(Caller::default(), Request::CloseSession).encode())
 }
 
-fn flush_one(c: &mut Conn) {
+fn flush_one(conn: ConnId, c: &mut Conn) {
     if !c.pending.is_empty() {
-        let _ = c.tx.send(ConnOut::Framed(std::mem::take(&mut c.pending)));
+        let framed = ConnOut::Framed(std::mem::take(&mut c.pending));
+        hand_over(conn, c, framed);
     }
+}
+
+/// Gives `out` to the connection's writer, counted in its queued bytes. A queue past what
+/// flow control allows (notifications piling up for a client that reads nothing) has its
+/// task drop the connection; the client reconnects and its `setWatches` fires what it
+/// missed, so no event is lost without the client knowing.
+fn hand_over(conn: ConnId, c: &mut Conn, out: ConnOut) {
+    if c.flow.queued(out.wire_len()) {
+        tracing::warn!(
+            conn,
+            addr = %c.addr,
+            queued = c.flow.queued_bytes(),
+            "closing a connection whose client does not read its replies"
+        );
+    }
+    let _ = c.tx.send(out);
 }

@@ -8,6 +8,7 @@ pub mod client;
 pub mod clients;
 pub mod containers;
 pub mod core;
+pub mod flow;
 pub mod fourlw;
 pub mod in_flight;
 pub mod links;
@@ -251,6 +252,7 @@ pub async fn run(
     }
     let (events, max_buffer) = (tx.clone(), cfg.jute_max_buffer);
     let caps = admission::ClientCaps::new(cfg.max_client_cnxns, cfg.max_cnxns);
+    let flow = flow::Flow::new(cfg.flow_limits());
     let mut next_conn = 0;
     tasks.push(tokio::spawn(admission::accept_loop(
         client_listener,
@@ -259,10 +261,11 @@ pub async fn run(
             next_conn += 1;
             let (conn, events) = (next_conn, events.clone());
             let admitted = caps.admit(addr.ip());
+            let budgets = flow.connection(conn, events.clone());
             async move {
                 // A refused connection is dropped here, unread: it never reaches the core.
                 if let Ok(_place) = admitted {
-                    client::serve(stream, addr, conn, events, max_buffer).await;
+                    client::serve(stream, addr, conn, events, max_buffer, budgets).await;
                 }
             }
         },

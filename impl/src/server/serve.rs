@@ -4,6 +4,7 @@
 use super::client::ConnOut;
 use super::clients::PState;
 use super::core::{ConnId, Core};
+use super::flow::Ticket;
 use super::in_flight::InFlight;
 use super::links::Envelope;
 use crate::data_tree::{acl_check, ApplyOutcome, OpResult, Request, TxnResult};
@@ -111,7 +112,9 @@ impl Core {
         conn: ConnId,
         xid: i32,
         op: ClientOp,
+        ticket: Ticket,
     ) -> Result<(), StorageError> {
+        let ticket = Some(ticket);
         let Some(c) = self.clients.conns.get_mut(&conn) else {
             return Ok(());
         };
@@ -125,7 +128,9 @@ impl Core {
         self.clients.received += 1;
         self.touch(session);
         if let Some(write) = write_request(&op) {
-            let request = self.clients.push(conn, xid, Some(op), PState::Waiting);
+            let request = self
+                .clients
+                .push(conn, xid, Some(op), PState::Waiting, ticket);
             let in_flight = InFlight {
                 cxid: xid,
                 conn,
@@ -143,12 +148,13 @@ impl Core {
             // behind every write it forwarded (the quorum link is FIFO).
             let leading = self.state == ServerState::Leading;
             let state = PState::Sync(leading.then(|| self.replica.last_logged()));
-            let request = self.clients.push(conn, xid, Some(op), state);
+            let request = self.clients.push(conn, xid, Some(op), state, ticket);
             if !leading {
                 self.ask_leader_to_sync(conn, request);
             }
         } else {
-            self.clients.push(conn, xid, Some(op), PState::Ready);
+            self.clients
+                .push(conn, xid, Some(op), PState::Ready, ticket);
         }
         self.drain(conn);
         Ok(())
@@ -164,16 +170,24 @@ impl Core {
         }
     }
 
-    pub(super) fn refuse(&mut self, conn: ConnId, xid: i32, err: ZkError, close: bool) {
+    pub(super) fn refuse(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        err: ZkError,
+        close: bool,
+        ticket: Option<Ticket>,
+    ) {
         let body = response::reply(
             xid,
             self.replica.last_processed(),
             err.code(),
             &Reply::Empty,
         );
-        self.clients.push(conn, xid, None, PState::Done(body));
+        self.clients
+            .push(conn, xid, None, PState::Done(body), ticket);
         if close {
-            self.clients.push(conn, xid, None, PState::Close);
+            self.clients.push(conn, xid, None, PState::Close, None);
         }
         self.drain(conn);
     }
@@ -190,9 +204,14 @@ impl Core {
                 Some(PState::Sync(Some(z))) => *z <= applied,
                 _ => false,
             };
-            if !ready {
+            // A client that does not read its replies gets no more until it does
+            // (`flow.rs`); its writer's `Drained` brings the core back here.
+            if !ready || self.clients.hold(conn) {
                 return;
             }
+            let Some(c) = self.clients.conns.get_mut(&conn) else {
+                return;
+            };
             let Some(p) = c.queue.pop_front() else { return };
             match p.state {
                 PState::Done(body) => self.clients.send(conn, ConnOut::Packet(body)),
@@ -438,7 +457,7 @@ impl Core {
                         // Expired (or closed through another server): the connection ends.
                         self.clients.close(conn);
                     } else {
-                        self.clients.push(conn, cxid, None, PState::Close);
+                        self.clients.push(conn, cxid, None, PState::Close, None);
                     }
                 }
             }

@@ -81,6 +81,18 @@ impl Zabd {
         std::fs::read_to_string(self.path("zabd.log")).unwrap_or_default()
     }
 
+    /// The process's resident set size, in bytes (`VmRSS` in /proc).
+    pub fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the process is running");
+        let kb = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmRSS");
+        kb * 1024
+    }
+
     /// The exit status, once the process ends within `within`; `None` if it is still running.
     pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + within;

@@ -22,6 +22,8 @@ pub struct Load {
     pub value_size: usize,
     pub stop: Stop,
     pub seed: u64,
+    /// Sessions on the first server that never read their replies (`idle.rs`).
+    pub idle_readers: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +104,7 @@ pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
     }
     // Closing is courtesy (the server would expire the session): a failure is not the load's.
     let _ = setup.close().await;
+    let idle = crate::idle::open(&hosts[0], load.idle_readers, SESSION_TIMEOUT_MS).await?;
     // Sessions are connected and their nodes exist: the clock starts now, for all at once.
     let start_line = Arc::new(Barrier::new(load.clients + 1));
     let started = Instant::now();
@@ -133,6 +136,7 @@ pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
         total.latencies_us.extend(tally.latencies_us);
     }
     let elapsed = started.elapsed();
+    drop(idle);
     total.latencies_us.sort_unstable();
     Ok(Outcome {
         writes: total.writes,

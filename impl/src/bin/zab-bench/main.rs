@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 mod conn;
+mod idle;
 mod load;
 mod report;
 
@@ -45,6 +46,10 @@ struct Args {
     /// Seed of the read/write choices.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Sessions on the first server that pipeline 400 reads of a 1 MB znode and never read
+    /// a reply, open during the run: what a client that does not read costs the others.
+    #[arg(long, default_value_t = 0)]
+    idle_readers: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -78,6 +83,7 @@ fn load_of(a: &Args) -> Result<load::Load, String> {
         value_size: a.value_size,
         stop,
         seed: a.seed,
+        idle_readers: a.idle_readers,
     })
 }
 

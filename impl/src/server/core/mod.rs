@@ -6,6 +6,7 @@
 
 use super::client::ConnOut;
 use super::clients::Clients;
+use super::flow::{ConnFlow, Ticket};
 use super::links::{self, Envelope, LinkCmd, LinkEvent, Plane};
 use crate::database::ZkDatabase;
 use crate::replica::{Input, Output, Replica, ServerId, ServerState};
@@ -47,6 +48,8 @@ pub enum Event {
         /// Notified when the connection's session is set up: its reader reads nothing after
         /// the handshake until then.
         session_ready: Arc<tokio::sync::Notify>,
+        /// The connection's budgets (`flow.rs`).
+        flow: Arc<ConnFlow>,
     },
     /// A connection's first packet: the session handshake (new session or resumed one).
     Connect {
@@ -63,6 +66,8 @@ pub enum Event {
         xid: i32,
         /// The operation.
         op: ClientOp,
+        /// Its place in the flow-control budgets, given back when it is answered.
+        ticket: Ticket,
     },
     /// A request the connection could not decode into something servable.
     Refused {
@@ -76,6 +81,14 @@ pub enum Event {
         close: bool,
         /// What was wrong, for the log.
         why: String,
+        /// Its place in the flow-control budgets.
+        ticket: Ticket,
+    },
+    /// A connection whose requests were held (its replies not read) drained its queue to
+    /// its budget: answer it again.
+    Drained {
+        /// The connection.
+        conn: ConnId,
     },
     /// A connection's task ended (the client or the server closed it).
     ClientClosed {
@@ -223,21 +236,32 @@ impl Core {
                 tx,
                 addr,
                 session_ready,
+                flow,
             } => {
-                self.clients.opened(conn, tx, addr, session_ready);
+                self.clients.opened(conn, tx, addr, session_ready, flow);
                 Ok(())
             }
             Event::Connect { conn, req } => self.on_connect(conn, req),
-            Event::Request { conn, xid, op } => self.on_request(conn, xid, op),
+            Event::Request {
+                conn,
+                xid,
+                op,
+                ticket,
+            } => self.on_request(conn, xid, op, ticket),
             Event::Refused {
                 conn,
                 xid,
                 err,
                 close,
                 why,
+                ticket,
             } => {
                 tracing::info!(conn, xid, "refused: {why}");
-                self.refuse(conn, xid, err, close);
+                self.refuse(conn, xid, err, close, Some(ticket));
+                Ok(())
+            }
+            Event::Drained { conn } => {
+                self.drain(conn);
                 Ok(())
             }
             Event::ClientClosed { conn } => {

@@ -1,0 +1,188 @@
+//! Flow control: how much one client connection, and all of them together, may hold in the
+//! server at once.
+//!
+//! Three budgets, each a zoo.cfg key (`FlowLimits`):
+//! - **Outstanding requests per connection** (`zab.client.maxOutstanding`): a connection's
+//!   reader hands the core a request only with a permit of its connection, given back when
+//!   the request is answered. A connection at its limit is not read, so its client is slowed
+//!   by TCP, not answered with an error.
+//! - **Outstanding requests in all** (`globalOutstandingLimit`, ZooKeeper's name and
+//!   default): the same with one permit of the server's.
+//! - **Bytes queued for a connection** (`zab.client.maxQueuedBytes`): replies handed to the
+//!   connection's writer and not yet written to its socket. While a connection is over this
+//!   budget the core answers none of its requests (`hold`), so a client that does not read
+//!   its replies stops the production of more; its requests then give their global permits
+//!   back, so it cannot starve other clients of them either. Notifications are never held
+//!   and never dropped; a connection whose queue they push past `close_at` is closed (its
+//!   client reconnects and sends `setWatches`, which fires what it missed).
+//!
+//! A client that neither reads nor can be read sends no pings either, so its session expires
+//! after its timeout and the connection goes with it.
+
+use super::core::{ConnId, Event, EventTx};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+
+/// The budgets, from zoo.cfg.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowLimits {
+    /// `globalOutstandingLimit` (default 1000): requests received from all clients and not
+    /// yet answered.
+    pub global_outstanding: usize,
+    /// `zab.client.maxOutstanding` (default 100): the same for one connection.
+    pub conn_outstanding: usize,
+    /// `zab.client.maxQueuedBytes` (default 1 MiB): reply bytes queued for one connection
+    /// above which its requests are held.
+    pub queued_bytes: usize,
+    /// `jute.maxbuffer`: the largest reply one request can produce.
+    pub max_reply: usize,
+}
+
+impl FlowLimits {
+    /// ZooKeeper's `globalOutstandingLimit` default.
+    pub const GLOBAL_OUTSTANDING: usize = 1000;
+    /// zabd's default for `zab.client.maxOutstanding`.
+    pub const CONN_OUTSTANDING: usize = 100;
+    /// zabd's default for `zab.client.maxQueuedBytes`.
+    pub const QUEUED_BYTES: usize = 1 << 20;
+
+    /// The queue at which a connection is closed: its budget, one more reply of the largest
+    /// size (evaluated while it was just under), and as much again of notifications.
+    pub fn close_at(&self) -> usize {
+        self.queued_bytes
+            .saturating_mul(2)
+            .saturating_add(self.max_reply)
+    }
+}
+
+/// The server's side: the global permits and the limits every connection shares.
+pub struct Flow {
+    limits: FlowLimits,
+    global: Arc<Semaphore>,
+}
+
+impl Flow {
+    /// Budgets as configured (a zero count is taken as one, so nothing waits forever).
+    pub fn new(limits: FlowLimits) -> Flow {
+        Flow {
+            global: Arc::new(Semaphore::new(limits.global_outstanding.max(1))),
+            limits,
+        }
+    }
+
+    /// The budgets of a new connection.
+    pub fn connection(&self, conn: ConnId, events: EventTx) -> Arc<ConnFlow> {
+        Arc::new(ConnFlow {
+            conn,
+            limits: self.limits,
+            permits: Arc::new(Semaphore::new(self.limits.conn_outstanding.max(1))),
+            global: Arc::clone(&self.global),
+            queued: AtomicUsize::new(0),
+            held: AtomicBool::new(false),
+            evicted: Notify::new(),
+            events,
+        })
+    }
+
+    /// Global permits not in use (for tests and `mntr`).
+    pub fn global_available(&self) -> usize {
+        self.global.available_permits()
+    }
+}
+
+/// One connection's budgets, shared by its reader, its writer and the core.
+#[derive(Debug)]
+pub struct ConnFlow {
+    conn: ConnId,
+    limits: FlowLimits,
+    permits: Arc<Semaphore>,
+    global: Arc<Semaphore>,
+    /// Bytes handed to the writer and not yet written.
+    queued: AtomicUsize,
+    /// The core holds this connection's requests until its queue drains.
+    held: AtomicBool,
+    /// Wakes the connection's task to drop it at once (a queue past `close_at`).
+    evicted: Notify,
+    /// Tells the core when a held connection drained.
+    events: EventTx,
+}
+
+/// A request's place in its connection's budget and in the server's. Dropping it (the
+/// request answered, its connection closed, its event dropped) gives both back.
+#[derive(Debug)]
+pub struct Ticket {
+    _conn: OwnedSemaphorePermit,
+    global: Option<OwnedSemaphorePermit>,
+}
+
+impl Ticket {
+    /// Gives the global permit back early: the request waits on its own client now.
+    pub fn release_global(&mut self) {
+        self.global = None;
+    }
+}
+
+impl ConnFlow {
+    /// Waits for room for one more request, in the connection's budget and then the
+    /// server's. `None` only if the semaphores were closed (never, in practice).
+    pub async fn admit(&self) -> Option<Ticket> {
+        let conn = Arc::clone(&self.permits).acquire_owned().await.ok()?;
+        let global = Arc::clone(&self.global).acquire_owned().await.ok()?;
+        Some(Ticket {
+            _conn: conn,
+            global: Some(global),
+        })
+    }
+
+    /// The core hands the writer `n` more bytes. Returns true when this takes the queue past
+    /// `close_at` (once): the connection must be dropped now, and its task has been told.
+    pub fn queued(&self, n: usize) -> bool {
+        let before = self.queued.fetch_add(n, Ordering::SeqCst);
+        let close_at = self.limits.close_at();
+        let crossed = before <= close_at && before + n > close_at;
+        if crossed {
+            self.evicted.notify_one();
+        }
+        crossed
+    }
+
+    /// The writer wrote `n` bytes; a held connection that drained to its budget tells the
+    /// core to answer again.
+    pub fn written(&self, n: usize) {
+        let now = self.queued.fetch_sub(n, Ordering::SeqCst) - n;
+        if now <= self.limits.queued_bytes && self.held.swap(false, Ordering::SeqCst) {
+            let _ = self.events.send(Event::Drained { conn: self.conn });
+        }
+    }
+
+    /// Whether the core must hold this connection's requests: its queue, with the
+    /// `unflushed` bytes the core has framed for it but not handed over yet, is over budget.
+    /// Marks it held first and looks again, so a writer that drains meanwhile either sees
+    /// the mark (and wakes the core) or is seen here.
+    pub fn hold(&self, unflushed: usize) -> bool {
+        let over = || self.queued.load(Ordering::SeqCst) + unflushed > self.limits.queued_bytes;
+        if !over() {
+            return false;
+        }
+        self.held.store(true, Ordering::SeqCst);
+        if !over() {
+            self.held.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Bytes queued for the writer now.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when the connection must be dropped without writing what is queued.
+    pub async fn evicted(&self) {
+        self.evicted.notified().await
+    }
+}
+
+#[cfg(test)]
+mod tests;

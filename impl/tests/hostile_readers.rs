@@ -1,0 +1,191 @@
+//! Clients that do not read their replies, against a real `zabd`: the server stops producing
+//! replies for them, its memory stays within what the configuration allows, other clients
+//! are served meanwhile, and a connection that notifications push past its budget is closed
+//! (loudly) instead of growing.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+use support::process::Zabd;
+use support::raw::{conn, create, create_request, exists, handshake, recv, send};
+use zab::wire::{frame, opcode, Reader, ReplyHeader, Writer};
+
+mod support;
+
+fn get_data(xid: i32, path: &str) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.int(xid)
+        .int(opcode::GET_DATA)
+        .ustring(path)
+        .boolean(false);
+    w.bytes
+}
+
+fn set_data(xid: i32, path: &str) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.int(xid)
+        .int(opcode::SET_DATA)
+        .ustring(path)
+        .buffer(b"x")
+        .int(-1);
+    w.bytes
+}
+
+fn reply_err(s: &mut TcpStream) -> i32 {
+    let reply = recv(s).expect("a reply");
+    ReplyHeader::decode(&mut Reader::new(&reply)).unwrap().err
+}
+
+/// A session whose socket receives into a small kernel buffer, so what the server cannot
+/// write stays in the server.
+fn small_window_session(port: u16) -> (TcpStream, zab::wire::ConnectResponse) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stream = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        socket.connect(([127, 0, 0, 1], port).into()).await.unwrap()
+    });
+    let mut s = stream.into_std().unwrap();
+    s.set_nonblocking(false).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let granted = handshake(&mut s, 0, vec![0; 16]);
+    assert!(granted.session_id != 0);
+    (s, granted)
+}
+
+/// Reads until the server closes the connection: `Some(bytes read)`, or `None` if it is
+/// still open after `within`.
+fn read_to_close(s: &mut TcpStream, within: Duration) -> Option<usize> {
+    let deadline = Instant::now() + within;
+    let mut total = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(total),
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Some(total),
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+/// A client pipelines 400 reads of a 1 MB node and reads nothing. Before, the server queued
+/// every reply (it grew by hundreds of MB); now it answers until the connection's queue is
+/// over `zab.client.maxQueuedBytes`, then holds the rest, so its memory grows by at most a
+/// few budgets. Another client is served meanwhile, and the idle client, which sends no
+/// pings the server reads, loses its session after its timeout.
+#[test]
+fn a_client_that_never_reads_costs_the_server_no_more_than_its_byte_budget() {
+    let zabd = Zabd::start("zab.client.maxQueuedBytes=1048576\n", &[]);
+    let mut owner = conn(zabd.port);
+    handshake(&mut owner, 0, vec![0; 16]);
+    send(
+        &mut owner,
+        &create_request(1, "/big", &vec![7u8; 1_000_000]),
+    );
+    assert_eq!(reply_err(&mut owner), 0);
+    assert_eq!(create(&mut owner, 2, "/small").err, 0);
+    send(&mut owner, &get_data(3, "/big"));
+    assert_eq!(
+        reply_err(&mut owner),
+        0,
+        "one read of /big before measuring"
+    );
+    let before = zabd.rss();
+
+    let (mut idle, _) = small_window_session(zabd.port);
+    let pipelined: Vec<u8> = (1..=400)
+        .flat_map(|xid| frame::frame(&get_data(xid, "/big")))
+        .collect();
+    idle.write_all(&pipelined).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let mut other = conn(zabd.port);
+    handshake(&mut other, 0, vec![0; 16]);
+    for xid in 1..=50 {
+        assert!(
+            exists(&mut other, xid, "/small"),
+            "another client is served"
+        );
+    }
+    let grown = zabd.rss().saturating_sub(before);
+    eprintln!(
+        "RSS grew by {} KiB under a client that never reads",
+        grown / 1024
+    );
+    // The budget (1 MiB), one more 1 MB reply and as much again: 3 MiB, with room for the
+    // allocator and the connection's buffers.
+    assert!(grown < 16 << 20, "the server grew by {} MiB", grown >> 20);
+
+    // Its session (4 s) expires while its requests are held; only then is it read.
+    std::thread::sleep(Duration::from_secs(5));
+    let read = read_to_close(&mut idle, Duration::from_secs(10))
+        .expect("the idle session expires and its connection closes");
+    eprintln!(
+        "the idle client was sent {} KiB before its session expired",
+        read / 1024
+    );
+    assert!(
+        read < 400 * 1_000_000,
+        "the held replies were never produced: {read} bytes"
+    );
+    let log = zabd.log();
+    assert!(log.contains("session expired"), "{log}");
+    assert!(
+        !log.contains("does not read its replies"),
+        "held, not evicted:\n{log}"
+    );
+}
+
+/// A client watches a node and reads nothing while another changes the node thousands of
+/// times. Notifications are never held or dropped, so its queue grows, and past twice its
+/// budget plus one reply the server closes the connection and says why. The session lives
+/// on: the client resumes it (and would re-register its watches with `setWatches`).
+#[test]
+fn a_connection_that_notifications_push_past_its_budget_is_closed() {
+    let extra = "zab.client.maxQueuedBytes=16384\njute.maxbuffer=65536\nforceSync=no\n";
+    let zabd = Zabd::start(extra, &[]);
+    let path = format!("/{}", "n".repeat(1000));
+    let mut writer = conn(zabd.port);
+    handshake(&mut writer, 0, vec![0; 16]);
+    assert_eq!(create(&mut writer, 1, &path).err, 0);
+
+    let (mut idle, granted) = small_window_session(zabd.port);
+    let mut w = Writer::new();
+    w.int(1).int(opcode::ADD_WATCH).ustring(&path).int(0);
+    send(&mut idle, &w.bytes);
+    assert_eq!(reply_err(&mut idle), 0, "a persistent watch");
+
+    const WRITES: i32 = 5000;
+    let mut sender = writer.try_clone().unwrap();
+    let path2 = path.clone();
+    let pipeline = std::thread::spawn(move || {
+        for xid in 2..WRITES + 2 {
+            let _ = sender.write_all(&frame::frame(&set_data(xid, &path2)));
+        }
+    });
+    for _ in 0..WRITES {
+        assert_eq!(reply_err(&mut writer), 0);
+    }
+    pipeline.join().unwrap();
+
+    assert!(
+        read_to_close(&mut idle, Duration::from_secs(3)).is_some(),
+        "the connection was closed before the session's timeout"
+    );
+    assert!(
+        zabd.log()
+            .contains("closing a connection whose client does not read its replies"),
+        "the close is logged:\n{}",
+        zabd.log()
+    );
+    let mut back = conn(zabd.port);
+    let resumed = handshake(&mut back, granted.session_id, granted.passwd);
+    assert!(resumed.timeout_ms > 0, "the session lives on");
+}
