@@ -83,7 +83,10 @@ impl<S: StateMachine> Replica<S> {
                 last_zxid,
             } => self.on_ack_epoch(from, current_epoch, last_zxid),
             Packet::Ack { zxid } => self.on_ack(from, zxid),
-            Packet::Request(r) => self.on_request(r),
+            // Only a learner in broadcast forwards its clients' writes (it serves them from
+            // UPTODATE on); a REQUEST from any other connection is refused with it, or a peer
+            // that never synced could write under any session and identity.
+            Packet::Request(r) if self.leads_in_broadcast(from) => self.on_request(r),
             Packet::Ping => {}
             _ => self.out.push(Output::Disconnect { peer: from }),
         }

@@ -470,6 +470,12 @@ impl<S: StateMachine> Replica<S> {
     pub fn is_established_leader(&self) -> bool {
         matches!(&self.role, Role::Leading(ls) if ls.established)
     }
+    /// Whether `peer` is a learner this server leads and has sent UPTODATE: the only peers
+    /// whose forwarded writes, session touches and `sync` markers a leader takes.
+    pub fn leads_in_broadcast(&self, peer: ServerId) -> bool {
+        matches!(&self.role, Role::Leading(ls)
+            if ls.learners.get(&peer).is_some_and(|l| l.stage == state::Handler::Broadcast))
+    }
 }
 
 #[cfg(test)]

@@ -594,3 +594,31 @@ fn a_periodic_snapshot_saves_the_applied_state_and_drops_the_log_it_covers() {
 }
 
 mod hostile;
+
+/// A REQUEST is a synced learner's: from a peer the leader has not sent UPTODATE (here one
+/// that never connected), the write is not proposed and the connection is dropped. Before,
+/// any connection that claimed a configured id could write under any session and identity.
+#[test]
+fn a_leader_proposes_forwarded_writes_only_from_learners_in_broadcast() {
+    let mut l = leader_3(Config::new(3, &[1, 2, 3], &[]));
+    for input in learner_1_joins() {
+        l.step(input);
+    }
+    assert!(l.is_established_leader());
+    let request = |from| Input::Peer {
+        from,
+        msg: quorum(Packet::Request(super::messages::ForwardedRequest {
+            origin: from,
+            session_id: 7,
+            cxid: 1,
+            body: Arc::new(vec![8]),
+        })),
+    };
+    assert_eq!(l.step(request(2)), vec![Output::Disconnect { peer: 2 }]);
+    assert!(l.leads_in_broadcast(1) && !l.leads_in_broadcast(2));
+    let out = l.step(request(1));
+    assert!(
+        matches!(out.first(), Some(Output::Append { .. })),
+        "learner 1's write is proposed: {out:?}"
+    );
+}
