@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use crate::server::links::QuorumSecret;
+
 /// Why a zoo.cfg could not be loaded. `zabd` exits with code 2 for a bad configuration and 3
 /// for an unusable `dataDir`.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +174,11 @@ pub struct ServerConfig {
     /// `zab.traceDir` (a zabd extension): record the replica's inputs and outputs in
     /// `trace.<myid>` there (`server::trace`).
     pub trace_dir: Option<PathBuf>,
+    /// `zab.quorum.secretFile` (a zabd extension): the file holding the secret every server
+    /// of the ensemble proves on each peer connection (`server::links::peer_auth`).
+    pub quorum_secret_file: Option<PathBuf>,
+    /// The secret read from `quorum_secret_file` by `load`.
+    pub quorum_secret: Option<QuorumSecret>,
     /// `zab.fault` (builds with the `faults` feature only, for tests): a deliberately wrong
     /// behaviour of the replica, to show that the checks of a real run can fail.
     pub fault: Option<crate::replica::Fault>,
@@ -192,6 +199,11 @@ impl ServerConfig {
         })?;
         let mut cfg = ServerConfig::parse(&text)?;
         cfg.my_id = read_my_id(&cfg.data_dir, cfg.servers.is_empty())?;
+        if let Some(file) = &cfg.quorum_secret_file {
+            let secret = QuorumSecret::read(file)
+                .map_err(|e| ConfigError::Invalid(format!("zab.quorum.secretFile: {e}")))?;
+            cfg.quorum_secret = Some(secret);
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -262,6 +274,7 @@ impl ServerConfig {
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
+                "zab.quorum.secretFile" => cfg.quorum_secret_file = Some(PathBuf::from(value)),
                 "zab.fault.fsyncFailsAfter" => {
                     cfg.fsync_fails_after = Some(fsync_fault(value).map_err(|m| bad(line, m))?)
                 }
@@ -318,6 +331,8 @@ impl ServerConfig {
             servers: BTreeMap::new(),
             my_id: 1,
             trace_dir: None,
+            quorum_secret_file: None,
+            quorum_secret: None,
             fault: None,
             fsync_fails_after: None,
             unknown: Vec::new(),

@@ -24,6 +24,7 @@ use crate::replica::{Config, Replica};
 use crate::session::Timeouts;
 use crate::storage::{recover_durable, FileConfig, FileStorage, StorageError};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// What the four-letter words and the core need to know about the configuration.
@@ -44,6 +45,8 @@ pub struct Info {
     pub four_letter_words: Vec<&'static str>,
     /// `autopurge.purgeInterval` (as a duration) and `autopurge.snapRetainCount`, when on.
     pub autopurge: Option<(std::time::Duration, usize)>,
+    /// The peer handshake's side of this server: its id, its peers' ids, the secret.
+    pub peer_auth: Arc<links::PeerAuth>,
 }
 
 /// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
@@ -189,7 +192,19 @@ pub async fn run(
     let session_prefix = crate::config::check_server_id(cfg.my_id)
         .and_then(|id| u8::try_from(id).map_err(|e| e.to_string()))
         .map_err(ServerError::Start)?;
+    let peer_auth = Arc::new(links::PeerAuth::new(
+        cfg.my_id,
+        cfg.servers.keys().copied(),
+        cfg.quorum_secret.clone(),
+    ));
+    if !cfg.servers.is_empty() && !peer_auth.authenticates() {
+        tracing::warn!(
+            "peers are not authenticated: any host that reaches the quorum and election \
+             ports may claim a configured server id (set zab.quorum.secretFile)"
+        );
+    }
     let info = Info {
+        peer_auth: Arc::clone(&peer_auth),
         my_id: cfg.my_id,
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,
@@ -239,14 +254,14 @@ pub async fn run(
     let core_thread = supervisor::spawn_core(core, rx)?;
     let mut tasks = Vec::new();
     for (l, what) in peer_listeners {
-        let events = tx.clone();
+        let (events, auth) = (tx.clone(), Arc::clone(&peer_auth));
         let mut generation = 0u64;
         tasks.push(tokio::spawn(admission::accept_loop(
             l,
             what,
             move |stream, _| {
                 generation += 1;
-                links::inbound(stream, generation, events.clone())
+                links::inbound(stream, generation, events.clone(), Arc::clone(&auth))
             },
         )));
     }

@@ -4,7 +4,9 @@
 //!
 //! It is a tool for development and tests on one machine, so its servers answer every
 //! four-letter word (`4lw.commands.whitelist=*`) and take any number of connections from
-//! one address (`maxClientCnxns=0`); `--cfg` lines come last and override both.
+//! one address (`maxClientCnxns=0`); `--cfg` lines come last and override both. Its peers
+//! authenticate each other with a secret it draws for the ensemble (`quorum.secret`, mode
+//! 0600, named by `zab.quorum.secretFile`).
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -124,6 +126,16 @@ fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
         };
         servers.push_str(&format!("server.{}=127.0.0.1:{q}:{e}{role}\n", i + 1));
     }
+    // Every peer connection proves this secret (`zab.quorum.secretFile`); a `--cfg` line
+    // naming another file comes later in zoo.cfg and wins.
+    let secret = dir.join("quorum.secret");
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&secret, hex + "\n")?;
+    let owner_only = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+    std::fs::set_permissions(&secret, owner_only)?;
+    servers.push_str(&format!("zab.quorum.secretFile={}\n", secret.display()));
     let exe = std::env::current_exe()?;
     let mut members = Vec::new();
     for (i, (client, _, _)) in ports.iter().enumerate() {

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 mod outbox;
+mod peers;
 
 /// A client connection's id, counted from 1 by the client port's accept loop; it is also the
 /// connection's `WatcherId`.
@@ -129,7 +130,11 @@ pub struct Core {
     links: HashMap<(ServerId, Plane), links::Link>,
     /// Frames for each link not handed to it yet (`flush_links`).
     outbox: HashMap<(ServerId, Plane), Vec<u8>>,
+    /// Each peer's latest inbound quorum connection (its generation).
     inbound: HashMap<ServerId, u64>,
+    /// While leading: the inbound connection each learner sent its FOLLOWERINFO on. Its
+    /// later packets count only from that connection (`peers.rs`).
+    learner_conns: HashMap<ServerId, u64>,
     events: EventTx,
     rt: tokio::runtime::Handle,
     pub(super) clients: Clients,
@@ -173,6 +178,7 @@ impl Core {
             links: HashMap::new(),
             outbox: HashMap::new(),
             inbound: HashMap::new(),
+            learner_conns: HashMap::new(),
             events,
             rt,
             clients,
@@ -277,46 +283,6 @@ impl Core {
         }
     }
 
-    fn on_link(&mut self, ev: LinkEvent) -> Result<(), StorageError> {
-        match ev {
-            LinkEvent::Message { from, envelope, .. } => match envelope {
-                Envelope::Replica(msg) => self.step(Input::Peer { from, msg }),
-                Envelope::Touch(ids) => {
-                    self.touch_all(&ids);
-                    Ok(())
-                }
-                Envelope::SyncRequest { token } => {
-                    // What the leader has proposed so far: the learner's `sync` waits for it.
-                    let zxid = self.replica.last_logged();
-                    self.send(from, Envelope::SyncReply { token, zxid });
-                    Ok(())
-                }
-                Envelope::SyncReply { token, zxid } => {
-                    self.clients.sync_reply(token, zxid);
-                    self.drain_syncs();
-                    Ok(())
-                }
-            },
-            LinkEvent::Opened { peer, generation } => {
-                self.inbound.insert(peer, generation);
-                Ok(())
-            }
-            LinkEvent::Closed { peer, generation } => {
-                // A stale connection's end says nothing about the current one.
-                if self.inbound.get(&peer) == Some(&generation) {
-                    self.step(Input::Disconnected { peer })
-                } else {
-                    Ok(())
-                }
-            }
-            LinkEvent::Broken { peer } => {
-                // Reset first: it follows everything sent before the replica knew.
-                self.control(peer, Plane::Quorum, LinkCmd::Reset);
-                self.step(Input::Disconnected { peer })
-            }
-        }
-    }
-
     fn tick(&mut self) -> Result<(), StorageError> {
         self.step(Input::Tick { now_ms: wall_ms() })?;
         // A leader still synchronizing its learners cannot propose a close: sessions expire
@@ -414,6 +380,7 @@ impl Core {
         self.state = state;
         self.leader = leader;
         self.tracker = None;
+        self.learner_conns.clear();
         if state == ServerState::Leading {
             let prefix = self.info.session_prefix;
             let mut t = SessionTracker::new(prefix, wall_ms(), self.info.tick_time_ms);

@@ -4,6 +4,7 @@
 use super::links::{self, Envelope, LinkCmd, Plane};
 use super::Core;
 use crate::replica::{Input, PeerMsg, ServerId};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 impl Core {
@@ -60,9 +61,8 @@ impl Core {
                 Plane::Election => ports.election.clone(),
                 Plane::Quorum => ports.quorum.clone(),
             };
-            let me = self.info.my_id;
             let to = links::Target {
-                me,
+                auth: Arc::clone(&self.info.peer_auth),
                 peer,
                 plane,
                 addr,

@@ -10,13 +10,16 @@
 //! after the replica has been told), and only then connects again.
 
 mod outbound;
+pub mod peer_auth;
 
 pub use outbound::{Link, Target};
+pub use peer_auth::{PeerAuth, QuorumSecret};
 
 use super::core::{Event, EventTx};
 use crate::replica::{PeerMsg, ServerId};
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -55,13 +58,6 @@ pub enum Envelope {
     },
 }
 
-/// The link's first frame: who is calling, on which plane.
-#[derive(Serialize, Deserialize)]
-struct Hello {
-    id: ServerId,
-    plane: Plane,
-}
-
 /// Frames on the quorum plane carry whole snapshots (SNAP), so their bound is generous;
 /// election frames are tiny.
 pub fn max_frame(plane: Plane) -> usize {
@@ -92,6 +88,9 @@ pub enum LinkEvent {
         from: ServerId,
         /// The port it came on.
         plane: Plane,
+        /// The connection's number among those its port accepted (`Opened`'s, on the
+        /// quorum port).
+        generation: u64,
         /// What it carried.
         envelope: Envelope,
     },
@@ -159,16 +158,24 @@ async fn read_frame<R: AsyncRead + Unpin>(stream: &mut R, max: usize) -> std::io
 
 /// Serves one accepted peer connection (`generation` orders a peer's connections, so a
 /// newer one replaces an older), reading its hello, then its frames, into the core.
-pub(super) async fn inbound(mut stream: TcpStream, generation: u64, events: EventTx) {
+/// Only a connection whose handshake (`peer_auth.rs`) succeeds reaches the core.
+pub(super) async fn inbound(
+    mut stream: TcpStream,
+    generation: u64,
+    events: EventTx,
+    auth: Arc<PeerAuth>,
+) {
     let _ = stream.set_nodelay(true);
-    let hello = match read_frame(&mut stream, 64).await {
-        Ok(b) => b,
-        Err(_) => return,
-    };
-    let Ok(Hello { id: from, plane }) = crate::encoding::decode::<Hello>(&hello) else {
-        tracing::warn!("a peer connection sent a malformed hello; closed");
+    let addr = stream.peer_addr().ok();
+    let Some(slot) = auth.handshake_slot() else {
+        auth.log_refusal(addr, &"too many peer connections in their handshake");
         return;
     };
+    let (from, plane) = match auth.accept(&mut stream).await {
+        Ok(who) => who,
+        Err(e) => return auth.log_refusal(addr, &e),
+    };
+    drop(slot);
     if plane == Plane::Quorum {
         let _ = events.send(Event::Link(LinkEvent::Opened {
             peer: from,
@@ -190,6 +197,7 @@ pub(super) async fn inbound(mut stream: TcpStream, generation: u64, events: Even
             .send(Event::Link(LinkEvent::Message {
                 from,
                 plane,
+                generation,
                 envelope,
             }))
             .is_err()
@@ -240,12 +248,11 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever bytes a peer sends as a frame, decoding them as a hello or an envelope
-        /// returns a value or an error; it never panics.
+        /// Whatever bytes a peer sends as a frame, decoding them as an envelope returns a
+        /// value or an error; it never panics (`peer_auth`'s tests feed its handshake).
         #[test]
         fn any_bytes_decode_or_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = crate::encoding::decode::<Envelope>(&bytes);
-            let _ = crate::encoding::decode::<Hello>(&bytes);
         }
 
         /// A valid envelope with one byte changed, or cut short, decodes to some envelope or

@@ -1,9 +1,9 @@
 //! An outbound link's task: it connects lazily, writes what its queue holds in batches, and
 //! after a broken quorum connection drops everything queued until the core's `Reset`.
 
-use super::{Event, EventTx, Hello, LinkCmd, LinkEvent, Plane, QUEUE};
+use super::{Event, EventTx, LinkCmd, LinkEvent, PeerAuth, Plane, QUEUE};
 use crate::replica::ServerId;
-use crate::wire::frame::frame;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -25,8 +25,8 @@ pub struct Link {
 
 /// Where an outbound link goes.
 pub struct Target {
-    /// This server's id, for the hello.
-    pub me: ServerId,
+    /// This server's side of the peer handshake (its id, the secret).
+    pub auth: Arc<PeerAuth>,
     /// The peer.
     pub peer: ServerId,
     /// Which of the peer's ports.
@@ -39,7 +39,7 @@ impl Link {
     /// Starts a link task on `rt`, with a queue of `QUEUE` commands.
     pub fn spawn(rt: &tokio::runtime::Handle, to: Target, events: EventTx) -> Link {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let task = rt.spawn(outbound(to.me, to.peer, to.plane, to.addr, rx, events));
+        let task = rt.spawn(outbound(to, rx, events));
         Link {
             tx,
             task: task.abort_handle(),
@@ -59,15 +59,13 @@ impl Drop for Link {
 }
 
 /// Runs an outbound link to `addr` until the command channel closes.
-async fn outbound(
-    me: ServerId,
-    peer: ServerId,
-    plane: Plane,
-    addr: String,
-    mut rx: mpsc::Receiver<LinkCmd>,
-    events: EventTx,
-) {
-    let hello = frame(&crate::encoding::encode(&Hello { id: me, plane }).unwrap_or_default());
+async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) {
+    let Target {
+        auth,
+        peer,
+        plane,
+        addr,
+    } = to;
     let mut backoff = Duration::from_millis(20);
     loop {
         // Connect lazily: wait for something to send first.
@@ -77,7 +75,7 @@ async fn outbound(
             Some(LinkCmd::Close | LinkCmd::Reset) => continue,
         };
         let stream = loop {
-            match TcpStream::connect(&addr).await {
+            match open(&addr, &auth, peer, plane).await {
                 Ok(s) => break Some(s),
                 // A notification is worth sending only now: a peer that cannot be reached
                 // gets the newest one when it can (the sender re-sends after notTimeout, the
@@ -94,8 +92,7 @@ async fn outbound(
         };
         backoff = Duration::from_millis(20);
         let _ = stream.set_nodelay(true);
-        let mut ok =
-            stream.write_all(&hello).await.is_ok() && stream.write_all(&first).await.is_ok();
+        let mut ok = stream.write_all(&first).await.is_ok();
         let mut batch = Vec::new();
         while ok {
             // One write for everything queued: under load the replica sends a packet per
@@ -148,6 +145,24 @@ async fn outbound(
     }
 }
 
+/// Connects to `addr` and runs the handshake as the connecting side. A peer that cannot
+/// prove the secret is logged (at most once a second) and treated as one that cannot be
+/// reached.
+async fn open(
+    addr: &str,
+    auth: &PeerAuth,
+    peer: ServerId,
+    plane: Plane,
+) -> std::io::Result<TcpStream> {
+    let mut s = TcpStream::connect(addr).await?;
+    let _ = s.set_nodelay(true);
+    if let Err(e) = auth.connect(&mut s, peer, plane).await {
+        auth.log_refusal(s.peer_addr().ok(), &e);
+        return Err(std::io::Error::other(e.to_string()));
+    }
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,7 +179,7 @@ mod tests {
         let addr = listener.local_addr().unwrap().to_string();
         let (events, _events) = std::sync::mpsc::channel();
         let to = Target {
-            me: 1,
+            auth: Arc::new(PeerAuth::new(1, [1, 2], None)),
             peer: 2,
             plane: Plane::Quorum,
             addr,
@@ -174,7 +189,16 @@ mod tests {
         for _ in 0..16 {
             link.try_send(LinkCmd::Send(chunk.clone())).unwrap();
         }
-        let (mut peer, _) = listener.accept().unwrap();
+        let (peer, _) = listener.accept().unwrap();
+        // Server 2's side of the handshake, so the link goes on to write what it holds.
+        peer.set_nonblocking(true).unwrap();
+        let two = PeerAuth::new(2, [1, 2], None);
+        let mut peer = rt.block_on(async {
+            let mut s = tokio::net::TcpStream::from_std(peer).unwrap();
+            assert_eq!(two.accept(&mut s).await.unwrap(), (1, Plane::Quorum));
+            s.into_std().unwrap()
+        });
+        peer.set_nonblocking(false).unwrap();
         std::thread::sleep(Duration::from_millis(200));
         drop(link);
         peer.set_read_timeout(Some(Duration::from_secs(10)))

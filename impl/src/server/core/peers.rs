@@ -1,0 +1,103 @@
+//! What the core takes from peers. Links are authenticated before they reach here
+//! (`links::peer_auth`); on top of that, a leader binds each learner to the connection its
+//! FOLLOWERINFO came on, as ZooKeeper binds a learner to its `LearnerHandler`'s socket:
+//! another connection claiming the same id can neither send packets in the learner's name
+//! (a forwarded write, a touch, an ACK) nor, by closing, make the leader drop the learner.
+
+use super::super::links::{Envelope, LinkCmd, LinkEvent, Plane};
+use super::Core;
+use crate::replica::{Input, Packet, PeerMsg, ServerId, ServerState};
+use crate::storage::StorageError;
+
+impl Core {
+    pub(super) fn on_link(&mut self, ev: LinkEvent) -> Result<(), StorageError> {
+        match ev {
+            LinkEvent::Message {
+                from,
+                plane,
+                generation,
+                envelope,
+            } => {
+                if plane == Plane::Quorum
+                    && !self.counts_from_connection(from, generation, &envelope)
+                {
+                    tracing::debug!(
+                        peer = from,
+                        generation,
+                        "packet off the learner's connection"
+                    );
+                    return Ok(());
+                }
+                self.on_envelope(from, envelope)
+            }
+            LinkEvent::Opened { peer, generation } => {
+                self.inbound.insert(peer, generation);
+                Ok(())
+            }
+            LinkEvent::Closed { peer, generation } => {
+                // A stale connection's end says nothing about the current one; a leader's
+                // current one for a learner is the one it synced on.
+                let current = match self.learner_conns.get(&peer) {
+                    Some(&bound) => bound == generation,
+                    None => self.inbound.get(&peer) == Some(&generation),
+                };
+                if !current {
+                    return Ok(());
+                }
+                self.learner_conns.remove(&peer);
+                self.step(Input::Disconnected { peer })
+            }
+            LinkEvent::Broken { peer } => {
+                // Reset first: it follows everything sent before the replica knew.
+                self.control(peer, Plane::Quorum, LinkCmd::Reset);
+                self.step(Input::Disconnected { peer })
+            }
+        }
+    }
+
+    /// Whether a quorum-plane envelope from `from` on connection `generation` counts. A
+    /// leader takes a FOLLOWERINFO from any connection (it starts a learner's handshake, and
+    /// binds the learner to that connection), and anything else from a learner only on the
+    /// connection it is bound to.
+    fn counts_from_connection(&mut self, from: ServerId, generation: u64, e: &Envelope) -> bool {
+        if self.state != ServerState::Leading {
+            return true;
+        }
+        if let Envelope::Replica(PeerMsg::Quorum(Packet::FollowerInfo { .. })) = e {
+            self.learner_conns.insert(from, generation);
+            return true;
+        }
+        self.learner_conns
+            .get(&from)
+            .is_none_or(|&bound| bound == generation)
+    }
+
+    fn on_envelope(&mut self, from: ServerId, envelope: Envelope) -> Result<(), StorageError> {
+        match envelope {
+            Envelope::Replica(msg) => self.step(Input::Peer { from, msg }),
+            // Touches and `sync` markers are a learner's, once it serves: from any other peer
+            // they would keep sessions alive or probe the leader at will.
+            Envelope::Touch(_) | Envelope::SyncRequest { .. }
+                if !self.replica.leads_in_broadcast(from) =>
+            {
+                tracing::debug!(peer = from, "touch or sync from a peer not in broadcast");
+                Ok(())
+            }
+            Envelope::Touch(ids) => {
+                self.touch_all(&ids);
+                Ok(())
+            }
+            Envelope::SyncRequest { token } => {
+                // What the leader has proposed so far: the learner's `sync` waits for it.
+                let zxid = self.replica.last_logged();
+                self.send(from, Envelope::SyncReply { token, zxid });
+                Ok(())
+            }
+            Envelope::SyncReply { token, zxid } => {
+                self.clients.sync_reply(token, zxid);
+                self.drain_syncs();
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+use super::*;
+
+fn secret(s: &str) -> Option<QuorumSecret> {
+    Some(QuorumSecret(s.as_bytes().to_vec()))
+}
+
+/// Runs one handshake over an in-memory pipe: `connector` calls `to` on `plane`.
+async fn handshake(
+    connector: &PeerAuth,
+    acceptor: &PeerAuth,
+    to: ServerId,
+) -> (Result<(), AuthError>, Result<(ServerId, Plane), AuthError>) {
+    let (mut c, mut a) = tokio::io::duplex(1024);
+    let connecting = async {
+        let r = connector.connect(&mut c, to, Plane::Quorum).await;
+        // A failed connector closes its side, as its task would.
+        drop(c);
+        r
+    };
+    tokio::join!(connecting, acceptor.accept(&mut a))
+}
+
+#[tokio::test]
+async fn peers_with_the_same_secret_prove_it_to_each_other() {
+    let one = PeerAuth::new(1, [1, 2, 3], secret("sixteen-bytes-or-more"));
+    let two = PeerAuth::new(2, [1, 2, 3], secret("sixteen-bytes-or-more"));
+    let (c, a) = handshake(&one, &two, 2).await;
+    assert!(c.is_ok(), "{c:?}");
+    assert_eq!(a.unwrap(), (1, Plane::Quorum));
+}
+
+#[tokio::test]
+async fn a_connector_with_another_secret_is_refused_and_does_not_prove_itself() {
+    let one = PeerAuth::new(1, [1, 2], secret("not-the-ensemble-secret"));
+    let two = PeerAuth::new(2, [1, 2], secret("sixteen-bytes-or-more"));
+    let (c, a) = handshake(&one, &two, 2).await;
+    assert!(matches!(c, Err(AuthError::BadProof(2))), "{c:?}");
+    assert!(matches!(a, Err(AuthError::Io(_))), "{a:?}");
+}
+
+#[tokio::test]
+async fn a_connector_without_the_secret_is_refused() {
+    let one = PeerAuth::new(1, [1, 2], None);
+    let two = PeerAuth::new(2, [1, 2], secret("sixteen-bytes-or-more"));
+    let (_, a) = handshake(&one, &two, 2).await;
+    assert!(matches!(a, Err(AuthError::BadProof(1))), "{a:?}");
+}
+
+#[tokio::test]
+async fn without_a_secret_only_configured_ids_calling_this_server_are_taken() {
+    let two = PeerAuth::new(2, [1, 2, 3], None);
+    let (_, a) = handshake(&PeerAuth::new(1, [1, 2, 3], None), &two, 2).await;
+    assert_eq!(a.unwrap(), (1, Plane::Quorum));
+    let (_, a) = handshake(&PeerAuth::new(9, [9], None), &two, 2).await;
+    assert!(matches!(a, Err(AuthError::UnknownPeer(9))), "{a:?}");
+    let (_, a) = handshake(&PeerAuth::new(2, [2], None), &two, 2).await;
+    assert!(matches!(a, Err(AuthError::UnknownPeer(2))), "itself: {a:?}");
+    let (_, a) = handshake(&PeerAuth::new(1, [1], None), &two, 3).await;
+    assert!(
+        matches!(a, Err(AuthError::Misdirected { from: 1, to: 3 })),
+        "{a:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_or_babbling_connection_is_refused() {
+    let two = PeerAuth::new(2, [1, 2], None);
+    let (_c, mut a) = tokio::io::duplex(1024);
+    tokio::time::pause();
+    let r = two.accept(&mut a).await;
+    assert!(matches!(r, Err(AuthError::Timeout)), "{r:?}");
+    tokio::time::resume();
+    let (mut c, mut a) = tokio::io::duplex(1024);
+    c.write_all(&[0, 0, 16, 0]).await.unwrap();
+    let r = two.accept(&mut a).await;
+    assert!(matches!(r, Err(AuthError::Malformed)), "4 KiB hello: {r:?}");
+}
+
+#[test]
+fn a_short_secret_file_is_refused_and_a_secret_never_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short");
+    std::fs::write(&short, "fifteen-bytes!!\n").unwrap();
+    assert!(QuorumSecret::read(&short).unwrap_err().contains("15 bytes"));
+    let good = dir.path().join("good");
+    std::fs::write(&good, "a-secret-of-enough-bytes\n").unwrap();
+    let s = QuorumSecret::read(&good).unwrap();
+    assert_eq!(s.0, b"a-secret-of-enough-bytes");
+    assert_eq!(format!("{s:?}"), "QuorumSecret(24 bytes)");
+    assert!(QuorumSecret::read(&dir.path().join("absent")).is_err());
+}
