@@ -50,12 +50,24 @@ pub fn newest_valid_snapshots<S: Storage + ?Sized>(
     storage: &S,
     keep: usize,
 ) -> Result<Vec<Zxid>, StorageError> {
+    newest_valid(storage.snapshot_zxids()?, keep, |z| {
+        storage.load_snapshot(z)
+    })
+}
+
+/// Of the snapshots at `zxids` (ascending), the newest `keep` that `load` finds valid,
+/// newest first.
+pub fn newest_valid(
+    zxids: Vec<Zxid>,
+    keep: usize,
+    load: impl Fn(Zxid) -> Result<super::Snapshot, StorageError>,
+) -> Result<Vec<Zxid>, StorageError> {
     let mut valid = Vec::new();
-    for zxid in storage.snapshot_zxids()?.into_iter().rev() {
+    for zxid in zxids.into_iter().rev() {
         if valid.len() == keep {
             break;
         }
-        match storage.load_snapshot(zxid) {
+        match load(zxid) {
             Ok(_) => valid.push(zxid),
             Err(StorageError::Corrupt { .. }) => {}
             Err(err) => return Err(err),

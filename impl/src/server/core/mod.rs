@@ -104,6 +104,13 @@ pub enum Event {
         /// One of `FOUR_LETTER_WORDS`.
         word: &'static str,
     },
+    /// An autopurge's snapshot check, run off the core thread, is done.
+    PurgeChecked {
+        /// `autopurge.snapRetainCount`, as the check was started with.
+        keep: usize,
+        /// The newest valid snapshots it found, newest first, or why it failed.
+        valid: Result<Vec<Zxid>, StorageError>,
+    },
     /// Stop: sync the log, close every client connection, return from `Core::run`.
     Shutdown,
 }
@@ -135,7 +142,7 @@ pub struct Core {
     /// While leading: the inbound connection each learner sent its FOLLOWERINFO on. Its
     /// later packets count only from that connection (`peers.rs`).
     learner_conns: HashMap<ServerId, u64>,
-    events: EventTx,
+    pub(super) events: EventTx,
     rt: tokio::runtime::Handle,
     pub(super) clients: Clients,
     /// The leader's session expiry, rebuilt whenever this server starts leading.
@@ -148,6 +155,8 @@ pub struct Core {
     pub(super) info: super::Info,
     /// When autopurge runs next (`None`: at the first tick).
     pub(super) next_purge: Option<Instant>,
+    /// A purge's snapshot check is running on its own thread (`purge.rs`).
+    pub(super) purging: bool,
     /// When a serving leader next looks for empty containers (`containers.rs`).
     pub(super) next_container_check: Option<Instant>,
     /// Where every replica step is recorded (`zab.traceDir`).
@@ -189,6 +198,7 @@ impl Core {
             started: Instant::now(),
             info,
             next_purge: None,
+            purging: false,
             next_container_check: None,
             recorder,
         };
@@ -264,6 +274,10 @@ impl Core {
             } => {
                 tracing::info!(conn, xid, "refused: {why}");
                 self.refuse(conn, xid, err, close, Some(ticket));
+                Ok(())
+            }
+            Event::PurgeChecked { keep, valid } => {
+                self.purge_checked(keep, valid);
                 Ok(())
             }
             Event::Drained { conn } => {

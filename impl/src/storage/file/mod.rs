@@ -23,6 +23,13 @@ use txn_log::TxnLog;
 
 pub use fsx::{LOCK_FILE, LOG_PREFIX, SNAP_PREFIX, TEMP_SUFFIX};
 
+/// The zxids of the `keep` newest snapshots in `snap_dir` that load and check out, newest
+/// first: the slow part of a purge (each is read whole), which needs nothing of an open
+/// `FileStorage`, so the server runs it off its core thread.
+pub fn newest_valid_snapshots(snap_dir: &Path, keep: usize) -> Result<Vec<Zxid>, StorageError> {
+    recovery::newest_valid(snap::list(snap_dir)?, keep, |z| snap::load(snap_dir, z))
+}
+
 /// Where a `FileStorage` keeps its files and when it starts a new log file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileConfig {
@@ -146,8 +153,32 @@ impl FileStorage {
         self.cfg.snap_dir.join(fsx::file_name(SNAP_PREFIX, zxid))
     }
 
-    fn snap_dir(&self) -> &Path {
+    /// Where the snapshots are (for `newest_valid_snapshots` on another thread).
+    pub fn snap_dir(&self) -> &Path {
         &self.cfg.snap_dir
+    }
+
+    /// The second half of `purge`, for a snapshot check that ran elsewhere: `valid` is what
+    /// `newest_valid_snapshots` found, newest first. Deletes the snapshots older than the
+    /// oldest of the `keep` newest of them, and the log files only those needed; snapshots
+    /// saved since the check are newer, and stay.
+    pub fn purge_checked(
+        &mut self,
+        keep: usize,
+        valid: &[Zxid],
+    ) -> Result<PurgeReport, StorageError> {
+        let snapshots = self.snapshot_zxids()?;
+        let plan = rules::purge_plan(
+            &snapshots,
+            self.log.starts(),
+            rules::oldest_kept(valid, keep),
+        );
+        self.remove_snapshots(&plan.snapshots)?;
+        self.log.remove_oldest(&plan.logs)?;
+        Ok(PurgeReport {
+            snapshots_removed: plan.snapshots,
+            log_files_removed: plan.logs,
+        })
     }
 
     /// Deletes snapshots newest first, each deletion durable before the log changes.
@@ -215,19 +246,8 @@ impl Storage for FileStorage {
                 "purge must keep a snapshot".into(),
             ));
         }
-        let valid = recovery::newest_valid_snapshots(self, keep)?;
-        let snapshots = self.snapshot_zxids()?;
-        let plan = rules::purge_plan(
-            &snapshots,
-            self.log.starts(),
-            rules::oldest_kept(&valid, keep),
-        );
-        self.remove_snapshots(&plan.snapshots)?;
-        self.log.remove_oldest(&plan.logs)?;
-        Ok(PurgeReport {
-            snapshots_removed: plan.snapshots,
-            log_files_removed: plan.logs,
-        })
+        let valid = newest_valid_snapshots(self.snap_dir(), keep)?;
+        self.purge_checked(keep, &valid)
     }
 
     fn save_snapshot(&mut self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {

@@ -307,6 +307,30 @@ fn storage_purge_does_not_count_damaged_snapshots() {
     }
 }
 
+/// A purge whose snapshot check ran on another thread while the storage went on: the
+/// check saw 1.2, 1.5 and 1.8; a snapshot at 1.10 saved after it stays, and so does all
+/// the check kept; only what the check allows goes.
+#[test]
+fn a_purge_checked_elsewhere_keeps_what_was_saved_since() {
+    let mut disk = FileDisk::new(records_per_file(3));
+    records_and_snapshots_at_2_5_8(&mut disk.storage);
+    let snap_dir = disk.storage.snap_dir().to_path_buf();
+    let valid = std::thread::spawn(move || {
+        crate::storage::file::newest_valid_snapshots(&snap_dir, 2).unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(valid, vec![z(1, 8), z(1, 5)]);
+    disk.storage.save_snapshot(z(1, 10), &[10]).unwrap();
+    let report = disk.storage.purge_checked(2, &valid).unwrap();
+    assert_eq!(report.snapshots_removed, vec![z(1, 2)]);
+    assert_eq!(report.log_files_removed, vec![z(1, 1)]);
+    assert_eq!(
+        disk.storage.snapshot_zxids().unwrap(),
+        vec![z(1, 5), z(1, 8), z(1, 10)]
+    );
+}
+
 #[test]
 fn storage_truncate_refuses_to_lose_a_purged_epoch() {
     for mut b in backends(DEFAULT_MAX_LOG_FILE_SIZE) {
