@@ -14,10 +14,7 @@ mod support;
 
 /// The servers' client ports.
 fn ports(e: &Ensemble) -> Vec<u16> {
-    e.hosts
-        .split(',')
-        .map(|h| h.rsplit(':').next().unwrap().parse().unwrap())
-        .collect()
+    e.client_ports()
 }
 
 /// A session on `port`.

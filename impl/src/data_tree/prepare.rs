@@ -8,6 +8,7 @@ use super::request::{CreateRequest, Op, Request, RequestContext};
 use super::{multi, path, DataTree};
 use crate::acl::{perms, Acl};
 use crate::error::ZkError;
+use crate::session::SessionStatus;
 use crate::txn::{CreateMode, Txn};
 
 impl DataTree {
@@ -39,6 +40,13 @@ impl DataTree {
             }
             Request::Check { path, version } => self.prepare_check(path, *version, ctx),
             Request::Multi(ops) => Ok(multi::prepare(self, ops, ctx)),
+            Request::Moved(inner) => {
+                let session = match ctx.session {
+                    SessionStatus::Active => SessionStatus::Moved,
+                    other => other,
+                };
+                self.prepare(inner, &ctx.clone().with_session(session))
+            }
         }
     }
 

@@ -130,6 +130,11 @@ pub enum Request {
     },
     /// Several operations applied atomically as one transaction: all or none.
     Multi(Vec<Op>),
+    /// What a leader proposes in place of a write whose session's client has since
+    /// connected to another server (`checkSession`'s owner test): the write inside,
+    /// prepared with an active session taken as moved, so it fails with `SessionMoved`
+    /// where ZooKeeper's does (a close-session is not checked, as in ZooKeeper).
+    Moved(Box<Request>),
 }
 
 impl From<Op> for Request {

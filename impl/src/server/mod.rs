@@ -13,9 +13,11 @@ pub mod fourlw;
 pub mod in_flight;
 pub mod links;
 mod purge;
+mod reads;
 mod serve;
 mod supervisor;
 pub mod trace;
+mod writes;
 
 use crate::config::ServerConfig;
 use crate::data_tree::TreeOptions;

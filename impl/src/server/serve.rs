@@ -1,5 +1,7 @@
-//! Serving client requests on the core: the handshake, writes through the replica, reads
-//! against the applied tree, `sync`, watches and auth, each answered in request order.
+//! Serving client requests on the core: the handshake, then each request queued on its
+//! connection and answered strictly in order: writes go through the replica (`writes.rs`
+//! answers them once applied), a `sync` waits for the leader's zxid, everything else is
+//! answered from the applied state (`reads.rs`) when it reaches the head.
 
 use super::client::ConnOut;
 use super::clients::PState;
@@ -7,15 +9,14 @@ use super::core::{ConnId, Core};
 use super::flow::Ticket;
 use super::in_flight::InFlight;
 use super::links::Envelope;
-use crate::data_tree::{acl_check, ApplyOutcome, OpResult, Request, TxnResult};
+use super::writes::write_request;
+use crate::data_tree::Request;
 use crate::database::ClientWrite;
 use crate::error::ZkError;
 use crate::replica::{Input, ServerState};
 use crate::session::Password;
 use crate::storage::StorageError;
-use crate::watch::{WatchMode, WatcherType};
-use crate::wire::{opcode, response, xid, ClientOp, ConnectRequest, MultiResult, ReadOp, Reply};
-use crate::zxid::Zxid;
+use crate::wire::{response, ClientOp, ConnectRequest, Reply};
 use std::sync::Arc;
 
 impl Core {
@@ -81,6 +82,7 @@ impl Core {
         match self.replica.state_machine().resume(sid, &req.passwd) {
             Some(open) => {
                 self.clients.attach(conn, sid);
+                self.claim_owner(sid);
                 let body = self.clients.connect_response(
                     sid,
                     open.timeout_ms,
@@ -138,6 +140,7 @@ impl Core {
             };
             self.clients.writes.submitted(session, in_flight);
             let body = Arc::new(ClientWrite::new(caller, write).encode());
+            let body = self.owned_write(session, self.info.my_id, body);
             self.step(Input::Write {
                 session_id: session,
                 cxid: xid,
@@ -248,319 +251,5 @@ impl Core {
                 .get(conn)
                 .is_some_and(|c| c.queue.iter().any(|p| matches!(p.state, PState::Sync(_))))
         });
-    }
-
-    /// A request that is not a write, answered now against the applied state.
-    ///
-    /// Only a ping's reply has a fixed xid; auth and setWatches echo the request's xid, as
-    /// ZooKeeper does (the Java client sends -4 and -8, other clients their own counter),
-    /// and auth replies carry zxid 0.
-    fn answer(&mut self, conn: ConnId, xid_: i32, op: ClientOp) {
-        let mut zxid = self.replica.last_processed();
-        let (reply_xid, result) = match op {
-            ClientOp::Ping => (xid::PING, Ok(Reply::Empty)),
-            ClientOp::Auth { scheme, auth } => {
-                zxid = Zxid::ZERO;
-                let added = match scheme.as_str() {
-                    "digest" => {
-                        let ids =
-                            acl_check::digest_auth(&auth, self.clients.super_digest.as_deref());
-                        self.clients.add_auth(conn, ids)
-                    }
-                    other => Err(format!("no provider for the scheme `{other}`")),
-                };
-                if let Err(why) = added {
-                    // As a failed addauth in ZooKeeper: AuthFailed, then the connection closes.
-                    tracing::info!(conn, "addauth refused: {why}");
-                    let reply = response::reply(
-                        xid_,
-                        Zxid::ZERO,
-                        ZkError::AuthFailed.code(),
-                        &Reply::Empty,
-                    );
-                    self.clients.send(conn, ConnOut::Packet(reply));
-                    return self.clients.close(conn);
-                }
-                (xid_, Ok(Reply::Empty))
-            }
-            ClientOp::SetWatches(sw) => {
-                let fired = self.clients.watches.set_watches(
-                    self.replica.state_machine().tree(),
-                    conn,
-                    &sw,
-                );
-                for n in &fired {
-                    self.clients.notify(n);
-                }
-                (xid_, Ok(Reply::Empty))
-            }
-            other => (xid_, self.read(conn, other)),
-        };
-        let body = match result {
-            Ok(reply) => response::reply(reply_xid, zxid, 0, &reply),
-            Err(e) => response::reply(reply_xid, zxid, e.code(), &Reply::Empty),
-        };
-        self.clients.send(conn, ConnOut::Packet(body));
-    }
-
-    fn read(&mut self, conn: ConnId, op: ClientOp) -> Result<Reply, ZkError> {
-        let Some(c) = self.clients.conns.get(&conn) else {
-            return Err(ZkError::ConnectionLoss);
-        };
-        let caller = c.caller.clone();
-        let session = c.session.unwrap_or_default();
-        let tree = self.replica.state_machine().tree();
-        let watches = &mut self.clients.watches;
-        match op {
-            ClientOp::Exists { path, watch } => {
-                let r = tree.exists(&path, &caller);
-                if watch && matches!(r, Ok(_) | Err(ZkError::NoNode)) {
-                    watches.watch_data(&path, conn);
-                }
-                r.map(Reply::Stat)
-            }
-            ClientOp::GetData { path, watch } => {
-                let (data, stat) = tree.get_data(&path, &caller)?;
-                if watch {
-                    watches.watch_data(&path, conn);
-                }
-                Ok(Reply::Data {
-                    data: data.to_vec(),
-                    stat,
-                })
-            }
-            ClientOp::GetChildren {
-                path,
-                watch,
-                with_stat,
-            } => {
-                let (children, stat) = tree.get_children(&path, &caller)?;
-                if watch {
-                    watches.watch_children(&path, conn);
-                }
-                Ok(if with_stat {
-                    Reply::Children2 { children, stat }
-                } else {
-                    Reply::Children(children)
-                })
-            }
-            ClientOp::GetAcl { path } => {
-                let (acl, stat) = tree.get_acl(&path, &caller)?;
-                Ok(Reply::Acl { acl, stat })
-            }
-            ClientOp::MultiRead(ops) => Ok(Reply::Multi(
-                ops.into_iter()
-                    .map(|op| match op {
-                        ReadOp::GetChildren { path } => match tree.get_children(&path, &caller) {
-                            Ok((children, _)) => MultiResult::GetChildren { children },
-                            Err(e) => MultiResult::Error { code: e.code() },
-                        },
-                        ReadOp::GetData { path } => match tree.get_data(&path, &caller) {
-                            Ok((data, stat)) => MultiResult::GetData {
-                                data: data.to_vec(),
-                                stat,
-                            },
-                            Err(e) => MultiResult::Error { code: e.code() },
-                        },
-                    })
-                    .collect(),
-            )),
-            ClientOp::CheckWatches { path, kind } => {
-                let kind = WatcherType::from_code(kind).ok_or(ZkError::BadArguments)?;
-                watches
-                    .check_watches(&path, conn, kind)
-                    .map(|_| Reply::Empty)
-            }
-            ClientOp::RemoveWatches { path, kind } => {
-                let kind = WatcherType::from_code(kind).ok_or(ZkError::BadArguments)?;
-                watches
-                    .remove_watches(&path, conn, kind)
-                    .map(|_| Reply::Empty)
-            }
-            ClientOp::AddWatch { path, mode } => {
-                let mode = WatchMode::from_add_watch_mode(mode).ok_or(ZkError::BadArguments)?;
-                watches.add_watch(&path, conn, mode);
-                Ok(Reply::Empty)
-            }
-            ClientOp::GetEphemerals { prefix } => {
-                Ok(Reply::Paths(tree.get_ephemerals(session, &prefix)))
-            }
-            ClientOp::GetAllChildrenNumber { path } => tree
-                .get_all_children_number(&path, &caller)
-                .map(|n| Reply::Count(n as i32)),
-            ClientOp::WhoAmI => {
-                // The user name, as the auth provider's getUserName gives it: a digest
-                // id is `user:hash`, and whoAmI shows only the user.
-                let mut ids: Vec<(String, String)> = caller
-                    .auth
-                    .iter()
-                    .map(|id| {
-                        let user = match id.scheme.as_str() {
-                            "digest" => id.id.split(':').next().unwrap_or_default(),
-                            _ => id.id.as_str(),
-                        };
-                        (id.scheme.clone(), user.to_string())
-                    })
-                    .collect();
-                if let Some(ip) = caller.client_ip {
-                    ids.push(("ip".into(), ip));
-                }
-                Ok(Reply::WhoAmI(ids))
-            }
-            _ => Err(ZkError::Unimplemented),
-        }
-    }
-
-    /// A committed transaction was applied: watches fire first (a notification precedes the
-    /// reply of any request that sees its change), then the session bookkeeping and the
-    /// reply to this server's client.
-    pub(super) fn on_applied(
-        &mut self,
-        zxid: Zxid,
-        session: i64,
-        cxid: i32,
-        local: bool,
-        outcome: ApplyOutcome,
-    ) -> Result<(), StorageError> {
-        for n in self.clients.watches.fire_all(&outcome.triggers) {
-            self.clients.notify(&n);
-        }
-        let mine = local
-            .then(|| self.clients.writes.take(session, cxid))
-            .flatten();
-        match &outcome.result {
-            TxnResult::SessionCreated { timeout_ms } => {
-                let now = self.session_clock_ms();
-                if let Some(t) = self.tracker.as_mut() {
-                    t.add(session, *timeout_ms, now);
-                }
-                let password = self.replica.state_machine().session_password(session);
-                match (self.clients.connecting.remove(&session), password) {
-                    (Some((conn, ro)), Some(password)) => {
-                        let body =
-                            self.clients
-                                .connect_response(session, *timeout_ms, password, ro);
-                        self.clients.send(conn, ConnOut::Packet(body));
-                        self.clients.attach(conn, session);
-                    }
-                    // Closed again before its creation was answered: nothing to resume.
-                    (Some((conn, _)), None) => self.clients.close(conn),
-                    (None, _) => {}
-                }
-            }
-            TxnResult::SessionClosed { .. } => {
-                if let Some(t) = self.tracker.as_mut() {
-                    t.remove(session);
-                }
-                if let Some(&conn) = self.clients.by_session.get(&session) {
-                    if mine.is_none() {
-                        // Expired (or closed through another server): the connection ends.
-                        self.clients.close(conn);
-                    } else {
-                        self.clients.push(conn, cxid, None, PState::Close, None);
-                    }
-                }
-            }
-            _ => {}
-        }
-        if let Some(w) = mine {
-            self.complete(w.conn, w.request, zxid, &outcome.result);
-        }
-        self.drain_syncs();
-        Ok(())
-    }
-
-    /// Fills in the reply of a write and answers what can be answered.
-    fn complete(&mut self, conn: ConnId, request: u64, zxid: Zxid, result: &TxnResult) {
-        let Some(c) = self.clients.conns.get_mut(&conn) else {
-            return;
-        };
-        if let Some(p) = c.queue.iter_mut().find(|p| p.request == request) {
-            let (err, reply) = write_reply(p.op.as_ref(), result);
-            p.state = PState::Done(response::reply(p.xid, zxid, err, &reply));
-        }
-        self.drain(conn);
-    }
-}
-
-/// The request a write op proposes; `None` for an op that is not a write. Only a write's
-/// fields are copied: reads, the common case, pass through without a clone.
-fn write_request(op: &ClientOp) -> Option<Request> {
-    Some(match op {
-        ClientOp::Create { req, .. } => Request::Create(req.clone()),
-        ClientOp::Delete { path, version } => Request::Delete {
-            path: path.clone(),
-            version: *version,
-        },
-        ClientOp::SetData {
-            path,
-            data,
-            version,
-        } => Request::SetData {
-            path: path.clone(),
-            data: data.clone(),
-            version: *version,
-        },
-        ClientOp::SetAcl { path, acl, version } => Request::SetAcl {
-            path: path.clone(),
-            acl: acl.clone(),
-            version: *version,
-        },
-        ClientOp::Check { path, version } => Request::Check {
-            path: path.clone(),
-            version: *version,
-        },
-        ClientOp::Multi(ops) => Request::Multi(ops.iter().map(|(_, o)| o.clone()).collect()),
-        ClientOp::CloseSession => Request::CloseSession,
-        _ => return None,
-    })
-}
-
-/// The reply header's error and body for an applied write (`FinalRequestProcessor`): a
-/// multi's errors travel in its results, with a zero header error.
-fn write_reply(op: Option<&ClientOp>, result: &TxnResult) -> (i32, Reply) {
-    match (op, result) {
-        (_, TxnResult::Error(e)) => (e.code(), Reply::Empty),
-        (Some(ClientOp::Create { opcode, .. }), TxnResult::Created { path, stat }) => {
-            if *opcode == opcode::CREATE {
-                (0, Reply::Path(path.clone()))
-            } else {
-                (
-                    0,
-                    Reply::Create2 {
-                        path: path.clone(),
-                        stat: *stat,
-                    },
-                )
-            }
-        }
-        (_, TxnResult::DataSet { stat, .. } | TxnResult::AclSet { stat, .. }) => {
-            (0, Reply::Stat(*stat))
-        }
-        (Some(ClientOp::Multi(ops)), TxnResult::Multi(results)) => {
-            let entries = ops
-                .iter()
-                .zip(results)
-                .map(|((kind, _), r)| multi_entry(*kind, r))
-                .collect();
-            (0, Reply::Multi(entries))
-        }
-        _ => (0, Reply::Empty),
-    }
-}
-
-fn multi_entry(kind: i32, r: &OpResult) -> MultiResult {
-    match r {
-        OpResult::Create { path, stat } if kind == opcode::CREATE => {
-            MultiResult::Create { path: path.clone() }
-        }
-        OpResult::Create { path, stat } => MultiResult::Create2 {
-            path: path.clone(),
-            stat: *stat,
-        },
-        OpResult::Delete => MultiResult::Delete,
-        OpResult::SetData { stat } => MultiResult::SetData { stat: *stat },
-        OpResult::Check => MultiResult::Check,
-        OpResult::Error { code } => MultiResult::Error { code: *code },
     }
 }

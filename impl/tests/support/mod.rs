@@ -38,6 +38,14 @@ impl Drop for Ensemble {
 }
 
 impl Ensemble {
+    /// The servers' client ports, in server id order.
+    pub fn client_ports(&self) -> Vec<u16> {
+        self.hosts
+            .split(',')
+            .map(|h| h.rsplit(':').next().unwrap().parse().unwrap())
+            .collect()
+    }
+
     /// `zabd ensemble` with `servers` voters and `observers` observers.
     pub fn zabd(servers: u32, observers: u32) -> Ensemble {
         Ensemble::zabd_with(servers, observers, &[])

@@ -269,3 +269,33 @@ fn a_cversion_at_its_maximum_stops_sequential_creates() {
         Err(ZkError::NodeExists)
     );
 }
+
+/// A write the leader wraps as moved (its session's client is on another server now) fails
+/// with SessionMoved where the same write of an active session would succeed; a session
+/// already closing still says SessionExpired (checked first, as in `checkSession`), and a
+/// close-session is not checked.
+#[test]
+fn a_moved_write_fails_with_session_moved_after_the_session_checks() {
+    let mut f = Fixture::new();
+    let create = Request::Create(CreateRequest::new(
+        "/m",
+        b"",
+        Acl::open_unsafe(),
+        CreateMode::Persistent,
+    ));
+    let moved = |r: Request| Request::Moved(Box::new(r));
+    let ctx = f.context(SESSION);
+    assert_eq!(
+        f.submit_with(moved(create.clone()), ctx.clone()),
+        Err(ZkError::SessionMoved)
+    );
+    let closing = ctx.clone().with_session(SessionStatus::Closing);
+    assert_eq!(
+        f.submit_with(moved(create.clone()), closing),
+        Err(ZkError::SessionExpired)
+    );
+    assert!(f
+        .submit_with(moved(Request::CloseSession), ctx.clone())
+        .is_ok());
+    assert!(f.submit_with(create, ctx).is_ok(), "unwrapped, it succeeds");
+}

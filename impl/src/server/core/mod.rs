@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 mod outbox;
+mod owners;
 mod peers;
 
 /// A client connection's id, counted from 1 by the client port's accept loop; it is also the
@@ -147,6 +148,8 @@ pub struct Core {
     pub(super) clients: Clients,
     /// The leader's session expiry, rebuilt whenever this server starts leading.
     pub(super) tracker: Option<SessionTracker>,
+    /// While leading: the server each session's client is connected to (`owners.rs`).
+    pub(in crate::server) owners: HashMap<i64, ServerId>,
     /// A learner's sessions with activity since its last touch to the leader.
     pub(super) touched: HashSet<i64>,
     pub(super) state: ServerState,
@@ -188,6 +191,7 @@ impl Core {
             outbox: HashMap::new(),
             inbound: HashMap::new(),
             learner_conns: HashMap::new(),
+            owners: HashMap::new(),
             events,
             rt,
             clients,
@@ -395,6 +399,7 @@ impl Core {
         self.leader = leader;
         self.tracker = None;
         self.learner_conns.clear();
+        self.owners.clear();
         if state == ServerState::Leading {
             let prefix = self.info.session_prefix;
             let mut t = SessionTracker::new(prefix, wall_ms(), self.info.tick_time_ms);

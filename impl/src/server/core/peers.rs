@@ -74,13 +74,25 @@ impl Core {
 
     fn on_envelope(&mut self, from: ServerId, envelope: Envelope) -> Result<(), StorageError> {
         match envelope {
+            Envelope::Replica(PeerMsg::Quorum(Packet::Request(mut r))) => {
+                r.body = self.owned_write(r.session_id, from, r.body);
+                let msg = PeerMsg::Quorum(Packet::Request(r));
+                self.step(Input::Peer { from, msg })
+            }
             Envelope::Replica(msg) => self.step(Input::Peer { from, msg }),
-            // Touches and `sync` markers are a learner's, once it serves: from any other peer
-            // they would keep sessions alive or probe the leader at will.
-            Envelope::Touch(_) | Envelope::SyncRequest { .. }
+            // Touches, owners and `sync` markers are a learner's, once it serves: from any
+            // other peer they would keep sessions alive, move them or probe the leader.
+            Envelope::Touch(_) | Envelope::SyncRequest { .. } | Envelope::SetOwner { .. }
                 if !self.replica.leads_in_broadcast(from) =>
             {
-                tracing::debug!(peer = from, "touch or sync from a peer not in broadcast");
+                tracing::debug!(
+                    peer = from,
+                    "touch, owner or sync from a peer not in broadcast"
+                );
+                Ok(())
+            }
+            Envelope::SetOwner { session } => {
+                self.owners.insert(session, from);
                 Ok(())
             }
             Envelope::Touch(ids) => {

@@ -48,6 +48,13 @@ pub enum Envelope {
         /// The learner's handle on the waiting `sync`, echoed in the reply.
         token: u64,
     },
+    /// A client resumed this session on the sender: the leader takes the sender as the
+    /// session's owner, and a write of the session from any other server fails with
+    /// `SessionMoved` (ZooKeeper's REVALIDATE and `setOwner`).
+    SetOwner {
+        /// The resumed session.
+        session: i64,
+    },
     /// The leader's answer to a `SyncRequest`.
     SyncReply {
         /// The request's token.
@@ -240,6 +247,7 @@ mod tests {
             Envelope::Replica(PeerMsg::Quorum(snap)),
             Envelope::Touch(vec![1, -1, i64::MAX]),
             Envelope::SyncRequest { token: 5 },
+            Envelope::SetOwner { session: -3 },
             Envelope::SyncReply {
                 token: 5,
                 zxid: Zxid::new(1, 1),
@@ -259,7 +267,7 @@ mod tests {
         /// is refused; untouched, it decodes to itself.
         #[test]
         fn damaged_envelopes_decode_or_are_refused(
-            which in 0usize..5,
+            which in 0usize..6,
             at in any::<prop::sample::Index>(),
             byte in any::<u8>(),
             cut in any::<bool>(),
