@@ -6,24 +6,22 @@
 
 use super::client::ConnOut;
 use super::clients::Clients;
-use super::flow::{ConnFlow, Ticket};
-use super::links::{self, Envelope, LinkCmd, LinkEvent, Plane};
+use super::links::{self, Envelope, LinkCmd, Plane};
 use crate::database::ZkDatabase;
 use crate::replica::{Input, Output, Replica, ServerId, ServerState};
 use crate::session::SessionTracker;
 use crate::storage::{driver, FileStorage, Storage, StorageError};
-use crate::wire::{ClientOp, ConnectRequest};
 use crate::zxid::Zxid;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::net::SocketAddr;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
+mod event;
 mod outbox;
 mod owners;
 mod peers;
+
+pub use event::Event;
 
 /// A client connection's id, counted from 1 by the client port's accept loop; it is also the
 /// connection's `WatcherId`.
@@ -33,88 +31,6 @@ pub type EventTx = Sender<Event>;
 
 /// The replica's clock: one tick every 100 ms (its limits are scaled from tickTime).
 pub const REPLICA_TICK: Duration = Duration::from_millis(100);
-
-/// What the core thread takes, in arrival order, from the link and client tasks.
-#[derive(Debug)]
-pub enum Event {
-    /// A message from a peer, or a change of a peer connection.
-    Link(LinkEvent),
-    /// A client connection was accepted.
-    ClientOpened {
-        /// The new connection.
-        conn: ConnId,
-        /// Where the core sends the connection's replies and notifications.
-        tx: mpsc::UnboundedSender<ConnOut>,
-        /// The client's address.
-        addr: SocketAddr,
-        /// Notified when the connection's session is set up: its reader reads nothing after
-        /// the handshake until then.
-        session_ready: Arc<tokio::sync::Notify>,
-        /// The connection's budgets (`flow.rs`).
-        flow: Arc<ConnFlow>,
-    },
-    /// A connection's first packet: the session handshake (new session or resumed one).
-    Connect {
-        /// The connection it came on.
-        conn: ConnId,
-        /// The decoded `ConnectRequest`.
-        req: ConnectRequest,
-    },
-    /// A decoded request of a connection that has done its handshake.
-    Request {
-        /// The connection it came on.
-        conn: ConnId,
-        /// The request's xid, echoed in its reply.
-        xid: i32,
-        /// The operation.
-        op: ClientOp,
-        /// Its place in the flow-control budgets, given back when it is answered.
-        ticket: Ticket,
-    },
-    /// A request the connection could not decode into something servable.
-    Refused {
-        /// The connection it came on.
-        conn: ConnId,
-        /// The request's xid, echoed in the error reply.
-        xid: i32,
-        /// The error the reply carries (`Unimplemented` for an unknown opcode).
-        err: crate::ZkError,
-        /// Whether the connection closes after the error reply (an unknown opcode).
-        close: bool,
-        /// What was wrong, for the log.
-        why: String,
-        /// Its place in the flow-control budgets.
-        ticket: Ticket,
-    },
-    /// A connection whose requests were held (its replies not read) drained its queue to
-    /// its budget: answer it again.
-    Drained {
-        /// The connection.
-        conn: ConnId,
-    },
-    /// A connection's task ended (the client or the server closed it).
-    ClientClosed {
-        /// The connection that ended.
-        conn: ConnId,
-    },
-    /// A four-letter word arrived instead of a handshake; the answer is sent, then the
-    /// connection closes.
-    FourLetter {
-        /// The connection that asked.
-        conn: ConnId,
-        /// One of `FOUR_LETTER_WORDS`.
-        word: &'static str,
-    },
-    /// An autopurge's snapshot check, run off the core thread, is done.
-    PurgeChecked {
-        /// `autopurge.snapRetainCount`, as the check was started with.
-        keep: usize,
-        /// The newest valid snapshots it found, newest first, or why it failed.
-        valid: Result<Vec<Zxid>, StorageError>,
-    },
-    /// Stop: sync the log, close every client connection, return from `Core::run`.
-    Shutdown,
-}
 
 /// Where each peer listens.
 #[derive(Clone, Debug)]
