@@ -101,6 +101,8 @@ fn a_peer_without_the_secret_is_refused_and_disturbs_nothing() {
     let wrong = QuorumSecret::read(&{
         let f = e.dir.path().join("wrong.secret");
         std::fs::write(&f, "not-the-ensemble-secret").unwrap();
+        let owner_only = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+        std::fs::set_permissions(&f, owner_only).unwrap();
         f
     })
     .unwrap();

@@ -48,8 +48,22 @@ impl std::fmt::Debug for QuorumSecret {
 
 impl QuorumSecret {
     /// Reads the secret from `path`: its bytes, without trailing whitespace (an editor's
-    /// newline), at least `MIN_SECRET_BYTES` of them.
+    /// newline), at least `MIN_SECRET_BYTES` of them, from a file only its owner may read.
     pub fn read(path: &Path) -> Result<QuorumSecret, String> {
+        // As ssh with a private key: a secret others may read is no secret, so it is refused
+        // rather than used.
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .permissions(),
+        );
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{}: mode {:o} lets others read the secret; make it 600",
+                path.display(),
+                mode & 0o777
+            ));
+        }
         let mut bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         while bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
             bytes.pop();

@@ -17,7 +17,13 @@ async fn handshake(
         drop(c);
         r
     };
-    tokio::join!(connecting, acceptor.accept(&mut a))
+    let accepting = async {
+        let r = acceptor.accept(&mut a).await;
+        // A refusing acceptor closes its side too, so the connector is not left waiting.
+        drop(a);
+        r
+    };
+    tokio::join!(connecting, accepting)
 }
 
 #[tokio::test]
@@ -77,13 +83,22 @@ async fn a_silent_or_babbling_connection_is_refused() {
 }
 
 #[test]
-fn a_short_secret_file_is_refused_and_a_secret_never_prints() {
+fn a_short_or_readable_secret_file_is_refused_and_a_secret_never_prints() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let short = dir.path().join("short");
-    std::fs::write(&short, "fifteen-bytes!!\n").unwrap();
+    let write = |name: &str, text: &str, mode: u32| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+        f
+    };
+    let short = write("short", "fifteen-bytes!!\n", 0o600);
     assert!(QuorumSecret::read(&short).unwrap_err().contains("15 bytes"));
-    let good = dir.path().join("good");
-    std::fs::write(&good, "a-secret-of-enough-bytes\n").unwrap();
+    let readable = write("readable", "a-secret-of-enough-bytes\n", 0o644);
+    assert!(QuorumSecret::read(&readable)
+        .unwrap_err()
+        .contains("mode 644"));
+    let good = write("good", "a-secret-of-enough-bytes\n", 0o600);
     let s = QuorumSecret::read(&good).unwrap();
     assert_eq!(s.0, b"a-secret-of-enough-bytes");
     assert_eq!(format!("{s:?}"), "QuorumSecret(24 bytes)");
