@@ -126,7 +126,7 @@ fn a_killed_and_restarted_ensembles_traces_replay_exactly() {
     let mut restarts = 0;
     for f in &files {
         let records = trace::read(f).unwrap();
-        let done = trace::replay(&records, &zab::server::genesis())
+        let done = trace::replay(&records, zab::server::genesis)
             .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         println!(
             "{}: {} starts, {} steps reproduced",

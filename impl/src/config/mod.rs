@@ -140,6 +140,10 @@ pub struct ServerConfig {
     /// `zab.client.maxQueuedBytes` (a zabd extension, default 1 MiB): reply bytes queued for
     /// a connection above which its requests wait until its client reads (`server::flow`).
     pub client_max_queued_bytes: usize,
+    /// `extendedTypesEnabled` (or ZooKeeper's system property spelling,
+    /// `zookeeper.extendedTypesEnabled`; default false): TTL nodes may be created, and the
+    /// leader's container manager deletes expired ones. Every server must agree on it.
+    pub extended_types_enabled: bool,
     /// `zab.auth.maxIds` (a zabd extension; ZooKeeper has no such bound): how many distinct
     /// identities one connection may authenticate (`addauth`). Default 16.
     pub auth_max_ids: usize,
@@ -271,6 +275,9 @@ impl ServerConfig {
                 "zab.client.maxQueuedBytes" => {
                     cfg.client_max_queued_bytes = number(line, key, value)?
                 }
+                "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
+                    cfg.extended_types_enabled = boolean(value).map_err(|m| bad(line, m))?
+                }
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
@@ -326,6 +333,7 @@ impl ServerConfig {
             global_outstanding_limit: crate::server::flow::FlowLimits::GLOBAL_OUTSTANDING,
             client_max_outstanding: crate::server::flow::FlowLimits::CONN_OUTSTANDING,
             client_max_queued_bytes: crate::server::flow::FlowLimits::QUEUED_BYTES,
+            extended_types_enabled: false,
             auth_max_ids: 16,
             auth_max_id_bytes: 1024,
             servers: BTreeMap::new(),
@@ -384,6 +392,13 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// The state machine's options these keys set.
+    pub fn tree_options(&self) -> crate::data_tree::TreeOptions {
+        crate::data_tree::TreeOptions {
+            ttl_enabled: self.extended_types_enabled,
+        }
+    }
+
     /// The flow-control budgets these keys set.
     pub fn flow_limits(&self) -> crate::server::flow::FlowLimits {
         crate::server::flow::FlowLimits {
@@ -420,6 +435,15 @@ impl ServerConfig {
 
 /// A `4lw.commands.whitelist` value as a set; `srvr` is always in it (`zkServer.sh status`
 /// and the ensemble tools ask it), as in ZooKeeper.
+/// A Java-style boolean: `true` or `false`, in any case.
+fn boolean(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("`{value}` is not true or false")),
+    }
+}
+
 fn four_letter_words(value: &str) -> BTreeSet<String> {
     let listed = value.split(',').map(str::trim).filter(|w| !w.is_empty());
     listed.chain(["srvr"]).map(String::from).collect()

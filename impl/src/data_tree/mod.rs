@@ -45,7 +45,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 /// Server configuration that changes what `prepare` accepts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TreeOptions {
     /// ZooKeeper's `zookeeper.extendedTypesEnabled`: TTL creates fail with `Unimplemented`
     /// unless this is set.

@@ -84,8 +84,8 @@ pub enum ServerError {
 }
 
 /// The state machine a server starts from when its disk holds no snapshot.
-pub fn genesis() -> ZkDatabase {
-    ZkDatabase::new(TreeOptions::default())
+pub fn genesis(options: TreeOptions) -> ZkDatabase {
+    ZkDatabase::new(options)
 }
 
 async fn bind(addr: String, what: &'static str) -> Result<TcpListener, ServerError> {
@@ -175,13 +175,14 @@ pub async fn run(
     tracing::info!(?report, "recovered");
     let config = replica_config(&cfg);
     let recorded = cfg.trace_dir.as_ref().map(|_| durable.clone());
-    let (replica, first) = Replica::new(config.clone(), durable, genesis())
+    let (replica, first) = Replica::new(config.clone(), durable, genesis(cfg.tree_options()))
         .map_err(|e| ServerError::Start(e.to_string()))?;
     let recorder = match (&cfg.trace_dir, recorded) {
         (Some(dir), Some(durable)) => {
             let mut r = trace::Recorder::open(trace::file_for(dir, cfg.my_id))?;
             r.record(&trace::Record::Start {
                 at_ns: trace::now_ns(),
+                tree: cfg.tree_options(),
                 config,
                 durable,
                 effects: trace::effects(&first),

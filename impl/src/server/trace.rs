@@ -12,6 +12,7 @@
 //! written before the step's outputs run, so nothing a peer or client saw is missing from it;
 //! a server killed mid-write leaves a torn last frame, which reading ignores.
 
+use crate::data_tree::TreeOptions;
 use crate::replica::StateMachine;
 use crate::replica::{Config, Durable, Input, Output, PeerMsg, Replica, ServerId, ServerState};
 use crate::zxid::Zxid;
@@ -26,6 +27,9 @@ pub enum Record {
     Start {
         /// When, in nanoseconds since the Unix epoch.
         at_ns: u64,
+        /// The state machine's options (`extendedTypesEnabled`): a replay starts from a
+        /// genesis with the same ones.
+        tree: TreeOptions,
         /// The replica's configuration (its limits in ticks of 100 ms).
         config: Config,
         /// What recovery found on disk: epochs, snapshot, log.
@@ -226,15 +230,22 @@ pub enum TraceError {
 
 /// The first bytes of a trace file.
 const MAGIC: [u8; 4] = *b"ZABT";
-/// The trace format: records encoded with postcard (`crate::encoding`). 2: a new session's
-/// write carries its password; 1 did not.
-pub const FORMAT_VERSION: u32 = 2;
+/// The trace format: records encoded with postcard (`crate::encoding`). 3: a start record
+/// carries the state machine's options; 2 did not (read as options off, `v2.rs`); 2: a new
+/// session's write carries its password; 1 did not.
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8;
 
+mod v2;
+
 fn header() -> [u8; HEADER_LEN] {
+    header_of(FORMAT_VERSION)
+}
+
+fn header_of(version: u32) -> [u8; HEADER_LEN] {
     let mut h = [0; HEADER_LEN];
     h[..4].copy_from_slice(&MAGIC);
-    h[4..].copy_from_slice(&FORMAT_VERSION.to_be_bytes());
+    h[4..].copy_from_slice(&version.to_be_bytes());
     h
 }
 
@@ -312,7 +323,8 @@ fn decode_file(bytes: &[u8]) -> Option<Result<Vec<Record>, TraceError>> {
         // Empty, or a header cut short: a server killed as it began its trace.
         return header().starts_with(bytes).then(|| Ok(Vec::new()));
     }
-    if bytes[..HEADER_LEN] != header() {
+    let v2 = bytes[..HEADER_LEN] == header_of(2);
+    if bytes[..HEADER_LEN] != header() && !v2 {
         return None;
     }
     let mut out = Vec::new();
@@ -322,7 +334,12 @@ fn decode_file(bytes: &[u8]) -> Option<Result<Vec<Record>, TraceError>> {
         let Some(body) = bytes.get(at + 4..at + 4 + len) else {
             break;
         };
-        match crate::encoding::decode(body) {
+        let decoded = if v2 {
+            crate::encoding::decode::<v2::RecordV2>(body).map(Record::from)
+        } else {
+            crate::encoding::decode(body)
+        };
+        match decoded {
             Ok(r) => out.push(r),
             Err(_) => return Some(Err(TraceError::Malformed { index: out.len() })),
         }
@@ -341,19 +358,24 @@ pub struct Replayed {
 }
 
 /// Runs a new replica through the recorded inputs (a new one at each start record, from the
-/// recorded configuration and recovered state) and checks every output against the record.
-pub fn replay<S: StateMachine>(records: &[Record], genesis: &S) -> Result<Replayed, TraceError> {
+/// recorded configuration and recovered state, on the state machine `genesis` makes for the
+/// recorded options) and checks every output against the record.
+pub fn replay<S: StateMachine>(
+    records: &[Record],
+    genesis: impl Fn(TreeOptions) -> S,
+) -> Result<Replayed, TraceError> {
     let mut done = Replayed::default();
     let mut replica: Option<Replica<S>> = None;
     for (index, r) in records.iter().enumerate() {
         let (recorded, replayed) = match r {
             Record::Start {
+                tree,
                 config,
                 durable,
                 effects: recorded,
                 ..
             } => {
-                let (rep, out) = Replica::new(config.clone(), durable.clone(), genesis.clone())
+                let (rep, out) = Replica::new(config.clone(), durable.clone(), genesis(*tree))
                     .map_err(|e| TraceError::Start {
                         index,
                         why: e.to_string(),
@@ -389,12 +411,14 @@ pub fn describe(r: &Record) -> String {
     match r {
         Record::Start {
             at_ns,
+            tree,
             config,
             durable,
             effects,
         } => format!(
-            "{at_ns} START id={} acc={} cur={} log={} snapshot={:?} -> {effects:?}",
+            "{at_ns} START id={} ttl={} acc={} cur={} log={} snapshot={:?} -> {effects:?}",
             config.id,
+            tree.ttl_enabled,
             durable.accepted_epoch,
             durable.current_epoch,
             durable.log.len(),

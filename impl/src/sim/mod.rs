@@ -261,6 +261,7 @@ impl<M: Workload> Cluster<M> {
             let at_ns = self.steps;
             self.traces.entry(s).or_default().push(Record::Start {
                 at_ns,
+                tree: Default::default(),
                 config,
                 durable,
                 effects: trace::effects(&out),

@@ -108,7 +108,7 @@ fn replay(traces: &[PathBuf], print: bool) -> ExitCode {
                 println!("{}", trace::describe(r));
             }
         }
-        let result = records.and_then(|r| trace::replay(&r, &zab::server::genesis()));
+        let result = records.and_then(|r| trace::replay(&r, zab::server::genesis));
         match result {
             Ok(done) => println!(
                 "{}: {} starts, {} steps reproduced",
