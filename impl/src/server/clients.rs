@@ -330,10 +330,15 @@ impl Clients {
         }
     }
 
-    /// Closes a connection now (its task reports `ClientClosed` when it is gone).
+    /// Closes a connection now (its task reports `ClientClosed` when it is gone). One whose
+    /// client is not reading is dropped at once: a `Close` behind its unread replies would
+    /// keep it, and its file descriptor, open for as long as the client stays silent.
     pub fn close(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.get_mut(&conn) {
             flush_one(conn, c);
+            if c.flow.stalled() {
+                c.flow.evict();
+            }
             let _ = c.tx.send(ConnOut::Close);
         }
     }

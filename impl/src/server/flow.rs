@@ -173,6 +173,17 @@ impl ConnFlow {
         true
     }
 
+    /// Whether more is queued than the budget: the client is not reading, so a `Close`
+    /// queued behind the replies would never be reached.
+    pub fn stalled(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) > self.limits.queued_bytes
+    }
+
+    /// Has the connection's task drop it now, without writing what is queued.
+    pub fn evict(&self) {
+        self.evicted.notify_one();
+    }
+
     /// Bytes queued for the writer now.
     pub fn queued_bytes(&self) -> usize {
         self.queued.load(Ordering::SeqCst)
