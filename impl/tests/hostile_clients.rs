@@ -4,7 +4,8 @@
 use std::io::Write as _;
 use std::net::TcpStream;
 use support::raw::{
-    closed, conn, connect_request, create, handshake, recv, request, send, session_granted,
+    closed, conn, conn_with, connect_request, create, handshake, recv, request, send,
+    session_granted,
 };
 use support::Ensemble;
 use zab::error::ZkError;
@@ -233,20 +234,7 @@ fn applied_zxid(port: u16) -> u64 {
 
 /// A connection to `port` on 127.0.0.1 from the local address `from`.
 fn conn_from(from: [u8; 4], port: u16) -> TcpStream {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .unwrap();
-    let s = rt.block_on(async {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind((from, 0).into()).unwrap();
-        socket.connect(([127, 0, 0, 1], port).into()).await.unwrap()
-    });
-    let s = s.into_std().unwrap();
-    s.set_nonblocking(false).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .unwrap();
-    s
+    conn_with(port, |socket| socket.bind((from, 0).into()).unwrap())
 }
 
 /// `maxClientCnxns=10` and 60 handshakes from one address: 10 sessions, and only 10 create-

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use support::process::Zabd;
-use support::raw::{conn, create, create_request, exists, handshake, recv, send};
+use support::raw::{conn, conn_with, create, create_request, exists, handshake, recv, send};
 use zab::wire::{frame, opcode, Reader, ReplyHeader, Writer};
 
 mod support;
@@ -39,18 +39,7 @@ fn reply_err(s: &mut TcpStream) -> i32 {
 /// A session whose socket receives into a small kernel buffer, so what the server cannot
 /// write stays in the server.
 fn small_window_session(port: u16) -> (TcpStream, zab::wire::ConnectResponse) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let stream = rt.block_on(async {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_recv_buffer_size(4096).unwrap();
-        socket.connect(([127, 0, 0, 1], port).into()).await.unwrap()
-    });
-    let mut s = stream.into_std().unwrap();
-    s.set_nonblocking(false).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut s = conn_with(port, |socket| socket.set_recv_buffer_size(4096).unwrap());
     let granted = handshake(&mut s, 0, vec![0; 16]);
     assert!(granted.session_id != 0);
     (s, granted)

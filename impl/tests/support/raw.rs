@@ -13,6 +13,25 @@ pub fn conn(port: u16) -> TcpStream {
     s
 }
 
+/// A connection to `127.0.0.1:port` from a socket `setup` prepares first (a local address
+/// to bind, a receive buffer size: what `std` cannot set before connecting); reads time out
+/// after 5 s.
+pub fn conn_with(port: u16, setup: impl FnOnce(&tokio::net::TcpSocket)) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let s = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        setup(&socket);
+        socket.connect(([127, 0, 0, 1], port).into()).await.unwrap()
+    });
+    let s = s.into_std().unwrap();
+    s.set_nonblocking(false).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
 /// Sends one framed packet.
 pub fn send(s: &mut TcpStream, body: &[u8]) {
     s.write_all(&frame::frame(body)).unwrap();
