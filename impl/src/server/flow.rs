@@ -85,8 +85,9 @@ impl Flow {
         })
     }
 
-    /// Global permits not in use (for tests and `mntr`).
-    pub fn global_available(&self) -> usize {
+    /// Global permits not in use.
+    #[cfg(test)]
+    fn global_available(&self) -> usize {
         self.global.available_permits()
     }
 }

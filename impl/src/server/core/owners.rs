@@ -42,12 +42,11 @@ impl Core {
         }
     }
 
-    /// A client resumed `session` on server `on`: while leading, `on` owns it now; a
-    /// learner tells its leader.
+    /// A client resumed `session` on this server: while leading, this server owns it now;
+    /// a learner tells its leader.
     pub(in crate::server) fn claim_owner(&mut self, session: i64) {
-        let me = self.info.my_id;
         if self.state == ServerState::Leading {
-            self.owners.insert(session, me);
+            self.owners.insert(session, self.info.my_id);
         } else if let Some(leader) = self.leader {
             self.send(leader, super::super::links::Envelope::SetOwner { session });
         }
