@@ -140,3 +140,29 @@ fn a_wall_clock_step_does_not_expire_sessions() {
         zabd.log()
     );
 }
+
+/// A periodic snapshot that cannot be written (here every name it could take is held by a
+/// directory, which no write can replace, even root's) is a disk failure like a failed
+/// fsync, though it is written off the core thread: the server exits with code 4 and says
+/// why, instead of serving on without ever snapshotting again.
+#[test]
+fn a_snapshot_that_cannot_be_written_exits_4_and_says_why() {
+    let mut zabd = Zabd::start("snapCount=10\n", &[]);
+    for counter in 1..=64u64 {
+        let name = format!("snapshot.{:x}.tmp", (1u64 << 32) | counter);
+        std::fs::create_dir(zabd.path("data").join(name)).unwrap();
+    }
+    let mut s = conn(zabd.port);
+    assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
+    for xid in 1..40 {
+        send(&mut s, &create_request(xid, &format!("/n{xid}"), b"x"));
+        if recv(&mut s).is_none() {
+            break;
+        }
+    }
+    let status = zabd.wait_exit(Duration::from_secs(10));
+    let log = zabd.log();
+    assert_eq!(status.and_then(|s| s.code()), Some(4), "{log}");
+    assert_eq!(log.matches("halting").count(), 1, "{log}");
+    assert!(log.contains("snapshot.1000000"), "{log}");
+}

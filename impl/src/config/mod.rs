@@ -189,6 +189,9 @@ pub struct ServerConfig {
     /// `zab.fault.fsyncFailsAfter=N` (builds with the `faults` feature only, for tests): the
     /// transaction log's fsyncs fail with EIO once N have been made.
     pub fsync_fails_after: Option<u64>,
+    /// `zab.fault.snapshotDelayMs=N` (builds with the `faults` feature only, for tests): a
+    /// slow disk, every snapshot write waits N ms before it starts.
+    pub snapshot_delay_ms: Option<u64>,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -283,7 +286,10 @@ impl ServerConfig {
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
                 "zab.quorum.secretFile" => cfg.quorum_secret_file = Some(PathBuf::from(value)),
                 "zab.fault.fsyncFailsAfter" => {
-                    cfg.fsync_fails_after = Some(fsync_fault(value).map_err(|m| bad(line, m))?)
+                    cfg.fsync_fails_after = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
+                "zab.fault.snapshotDelayMs" => {
+                    cfg.snapshot_delay_ms = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
                 }
                 "zab.fault" => {
                     cfg.fault =
@@ -343,6 +349,7 @@ impl ServerConfig {
             quorum_secret: None,
             fault: None,
             fsync_fails_after: None,
+            snapshot_delay_ms: None,
             unknown: Vec::new(),
         }
     }
@@ -469,16 +476,17 @@ fn super_digest(value: &str) -> Result<String, String> {
     }
 }
 
-/// `zab.fault.fsyncFailsAfter`'s count, in a build that has the fault.
-fn fsync_fault(value: &str) -> Result<u64, String> {
+/// A disk fault's number (`zab.fault.fsyncFailsAfter`, `zab.fault.snapshotDelayMs`), in a
+/// build that has the faults.
+fn fault_count(key: &str, value: &str) -> Result<u64, String> {
     if cfg!(feature = "faults") {
         value
             .parse()
-            .map_err(|_| format!("zab.fault.fsyncFailsAfter=`{value}` is not a count"))
+            .map_err(|_| format!("{key}=`{value}` is not a count"))
     } else {
         Err(format!(
-            "zab.fault.fsyncFailsAfter={value}: deliberately failing disks are for tests \
-             only; this build has none (build with the `faults` cargo feature)"
+            "{key}={value}: deliberately failing disks are for tests only; this build has \
+             none (build with the `faults` cargo feature)"
         ))
     }
 }

@@ -13,7 +13,7 @@ use crate::zxid::Zxid;
 use std::sync::Arc;
 
 /// The state machine a replica replicates (the DataTree and its sessions, or a toy for tests).
-pub trait StateMachine: Clone {
+pub trait StateMachine: Clone + Send + 'static {
     /// What applying a transaction produced, for the client that asked and for watchers.
     type Outcome: Clone + std::fmt::Debug + PartialEq;
 
@@ -134,8 +134,8 @@ pub enum Output<O> {
     SaveSnapshot {
         /// The last applied zxid, the last one the snapshot covers.
         zxid: Zxid,
-        /// The state, as `StateMachine::snapshot` serialized it.
-        bytes: Arc<Vec<u8>>,
+        /// The state at `zxid`, serialized by `StateMachine::snapshot` when first read.
+        data: super::SnapshotData,
     },
     /// A transaction was applied. `local` is true when this server's client asked for it.
     Applied {

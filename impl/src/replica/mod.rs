@@ -15,19 +15,20 @@ mod fault;
 pub mod io;
 pub mod messages;
 mod snapshot;
+mod snapshot_data;
 pub mod state;
 pub mod sync;
 
 pub use fault::Fault;
 pub use io::{Durable, Input, Output, StateMachine};
 pub use messages::{Notification, Packet, PeerMsg, ServerId, ServerState, Vote};
+pub use snapshot_data::SnapshotData;
 pub use state::Phase;
 
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use state::{Fle, Role};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 
 /// When a leader runs each learner's `syncFollower` (the LearnerHandler thread's step between
 /// ACKEPOCH and NEWLEADER).
@@ -140,7 +141,7 @@ pub struct Replica<S: StateMachine> {
     pub(crate) accepted_epoch: u32,
     pub(crate) current_epoch: u32,
     /// The snapshot the log builds on.
-    pub(crate) base: (Zxid, Arc<Vec<u8>>),
+    pub(crate) base: (Zxid, SnapshotData),
     /// The history after `base`: durable entries, then entries queued for the sync thread.
     pub(crate) log: Vec<TxnEntry>,
     /// The last durable entry.
@@ -180,9 +181,9 @@ impl<S: StateMachine> Replica<S> {
         let (base_zxid, base_bytes, applied) = match durable.snapshot {
             Some((z, bytes)) => {
                 let sm = genesis.restore(&bytes).ok_or(StartError::BadSnapshot(z))?;
-                (z, bytes, sm)
+                (z, SnapshotData::ready(bytes), sm)
             }
-            None => (Zxid::ZERO, Arc::new(genesis.snapshot()), genesis),
+            None => (Zxid::ZERO, SnapshotData::of(&genesis), genesis),
         };
         let rng = cfg.seed ^ 0x9e37_79b9_7f4a_7c15;
         let mut r = Replica {
@@ -378,7 +379,7 @@ impl<S: StateMachine> Replica<S> {
     pub(crate) fn reload_from_log(&mut self) {
         let mut sm = self
             .applied
-            .restore(&self.base.1)
+            .restore(self.base.1.bytes())
             .expect("the base snapshot was produced by S");
         for e in &self.log {
             sm.apply(e);
@@ -444,7 +445,7 @@ impl<S: StateMachine> Replica<S> {
     }
     /// The snapshot the in-memory history builds on (`log()` follows it).
     pub fn base_snapshot(&self) -> &[u8] {
-        &self.base.1
+        self.base.1.bytes()
     }
     /// The replicated state machine, for reads.
     pub fn state_machine(&self) -> &S {

@@ -2,8 +2,9 @@
 //! starting a `SnapshotThread`): after enough applied transactions the replica writes its
 //! applied state as a snapshot and drops the log entries it covers from memory, so memory
 //! stays bounded by the state, its serialized copy (the base, kept for TRUNC and reloads)
-//! and the recent history, however long the server runs. The serialization runs inside the
-//! step, on the caller's thread: a large tree stalls the server while it runs.
+//! and the recent history, however long the server runs. The step only copies the state
+//! (`SnapshotData`); the serialization runs where the bytes are first needed, so a server
+//! serializes and writes on a thread of its own while its core goes on.
 //!
 //! A snapshot is taken only where it is exactly the state at its zxid and that zxid is
 //! durable: in broadcast, with everything applied also synced, and not while a learner's
@@ -14,7 +15,7 @@
 use super::io::{Output, StateMachine};
 use super::state::{Phase, Role};
 use super::Replica;
-use std::sync::Arc;
+use super::SnapshotData;
 
 impl<S: StateMachine> Replica<S> {
     /// Draws how many entries past the base the next snapshot waits for: between half of
@@ -39,13 +40,13 @@ impl<S: StateMachine> Replica<S> {
         {
             return;
         }
-        let bytes = Arc::new(self.applied.snapshot());
+        let data = SnapshotData::of(&self.applied);
         self.out.push(Output::SaveSnapshot {
             zxid,
-            bytes: bytes.clone(),
+            data: data.clone(),
         });
         self.log.drain(..applied_in_log);
-        self.base = (zxid, bytes);
+        self.base = (zxid, data);
         self.draw_snap_after();
     }
 }

@@ -177,7 +177,7 @@ pub struct LearnerState {
 #[derive(Clone, Debug)]
 pub struct OnDisk {
     /// The snapshot on disk: its zxid and serialized state.
-    pub base: (Zxid, std::sync::Arc<Vec<u8>>),
+    pub base: (Zxid, super::SnapshotData),
     /// The log records on disk after `base`, in zxid order.
     pub log: Vec<TxnEntry>,
 }

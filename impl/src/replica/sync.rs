@@ -6,7 +6,7 @@
 use super::io::{Output, StateMachine};
 use super::messages::{Packet, ServerId};
 use super::state::{Handler, OnDisk, Phase, Role, SyncMode};
-use super::Replica;
+use super::{Replica, SnapshotData};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use std::sync::Arc;
@@ -228,7 +228,7 @@ impl<S: StateMachine> Replica<S> {
                 self.learner_mut().sync_mode = SyncMode::Snap;
                 self.applied = sm;
                 let on_disk = OnDisk {
-                    base: std::mem::replace(&mut self.base, (zxid, snapshot)),
+                    base: std::mem::replace(&mut self.base, (zxid, SnapshotData::ready(snapshot))),
                     log: std::mem::take(&mut self.log),
                 };
                 self.learner_mut().on_disk = Some(on_disk);
@@ -273,7 +273,7 @@ impl<S: StateMachine> Replica<S> {
         if matches!(mode, SyncMode::Trunc | SyncMode::Snap) {
             // takeSnapshot: what is applied in memory becomes durable.
             let bytes = Arc::new(self.applied.snapshot());
-            self.base = (self.last_processed, bytes.clone());
+            self.base = (self.last_processed, SnapshotData::ready(bytes.clone()));
             self.log.clear();
             self.synced = self.last_processed;
             self.out.push(Output::InstallSnapshot {

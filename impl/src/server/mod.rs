@@ -15,6 +15,7 @@ pub mod links;
 mod purge;
 mod reads;
 mod serve;
+mod snapshots;
 mod supervisor;
 pub mod trace;
 mod writes;
@@ -169,6 +170,8 @@ pub async fn run(
         log_dir: cfg.data_log_dir.clone(),
         #[cfg(feature = "faults")]
         fsync_fails_after: cfg.fsync_fails_after,
+        #[cfg(feature = "faults")]
+        snapshot_delay: cfg.snapshot_delay_ms.map(std::time::Duration::from_millis),
         ..FileConfig::new(&cfg.data_dir)
     })?;
     let (durable, report) = recover_durable(&mut storage)?;

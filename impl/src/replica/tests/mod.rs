@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::txn::{Txn, TxnHeader};
+use std::sync::Arc;
 
 /// A toy state machine: the list of values written, in order.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -564,12 +565,12 @@ fn a_periodic_snapshot_saves_the_applied_state_and_drops_the_log_it_covers() {
     );
     // The next step snapshots z1 first; 1.2 is not durable yet, so it stays.
     let out = r.step(Input::Tick { now_ms: 0 });
-    let Some(Output::SaveSnapshot { zxid, bytes }) = out.first() else {
+    let Some(Output::SaveSnapshot { zxid, data }) = out.first() else {
         panic!("no snapshot first: {out:?}");
     };
     assert_eq!(*zxid, z1);
     assert_eq!(
-        r.state_machine().restore(bytes),
+        r.state_machine().restore(data.bytes()),
         Some(Values(vec![vec![5]]))
     );
     assert_eq!(r.base_zxid(), z1);

@@ -90,6 +90,11 @@ pub enum Event {
         /// The newest valid snapshots it found, newest first, or why it failed.
         valid: Result<Vec<Zxid>, StorageError>,
     },
+    /// The snapshot writer's thread (`snapshots.rs`) is done with the snapshot at `zxid`.
+    SnapshotWritten {
+        /// The snapshot it wrote, or failed to.
+        zxid: Zxid,
+    },
     /// Stop: sync the log, close every client connection, return from `Core::run`.
     Shutdown,
 }

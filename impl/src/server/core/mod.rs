@@ -76,6 +76,8 @@ pub struct Core {
     pub(super) next_purge: Option<Instant>,
     /// A purge's snapshot check is running on its own thread (`purge.rs`).
     pub(super) purging: bool,
+    /// The periodic snapshot being written on its own thread (`snapshots.rs`).
+    pub(super) snapshot_job: Option<super::snapshots::SnapshotJob>,
     /// When a serving leader next looks for empty containers (`containers.rs`).
     pub(super) next_container_check: Option<Instant>,
     /// Where every replica step is recorded (`zab.traceDir`).
@@ -119,6 +121,7 @@ impl Core {
             info,
             next_purge: None,
             purging: false,
+            snapshot_job: None,
             next_container_check: None,
             recorder,
         };
@@ -159,6 +162,7 @@ impl Core {
 
     fn stop(mut self) -> Result<(), StorageError> {
         self.group_commit()?;
+        self.finish_snapshot()?;
         self.flush_links();
         self.clients.close_all();
         Ok(())
@@ -200,6 +204,7 @@ impl Core {
                 self.purge_checked(keep, valid);
                 Ok(())
             }
+            Event::SnapshotWritten { zxid } => self.snapshot_written(zxid),
             Event::Drained { conn } => {
                 self.drain(conn);
                 Ok(())
@@ -264,6 +269,18 @@ impl Core {
                     self.unsynced = Some(last.zxid());
                 }
             }
+            let o = match o {
+                Output::SaveSnapshot { zxid, data } => {
+                    self.save_snapshot(zxid, data)?;
+                    continue;
+                }
+                // They write or remove snapshot files too.
+                Output::Truncate { .. } | Output::InstallSnapshot { .. } => {
+                    self.finish_snapshot()?;
+                    o
+                }
+                o => o,
+            };
             let Some(o) = driver::execute(&mut self.storage, o)? else {
                 continue;
             };

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use txn_log::TxnLog;
 
 pub use fsx::{LOCK_FILE, LOG_PREFIX, SNAP_PREFIX, TEMP_SUFFIX};
+pub use snap::SnapshotWriter;
 
 /// The zxids of the `keep` newest snapshots in `snap_dir` that load and check out, newest
 /// first: the slow part of a purge (each is read whole), which needs nothing of an open
@@ -44,6 +45,10 @@ pub struct FileConfig {
     /// EIO once this many have been made.
     #[cfg(feature = "faults")]
     pub fsync_fails_after: Option<u64>,
+    /// A slow disk, for tests (`zab.fault.snapshotDelayMs`): every snapshot write waits this
+    /// long before it starts.
+    #[cfg(feature = "faults")]
+    pub snapshot_delay: Option<std::time::Duration>,
 }
 
 impl FileConfig {
@@ -56,6 +61,8 @@ impl FileConfig {
             max_log_file_size: DEFAULT_MAX_LOG_FILE_SIZE,
             #[cfg(feature = "faults")]
             fsync_fails_after: None,
+            #[cfg(feature = "faults")]
+            snapshot_delay: None,
         }
     }
 
@@ -151,6 +158,23 @@ impl FileStorage {
     /// The path of the snapshot file at `zxid` (whether it exists or not).
     pub fn snapshot_path(&self, zxid: Zxid) -> PathBuf {
         self.cfg.snap_dir.join(fsx::file_name(SNAP_PREFIX, zxid))
+    }
+
+    /// A writer of snapshot files for another thread; tell `snapshot_written` of each file
+    /// it writes. Its writes must not overlap `save_snapshot` or `truncate_log`, which may
+    /// write or remove the same files.
+    pub fn snapshot_writer(&self) -> SnapshotWriter {
+        SnapshotWriter {
+            dir: self.cfg.snap_dir.clone(),
+            #[cfg(feature = "faults")]
+            delay: self.cfg.snapshot_delay,
+        }
+    }
+
+    /// `snapshot_writer` wrote the snapshot at `zxid`: later appends may link to it.
+    pub fn snapshot_written(&mut self, zxid: Zxid) {
+        self.snapshots.insert(zxid);
+        self.other_fsyncs += 2;
     }
 
     /// Where the snapshots are (for `newest_valid_snapshots` on another thread).
@@ -251,9 +275,8 @@ impl Storage for FileStorage {
     }
 
     fn save_snapshot(&mut self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
-        snap::save(self.snap_dir(), zxid, data)?;
-        self.snapshots.insert(zxid);
-        self.other_fsyncs += 2;
+        self.snapshot_writer().write(zxid, data)?;
+        self.snapshot_written(zxid);
         Ok(())
     }
 

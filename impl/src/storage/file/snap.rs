@@ -8,12 +8,33 @@ use crate::storage::framing::{self, SNAP_HEADER_LEN};
 use crate::storage::report::Snapshot;
 use crate::storage::EpochKind;
 use crate::zxid::Zxid;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Writes the snapshot at `zxid` (header with length and CRC, then `data`) atomically.
-pub fn save(dir: &Path, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
-    let header = framing::snapshot_header(zxid, data);
-    fsx::atomic_write(dir, &fsx::file_name(SNAP_PREFIX, zxid), &[&header, data])
+/// Writes snapshot files into one directory, needing nothing else of the open storage, so
+/// a server can write on a thread of its own while its core appends to the log.
+#[derive(Clone, Debug)]
+pub struct SnapshotWriter {
+    pub(super) dir: PathBuf,
+    /// A slow disk, for tests (`zab.fault.snapshotDelayMs`): each write waits this long first.
+    #[cfg(feature = "faults")]
+    pub(super) delay: Option<std::time::Duration>,
+}
+
+impl SnapshotWriter {
+    /// Writes the snapshot at `zxid` (header with length and CRC, then `data`) atomically.
+    /// Two writes of one zxid must not overlap: they share a temp file.
+    pub fn write(&self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
+        #[cfg(feature = "faults")]
+        if let Some(delay) = self.delay {
+            std::thread::sleep(delay);
+        }
+        let header = framing::snapshot_header(zxid, data);
+        fsx::atomic_write(
+            &self.dir,
+            &fsx::file_name(SNAP_PREFIX, zxid),
+            &[&header, data],
+        )
+    }
 }
 
 pub fn list(dir: &Path) -> Result<Vec<Zxid>, StorageError> {
