@@ -119,11 +119,11 @@ cargo build --release --workspace --all-targets --locked
 step "cargo test --release --workspace"
 cargo test --release --workspace --locked --no-fail-fast
 
-# --- 3. deliberately wrong replicas, on their own build -----------------------------------
+# --- 3. deliberately wrong replicas and slow disks, on their own build --------------------
 faults=(--release --locked --target-dir target/faults -p zab -p zab-refinement
         --features zab/faults,zab-refinement/faults)
-step "cargo test ${faults[*]} --test faulty_replicas"
-cargo test "${faults[@]}" --no-fail-fast --test faulty_replicas
+step "cargo test ${faults[*]} --test faulty_replicas --test slow_disks"
+cargo test "${faults[@]}" --no-fail-fast --test faulty_replicas --test slow_disks
 
 # --- 4. the Explorer in a browser ---------------------------------------------------------
 step "the Explorer in headless Chromium"

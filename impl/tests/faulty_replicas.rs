@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::process::Zabd;
-use support::raw::{conn, create, create_request, handshake, recv, send};
+use support::raw::{conn, create_request, handshake, recv, send};
 use zab::replica::Fault;
 use zab::sim::{run_seed, SimConfig};
 
@@ -104,52 +104,4 @@ fn a_server_whose_fsync_fails_with_eio_exits_4_and_says_why() {
     assert_eq!(log.matches("halting").count(), 1, "{log}");
     assert!(log.contains("Input/output error"), "{log}");
     assert!((5..200).contains(&acknowledged), "{acknowledged}: {log}");
-}
-
-/// Periodic snapshots are serialized and written on a thread of their own. With a disk that
-/// takes 3 s over each snapshot (`zab.fault.snapshotDelayMs`), writes are still answered at
-/// once meanwhile; one snapshot is written at a time, the ones due meanwhile are skipped,
-/// and the one being written lands after its delay.
-#[test]
-fn a_slow_snapshot_write_stalls_no_request() {
-    let zabd = Zabd::start("snapCount=10\nzab.fault.snapshotDelayMs=3000\n", &[]);
-    let mut s = conn(zabd.port);
-    assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
-    let started = Instant::now();
-    let mut slowest = Duration::ZERO;
-    for i in 1..=40 {
-        let t = Instant::now();
-        let reply = create(&mut s, i, &format!("/n{i}"));
-        assert_eq!(reply.err, 0, "create {i}");
-        slowest = slowest.max(t.elapsed());
-    }
-    let took = started.elapsed();
-    println!(
-        "40 creates in {:.0} ms, the slowest {:.0} ms",
-        took.as_secs_f64() * 1e3,
-        slowest.as_secs_f64() * 1e3
-    );
-    assert!(
-        slowest < Duration::from_millis(1500),
-        "a create waited {slowest:?} for the snapshot:\n{}",
-        zabd.log()
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !zabd.log().contains("snapshot written") {
-        assert!(Instant::now() < deadline, "no snapshot:\n{}", zabd.log());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let log = zabd.log();
-    assert!(log.contains("snapshot skipped"), "{log}");
-    let snapshots: Vec<String> = std::fs::read_dir(zabd.path("data"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(zab::storage::file::SNAP_PREFIX))
-        .collect();
-    assert!(
-        snapshots
-            .iter()
-            .any(|n| !n.ends_with(zab::storage::file::TEMP_SUFFIX)),
-        "{snapshots:?}"
-    );
 }

@@ -3,9 +3,10 @@
 //! restarted; afterwards each server's replica, re-run through its recorded inputs, does
 //! exactly what the server did, output for output, across the restart.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use support::process::{kill, server_process};
 use support::{zk_connect as connect, Ensemble};
 use zab::server::fourlw::ask;
 use zab::server::trace;
@@ -15,37 +16,6 @@ mod support;
 
 fn port(host: &str) -> u16 {
     host.rsplit(':').next().unwrap().parse().unwrap()
-}
-
-/// The command line of the server process listening on `client_port` in `dir`.
-fn server_process(dir: &Path, client_port: u16) -> (u32, Vec<String>) {
-    let cfg = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.extension().is_some_and(|x| x == "cfg")
-                && std::fs::read_to_string(p)
-                    .unwrap()
-                    .contains(&format!("clientPort={client_port}\n"))
-        })
-        .expect("the server's zoo.cfg");
-    let pgrep = Command::new("pgrep")
-        .args(["-f", "--", &format!("--config {}$", cfg.display())])
-        .output()
-        .unwrap();
-    let pid: u32 = String::from_utf8_lossy(&pgrep.stdout)
-        .split_whitespace()
-        .next()
-        .expect("the server's process")
-        .parse()
-        .unwrap();
-    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap();
-    let args = cmdline
-        .split('\0')
-        .filter(|a| !a.is_empty())
-        .map(String::from)
-        .collect();
-    (pid, args)
 }
 
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
@@ -95,10 +65,7 @@ fn a_killed_and_restarted_ensembles_traces_replay_exactly() {
     };
     write(others[0].clone(), 0, 20);
     let (pid, cmdline) = server_process(e.dir.path(), leader);
-    Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
+    kill(pid);
     // The two others elect a new leader and go on.
     write(others[1].clone(), 20, 40);
     let log = std::fs::File::create(e.dir.path().join("restarted.log")).unwrap();

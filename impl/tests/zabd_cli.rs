@@ -82,6 +82,7 @@ fn the_release_build_refuses_a_fault_key_with_exit_2() {
         "zab.fault=CommitWithoutQuorum\n",
         "zab.fault.fsyncFailsAfter=3\n",
         "zab.fault.snapshotDelayMs=3000\n",
+        "zab.fault.epochWriteDelayMs=3000\n",
     ] {
         let cfg = config(dir.path(), dir.path(), free_port(), line);
         let (code, err) = zabd(&["--config", &cfg]);

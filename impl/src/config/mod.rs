@@ -192,6 +192,9 @@ pub struct ServerConfig {
     /// `zab.fault.snapshotDelayMs=N` (builds with the `faults` feature only, for tests): a
     /// slow disk, every snapshot write waits N ms before it starts.
     pub snapshot_delay_ms: Option<u64>,
+    /// `zab.fault.epochWriteDelayMs=N` (builds with the `faults` feature only, for tests): a
+    /// slow disk, every epoch file write waits N ms before it starts.
+    pub epoch_write_delay_ms: Option<u64>,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -291,6 +294,10 @@ impl ServerConfig {
                 "zab.fault.snapshotDelayMs" => {
                     cfg.snapshot_delay_ms = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
                 }
+                "zab.fault.epochWriteDelayMs" => {
+                    cfg.epoch_write_delay_ms =
+                        Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
                 "zab.fault" => {
                     cfg.fault =
                         Some(crate::replica::Fault::from_name(value).map_err(|m| bad(line, m))?)
@@ -350,6 +357,7 @@ impl ServerConfig {
             fault: None,
             fsync_fails_after: None,
             snapshot_delay_ms: None,
+            epoch_write_delay_ms: None,
             unknown: Vec::new(),
         }
     }
@@ -476,8 +484,8 @@ fn super_digest(value: &str) -> Result<String, String> {
     }
 }
 
-/// A disk fault's number (`zab.fault.fsyncFailsAfter`, `zab.fault.snapshotDelayMs`), in a
-/// build that has the faults.
+/// A disk fault's number (`zab.fault.fsyncFailsAfter`, `zab.fault.snapshotDelayMs`,
+/// `zab.fault.epochWriteDelayMs`), in a build that has the faults.
 fn fault_count(key: &str, value: &str) -> Result<u64, String> {
     if cfg!(feature = "faults") {
         value

@@ -172,6 +172,10 @@ pub async fn run(
         fsync_fails_after: cfg.fsync_fails_after,
         #[cfg(feature = "faults")]
         snapshot_delay: cfg.snapshot_delay_ms.map(std::time::Duration::from_millis),
+        #[cfg(feature = "faults")]
+        epoch_write_delay: cfg
+            .epoch_write_delay_ms
+            .map(std::time::Duration::from_millis),
         ..FileConfig::new(&cfg.data_dir)
     })?;
     let (durable, report) = recover_durable(&mut storage)?;

@@ -1,7 +1,8 @@
-//! One standalone `zabd` process on a free loopback port, started under a wrapper command
-//! when a test needs one (`ulimit`, `unshare`), its log kept in a file; `Drop` kills it.
+//! Server processes: one standalone `zabd` on a free loopback port, started under a wrapper
+//! command when a test needs one (`ulimit`, `unshare`), its log kept in a file (`Drop` kills
+//! it); and one server of an ensemble, found by its client port, to kill or restart.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use zab::server::fourlw::ask;
@@ -113,4 +114,44 @@ impl Drop for Zabd {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The command line of the server process listening on `client_port` in `dir`.
+pub fn server_process(dir: &Path, client_port: u16) -> (u32, Vec<String>) {
+    let cfg = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "cfg")
+                && std::fs::read_to_string(p)
+                    .unwrap()
+                    .contains(&format!("clientPort={client_port}\n"))
+        })
+        .expect("the server's zoo.cfg");
+    let pgrep = Command::new("pgrep")
+        .args(["-f", "--", &format!("--config {}$", cfg.display())])
+        .output()
+        .unwrap();
+    let pid: u32 = String::from_utf8_lossy(&pgrep.stdout)
+        .split_whitespace()
+        .next()
+        .expect("the server's process")
+        .parse()
+        .unwrap();
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap();
+    let args = cmdline
+        .split('\0')
+        .filter(|a| !a.is_empty())
+        .map(String::from)
+        .collect();
+    (pid, args)
+}
+
+/// SIGKILL to `pid` (a server an ensemble started, found by `server_process`).
+pub fn kill(pid: u32) {
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "kill -KILL {pid}");
 }

@@ -46,12 +46,17 @@ pub fn recv(s: &mut TcpStream) -> Option<Vec<u8>> {
     Some(body)
 }
 
-/// The body of a handshake (`session_id` 0 for a new session).
+/// The body of a handshake (`session_id` 0 for a new session), asking for a 4 s timeout.
 pub fn connect_request(session_id: i64, passwd: Vec<u8>) -> Vec<u8> {
+    connect_request_for(session_id, passwd, 4000)
+}
+
+/// The body of a handshake asking for a session timeout of `timeout_ms`.
+pub fn connect_request_for(session_id: i64, passwd: Vec<u8>, timeout_ms: i32) -> Vec<u8> {
     ConnectRequest {
         protocol_version: 0,
         last_zxid_seen: 0,
-        timeout_ms: 4000,
+        timeout_ms,
         session_id,
         passwd,
         read_only: Some(false),

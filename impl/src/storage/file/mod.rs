@@ -49,6 +49,10 @@ pub struct FileConfig {
     /// long before it starts.
     #[cfg(feature = "faults")]
     pub snapshot_delay: Option<std::time::Duration>,
+    /// A slow disk, for tests (`zab.fault.epochWriteDelayMs`): every epoch file write waits
+    /// this long before it starts, so a synchronization (which writes two or three) is slow.
+    #[cfg(feature = "faults")]
+    pub epoch_write_delay: Option<std::time::Duration>,
 }
 
 impl FileConfig {
@@ -63,6 +67,8 @@ impl FileConfig {
             fsync_fails_after: None,
             #[cfg(feature = "faults")]
             snapshot_delay: None,
+            #[cfg(feature = "faults")]
+            epoch_write_delay: None,
         }
     }
 
@@ -293,6 +299,10 @@ impl Storage for FileStorage {
     }
 
     fn set_epoch(&mut self, kind: EpochKind, epoch: u32) -> Result<(), StorageError> {
+        #[cfg(feature = "faults")]
+        if let Some(delay) = self.cfg.epoch_write_delay {
+            std::thread::sleep(delay);
+        }
         snap::write_epoch(self.snap_dir(), kind, epoch)?;
         self.other_fsyncs += 2;
         Ok(())
