@@ -1,11 +1,17 @@
-//! SESSIONMOVED on a real 3-server `zabd ensemble`: once a client has resumed its session on
-//! another server, a connection it left open on the first server cannot write in the
-//! session's name.
+//! Sessions moving between the servers of a real 3-server `zabd ensemble`: once a client has
+//! resumed its session on another server, a connection it left open on the first server
+//! cannot write in the session's name (SESSIONMOVED); and a server that has not yet applied
+//! the session's creation resumes it all the same.
 
-use support::raw::{closed, conn, create, exists, handshake, request};
+use std::process::Command;
+use support::process::server_process;
+use support::raw::{
+    closed, conn, connect_request, create, create_request, exists, handshake, recv, send,
+};
 use support::Ensemble;
 use zab::error::ZkError;
-use zab::wire::opcode;
+use zab::server::fourlw::ask;
+use zab::wire::ConnectResponse;
 
 mod support;
 
@@ -22,15 +28,6 @@ fn a_write_through_a_connection_the_client_left_fails_with_session_moved() {
         let p = e.client_ports();
         let mut old = conn(p[from]);
         let granted = handshake(&mut old, 0, vec![0; 16]);
-        // The second server may not have applied the session's creation yet: a `sync`
-        // there waits for it (a lagging learner does not know the session yet, see
-        // specs/compatibility.md).
-        let mut helper = conn(p[to]);
-        handshake(&mut helper, 0, vec![0; 16]);
-        let synced = request(&mut helper, 1, opcode::SYNC, |w| {
-            w.ustring("/");
-        });
-        assert_eq!(synced.err, 0);
         let mut new = conn(p[to]);
         let resumed = handshake(&mut new, granted.session_id, granted.passwd.clone());
         assert!(resumed.timeout_ms > 0, "resumed on the second server");
@@ -51,4 +48,71 @@ fn a_write_through_a_connection_the_client_left_fails_with_session_moved() {
         assert!(!exists(&mut new, 2, &format!("/by-old-{i}")));
         assert_eq!(create(&mut new, 3, &format!("/by-new-again-{i}")).err, 0);
     }
+}
+
+/// Writes committed while the follower is stopped, ahead of the session's creation.
+const BACKLOG: i32 = 5000;
+
+fn signal(pid: u32, sig: &str) {
+    let sent = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill {sig} {pid}");
+}
+
+/// A client resumes its session on a follower that has not applied the session's creation:
+/// the follower was stopped (SIGSTOP) while 5,000 writes and then the session's creation were
+/// committed without it, and the client, which saw no zxid after the handshake, resumes
+/// there as the follower continues. The follower must catch up with the leader and grant
+/// the resume, as ZooKeeper's learner asks its leader (REVALIDATE). Before, it answered
+/// "expired" from its own table, and a live session's client had to start over.
+#[test]
+fn a_session_resumed_on_a_follower_that_lags_is_granted() {
+    let e = Ensemble::zabd(3, 0);
+    let p = e.client_ports();
+    let is_leader = |port: u16| ask(port, "srvr").is_some_and(|t| t.contains("Mode: leader"));
+    let leader = *p.iter().find(|&&q| is_leader(q)).expect("a leader");
+    let lagging = *p.iter().find(|&&q| q != leader).unwrap();
+    let (pid, _) = server_process(e.dir.path(), lagging);
+    let mut writer = conn(leader);
+    handshake(&mut writer, 0, vec![0; 16]);
+    signal(pid, "-STOP");
+    // Within the leader's syncLimit, so the stopped follower stays in the ensemble.
+    let stopped = std::time::Instant::now();
+    for xid in 1..=BACKLOG {
+        send(
+            &mut writer,
+            &create_request(xid, &format!("/backlog-{xid}"), b""),
+        );
+    }
+    for _ in 1..=BACKLOG {
+        recv(&mut writer).expect("a backlog write answered");
+    }
+    let mut first = conn(leader);
+    let granted = handshake(&mut first, 0, vec![0; 16]);
+    drop(first);
+    let mut resumed = conn(lagging);
+    send(
+        &mut resumed,
+        &connect_request(granted.session_id, granted.passwd.clone()),
+    );
+    signal(pid, "-CONT");
+    println!("the follower was stopped for {:?}", stopped.elapsed());
+    let answer = recv(&mut resumed).expect("the lagging follower answered the handshake");
+    let answer = ConnectResponse::decode(&answer).unwrap();
+    assert_eq!(
+        (answer.session_id, answer.timeout_ms > 0),
+        (granted.session_id, true),
+        "the lagging follower declared a live session expired"
+    );
+    assert_eq!(create(&mut resumed, 1, "/after-resume").err, 0);
+    // A session that does not exist is still expired, after the same round trip.
+    let mut unknown = conn(lagging);
+    send(
+        &mut unknown,
+        &connect_request(granted.session_id + 1, vec![0; 16]),
+    );
+    let answer = ConnectResponse::decode(&recv(&mut unknown).expect("answered")).unwrap();
+    assert_eq!(answer.timeout_ms, 0, "an unknown session is expired");
 }

@@ -14,6 +14,7 @@ pub mod in_flight;
 pub mod links;
 mod purge;
 mod reads;
+mod revalidate;
 mod serve;
 mod snapshots;
 mod supervisor;

@@ -78,6 +78,17 @@ impl Core {
                 body: Arc::new(body.encode()),
             });
         }
+        self.resume_session(conn, req, true);
+        Ok(())
+    }
+
+    /// A handshake resuming a session: granted if the replicated table holds it with the
+    /// password presented. A learner that does not know the session may only lag behind the
+    /// server that created it; it asks the leader first (`revalidate`) when `may_ask`.
+    pub(super) fn resume_session(&mut self, conn: ConnId, req: ConnectRequest, may_ask: bool) {
+        if !self.clients.conns.contains_key(&conn) {
+            return;
+        }
         let sid = req.session_id;
         match self.replica.state_machine().resume(sid, &req.passwd) {
             Some(open) => {
@@ -92,7 +103,8 @@ impl Core {
                 self.clients.send(conn, ConnOut::Packet(body));
                 self.touch(sid);
             }
-            _ => {
+            None if may_ask && self.revalidate(conn, &req) => {}
+            None => {
                 // Expired, unknown or the wrong password: a zero timeout says "expired".
                 let body = crate::wire::ConnectResponse {
                     protocol_version: 0,
@@ -106,7 +118,6 @@ impl Core {
                 self.clients.close(conn);
             }
         }
-        Ok(())
     }
 
     pub(super) fn on_request(

@@ -69,6 +69,7 @@ impl Core {
             self.complete(w.conn, w.request, zxid, &outcome.result);
         }
         self.drain_syncs();
+        self.retry_resumes();
         Ok(())
     }
 

@@ -76,6 +76,9 @@ pub struct Core {
     pub(super) next_purge: Option<Instant>,
     /// A purge's snapshot check is running on its own thread (`purge.rs`).
     pub(super) purging: bool,
+    /// Handshakes resuming a session this learner does not know, waiting to catch up with
+    /// the leader, by the token of the leader's answer (`revalidate.rs`).
+    pub(super) resumes: HashMap<u64, super::revalidate::PendingResume>,
     /// The periodic snapshot being written on its own thread (`snapshots.rs`).
     pub(super) snapshot_job: Option<super::snapshots::SnapshotJob>,
     /// When a serving leader next looks for empty containers (`containers.rs`).
@@ -122,6 +125,7 @@ impl Core {
             next_purge: None,
             purging: false,
             snapshot_job: None,
+            resumes: HashMap::new(),
             next_container_check: None,
             recorder,
         };
@@ -211,6 +215,7 @@ impl Core {
             }
             Event::ClientClosed { conn } => {
                 self.clients.closed(conn);
+                self.forget_resume(conn);
                 Ok(())
             }
             Event::FourLetter { conn, word } => {
@@ -333,6 +338,8 @@ impl Core {
         self.tracker = None;
         self.learner_conns.clear();
         self.owners.clear();
+        // The old leader's answers will not come; the handshakes' clients try again.
+        self.resumes.clear();
         if state == ServerState::Leading {
             let prefix = self.info.session_prefix;
             let mut t = SessionTracker::new(prefix, wall_ms(), self.info.tick_time_ms);

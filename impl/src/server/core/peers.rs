@@ -106,8 +106,10 @@ impl Core {
                 Ok(())
             }
             Envelope::SyncReply { token, zxid } => {
-                self.clients.sync_reply(token, zxid);
-                self.drain_syncs();
+                if !self.resume_reply(token, zxid) {
+                    self.clients.sync_reply(token, zxid);
+                    self.drain_syncs();
+                }
                 Ok(())
             }
         }
