@@ -20,6 +20,7 @@ mod event;
 mod outbox;
 mod owners;
 mod peers;
+mod sessions;
 
 pub use event::Event;
 
@@ -359,61 +360,6 @@ impl Core {
     pub(super) fn serving(&self) -> bool {
         self.replica.phase() == crate::replica::Phase::Broadcast
             && self.state != ServerState::Looking
-    }
-
-    pub(super) fn touch_all(&mut self, ids: &[i64]) {
-        let now = self.session_clock_ms();
-        if let Some(t) = self.tracker.as_mut() {
-            for &id in ids {
-                t.touch(id, now);
-            }
-        }
-    }
-
-    /// A client of this server was active: the leader's tracker hears at once, a learner's
-    /// leader with its next touch.
-    pub(super) fn touch(&mut self, session: i64) {
-        if self.tracker.is_some() {
-            self.touch_all(&[session]);
-        } else {
-            self.touched.insert(session);
-        }
-    }
-
-    fn send_touches(&mut self) {
-        if self.touched.is_empty() {
-            return;
-        }
-        let ids: Vec<i64> = self.touched.drain().collect();
-        if let (Some(leader), false) = (self.leader, self.state == ServerState::Leading) {
-            self.send(leader, Envelope::Touch(ids));
-        }
-    }
-
-    /// The leader closes every session whose deadline passed (`SessionTrackerImpl.run`).
-    fn expire_sessions(&mut self, now_ms: i64) -> Result<(), StorageError> {
-        let Some(t) = self.tracker.as_mut() else {
-            return Ok(());
-        };
-        for id in t.expired(now_ms) {
-            tracing::info!(session = format!("0x{id:x}"), "session expired");
-            let write = super::clients::close_session_write();
-            self.step(Input::Write {
-                session_id: id,
-                cxid: super::clients::EXPIRY_CXID,
-                body: write,
-            })?;
-        }
-        Ok(())
-    }
-}
-
-impl Core {
-    /// The clock of session deadlines: milliseconds since this server started, monotonic, so
-    /// a step of the wall clock (NTP, an operator) neither expires every session at once nor
-    /// keeps them all alive.
-    pub(super) fn session_clock_ms(&self) -> i64 {
-        i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
 }
 
