@@ -140,14 +140,17 @@ fn a_second_connection_cannot_speak_for_a_learner() {
         zab::data_tree::Request::CloseSession,
     )
     .encode();
-    let request = Envelope::Replica(zab::replica::PeerMsg::Quorum(
-        zab::replica::Packet::Request(zab::replica::messages::ForwardedRequest {
-            origin: follower.0,
-            session_id: granted.session_id,
-            cxid: 1,
-            body: std::sync::Arc::new(body),
-        }),
-    ));
+    let request = Envelope::Replica(
+        zab::replica::PeerMsg::Quorum(zab::replica::Packet::Request(
+            zab::replica::messages::ForwardedRequest {
+                origin: follower.0,
+                session_id: granted.session_id,
+                cxid: 1,
+                body: std::sync::Arc::new(body),
+            },
+        )),
+        zab::server::trace::MsgId { life: 1, seq: 1 },
+    );
     let touch = Envelope::Touch(vec![granted.session_id]);
     let mut stream = call_as(follower.0, leader_id, quorum, Some(secret_of(&e))).expect("admitted");
     let _ = std::io::Write::write_all(&mut stream, &[encode(&touch), encode(&request)].concat());

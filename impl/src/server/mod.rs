@@ -51,6 +51,9 @@ pub struct Info {
     pub autopurge: Option<(std::time::Duration, usize)>,
     /// The peer handshake's side of this server: its id, its peers' ids, the secret.
     pub peer_auth: Arc<links::PeerAuth>,
+    /// This start's identity, the first part of every message's (`trace::MsgId`): the time
+    /// it started, in nanoseconds, which no earlier start of this server had.
+    pub life: u64,
 }
 
 /// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
@@ -183,6 +186,7 @@ pub async fn run(
     tracing::info!(?report, "recovered");
     let config = replica_config(&cfg);
     let recorded = cfg.trace_dir.as_ref().map(|_| durable.clone());
+    let life = trace::now_ns();
     let (replica, first) = Replica::new(config.clone(), durable, genesis(cfg.tree_options()))
         .map_err(|e| ServerError::Start(e.to_string()))?;
     let recorder = match (&cfg.trace_dir, recorded) {
@@ -190,6 +194,7 @@ pub async fn run(
             let mut r = trace::Recorder::open(trace::file_for(dir, cfg.my_id))?;
             r.record(&trace::Record::Start {
                 at_ns: trace::now_ns(),
+                life,
                 tree: cfg.tree_options(),
                 config,
                 durable,
@@ -216,6 +221,7 @@ pub async fn run(
     }
     let info = Info {
         peer_auth: Arc::clone(&peer_auth),
+        life,
         my_id: cfg.my_id,
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,

@@ -26,6 +26,9 @@ pub enum Record {
     Start {
         /// When, in nanoseconds since the Unix epoch.
         at_ns: u64,
+        /// This life's identity, different at every start of the server: the first part of
+        /// the identity of every message it sends until its next start (`MsgId`).
+        life: u64,
         /// The state machine's options (`extendedTypesEnabled`): a replay starts from a
         /// genesis with the same ones.
         tree: TreeOptions,
@@ -42,9 +45,54 @@ pub enum Record {
         at_ns: u64,
         /// The input, whole.
         input: Input,
+        /// For a peer's message, the identity it arrived with; `None` for other inputs, and
+        /// for traces of format 3 and before, which had none.
+        received: Option<MsgId>,
         /// The outputs the step returned, in order.
         effects: Vec<Effect>,
     },
+}
+
+/// A peer message's identity: the sender's life (its start record's `life`) and the
+/// message's number among the `Send` effects of that life to the same receiver, counted
+/// from 1 in the order of the sender's trace (`SendNumbers`). The sender's trace holds it by
+/// position; the receiver records it with the step that reads the message. Merging the
+/// servers' traces then matches each receipt to its send exactly, whatever equal copies
+/// (a re-sent vote) are in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MsgId {
+    /// The sender's life.
+    pub life: u64,
+    /// The message's number, from 1, among what that life sent to the receiver.
+    pub seq: u64,
+}
+
+/// Numbers a life's sends per receiver, as `MsgId` says: what a server stamps on each
+/// message and what a reader of its trace counts.
+#[derive(Clone, Debug, Default)]
+pub struct SendNumbers {
+    life: u64,
+    sent: std::collections::HashMap<ServerId, u64>,
+}
+
+impl SendNumbers {
+    /// A life's numbering, from nothing sent.
+    pub fn new(life: u64) -> SendNumbers {
+        SendNumbers {
+            life,
+            sent: Default::default(),
+        }
+    }
+
+    /// The identity of the next message to `to`.
+    pub fn next(&mut self, to: ServerId) -> MsgId {
+        let seq = self.sent.entry(to).or_insert(0);
+        *seq += 1;
+        MsgId {
+            life: self.life,
+            seq: *seq,
+        }
+    }
 }
 
 impl Record {
@@ -228,7 +276,7 @@ pub enum TraceError {
 }
 
 mod file;
-mod v2;
+mod older;
 
 pub use file::{file_for, now_ns, read, Recorder, FORMAT_VERSION};
 
@@ -295,12 +343,14 @@ pub fn describe(r: &Record) -> String {
     match r {
         Record::Start {
             at_ns,
+            life,
             tree,
             config,
             durable,
             effects,
         } => format!(
-            "{at_ns} START id={} ttl={} acc={} cur={} log={} snapshot={:?} -> {effects:?}",
+            "{at_ns} START id={} life={life} ttl={} acc={} cur={} log={} snapshot={:?} -> \
+             {effects:?}",
             config.id,
             tree.ttl_enabled,
             durable.accepted_epoch,
@@ -311,6 +361,7 @@ pub fn describe(r: &Record) -> String {
         Record::Step {
             at_ns,
             input,
+            received,
             effects,
         } => {
             let input = match input {
@@ -319,7 +370,10 @@ pub fn describe(r: &Record) -> String {
                 } => format!("Write {{ session: {session_id:#x}, cxid: {cxid} }}"),
                 other => format!("{other:?}"),
             };
-            format!("{at_ns} {input} -> {effects:?}")
+            match received {
+                Some(id) => format!("{at_ns} {input} as {}.{} -> {effects:?}", id.life, id.seq),
+                None => format!("{at_ns} {input} -> {effects:?}"),
+            }
         }
     }
 }
@@ -332,6 +386,7 @@ mod tests {
         Record::Step {
             at_ns,
             input: Input::Tick { now_ms: 7 },
+            received: None,
             effects: Vec::new(),
         }
     }

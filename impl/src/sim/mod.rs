@@ -174,6 +174,10 @@ pub struct Cluster<M: Workload = Values> {
     /// Per server, its trace (with `SimConfig::record`); time is the step count.
     pub traces: BTreeMap<ServerId, Vec<Record>>,
     steps: u64,
+    /// Per server, the numbering of its current life's messages (`trace::MsgId`); a life is
+    /// the number of starts in the run so far.
+    sends: BTreeMap<ServerId, trace::SendNumbers>,
+    starts: u64,
 }
 
 /// A run that broke a property: the seed replays it.
@@ -215,6 +219,8 @@ impl<M: Workload> Cluster<M> {
             recent: Vec::new(),
             traces: BTreeMap::new(),
             steps: 0,
+            sends: BTreeMap::new(),
+            starts: 0,
         };
         for &s in &ids {
             c.replicas.insert(s, None);
@@ -257,10 +263,14 @@ impl<M: Workload> Cluster<M> {
         let recorded = self.cfg.record.then(|| (config.clone(), durable.clone()));
         let (r, out) = Replica::new(config, durable, M::genesis(&self.client_sessions()))
             .map_err(|e| format!("s{s} cannot restart: {e}"))?;
+        self.starts += 1;
+        let life = self.starts;
+        self.sends.insert(s, trace::SendNumbers::new(life));
         if let Some((config, durable)) = recorded {
             let at_ns = self.steps;
             self.traces.entry(s).or_default().push(Record::Start {
                 at_ns,
+                life,
                 tree: Default::default(),
                 config,
                 durable,
@@ -283,6 +293,16 @@ impl<M: Workload> Cluster<M> {
 
     /// Feeds an input to a live server and executes its outputs.
     fn input(&mut self, s: ServerId, input: Input) -> Result<(), String> {
+        self.input_received(s, input, None)
+    }
+
+    /// `input`, for a peer's message that arrived as `received`.
+    fn input_received(
+        &mut self,
+        s: ServerId,
+        input: Input,
+        received: Option<trace::MsgId>,
+    ) -> Result<(), String> {
         let Some(r) = self.replicas.get_mut(&s).and_then(|r| r.as_mut()) else {
             return Ok(());
         };
@@ -294,6 +314,7 @@ impl<M: Workload> Cluster<M> {
             self.traces.entry(s).or_default().push(Record::Step {
                 at_ns,
                 input,
+                received,
                 effects: trace::effects(&out),
             });
         }
@@ -325,7 +346,12 @@ impl<M: Workload> Cluster<M> {
                 continue;
             };
             match o {
-                Output::Send { to, msg } if self.up(to) => self.net.send(s, to, msg),
+                Output::Send { to, msg } => {
+                    let id = self.sends.get_mut(&s).expect("a started server").next(to);
+                    if self.up(to) {
+                        self.net.send(s, to, msg, id);
+                    }
+                }
                 Output::Disconnect { peer } => {
                     let told = if self.cfg.zabd_links {
                         self.net.close(s, peer)
@@ -431,14 +457,9 @@ impl<M: Workload> Cluster<M> {
                 self.input(s, Input::Tick { now_ms })?;
             }
             Event::Deliver(link) => {
-                if let Some(msg) = self.net.pop(link) {
-                    self.input(
-                        link.to,
-                        Input::Peer {
-                            from: link.from,
-                            msg,
-                        },
-                    )?;
+                if let Some((msg, id)) = self.net.pop(link) {
+                    let from = link.from;
+                    self.input_received(link.to, Input::Peer { from, msg }, Some(id))?;
                 }
             }
             Event::Flush(s) => {

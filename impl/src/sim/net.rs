@@ -5,6 +5,7 @@
 //! if that connection was open.
 
 use crate::replica::{PeerMsg, ServerId};
+use crate::server::trace::MsgId;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// One direction of a connection between two servers on one plane; `Net` keeps a FIFO queue
@@ -24,7 +25,7 @@ pub struct Link {
 /// are open, and the current partition.
 #[derive(Clone, Debug, Default)]
 pub struct Net {
-    queues: BTreeMap<Link, VecDeque<PeerMsg>>,
+    queues: BTreeMap<Link, VecDeque<(PeerMsg, MsgId)>>,
     /// Open quorum connections, (from, to): `from` sent a packet there since it last closed.
     open: BTreeSet<(ServerId, ServerId)>,
     /// The servers cut off from the rest (empty: no partition).
@@ -37,9 +38,9 @@ impl Net {
         self.side.contains(&a) == self.side.contains(&b)
     }
 
-    /// Queues `msg` on its plane's link from `from` to `to` (a quorum packet also opens the
-    /// quorum connection); a message across the partition is lost.
-    pub fn send(&mut self, from: ServerId, to: ServerId, msg: PeerMsg) {
+    /// Queues `msg`, sent as `id`, on its plane's link from `from` to `to` (a quorum packet
+    /// also opens the quorum connection); a message across the partition is lost.
+    pub fn send(&mut self, from: ServerId, to: ServerId, msg: PeerMsg, id: MsgId) {
         if !self.connected(from, to) {
             return;
         }
@@ -50,7 +51,7 @@ impl Net {
         self.queues
             .entry(Link { from, to, election })
             .or_default()
-            .push_back(msg);
+            .push_back((msg, id));
     }
 
     /// Links with something to deliver, in a fixed order.
@@ -62,8 +63,9 @@ impl Net {
             .collect()
     }
 
-    /// Takes the oldest message queued on `link`, for delivery (or to drop it).
-    pub fn pop(&mut self, link: Link) -> Option<PeerMsg> {
+    /// Takes the oldest message queued on `link`, with its identity, for delivery (or to drop
+    /// it).
+    pub fn pop(&mut self, link: Link) -> Option<(PeerMsg, MsgId)> {
         self.queues.get_mut(&link).and_then(|q| q.pop_front())
     }
 

@@ -2,8 +2,9 @@
 
 use super::world::{self, World};
 use super::Event;
+use std::collections::HashSet;
 use zab::replica::{Input, Packet, PeerMsg};
-use zab::server::trace::Record;
+use zab::server::trace::{MsgId, Record};
 use zab_model::types::Sid;
 
 /// Applies `e` to the world; its label for the log.
@@ -67,10 +68,18 @@ pub(super) fn mark_lost(w: &mut World) -> usize {
         .map(|(f, t, _)| (*f, *t))
         .collect();
     for (f, t) in links {
-        let future: Vec<PeerMsg> = future_receipts(&w.servers[t as usize], f);
+        let future = future_receipts(&w.servers[t as usize], f);
         let q = w.net.get_mut(&(f, t, true)).expect("a link");
-        let live: Vec<Option<&PeerMsg>> = q.iter().map(|x| (!x.lost).then_some(&x.msg)).collect();
-        let claimed = claims(&live, &future.iter().collect::<Vec<_>>());
+        let ids: Option<HashSet<MsgId>> = future.iter().map(|(_, id)| *id).collect();
+        let claimed: Vec<bool> = match ids {
+            // Each receipt names the copy it read.
+            Some(ids) => q.iter().map(|x| ids.contains(&x.id)).collect(),
+            None => {
+                let live: Vec<Option<&PeerMsg>> =
+                    q.iter().map(|x| (!x.lost).then_some(&x.msg)).collect();
+                claims(&live, &future.iter().map(|(m, _)| m).collect::<Vec<_>>())
+            }
+        };
         for (k, x) in q.iter_mut().enumerate() {
             if !claimed[k] && !x.lost {
                 x.lost = true;
@@ -82,8 +91,9 @@ pub(super) fn mark_lost(w: &mut World) -> usize {
     newly
 }
 
-/// Which entries of a link's queue (`None`: lost already) the receiver's future receipts
-/// read, matched in order; the rest will never be read. Of equal copies in a row (a vote
+/// For receipts without identities (traces of format 3 and before): which entries of a
+/// link's queue (`None`: lost already) the receiver's future receipts read, matched in
+/// order; the rest will never be read. Of equal copies in a row (a vote
 /// re-sent), the receipts claim the newest: a re-send replaces the copy still waiting in the
 /// sender's queue of one.
 fn claims<T: PartialEq>(queue: &[Option<T>], future: &[T]) -> Vec<bool> {
@@ -108,7 +118,9 @@ fn claims<T: PartialEq>(queue: &[Option<T>], future: &[T]) -> Vec<bool> {
     claimed
 }
 
-fn future_receipts(srv: &world::Server, from: Sid) -> Vec<PeerMsg> {
+/// The notifications `srv` reads from `from` until its next start, with the identities they
+/// arrived as.
+fn future_receipts(srv: &world::Server, from: Sid) -> Vec<(PeerMsg, Option<MsgId>)> {
     srv.records[srv.next..]
         .iter()
         .take_while(|r| !matches!(r, Record::Start { .. }))
@@ -119,8 +131,9 @@ fn future_receipts(srv: &world::Server, from: Sid) -> Vec<PeerMsg> {
                         from: f,
                         msg: m @ PeerMsg::Election(_),
                     },
+                received,
                 ..
-            } if crate::convert::sid(*f) == from => Some(m.clone()),
+            } if crate::convert::sid(*f) == from => Some((m.clone(), *received)),
             _ => None,
         })
         .collect()

@@ -281,10 +281,11 @@ impl Validation<'_> {
             } => true,
             Record::Step {
                 input: Input::Peer { from, msg },
+                received,
                 ..
             } => self
                 .world
-                .flight(crate::convert::sid(*from), s, msg)
+                .flight(crate::convert::sid(*from), s, msg, *received)
                 .is_some_and(|f| f.redundant),
             _ => false,
         }

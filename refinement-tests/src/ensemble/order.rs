@@ -40,7 +40,12 @@ impl Validation<'_> {
                     }
                 }
                 Record::Start { at_ns, .. } => others.push((*at_ns, Event::Record(s, srv.next))),
-                Record::Step { at_ns, input, .. } => match input {
+                Record::Step {
+                    at_ns,
+                    input,
+                    received,
+                    ..
+                } => match input {
                     // Pings are not the model's: never in flight, always readable.
                     Input::Peer {
                         msg: PeerMsg::Quorum(Packet::Ping),
@@ -49,9 +54,9 @@ impl Validation<'_> {
                     Input::Peer { from, msg } => {
                         let from = crate::convert::sid(*from);
                         let e = (*at_ns, Event::Record(s, srv.next));
-                        if !w.in_flight(from, s, msg) {
+                        if !w.in_flight(from, s, msg, *received) {
                             // Not sent yet: not a candidate.
-                        } else if self.restarts_before(from, *at_ns) {
+                        } else if received.is_none() && self.restarts_before(from, *at_ns) {
                             // The packet in flight is the sender's old life's; the one read
                             // is likely its new life's, equal to it.
                             new_life.push(e);
@@ -223,15 +228,22 @@ impl Validation<'_> {
         })
     }
 
-    /// Whether `to` reads `msg` from `from` later in its trace, in a record before `before`.
-    fn will_receive_before(&self, to: Sid, from: Sid, msg: &PeerMsg, before: u64) -> bool {
+    /// Whether `to` reads `x` from `from` later in its trace, in a record before `before`:
+    /// the receipt that recorded its identity, or (traces of format 3 and before) one of an
+    /// equal message.
+    fn will_receive_before(&self, to: Sid, from: Sid, x: &world::Flight, before: u64) -> bool {
         let srv = &self.world.servers[to as usize];
         srv.records[srv.next..].iter().any(|r| match r {
             Record::Step {
                 at_ns,
                 input: Input::Peer { from: f, msg: m },
+                received,
                 ..
-            } => *at_ns < before && crate::convert::sid(*f) == from && m == msg,
+            } => {
+                *at_ns < before
+                    && crate::convert::sid(*f) == from
+                    && received.map_or(m == &x.msg, |id| id == x.id)
+            }
             _ => false,
         })
     }
@@ -244,7 +256,7 @@ impl Validation<'_> {
         self.world.net.iter().all(|((f, t, _), q)| {
             *f != s
                 || q.iter()
-                    .all(|x| x.lost || !self.will_receive_before(*t, s, &x.msg, before))
+                    .all(|x| x.lost || !self.will_receive_before(*t, s, x, before))
         })
     }
 }

@@ -31,7 +31,12 @@ impl Rules {
             Event::Crash(_) => {}
             Event::Record(s, i) => match &before.servers[s as usize].records[i] {
                 Record::Start { .. } => {}
-                Record::Step { input, effects, .. } => {
+                Record::Step {
+                    input,
+                    received,
+                    effects,
+                    ..
+                } => {
                     r.may_stutter = match input {
                         Input::Tick { .. } | Input::Disconnected { .. } => true,
                         Input::Write { .. } => effects
@@ -39,7 +44,9 @@ impl Rules {
                             .any(|x| matches!(x, zab::server::trace::Effect::WriteRejected { .. })),
                         Input::Peer { from, msg } => {
                             let from = crate::convert::sid(*from);
-                            r.stale = before.flight(from, s, msg).is_some_and(|f| f.lost);
+                            r.stale = before
+                                .flight(from, s, msg, *received)
+                                .is_some_and(|f| f.lost);
                             r.stale
                                 || matches!(
                                     msg,

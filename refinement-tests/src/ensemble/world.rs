@@ -9,7 +9,7 @@ use crate::convert;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use zab::database::ZkDatabase;
 use zab::replica::{Input, Output, Packet, PeerMsg, Replica, ServerState};
-use zab::server::trace::{effects, Record};
+use zab::server::trace::{effects, MsgId, Record, SendNumbers};
 use zab::txn::TxnEntry;
 use zab::Zxid;
 use zab_model::types::Sid;
@@ -29,6 +29,9 @@ pub struct Flight {
     pub redundant: bool,
     /// When it was sent (a counter over the run).
     pub seq: u64,
+    /// Its identity, as the sender numbered it (`trace::MsgId`); a receipt that recorded one
+    /// reads exactly this flight.
+    pub id: MsgId,
 }
 
 /// A server's disk as its outputs left it.
@@ -94,6 +97,8 @@ pub struct World {
     pub values: HashMap<(i64, i32), u64>,
     /// Packets sent so far.
     pub sent: u64,
+    /// Each server's numbering of its current life's messages.
+    sends: Vec<SendNumbers>,
 }
 
 impl World {
@@ -121,6 +126,7 @@ impl World {
             conns: Connections::new(n),
             values: HashMap::new(),
             sent: 0,
+            sends: vec![SendNumbers::default(); n],
         }
     }
 
@@ -142,6 +148,7 @@ impl World {
     /// Starts (or restarts) `s` from its start record.
     pub fn start(&mut self, s: Sid, index: usize) -> R<()> {
         let Record::Start {
+            life,
             config,
             durable,
             effects: recorded,
@@ -174,6 +181,7 @@ impl World {
             ));
         }
         srv.base = srv.disk.durable[..srv.disk.snap].to_vec();
+        self.sends[s as usize] = SendNumbers::new(life);
         self.execute(s, out, &[]);
         Ok(())
     }
@@ -182,13 +190,14 @@ impl World {
     pub fn step(&mut self, s: Sid, index: usize) -> R<()> {
         let Record::Step {
             input,
+            received,
             effects: recorded,
             ..
         } = self.servers[s as usize].records[index].clone()
         else {
             return Err("not a step record".into());
         };
-        self.before(s, &input, &recorded)?;
+        self.before(s, &input, received, &recorded)?;
         let snapshots = recorded
             .iter()
             .any(|e| matches!(e, zab::server::trace::Effect::InstallSnapshot { .. }));
@@ -204,7 +213,13 @@ impl World {
     }
 
     /// What an input changes before the replica sees it.
-    fn before(&mut self, s: Sid, input: &Input, recorded: &[zab::server::trace::Effect]) -> R<()> {
+    fn before(
+        &mut self,
+        s: Sid,
+        input: &Input,
+        received: Option<MsgId>,
+        recorded: &[zab::server::trace::Effect],
+    ) -> R<()> {
         match input {
             Input::Peer {
                 msg: PeerMsg::Quorum(Packet::Ping),
@@ -212,7 +227,7 @@ impl World {
             } => {}
             Input::Peer { from, msg } => {
                 let f = self
-                    .receive(convert::sid(*from), s, msg)
+                    .receive(convert::sid(*from), s, msg, received)
                     .ok_or("no such packet in flight")?;
                 if let Some(snap) = f.snap {
                     self.servers[s as usize].base = snap;
@@ -251,26 +266,25 @@ impl World {
         }
     }
 
-    /// The flight `msg` from `from` to `to` would be taken off its link.
-    pub fn flight(&self, from: Sid, to: Sid, msg: &PeerMsg) -> Option<&Flight> {
+    /// The flight a receipt of `msg` from `from` to `to` (as `id`, if it recorded one) would
+    /// take off its link.
+    pub fn flight(&self, from: Sid, to: Sid, msg: &PeerMsg, id: Option<MsgId>) -> Option<&Flight> {
         let link = (from, to, matches!(msg, PeerMsg::Election(_)));
         let q = self.net.get(&link)?;
-        q.get(read_at(q, msg)?)
+        q.get(read_at(q, msg, id)?)
     }
 
-    /// Whether `msg` from `from` waits on its link to `to`.
-    pub fn in_flight(&self, from: Sid, to: Sid, msg: &PeerMsg) -> bool {
-        let link = (from, to, matches!(msg, PeerMsg::Election(_)));
-        self.net
-            .get(&link)
-            .is_some_and(|q| q.iter().any(|f| f.msg == *msg))
+    /// Whether `msg` from `from` (sent as `id`, if the receipt recorded one) waits on its
+    /// link to `to`.
+    pub fn in_flight(&self, from: Sid, to: Sid, msg: &PeerMsg, id: Option<MsgId>) -> bool {
+        self.flight(from, to, msg, id).is_some()
     }
 
     /// Takes `msg` off its link; what was ahead of it never arrives.
-    fn receive(&mut self, from: Sid, to: Sid, msg: &PeerMsg) -> Option<Flight> {
+    fn receive(&mut self, from: Sid, to: Sid, msg: &PeerMsg, id: Option<MsgId>) -> Option<Flight> {
         let link = (from, to, matches!(msg, PeerMsg::Election(_)));
         let q = self.net.get_mut(&link)?;
-        let at = read_at(q, msg)?;
+        let at = read_at(q, msg, id)?;
         q.drain(..at);
         q.pop_front()
     }
@@ -285,7 +299,10 @@ impl World {
     ) {
         for o in out {
             match o {
-                Output::Send { to, msg } => self.send(s, convert::sid(to), msg),
+                Output::Send { to, msg } => {
+                    let id = self.sends[s as usize].next(to);
+                    self.send(s, convert::sid(to), msg, id)
+                }
                 Output::Disconnect { peer } => self.disconnect(s, convert::sid(peer)),
                 Output::SaveAcceptedEpoch(e) => self.servers[s as usize].disk.accepted = e,
                 Output::SaveCurrentEpoch(e) => self.servers[s as usize].disk.current = e,
@@ -328,7 +345,7 @@ impl World {
         }
     }
 
-    fn send(&mut self, from: Sid, to: Sid, msg: PeerMsg) {
+    fn send(&mut self, from: Sid, to: Sid, msg: PeerMsg, id: MsgId) {
         if matches!(msg, PeerMsg::Quorum(Packet::Ping)) || self.servers[to as usize].down {
             return;
         }
@@ -360,6 +377,7 @@ impl World {
             lost: false,
             redundant: false,
             seq: self.sent,
+            id,
         });
     }
 
@@ -477,11 +495,16 @@ fn check<O>(
     }
 }
 
-/// Which copy of `msg` on a link a receipt reads: the first one not lost, or else the first.
-/// On an election link every copy no future receipt claims is marked lost after each event
-/// (`apply::mark_lost`), so the first one not lost is the one claimed; on a quorum link a
-/// packet is lost when its connection closed, and a receipt of such a packet is stale.
-fn read_at(q: &VecDeque<Flight>, msg: &PeerMsg) -> Option<usize> {
+/// Which flight on a link a receipt reads. With the identity it recorded, the one sent as
+/// that, if it is `msg`. Without one (a trace of format 3 or before), the first copy of `msg`
+/// not lost, or else the first: on an election link every copy no future receipt claims is
+/// marked lost after each event (`apply::mark_lost`), so the first one not lost is the one
+/// claimed; on a quorum link a packet is lost when its connection closed, and a receipt of
+/// such a packet is stale.
+fn read_at(q: &VecDeque<Flight>, msg: &PeerMsg, id: Option<MsgId>) -> Option<usize> {
+    if let Some(id) = id {
+        return q.iter().position(|f| f.id == id && f.msg == *msg);
+    }
     let equal = |f: &Flight| f.msg == *msg;
     q.iter()
         .position(|f| equal(f) && !f.lost)

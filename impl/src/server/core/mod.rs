@@ -7,6 +7,7 @@
 use super::client::ConnOut;
 use super::clients::Clients;
 use super::links::{self, Envelope, LinkCmd, Plane};
+use super::trace::{MsgId, SendNumbers};
 use crate::database::ZkDatabase;
 use crate::replica::{Input, Output, Replica, ServerId, ServerState};
 use crate::session::SessionTracker;
@@ -49,8 +50,11 @@ pub struct Core {
     pub(super) storage: FileStorage,
     /// The last zxid handed to the log without a sync yet.
     unsynced: Option<Zxid>,
-    /// Inputs raised while executing outputs (a link found full, say), run next.
-    inputs: VecDeque<Input>,
+    /// Inputs raised while executing outputs (a link found full, say), run next, each with
+    /// the identity of the peer message it reads.
+    inputs: VecDeque<(Input, Option<MsgId>)>,
+    /// Numbers the replica's messages to each peer (`trace::MsgId`).
+    sends: SendNumbers,
     pub(super) peers: HashMap<ServerId, PeerPorts>,
     links: HashMap<(ServerId, Plane), links::Link>,
     /// Frames for each link not handed to it yet (`flush_links`).
@@ -108,6 +112,7 @@ impl Core {
             storage,
             unsynced: None,
             inputs: VecDeque::new(),
+            sends: SendNumbers::new(info.life),
             peers,
             links: HashMap::new(),
             outbox: HashMap::new(),
@@ -244,8 +249,17 @@ impl Core {
 
     /// Steps the replica and runs its outputs (and any inputs they raise).
     pub(super) fn step(&mut self, input: Input) -> Result<(), StorageError> {
-        self.inputs.push_back(input);
-        while let Some(input) = self.inputs.pop_front() {
+        self.run_inputs(input, None)
+    }
+
+    /// Steps the replica with a peer's message that arrived as `id`.
+    pub(super) fn step_received(&mut self, input: Input, id: MsgId) -> Result<(), StorageError> {
+        self.run_inputs(input, Some(id))
+    }
+
+    fn run_inputs(&mut self, input: Input, id: Option<MsgId>) -> Result<(), StorageError> {
+        self.inputs.push_back((input, id));
+        while let Some((input, received)) = self.inputs.pop_front() {
             let traced = self.recorder.is_some().then(|| input.clone());
             let out = self.replica.step(input);
             if let (Some(r), Some(input)) = (self.recorder.as_mut(), traced) {
@@ -253,6 +267,7 @@ impl Core {
                 r.record(&super::trace::Record::Step {
                     at_ns: super::trace::now_ns(),
                     input,
+                    received,
                     effects: super::trace::effects(&out),
                 });
             }
@@ -291,7 +306,10 @@ impl Core {
                 continue;
             };
             match o {
-                Output::Send { to, msg } => self.send(to, Envelope::Replica(msg)),
+                Output::Send { to, msg } => {
+                    let id = self.sends.next(to);
+                    self.send(to, Envelope::Replica(msg, id))
+                }
                 Output::Disconnect { peer } => self.control(peer, Plane::Quorum, LinkCmd::Close),
                 Output::Applied {
                     zxid,

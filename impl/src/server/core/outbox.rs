@@ -12,7 +12,7 @@ impl Core {
     /// its link as one command, so a batch of events wakes each link task once.
     pub(in crate::server) fn send(&mut self, to: ServerId, envelope: Envelope) {
         let plane = match &envelope {
-            Envelope::Replica(PeerMsg::Election(_)) => Plane::Election,
+            Envelope::Replica(PeerMsg::Election(_), _) => Plane::Election,
             _ => Plane::Quorum,
         };
         let out = self.outbox.entry((to, plane)).or_default();
@@ -76,7 +76,7 @@ impl Core {
             if plane == Plane::Quorum {
                 // Dropping the link stops its task: nothing it still holds is sent.
                 self.links.remove(&(peer, plane));
-                self.inputs.push_back(Input::Disconnected { peer });
+                self.inputs.push_back((Input::Disconnected { peer }, None));
             }
         }
     }

@@ -63,7 +63,7 @@ impl Core {
         if self.state != ServerState::Leading {
             return true;
         }
-        if let Envelope::Replica(PeerMsg::Quorum(Packet::FollowerInfo { .. })) = e {
+        if let Envelope::Replica(PeerMsg::Quorum(Packet::FollowerInfo { .. }), _) = e {
             self.learner_conns.insert(from, generation);
             return true;
         }
@@ -74,12 +74,12 @@ impl Core {
 
     fn on_envelope(&mut self, from: ServerId, envelope: Envelope) -> Result<(), StorageError> {
         match envelope {
-            Envelope::Replica(PeerMsg::Quorum(Packet::Request(mut r))) => {
+            Envelope::Replica(PeerMsg::Quorum(Packet::Request(mut r)), id) => {
                 r.body = self.owned_write(r.session_id, from, r.body);
                 let msg = PeerMsg::Quorum(Packet::Request(r));
-                self.step(Input::Peer { from, msg })
+                self.step_received(Input::Peer { from, msg }, id)
             }
-            Envelope::Replica(msg) => self.step(Input::Peer { from, msg }),
+            Envelope::Replica(msg, id) => self.step_received(Input::Peer { from, msg }, id),
             // Touches, owners and `sync` markers are a learner's, once it serves: from any
             // other peer they would keep sessions alive, move them or probe the leader.
             Envelope::Touch(_) | Envelope::SyncRequest { .. } | Envelope::SetOwner { .. }

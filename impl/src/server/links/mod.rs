@@ -16,6 +16,7 @@ pub use outbound::{Link, Target};
 pub use peer_auth::{PeerAuth, QuorumSecret};
 
 use super::core::{Event, EventTx};
+use super::trace::MsgId;
 use crate::replica::{PeerMsg, ServerId};
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
@@ -38,8 +39,9 @@ pub enum Plane {
 /// server's business, not the protocol core's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Envelope {
-    /// A message of the replica: an election notification or a Zab packet.
-    Replica(PeerMsg),
+    /// A message of the replica: an election notification or a Zab packet, with its
+    /// identity (`trace::MsgId`), which the receiver records with the step that reads it.
+    Replica(PeerMsg, MsgId),
     /// Sessions with activity on the sender since its last touch.
     Touch(Vec<i64>),
     /// A learner's `sync` marker: answer with `SyncReply` once everything committed at the leader
@@ -243,8 +245,8 @@ mod tests {
             snapshot: std::sync::Arc::new(vec![9; 40]),
         };
         vec![
-            Envelope::Replica(PeerMsg::Election(note)),
-            Envelope::Replica(PeerMsg::Quorum(snap)),
+            Envelope::Replica(PeerMsg::Election(note), MsgId { life: 1, seq: 1 }),
+            Envelope::Replica(PeerMsg::Quorum(snap), MsgId { life: 1, seq: 2 }),
             Envelope::Touch(vec![1, -1, i64::MAX]),
             Envelope::SyncRequest { token: 5 },
             Envelope::SetOwner { session: -3 },

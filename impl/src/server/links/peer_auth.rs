@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The handshake's version; a peer with another is refused.
-pub const VERSION: u16 = 1;
+/// The handshake's version; a peer with another is refused. 2: the replica's messages carry
+/// their identity (`Envelope::Replica`).
+pub const VERSION: u16 = 2;
 /// How long either side waits for the other's part of the handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest secret accepted: 128 bits.

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 
 /// The first bytes of a trace file.
 const MAGIC: [u8; 4] = *b"ZABT";
-/// The trace format: records encoded with postcard (`crate::encoding`). 3: a start record
-/// carries the state machine's options; 2 did not (read as options off, `v2.rs`); 2: a new
+/// The trace format: records encoded with postcard (`crate::encoding`). 4: a start record
+/// carries its life and a receipt the message's identity; 3 did not (`older.rs`); 3: a start
+/// record carries the state machine's options; 2 did not (read as options off); 2: a new
 /// session's write carries its password; 1 did not.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 8;
 
 pub(super) fn header() -> [u8; HEADER_LEN] {
@@ -100,10 +101,9 @@ fn decode_file(bytes: &[u8]) -> Option<Result<Vec<Record>, TraceError>> {
         // Empty, or a header cut short: a server killed as it began its trace.
         return header().starts_with(bytes).then(|| Ok(Vec::new()));
     }
-    let v2 = bytes[..HEADER_LEN] == header_of(2);
-    if bytes[..HEADER_LEN] != header() && !v2 {
-        return None;
-    }
+    let version = [2, 3, FORMAT_VERSION]
+        .into_iter()
+        .find(|v| bytes[..HEADER_LEN] == header_of(*v))?;
     let mut out = Vec::new();
     let mut at = HEADER_LEN;
     while at + 4 <= bytes.len() {
@@ -111,10 +111,10 @@ fn decode_file(bytes: &[u8]) -> Option<Result<Vec<Record>, TraceError>> {
         let Some(body) = bytes.get(at + 4..at + 4 + len) else {
             break;
         };
-        let decoded = if v2 {
-            crate::encoding::decode::<super::v2::RecordV2>(body).map(Record::from)
-        } else {
-            crate::encoding::decode(body)
+        let decoded = match version {
+            2 => crate::encoding::decode::<super::older::RecordV2>(body).map(Record::from),
+            3 => crate::encoding::decode::<super::older::RecordV3>(body).map(Record::from),
+            _ => crate::encoding::decode(body),
         };
         match decoded {
             Ok(r) => out.push(r),
