@@ -64,6 +64,9 @@ pub struct Summary {
     pub distinct_states: usize,
     /// What those model actions exercised.
     pub coverage: Coverage,
+    /// The send each receipt read: (receiver, record index, the message's identity). For a
+    /// trace without identities (format 3 and before), what gives it them.
+    pub receipts: Vec<(Sid, usize, zab::server::trace::MsgId)>,
 }
 
 /// A run the model cannot produce.
@@ -141,6 +144,7 @@ pub fn validate_from(
         if v.done() {
             let mut sum = std::mem::take(&mut v.sum);
             sum.distinct_states = v.path.iter().collect::<HashSet<_>>().len();
+            sum.receipts = std::mem::take(&mut v.world.receipts);
             return Ok(sum);
         }
         let Some(e) = (!candidates.is_empty()).then(|| candidates.remove(0)) else {

@@ -99,6 +99,8 @@ pub struct World {
     pub sent: u64,
     /// Each server's numbering of its current life's messages.
     sends: Vec<SendNumbers>,
+    /// Each receipt taken so far, (receiver, record index, the flight's identity).
+    pub receipts: Vec<(Sid, usize, MsgId)>,
 }
 
 impl World {
@@ -127,6 +129,7 @@ impl World {
             values: HashMap::new(),
             sent: 0,
             sends: vec![SendNumbers::default(); n],
+            receipts: Vec::new(),
         }
     }
 
@@ -197,7 +200,9 @@ impl World {
         else {
             return Err("not a step record".into());
         };
-        self.before(s, &input, received, &recorded)?;
+        if let Some(id) = self.before(s, &input, received, &recorded)? {
+            self.receipts.push((s, index, id));
+        }
         let snapshots = recorded
             .iter()
             .any(|e| matches!(e, zab::server::trace::Effect::InstallSnapshot { .. }));
@@ -212,14 +217,15 @@ impl World {
         Ok(())
     }
 
-    /// What an input changes before the replica sees it.
+    /// What an input changes before the replica sees it; for a receipt, the identity of the
+    /// flight it read.
     fn before(
         &mut self,
         s: Sid,
         input: &Input,
         received: Option<MsgId>,
         recorded: &[zab::server::trace::Effect],
-    ) -> R<()> {
+    ) -> R<Option<MsgId>> {
         match input {
             Input::Peer {
                 msg: PeerMsg::Quorum(Packet::Ping),
@@ -232,6 +238,7 @@ impl World {
                 if let Some(snap) = f.snap {
                     self.servers[s as usize].base = snap;
                 }
+                return Ok(Some(f.id));
             }
             Input::Write {
                 session_id, cxid, ..
@@ -254,7 +261,7 @@ impl World {
             }
             _ => {}
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Marks redundant every notification sent after `since` (a counter value).
