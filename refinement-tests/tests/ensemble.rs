@@ -121,39 +121,3 @@ fn kept_traces() {
         s.coverage.table()
     );
 }
-
-/// Gives a recorded run of trace format 3 or before the message identities format 4 records:
-/// each start record a life (its count of starts), each receipt the identity of the send the
-/// validator matched it with by its contents. `ZAB_TRACES=dir cargo test --release -p
-/// zab-refinement --test ensemble identities -- --ignored` rewrites `dir/trace.{1,2,3}`.
-#[test]
-#[ignore]
-fn give_recorded_traces_identities() {
-    let dir = PathBuf::from(std::env::var("ZAB_TRACES").expect("ZAB_TRACES=dir"));
-    let mut traces: Vec<Vec<trace::Record>> = (1..=3)
-        .map(|id| trace::read(&dir.join(format!("trace.{id}"))).unwrap())
-        .collect();
-    for t in &mut traces {
-        let mut starts = 0;
-        for r in t.iter_mut() {
-            if let trace::Record::Start { life, .. } = r {
-                starts += 1;
-                *life = starts;
-            }
-        }
-    }
-    let s = validate(&model(1), traces.clone()).unwrap_or_else(|f| panic!("{f}"));
-    for (srv, index, id) in s.receipts {
-        if let trace::Record::Step { received, .. } = &mut traces[srv as usize][index] {
-            *received = Some(id);
-        }
-    }
-    for (k, t) in traces.iter().enumerate() {
-        let path = dir.join(format!("trace.{}", k + 1));
-        std::fs::remove_file(&path).unwrap();
-        let mut out = trace::Recorder::open(path).unwrap();
-        for r in t {
-            out.record(r);
-        }
-    }
-}

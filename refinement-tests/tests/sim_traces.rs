@@ -263,3 +263,23 @@ fn a_receipt_moved_before_its_cause_is_rejected() {
         .expect_err("a receipt before its cause was explained");
     println!("rejected: {}", f.reason.lines().next().unwrap_or(""));
 }
+
+/// A trace whose receipts carry no identities (format 3 and before) is refused at once, with
+/// the record named: the merge matches receipts by identity only.
+#[test]
+fn a_trace_without_message_identities_is_refused() {
+    let genesis = Arc::new(|| <ZkDatabase as Workload>::genesis(&[1, 2, 3]));
+    let mut traces = record(sim(7, 0, 0, 0));
+    for r in traces.iter_mut().flatten() {
+        if let Record::Step { received, .. } = r {
+            *received = None;
+        }
+    }
+    let f = validate_from(&recorded_run_model(1), traces, genesis)
+        .expect_err("receipts without identities were matched");
+    assert!(
+        f.reason.contains("without its message's identity"),
+        "{}",
+        f.reason
+    );
+}

@@ -1,12 +1,12 @@
-//! In which order the servers' events are taken: what may come next (causality), which first
-//! (receipts, then time; a restart and a broken connection at their recorded time; deaths,
-//! receipts of a restarted sender's packets and what is left of broken connections last), and
-//! when a dead server's crash can be placed.
+//! In which order the servers' events are taken: what may come next (causality: a receipt
+//! once the send its identity names is in flight), which first (receipts, then time; a
+//! restart and a broken connection at their recorded time; deaths and what is left of broken
+//! connections last), and when a dead server's crash can be placed.
 
 use super::world;
 use super::{Event, Validation};
 use zab::replica::{Input, Packet, PeerMsg};
-use zab::server::trace::Record;
+use zab::server::trace::{Effect, Record};
 use zab_model::types::Sid;
 
 /// Candidate events with the time they were recorded.
@@ -20,7 +20,6 @@ impl Validation<'_> {
         let mut others = Vec::new();
         let mut late = Vec::new();
         let mut broken = Vec::new();
-        let mut new_life = Vec::new();
         let mut any = false;
         for s in 0..w.servers.len() as Sid {
             let srv = &w.servers[s as usize];
@@ -53,15 +52,9 @@ impl Validation<'_> {
                     } => others.push((*at_ns, Event::Record(s, srv.next))),
                     Input::Peer { from, msg } => {
                         let from = crate::convert::sid(*from);
-                        let e = (*at_ns, Event::Record(s, srv.next));
-                        if !w.in_flight(from, s, msg, *received) {
-                            // Not sent yet: not a candidate.
-                        } else if received.is_none() && self.restarts_before(from, *at_ns) {
-                            // The packet in flight is the sender's old life's; the one read
-                            // is likely its new life's, equal to it.
-                            new_life.push(e);
-                        } else {
-                            receipts.push(e);
+                        // Not sent yet: not a candidate.
+                        if w.in_flight(from, s, msg, *received) {
+                            receipts.push((*at_ns, Event::Record(s, srv.next)));
                         }
                     }
                     Input::Disconnected { peer } => {
@@ -92,7 +85,6 @@ impl Validation<'_> {
         self.restarts_in_time(&mut first);
         let kept = place_broken(&mut first, broken);
         first.extend(late);
-        first.extend(new_life);
         first.extend(kept);
         Some(first.into_iter().map(|(_, e)| e).collect())
     }
@@ -155,7 +147,7 @@ impl Validation<'_> {
             .collect();
         early.sort_by_key(|(at, e)| match e {
             Event::Record(s, _) if *at == t && restart(e) => {
-                together.iter().any(|p| self.new_life_reads_start(*s, *p))
+                together.iter().any(|p| self.reads_first_votes(*p, *s))
             }
             _ => false,
         });
@@ -163,50 +155,26 @@ impl Validation<'_> {
         *ranked = early;
     }
 
-    /// Whether down server `p`'s next life reads a notification down server `s`'s restart
-    /// sends it, before `s` sends it again.
-    fn new_life_reads_start(&self, s: Sid, p: Sid) -> bool {
-        if s == p {
-            return false;
-        }
-        let (srv, peer) = (
-            &self.world.servers[s as usize],
-            &self.world.servers[p as usize],
-        );
-        let Some(Record::Start { effects, .. }) = srv.records.get(srv.next) else {
+    /// Whether down server `p`'s next life reads one of the messages down server `s`'s next
+    /// start record sends it (by their identities).
+    fn reads_first_votes(&self, p: Sid, s: Sid) -> bool {
+        let srv = &self.world.servers[s as usize];
+        let Some(Record::Start { life, effects, .. }) = srv.records.get(srv.next) else {
             return false;
         };
-        let sends = |effects: &[zab::server::trace::Effect], msg: &PeerMsg| {
-            effects.iter().any(|x| {
-                matches!(x, zab::server::trace::Effect::Send { to, msg: m }
-                    if crate::convert::sid(*to) == p && m == msg)
-            })
-        };
-        let first_read = peer.records[peer.next..]
-            .iter()
-            .skip(1)
-            .take_while(|r| !matches!(r, Record::Start { .. }))
-            .find_map(|r| match r {
-                Record::Step {
-                    at_ns,
-                    input: Input::Peer { from, msg },
-                    ..
-                } if crate::convert::sid(*from) == s && sends(effects, msg) => Some((*at_ns, msg)),
-                _ => None,
-            });
-        let Some((read, msg)) = first_read else {
-            return false;
-        };
-        let sent_again = srv.records[srv.next + 1..].iter().find_map(|r| match r {
-            Record::Step { at_ns, effects, .. } if sends(effects, msg) => Some(*at_ns),
-            _ => None,
-        });
-        sent_again.is_none_or(|t| read < t)
-    }
-
-    /// Whether `s` has yet to restart, at a time before `at`.
-    fn restarts_before(&self, s: Sid, at: u64) -> bool {
-        self.restart_time(s).is_some_and(|t| t < at)
+        let to_p =
+            |x: &&Effect| matches!(x, Effect::Send { to, .. } if crate::convert::sid(*to) == p);
+        let first = effects.iter().filter(to_p).count() as u64;
+        let peer = &self.world.servers[p as usize];
+        p != s
+            && peer.records[peer.next..]
+                .iter()
+                .skip(1)
+                .take_while(|r| !matches!(r, Record::Start { .. }))
+                .any(|r| {
+                    matches!(r, Record::Step { received: Some(id), .. }
+                        if id.life == *life && id.seq <= first)
+                })
     }
 
     /// When `s` next starts (its next start record), if it does.
@@ -228,35 +196,23 @@ impl Validation<'_> {
         })
     }
 
-    /// Whether `to` reads `x` from `from` later in its trace, in a record before `before`:
-    /// the receipt that recorded its identity, or (traces of format 3 and before) one of an
-    /// equal message.
-    fn will_receive_before(&self, to: Sid, from: Sid, x: &world::Flight, before: u64) -> bool {
+    /// Whether `to` reads `x` from `from` later in its trace.
+    fn will_receive(&self, to: Sid, from: Sid, x: &world::Flight) -> bool {
         let srv = &self.world.servers[to as usize];
         srv.records[srv.next..].iter().any(|r| match r {
             Record::Step {
-                at_ns,
-                input: Input::Peer { from: f, msg: m },
+                input: Input::Peer { from: f, .. },
                 received,
                 ..
-            } => {
-                *at_ns < before
-                    && crate::convert::sid(*f) == from
-                    && received.map_or(m == &x.msg, |id| id == x.id)
-            }
+            } => crate::convert::sid(*f) == from && *received == Some(x.id),
             _ => false,
         })
     }
 
-    /// A dead server's crash can be placed once nothing it sent is still to be read. If it
-    /// restarts at time t, only receipts recorded before t can be of its old life's packets
-    /// (a later one of the same packet is taken to be its new life's).
+    /// A dead server's crash can be placed once nothing it sent is still to be read.
     pub(super) fn crash_ready(&self, s: Sid) -> bool {
-        let before = self.restart_time(s).unwrap_or(u64::MAX);
         self.world.net.iter().all(|((f, t, _), q)| {
-            *f != s
-                || q.iter()
-                    .all(|x| x.lost || !self.will_receive_before(*t, s, x, before))
+            *f != s || q.iter().all(|x| x.lost || !self.will_receive(*t, s, x))
         })
     }
 }

@@ -99,8 +99,6 @@ pub struct World {
     pub sent: u64,
     /// Each server's numbering of its current life's messages.
     sends: Vec<SendNumbers>,
-    /// Each receipt taken so far, (receiver, record index, the flight's identity).
-    pub receipts: Vec<(Sid, usize, MsgId)>,
 }
 
 impl World {
@@ -129,7 +127,6 @@ impl World {
             values: HashMap::new(),
             sent: 0,
             sends: vec![SendNumbers::default(); n],
-            receipts: Vec::new(),
         }
     }
 
@@ -200,9 +197,7 @@ impl World {
         else {
             return Err("not a step record".into());
         };
-        if let Some(id) = self.before(s, &input, received, &recorded)? {
-            self.receipts.push((s, index, id));
-        }
+        self.before(s, &input, received, &recorded)?;
         let snapshots = recorded
             .iter()
             .any(|e| matches!(e, zab::server::trace::Effect::InstallSnapshot { .. }));
@@ -217,15 +212,14 @@ impl World {
         Ok(())
     }
 
-    /// What an input changes before the replica sees it; for a receipt, the identity of the
-    /// flight it read.
+    /// What an input changes before the replica sees it.
     fn before(
         &mut self,
         s: Sid,
         input: &Input,
         received: Option<MsgId>,
         recorded: &[zab::server::trace::Effect],
-    ) -> R<Option<MsgId>> {
+    ) -> R<()> {
         match input {
             Input::Peer {
                 msg: PeerMsg::Quorum(Packet::Ping),
@@ -238,7 +232,6 @@ impl World {
                 if let Some(snap) = f.snap {
                     self.servers[s as usize].base = snap;
                 }
-                return Ok(Some(f.id));
             }
             Input::Write {
                 session_id, cxid, ..
@@ -261,7 +254,7 @@ impl World {
             }
             _ => {}
         }
-        Ok(None)
+        Ok(())
     }
 
     /// Marks redundant every notification sent after `since` (a counter value).
@@ -273,16 +266,15 @@ impl World {
         }
     }
 
-    /// The flight a receipt of `msg` from `from` to `to` (as `id`, if it recorded one) would
-    /// take off its link.
+    /// The flight a receipt of `msg` from `from` to `to`, recorded as `id`, would take off its
+    /// link.
     pub fn flight(&self, from: Sid, to: Sid, msg: &PeerMsg, id: Option<MsgId>) -> Option<&Flight> {
         let link = (from, to, matches!(msg, PeerMsg::Election(_)));
         let q = self.net.get(&link)?;
         q.get(read_at(q, msg, id)?)
     }
 
-    /// Whether `msg` from `from` (sent as `id`, if the receipt recorded one) waits on its
-    /// link to `to`.
+    /// Whether `msg` from `from`, sent as `id`, waits on its link to `to`.
     pub fn in_flight(&self, from: Sid, to: Sid, msg: &PeerMsg, id: Option<MsgId>) -> bool {
         self.flight(from, to, msg, id).is_some()
     }
@@ -502,18 +494,9 @@ fn check<O>(
     }
 }
 
-/// Which flight on a link a receipt reads. With the identity it recorded, the one sent as
-/// that, if it is `msg`. Without one (a trace of format 3 or before), the first copy of `msg`
-/// not lost, or else the first: on an election link every copy no future receipt claims is
-/// marked lost after each event (`apply::mark_lost`), so the first one not lost is the one
-/// claimed; on a quorum link a packet is lost when its connection closed, and a receipt of
-/// such a packet is stale.
+/// Which flight on a link a receipt reads: the one sent as the identity it recorded, if it
+/// is `msg`. A receipt without an identity (a trace of format 3 or before) reads none:
+/// `validate` refuses such traces first.
 fn read_at(q: &VecDeque<Flight>, msg: &PeerMsg, id: Option<MsgId>) -> Option<usize> {
-    if let Some(id) = id {
-        return q.iter().position(|f| f.id == id && f.msg == *msg);
-    }
-    let equal = |f: &Flight| f.msg == *msg;
-    q.iter()
-        .position(|f| equal(f) && !f.lost)
-        .or_else(|| q.iter().position(equal))
+    q.iter().position(|f| Some(f.id) == id && f.msg == *msg)
 }
