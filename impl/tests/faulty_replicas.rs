@@ -34,6 +34,12 @@ fn a_follower_acking_before_persisting_is_caught() {
         fail.seed, fail.step, fail.reason
     );
     assert!(fail.reason.contains("durability") || fail.reason.contains("missing"));
+    // The report names what replays it: the seed and the scheduler's weights.
+    let report = fail.to_string();
+    assert!(
+        report.starts_with(&format!("seed {} (weights: deliver 16 drop 1", fail.seed)),
+        "{report}"
+    );
 }
 
 #[test]

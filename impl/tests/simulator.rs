@@ -39,13 +39,7 @@ fn runs_with<M: Workload>(from: u64, count: u64, f: impl Fn(&mut SimConfig)) -> 
                 batch.acknowledged += stats.acknowledged;
                 batch.stranded += usize::from(stats.stranded > 0);
             }
-            Err(fail) => panic!(
-                "seed {} failed at step {}: {}\nlast events:\n{}",
-                fail.seed,
-                fail.step,
-                fail.reason,
-                fail.recent.join("\n")
-            ),
+            Err(fail) => panic!("failed: {fail}"),
         }
     }
     batch
@@ -112,7 +106,7 @@ fn periodic_snapshots_under_faults_are_safe_then_live() {
         } else {
             zab::sim::run_seed_with::<ZkDatabase>(cfg)
         }
-        .unwrap_or_else(|f| panic!("seed {seed} failed at step {}: {}", f.step, f.reason));
+        .unwrap_or_else(|f| panic!("failed: {f}"));
         snapshots += stats.snapshots;
         snap_syncs += stats.snap_syncs;
         acknowledged += stats.acknowledged;
@@ -138,7 +132,7 @@ fn zxid_counter_rollover_forces_new_epochs_safely() {
         let mut cfg = SimConfig::new(seed);
         cfg.last_counter = 2;
         cfg.writes = 8;
-        let stats = run_seed(cfg).unwrap_or_else(|f| panic!("seed {seed}: {}", f.reason));
+        let stats = run_seed(cfg).unwrap_or_else(|f| panic!("failed: {f}"));
         assert!(
             stats.max_counter <= 2,
             "seed {seed}: counter {}",

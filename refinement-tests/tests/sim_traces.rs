@@ -24,7 +24,7 @@ fn record(cfg: SimConfig) -> Vec<Vec<Record>> {
         ..cfg
     });
     c.run(&mut Choices::seeded(seed))
-        .unwrap_or_else(|f| panic!("seed {seed}: the simulator's own checks: {f:?}"));
+        .unwrap_or_else(|f| panic!("the simulator's own checks: {f}"));
     c.traces.into_values().collect()
 }
 

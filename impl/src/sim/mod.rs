@@ -5,149 +5,29 @@
 //! write present everywhere. The same seed replays the same run exactly.
 
 pub mod checks;
+mod config;
 pub mod disk;
 mod liveness;
 pub mod net;
+mod run;
+mod schedule;
 pub mod values;
 pub mod workload;
 
+pub use config::SimConfig;
+pub use run::{run_seed, run_seed_with, Failure, RunStats};
+pub use schedule::{Choices, Event, Weights};
+
 use crate::replica::messages::Packet;
-use crate::replica::{Config, Fault, Input, Output, PeerMsg, Replica, ServerId};
+use crate::replica::{Config, Input, Output, PeerMsg, Replica, ServerId};
 use crate::server::trace::{self, Record};
 use checks::Checker;
 use disk::Disk;
-use net::{Link, Net};
+use net::Net;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use values::Values;
 use workload::Workload;
-
-/// One simulated run's parameters.
-#[derive(Clone, Debug)]
-pub struct SimConfig {
-    /// Voting servers, ids 1 to `voters`.
-    pub voters: u64,
-    /// Observers (non-voting learners), numbered after the voters.
-    pub observers: u64,
-    /// Drives every choice of the run (and each replica's own seed): the same seed replays
-    /// the same run.
-    pub seed: u64,
-    /// Steps of the safety phase (with faults).
-    pub fault_steps: usize,
-    /// Most steps the liveness phase may take to converge.
-    pub settle_steps: usize,
-    /// Most server crashes the safety phase injects.
-    pub crashes: usize,
-    /// Most partitions the safety phase injects (one server cut off at a time).
-    pub partitions: usize,
-    /// Most message drops the safety phase injects: an election notification is lost, a
-    /// quorum connection breaks.
-    pub drops: usize,
-    /// Client writes to submit over the whole run (a rejected write is retried).
-    pub writes: usize,
-    /// The leader's last zxid counter before it must roll over to a new epoch.
-    pub last_counter: u32,
-    /// A deliberate bug to inject into every replica, to show the checks catch it.
-    pub fault: Option<Fault>,
-    /// The replicas' `snap_count` (periodic snapshots that move the in-memory base).
-    pub snap_count: Option<u64>,
-    /// Print every event and every output to stderr (set `ZAB_SIM_TRACE=1` to replay a
-    /// failing seed step by step).
-    pub trace: bool,
-    /// Record each server's trace as `zabd` does (`server::trace`), for validation against
-    /// the model; `Cluster::traces` holds them.
-    pub record: bool,
-    /// Close quorum connections as `zabd` does: a server that closes its connection to a
-    /// peer (`Output::Disconnect`) tells the peer only if it had opened it (sent a packet
-    /// there), so a learner whose FOLLOWERINFO reached a server not leading yet keeps trying.
-    /// Off by default: the peer is told at once, and such a learner gives up sooner than
-    /// ZooKeeper's would, a harsher schedule than the model's timing assumption allows.
-    pub zabd_links: bool,
-}
-
-impl SimConfig {
-    /// The defaults for `seed`: three voters, 1,500 fault steps with two crashes, one partition
-    /// and two drops, six writes, tracing if `ZAB_SIM_TRACE` is set.
-    pub fn new(seed: u64) -> SimConfig {
-        SimConfig {
-            voters: 3,
-            observers: 0,
-            seed,
-            fault_steps: 1500,
-            settle_steps: 20_000,
-            crashes: 2,
-            partitions: 1,
-            drops: 2,
-            writes: 6,
-            last_counter: u32::MAX - 1,
-            fault: None,
-            snap_count: None,
-            trace: std::env::var_os("ZAB_SIM_TRACE").is_some(),
-            record: false,
-            zabd_links: false,
-        }
-    }
-}
-
-/// What happens in one step.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event {
-    /// The clock advances 10 ms and this server gets a tick (timeouts, heartbeats).
-    Tick(ServerId),
-    /// The oldest message on this link reaches its receiver.
-    Deliver(Link),
-    /// This server's sync thread fsyncs its disk and reports the last synced zxid.
-    Flush(ServerId),
-    /// A client submits a write to this server through the server's own session.
-    Write(ServerId),
-    /// This server crashes: its replica is gone, its unsynced records lost, its connections
-    /// broken.
-    Crash(ServerId),
-    /// A crashed server starts again from what its disk holds.
-    Restart(ServerId),
-    /// These servers are cut off from the rest.
-    Partition(BTreeSet<ServerId>),
-    /// The partition ends.
-    Heal,
-    /// The oldest message on this link is lost: on the election plane just that message, on
-    /// the quorum plane the whole connection breaks, as with TCP.
-    Drop(Link),
-}
-
-/// Where the scheduler's choices come from: a seeded generator, then (for proptest) an
-/// explicit list of choices that shrinks.
-pub struct Choices {
-    rng: u64,
-    script: Vec<u32>,
-    next: usize,
-}
-
-impl Choices {
-    /// Choices from a generator seeded with `seed` alone.
-    pub fn seeded(seed: u64) -> Choices {
-        Choices::scripted(seed, Vec::new())
-    }
-    /// Choices from `script` first (each taken modulo the number of options), then from the
-    /// generator seeded with `seed` once the script runs out.
-    pub fn scripted(seed: u64, script: Vec<u32>) -> Choices {
-        Choices {
-            rng: seed,
-            script,
-            next: 0,
-        }
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        if let Some(c) = self.script.get(self.next) {
-            self.next += 1;
-            return c % n;
-        }
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) % n as u64) as u32
-    }
-}
 
 /// A simulated ensemble replicating `M`.
 pub struct Cluster<M: Workload = Values> {
@@ -178,19 +58,6 @@ pub struct Cluster<M: Workload = Values> {
     /// the number of starts in the run so far.
     sends: BTreeMap<ServerId, trace::SendNumbers>,
     starts: u64,
-}
-
-/// A run that broke a property: the seed replays it.
-#[derive(Debug)]
-pub struct Failure {
-    /// The run's seed.
-    pub seed: u64,
-    /// The step at which it broke, counted within its phase (the liveness phase starts at 0).
-    pub step: usize,
-    /// Which property broke, and how.
-    pub reason: String,
-    /// The last events before it (at most 40), oldest first.
-    pub recent: Vec<String>,
 }
 
 impl<M: Workload> Cluster<M> {
@@ -374,58 +241,6 @@ impl<M: Workload> Cluster<M> {
         Ok(())
     }
 
-    /// The events possible now, with their weights.
-    fn enabled(&self, faults: bool) -> Vec<(Event, u32)> {
-        let mut ev = Vec::new();
-        for link in self.net.ready() {
-            ev.push((Event::Deliver(link), 16));
-            if faults && self.used[2] < self.cfg.drops {
-                ev.push((Event::Drop(link), 1));
-            }
-        }
-        for &s in &self.ids {
-            if self.up(s) {
-                ev.push((Event::Tick(s), 4));
-                if self.disks[&s].has_unsynced() {
-                    ev.push((Event::Flush(s), 6));
-                }
-                if self.writes < self.cfg.writes {
-                    ev.push((Event::Write(s), 1));
-                }
-                if faults && self.used[0] < self.cfg.crashes {
-                    ev.push((Event::Crash(s), 1));
-                }
-            } else {
-                ev.push((Event::Restart(s), 3));
-            }
-        }
-        if faults && self.net.side.is_empty() && self.used[1] < self.cfg.partitions {
-            for &s in &self.ids {
-                ev.push((Event::Partition([s].into_iter().collect()), 1));
-            }
-        }
-        if !self.net.side.is_empty() {
-            ev.push((Event::Heal, 2));
-        }
-        ev
-    }
-
-    fn pick(&self, choices: &mut Choices, faults: bool) -> Option<Event> {
-        let ev = self.enabled(faults);
-        let total: u32 = ev.iter().map(|(_, w)| w).sum();
-        if total == 0 {
-            return None;
-        }
-        let mut c = choices.below(total);
-        for (e, w) in ev {
-            if c < w {
-                return Some(e);
-            }
-            c -= w;
-        }
-        unreachable!()
-    }
-
     /// Runs one event, then checks every property.
     pub fn apply(&mut self, e: Event) -> Result<(), String> {
         if self.recent.len() == 40 {
@@ -522,84 +337,4 @@ impl<M: Workload> Cluster<M> {
         self.checker
             .check(&self.replicas, &self.disks, &self.voters)
     }
-    /// A whole run: faults, then healing and convergence.
-    pub fn run(&mut self, choices: &mut Choices) -> Result<RunStats, Failure> {
-        let fail = |c: &Cluster<M>, step: usize, reason: String| Failure {
-            seed: c.cfg.seed,
-            step,
-            reason,
-            recent: c.recent.clone(),
-        };
-        for step in 0..self.cfg.fault_steps {
-            let Some(e) = self.pick(choices, true) else {
-                break;
-            };
-            self.apply(e).map_err(|r| fail(self, step, r))?;
-        }
-        // Liveness: heal, restart, no more faults.
-        let mut settle: Vec<Event> = Vec::new();
-        if !self.net.side.is_empty() {
-            settle.push(Event::Heal);
-        }
-        settle.extend(
-            self.ids
-                .iter()
-                .filter(|s| !self.up(**s))
-                .map(|s| Event::Restart(*s)),
-        );
-        for e in settle {
-            self.apply(e)
-                .map_err(|r| fail(self, self.cfg.fault_steps, r))?;
-        }
-        let mut step = 0;
-        while !self.converged() && step < self.cfg.settle_steps {
-            let Some(e) = self.pick(choices, false) else {
-                break;
-            };
-            self.apply(e).map_err(|r| fail(self, step, r))?;
-            step += 1;
-        }
-        let stranded = self.settled().map_err(|r| fail(self, step, r))?;
-        Ok(RunStats {
-            acknowledged: self.checker.acknowledged.len(),
-            settle_steps: step,
-            stranded,
-            snapshots: self.snapshots,
-            snap_syncs: self.snap_syncs,
-            max_counter: self
-                .checker
-                .applied_zxids()
-                .map(|z| z.counter())
-                .max()
-                .unwrap_or(0),
-        })
-    }
-}
-
-/// What a passing run did.
-#[derive(Clone, Copy, Debug)]
-pub struct RunStats {
-    /// Writes acknowledged to their clients (committed).
-    pub acknowledged: usize,
-    /// Steps the liveness phase took to converge.
-    pub settle_steps: usize,
-    /// Servers left out because their acceptedEpoch is above the leader's epoch.
-    pub stranded: usize,
-    /// The highest zxid counter applied anywhere.
-    pub max_counter: u32,
-    /// Periodic snapshots taken (with `snap_count`).
-    pub snapshots: usize,
-    /// Learners synchronized by SNAP.
-    pub snap_syncs: usize,
-}
-
-/// One seeded run replicating the list of values.
-pub fn run_seed(cfg: SimConfig) -> Result<RunStats, Failure> {
-    run_seed_with::<Values>(cfg)
-}
-
-/// One seeded run replicating `M`.
-pub fn run_seed_with<M: Workload>(cfg: SimConfig) -> Result<RunStats, Failure> {
-    let seed = cfg.seed;
-    Cluster::<M>::new(cfg).run(&mut Choices::seeded(seed))
 }
