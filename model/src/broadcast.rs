@@ -9,7 +9,7 @@ use crate::msg::Msg;
 use crate::ops::send;
 use crate::state::{Conn, Server, State, Violation};
 use crate::sync;
-use crate::types::{Mask, Phase, Role, Sid, Txn, Zxid};
+use crate::types::{Mask, Phase, ServerState, Sid, Txn, Zxid};
 
 /// Whether a client write can be submitted at `s`: an established leader, or a learner in
 /// broadcast connected to it.
@@ -19,9 +19,9 @@ pub fn accepts_writes(st: &State, s: Sid) -> bool {
         return false;
     }
     match srv.role {
-        Role::Leading => srv.leader.established,
-        Role::Following | Role::Observing => srv.learner.conn == Conn::Open,
-        Role::Looking => false,
+        ServerState::Leading => srv.leader.established,
+        ServerState::Following | ServerState::Observing => srv.learner.conn == Conn::Open,
+        ServerState::Looking => false,
     }
 }
 
@@ -30,7 +30,7 @@ pub fn accepts_writes(st: &State, s: Sid) -> bool {
 pub fn client_request(cfg: &Config, st: &mut State, s: Sid) {
     st.ghost.requests += 1;
     let value = st.ghost.requests;
-    if st.server(s).role == Role::Leading {
+    if st.server(s).role == ServerState::Leading {
         propose(cfg, st, s, value);
     } else {
         let l = st.server(s).learner.leader.expect("learner without leader");
@@ -41,7 +41,7 @@ pub fn client_request(cfg: &Config, st: &mut State, s: Sid) {
 /// A forwarded write reaches the leader.
 pub fn on_request(cfg: &Config, st: &mut State, l: Sid, value: u8) {
     let srv = st.server(l);
-    if srv.role == Role::Leading && srv.leader.established {
+    if srv.role == ServerState::Leading && srv.leader.established {
         propose(cfg, st, l, value);
     }
 }
@@ -193,8 +193,8 @@ pub fn sync_flush(cfg: &Config, st: &mut State, s: Sid) {
 
 fn ack_persisted(cfg: &Config, st: &mut State, s: Sid, srv: &Server, zxid: Zxid) {
     match srv.role {
-        Role::Leading => on_ack(cfg, st, s, s, zxid),
-        Role::Following if srv.learner.conn == Conn::Open => {
+        ServerState::Leading => on_ack(cfg, st, s, s, zxid),
+        ServerState::Following if srv.learner.conn == Conn::Open => {
             let l = srv.learner.leader.unwrap();
             send(st, s, l, Msg::Ack { zxid });
         }

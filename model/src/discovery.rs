@@ -7,7 +7,7 @@ use crate::config::{Config, Scope};
 use crate::msg::Msg;
 use crate::ops::{self, send};
 use crate::state::{Conn, Handler, LeaderState, LearnerState, State, Violation};
-use crate::types::{Phase, Role, Sid, Zxid};
+use crate::types::{Phase, ServerState, Sid, Zxid};
 
 /// The election is over for `s`: lead if it elected itself, else learn from `leader`.
 pub fn enter_role(cfg: &Config, st: &mut State, s: Sid, leader: Sid) {
@@ -17,27 +17,27 @@ pub fn enter_role(cfg: &Config, st: &mut State, s: Sid, leader: Sid) {
     if cfg.scope == Scope::Election {
         // Fast Leader Election alone: the decision is the end of the story.
         srv.role = if leader == s {
-            Role::Leading
+            ServerState::Leading
         } else if cfg.is_voter(s) {
-            Role::Following
+            ServerState::Following
         } else {
-            Role::Observing
+            ServerState::Observing
         };
         srv.learner.leader = Some(leader);
         return;
     }
     srv.phase = Phase::Discovery;
     if leader == s {
-        srv.role = Role::Leading;
+        srv.role = ServerState::Leading;
         srv.leader.epoch = srv.accepted_epoch + 1;
         // lead(): getEpochToPropose(self) — the leader counts toward its own quorum.
         srv.leader.connecting = crate::types::Mask::one(s);
         try_fix_epoch(cfg, st, s);
     } else {
         srv.role = if cfg.is_voter(s) {
-            Role::Following
+            ServerState::Following
         } else {
-            Role::Observing
+            ServerState::Observing
         };
         srv.learner.leader = Some(leader);
         srv.learner.conn = Conn::NotYet;
@@ -51,10 +51,10 @@ pub fn can_connect(st: &State, s: Sid) -> bool {
         return false;
     };
     srv.up
-        && matches!(srv.role, Role::Following | Role::Observing)
+        && matches!(srv.role, ServerState::Following | ServerState::Observing)
         && srv.learner.conn == Conn::NotYet
         && st.reachable(s, l)
-        && st.server(l).role == Role::Leading
+        && st.server(l).role == ServerState::Leading
         && st.server(l).leader.handler[s as usize] == Handler::None
 }
 

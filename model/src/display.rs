@@ -4,7 +4,7 @@
 use crate::action::Action;
 use crate::config::Config;
 use crate::state::{Conn, Fle, Handler, Server, State, SyncMode, Violation};
-use crate::types::{sid_name, Role, Sid};
+use crate::types::{sid_name, ServerState, Sid};
 use std::fmt::{self, Write};
 
 const VIOLATIONS: [(Violation, &str); 7] = [
@@ -36,7 +36,7 @@ pub fn role_text(srv: &Server) -> String {
         return "DOWN".into();
     }
     match (srv.role, srv.learner.leader) {
-        (Role::Following | Role::Observing, Some(l)) => {
+        (ServerState::Following | ServerState::Observing, Some(l)) => {
             format!("{} {}", srv.role.name(), sid_name(l))
         }
         (r, _) => r.name().to_string(),
@@ -66,7 +66,7 @@ pub fn server_line(s: Sid, srv: &Server, fle: Option<&Fle>) -> String {
         }
     }
     match srv.role {
-        Role::Leading => {
+        ServerState::Leading => {
             let ls = &srv.leader;
             let _ = write!(line, " | epoch {}", ls.epoch);
             if !ls.epoch_fixed {
@@ -92,7 +92,7 @@ pub fn server_line(s: Sid, srv: &Server, fle: Option<&Fle>) -> String {
                 );
             }
         }
-        Role::Following | Role::Observing => {
+        ServerState::Following | ServerState::Observing => {
             let l = &srv.learner;
             if l.conn != Conn::Open {
                 let _ = write!(line, " | conn {:?}", l.conn);
@@ -112,7 +112,7 @@ pub fn server_line(s: Sid, srv: &Server, fle: Option<&Fle>) -> String {
                 let _ = write!(line, " NEWLEADER(e={e}) steps done {}", l.nl_steps);
             }
         }
-        Role::Looking => {}
+        ServerState::Looking => {}
     }
     if let Some(f) = fle {
         let _ = write!(line, " | round {} vote {:?}", f.round, f.vote);
@@ -122,7 +122,7 @@ pub fn server_line(s: Sid, srv: &Server, fle: Option<&Fle>) -> String {
             .enumerate()
             .filter_map(|(v, b)| b.map(|b| format!("{}:{:?}", sid_name(v as Sid), b.vote)))
             .collect();
-        if !votes.is_empty() && srv.role == Role::Looking {
+        if !votes.is_empty() && srv.role == ServerState::Looking {
             let _ = write!(line, " box {{{}}}", votes.join(" "));
         }
     }

@@ -75,7 +75,7 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
         // Only where the protocol's own timeout is not due: that one is free.
         for s in st.ids() {
             let srv = st.server(s);
-            let leading = srv.up && srv.role == crate::types::Role::Leading;
+            let leading = srv.up && srv.role == crate::types::ServerState::Leading;
             if leading && !crate::timeouts::leader_timeout_enabled(cfg, st, s) {
                 out.push(Action::PrematureTimeout(s));
             }

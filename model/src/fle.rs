@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::msg::{Notification, Packet, Plane, Vote};
 use crate::ops;
 use crate::state::{Ballot, Fle, State, Violation};
-use crate::types::{Role, Sid};
+use crate::types::{ServerState, Sid};
 
 /// The vote a server proposes for itself (`getInitId`, `getInitLastLoggedZxid`,
 /// `getPeerEpoch`): observers propose nobody.
@@ -56,7 +56,7 @@ fn correctly_beats(new: Vote, cur: Vote) -> bool {
 /// `Vote.equals` as the vote tracker uses it: between two out-of-election votes only the
 /// leader and its epoch count; otherwise the whole vote and its round.
 fn same_vote(a: &Ballot, b: &Ballot) -> bool {
-    if a.state == Role::Looking || b.state == Role::Looking {
+    if a.state == ServerState::Looking || b.state == ServerState::Looking {
         a.vote == b.vote && a.round == b.round
     } else {
         a.vote.leader == b.vote.leader && a.vote.epoch == b.vote.epoch
@@ -76,7 +76,7 @@ fn has_quorum(cfg: &Config, votes: &[Option<Ballot>], target: &Ballot) -> bool {
 /// `checkLeader`: the proposed leader must have told us it leads, or be us in this round.
 fn check_leader(f: &Fle, me: Sid, votes: &[Option<Ballot>], leader: Sid, round: u8) -> bool {
     if leader != me {
-        votes[leader as usize].is_some_and(|b| b.state == Role::Leading)
+        votes[leader as usize].is_some_and(|b| b.state == ServerState::Leading)
     } else {
         f.round == round
     }
@@ -85,9 +85,9 @@ fn check_leader(f: &Fle, me: Sid, votes: &[Option<Ballot>], leader: Sid, round: 
 fn notification(st: &State, s: Sid) -> Notification {
     let f = &st.fle[s as usize];
     let srv = st.server(s);
-    if srv.role == Role::Looking {
+    if srv.role == ServerState::Looking {
         Notification {
-            state: Role::Looking,
+            state: ServerState::Looking,
             round: f.round,
             vote: f.vote,
         }
@@ -110,13 +110,13 @@ fn send_note(st: &mut State, from: Sid, to: Sid, n: Notification) {
 /// box at once.
 fn broadcast(cfg: &Config, st: &mut State, s: Sid) {
     let n = notification(st, s);
-    if cfg.is_voter(s) && n.state == Role::Looking {
+    if cfg.is_voter(s) && n.state == ServerState::Looking {
         // Our own LOOKING notification, processed like any other: recorded, then the quorum
         // check that may start the drain.
         st.fle[s as usize].recv[s as usize] = Some(Ballot {
             vote: n.vote,
             round: n.round,
-            state: Role::Looking,
+            state: ServerState::Looking,
         });
         check_drain(cfg, st, s);
     }
@@ -180,7 +180,7 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
     }
     for s in st.ids() {
         let srv = st.server(s);
-        if !srv.up || srv.role != Role::Looking {
+        if !srv.up || srv.role != ServerState::Looking {
             continue;
         }
         if st.fle[s as usize].draining {
@@ -225,7 +225,7 @@ fn check_drain(cfg: &Config, st: &mut State, s: Sid) {
             &Ballot {
                 vote: f.vote,
                 round: f.round,
-                state: Role::Looking,
+                state: ServerState::Looking,
             },
         );
     st.fle[s as usize].draining = quorum;
@@ -243,7 +243,7 @@ fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
     let mine = Ballot {
         vote: me.vote,
         round: me.round,
-        state: Role::Looking,
+        state: ServerState::Looking,
     };
     if cfg.is_voter(s) && me.vote.leader.is_some() && has_quorum(cfg, &me.recv, &mine) {
         return true; // not draining (Resend's guard): the own copy starts the drain
@@ -253,7 +253,7 @@ fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
             return false;
         }
         let peer = &st.fle[p as usize];
-        if st.server(p).role == Role::Looking {
+        if st.server(p).role == ServerState::Looking {
             peer.round != me.round || peer.recv[s as usize] != Some(mine)
         } else {
             let n = notification(st, p);
@@ -304,14 +304,14 @@ pub fn receive(cfg: &Config, st: &mut State, from: Sid, to: Sid, n: Notification
         send_note(st, to, from, reply);
         return;
     }
-    if me.role != Role::Looking {
-        if n.state == Role::Looking {
+    if me.role != ServerState::Looking {
+        if n.state == ServerState::Looking {
             let reply = notification(st, to);
             send_note(st, to, from, reply);
         }
         return;
     }
-    if n.state == Role::Looking && n.round < st.fle[to as usize].round {
+    if n.state == ServerState::Looking && n.round < st.fle[to as usize].round {
         let reply = notification(st, to);
         send_note(st, to, from, reply);
     }
@@ -330,7 +330,7 @@ fn look_for_leader_turn(cfg: &Config, st: &mut State, from: Sid, me: Sid, n: Not
         st.fle[me as usize].draining = false;
     }
     match n.state {
-        Role::Looking => {
+        ServerState::Looking => {
             if n.round > f.round {
                 let mine = self_vote(cfg, st, me);
                 let fm = &mut st.fle[me as usize];
@@ -350,12 +350,12 @@ fn look_for_leader_turn(cfg: &Config, st: &mut State, from: Sid, me: Sid, n: Not
             st.fle[me as usize].recv[from as usize] = Some(Ballot {
                 vote: n.vote,
                 round: n.round,
-                state: Role::Looking,
+                state: ServerState::Looking,
             });
             check_drain(cfg, st, me);
         }
-        Role::Observing => {}
-        Role::Following | Role::Leading => out_of_election(cfg, st, from, me, n),
+        ServerState::Observing => {}
+        ServerState::Following | ServerState::Leading => out_of_election(cfg, st, from, me, n),
     }
 }
 

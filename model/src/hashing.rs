@@ -7,7 +7,7 @@ use crate::msg::{Link, Msg, Notification, Packet, Plane, Vote};
 use crate::state::{
     Ballot, Conn, Env, Fle, Ghost, Handler, LeaderState, LearnerState, Server, SyncMode,
 };
-use crate::types::{Hist, Phase, Role, Txn, Zxid};
+use crate::types::{Hist, Phase, ServerState, Txn, Zxid};
 use std::hash::{Hash, Hasher};
 
 fn zxid(z: Zxid) -> u64 {
@@ -27,7 +27,7 @@ pub fn hist(h: &Hist) -> u128 {
     acc
 }
 
-fn role(r: Role) -> u64 {
+fn role(r: ServerState) -> u64 {
     r as u64
 }
 

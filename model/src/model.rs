@@ -6,7 +6,7 @@ use crate::config::{Config, Election, Scope};
 use crate::msg::{Link, Msg, Packet, Plane};
 use crate::state::{Handler, Server, State, Violation, MAX_SERVERS};
 use crate::sync::Route;
-use crate::types::{Hist, Phase, Role, Sid, Zxid};
+use crate::types::{Hist, Phase, ServerState, Sid, Zxid};
 use crate::{broadcast, discovery, faults, fle, ops, oracle, properties, symmetry, sync, timeouts};
 use stateright::{Model, Path, Property};
 
@@ -76,7 +76,7 @@ impl ZabModel {
                 out.push(Action::Connect(s));
             }
             let srv = st.server(s);
-            if srv.up && srv.role == Role::Leading && srv.leader.epoch_acked {
+            if srv.up && srv.role == ServerState::Leading && srv.leader.epoch_acked {
                 for j in st.ids() {
                     if srv.leader.handler[j as usize] == Handler::AwaitSync {
                         for route in sync::routes(st, s, j) {
@@ -114,9 +114,9 @@ impl ZabModel {
             plane: Plane::Quorum,
         });
         let r = *st.server(to);
-        let leading = r.role == Role::Leading;
-        let learning =
-            matches!(r.role, Role::Following | Role::Observing) && r.learner.leader == Some(from);
+        let leading = r.role == ServerState::Leading;
+        let learning = matches!(r.role, ServerState::Following | ServerState::Observing)
+            && r.learner.leader == Some(from);
         let handler = r.leader.handler[from as usize];
         match msg {
             Msg::FollowerInfo { accepted_epoch } if leading => {
@@ -141,7 +141,7 @@ impl ZabModel {
                 sync::on_sync_proposal(st, to, txn)
             }
             Msg::Proposal { txn }
-                if learning && r.phase == Phase::Broadcast && r.role == Role::Following =>
+                if learning && r.phase == Phase::Broadcast && r.role == ServerState::Following =>
             {
                 broadcast::on_proposal(st, to, txn)
             }
@@ -149,17 +149,19 @@ impl ZabModel {
                 sync::on_sync_commit(st, to, zxid)
             }
             Msg::Commit { zxid }
-                if learning && r.phase == Phase::Broadcast && r.role == Role::Following =>
+                if learning && r.phase == Phase::Broadcast && r.role == ServerState::Following =>
             {
                 broadcast::on_commit(st, to, zxid)
             }
             Msg::Inform { txn }
-                if learning && r.phase == Phase::Synchronization && r.role == Role::Observing =>
+                if learning
+                    && r.phase == Phase::Synchronization
+                    && r.role == ServerState::Observing =>
             {
                 sync::on_sync_inform(st, to, txn)
             }
             Msg::Inform { txn }
-                if learning && r.phase == Phase::Broadcast && r.role == Role::Observing =>
+                if learning && r.phase == Phase::Broadcast && r.role == ServerState::Observing =>
             {
                 broadcast::on_inform(st, to, txn)
             }

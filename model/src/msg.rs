@@ -2,7 +2,7 @@
 //! runs Fast Leader Election and Zab over separate TCP connections (`net.rs` holds what is
 //! in flight).
 
-use crate::types::{sid_name, Hist, Role, Sid, Txn, Zxid};
+use crate::types::{sid_name, Hist, ServerState, Sid, Txn, Zxid};
 use std::fmt;
 
 /// A Fast Leader Election vote: the proposed leader and that leader's last zxid and epoch.
@@ -31,7 +31,7 @@ impl fmt::Debug for Vote {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Notification {
     /// The sender's state when it sent this.
-    pub state: Role,
+    pub state: ServerState,
     /// The sender's logical clock (`electionEpoch`).
     pub round: u8,
     /// The vote the sender currently proposes (or, once decided, the leader it follows or is).

@@ -204,7 +204,7 @@ impl Net {
 mod tests {
     use super::*;
     use crate::msg::{Msg, Notification, Vote};
-    use crate::types::Role;
+    use crate::types::ServerState;
 
     fn q(m: Msg) -> Packet {
         Packet::Quorum(m)
@@ -241,7 +241,7 @@ mod tests {
 
     fn note(round: u8) -> Packet {
         Packet::Election(Notification {
-            state: Role::Looking,
+            state: ServerState::Looking,
             round,
             vote: Vote::default(),
         })

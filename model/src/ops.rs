@@ -6,7 +6,7 @@ use crate::config::{Config, Election};
 use crate::fle;
 use crate::msg::{Msg, Packet, Plane};
 use crate::state::{Conn, Fle, Handler, LeaderState, LearnerState, Server, State};
-use crate::types::{Phase, Role, Sid};
+use crate::types::{Phase, ServerState, Sid};
 
 /// Sends a quorum packet over the connection between `from` and `to`; without an open
 /// connection (closed, or never opened) it goes nowhere.
@@ -38,7 +38,7 @@ pub fn close_learner_conn(cfg: &Config, st: &mut State, learner: Sid) {
     st.server_mut(learner).learner.conn = Conn::Closed;
     let keep_acks = cfg.bug_on(Bug::StaleAck);
     let l = st.server_mut(leader);
-    if l.role == Role::Leading {
+    if l.role == ServerState::Leading {
         l.leader.handler[learner as usize] = Handler::None;
         if !keep_acks {
             // A learner that reconnects may be truncated before it logs the proposal again,
@@ -63,9 +63,9 @@ fn close_all_learners(cfg: &Config, st: &mut State, leader: Sid) {
 /// Closes whatever quorum connections `s` has, in any role.
 pub fn close_all_conns(cfg: &Config, st: &mut State, s: Sid) {
     match st.server(s).role {
-        Role::Leading => close_all_learners(cfg, st, s),
-        Role::Following | Role::Observing => close_learner_conn(cfg, st, s),
-        Role::Looking => {}
+        ServerState::Leading => close_all_learners(cfg, st, s),
+        ServerState::Following | ServerState::Observing => close_learner_conn(cfg, st, s),
+        ServerState::Looking => {}
     }
 }
 
@@ -90,7 +90,7 @@ pub fn shutdown_to_looking(cfg: &Config, st: &mut State, s: Sid) {
     } else {
         reload_database(srv);
     }
-    srv.role = Role::Looking;
+    srv.role = ServerState::Looking;
     srv.phase = Phase::Election;
     srv.leader = LeaderState::default();
     srv.learner = LearnerState::default();

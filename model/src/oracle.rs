@@ -11,10 +11,10 @@ use crate::action::Action;
 use crate::config::Config;
 use crate::discovery;
 use crate::state::State;
-use crate::types::{Mask, Role, Sid};
+use crate::types::{Mask, ServerState, Sid};
 
 fn looking_voter(cfg: &Config, st: &State, s: Sid) -> bool {
-    cfg.is_voter(s) && st.server(s).up && st.server(s).role == Role::Looking
+    cfg.is_voter(s) && st.server(s).up && st.server(s).role == ServerState::Looking
 }
 
 /// The (currentEpoch, last zxid) a server would vote with.
@@ -50,11 +50,11 @@ pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
         }
     }
     for s in st.ids() {
-        if !st.server(s).up || st.server(s).role != Role::Looking {
+        if !st.server(s).up || st.server(s).role != ServerState::Looking {
             continue;
         }
         for l in st.ids() {
-            if l != s && st.reachable(s, l) && st.server(l).role == Role::Leading {
+            if l != s && st.reachable(s, l) && st.server(l).role == ServerState::Leading {
                 out.push(Action::Join {
                     server: s,
                     leader: l,

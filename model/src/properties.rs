@@ -5,7 +5,7 @@
 use crate::config::{Config, Scope};
 use crate::model::ZabModel;
 use crate::state::{State, SyncMode, Violation, MAX_SERVERS};
-use crate::types::{Hist, Role, Sid};
+use crate::types::{Hist, ServerState, Sid};
 use stateright::Property;
 
 /// Every property for this configuration: safety (`always`) first, then reachability
@@ -187,7 +187,7 @@ pub fn leadership(_: &ZabModel, st: &State) -> bool {
     for s in st
         .servers
         .iter()
-        .filter(|s| s.up && s.role == Role::Leading && s.leader.epoch_acked)
+        .filter(|s| s.up && s.role == ServerState::Leading && s.leader.epoch_acked)
     {
         let bit = 1u32 << s.leader.epoch;
         if seen & bit != 0 {
@@ -205,7 +205,7 @@ pub fn initial_history_integrity(_: &ZabModel, st: &State) -> bool {
     let g = &st.ghost;
     st.servers
         .iter()
-        .filter(|s| s.up && s.role == Role::Leading && s.leader.epoch_acked)
+        .filter(|s| s.up && s.role == ServerState::Leading && s.leader.epoch_acked)
         .all(|l| {
             g.committed
                 .as_slice()
@@ -252,9 +252,9 @@ pub fn history_consistency(_: &ZabModel, st: &State) -> bool {
         };
         let ls = st.server(l);
         let synced = fs.up
-            && fs.role == Role::Following
+            && fs.role == ServerState::Following
             && ls.up
-            && ls.role == Role::Leading
+            && ls.role == ServerState::Leading
             && ls.leader.epoch_acked
             && fs.current_epoch == ls.leader.epoch
             && ls.leader.handler[f as usize].is_forwarding();

@@ -3,7 +3,7 @@
 
 use crate::msg::Vote;
 use crate::net::Net;
-use crate::types::{Hist, Mask, Phase, Role, Sid, Zxid, MAX_TXNS};
+use crate::types::{Hist, Mask, Phase, ServerState, Sid, Zxid, MAX_TXNS};
 
 /// The most servers (voters + observers) a configuration may have.
 pub const MAX_SERVERS: usize = 7;
@@ -28,7 +28,7 @@ pub struct Server {
     /// Whether the server is running: false from `Crash` until `Restart`.
     pub up: bool,
     /// LOOKING, FOLLOWING, LEADING or OBSERVING (`ServerState`).
-    pub role: Role,
+    pub role: ServerState,
     /// The Zab phase: ELECTION, DISCOVERY, SYNCHRONIZATION or BROADCAST (`ZabState`).
     pub phase: Phase,
     /// The in-memory history: what the server has accepted, on disk or queued for disk. It is
@@ -220,7 +220,7 @@ pub struct Ballot {
     /// decided, the round it decided in.
     pub round: u8,
     /// The sender's state (LOOKING, FOLLOWING, LEADING, OBSERVING) when it sent the vote.
-    pub state: Role,
+    pub state: ServerState,
 }
 
 /// Flags raised by the checks ZooKeeper's specs call `ShouldNotBeTriggered` /
@@ -334,7 +334,7 @@ impl Server {
             log: Hist::EMPTY,
             log_snap: 0,
             up: true,
-            role: Role::Looking,
+            role: ServerState::Looking,
             phase: Phase::Election,
             hist: Hist::EMPTY,
             hist_snap: 0,
@@ -354,7 +354,7 @@ impl Server {
 
     /// Established leader in broadcast.
     pub fn is_established_leader(&self) -> bool {
-        self.up && self.role == Role::Leading && self.phase == Phase::Broadcast
+        self.up && self.role == ServerState::Leading && self.phase == Phase::Broadcast
     }
 }
 

@@ -7,12 +7,12 @@
 use crate::config::{Config, Scope};
 use crate::discovery::more_recent;
 use crate::state::{Conn, Handler, State};
-use crate::types::{Role, Sid};
+use crate::types::{ServerState, Sid};
 
 /// A learner gives up on its leader.
 pub fn learner_timeout_enabled(cfg: &Config, st: &State, s: Sid) -> bool {
     let srv = st.server(s);
-    if !srv.up || !matches!(srv.role, Role::Following | Role::Observing) {
+    if !srv.up || !matches!(srv.role, ServerState::Following | ServerState::Observing) {
         return false;
     }
     let Some(l) = srv.learner.leader else {
@@ -28,7 +28,7 @@ pub fn learner_timeout_enabled(cfg: &Config, st: &State, s: Sid) -> bool {
     let leader = st.server(l);
     let gone = !st.reachable(s, l);
     // The server it elected decided to follow someone else.
-    let elsewhere = matches!(leader.role, Role::Following | Role::Observing);
+    let elsewhere = matches!(leader.role, ServerState::Following | ServerState::Observing);
     if cfg.scope == Scope::Election {
         return gone || elsewhere;
     }
@@ -42,7 +42,7 @@ pub fn learner_timeout_enabled(cfg: &Config, st: &State, s: Sid) -> bool {
 /// A leader cannot assemble (initLimit) or keep (syncLimit) a quorum.
 pub fn leader_timeout_enabled(cfg: &Config, st: &State, l: Sid) -> bool {
     let srv = st.server(l);
-    if !srv.up || srv.role != Role::Leading {
+    if !srv.up || srv.role != ServerState::Leading {
         return false;
     }
     if cfg.scope == Scope::Election {
@@ -54,7 +54,7 @@ pub fn leader_timeout_enabled(cfg: &Config, st: &State, l: Sid) -> bool {
             .filter(|&v| {
                 v == l
                     || (st.reachable(l, v)
-                        && st.server(v).role == Role::Following
+                        && st.server(v).role == ServerState::Following
                         && st.server(v).learner.leader == Some(l))
             })
             .count();
@@ -95,8 +95,8 @@ fn potential_support(cfg: &Config, st: &State, l: Sid) -> usize {
             }
             let srv = st.server(v);
             let attached = match srv.role {
-                Role::Looking => true,
-                Role::Following => {
+                ServerState::Looking => true,
+                ServerState::Following => {
                     srv.learner.leader == Some(l) && srv.learner.conn != Conn::Closed
                 }
                 _ => false,

@@ -239,9 +239,9 @@ impl fmt::Debug for Hist {
     }
 }
 
-/// The role a server plays (`ServerState` in ZooKeeper).
+/// A server's state, the role it plays (ZooKeeper's `ServerState`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
+pub enum ServerState {
     /// Electing a leader (Fast Leader Election or the oracle).
     #[default]
     Looking,
@@ -253,14 +253,14 @@ pub enum Role {
     Observing,
 }
 
-impl Role {
+impl ServerState {
     /// ZooKeeper's name for the role, as traces and the Explorer print it.
     pub fn name(self) -> &'static str {
         match self {
-            Role::Looking => "LOOKING",
-            Role::Following => "FOLLOWING",
-            Role::Leading => "LEADING",
-            Role::Observing => "OBSERVING",
+            ServerState::Looking => "LOOKING",
+            ServerState::Following => "FOLLOWING",
+            ServerState::Leading => "LEADING",
+            ServerState::Observing => "OBSERVING",
         }
     }
 }

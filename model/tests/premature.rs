@@ -5,7 +5,7 @@ mod common;
 use common::{cfg, check, status};
 use stateright::Model;
 use zab_model::check::run_liveness;
-use zab_model::types::Role;
+use zab_model::types::ServerState;
 use zab_model::{Action, Config, State, ZabModel};
 
 fn enabled(m: &ZabModel, st: &State) -> Vec<Action> {
@@ -52,7 +52,7 @@ fn a_leader_whose_quorum_may_still_form_gives_up_only_by_the_budget() {
     let after = with
         .next_state(&st, Action::PrematureTimeout(leader))
         .expect("a step");
-    assert_eq!(after.server(leader).role, Role::Looking);
+    assert_eq!(after.server(leader).role, ServerState::Looking);
     assert_eq!(after.env.premature_timeouts, 1);
     // The budget is spent: no leader may give up early again in this run.
     let mut spent = st;

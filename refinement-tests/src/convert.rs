@@ -9,7 +9,7 @@ use zab::sim::values::Values;
 use zab::txn::{Txn as ITxn, TxnEntry, TxnHeader};
 use zab::Zxid as IZxid;
 use zab_model::msg::{Msg, Notification as MNote, Vote as MVote};
-use zab_model::types::{Hist, Role, Sid, Txn as MTxn, Zxid as MZxid, MAX_TXNS};
+use zab_model::types::{Hist, ServerState as MState, Sid, Txn as MTxn, Zxid as MZxid, MAX_TXNS};
 
 /// Model server `s` is implementation server `s + 1` (ZooKeeper's myid starts at 1).
 pub fn server(s: Sid) -> ServerId {
@@ -35,12 +35,12 @@ pub fn model_zxid(z: IZxid) -> Option<MZxid> {
 }
 
 /// A ZooKeeper server state (LOOKING, FOLLOWING, LEADING, OBSERVING) as the model's role.
-pub fn role(s: ServerState) -> Role {
+pub fn role(s: ServerState) -> MState {
     match s {
-        ServerState::Looking => Role::Looking,
-        ServerState::Following => Role::Following,
-        ServerState::Leading => Role::Leading,
-        ServerState::Observing => Role::Observing,
+        ServerState::Looking => MState::Looking,
+        ServerState::Following => MState::Following,
+        ServerState::Leading => MState::Leading,
+        ServerState::Observing => MState::Observing,
     }
 }
 

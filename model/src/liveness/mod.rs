@@ -16,7 +16,7 @@ use crate::action::Action;
 use crate::config::{Config, Scope};
 use crate::model::ZabModel;
 use crate::state::State;
-use crate::types::{Mask, Role, Sid};
+use crate::types::{Mask, ServerState, Sid};
 use std::time::Instant;
 
 /// The goals checked.
@@ -132,13 +132,13 @@ pub fn elected(cfg: &Config, st: &State) -> bool {
     st.ids().any(|l| {
         let srv = st.server(l);
         srv.up
-            && srv.role == Role::Leading
+            && srv.role == ServerState::Leading
             && cfg.is_quorum(
                 (0..cfg.servers)
                     .filter(|&v| {
                         v == l || {
                             let f = st.server(v);
-                            f.up && f.role == Role::Following && f.learner.leader == Some(l)
+                            f.up && f.role == ServerState::Following && f.learner.leader == Some(l)
                         }
                     })
                     .count(),

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::msg::Msg;
 use crate::ops::send;
 use crate::state::{Handler, Server, State, SyncMode, Violation};
-use crate::types::{Hist, Phase, Role, Sid, Txn, Zxid};
+use crate::types::{Hist, Phase, ServerState, Sid, Txn, Zxid};
 
 /// What "log the synced transactions" does at NEWLEADER.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -272,7 +272,7 @@ fn uptodate(st: &mut State, l: Sid, j: Sid) {
 pub fn try_establish(cfg: &Config, st: &mut State, l: Sid) {
     let srv = st.server(l);
     let ls = &srv.leader;
-    if srv.role != Role::Leading
+    if srv.role != ServerState::Leading
         || ls.established
         || !ls.epoch_acked
         || !ls.newleader_acks.contains(l)

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use zab_model::msg::{Msg, Notification, Vote};
 use zab_model::state::{Ballot, Conn, Handler, SyncMode};
-use zab_model::types::{Hist, Mask, Phase, Role, Sid, Zxid};
+use zab_model::types::{Hist, Mask, Phase, ServerState, Sid, Zxid};
 
 /// One server, as both sides see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub struct ServerView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveView {
     /// LOOKING, FOLLOWING, LEADING or OBSERVING.
-    pub role: Role,
+    pub role: ServerState,
     /// The Zab phase: election, discovery, synchronization or broadcast (always election when
     /// only the election is compared, `--phase election`).
     pub phase: Phase,

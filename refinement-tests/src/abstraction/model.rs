@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use zab_model::msg::{Packet, Plane};
 use zab_model::state::{Ballot, Fle, Handler, Server};
 use zab_model::sync;
-use zab_model::types::{Mask, Phase, Role, Sid};
+use zab_model::types::{Mask, Phase, ServerState, Sid};
 use zab_model::{Config, Scope, State};
 
 impl View {
@@ -85,8 +85,8 @@ fn live(cfg: &Config, st: &State, s: Sid) -> LiveView {
         recv: boxed(&f.recv),
         ooe: boxed(&f.ooe),
         draining: f.draining,
-        leader: (zab && srv.role == Role::Leading).then(|| leader(cfg, srv)),
-        learner: (zab && matches!(srv.role, Role::Following | Role::Observing))
+        leader: (zab && srv.role == ServerState::Leading).then(|| leader(cfg, srv)),
+        learner: (zab && matches!(srv.role, ServerState::Following | ServerState::Observing))
             .then(|| learner(srv)),
     }
 }
