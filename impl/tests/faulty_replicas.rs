@@ -1,24 +1,24 @@
 //! The checks can fail: the simulator catches replicas with a deliberately wrong behaviour
-//! (`zab::replica::Fault`, the `faults` cargo feature), and only a `faults` build of `zabd`
-//! takes the `zab.fault` key. Run with `cargo test --release --target-dir target/faults -p zab
+//! (`zab::replica::Bug`, the `faults` cargo feature), and only a `faults` build of `zabd`
+//! takes the `zab.bug` key. Run with `cargo test --release --target-dir target/faults -p zab
 //! --features faults --test faulty_replicas` (a separate target directory, so the release
-//! `zabd` never carries a fault).
+//! `zabd` never carries a bug).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::process::Zabd;
 use support::raw::{conn, create_request, handshake, recv, send};
-use zab::replica::Fault;
+use zab::replica::Bug;
 use zab::sim::{run_seed, SimConfig};
 
 mod support;
 
-/// The first of 500 seeds on which a replica with `fault` breaks a checked property.
-fn first_failure(fault: Fault) -> Option<zab::sim::Failure> {
+/// The first of 500 seeds on which a replica with `bug` breaks a checked property.
+fn first_failure(bug: Bug) -> Option<zab::sim::Failure> {
     (0..500).find_map(|seed| {
         let mut cfg = SimConfig::new(seed);
-        cfg.fault = Some(fault);
+        cfg.bug = Some(bug);
         run_seed(cfg).err()
     })
 }
@@ -27,7 +27,7 @@ fn first_failure(fault: Fault) -> Option<zab::sim::Failure> {
 /// proposal must be caught (an acknowledged write is then on too few disks, or lost).
 #[test]
 fn a_follower_acking_before_persisting_is_caught() {
-    let fail = first_failure(Fault::AckBeforePersist)
+    let fail = first_failure(Bug::AckBeforePersist)
         .expect("the simulator never noticed ACK-before-persist");
     println!(
         "caught at seed {} step {}: {}",
@@ -44,7 +44,7 @@ fn a_follower_acking_before_persisting_is_caught() {
 
 #[test]
 fn a_leader_committing_without_a_quorum_is_caught() {
-    let fail = first_failure(Fault::CommitWithoutQuorum)
+    let fail = first_failure(Bug::CommitWithoutQuorum)
         .expect("the simulator never noticed a commit without quorum");
     println!(
         "caught at seed {} step {}: {}",
@@ -52,7 +52,7 @@ fn a_leader_committing_without_a_quorum_is_caught() {
     );
 }
 
-/// A `faults` build of `zabd` takes `zab.fault` and says so at start (the release build
+/// A `faults` build of `zabd` takes `zab.bug` and says so at start (the release build
 /// refuses it: `zabd_cli.rs`).
 #[test]
 fn a_faults_build_of_zabd_takes_the_fault_key() {
@@ -63,7 +63,7 @@ fn a_faults_build_of_zabd_takes_the_fault_key() {
         .unwrap()
         .port();
     let text = format!(
-        "dataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nzab.fault=CommitWithoutQuorum\n",
+        "dataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nzab.bug=CommitWithoutQuorum\n",
         dir.path().display()
     );
     std::fs::write(&cfg, text).unwrap();
@@ -80,7 +80,7 @@ fn a_faults_build_of_zabd_takes_the_fault_key() {
         .any(|l| l.contains("a deliberately wrong behaviour is switched on"));
     let _ = child.kill();
     let _ = child.wait();
-    assert!(warned, "the faults build did not start with zab.fault");
+    assert!(warned, "the faults build did not start with zab.bug");
 }
 
 /// The transaction log's fsync fails with EIO (a failing disk, through the faults build's

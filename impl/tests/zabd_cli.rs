@@ -72,14 +72,14 @@ fn a_bad_configuration_exits_2_naming_the_problem() {
     assert!(err.contains("dataDir"), "{err}");
 }
 
-/// Deliberately wrong behaviours are not in the release build: it refuses `zab.fault` with
+/// Deliberately wrong behaviours are not in the release build: it refuses `zab.bug` with
 /// exit code 2 and says why (a `faults` build takes it: `faulty_replicas.rs`).
 #[cfg(not(feature = "faults"))]
 #[test]
 fn the_release_build_refuses_a_fault_key_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     for line in [
-        "zab.fault=CommitWithoutQuorum\n",
+        "zab.bug=CommitWithoutQuorum\n",
         "zab.fault.fsyncFailsAfter=3\n",
         "zab.fault.snapshotDelayMs=3000\n",
         "zab.fault.epochWriteDelayMs=3000\n",
@@ -87,7 +87,7 @@ fn the_release_build_refuses_a_fault_key_with_exit_2() {
         let cfg = config(dir.path(), dir.path(), free_port(), line);
         let (code, err) = zabd(&["--config", &cfg]);
         assert_eq!(code, Some(2), "{line}: {err}");
-        assert!(err.contains("zab.fault") && err.contains("faults"), "{err}");
+        assert!(err.contains("zab.bug") && err.contains("faults"), "{err}");
     }
 }
 

@@ -10,7 +10,7 @@ use crate::harness::{ImplCluster, Out, LIMIT, NOT_TIMEOUT};
 use crate::machine::Txns;
 use stateright::Model;
 use std::sync::Arc;
-use zab::replica::{Fault, Input, Output, PeerMsg, Replica, ServerState};
+use zab::replica::{Bug, Input, Output, PeerMsg, Replica, ServerState};
 use zab::sim::values::Values;
 use zab_model::msg::Plane;
 use zab_model::types::Sid;
@@ -59,11 +59,11 @@ impl<'m> Replayer<'m> {
     pub fn new(
         model: &'m ZabModel,
         init: State,
-        fault: Option<Fault>,
+        bug: Option<Bug>,
     ) -> Result<Replayer<'m>, Mismatch> {
         let cfg = &model.cfg;
         let (v, o) = (cfg.servers as usize, cfg.observers as usize);
-        let cluster = ImplCluster::from_model(v, o, &init, fault);
+        let cluster = ImplCluster::from_model(v, o, &init, bug);
         let r = Replayer {
             model,
             state: init,

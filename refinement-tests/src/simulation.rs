@@ -11,7 +11,7 @@ use stateright::{Checker, Chooser, Model};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
-use zab::replica::Fault;
+use zab::replica::Bug;
 use zab_model::{Action, State, ZabModel};
 
 /// What every walk adds to, across the checker's threads.
@@ -27,7 +27,7 @@ struct Shared {
 #[derive(Clone)]
 pub struct ReplayingChooser {
     model: &'static ZabModel,
-    fault: Option<Fault>,
+    bug: Option<Bug>,
     fault_percent: u64,
     shared: Arc<Mutex<Shared>>,
 }
@@ -113,7 +113,7 @@ impl Chooser<ZabModel> for ReplayingChooser {
 
     fn choose_initial_state(&self, walk: &mut Walk, initial_states: &[State]) -> usize {
         let i = walk.rng.below(initial_states.len());
-        match Replayer::new(self.model, initial_states[i].clone(), self.fault) {
+        match Replayer::new(self.model, initial_states[i].clone(), self.bug) {
             Ok(r) => walk.replayer = Some(r),
             Err(m) => walk.fail(m),
         }
@@ -138,7 +138,7 @@ impl Chooser<ZabModel> for ReplayingChooser {
 /// implementation. The first mismatch, with its walk's seed, is the error.
 pub fn simulate(
     model: &ZabModel,
-    fault: Option<Fault>,
+    bug: Option<Bug>,
     seed: u64,
     states: usize,
     depth: usize,
@@ -147,7 +147,7 @@ pub fn simulate(
     let shared = Arc::new(Mutex::new(Shared::default()));
     let chooser = ReplayingChooser {
         model: Box::leak(Box::new(model.clone())),
-        fault,
+        bug,
         fault_percent,
         shared: Arc::clone(&shared),
     };

@@ -8,7 +8,7 @@ use crate::coverage::Coverage;
 use crate::replay::{Mismatch, Replayer};
 use stateright::Model;
 use std::collections::HashSet;
-use zab::replica::Fault;
+use zab::replica::Bug;
 use zab_model::{Action, State, ZabModel};
 
 /// What a batch of replays covered.
@@ -39,15 +39,11 @@ impl Summary {
 
 /// Every path from every initial state up to `depth` actions, depth first. Each path is a
 /// trace; both sides are cloned at each branch, so no prefix is replayed twice.
-pub fn all_paths(
-    model: &ZabModel,
-    fault: Option<Fault>,
-    depth: usize,
-) -> Result<Summary, Mismatch> {
+pub fn all_paths(model: &ZabModel, bug: Option<Bug>, depth: usize) -> Result<Summary, Mismatch> {
     let mut sum = Summary::default();
     let mut seen = HashSet::new();
     for init in model.init_states() {
-        let r = Replayer::new(model, init.clone(), fault)?;
+        let r = Replayer::new(model, init.clone(), bug)?;
         seen.insert(init);
         dfs(model, r, depth, &mut sum, &mut seen)?;
     }
@@ -83,17 +79,13 @@ fn dfs(
 /// Every transition of the model's state graph up to `depth` steps from the initial states,
 /// breadth first: each state reached is expanded once (from the implementation cluster of the
 /// first path that reached it), and every action enabled there is replayed and compared.
-pub fn state_graph(
-    model: &ZabModel,
-    fault: Option<Fault>,
-    depth: usize,
-) -> Result<Summary, Mismatch> {
+pub fn state_graph(model: &ZabModel, bug: Option<Bug>, depth: usize) -> Result<Summary, Mismatch> {
     let mut sum = Summary::default();
     let mut seen: HashSet<State> = HashSet::new();
     let mut frontier = Vec::new();
     for init in model.init_states() {
         if seen.insert(init.clone()) {
-            frontier.push(Replayer::new(model, init, fault)?);
+            frontier.push(Replayer::new(model, init, bug)?);
         }
     }
     for _ in 0..depth {
@@ -155,7 +147,7 @@ impl Walks {
 /// The random walks of `w`; the seed of a failing walk is in the error.
 pub fn random_walks(
     model: &ZabModel,
-    fault: Option<Fault>,
+    bug: Option<Bug>,
     w: Walks,
 ) -> Result<Summary, (u64, Mismatch)> {
     let mut sum = Summary::default();
@@ -164,7 +156,7 @@ pub fn random_walks(
     for seed in w.first_seed..w.first_seed + w.count {
         let mut rng = Rng(seed ^ 0x5eed_f2ab);
         let init = inits[rng.below(inits.len())].clone();
-        let mut r = Replayer::new(model, init, fault).map_err(|m| (seed, m))?;
+        let mut r = Replayer::new(model, init, bug).map_err(|m| (seed, m))?;
         for i in 0..w.length {
             if w.around_every > 0 && i > 0 && i % w.around_every == 0 {
                 dfs(model, r.clone(), w.around_depth, &mut sum, &mut seen)
@@ -185,7 +177,7 @@ pub fn random_walks(
     Ok(sum)
 }
 
-/// A fault, which a walk takes only `fault_percent` of the time it could.
+/// A bug, which a walk takes only `fault_percent` of the time it could.
 pub fn is_fault(a: &Action) -> bool {
     matches!(
         a,
@@ -218,13 +210,13 @@ fn choose(rng: &mut Rng, actions: &[Action], fault_percent: Option<u64>) -> Opti
 /// zero, shrinks a failing schedule to a short fault-free trace where it can.
 pub fn replay_choices(
     model: &ZabModel,
-    fault: Option<Fault>,
+    bug: Option<Bug>,
     choices: &[u16],
 ) -> Result<Summary, Mismatch> {
     let mut sum = Summary::default();
     let inits = model.init_states();
     let first = choices.first().copied().unwrap_or(0) as usize;
-    let mut r = Replayer::new(model, inits[first % inits.len()].clone(), fault)?;
+    let mut r = Replayer::new(model, inits[first % inits.len()].clone(), bug)?;
     for &c in choices.iter().skip(1) {
         let mut actions: Vec<Action> = Vec::new();
         model.actions(&r.state, &mut actions);

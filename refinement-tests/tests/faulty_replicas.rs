@@ -1,4 +1,4 @@
-//! The checks can fail: replicas with a deliberately wrong behaviour (`zab::replica::Fault`,
+//! The checks can fail: replicas with a deliberately wrong behaviour (`zab::replica::Bug`,
 //! the `faults` cargo feature) are caught at the step where they diverge, by every route the
 //! suites use — model → implementation replays, proptest schedules, implementation → model
 //! trace validation, and a real `zabd` ensemble. Run with
@@ -14,7 +14,7 @@ use proptest::test_runner::{
     Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
 };
 use std::collections::HashSet;
-use zab::replica::Fault;
+use zab::replica::Bug;
 use zab_refinement::ensemble::validate as validate_ensemble;
 use zab_refinement::simulation::simulate;
 use zab_refinement::validate::run;
@@ -26,7 +26,7 @@ use zab_refinement::walk::{all_paths, random_walks, replay_choices, Summary, Wal
 fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
     let err = random_walks(
         &scope(0, 0),
-        Some(Fault::CommitWithoutQuorum),
+        Some(Bug::CommitWithoutQuorum),
         Walks::new(500, 250),
     )
     .expect_err("a commit without a quorum must diverge");
@@ -38,7 +38,7 @@ fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
     // The simulation checker's walks catch it too.
     let (seed, m) = simulate(
         &scope(0, 0),
-        Some(Fault::CommitWithoutQuorum),
+        Some(Bug::CommitWithoutQuorum),
         7,
         50_000,
         250,
@@ -58,7 +58,7 @@ fn a_follower_that_skips_trunc_is_caught_at_the_trunc() {
         fault_percent: Some(10),
         ..Walks::new(20_000, 250)
     };
-    let err = random_walks(&scope(0, 1), Some(Fault::SkipTrunc), w)
+    let err = random_walks(&scope(0, 1), Some(Bug::SkipTrunc), w)
         .expect_err("skipping TRUNC must diverge");
     println!("caught (walk seed {}): {}", err.0, err.1);
     assert!(err.1.action.contains("TRUNC"), "{}", err.1.action);
@@ -70,7 +70,7 @@ fn a_follower_that_skips_trunc_is_caught_at_the_trunc() {
 #[test]
 fn a_wrong_vote_order_is_caught_at_the_step_it_diverges() {
     let model = election(0, 0, 0);
-    let err = all_paths(&model, Some(Fault::VoteOrderIgnoresEpoch), 4)
+    let err = all_paths(&model, Some(Bug::VoteOrderIgnoresEpoch), 4)
         .expect_err("the broken vote order must diverge");
     println!("caught: {err}");
     assert!(err.step >= 1 && err.step <= 4);
@@ -88,7 +88,7 @@ fn a_wrong_vote_order_is_caught_at_the_step_it_diverges() {
 #[test]
 fn a_failing_schedule_shrinks_to_a_minimal_trace() {
     let model = scope(0, 1);
-    let fault = Some(Fault::CommitWithoutQuorum);
+    let bug = Some(Bug::CommitWithoutQuorum);
     let config = RunnerConfig {
         cases: 512,
         failure_persistence: None,
@@ -98,14 +98,14 @@ fn a_failing_schedule_shrinks_to_a_minimal_trace() {
     let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
     let mut runner = TestRunner::new_with_rng(config, rng);
     let outcome = runner.run(&schedule(), |choices| {
-        replay_choices(&model, fault, &choices)
+        replay_choices(&model, bug, &choices)
             .map(|_| ())
             .map_err(|m| TestCaseError::fail(m.to_string()))
     });
     let Err(TestError::Fail(_, minimal)) = outcome else {
         panic!("no schedule diverged: {outcome:?}");
     };
-    let m = replay_choices(&model, fault, &minimal).expect_err("the shrunk schedule diverges");
+    let m = replay_choices(&model, bug, &minimal).expect_err("the shrunk schedule diverges");
     println!("shrunk to {} choices:\n{m}", minimal.len());
     let at_write = m.action.contains("client write") || m.action.contains("REQUEST");
     assert!(at_write, "{}", m.action);
@@ -123,7 +123,7 @@ fn a_trace_the_model_cannot_produce_is_a_failure() {
         .find_map(|seed| {
             run(
                 &model,
-                Some(Fault::CommitWithoutQuorum),
+                Some(Bug::CommitWithoutQuorum),
                 seed,
                 300,
                 5,
@@ -143,11 +143,11 @@ fn a_trace_the_model_cannot_produce_is_a_failure() {
 }
 
 /// The check can fail: servers whose leader commits a proposal without a quorum of ACKs
-/// (`zab.fault=CommitWithoutQuorum`) make a run the model cannot produce, and the validation
+/// (`zab.bug=CommitWithoutQuorum`) make a run the model cannot produce, and the validation
 /// says where.
 #[test]
 fn a_real_ensemble_that_commits_without_a_quorum_is_caught() {
-    let traces = record(&["zab.fault=CommitWithoutQuorum"], 3, |e| {
+    let traces = record(&["zab.bug=CommitWithoutQuorum"], 3, |e| {
         write_two(e.leader().expect("a leader"))
     });
     let f = validate_ensemble(&model(0), traces).expect_err("a commit without a quorum");

@@ -183,9 +183,9 @@ pub struct ServerConfig {
     pub quorum_secret_file: Option<PathBuf>,
     /// The secret read from `quorum_secret_file` by `load`.
     pub quorum_secret: Option<QuorumSecret>,
-    /// `zab.fault` (builds with the `faults` feature only, for tests): a deliberately wrong
+    /// `zab.bug` (builds with the `faults` feature only, for tests): a deliberately wrong
     /// behaviour of the replica, to show that the checks of a real run can fail.
-    pub fault: Option<crate::replica::Fault>,
+    pub bug: Option<crate::replica::Bug>,
     /// `zab.fault.fsyncFailsAfter=N` (builds with the `faults` feature only, for tests): the
     /// transaction log's fsyncs fail with EIO once N have been made.
     pub fsync_fails_after: Option<u64>,
@@ -298,9 +298,8 @@ impl ServerConfig {
                     cfg.epoch_write_delay_ms =
                         Some(fault_count(key, value).map_err(|m| bad(line, m))?)
                 }
-                "zab.fault" => {
-                    cfg.fault =
-                        Some(crate::replica::Fault::from_name(value).map_err(|m| bad(line, m))?)
+                "zab.bug" => {
+                    cfg.bug = Some(crate::replica::Bug::from_name(value).map_err(|m| bad(line, m))?)
                 }
                 k if k.starts_with("server.") => {
                     let id = k["server.".len()..]
@@ -354,7 +353,7 @@ impl ServerConfig {
             trace_dir: None,
             quorum_secret_file: None,
             quorum_secret: None,
-            fault: None,
+            bug: None,
             fsync_fails_after: None,
             snapshot_delay_ms: None,
             epoch_write_delay_ms: None,

@@ -8,7 +8,7 @@ use super::messages::{ForwardedRequest, Packet, ServerId, ServerState};
 use super::state::{Handler, Phase, Role};
 use super::sync::is_next;
 #[cfg(feature = "faults")]
-use super::Fault;
+use super::Bug;
 use super::Replica;
 use crate::txn::{TxnEntry, TxnHeader};
 use crate::zxid::Zxid;
@@ -108,7 +108,7 @@ impl<S: StateMachine> Replica<S> {
             self.send_packet(j, Packet::Proposal(entry.clone()));
         }
         #[cfg(feature = "faults")]
-        if self.cfg.fault == Some(Fault::CommitWithoutQuorum) {
+        if self.cfg.bug == Some(Bug::CommitWithoutQuorum) {
             self.commit_up_to(zxid);
         }
     }
@@ -139,7 +139,7 @@ impl<S: StateMachine> Replica<S> {
             sync: false,
         });
         #[cfg(feature = "faults")]
-        if self.cfg.fault == Some(Fault::AckBeforePersist) {
+        if self.cfg.bug == Some(Bug::AckBeforePersist) {
             if let Some(leader) = self.leader() {
                 self.send_packet(leader, Packet::Ack { zxid });
             }
@@ -268,7 +268,7 @@ impl<S: StateMachine> Replica<S> {
             Role::Leading(_) => self.try_commit(),
             Role::Learning(l) if self.state == ServerState::Following => {
                 #[cfg(feature = "faults")]
-                if self.cfg.fault == Some(Fault::AckBeforePersist) {
+                if self.cfg.bug == Some(Bug::AckBeforePersist) {
                     return;
                 }
                 let leader = l.leader;

@@ -1,8 +1,8 @@
 //! Deliberately wrong behaviours, for tests that show the checks can fail.
 //!
-//! They exist only in builds with the `faults` cargo feature. Without it `Fault` has no
-//! variants, so a `Config` can hold nothing but `fault: None`, a release `zabd` refuses the
-//! `zab.fault` key (exit code 2), and none of the wrong code below is compiled. A trace of a
+//! They exist only in builds with the `faults` cargo feature. Without it `Bug` has no
+//! variants, so a `Config` can hold nothing but `bug: None`, a release `zabd` refuses the
+//! `zab.bug` key (exit code 2), and none of the wrong code below is compiled. A trace of a
 //! fault-free run is the same bytes in either build; a trace recorded with a fault does not
 //! decode in a build without the feature.
 
@@ -11,7 +11,7 @@ use super::Vote;
 
 /// A deliberately wrong behaviour of the replica (none without the `faults` feature).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Fault {
+pub enum Bug {
     /// A follower ACKs a proposal before it is durable.
     #[cfg(feature = "faults")]
     AckBeforePersist,
@@ -27,22 +27,22 @@ pub enum Fault {
     SkipTrunc,
 }
 
-impl Fault {
-    /// The fault named `name` (as the `zab.fault` key spells it), or why there is none.
-    pub fn from_name(name: &str) -> Result<Fault, String> {
+impl Bug {
+    /// The bug named `name` (as the `zab.bug` key spells it), or why there is none.
+    pub fn from_name(name: &str) -> Result<Bug, String> {
         #[cfg(feature = "faults")]
         {
             Ok(match name {
-                "CommitWithoutQuorum" => Fault::CommitWithoutQuorum,
-                "AckBeforePersist" => Fault::AckBeforePersist,
-                "SkipTrunc" => Fault::SkipTrunc,
-                "VoteOrderIgnoresEpoch" => Fault::VoteOrderIgnoresEpoch,
-                other => return Err(format!("zab.fault `{other}` is not a fault")),
+                "CommitWithoutQuorum" => Bug::CommitWithoutQuorum,
+                "AckBeforePersist" => Bug::AckBeforePersist,
+                "SkipTrunc" => Bug::SkipTrunc,
+                "VoteOrderIgnoresEpoch" => Bug::VoteOrderIgnoresEpoch,
+                other => return Err(format!("zab.bug `{other}` is not a bug this build has")),
             })
         }
         #[cfg(not(feature = "faults"))]
         Err(format!(
-            "zab.fault={name}: deliberately wrong behaviours are for tests only; this build \
+            "zab.bug={name}: deliberately wrong behaviours are for tests only; this build \
              has none (build with the `faults` cargo feature)"
         ))
     }

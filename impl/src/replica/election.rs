@@ -5,7 +5,7 @@ use super::io::{Output, StateMachine};
 use super::messages::{Notification, PeerMsg, ServerId, ServerState, Vote};
 use super::state::{Ballot, Role};
 #[cfg(feature = "faults")]
-use super::Fault;
+use super::Bug;
 use super::Replica;
 
 /// `totalOrderPredicate(new, cur)`: the order (epoch, zxid, id).
@@ -32,8 +32,8 @@ impl<S: StateMachine> Replica<S> {
     /// The vote order this replica uses: `beats`, or ZOOKEEPER-1419's when that fault is on.
     fn beats(&self, new: Vote, cur: Vote) -> bool {
         #[cfg(feature = "faults")]
-        if self.cfg.fault == Some(Fault::VoteOrderIgnoresEpoch) {
-            return super::fault::beats_ignoring_epoch(new, cur);
+        if self.cfg.bug == Some(Bug::VoteOrderIgnoresEpoch) {
+            return super::bug::beats_ignoring_epoch(new, cur);
         }
         beats(new, cur)
     }

@@ -9,9 +9,9 @@
 //! the order the model's actions take.
 
 pub mod broadcast;
+mod bug;
 pub mod discovery;
 pub mod election;
-mod fault;
 pub mod io;
 pub mod messages;
 mod snapshot;
@@ -19,7 +19,7 @@ mod snapshot_data;
 pub mod state;
 pub mod sync;
 
-pub use fault::Fault;
+pub use bug::Bug;
 pub use io::{Durable, Input, Output, StateMachine};
 pub use messages::{Notification, Packet, PeerMsg, ServerId, ServerState, Vote};
 pub use snapshot_data::SnapshotData;
@@ -82,7 +82,7 @@ pub struct Config {
     /// draw): the same seed and inputs give the same outputs.
     pub seed: u64,
     /// A deliberately wrong behaviour to switch on (only in builds with the `faults` feature).
-    pub fault: Option<Fault>,
+    pub bug: Option<Bug>,
     /// ZooKeeper's `snapCount`: after about this many applied transactions (between half
     /// and all of it, drawn from the seed so servers do not snapshot together) the replica
     /// snapshots its state and drops the log before it from memory. `None`: never.
@@ -105,7 +105,7 @@ impl Config {
             not_timeout: (2, 600),
             last_counter: u32::MAX - 1,
             seed: id,
-            fault: None,
+            bug: None,
             snap_count: None,
             sync_schedule: SyncSchedule::Eager,
         }

@@ -208,7 +208,7 @@ impl<S: StateMachine> Replica<S> {
                 }
                 self.learner_mut().sync_mode = SyncMode::Trunc;
                 #[cfg(feature = "faults")]
-                if self.cfg.fault == Some(super::Fault::SkipTrunc) {
+                if self.cfg.bug == Some(super::Bug::SkipTrunc) {
                     return;
                 }
                 self.log.retain(|e| e.zxid() <= zxid);

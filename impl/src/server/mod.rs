@@ -106,11 +106,11 @@ fn replica_config(cfg: &ServerConfig) -> Config {
     rc.sync_limit = ticks(cfg.sync_limit).max(2);
     rc.seed = cfg.my_id ^ (core::wall_ms() as u64);
     rc.snap_count = Some(cfg.snap_count);
-    rc.fault = cfg.fault;
-    if let Some(f) = cfg.fault {
+    rc.bug = cfg.bug;
+    if let Some(f) = cfg.bug {
         tracing::warn!(
             ?f,
-            "a deliberately wrong behaviour is switched on (zab.fault)"
+            "a deliberately wrong behaviour is switched on (zab.bug)"
         );
     }
     rc

@@ -1,7 +1,7 @@
 //! A simulated run's parameters.
 
 use super::Weights;
-use crate::replica::Fault;
+use crate::replica::Bug;
 
 /// One simulated run's parameters.
 #[derive(Clone, Debug)]
@@ -29,7 +29,7 @@ pub struct SimConfig {
     /// The leader's last zxid counter before it must roll over to a new epoch.
     pub last_counter: u32,
     /// A deliberate bug to inject into every replica, to show the checks catch it.
-    pub fault: Option<Fault>,
+    pub bug: Option<Bug>,
     /// The replicas' `snap_count` (periodic snapshots that move the in-memory base).
     pub snap_count: Option<u64>,
     /// Print every event and every output to stderr (set `ZAB_SIM_TRACE=1` to replay a
@@ -64,7 +64,7 @@ impl SimConfig {
             drops: 2,
             writes: 6,
             last_counter: u32::MAX - 1,
-            fault: None,
+            bug: None,
             snap_count: None,
             trace: std::env::var_os("ZAB_SIM_TRACE").is_some(),
             record: false,

@@ -113,7 +113,7 @@ impl<M: Workload> Cluster<M> {
             not_timeout: (3, 30),
             seed: self.cfg.seed.wrapping_mul(31).wrapping_add(s),
             last_counter: self.cfg.last_counter,
-            fault: self.cfg.fault,
+            bug: self.cfg.bug,
             snap_count: self.cfg.snap_count,
             ..Config::new(s, &voters, &observers)
         }

@@ -21,7 +21,7 @@ use crate::convert;
 use crate::machine::Txns;
 use std::collections::{BTreeMap, VecDeque};
 use zab::replica::{
-    Config, Fault, Input, Output, Packet, PeerMsg, Replica, ServerId, ServerState, SyncSchedule,
+    Bug, Config, Input, Output, Packet, PeerMsg, Replica, ServerId, ServerState, SyncSchedule,
 };
 use zab::sim::disk::Disk;
 use zab::txn::TxnEntry;
@@ -65,7 +65,7 @@ pub struct ImplCluster {
     /// The side of the partition holding server 0, empty when healed (as the model's).
     pub partition: Mask,
     /// A deliberately wrong behaviour switched on in every replica (to show a check fails).
-    pub fault: Option<Fault>,
+    pub bug: Option<Bug>,
     /// Driven by the model (handlers sync when told, NEWLEADER outputs held for its steps),
     /// or running as a server does (`validate.rs`).
     pub driven: bool,
@@ -78,9 +78,9 @@ impl ImplCluster {
         voters: usize,
         observers: usize,
         st: &State,
-        fault: Option<Fault>,
+        bug: Option<Bug>,
     ) -> ImplCluster {
-        ImplCluster::start_all(voters, observers, st, fault, true)
+        ImplCluster::start_all(voters, observers, st, bug, true)
     }
 
     /// The same cluster running as servers run: each handler syncs its learner as soon as it
@@ -89,16 +89,16 @@ impl ImplCluster {
         voters: usize,
         observers: usize,
         st: &State,
-        fault: Option<Fault>,
+        bug: Option<Bug>,
     ) -> ImplCluster {
-        ImplCluster::start_all(voters, observers, st, fault, false)
+        ImplCluster::start_all(voters, observers, st, bug, false)
     }
 
     fn start_all(
         voters: usize,
         observers: usize,
         st: &State,
-        fault: Option<Fault>,
+        bug: Option<Bug>,
         driven: bool,
     ) -> ImplCluster {
         let n = voters + observers;
@@ -113,7 +113,7 @@ impl ImplCluster {
             sync_queue: vec![VecDeque::new(); n],
             held: vec![VecDeque::new(); n],
             partition: Mask::EMPTY,
-            fault,
+            bug,
             driven,
         };
         for s in 0..n {
@@ -146,7 +146,7 @@ impl ImplCluster {
             finalize_wait: 1,
             not_timeout: (NOT_TIMEOUT, NOT_TIMEOUT),
             seed: s as u64,
-            fault: self.fault,
+            bug: self.bug,
             sync_schedule: if self.driven {
                 SyncSchedule::Driven
             } else {

@@ -26,7 +26,7 @@ mod explain;
 use explain::{explain, is_timer_of};
 use stateright::Model;
 use std::collections::HashSet;
-use zab::replica::{Fault, Output, ServerState};
+use zab::replica::{Bug, Output, ServerState};
 use zab_model::types::{Mask, Sid};
 use zab_model::{State, ZabModel};
 
@@ -90,7 +90,7 @@ pub enum Event {
         to: Sid,
     },
     /// A leader's initLimit or syncLimit expires while its quorum could still form: its
-    /// clock runs until it gives up (a fault, like the model's `PrematureTimeout`).
+    /// clock runs until it gives up (a bug, like the model's `PrematureTimeout`).
     PrematureTimeout(Sid),
 }
 
@@ -148,13 +148,13 @@ pub struct Validator<'m> {
 }
 
 impl<'m> Validator<'m> {
-    /// The model's first initial state and a free-running cluster started from it, with `fault`
+    /// The model's first initial state and a free-running cluster started from it, with `bug`
     /// switched on in every replica.
-    pub fn new(model: &'m ZabModel, fault: Option<Fault>) -> Validator<'m> {
+    pub fn new(model: &'m ZabModel, bug: Option<Bug>) -> Validator<'m> {
         let init = model.init_states().remove(0);
         let cfg = &model.cfg;
         let (v, o) = (cfg.servers as usize, cfg.observers as usize);
-        let cluster = ImplCluster::free_running(v, o, &init, fault);
+        let cluster = ImplCluster::free_running(v, o, &init, bug);
         Validator {
             model,
             state: init,
@@ -329,14 +329,14 @@ impl<'m> Validator<'m> {
 /// One seeded run of `steps` events (faults `fault_percent` of the times one can happen).
 pub fn run(
     model: &ZabModel,
-    fault: Option<Fault>,
+    bug: Option<Bug>,
     seed: u64,
     steps: usize,
     fault_percent: u64,
     sum: &mut Summary,
     seen: &mut HashSet<State>,
 ) -> Result<Vec<Event>, Failure> {
-    let mut v = Validator::new(model, fault);
+    let mut v = Validator::new(model, bug);
     let mut rng = crate::walk::Rng::new(seed ^ 0x7ace_5eed);
     for _ in 0..steps {
         let menu = v.enabled();
@@ -357,12 +357,8 @@ pub fn run(
 }
 
 /// Validates a recorded trace of events from the start.
-pub fn validate(
-    model: &ZabModel,
-    fault: Option<Fault>,
-    events: &[Event],
-) -> Result<usize, Failure> {
-    let mut v = Validator::new(model, fault);
+pub fn validate(model: &ZabModel, bug: Option<Bug>, events: &[Event]) -> Result<usize, Failure> {
+    let mut v = Validator::new(model, bug);
     let mut cov = Coverage::default();
     for e in events {
         v.apply(*e, &mut cov)?;
