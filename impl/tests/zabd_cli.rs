@@ -72,11 +72,12 @@ fn a_bad_configuration_exits_2_naming_the_problem() {
     assert!(err.contains("dataDir"), "{err}");
 }
 
-/// Deliberately wrong behaviours are not in the release build: it refuses `zab.bug` with
-/// exit code 2 and says why (a `faults` build takes it: `faulty_replicas.rs`).
+/// Deliberately wrong behaviours and failing disks are not in the release build: it refuses
+/// `zab.bug` and the `zab.fault.*` keys with exit code 2, naming the key and why (a `faults`
+/// build takes them: `faulty_replicas.rs`, `slow_disks.rs`).
 #[cfg(not(feature = "faults"))]
 #[test]
-fn the_release_build_refuses_a_fault_key_with_exit_2() {
+fn the_release_build_refuses_the_test_only_keys_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     for line in [
         "zab.bug=CommitWithoutQuorum\n",
@@ -87,7 +88,8 @@ fn the_release_build_refuses_a_fault_key_with_exit_2() {
         let cfg = config(dir.path(), dir.path(), free_port(), line);
         let (code, err) = zabd(&["--config", &cfg]);
         assert_eq!(code, Some(2), "{line}: {err}");
-        assert!(err.contains("zab.bug") && err.contains("faults"), "{err}");
+        let key = line.split('=').next().unwrap_or_default();
+        assert!(err.contains(key) && err.contains("faults"), "{err}");
     }
 }
 
