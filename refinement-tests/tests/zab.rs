@@ -2,8 +2,8 @@
 //! and broadcast, with crashes, restarts, partitions and losses — replayed on real replicas
 //! one model action at a time, the views compared after every step.
 //!
-//! The scope is the issue's: 3 servers, `--election fle`, 2 client writes, 1 crash, 1
-//! partition (epochs 3, rounds 4). `ZAB_REFINE_PATHS_DEPTH` and `ZAB_REFINE_GRAPH_DEPTH`
+//! The scope is the one `specs/refinement.md` ("Scope") names: 3 servers, `--election fle`, 2
+//! client writes, 1 crash, 1 partition (epochs 3, rounds 4). `ZAB_REFINE_PATHS_DEPTH` and `ZAB_REFINE_GRAPH_DEPTH`
 //! replay deeper than CI does; `ZAB_REFINE_WALKS` replays more random walks.
 
 mod common;

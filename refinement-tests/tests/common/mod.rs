@@ -8,7 +8,7 @@ use std::time::Instant;
 use zab_model::{Config, Election, Scope, ZabModel};
 use zab_refinement::walk::Summary;
 
-/// The scope: 3 voters (and `observers`), Fast Leader Election, 2 client writes, 1
+/// The replayed scope (`specs/refinement.md`, "Scope"): 3 voters (and `observers`), Fast Leader Election, 2 client writes, 1
 /// crash, 1 partition, `losses` lost packets, as many notifications written to TCP before
 /// their receiver read them (`Transmit`) and as many leaders giving up too early
 /// (`PrematureTimeout`).

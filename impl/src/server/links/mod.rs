@@ -1,7 +1,7 @@
 //! Links between servers. Each server listens on two ports, the election port (Fast Leader
 //! Election notifications) and the quorum port (Zab packets); each writes to a peer over one
-//! outbound connection per port, fed by a bounded FIFO queue (the seed's "each follower has
-//! its own queue"), and reads what the peer writes on the peer's own outbound connection.
+//! outbound connection per port, fed by a bounded FIFO queue (a queue per follower, as
+//! `specs/broadcast.md` has it: FIFO per link), and reads what the peer writes on the peer's own outbound connection.
 //!
 //! Zab needs more than FIFO: once a quorum connection breaks, nothing the replica sent
 //! before it heard of the break may arrive on a later connection (a PROPOSAL of an old
