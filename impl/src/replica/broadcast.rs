@@ -91,7 +91,7 @@ impl<S: StateMachine> Replica<S> {
         self.log.push(entry.clone());
         self.out.push(Output::Append {
             entries: vec![entry.clone()],
-            sync: false,
+            fsync: false,
         });
         let forwarding: Vec<ServerId> = match &mut self.role {
             Role::Leading(ls) => {
@@ -136,7 +136,7 @@ impl<S: StateMachine> Replica<S> {
         self.log.push(e.clone());
         self.out.push(Output::Append {
             entries: vec![e],
-            sync: false,
+            fsync: false,
         });
         #[cfg(feature = "faults")]
         if self.cfg.bug == Some(Bug::AckBeforePersist) {
@@ -151,7 +151,7 @@ impl<S: StateMachine> Replica<S> {
         self.log.push(e.clone());
         self.out.push(Output::Append {
             entries: vec![e.clone()],
-            sync: false,
+            fsync: false,
         });
         self.apply_committed(&e);
     }

@@ -2,7 +2,7 @@
 //! (`Output`), and the state machine it replicates.
 //!
 //! Output order is a contract: the driver executes outputs in order, and an output that writes
-//! to disk (`SaveAcceptedEpoch`, `SaveCurrentEpoch`, `SaveUpdatingEpoch`, `Append { sync:
+//! to disk (`SaveAcceptedEpoch`, `SaveCurrentEpoch`, `SaveUpdatingEpoch`, `Append { fsync:
 //! true }`, `Truncate`, `InstallSnapshot`) is durable before any later output runs. So "save
 //! acceptedEpoch, then send ACKEPOCH" or "log the synced transactions, then ACK NEWLEADER" is
 //! a single `step` whose outputs come in that order.
@@ -66,7 +66,7 @@ pub enum Input {
         body: Arc<Vec<u8>>,
     },
     /// Asynchronous appends are durable up to this zxid (the sync thread's fsync finished).
-    Synced {
+    Fsynced {
         /// The last zxid now durable in the log.
         zxid: Zxid,
     },
@@ -103,15 +103,15 @@ pub enum Output<O> {
     /// Write the `updatingEpoch` marker durably: a NEWLEADER handling for this epoch begins,
     /// and may log the leader's history before `currentEpoch` is written.
     SaveUpdatingEpoch(u32),
-    /// Append to the transaction log. `sync: true` fsyncs before the next output runs;
-    /// `sync: false` hands the entries to the sync thread, which reports `Input::Synced` later
-    /// (group commit). With no entries and `sync: true` it is an fsync of what was handed
+    /// Append to the transaction log. `fsync: true` fsyncs before the next output runs;
+    /// `fsync: false` hands the entries to the sync thread, which reports `Input::Fsynced` later
+    /// (group commit). With no entries and `fsync: true` it is an fsync of what was handed
     /// before (the sync thread drained at shutdown).
     Append {
         /// The records to append, in zxid order, each after the log's last.
         entries: Vec<TxnEntry>,
         /// Whether the append is durable before the next output runs.
-        sync: bool,
+        fsync: bool,
     },
     /// Cut the transaction log after `zxid` (TRUNC).
     Truncate {

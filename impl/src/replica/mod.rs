@@ -239,7 +239,7 @@ impl<S: StateMachine> Replica<S> {
                 cxid,
                 body,
             } => self.on_write(session_id, cxid, body),
-            Input::Synced { zxid } => self.on_synced(zxid),
+            Input::Fsynced { zxid } => self.on_synced(zxid),
             Input::SyncLearner { learner, snapshot } => self.on_sync_learner(learner, snapshot),
         }
         std::mem::take(&mut self.out)
@@ -360,7 +360,7 @@ impl<S: StateMachine> Replica<S> {
             self.synced = last;
             self.out.push(Output::Append {
                 entries: Vec::new(),
-                sync: true,
+                fsync: true,
             });
         }
     }
@@ -431,7 +431,7 @@ impl<S: StateMachine> Replica<S> {
         self.committed
     }
     /// The last zxid of the history known durable; entries after it wait for the sync
-    /// thread's fsync (`Input::Synced`).
+    /// thread's fsync (`Input::Fsynced`).
     pub fn synced(&self) -> Zxid {
         self.synced
     }

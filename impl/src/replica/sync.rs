@@ -318,7 +318,7 @@ impl<S: StateMachine> Replica<S> {
             self.log.extend(logged.iter().cloned());
             self.out.push(Output::Append {
                 entries: logged,
-                sync: true,
+                fsync: true,
             });
         }
     }

@@ -89,7 +89,7 @@ pub enum Effect {
         /// The appended transactions' zxids, in order (their bodies are left out).
         zxids: Vec<Zxid>,
         /// Whether it is synced before the next output runs (else by group commit).
-        sync: bool,
+        fsync: bool,
     },
     /// Cut the log after `zxid` (TRUNC).
     Truncate {
@@ -144,9 +144,9 @@ impl<O> From<&Output<O>> for Effect {
             Output::SaveAcceptedEpoch(e) => Effect::SaveAcceptedEpoch(*e),
             Output::SaveCurrentEpoch(e) => Effect::SaveCurrentEpoch(*e),
             Output::SaveUpdatingEpoch(e) => Effect::SaveUpdatingEpoch(*e),
-            Output::Append { entries, sync } => Effect::Append {
+            Output::Append { entries, fsync } => Effect::Append {
                 zxids: entries.iter().map(|e| e.zxid()).collect(),
-                sync: *sync,
+                fsync: *fsync,
             },
             Output::Truncate { zxid } => Effect::Truncate { zxid: *zxid },
             Output::InstallSnapshot { zxid, .. } => Effect::InstallSnapshot { zxid: *zxid },

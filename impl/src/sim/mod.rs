@@ -280,7 +280,7 @@ impl<M: Workload> Cluster<M> {
             Event::Flush(s) => {
                 let flushed = self.disks.get_mut(&s).unwrap().flush();
                 if let Some(zxid) = flushed.map_err(|e| format!("s{s}'s disk: {e}"))? {
-                    self.input(s, Input::Synced { zxid })?;
+                    self.input(s, Input::Fsynced { zxid })?;
                 }
             }
             Event::Write(s) => {

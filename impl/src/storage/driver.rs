@@ -9,8 +9,8 @@ use crate::replica::Output;
 use crate::zxid::Zxid;
 
 /// Executes `o` if it is a disk output; any other output is handed back for the caller's
-/// network and client work. `Append { sync: false }` only queues the records: the caller's
-/// sync thread calls `sync` later and reports `Input::Synced` (group commit).
+/// network and client work. `Append { fsync: false }` only queues the records: the caller's
+/// sync thread calls `sync` later and reports `Input::Fsynced` (group commit).
 pub fn execute<O, S: Storage + ?Sized>(
     storage: &mut S,
     o: Output<O>,
@@ -19,9 +19,9 @@ pub fn execute<O, S: Storage + ?Sized>(
         Output::SaveAcceptedEpoch(e) => storage.set_epoch(EpochKind::Accepted, e)?,
         Output::SaveCurrentEpoch(e) => storage.set_epoch(EpochKind::Current, e)?,
         Output::SaveUpdatingEpoch(e) => storage.set_epoch(EpochKind::Updating, e)?,
-        Output::Append { entries, sync } => {
+        Output::Append { entries, fsync } => {
             storage.append(&entries)?;
-            if sync {
+            if fsync {
                 storage.sync()?;
             }
         }

@@ -110,7 +110,7 @@ fn short(i: &Input) -> String {
         },
         Input::Tick { .. } => "tick".into(),
         Input::Write { .. } => "client write".into(),
-        Input::Synced { zxid } => format!("synced {zxid:?}"),
+        Input::Fsynced { zxid } => format!("synced {zxid:?}"),
         Input::Disconnected { peer } => format!("s{peer} disconnected"),
         Input::SyncLearner { learner, .. } => format!("sync s{learner}"),
     }

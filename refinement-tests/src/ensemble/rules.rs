@@ -114,7 +114,7 @@ fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> b
                         | Action::LeaderTimeout(x) | Action::PrematureTimeout(x) if *x == s)
         }
         (Input::Write { .. }, Action::ClientRequest(x)) => first && *x == s,
-        (Input::Synced { .. }, Action::SyncFlush(x, _)) => *x == s,
+        (Input::Fsynced { .. }, Action::SyncFlush(x, _)) => *x == s,
         (Input::Disconnected { .. }, Action::LearnerTimeout(x)) => first && *x == s,
         _ => false,
     }

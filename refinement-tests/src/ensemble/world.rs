@@ -245,7 +245,7 @@ impl World {
                 }
             }
             Input::Disconnected { peer } => self.broken(s, convert::sid(*peer)),
-            Input::Synced { zxid } => {
+            Input::Fsynced { zxid } => {
                 let disk = &mut self.servers[s as usize].disk;
                 let (done, rest): (Vec<_>, Vec<_>) =
                     disk.pending.iter().partition(|t| t.0 <= *zxid);
@@ -305,13 +305,13 @@ impl World {
                 Output::Disconnect { peer } => self.disconnect(s, convert::sid(peer)),
                 Output::SaveAcceptedEpoch(e) => self.servers[s as usize].disk.accepted = e,
                 Output::SaveCurrentEpoch(e) => self.servers[s as usize].disk.current = e,
-                Output::Append { entries, sync } => {
+                Output::Append { entries, fsync } => {
                     let txns: Vec<_> = entries
                         .iter()
                         .map(|e| (e.zxid(), self.entry_value(e)))
                         .collect();
                     let disk = &mut self.servers[s as usize].disk;
-                    if sync {
+                    if fsync {
                         let pending = std::mem::take(&mut disk.pending);
                         disk.durable.extend(pending);
                         disk.durable.extend(txns);

@@ -6,7 +6,7 @@
 //!   learner connects and closes on a crash, a partition, a loss, or when either side gives
 //!   up; the leader hears of a closed connection at once, the learner when the model says it
 //!   notices;
-//! - each server's sync thread is a queue: records handed over with `Append { sync: false }`
+//! - each server's sync thread is a queue: records handed over with `Append { fsync: false }`
 //!   wait there until the model's `SyncFlush` writes and fsyncs the head;
 //! - a follower's NEWLEADER handling emits its outputs in one step; they are held back and
 //!   executed one model `NewLeaderStep` at a time, so a crash can fall between them, as the
@@ -212,11 +212,11 @@ impl ImplCluster {
                 Output::Disconnect { peer } => self.disconnect(s, convert::sid(peer)),
                 Output::Append {
                     entries,
-                    sync: false,
+                    fsync: false,
                 } => self.sync_queue[s as usize].extend(entries),
                 Output::Append {
                     entries,
-                    sync: true,
+                    fsync: true,
                 } => {
                     // Everything handed to the sync thread before goes first.
                     let mut all: Vec<TxnEntry> = self.sync_queue[s as usize].drain(..).collect();
@@ -276,7 +276,7 @@ impl ImplCluster {
         self.disks[s as usize]
             .append_synced(std::slice::from_ref(&e))
             .map_err(|err| format!("sync thread write: {err}"))?;
-        self.input(s, Input::Synced { zxid: e.zxid() });
+        self.input(s, Input::Fsynced { zxid: e.zxid() });
         Ok(e)
     }
 
@@ -290,7 +290,7 @@ impl ImplCluster {
         self.disks[s as usize]
             .append_synced(&batch)
             .map_err(|err| format!("sync thread write: {err}"))?;
-        self.input(s, Input::Synced { zxid: last });
+        self.input(s, Input::Fsynced { zxid: last });
         Ok(batch.len())
     }
 

@@ -119,7 +119,7 @@ fn any_input() -> impl Strategy<Value = Input> {
         8 => (any_server(), any_packet()).prop_map(|(from, p)| Input::Peer { from, msg: quorum(p) }),
         2 => Just(Input::Tick { now_ms: 0 }),
         1 => any_server().prop_map(|peer| Input::Disconnected { peer }),
-        1 => any_zxid().prop_map(|zxid| Input::Synced { zxid }),
+        1 => any_zxid().prop_map(|zxid| Input::Fsynced { zxid }),
     ]
 }
 

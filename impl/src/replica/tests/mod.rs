@@ -175,7 +175,7 @@ fn newleader_logs_then_writes_the_epoch_then_acks() {
             Output::SaveUpdatingEpoch(1),
             Output::Append {
                 entries: vec![entry(1, 1, 9)],
-                sync: true
+                fsync: true
             },
             Output::SaveCurrentEpoch(1),
             send(
@@ -223,10 +223,10 @@ fn a_follower_acks_a_proposal_only_once_it_is_durable() {
         out,
         vec![Output::Append {
             entries: vec![entry(1, 1, 5)],
-            sync: false
+            fsync: false
         }]
     );
-    let out = r.step(Input::Synced {
+    let out = r.step(Input::Fsynced {
         zxid: Zxid::new(1, 1),
     });
     assert_eq!(
@@ -360,7 +360,7 @@ fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
         vec![
             Output::Append {
                 entries: vec![p.clone()],
-                sync: false
+                fsync: false
             },
             send(1, quorum(Packet::Proposal(p.clone()))),
         ]
@@ -376,7 +376,7 @@ fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
         vec![],
         "1's ack alone is not a quorum of durable copies"
     );
-    let out = l.step(Input::Synced {
+    let out = l.step(Input::Fsynced {
         zxid: Zxid::new(2, 1),
     });
     assert_eq!(
@@ -519,7 +519,7 @@ fn a_leader_out_of_zxid_counters_refuses_the_write_and_looks_for_a_new_epoch() {
             Output::Disconnect { peer: 1 },
             Output::Append {
                 entries: vec![],
-                sync: true
+                fsync: true
             },
             Output::RoleChanged {
                 state: ServerState::Looking,
@@ -546,7 +546,7 @@ fn a_periodic_snapshot_saves_the_applied_state_and_drops_the_log_it_covers() {
             from: 3,
             msg: quorum(Packet::Proposal(entry(1, 1, 5))),
         },
-        Input::Synced { zxid: z1 },
+        Input::Fsynced { zxid: z1 },
         Input::Peer {
             from: 3,
             msg: quorum(Packet::Proposal(entry(1, 2, 6))),
@@ -584,7 +584,7 @@ fn a_periodic_snapshot_saves_the_applied_state_and_drops_the_log_it_covers() {
     });
     let out = r.step(Input::Tick { now_ms: 0 });
     assert!(!out.iter().any(|o| matches!(o, Output::SaveSnapshot { .. })));
-    r.step(Input::Synced {
+    r.step(Input::Fsynced {
         zxid: Zxid::new(1, 2),
     });
     let out = r.step(Input::Tick { now_ms: 0 });

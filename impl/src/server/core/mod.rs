@@ -2,7 +2,7 @@
 //! state, and takes events in arrival order (peer messages, client packets, ticks). Outputs
 //! run in the order the replica emits them; disk outputs through `storage::driver`, so a
 //! `Persist` before a `Send` is an fsync barrier. Asynchronous appends are synced once per
-//! batch of events (group commit), then reported back as `Input::Synced`.
+//! batch of events (group commit), then reported back as `Input::Fsynced`.
 
 use super::client::ConnOut;
 use super::clients::Clients;
@@ -283,7 +283,7 @@ impl Core {
         for o in outputs {
             if let Output::Append {
                 entries,
-                sync: false,
+                fsync: false,
             } = &o
             {
                 if let Some(last) = entries.last() {
@@ -344,7 +344,7 @@ impl Core {
     fn group_commit(&mut self) -> Result<(), StorageError> {
         while let Some(zxid) = self.unsynced.take() {
             self.storage.sync()?;
-            self.step(Input::Synced { zxid })?;
+            self.step(Input::Fsynced { zxid })?;
         }
         Ok(())
     }

@@ -22,11 +22,11 @@ fn epochs_and_synced_appends_are_durable_and_queued_appends_are_not() {
                 Output::SaveCurrentEpoch(1),
                 Output::Append {
                     entries: entries(1, 1, 2),
-                    sync: true,
+                    fsync: true,
                 },
                 Output::Append {
                     entries: entries(1, 3, 3),
-                    sync: false,
+                    fsync: false,
                 },
             ],
         );
@@ -47,11 +47,11 @@ fn an_empty_synced_append_is_the_sync_threads_drain() {
     for mut b in backends(DEFAULT_MAX_LOG_FILE_SIZE) {
         let queued = Output::Append {
             entries: entries(1, 1, 2),
-            sync: false,
+            fsync: false,
         };
         let drain = Output::Append {
             entries: vec![],
-            sync: true,
+            fsync: true,
         };
         run(b.as_mut(), vec![queued, drain]);
         b.crash();
@@ -70,7 +70,7 @@ fn an_installed_snapshot_supersedes_the_divergent_tail_above_it() {
             vec![
                 Output::Append {
                     entries: log,
-                    sync: true,
+                    fsync: true,
                 },
                 Output::InstallSnapshot {
                     zxid: z(1, 5),
@@ -94,7 +94,7 @@ fn an_installed_snapshot_supersedes_the_divergent_tail_above_it() {
             b.as_mut(),
             vec![Output::Append {
                 entries: entries(3, 1, 1),
-                sync: true,
+                fsync: true,
             }],
         );
         let (d, _) = recover_durable(b.storage()).unwrap();
