@@ -133,17 +133,33 @@ impl Chooser<ZabModel> for ReplayingChooser {
     }
 }
 
-/// Runs stateright's simulation checker on `model` from `seed` until it has visited
-/// `states` states (at most `depth` deep per walk), replaying every walk on the
-/// implementation. The first mismatch, with its walk's seed, is the error.
+/// How long stateright's simulation checker walks, and how often it takes a fault.
+#[derive(Clone, Copy, Debug)]
+pub struct Simulation {
+    /// The checker's seed (each walk's own seed is drawn from it).
+    pub seed: u64,
+    /// Stop once this many states have been visited.
+    pub states: usize,
+    /// The deepest a walk goes.
+    pub depth: usize,
+    /// Per cent of the steps that take a fault (crash, partition, loss) when one is enabled.
+    pub fault_percent: u64,
+}
+
+/// Runs stateright's simulation checker on `model` as `run` says, replaying every walk on
+/// the implementation (with `bug` in every replica). The first mismatch, with its walk's
+/// seed, is the error.
 pub fn simulate(
     model: &ZabModel,
     bug: Option<Bug>,
-    seed: u64,
-    states: usize,
-    depth: usize,
-    fault_percent: u64,
+    run: Simulation,
 ) -> Result<Summary, (u64, Mismatch)> {
+    let Simulation {
+        seed,
+        states,
+        depth,
+        fault_percent,
+    } = run;
     let shared = Arc::new(Mutex::new(Shared::default()));
     let chooser = ReplayingChooser {
         model: Box::leak(Box::new(model.clone())),

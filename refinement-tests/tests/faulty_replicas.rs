@@ -16,7 +16,7 @@ use proptest::test_runner::{
 use std::collections::HashSet;
 use zab::replica::Bug;
 use zab_refinement::ensemble::validate as validate_ensemble;
-use zab_refinement::simulation::simulate;
+use zab_refinement::simulation::{simulate, Simulation};
 use zab_refinement::validate::run;
 use zab_refinement::walk::{all_paths, random_walks, replay_choices, Summary, Walks};
 
@@ -36,15 +36,14 @@ fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
     assert!(m.reason.contains("views differ"), "{}", m.reason);
     assert_eq!(m.trace.len(), m.step);
     // The simulation checker's walks catch it too.
-    let (seed, m) = simulate(
-        &scope(0, 0),
-        Some(Bug::CommitWithoutQuorum),
-        7,
-        50_000,
-        250,
-        5,
-    )
-    .expect_err("a commit without a quorum must diverge in simulation too");
+    let run = Simulation {
+        seed: 7,
+        states: 50_000,
+        depth: 250,
+        fault_percent: 5,
+    };
+    let (seed, m) = simulate(&scope(0, 0), Some(Bug::CommitWithoutQuorum), run)
+        .expect_err("a commit without a quorum must diverge in simulation too");
     println!("caught in simulation (walk seed {seed}): {m}");
     let at_write = m.action.contains("client write") || m.action.contains("REQUEST");
     assert!(at_write, "{}", m.action);

@@ -11,7 +11,7 @@ mod common;
 use common::{assert_covers, env_or, report, scope};
 use std::time::Instant;
 use zab_refinement::coverage::{MESSAGES, ROLES, SYNC_MODES, ZAB_KINDS};
-use zab_refinement::simulation::simulate;
+use zab_refinement::simulation::{simulate, Simulation};
 use zab_refinement::walk::{all_paths, random_walks, state_graph, Walks};
 
 #[test]
@@ -64,7 +64,13 @@ fn random_walks_through_every_phase_refine_the_model() {
 fn stateright_simulation_walks_refine_the_model() {
     let t = Instant::now();
     let states = env_or("ZAB_REFINE_SIM_STATES", 1_000_000);
-    let s = simulate(&scope(0, 1), None, 7, states, 400, 5)
+    let run = Simulation {
+        seed: 7,
+        states,
+        depth: 400,
+        fault_percent: 5,
+    };
+    let s = simulate(&scope(0, 1), None, run)
         .unwrap_or_else(|(seed, m)| panic!("simulation walk seed {seed}: {m}"));
     report("stateright simulation walks", &s, t);
     assert!(s.steps as usize >= states / 2, "{} steps", s.steps);
