@@ -11,7 +11,6 @@
 //! is still checked locally. A session the leader does not know either is expired.
 
 use super::core::{ConnId, Core};
-use super::links::Envelope;
 use crate::replica::ServerState;
 use crate::wire::ConnectRequest;
 use crate::zxid::Zxid;
@@ -38,15 +37,13 @@ impl Core {
             Some(l) if self.state != ServerState::Leading && !known => l,
             _ => return false,
         };
-        let token = self.clients.next_token;
-        self.clients.next_token += 1;
+        let token = self.sync_request(Some(leader));
         let pending = PendingResume {
             conn,
             req: req.clone(),
             until: None,
         };
         self.resumes.insert(token, pending);
-        self.send(leader, Envelope::SyncRequest { token });
         true
     }
 

@@ -13,7 +13,7 @@ use super::writes::write_request;
 use crate::data_tree::Request;
 use crate::database::ClientWrite;
 use crate::error::ZkError;
-use crate::replica::{Input, ServerState};
+use crate::replica::{Input, ServerId, ServerState};
 use crate::session::Password;
 use crate::storage::StorageError;
 use crate::wire::{response, ClientOp, ConnectRequest, Reply};
@@ -176,12 +176,19 @@ impl Core {
 
     /// Asks the leader for the zxid the `sync` numbered `request` on `conn` must wait for.
     fn ask_leader_to_sync(&mut self, conn: ConnId, request: u64) {
+        let token = self.sync_request(self.leader);
+        self.clients.syncs.insert(token, (conn, request));
+    }
+
+    /// Asks `leader` (if there is one) for the zxid it has reached; its `SyncReply` carries
+    /// the token returned (a client's `sync`, or a resume's revalidation).
+    pub(super) fn sync_request(&mut self, leader: Option<ServerId>) -> u64 {
         let token = self.clients.next_token;
         self.clients.next_token += 1;
-        self.clients.syncs.insert(token, (conn, request));
-        if let Some(leader) = self.leader {
+        if let Some(leader) = leader {
             self.send(leader, Envelope::SyncRequest { token });
         }
+        token
     }
 
     pub(super) fn refuse(
