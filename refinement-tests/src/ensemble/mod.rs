@@ -191,8 +191,8 @@ pub fn validate_from(
 }
 
 /// The first receipt of a model message without its identity, if any: a trace of format 3
-/// or before, which has to be given identities first (`tests/ensemble.rs`,
-/// `give_recorded_traces_identities`). Pings are not the model's.
+/// or before, which has to be recorded again (or given identities once, as commit 4f4b984
+/// gave the committed recorded run its). Pings are not the model's.
 fn unidentified(traces: &[Vec<Record>]) -> Option<String> {
     traces.iter().enumerate().find_map(|(s, t)| {
         t.iter()

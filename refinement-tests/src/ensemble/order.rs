@@ -171,9 +171,13 @@ impl Validation<'_> {
                 .iter()
                 .skip(1)
                 .take_while(|r| !matches!(r, Record::Start { .. }))
-                .any(|r| {
-                    matches!(r, Record::Step { received: Some(id), .. }
-                        if id.life == *life && id.seq <= first)
+                .any(|r| match r {
+                    Record::Step {
+                        input: Input::Peer { from, .. },
+                        received: Some(id),
+                        ..
+                    } => crate::convert::sid(*from) == s && id.life == *life && id.seq <= first,
+                    _ => false,
                 })
     }
 
