@@ -319,11 +319,7 @@ impl Drop for Paused {
 fn a_resumed_session_reusing_an_in_flight_xid_gets_its_own_reply() {
     let e = Ensemble::zabd(3, 0);
     let p = ports(&e);
-    let mode = |port: u16| zab::server::fourlw::ask(port, "srvr").unwrap_or_default();
-    let leader = *p
-        .iter()
-        .find(|&&port| mode(port).contains("Mode: leader"))
-        .unwrap();
+    let leader = e.leader().expect("a leader");
     let follower = *p.iter().find(|&&port| port != leader).unwrap();
     let mut old = conn(follower);
     let hello = handshake(&mut old, 0, vec![0; 16]);

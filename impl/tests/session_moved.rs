@@ -10,7 +10,6 @@ use support::raw::{
 };
 use support::Ensemble;
 use zab::error::ZkError;
-use zab::server::fourlw::ask;
 use zab::wire::ConnectResponse;
 
 mod support;
@@ -71,8 +70,7 @@ fn signal(pid: u32, sig: &str) {
 fn a_session_resumed_on_a_follower_that_lags_is_granted() {
     let e = Ensemble::zabd(3, 0);
     let p = e.client_ports();
-    let is_leader = |port: u16| ask(port, "srvr").is_some_and(|t| t.contains("Mode: leader"));
-    let leader = *p.iter().find(|&&q| is_leader(q)).expect("a leader");
+    let leader = e.leader().expect("a leader");
     let lagging = *p.iter().find(|&&q| q != leader).unwrap();
     let (pid, _) = server_process(e.dir.path(), lagging);
     let mut writer = conn(leader);

@@ -7,8 +7,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use support::process::{kill, server_process, Zabd};
 use support::raw::{conn, connect_request_for, create, exists, handshake, recv, request, send};
-use support::Ensemble;
-use zab::server::fourlw::ask;
+use support::{mode, Ensemble};
 use zab::wire::{opcode, ConnectResponse};
 
 mod support;
@@ -76,11 +75,6 @@ fn session_with_ephemeral(port: u16, timeout_ms: i32, path: &str) -> (TcpStream,
     (s, granted.session_id)
 }
 
-fn mode(port: u16) -> Option<String> {
-    let text = ask(port, "srvr")?;
-    Some(text.split("Mode: ").nth(1)?.lines().next()?.to_string())
-}
-
 /// Issue 17's item 9 on real processes. A session whose client is gone expires while the new
 /// leader is still synchronizing its follower (every epoch write takes 1.5 s, so the sync
 /// takes seconds; the session's timeout is 1 s). A leader that is not yet serving cannot
@@ -99,10 +93,7 @@ fn a_session_expiring_during_a_new_leaders_sync_is_closed_once_it_serves() {
         ],
     );
     let ports = e.client_ports();
-    let leader = *ports
-        .iter()
-        .find(|p| mode(**p).as_deref() == Some("leader"))
-        .expect("a leader");
+    let leader = e.leader().expect("a leader");
     let follower = *ports.iter().find(|p| **p != leader).unwrap();
     let (client, session) = session_with_ephemeral(follower, 1000, "/lock");
     // The client vanishes without closing its session, and its leader dies with it.

@@ -47,10 +47,7 @@ fn a_killed_and_restarted_ensembles_traces_replay_exactly() {
     let e = Ensemble::zabd_with(3, 0, &[&line]);
     let hosts: Vec<String> = e.hosts.split(',').map(String::from).collect();
     let ports: Vec<u16> = hosts.iter().map(|h| port(h)).collect();
-    let leader = *ports
-        .iter()
-        .find(|p| ask(**p, "srvr").is_some_and(|t| t.contains("Mode: leader")))
-        .expect("a leader");
+    let leader = e.leader().expect("a leader");
     let others: Vec<&String> = hosts.iter().filter(|h| port(h) != leader).collect();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let open = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());

@@ -46,6 +46,13 @@ impl Ensemble {
             .collect()
     }
 
+    /// The client port of the server whose `srvr` says it leads, if one does now.
+    pub fn leader(&self) -> Option<u16> {
+        self.client_ports()
+            .into_iter()
+            .find(|&p| mode(p).as_deref() == Some("leader"))
+    }
+
     /// `zabd ensemble` with `servers` voters and `observers` observers.
     pub fn zabd(servers: u32, observers: u32) -> Ensemble {
         Ensemble::zabd_with(servers, observers, &[])
@@ -106,6 +113,13 @@ impl Ensemble {
         );
         e
     }
+}
+
+/// The server's mode as `srvr` reports it (`leader`, `follower`, `observer`,
+/// `standalone`); `None` if it does not answer.
+pub fn mode(port: u16) -> Option<String> {
+    let text = zab::server::fourlw::ask(port, "srvr")?;
+    Some(text.split("Mode: ").nth(1)?.lines().next()?.to_string())
 }
 
 /// A Rust `zookeeper-client` session on `host` (10 s timeout, 3.8's protocol).
