@@ -37,7 +37,7 @@ fn a_follower_acking_before_persisting_is_caught() {
     // The report names what replays it: the seed and the scheduler's weights.
     let report = fail.to_string();
     assert!(
-        report.starts_with(&format!("seed {} (weights: deliver 16 drop 1", fail.seed)),
+        report.starts_with(&format!("seed {} (weights: Deliver 16 Lose 1", fail.seed)),
         "{report}"
     );
 }

@@ -134,7 +134,10 @@ fn a_trace_the_model_cannot_produce_is_a_failure() {
         .expect("some run commits without a quorum");
     println!("{failure}");
     assert!(
-        matches!(failure.event, zab_refinement::validate::Event::Write(_)),
+        matches!(
+            failure.event,
+            zab_refinement::validate::Event::ClientRequest(_)
+        ),
         "{:?}",
         failure.event
     );

@@ -28,11 +28,11 @@ fn record(cfg: SimConfig) -> Vec<Vec<Record>> {
     c.traces.into_values().collect()
 }
 
-fn sim(seed: u64, crashes: usize, drops: usize, partitions: usize) -> SimConfig {
+fn sim(seed: u64, crashes: usize, losses: usize, partitions: usize) -> SimConfig {
     SimConfig {
         crashes,
         partitions,
-        drops,
+        losses,
         writes: 4,
         fault_steps: 300,
         ..SimConfig::new(seed)
@@ -40,7 +40,7 @@ fn sim(seed: u64, crashes: usize, drops: usize, partitions: usize) -> SimConfig 
 }
 
 /// Validates `runs` seeded runs; what they went through.
-fn validate_runs(runs: u64, crashes: usize, drops: usize, partitions: usize) -> Coverage {
+fn validate_runs(runs: u64, crashes: usize, losses: usize, partitions: usize) -> Coverage {
     let t = Instant::now();
     let genesis = Arc::new(|| <ZkDatabase as Workload>::genesis(&[1, 2, 3]));
     let (mut events, mut actions, mut coverage) = (0, 0, Coverage::default());
@@ -58,7 +58,7 @@ fn validate_runs(runs: u64, crashes: usize, drops: usize, partitions: usize) -> 
     let keep_going = common::env_or("ZAB_SIM_KEEP_GOING", 0) == 1;
     let (mut failed, mut explained) = (Vec::new(), 0);
     for seed in seeds {
-        let traces = record(sim(seed, crashes, drops, partitions));
+        let traces = record(sim(seed, crashes, losses, partitions));
         let s = match validate_from(
             &recorded_run_model(crashes as u8 + 1),
             traces,
@@ -78,7 +78,7 @@ fn validate_runs(runs: u64, crashes: usize, drops: usize, partitions: usize) -> 
         coverage.merge(&s.coverage);
     }
     println!(
-        "simulator runs validated ({crashes} crashes, {drops} drops, {partitions} partitions): \
+        "simulator runs validated ({crashes} crashes, {losses} losses, {partitions} partitions): \
          {explained} runs, {events} events, {actions} model actions, {:.1} s\n{}",
         t.elapsed().as_secs_f64(),
         coverage.table()
@@ -117,7 +117,7 @@ fn the_simulators_runs_with_a_crash_are_behaviours_of_the_model() {
 /// its voters could still join it (seed 2), which the model explains by its budgeted
 /// `PrematureTimeout`. `ZAB_SIM_SEED=N` validates one seed.
 #[test]
-fn the_simulators_runs_with_crashes_and_drops_are_behaviours_of_the_model() {
+fn the_simulators_runs_with_crashes_and_losses_are_behaviours_of_the_model() {
     let c = validate_runs(50, 2, 2, 0);
     let missing = c.missing(&[
         "Crash",

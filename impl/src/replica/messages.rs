@@ -138,6 +138,17 @@ pub struct ForwardedRequest {
     pub body: Arc<Vec<u8>>,
 }
 
+/// Which of a server's two connections to a peer a message travels on; zabd gives each its
+/// own port (`server.N=host:quorumPort:electionPort`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Plane {
+    /// The election port (`electionPort` of `server.N`): Fast Leader Election notifications.
+    Election,
+    /// The quorum port (`quorumPort` of `server.N`): Zab packets between a learner and its
+    /// leader, and the server's own touches and `sync` markers.
+    Quorum,
+}
+
 /// A message between two replicas.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PeerMsg {
@@ -145,6 +156,16 @@ pub enum PeerMsg {
     Election(Notification),
     /// A Zab packet, on the quorum plane (a learner and its leader).
     Quorum(Packet),
+}
+
+impl PeerMsg {
+    /// The plane the message travels on.
+    pub fn plane(&self) -> Plane {
+        match self {
+            PeerMsg::Election(_) => Plane::Election,
+            PeerMsg::Quorum(_) => Plane::Quorum,
+        }
+    }
 }
 
 impl Packet {

@@ -21,7 +21,7 @@ pub mod sync;
 
 pub use bug::Bug;
 pub use io::{Durable, Input, Output, StateMachine};
-pub use messages::{Notification, Packet, PeerMsg, ServerId, ServerState, Vote};
+pub use messages::{Notification, Packet, PeerMsg, Plane, ServerId, ServerState, Vote};
 pub use snapshot_data::SnapshotData;
 pub use state::Phase;
 

@@ -21,9 +21,9 @@ pub struct SimConfig {
     pub crashes: usize,
     /// Most partitions the safety phase injects (one server cut off at a time).
     pub partitions: usize,
-    /// Most message drops the safety phase injects: an election notification is lost, a
-    /// quorum connection breaks.
-    pub drops: usize,
+    /// Most message losses (the model's `Lose`) the safety phase injects: an election
+    /// notification is lost, a quorum connection breaks.
+    pub losses: usize,
     /// Client writes to submit over the whole run (a rejected write is retried).
     pub writes: usize,
     /// The leader's last zxid counter before it must roll over to a new epoch.
@@ -51,7 +51,7 @@ pub struct SimConfig {
 
 impl SimConfig {
     /// The defaults for `seed`: three voters, 1,500 fault steps with two crashes, one partition
-    /// and two drops, six writes, tracing if `ZAB_SIM_TRACE` is set.
+    /// and two losses, six writes, tracing if `ZAB_SIM_TRACE` is set.
     pub fn new(seed: u64) -> SimConfig {
         SimConfig {
             voters: 3,
@@ -61,7 +61,7 @@ impl SimConfig {
             settle_steps: 20_000,
             crashes: 2,
             partitions: 1,
-            drops: 2,
+            losses: 2,
             writes: 6,
             last_counter: u32::MAX - 1,
             bug: None,

@@ -1,4 +1,4 @@
-//! A deterministic cluster simulator: replicas, a simulated network (per-link FIFO, drops,
+//! A deterministic cluster simulator: replicas, a simulated network (per-link FIFO, losses,
 //! partitions), simulated disks (unsynced writes lost on a crash), crashes and restarts, all
 //! driven by a seed. A run is a safety phase with faults, checked after every step, then a
 //! fault-free liveness phase that must elect a leader and converge with every acknowledged
@@ -19,7 +19,7 @@ pub use run::{run_seed, run_seed_with, Failure, RunStats};
 pub use schedule::{Choices, Event, Weights};
 
 use crate::replica::messages::Packet;
-use crate::replica::{Config, Input, Output, PeerMsg, Replica, ServerId};
+use crate::replica::{Config, Input, Output, PeerMsg, Plane, Replica, ServerId};
 use crate::server::trace::{self, Record};
 use checks::Checker;
 use disk::Disk;
@@ -28,6 +28,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use values::Values;
 use workload::Workload;
+
+/// The faults the safety phase injected so far, each bounded by its `SimConfig` budget.
+#[derive(Clone, Copy, Debug, Default)]
+struct Spent {
+    crashes: usize,
+    partitions: usize,
+    losses: usize,
+}
 
 /// A simulated ensemble replicating `M`.
 pub struct Cluster<M: Workload = Values> {
@@ -43,7 +51,7 @@ pub struct Cluster<M: Workload = Values> {
     pub net: Net,
     checker: Checker,
     now_ms: i64,
-    used: [usize; 3], // crashes, partitions, drops
+    spent: Spent,
     writes: usize,
     /// Periodic snapshots the replicas took.
     snapshots: usize,
@@ -79,7 +87,7 @@ impl<M: Workload> Cluster<M> {
             net: Net::default(),
             checker: Checker::default(),
             now_ms: 0,
-            used: [0; 3],
+            spent: Spent::default(),
             writes: 0,
             snapshots: 0,
             snap_syncs: 0,
@@ -223,7 +231,7 @@ impl<M: Workload> Cluster<M> {
                     let told = if self.cfg.zabd_links {
                         self.net.close(s, peer)
                     } else {
-                        self.net.drop_pair(s, peer, false);
+                        self.net.drop_pair(s, peer, Plane::Quorum);
                         true
                     };
                     if told {
@@ -277,13 +285,13 @@ impl<M: Workload> Cluster<M> {
                     self.input_received(link.to, Input::Peer { from, msg }, Some(id))?;
                 }
             }
-            Event::Flush(s) => {
+            Event::SyncFlush(s) => {
                 let flushed = self.disks.get_mut(&s).unwrap().flush();
                 if let Some(zxid) = flushed.map_err(|e| format!("s{s}'s disk: {e}"))? {
                     self.input(s, Input::Fsynced { zxid })?;
                 }
             }
-            Event::Write(s) => {
+            Event::ClientRequest(s) => {
                 self.writes += 1;
                 let v = self
                     .cfg
@@ -301,7 +309,7 @@ impl<M: Workload> Cluster<M> {
                 )?;
             }
             Event::Crash(s) => {
-                self.used[0] += 1;
+                self.spent.crashes += 1;
                 self.replicas.insert(s, None);
                 self.disks.get_mut(&s).unwrap().crash();
                 self.net.drop_server(s);
@@ -311,7 +319,7 @@ impl<M: Workload> Cluster<M> {
             }
             Event::Restart(s) => self.start(s)?,
             Event::Partition(side) => {
-                self.used[1] += 1;
+                self.spent.partitions += 1;
                 self.net.partition(side.clone());
                 for a in self.ids.clone() {
                     for b in self.ids.clone() {
@@ -322,13 +330,13 @@ impl<M: Workload> Cluster<M> {
                 }
             }
             Event::Heal => self.net.partition(BTreeSet::new()),
-            Event::Drop(link) => {
-                self.used[2] += 1;
-                if link.election {
+            Event::Lose(link) => {
+                self.spent.losses += 1;
+                if link.plane == Plane::Election {
                     self.net.pop(link);
                 } else {
                     // TCP does not lose a packet and go on: the connection breaks.
-                    self.net.drop_pair(link.from, link.to, false);
+                    self.net.drop_pair(link.from, link.to, Plane::Quorum);
                     self.input(link.from, Input::Disconnected { peer: link.to })?;
                     self.input(link.to, Input::Disconnected { peer: link.from })?;
                 }

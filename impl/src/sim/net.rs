@@ -4,21 +4,37 @@
 //! server that closes it (`Output::Disconnect`) closes its own side: the peer hears of it only
 //! if that connection was open.
 
-use crate::replica::{PeerMsg, ServerId};
+use crate::replica::{PeerMsg, Plane, ServerId};
 use crate::server::trace::MsgId;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// One direction of a connection between two servers on one plane; `Net` keeps a FIFO queue
 /// of messages per link.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Link {
     /// The sending server.
     pub from: ServerId,
     /// The receiving server.
     pub to: ServerId,
-    /// The plane: Fast Leader Election's connections (notifications) if true, the quorum
-    /// connections (Zab's packets between leader and learners) if false.
-    pub election: bool,
+    /// The plane: Fast Leader Election's connections (notifications) or the quorum
+    /// connections (Zab's packets between leader and learners).
+    pub plane: Plane,
+}
+
+/// Links are ordered by sender, receiver, then the quorum plane before the election plane:
+/// the scheduler picks among ready links in this order, so it is part of what a seed replays
+/// (the order the simulator has always used; recorded seeds keep their schedules).
+impl Ord for Link {
+    fn cmp(&self, other: &Link) -> std::cmp::Ordering {
+        let key = |l: &Link| (l.from, l.to, l.plane == Plane::Election);
+        key(self).cmp(&key(other))
+    }
+}
+
+impl PartialOrd for Link {
+    fn partial_cmp(&self, other: &Link) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// The whole simulated network: the queued messages of every link, which quorum connections
@@ -44,12 +60,12 @@ impl Net {
         if !self.connected(from, to) {
             return;
         }
-        let election = matches!(msg, PeerMsg::Election(_));
-        if !election {
+        let plane = msg.plane();
+        if plane == Plane::Quorum {
             self.open.insert((from, to));
         }
         self.queues
-            .entry(Link { from, to, election })
+            .entry(Link { from, to, plane })
             .or_default()
             .push_back((msg, id));
     }
@@ -70,10 +86,10 @@ impl Net {
     }
 
     /// A connection broke: both directions' queues on that plane are gone.
-    pub fn drop_pair(&mut self, a: ServerId, b: ServerId, election: bool) {
+    pub fn drop_pair(&mut self, a: ServerId, b: ServerId, plane: Plane) {
         for (from, to) in [(a, b), (b, a)] {
-            self.queues.remove(&Link { from, to, election });
-            if !election {
+            self.queues.remove(&Link { from, to, plane });
+            if plane == Plane::Quorum {
                 self.open.remove(&(from, to));
             }
         }
@@ -82,8 +98,8 @@ impl Net {
     /// `from` closes its quorum connection to `to`: what it had sent there is gone. Whether
     /// it was open (then `to` notices).
     pub fn close(&mut self, from: ServerId, to: ServerId) -> bool {
-        let election = false;
-        self.queues.remove(&Link { from, to, election });
+        let plane = Plane::Quorum;
+        self.queues.remove(&Link { from, to, plane });
         self.open.remove(&(from, to))
     }
 

@@ -14,10 +14,12 @@ pub enum Event {
     Tick(ServerId),
     /// The oldest message on this link reaches its receiver.
     Deliver(Link),
-    /// This server's sync thread fsyncs its disk and reports the last synced zxid.
-    Flush(ServerId),
-    /// A client submits a write to this server through the server's own session.
-    Write(ServerId),
+    /// This server's sync thread fsyncs its disk and reports the last synced zxid (the
+    /// model's `SyncFlush`).
+    SyncFlush(ServerId),
+    /// A client submits a write to this server through the server's own session (the
+    /// model's `ClientRequest`).
+    ClientRequest(ServerId),
     /// This server crashes: its replica is gone, its unsynced records lost, its connections
     /// broken.
     Crash(ServerId),
@@ -27,9 +29,9 @@ pub enum Event {
     Partition(BTreeSet<ServerId>),
     /// The partition ends.
     Heal,
-    /// The oldest message on this link is lost: on the election plane just that message, on
-    /// the quorum plane the whole connection breaks, as with TCP.
-    Drop(Link),
+    /// The oldest message on this link is lost (the model's `Lose`): on the election plane
+    /// just that message, on the quorum plane the whole connection breaks, as with TCP.
+    Lose(Link),
 }
 
 /// Where the scheduler's choices come from: a seeded generator, then (for proptest) an
@@ -73,14 +75,14 @@ impl Choices {
 pub struct Weights {
     /// A message reaches its receiver.
     pub deliver: u32,
-    /// A message is lost (within `SimConfig::drops`).
-    pub drop: u32,
+    /// A message is lost (within `SimConfig::losses`).
+    pub lose: u32,
     /// A server's clock ticks.
     pub tick: u32,
     /// A server's sync thread fsyncs.
-    pub flush: u32,
+    pub sync_flush: u32,
     /// A client writes (within `SimConfig::writes`).
-    pub write: u32,
+    pub client_request: u32,
     /// A server crashes (within `SimConfig::crashes`).
     pub crash: u32,
     /// A crashed server restarts.
@@ -95,10 +97,10 @@ impl Weights {
     /// The weights every suite runs with.
     pub const DEFAULT: Weights = Weights {
         deliver: 16,
-        drop: 1,
+        lose: 1,
         tick: 4,
-        flush: 6,
-        write: 1,
+        sync_flush: 6,
+        client_request: 1,
         crash: 1,
         restart: 3,
         partition: 1,
@@ -110,12 +112,13 @@ impl std::fmt::Display for Weights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "deliver {} drop {} tick {} flush {} write {} crash {} restart {} partition {} heal {}",
+            "Deliver {} Lose {} Tick {} SyncFlush {} ClientRequest {} Crash {} Restart {} \
+             Partition {} Heal {}",
             self.deliver,
-            self.drop,
+            self.lose,
             self.tick,
-            self.flush,
-            self.write,
+            self.sync_flush,
+            self.client_request,
             self.crash,
             self.restart,
             self.partition,
@@ -131,27 +134,27 @@ impl<M: Workload> Cluster<M> {
         let mut ev = Vec::new();
         for link in self.net.ready() {
             ev.push((Event::Deliver(link), w.deliver));
-            if faults && self.used[2] < self.cfg.drops {
-                ev.push((Event::Drop(link), w.drop));
+            if faults && self.spent.losses < self.cfg.losses {
+                ev.push((Event::Lose(link), w.lose));
             }
         }
         for &s in &self.ids {
             if self.up(s) {
                 ev.push((Event::Tick(s), w.tick));
                 if self.disks[&s].has_unsynced() {
-                    ev.push((Event::Flush(s), w.flush));
+                    ev.push((Event::SyncFlush(s), w.sync_flush));
                 }
                 if self.writes < self.cfg.writes {
-                    ev.push((Event::Write(s), w.write));
+                    ev.push((Event::ClientRequest(s), w.client_request));
                 }
-                if faults && self.used[0] < self.cfg.crashes {
+                if faults && self.spent.crashes < self.cfg.crashes {
                     ev.push((Event::Crash(s), w.crash));
                 }
             } else {
                 ev.push((Event::Restart(s), w.restart));
             }
         }
-        if faults && self.net.side.is_empty() && self.used[1] < self.cfg.partitions {
+        if faults && self.net.side.is_empty() && self.spent.partitions < self.cfg.partitions {
             for &s in &self.ids {
                 ev.push((Event::Partition([s].into_iter().collect()), w.partition));
             }

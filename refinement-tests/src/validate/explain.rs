@@ -3,7 +3,6 @@
 
 use super::Event;
 use crate::abstraction::View;
-use zab_model::msg::Plane;
 use zab_model::types::Sid;
 use zab_model::{Action, State, ZabModel};
 
@@ -20,42 +19,34 @@ pub(super) fn is_timer_of(a: &Action, s: Sid) -> bool {
 /// ones after it.
 fn allowed(e: Event, a: &Action, first: bool) -> bool {
     match (e, a) {
-        (Event::Election { from, to }, Action::Notify { from: f, to: t, .. }) => {
+        (Event::Notify { from, to }, Action::Notify { from: f, to: t, .. }) => {
             first && (from, to) == (*f, *t)
         }
-        (Event::Quorum { from, to }, Action::Deliver { from: f, to: t, .. }) => {
+        (Event::Deliver { from, to }, Action::Deliver { from: f, to: t, .. }) => {
             first && (from, to) == (*f, *t)
         }
         // What the receiver does in the same step: a leader's handlers sync, a follower's
         // NEWLEADER handling runs to its end.
-        (Event::Quorum { to, .. }, Action::SyncLearner { leader, .. }) => !first && *leader == to,
-        (Event::Quorum { to, .. }, Action::NewLeaderStep(s, _)) => !first && *s == to,
+        (Event::Deliver { to, .. }, Action::SyncLearner { leader, .. }) => !first && *leader == to,
+        (Event::Deliver { to, .. }, Action::NewLeaderStep(s, _)) => !first && *s == to,
         (Event::Connect(s), Action::Connect(x)) => first && s == *x,
         (Event::Notice(s), Action::LearnerTimeout(x)) => first && s == *x,
-        (Event::Flush(s), Action::SyncFlush(x, _)) => s == *x,
+        (Event::SyncFlush(s), Action::SyncFlush(x, _)) => s == *x,
         (Event::Tick(s), a) => first && is_timer_of(a, s),
-        (Event::Write(s), Action::ClientRequest(x)) => first && s == *x,
+        (Event::ClientRequest(s), Action::ClientRequest(x)) => first && s == *x,
         (Event::Crash(s), Action::Crash(x)) | (Event::Restart(s), Action::Restart(x)) => {
             first && s == *x
         }
         (Event::Partition(m), Action::Partition(x)) => first && m == *x,
         (Event::Heal, Action::Heal) => first,
         (
-            Event::LoseElection { from, to },
+            Event::Lose { from, to, plane },
             Action::Lose {
                 from: f,
                 to: t,
-                plane,
+                plane: p,
             },
-        ) => first && *plane == Plane::Election && (from, to) == (*f, *t),
-        (
-            Event::LoseQuorum { from, to },
-            Action::Lose {
-                from: f,
-                to: t,
-                plane,
-            },
-        ) => first && *plane == Plane::Quorum && (from, to) == (*f, *t),
+        ) => first && (from, to, plane) == (*f, *t, *p),
         (Event::Transmit { from, to }, Action::Transmit { from: f, to: t }) => {
             first && (from, to) == (*f, *t)
         }

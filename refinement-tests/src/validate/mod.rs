@@ -27,21 +27,22 @@ use explain::{explain, is_timer_of};
 use stateright::Model;
 use std::collections::HashSet;
 use zab::replica::{Bug, Output, ServerState};
+use zab_model::msg::Plane;
 use zab_model::types::{Mask, Sid};
 use zab_model::{State, ZabModel};
 
 /// Something that happens to the implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The notification waiting on an election link arrives.
-    Election {
+    /// The notification waiting on an election link arrives (the model's `Notify`).
+    Notify {
         /// The sender.
         from: Sid,
         /// The receiver, which reads the notification as its next input.
         to: Sid,
     },
-    /// The head of a quorum link arrives.
-    Quorum {
+    /// The head of a quorum link arrives (the model's `Deliver`).
+    Deliver {
         /// The sender.
         from: Sid,
         /// The receiver, which reads the packet as its next input.
@@ -51,13 +52,14 @@ pub enum Event {
     Connect(Sid),
     /// A learner's transport reports that its connection closed.
     Notice(Sid),
-    /// A server's sync thread writes and fsyncs everything queued.
-    Flush(Sid),
+    /// A server's sync thread writes and fsyncs everything queued (the model's `SyncFlush`,
+    /// once per record).
+    SyncFlush(Sid),
     /// A server's clock ticks once: offered only when the model enables one of its timers
     /// (`Decide`, `Resend`, `LearnerTimeout`, `LeaderTimeout`).
     Tick(Sid),
-    /// A client of this server writes.
-    Write(Sid),
+    /// A client of this server writes (the model's `ClientRequest`).
+    ClientRequest(Sid),
     /// A server crashes: its replica is dropped and its disk keeps only what was fsynced.
     Crash(Sid),
     /// A crashed server starts again from what its disk recovers.
@@ -66,20 +68,16 @@ pub enum Event {
     Partition(Mask),
     /// The partition is removed.
     Heal,
-    /// The newest notification on an election link is dropped (the model's election `Lose`).
-    LoseElection {
-        /// The sender of the lost notification.
+    /// A message is lost (the model's `Lose`): on the election plane the newest notification
+    /// of the link is dropped; on the quorum plane the connection between the two servers
+    /// breaks and both queues are lost, or a learner's attempt to connect fails.
+    Lose {
+        /// The sender of the lost message (on the quorum plane, one end of the connection).
         from: Sid,
-        /// Its receiver.
+        /// Its receiver (the other end).
         to: Sid,
-    },
-    /// The quorum connection between two servers breaks and both queues are lost, or a
-    /// learner's attempt to connect fails (the model's quorum `Lose`).
-    LoseQuorum {
-        /// One end: the sender on a link with packets in flight.
-        from: Sid,
-        /// The other end.
-        to: Sid,
+        /// The plane the message was on.
+        plane: Plane,
     },
     /// The sender writes the notification waiting on an election link to TCP before its
     /// receiver read it (a newer one will queue behind it).
@@ -100,8 +98,7 @@ impl Event {
             self,
             Event::Crash(_)
                 | Event::Partition(_)
-                | Event::LoseElection { .. }
-                | Event::LoseQuorum { .. }
+                | Event::Lose { .. }
                 | Event::Transmit { .. }
                 | Event::PrematureTimeout(_)
         )
@@ -170,10 +167,10 @@ impl<'m> Validator<'m> {
         let mut out: Vec<Event> = c
             .election
             .keys()
-            .map(|&(from, to)| Event::Election { from, to })
+            .map(|&(from, to)| Event::Notify { from, to })
             .collect();
         let heads = c.quorum.iter().filter(|(_, q)| !q.is_empty());
-        out.extend(heads.map(|(&(from, to), _)| Event::Quorum { from, to }));
+        out.extend(heads.map(|(&(from, to), _)| Event::Deliver { from, to }));
         let mut timers = Vec::new();
         self.model.actions(st, &mut timers);
         for s in 0..c.n as Sid {
@@ -188,7 +185,7 @@ impl<'m> Validator<'m> {
                 out.push(Event::Notice(s));
             }
             if !c.sync_queue[s as usize].is_empty() {
-                out.push(Event::Flush(s));
+                out.push(Event::SyncFlush(s));
             }
             if timers.iter().any(|a| is_timer_of(a, s)) {
                 out.push(Event::Tick(s));
@@ -197,7 +194,7 @@ impl<'m> Validator<'m> {
                 out.push(Event::PrematureTimeout(s));
             }
             if st.ghost.requests < cfg.txns && self.serves(s) {
-                out.push(Event::Write(s));
+                out.push(Event::ClientRequest(s));
             }
             if st.env.crashes < cfg.crashes {
                 out.push(Event::Crash(s));
@@ -212,12 +209,10 @@ impl<'m> Validator<'m> {
             out.push(Event::Heal);
         }
         if st.env.losses < cfg.losses {
-            let e = c
-                .election
-                .keys()
-                .map(|&(from, to)| Event::LoseElection { from, to });
+            let lose = |plane| move |(from, to)| Event::Lose { from, to, plane };
+            let e = c.election.keys().copied().map(lose(Plane::Election));
             let q = c.quorum.iter().filter(|(_, q)| !q.is_empty());
-            let q = q.map(|(&(from, to), _)| Event::LoseQuorum { from, to });
+            let q = q.map(|(&link, _)| link).map(lose(Plane::Quorum));
             out.extend(e.chain(q));
         }
         if st.env.transmits < cfg.transmits {
@@ -276,13 +271,13 @@ impl<'m> Validator<'m> {
     fn execute(&mut self, e: Event) -> Result<bool, String> {
         let c = &mut self.cluster;
         match e {
-            Event::Election { from, to } => {
+            Event::Notify { from, to } => {
                 let n = c.take_notification(from, to).ok_or("no notification")?;
                 let from = crate::convert::server(from);
                 let msg = zab::replica::PeerMsg::Election(n);
                 c.input(to, zab::replica::Input::Peer { from, msg });
             }
-            Event::Quorum { from, to } => {
+            Event::Deliver { from, to } => {
                 c.deliver(from, to)?;
             }
             Event::Connect(s) => c.connect(s)?,
@@ -291,13 +286,13 @@ impl<'m> Validator<'m> {
                 let peer = crate::convert::server(leader);
                 c.input(s, zab::replica::Input::Disconnected { peer });
             }
-            Event::Flush(s) => {
+            Event::SyncFlush(s) => {
                 c.flush_all(s)?;
             }
             Event::Tick(s) => {
                 c.input(s, zab::replica::Input::Tick { now_ms: 0 });
             }
-            Event::Write(s) => {
+            Event::ClientRequest(s) => {
                 let value = self.state.ghost.requests + 1;
                 let out = c.input(s, client_write(value));
                 return Ok(out
@@ -308,8 +303,16 @@ impl<'m> Validator<'m> {
             Event::Restart(s) => c.start(s)?,
             Event::Partition(m) => c.partition(m),
             Event::Heal => c.partition = Mask::EMPTY,
-            Event::LoseElection { from, to } => c.lose_notification(from, to),
-            Event::LoseQuorum { from, to } => c.break_connection(from, to),
+            Event::Lose {
+                from,
+                to,
+                plane: Plane::Election,
+            } => c.lose_notification(from, to),
+            Event::Lose {
+                from,
+                to,
+                plane: Plane::Quorum,
+            } => c.break_connection(from, to),
             Event::Transmit { from, to } => c.transmit(from, to)?,
             Event::PrematureTimeout(s) => c.leader_gives_up(s)?,
         }

@@ -3,7 +3,7 @@
 
 use super::links::{self, Envelope, LinkCmd, Plane};
 use super::Core;
-use crate::replica::{Input, PeerMsg, ServerId};
+use crate::replica::{Input, ServerId};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -12,7 +12,7 @@ impl Core {
     /// its link as one command, so a batch of events wakes each link task once.
     pub(in crate::server) fn send(&mut self, to: ServerId, envelope: Envelope) {
         let plane = match &envelope {
-            Envelope::Replica(PeerMsg::Election(_), _) => Plane::Election,
+            Envelope::Replica(msg, _) => msg.plane(),
             _ => Plane::Quorum,
         };
         let out = self.outbox.entry((to, plane)).or_default();

@@ -17,22 +17,13 @@ pub use peer_auth::{PeerAuth, QuorumSecret};
 
 use super::core::{Event, EventTx};
 use super::trace::MsgId;
+pub use crate::replica::Plane;
 use crate::replica::{PeerMsg, ServerId};
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio::net::TcpStream;
-
-/// Which port a link uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Plane {
-    /// The election port (`electionPort` of `server.N`): Fast Leader Election notifications.
-    Election,
-    /// The quorum port (`quorumPort` of `server.N`): Zab packets between a learner and its
-    /// leader, and the server's own touches and `sync` markers.
-    Quorum,
-}
 
 /// What travels on a link: the replica's messages, and the session touches a learner sends
 /// its leader (`LearnerSessionTracker` → `Leader` in ZooKeeper's PINGs), which are the
