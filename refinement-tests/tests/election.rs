@@ -6,8 +6,8 @@ mod common;
 
 use common::{election, report};
 use std::time::Instant;
-use zab_refinement::coverage::ELECTION_KINDS;
-use zab_refinement::walk::{all_paths, random_walks, Walks};
+use zab_refinement::model_to_impl::walk::{all_paths, random_walks, Walks};
+use zab_refinement::shared::coverage::ELECTION_KINDS;
 
 #[test]
 fn random_walks_with_faults_refine_the_model() {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use zab::server::trace;
 use zab_model::{Config, ZabModel};
-use zab_refinement::ensemble::validate;
+use zab_refinement::impl_to_model::ensemble::validate;
 
 #[test]
 fn a_real_ensembles_run_is_a_behaviour_of_the_model() {

@@ -15,10 +15,12 @@ use proptest::test_runner::{
 };
 use std::collections::HashSet;
 use zab::replica::Bug;
-use zab_refinement::ensemble::validate as validate_ensemble;
-use zab_refinement::simulation::{simulate, Simulation};
-use zab_refinement::validate::run;
-use zab_refinement::walk::{all_paths, random_walks, replay_choices, Summary, Walks};
+use zab_refinement::impl_to_model::ensemble::validate as validate_ensemble;
+use zab_refinement::impl_to_model::validate::run;
+use zab_refinement::model_to_impl::simulation::{simulate, Simulation};
+use zab_refinement::model_to_impl::walk::{
+    all_paths, random_walks, replay_choices, Summary, Walks,
+};
 
 /// The check can fail: a leader that commits its own proposals without a quorum of ACKs
 /// diverges from the model at the client write that makes it commit.
@@ -136,7 +138,7 @@ fn a_trace_the_model_cannot_produce_is_a_failure() {
     assert!(
         matches!(
             failure.event,
-            zab_refinement::validate::Event::ClientRequest(_)
+            zab_refinement::impl_to_model::validate::Event::ClientRequest(_)
         ),
         "{:?}",
         failure.event

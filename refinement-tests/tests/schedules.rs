@@ -7,7 +7,7 @@ mod common;
 
 use common::{schedule, scope};
 use proptest::prelude::*;
-use zab_refinement::walk::replay_choices;
+use zab_refinement::model_to_impl::walk::replay_choices;
 
 proptest! {
     #![proptest_config(ProptestConfig {

@@ -12,8 +12,8 @@ use zab::replica::Input;
 use zab::server::trace::{Effect, MsgId, Record};
 use zab::sim::workload::Workload;
 use zab::sim::{Choices, Cluster, SimConfig};
-use zab_refinement::coverage::Coverage;
-use zab_refinement::ensemble::validate_from;
+use zab_refinement::impl_to_model::ensemble::validate_from;
+use zab_refinement::shared::coverage::Coverage;
 
 /// One seeded simulator run, recorded: the traces in server order.
 fn record(cfg: SimConfig) -> Vec<Vec<Record>> {

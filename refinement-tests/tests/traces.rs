@@ -7,9 +7,9 @@ use common::{assert_covers, env_or, report, scope};
 use std::collections::HashSet;
 use std::time::Instant;
 use zab_model::ZabModel;
-use zab_refinement::coverage::ZAB_KINDS;
-use zab_refinement::validate::{run, validate};
-use zab_refinement::walk::Summary;
+use zab_refinement::impl_to_model::validate::{run, validate};
+use zab_refinement::model_to_impl::walk::Summary;
+use zab_refinement::shared::coverage::ZAB_KINDS;
 
 /// `runs` seeded runs of at most 300 events, each validated as it goes.
 fn validate_runs(model: &ZabModel, runs: u64) -> Summary {

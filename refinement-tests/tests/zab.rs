@@ -10,9 +10,9 @@ mod common;
 
 use common::{assert_covers, env_or, report, scope};
 use std::time::Instant;
-use zab_refinement::coverage::{MESSAGES, ROLES, SYNC_MODES, ZAB_KINDS};
-use zab_refinement::simulation::{simulate, Simulation};
-use zab_refinement::walk::{all_paths, random_walks, state_graph, Walks};
+use zab_refinement::model_to_impl::simulation::{simulate, Simulation};
+use zab_refinement::model_to_impl::walk::{all_paths, random_walks, state_graph, Walks};
+use zab_refinement::shared::coverage::{MESSAGES, ROLES, SYNC_MODES, ZAB_KINDS};
 
 #[test]
 fn every_path_to_depth_refines_the_model() {

@@ -6,7 +6,7 @@ pub mod real_ensemble;
 
 use std::time::Instant;
 use zab_model::{Config, Election, Scope, ZabModel};
-use zab_refinement::walk::Summary;
+use zab_refinement::model_to_impl::walk::Summary;
 
 /// The replayed scope (`specs/refinement.md`, "Scope"): 3 voters (and `observers`), Fast Leader Election, 2 client writes, 1
 /// crash, 1 partition, `losses` lost packets, as many notifications written to TCP before

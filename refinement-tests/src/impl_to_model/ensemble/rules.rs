@@ -43,7 +43,7 @@ impl Rules {
                             .iter()
                             .any(|x| matches!(x, zab::server::trace::Effect::WriteRejected { .. })),
                         Input::Peer { from, msg } => {
-                            let from = crate::convert::sid(*from);
+                            let from = crate::shared::convert::sid(*from);
                             r.stale = before
                                 .flight(from, s, msg, *received)
                                 .is_some_and(|f| f.lost);
@@ -75,7 +75,7 @@ impl Rules {
 }
 
 fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> bool {
-    let sid = crate::convert::sid;
+    let sid = crate::shared::convert::sid;
     if let Some((from, to)) = quorum_loss(a) {
         return match input {
             // A quorum connection that broke under both ends: the first to hear of it.

@@ -1,6 +1,6 @@
 //! Implementation → model for a real ensemble: the traces its `zabd` processes recorded
 //! (`zab.traceDir`) are merged into one run and every event of it must be explained by
-//! enabled model actions, as in `validate.rs`.
+//! enabled model actions, as in `impl_to_model::validate`.
 //!
 //! The servers' traces are merged in an order that respects causality — a packet is
 //! received after it was sent, each receipt naming its send by the message's identity
@@ -28,8 +28,8 @@ pub mod world;
 use apply::{apply, mark_lost};
 use rules::Rules;
 
-use crate::abstraction::View;
-use crate::coverage::Coverage;
+use crate::shared::abstraction::View;
+use crate::shared::coverage::Coverage;
 use stateright::Model;
 use std::collections::HashSet;
 use world::World;
@@ -310,7 +310,7 @@ impl Validation<'_> {
                 ..
             } => self
                 .world
-                .flight(crate::convert::sid(*from), s, msg, *received)
+                .flight(crate::shared::convert::sid(*from), s, msg, *received)
                 .is_some_and(|f| f.redundant),
             _ => false,
         }
@@ -429,7 +429,7 @@ fn explain(
         project(&mut v);
         v == *target
     };
-    crate::search::shortest(
+    crate::shared::search::shortest(
         model,
         st,
         MOST_ACTIONS_PER_EVENT,

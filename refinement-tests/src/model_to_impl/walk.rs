@@ -4,8 +4,8 @@
 //! such walks pass through. Each step is replayed on the implementation at once, so a
 //! divergence is reported at the step where it happens.
 
-use crate::coverage::Coverage;
-use crate::replay::{Mismatch, Replayer};
+use crate::model_to_impl::replay::{Mismatch, Replayer};
+use crate::shared::coverage::Coverage;
 use stateright::Model;
 use std::collections::HashSet;
 use zab::replica::Bug;

@@ -2,12 +2,12 @@
 //! realise it, and after every step the two views must be equal. The mapping is the table in
 //! `specs/refinement.md`; `realise` is that table as code.
 
-use crate::abstraction::View;
-use crate::connection::ConnState;
-use crate::convert;
-use crate::coverage::Coverage;
-use crate::harness::{ImplCluster, Out, LIMIT, NOT_TIMEOUT};
-use crate::machine::Txns;
+use crate::shared::abstraction::View;
+use crate::shared::connection::ConnState;
+use crate::shared::convert;
+use crate::shared::coverage::Coverage;
+use crate::shared::harness::{ImplCluster, Out, LIMIT, NOT_TIMEOUT};
+use crate::shared::machine::Txns;
 use stateright::Model;
 use std::sync::Arc;
 use zab::replica::{Bug, Input, Output, PeerMsg, Replica, ServerState};

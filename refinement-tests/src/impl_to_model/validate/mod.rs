@@ -15,12 +15,12 @@
 //! budget allows a leader's premature timeout, a fault event runs its clock until it gives
 //! up.
 
-use crate::abstraction::View;
-use crate::connection::ConnState;
-use crate::coverage::Coverage;
-use crate::harness::ImplCluster;
-use crate::replay::client_write;
-use crate::walk::Summary;
+use crate::model_to_impl::replay::client_write;
+use crate::model_to_impl::walk::Summary;
+use crate::shared::abstraction::View;
+use crate::shared::connection::ConnState;
+use crate::shared::coverage::Coverage;
+use crate::shared::harness::ImplCluster;
 mod explain;
 
 use explain::{explain, is_timer_of};
@@ -273,7 +273,7 @@ impl<'m> Validator<'m> {
         match e {
             Event::Notify { from, to } => {
                 let n = c.take_notification(from, to).ok_or("no notification")?;
-                let from = crate::convert::server(from);
+                let from = crate::shared::convert::server(from);
                 let msg = zab::replica::PeerMsg::Election(n);
                 c.input(to, zab::replica::Input::Peer { from, msg });
             }
@@ -283,7 +283,7 @@ impl<'m> Validator<'m> {
             Event::Connect(s) => c.connect(s)?,
             Event::Notice(s) => {
                 let leader = c.conns.leader_of(s).ok_or("no connection")?;
-                let peer = crate::convert::server(leader);
+                let peer = crate::shared::convert::server(leader);
                 c.input(s, zab::replica::Input::Disconnected { peer });
             }
             Event::SyncFlush(s) => {
@@ -340,7 +340,7 @@ pub fn run(
     seen: &mut HashSet<State>,
 ) -> Result<Vec<Event>, Failure> {
     let mut v = Validator::new(model, bug);
-    let mut rng = crate::walk::Rng::new(seed ^ 0x7ace_5eed);
+    let mut rng = crate::model_to_impl::walk::Rng::new(seed ^ 0x7ace_5eed);
     for _ in 0..steps {
         let menu = v.enabled();
         let (faults, steps): (Vec<Event>, Vec<Event>) = menu.iter().partition(|e| e.is_fault());

@@ -2,9 +2,9 @@
 //! as the model sees them (`connection.rs`), and the faults that break them.
 
 use super::ImplCluster;
-use crate::connection::ConnState;
-use crate::convert;
-use crate::machine::Txns;
+use crate::shared::connection::ConnState;
+use crate::shared::convert;
+use crate::shared::machine::Txns;
 use std::collections::VecDeque;
 use zab::replica::{Input, Notification, Packet, PeerMsg, Replica, ServerId, ServerState};
 use zab_model::types::{Mask, Sid};

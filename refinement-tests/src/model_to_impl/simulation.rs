@@ -4,9 +4,9 @@
 //! checker's state is the one it replayed to. The checker also checks every property on the
 //! way. A mismatch is kept (the first one, with its walk's seed) and the walk's replay stops.
 
-use crate::coverage::Coverage;
-use crate::replay::{Mismatch, Replayer};
-use crate::walk::{is_fault, Rng, Summary};
+use crate::model_to_impl::replay::{Mismatch, Replayer};
+use crate::model_to_impl::walk::{is_fault, Rng, Summary};
+use crate::shared::coverage::Coverage;
 use stateright::{Checker, Chooser, Model};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};

@@ -3,9 +3,9 @@
 //! and its group commits leave it, the packets in flight between servers, and the learners'
 //! connections as the model sees them.
 
-use crate::abstraction::implementation::R;
-use crate::connection::{ConnState, Connections};
-use crate::convert;
+use crate::shared::abstraction::implementation::R;
+use crate::shared::connection::{ConnState, Connections};
+use crate::shared::convert;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use zab::database::ZkDatabase;
 use zab::replica::{Input, Output, Packet, PeerMsg, Replica, ServerState};

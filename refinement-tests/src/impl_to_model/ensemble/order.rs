@@ -51,14 +51,14 @@ impl Validation<'_> {
                         ..
                     } => others.push((*at_ns, Event::Record(s, srv.next))),
                     Input::Peer { from, msg } => {
-                        let from = crate::convert::sid(*from);
+                        let from = crate::shared::convert::sid(*from);
                         // Not sent yet: not a candidate.
                         if w.in_flight(from, s, msg, *received) {
                             receipts.push((*at_ns, Event::Record(s, srv.next)));
                         }
                     }
                     Input::Disconnected { peer } => {
-                        let p = crate::convert::sid(*peer);
+                        let p = crate::shared::convert::sid(*peer);
                         let peer = &w.servers[p as usize];
                         if !cares(srv, *peer_id(r)) || srv.closed_by.contains(&p) || peer.down {
                             others.push((*at_ns, Event::Record(s, srv.next)));
@@ -162,8 +162,7 @@ impl Validation<'_> {
         let Some(Record::Start { life, effects, .. }) = srv.records.get(srv.next) else {
             return false;
         };
-        let to_p =
-            |x: &&Effect| matches!(x, Effect::Send { to, .. } if crate::convert::sid(*to) == p);
+        let to_p = |x: &&Effect| matches!(x, Effect::Send { to, .. } if crate::shared::convert::sid(*to) == p);
         let first = effects.iter().filter(to_p).count() as u64;
         let peer = &self.world.servers[p as usize];
         p != s
@@ -176,7 +175,11 @@ impl Validation<'_> {
                         input: Input::Peer { from, .. },
                         received: Some(id),
                         ..
-                    } => crate::convert::sid(*from) == s && id.life == *life && id.seq <= first,
+                    } => {
+                        crate::shared::convert::sid(*from) == s
+                            && id.life == *life
+                            && id.seq <= first
+                    }
                     _ => false,
                 })
     }
@@ -192,7 +195,7 @@ impl Validation<'_> {
 
     /// Whether a peer has yet to hear that `s`'s connection closed.
     pub(super) fn noticed_later(&self, s: Sid) -> bool {
-        let id = crate::convert::server(s);
+        let id = crate::shared::convert::server(s);
         self.world.servers.iter().any(|p| {
             p.records[p.next..].iter().any(|r| {
                 matches!(r, Record::Step { input: Input::Disconnected { peer }, .. } if *peer == id)
@@ -208,7 +211,7 @@ impl Validation<'_> {
                 input: Input::Peer { from: f, .. },
                 received,
                 ..
-            } => crate::convert::sid(*f) == from && *received == Some(x.id),
+            } => crate::shared::convert::sid(*f) == from && *received == Some(x.id),
             _ => false,
         })
     }

@@ -16,9 +16,9 @@ mod network;
 
 pub use network::ElectionLink;
 
-use crate::connection::Connections;
-use crate::convert;
-use crate::machine::Txns;
+use crate::shared::connection::Connections;
+use crate::shared::convert;
+use crate::shared::machine::Txns;
 use std::collections::{BTreeMap, VecDeque};
 use zab::replica::{
     Bug, Config, Input, Output, Packet, PeerMsg, Replica, ServerId, ServerState, SyncSchedule,
@@ -67,7 +67,7 @@ pub struct ImplCluster {
     /// A deliberately wrong behaviour switched on in every replica (to show a check fails).
     pub bug: Option<Bug>,
     /// Driven by the model (handlers sync when told, NEWLEADER outputs held for its steps),
-    /// or running as a server does (`validate.rs`).
+    /// or running as a server does (`impl_to_model::validate`).
     pub driven: bool,
 }
 

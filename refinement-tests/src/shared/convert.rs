@@ -3,7 +3,7 @@
 //! roles and transactions. A value the implementation holds outside the model's domain maps
 //! to `None`, which the caller reports as a mismatch.
 
-use crate::machine::Txns;
+use crate::shared::machine::Txns;
 use zab::replica::{Notification as INote, Packet, ServerId, ServerState, Vote as IVote};
 use zab::sim::values::Values;
 use zab::txn::{Txn as ITxn, TxnEntry, TxnHeader};

@@ -1,9 +1,9 @@
 //! The rebuilt world as the abstraction reads it.
 
 use super::world::World;
-use crate::abstraction::implementation::{DiskView, Observed, R};
-use crate::connection::Connections;
-use crate::convert;
+use crate::shared::abstraction::implementation::{DiskView, Observed, R};
+use crate::shared::connection::Connections;
+use crate::shared::convert;
 use std::collections::BTreeMap;
 use zab::database::ZkDatabase;
 use zab::replica::{Notification, Packet, PeerMsg, Replica};

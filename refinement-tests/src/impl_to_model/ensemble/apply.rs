@@ -32,7 +32,7 @@ pub(super) fn apply(w: &mut World, e: Event) -> Result<String, String> {
                 ..
             } = &w.servers[s as usize].records[i]
             {
-                connect_if_accepted(w, crate::convert::sid(*from), s);
+                connect_if_accepted(w, crate::shared::convert::sid(*from), s);
             }
             match w.servers[s as usize].records[i] {
                 Record::Start { .. } => w.start(s, i)?,
@@ -51,7 +51,7 @@ fn connect_if_accepted(w: &mut World, learner: Sid, leader: Sid) {
         .replica
         .as_ref()
         .is_some_and(|r| r.server_state() == zab::replica::ServerState::Leading);
-    let waiting = w.conns.state(learner) == Some(crate::connection::ConnState::NotYet)
+    let waiting = w.conns.state(learner) == Some(crate::shared::connection::ConnState::NotYet)
         && w.conns.leader_of(learner) == Some(leader);
     if leading && waiting {
         let _ = w.connect(learner);
@@ -94,7 +94,7 @@ fn future_receipts(srv: &world::Server, from: Sid) -> HashSet<MsgId> {
                     },
                 received,
                 ..
-            } if crate::convert::sid(*f) == from => *received,
+            } if crate::shared::convert::sid(*f) == from => *received,
             _ => None,
         })
         .collect()

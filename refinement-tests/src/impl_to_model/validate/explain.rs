@@ -2,7 +2,7 @@
 //! sequence of them that explains it.
 
 use super::Event;
-use crate::abstraction::View;
+use crate::shared::abstraction::View;
 use zab_model::types::Sid;
 use zab_model::{Action, State, ZabModel};
 
@@ -65,7 +65,7 @@ pub(super) fn explain(
     e: Event,
     rejected: bool,
 ) -> Option<(Vec<Action>, State)> {
-    crate::search::shortest(
+    crate::shared::search::shortest(
         model,
         st,
         MOST_ACTIONS_PER_EVENT,

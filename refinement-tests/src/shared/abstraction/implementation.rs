@@ -3,10 +3,10 @@
 //! traces. A value outside the model's domain is an error (a mismatch in itself).
 
 use super::{LeaderView, LearnerView, LiveView, ServerView, SyncView, View};
-use crate::connection::Connections;
-use crate::convert;
-use crate::harness::ImplCluster;
-use crate::machine::Txns;
+use crate::shared::connection::Connections;
+use crate::shared::convert;
+use crate::shared::harness::ImplCluster;
+use crate::shared::machine::Txns;
 use std::collections::{BTreeMap, BTreeSet};
 use zab::replica::state::{
     Ballot as IBallot, Handler as IHandler, LeaderState, LearnerState, Phase as IPhase,

@@ -1,0 +1,11 @@
+//! What both directions share: the abstraction both sides map to, the value mapping between
+//! their domains, the harness cluster of real replicas in the model's environment, learners'
+//! connections as the model sees them, the search for explaining actions, and coverage.
+
+pub mod abstraction;
+pub mod connection;
+pub mod convert;
+pub mod coverage;
+pub mod harness;
+pub mod machine;
+pub mod search;
