@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use zab_model::bugs::{Bug, ALL_BUGS};
 use zab_model::check::{self, CheckOptions};
+use zab_model::config::ConfigError;
 use zab_model::{Config, Election, Scope, ZabModel};
 
 #[derive(Parser)]
@@ -134,12 +135,12 @@ struct ExploreFlags {
 impl Flags {
     /// The configuration: a bug switch alone selects its smallest configuration; explicit
     /// flags override it.
-    fn config(&self) -> Result<Config, String> {
+    fn config(&self) -> Result<Config, ConfigError> {
         let bug = match &self.bug {
             None => None,
             Some(name) => Some(Bug::parse(name).ok_or_else(|| {
                 let names: Vec<&str> = ALL_BUGS.iter().map(|b| b.name()).collect();
-                format!("unknown bug {name:?}; known: {}", names.join(", "))
+                ConfigError(format!("unknown bug {name:?}; known: {}", names.join(", ")))
             })?),
         };
         let base = bug.map(Bug::smallest_config).unwrap_or_default();
@@ -167,7 +168,7 @@ impl Flags {
             bug,
             symmetry: self.symmetry,
         };
-        cfg.validate().map_err(|e| e.to_string())?;
+        cfg.validate()?;
         Ok(cfg)
     }
 }
@@ -201,7 +202,7 @@ fn main() -> ExitCode {
         Command::Check(flags) => {
             let cfg = match flags.config() {
                 Ok(c) => c,
-                Err(e) => return usage_error(&e),
+                Err(e) => return usage_error(&e.to_string()),
             };
             let known: Vec<&str> = ZabModel::new(cfg.clone())
                 .properties()
@@ -251,7 +252,7 @@ fn main() -> ExitCode {
         Command::Liveness(lf) => {
             let cfg = match lf.flags.config() {
                 Ok(c) => c,
-                Err(e) => return usage_error(&e),
+                Err(e) => return usage_error(&e.to_string()),
             };
             let report = check::run_liveness(&cfg, lf.max_states, true);
             if lf.flags.json {
@@ -294,7 +295,7 @@ fn main() -> ExitCode {
         Command::Explore(ef) => {
             let cfg = match ef.flags.config() {
                 Ok(c) => c,
-                Err(e) => return usage_error(&e),
+                Err(e) => return usage_error(&e.to_string()),
             };
             // The Explorer shows states as they are; symmetry would rename servers under the
             // reader's eyes.

@@ -3,6 +3,7 @@
 
 use super::disk::Disk;
 use super::workload::Workload;
+use super::Violation;
 use crate::replica::{Output, Phase, Replica, ServerId};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
@@ -38,24 +39,28 @@ impl Checker {
         s: ServerId,
         r: &Replica<M>,
         out: &[Output<M::Outcome>],
-    ) -> Result<(), String> {
+    ) -> Result<(), Violation> {
         for o in out {
             if let Output::Applied { zxid, local, .. } = o {
-                let e = r
-                    .log()
-                    .iter()
-                    .find(|e| e.zxid() == *zxid)
-                    .cloned()
-                    .ok_or_else(|| format!("s{s} applied {zxid} which is not in its history"))?;
+                let e = r.log().iter().find(|e| e.zxid() == *zxid).cloned().ok_or(
+                    Violation::AppliedUnlogged {
+                        server: s,
+                        zxid: *zxid,
+                    },
+                )?;
                 if let Some(other) = self.applied.get(zxid) {
                     if *other != e {
-                        return Err(format!("agreement: two transactions applied at {zxid}"));
+                        return Err(Violation::Agreement { zxid: *zxid });
                     }
                 }
                 self.applied.insert(*zxid, e.clone());
                 if let Some(prev) = self.last_applied.insert(s, *zxid) {
                     if prev >= *zxid {
-                        return Err(format!("total order: s{s} applied {zxid} after {prev}"));
+                        return Err(Violation::TotalOrder {
+                            server: s,
+                            zxid: *zxid,
+                            previous: prev,
+                        });
                     }
                 }
                 if *local {
@@ -72,7 +77,7 @@ impl Checker {
         replicas: &BTreeMap<ServerId, Option<Replica<M>>>,
         disks: &BTreeMap<ServerId, Disk>,
         voters: &BTreeSet<ServerId>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Violation> {
         for (s, r) in replicas
             .iter()
             .filter_map(|(s, r)| r.as_ref().map(|r| (*s, r)))
@@ -81,9 +86,11 @@ impl Checker {
                 let e = r.current_epoch();
                 if let Some(other) = self.leaders.insert(e, s) {
                     if other != s {
-                        return Err(format!(
-                            "primary uniqueness: s{other} and s{s} both led epoch {e}"
-                        ));
+                        return Err(Violation::PrimaryUniqueness {
+                            epoch: e,
+                            first: other,
+                            second: s,
+                        });
                     }
                 }
             }
@@ -97,7 +104,7 @@ impl Checker {
         &self,
         disks: &BTreeMap<ServerId, Disk>,
         voters: &BTreeSet<ServerId>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Violation> {
         for e in &self.acknowledged {
             let v = M::value_of(e);
             let holders = voters
@@ -105,11 +112,11 @@ impl Checker {
                 .filter(|s| disks[s].holds(e, |b| v.is_some_and(|v| M::snapshot_holds(b, v))))
                 .count();
             if 2 * holders <= voters.len() {
-                return Err(format!(
-                    "durability: acknowledged write at {} is on {holders} of {} disks",
-                    e.zxid(),
-                    voters.len()
-                ));
+                return Err(Violation::Durability {
+                    zxid: e.zxid(),
+                    holders,
+                    voters: voters.len(),
+                });
             }
         }
         Ok(())
@@ -119,7 +126,7 @@ impl Checker {
 /// Servers serving clients (in broadcast) hold prefixes of one another.
 fn broadcast_prefix<M: Workload>(
     replicas: &BTreeMap<ServerId, Option<Replica<M>>>,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     let serving: Vec<(ServerId, Vec<u64>)> = replicas
         .iter()
         .filter_map(|(s, r)| r.as_ref().map(|r| (*s, r)))
@@ -130,9 +137,12 @@ fn broadcast_prefix<M: Workload>(
         for (b, vb) in &serving {
             let n = va.len().min(vb.len());
             if va[..n] != vb[..n] {
-                return Err(format!(
-                    "prefix consistency: s{a} {va:?} and s{b} {vb:?} diverge"
-                ));
+                return Err(Violation::PrefixConsistency {
+                    a: *a,
+                    a_values: va.clone(),
+                    b: *b,
+                    b_values: vb.clone(),
+                });
             }
         }
     }

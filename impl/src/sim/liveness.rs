@@ -12,7 +12,7 @@
 //! is a failure.
 
 use super::workload::Workload;
-use super::Cluster;
+use super::{Cluster, Violation};
 use crate::replica::{Phase, Replica};
 
 impl<M: Workload> Cluster<M> {
@@ -38,39 +38,42 @@ impl<M: Workload> Cluster<M> {
     /// The verdict after the settle phase: converged, or converged but for stranded servers
     /// (returned as a count) with a quorum serving. Every acknowledged write must be in every
     /// serving server's state.
-    pub(super) fn settled(&self) -> Result<usize, String> {
+    pub(super) fn settled(&self) -> Result<usize, Violation> {
         let Some(leader) = self.sole_leader() else {
-            return Err("liveness: no established leader after the faults stopped".into());
+            let why = "no established leader after the faults stopped";
+            return Err(Violation::Liveness(why.into()));
         };
         let mut stranded = 0;
         for (s, r) in &self.replicas {
             let Some(r) = r else {
-                return Err(format!("liveness: s{s} is down after the restarts"));
+                let why = format!("s{s} is down after the restarts");
+                return Err(Violation::Liveness(why));
             };
             if self.serves_with(r, leader) {
                 // Same committed prefix, so the same state, byte for byte.
                 if r.state_machine() != leader.state_machine() {
-                    return Err(format!(
-                        "agreement: s{s}'s state differs from leader s{}'s at {}",
-                        leader.id(),
-                        leader.committed()
-                    ));
+                    return Err(Violation::StateDiffers {
+                        server: *s,
+                        leader: leader.id(),
+                        committed: leader.committed(),
+                    });
                 }
                 continue;
             }
             if r.accepted_epoch() > leader.current_epoch() {
                 stranded += 1;
             } else {
-                return Err(format!(
-                    "liveness: s{s} did not join leader s{} ({:?}, {:?}) after the faults stopped",
-                    leader.id(),
-                    r.server_state(),
-                    r.phase()
-                ));
+                return Err(Violation::NotJoined {
+                    server: *s,
+                    leader: leader.id(),
+                    state: r.server_state(),
+                    phase: r.phase(),
+                });
             }
         }
         if stranded > 0 && 2 * stranded >= self.voters.len() {
-            return Err(format!("liveness: {stranded} servers stranded, no quorum"));
+            let why = format!("{stranded} servers stranded, no quorum");
+            return Err(Violation::Liveness(why));
         }
         self.writes_everywhere(leader)?;
         Ok(stranded)
@@ -99,13 +102,16 @@ impl<M: Workload> Cluster<M> {
     }
 
     /// Every acknowledged write is in the state of every server serving with the leader.
-    fn writes_everywhere(&self, leader: &Replica<M>) -> Result<(), String> {
+    fn writes_everywhere(&self, leader: &Replica<M>) -> Result<(), Violation> {
         for e in &self.checker.acknowledged {
             let v = M::value_of(e).unwrap_or(0);
             for (s, r) in &self.replicas {
                 let Some(r) = r else { continue };
                 if self.serves_with(r, leader) && !r.state_machine().holds(v) {
-                    return Err(format!("acknowledged write {} missing at s{s}", e.zxid()));
+                    return Err(Violation::WriteLost {
+                        zxid: e.zxid(),
+                        server: *s,
+                    });
                 }
             }
         }

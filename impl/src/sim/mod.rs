@@ -12,11 +12,13 @@ pub mod net;
 mod run;
 mod schedule;
 pub mod values;
+mod violation;
 pub mod workload;
 
 pub use config::SimConfig;
 pub use run::{run_seed, run_seed_with, Failure, RunStats};
 pub use schedule::{Choices, Event, Weights};
+pub use violation::Violation;
 
 use crate::replica::messages::Packet;
 use crate::replica::{Config, Input, Output, PeerMsg, Plane, Replica, ServerId};
@@ -127,17 +129,17 @@ impl<M: Workload> Cluster<M> {
         }
     }
 
-    fn start(&mut self, s: ServerId) -> Result<(), String> {
+    fn start(&mut self, s: ServerId) -> Result<(), Violation> {
         let durable = self
             .disks
             .get_mut(&s)
             .unwrap()
             .durable()
-            .map_err(|e| format!("s{s} cannot recover its disk: {e}"))?;
+            .map_err(|source| Violation::Disk { server: s, source })?;
         let config = self.replica_config(s);
         let recorded = self.cfg.record.then(|| (config.clone(), durable.clone()));
         let (r, out) = Replica::new(config, durable, M::genesis(&self.client_sessions()))
-            .map_err(|e| format!("s{s} cannot restart: {e}"))?;
+            .map_err(|source| Violation::Restart { server: s, source })?;
         self.starts += 1;
         let life = self.starts;
         self.sends.insert(s, trace::SendNumbers::new(life));
@@ -167,7 +169,7 @@ impl<M: Workload> Cluster<M> {
     }
 
     /// Feeds an input to a live server and executes its outputs.
-    fn input(&mut self, s: ServerId, input: Input) -> Result<(), String> {
+    fn input(&mut self, s: ServerId, input: Input) -> Result<(), Violation> {
         self.input_received(s, input, None)
     }
 
@@ -177,7 +179,7 @@ impl<M: Workload> Cluster<M> {
         s: ServerId,
         input: Input,
         received: Option<trace::MsgId>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Violation> {
         let Some(r) = self.replicas.get_mut(&s).and_then(|r| r.as_mut()) else {
             return Ok(());
         };
@@ -197,7 +199,7 @@ impl<M: Workload> Cluster<M> {
     }
 
     /// Executes outputs in order: the ordering contract is what makes the disk right.
-    fn execute(&mut self, s: ServerId, out: Vec<Output<M::Outcome>>) -> Result<(), String> {
+    fn execute(&mut self, s: ServerId, out: Vec<Output<M::Outcome>>) -> Result<(), Violation> {
         if let Some(r) = self.replicas[&s].as_ref() {
             self.checker.on_outputs(s, r, &out)?;
         }
@@ -217,7 +219,8 @@ impl<M: Workload> Cluster<M> {
                 }
             ));
             let disk = self.disks.get_mut(&s).unwrap();
-            let Some(o) = disk.execute(o).map_err(|e| format!("s{s}'s disk: {e}"))? else {
+            let disk_error = |source| Violation::Disk { server: s, source };
+            let Some(o) = disk.execute(o).map_err(disk_error)? else {
                 continue;
             };
             match o {
@@ -250,7 +253,7 @@ impl<M: Workload> Cluster<M> {
     }
 
     /// Runs one event, then checks every property.
-    pub fn apply(&mut self, e: Event) -> Result<(), String> {
+    pub fn apply(&mut self, e: Event) -> Result<(), Violation> {
         if self.recent.len() == 40 {
             self.recent.remove(0);
         }
@@ -287,7 +290,9 @@ impl<M: Workload> Cluster<M> {
             }
             Event::SyncFlush(s) => {
                 let flushed = self.disks.get_mut(&s).unwrap().flush();
-                if let Some(zxid) = flushed.map_err(|e| format!("s{s}'s disk: {e}"))? {
+                if let Some(zxid) =
+                    flushed.map_err(|source| Violation::Disk { server: s, source })?
+                {
                     self.input(s, Input::Fsynced { zxid })?;
                 }
             }

@@ -3,7 +3,7 @@
 
 use super::values::Values;
 use super::workload::Workload;
-use super::{Choices, Cluster, Event, SimConfig, Weights};
+use super::{Choices, Cluster, Event, SimConfig, Violation, Weights};
 
 /// A run that broke a property: the seed replays it.
 #[derive(Debug)]
@@ -15,7 +15,7 @@ pub struct Failure {
     /// The step at which it broke, counted within its phase (the liveness phase starts at 0).
     pub step: usize,
     /// Which property broke, and how.
-    pub reason: String,
+    pub reason: Violation,
     /// The last events before it (at most 40), oldest first.
     pub recent: Vec<String>,
 }
@@ -36,13 +36,15 @@ impl std::fmt::Display for Failure {
 
 impl<M: Workload> Cluster<M> {
     /// A whole run: faults, then healing and convergence.
-    pub fn run(&mut self, choices: &mut Choices) -> Result<RunStats, Failure> {
-        let fail = |c: &Cluster<M>, step: usize, reason: String| Failure {
-            seed: c.cfg.seed,
-            weights: c.cfg.weights,
-            step,
-            reason,
-            recent: c.recent.clone(),
+    pub fn run(&mut self, choices: &mut Choices) -> Result<RunStats, Box<Failure>> {
+        let fail = |c: &Cluster<M>, step: usize, reason: Violation| {
+            Box::new(Failure {
+                seed: c.cfg.seed,
+                weights: c.cfg.weights,
+                step,
+                reason,
+                recent: c.recent.clone(),
+            })
         };
         for step in 0..self.cfg.fault_steps {
             let Some(e) = self.pick(choices, true) else {
@@ -108,12 +110,12 @@ pub struct RunStats {
 }
 
 /// One seeded run replicating the list of values.
-pub fn run_seed(cfg: SimConfig) -> Result<RunStats, Failure> {
+pub fn run_seed(cfg: SimConfig) -> Result<RunStats, Box<Failure>> {
     run_seed_with::<Values>(cfg)
 }
 
 /// One seeded run replicating `M`.
-pub fn run_seed_with<M: Workload>(cfg: SimConfig) -> Result<RunStats, Failure> {
+pub fn run_seed_with<M: Workload>(cfg: SimConfig) -> Result<RunStats, Box<Failure>> {
     let seed = cfg.seed;
     Cluster::<M>::new(cfg).run(&mut Choices::seeded(seed))
 }
