@@ -91,7 +91,7 @@ fn a_recorded_run_that_reads_a_superseded_notification_is_explained_by_transmit(
     let f = validate(&latest_wins_only, read()).expect_err("outside latest-wins links");
     println!(
         "without Transmit: {}",
-        f.reason.lines().next().unwrap_or("")
+        f.reason.to_string().lines().next().unwrap_or("")
     );
 }
 
@@ -116,7 +116,10 @@ fn kept_traces() {
         s.actions,
         match without {
             Ok(()) => "explained".to_string(),
-            Err(f) => format!("not explained: {}", f.reason.lines().next().unwrap_or("")),
+            Err(f) => format!(
+                "not explained: {}",
+                f.reason.to_string().lines().next().unwrap_or("")
+            ),
         },
         s.coverage.table()
     );

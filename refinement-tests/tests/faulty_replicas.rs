@@ -16,11 +16,12 @@ use proptest::test_runner::{
 use std::collections::HashSet;
 use zab::replica::Bug;
 use zab_refinement::impl_to_model::ensemble::validate as validate_ensemble;
-use zab_refinement::impl_to_model::validate::run;
+use zab_refinement::impl_to_model::validate::{run, Run};
 use zab_refinement::model_to_impl::simulation::{simulate, Simulation};
 use zab_refinement::model_to_impl::walk::{
     all_paths, random_walks, replay_choices, Summary, Walks,
 };
+use zab_refinement::shared::divergence::Divergence;
 
 /// The check can fail: a leader that commits its own proposals without a quorum of ACKs
 /// diverges from the model at the client write that makes it commit.
@@ -35,7 +36,7 @@ fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
     println!("caught (walk seed {}): {}", err.0, err.1);
     let m = err.1;
     assert!(m.action.contains("client write"), "{}", m.action);
-    assert!(m.reason.contains("views differ"), "{}", m.reason);
+    assert!(matches!(m.reason, Divergence::Views(_)), "{}", m.reason);
     assert_eq!(m.trace.len(), m.step);
     // The simulation checker's walks catch it too.
     let run = Simulation {
@@ -63,7 +64,11 @@ fn a_follower_that_skips_trunc_is_caught_at_the_trunc() {
         .expect_err("skipping TRUNC must diverge");
     println!("caught (walk seed {}): {}", err.0, err.1);
     assert!(err.1.action.contains("TRUNC"), "{}", err.1.action);
-    assert!(err.1.reason.contains("views differ"), "{}", err.1.reason);
+    assert!(
+        matches!(err.1.reason, Divergence::Views(_)),
+        "{}",
+        err.1.reason
+    );
 }
 
 /// The check can fail: replicas with ZOOKEEPER-1419's vote order diverge from the model, and
@@ -80,7 +85,7 @@ fn a_wrong_vote_order_is_caught_at_the_step_it_diverges() {
         "{}",
         err.action
     );
-    assert!(err.reason.contains("views differ"), "{}", err.reason);
+    assert!(matches!(err.reason, Divergence::Views(_)), "{}", err.reason);
 }
 
 /// A failure shrinks to a minimal trace: with a leader that commits without a quorum, the
@@ -110,7 +115,7 @@ fn a_failing_schedule_shrinks_to_a_minimal_trace() {
     println!("shrunk to {} choices:\n{m}", minimal.len());
     let at_write = m.action.contains("client write") || m.action.contains("REQUEST");
     assert!(at_write, "{}", m.action);
-    assert!(m.reason.contains("views differ"), "{}", m.reason);
+    assert!(matches!(m.reason, Divergence::Views(_)), "{}", m.reason);
     // Short: an election, discovery and sync of a quorum, a write, and little else.
     assert!(m.step <= 60, "{} steps", m.step);
 }
@@ -125,9 +130,11 @@ fn a_trace_the_model_cannot_produce_is_a_failure() {
             run(
                 &model,
                 Some(Bug::CommitWithoutQuorum),
-                seed,
-                300,
-                5,
+                Run {
+                    seed,
+                    events: 300,
+                    fault_percent: 5,
+                },
                 &mut sum,
                 &mut HashSet::new(),
             )
@@ -143,7 +150,11 @@ fn a_trace_the_model_cannot_produce_is_a_failure() {
         "{:?}",
         failure.event
     );
-    assert!(failure.reason.contains("no sequence of model actions"));
+    assert!(
+        matches!(failure.reason, Divergence::Unexplained { .. }),
+        "{}",
+        failure.reason
+    );
 }
 
 /// The check can fail: servers whose leader commits a proposal without a quorum of ACKs
@@ -155,6 +166,13 @@ fn a_real_ensemble_that_commits_without_a_quorum_is_caught() {
         write_two(e.leader().expect("a leader"))
     });
     let f = validate_ensemble(&model(0), traces).expect_err("a commit without a quorum");
-    println!("caught: {}", f.reason.lines().next().unwrap_or(""));
-    assert!(f.reason.contains("client write"), "{}", f.reason);
+    println!(
+        "caught: {}",
+        f.reason.to_string().lines().next().unwrap_or("")
+    );
+    assert!(
+        matches!(&f.reason, Divergence::Unexplained { what, .. } if what.contains("client write")),
+        "{}",
+        f.reason
+    );
 }

@@ -7,16 +7,25 @@ use common::{assert_covers, env_or, report, scope};
 use std::collections::HashSet;
 use std::time::Instant;
 use zab_model::ZabModel;
-use zab_refinement::impl_to_model::validate::{run, validate};
+use zab_refinement::impl_to_model::validate::{run, validate, Run};
 use zab_refinement::model_to_impl::walk::Summary;
 use zab_refinement::shared::coverage::ZAB_KINDS;
+
+/// A seeded run of at most 300 events, a fault 5% of the times one is enabled.
+fn seeded(seed: u64) -> Run {
+    Run {
+        seed,
+        events: 300,
+        fault_percent: 5,
+    }
+}
 
 /// `runs` seeded runs of at most 300 events, each validated as it goes.
 fn validate_runs(model: &ZabModel, runs: u64) -> Summary {
     let mut sum = Summary::default();
     let mut seen = HashSet::new();
     for seed in 0..runs {
-        run(model, None, seed, 300, 5, &mut sum, &mut seen)
+        run(model, None, seeded(seed), &mut sum, &mut seen)
             .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
     }
     sum.distinct_states = seen.len();
@@ -44,7 +53,7 @@ fn an_observers_traces_are_behaviours_of_the_model() {
 fn a_recorded_trace_validates_again_from_the_start() {
     let model = scope(0, 1);
     let mut sum = Summary::default();
-    let events = run(&model, None, 7, 300, 5, &mut sum, &mut HashSet::new()).unwrap();
+    let events = run(&model, None, seeded(7), &mut sum, &mut HashSet::new()).unwrap();
     let actions = validate(&model, None, &events).unwrap_or_else(|f| panic!("{f}"));
     assert!(
         actions >= events.len() / 2,

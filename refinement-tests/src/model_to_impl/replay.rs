@@ -6,6 +6,7 @@ use crate::shared::abstraction::View;
 use crate::shared::connection::ConnState;
 use crate::shared::convert;
 use crate::shared::coverage::Coverage;
+use crate::shared::divergence::{behaviour, Divergence, OrDivergence, R};
 use crate::shared::harness::{ImplCluster, Out, LIMIT, NOT_TIMEOUT};
 use crate::shared::machine::Txns;
 use stateright::Model;
@@ -25,7 +26,7 @@ pub struct Mismatch {
     pub action: String,
     /// What went wrong: the implementation could not realise the action, a value left the
     /// model's domain, or the two views differ (their differences, one line each).
-    pub reason: String,
+    pub reason: Divergence,
     /// The actions that led there, in order.
     pub trace: Vec<String>,
 }
@@ -81,7 +82,7 @@ impl<'m> Replayer<'m> {
         let next = self
             .model
             .next_state(&self.state, a)
-            .ok_or_else(|| self.mismatch(&label, "the model has no next state".into()))?;
+            .ok_or_else(|| self.mismatch(&label, no_next_state()))?;
         self.realise(a, &next)
             .map_err(|r| self.mismatch(&label, r))?;
         self.state = next;
@@ -94,7 +95,7 @@ impl<'m> Replayer<'m> {
         self.trace.len()
     }
 
-    fn mismatch(&self, action: &str, reason: String) -> Mismatch {
+    fn mismatch(&self, action: &str, reason: Divergence) -> Mismatch {
         Mismatch {
             step: self.trace.len(),
             action: action.to_string(),
@@ -110,19 +111,19 @@ impl<'m> Replayer<'m> {
         if m == i {
             Ok(())
         } else {
-            Err(self.mismatch(action, format!("views differ:\n{}", m.diff(&i))))
+            Err(self.mismatch(action, Divergence::Views(m.diff(&i))))
         }
     }
 
     /// Drives the implementation through the input(s) that realise `a`, which takes the
     /// model to `next`.
-    fn realise(&mut self, a: Action, next: &State) -> Result<(), String> {
+    fn realise(&mut self, a: Action, next: &State) -> R<()> {
         let c = &mut self.cluster;
         match a {
             Action::Notify { from, to, .. } => {
                 let n = c
                     .take_notification(from, to)
-                    .ok_or("no notification waiting on the implementation's link")?;
+                    .absent("no notification waiting on the implementation's link")?;
                 let from = convert::server(from);
                 c.input(
                     to,
@@ -134,19 +135,21 @@ impl<'m> Replayer<'m> {
             }
             Action::Decide(s) => {
                 if !c.tick_until(s, 1, |r, _| r.server_state() != ServerState::Looking) {
-                    return Err("the replica did not decide after finalizeWait".into());
+                    return Err(behaviour("the replica did not decide after finalizeWait"));
                 }
             }
             Action::Resend(s) => {
                 if !c.tick_until(s, NOT_TIMEOUT, |_, out| resent(out)) {
-                    return Err("the replica did not re-send its vote after notTimeout".into());
+                    return Err(behaviour(
+                        "the replica did not re-send its vote after notTimeout",
+                    ));
                 }
             }
             Action::Connect(s) => c.connect(s)?,
             Action::Deliver { from, to, msg } => {
                 let p = c.deliver(from, to)?;
                 if convert::model_msg(&p) != Some(msg) {
-                    return Err(format!("the implementation's link held {p:?}"));
+                    return Err(behaviour(format!("the implementation's link held {p:?}")));
                 }
             }
             Action::SyncLearner {
@@ -161,7 +164,7 @@ impl<'m> Replayer<'m> {
             Action::SyncFlush(s, z) => {
                 let e = c.flush_one(s)?;
                 if convert::model_zxid(e.zxid()) != Some(z) {
-                    return Err(format!("the sync thread wrote {:?}", e.zxid()));
+                    return Err(behaviour(format!("the sync thread wrote {:?}", e.zxid())));
                 }
             }
             Action::ClientRequest(s) => {
@@ -183,13 +186,16 @@ impl<'m> Replayer<'m> {
             Action::Lose { from, to, .. } => c.break_connection(from, to),
             Action::Transmit { from, to } => c.transmit(from, to)?,
             Action::Elect { .. } | Action::Join { .. } => {
-                return Err(
-                    "the oracle election has no implementation: replay --election fle".into(),
-                )
+                let why = "the oracle election has no implementation: replay --election fle";
+                return Err(Divergence::Trace(why.into()));
             }
         }
         Ok(())
     }
+}
+
+fn no_next_state() -> Divergence {
+    Divergence::Trace("the model has no next state for this action".into())
 }
 
 /// A client's write of request number `value` (its body carries the value).
@@ -203,7 +209,7 @@ pub fn client_write(value: u8) -> Input {
 
 /// The learner notices: a closed connection is reported by the transport; a connection that
 /// never opened times out (initLimit).
-fn learner_gives_up(c: &mut ImplCluster, s: Sid) -> Result<(), String> {
+fn learner_gives_up(c: &mut ImplCluster, s: Sid) -> R<()> {
     if c.conns.state(s) == Some(ConnState::Closed) {
         let leader = c
             .conns
@@ -212,10 +218,12 @@ fn learner_gives_up(c: &mut ImplCluster, s: Sid) -> Result<(), String> {
         let peer = convert::server(leader);
         c.input(s, Input::Disconnected { peer });
         if !c.replica(s).is_some_and(|r| looking(r, &[])) {
-            return Err("the learner did not leave when its connection closed".into());
+            return Err(behaviour(
+                "the learner did not leave when its connection closed",
+            ));
         }
     } else if !c.tick_until(s, 2 * LIMIT + 2, looking) {
-        return Err("the learner did not give up within initLimit".into());
+        return Err(behaviour("the learner did not give up within initLimit"));
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 use crate::model_to_impl::replay::{Mismatch, Replayer};
 use crate::model_to_impl::walk::{is_fault, Rng, Summary};
 use crate::shared::coverage::Coverage;
+use crate::shared::divergence::Divergence;
 use stateright::{Checker, Chooser, Model};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -58,7 +59,7 @@ impl Walk {
                 Err(Mismatch {
                     step: r.steps(),
                     action: format!("{a:?}"),
-                    reason: "the checker reached another model state".into(),
+                    reason: Divergence::Trace("the checker reached another model state".into()),
                     trace: Vec::new(),
                 })
             }

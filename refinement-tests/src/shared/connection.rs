@@ -2,6 +2,7 @@
 //! learner that decided to follow a leader has not connected yet (what it sends waits); then
 //! its connection is open; then it is closed until the learner notices and leaves.
 
+use crate::shared::divergence::{Divergence, R};
 use zab::replica::Packet;
 use zab_model::state::Conn;
 use zab_model::types::Sid;
@@ -119,13 +120,15 @@ impl Connections {
     }
 
     /// Opens the connection of `s`: its leader and what it sent while connecting.
-    pub fn open(&mut self, s: Sid) -> Result<(Sid, Vec<Packet>), String> {
+    pub fn open(&mut self, s: Sid) -> R<(Sid, Vec<Packet>)> {
         match self.0[s as usize].as_mut() {
             Some(l) if l.state == ConnState::NotYet => {
                 l.state = ConnState::Open;
                 Ok((l.leader, std::mem::take(&mut l.held)))
             }
-            other => Err(format!("no connection to open: {other:?}")),
+            other => Err(Divergence::Absent(format!(
+                "no connection to open: {other:?}"
+            ))),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod abstraction;
 pub mod connection;
 pub mod convert;
 pub mod coverage;
+pub mod divergence;
 pub mod harness;
 pub mod machine;
 pub mod search;

@@ -2,13 +2,15 @@
 
 use super::world::{self, World};
 use super::Event;
+use crate::shared::divergence::R;
 use std::collections::HashSet;
-use zab::replica::{Input, Packet, PeerMsg};
+use zab::replica::{Input, Packet, PeerMsg, Plane};
 use zab::server::trace::{MsgId, Record};
+use zab::sim::net::Link;
 use zab_model::types::Sid;
 
 /// Applies `e` to the world; its label for the log.
-pub(super) fn apply(w: &mut World, e: Event) -> Result<String, String> {
+pub(super) fn apply(w: &mut World, e: Event) -> R<String> {
     match e {
         Event::Kill(s) => {
             w.servers[s as usize].dead = true;
@@ -62,15 +64,15 @@ fn connect_if_accepted(w: &mut World, learner: Sid, leader: Sid) {
 /// how many still counted.
 pub(super) fn mark_lost(w: &mut World) -> usize {
     let mut newly = 0;
-    let links: Vec<(Sid, Sid)> = w
+    let links: Vec<Link<Sid>> = w
         .net
-        .keys()
-        .filter(|(_, _, e)| *e)
-        .map(|(f, t, _)| (*f, *t))
+        .iter()
+        .map(|(l, _)| l)
+        .filter(|l| l.plane == Plane::Election)
         .collect();
-    for (f, t) in links {
-        let read = future_receipts(&w.servers[t as usize], f);
-        let q = w.net.get_mut(&(f, t, true)).expect("a link");
+    for link in links {
+        let read = future_receipts(&w.servers[link.to as usize], link.from);
+        let q = w.net.queue_mut(link).expect("a link");
         for x in q.iter_mut().filter(|x| !x.lost && !read.contains(&x.id)) {
             x.lost = true;
             // The model holds no redundant notification: nothing to lose there.

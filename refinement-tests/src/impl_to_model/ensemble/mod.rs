@@ -30,6 +30,7 @@ use rules::Rules;
 
 use crate::shared::abstraction::View;
 use crate::shared::coverage::Coverage;
+use crate::shared::divergence::{Divergence, R};
 use stateright::Model;
 use std::collections::HashSet;
 use world::World;
@@ -76,7 +77,7 @@ pub struct Failure {
     /// Why the run stops there: the event no model actions explain with the differences of the
     /// two views, a replica that did not do what its server recorded, or nothing that could
     /// happen next.
-    pub reason: String,
+    pub reason: Divergence,
 }
 
 impl std::fmt::Display for Failure {
@@ -151,7 +152,7 @@ pub fn validate_from(
         let Some(e) = (!candidates.is_empty()).then(|| candidates.remove(0)) else {
             // Nothing here is explained: go back.
             let (v, _) = stack.pop().expect("a frame");
-            let why = format!("nothing can happen next:\n{}", v.next_records());
+            let why = Divergence::Stuck(v.next_records());
             keep_furthest(&mut furthest, v.failure(why));
             continue;
         };
@@ -166,7 +167,7 @@ pub fn validate_from(
             let first = result
                 .as_ref()
                 .err()
-                .and_then(|w| w.lines().next().map(String::from));
+                .and_then(|w| w.to_string().lines().next().map(String::from));
             eprintln!(
                 "depth {} try {e:?}: {}",
                 v.log.len(),
@@ -186,14 +187,14 @@ pub fn validate_from(
     }
     Err(furthest.map(|(_, f)| f).unwrap_or_else(|| Failure {
         events: Vec::new(),
-        reason: "no order of the events is explained".into(),
+        reason: Divergence::NoOrder,
     }))
 }
 
 /// The first receipt of a model message without its identity, if any: a trace of format 3
 /// or before, which has to be recorded again (or given identities once, as commit 4f4b984
 /// gave the committed recorded run its). Pings are not the model's.
-fn unidentified(traces: &[Vec<Record>]) -> Option<String> {
+fn unidentified(traces: &[Vec<Record>]) -> Option<Divergence> {
     traces.iter().enumerate().find_map(|(s, t)| {
         t.iter()
             .position(|r| {
@@ -201,11 +202,11 @@ fn unidentified(traces: &[Vec<Record>]) -> Option<String> {
                 if !matches!(msg, zab::replica::PeerMsg::Quorum(zab::replica::Packet::Ping)))
             })
             .map(|i| {
-                format!(
-                "s{} record {i}: a receipt without its message's identity (a trace of format 3 \
-                 or before)",
-                s + 1
-            )
+                Divergence::Trace(format!(
+                    "s{} record {i}: a receipt without its message's identity (a trace of \
+                     format 3 or before)",
+                    s + 1
+                ))
             })
     })
 }
@@ -225,7 +226,7 @@ impl Validation<'_> {
         self.world.servers.iter().all(|s| s.next == s.records.len())
     }
 
-    fn failure(&self, reason: String) -> Failure {
+    fn failure(&self, reason: Divergence) -> Failure {
         Failure {
             events: self.log.clone(),
             reason,
@@ -248,13 +249,13 @@ impl Validation<'_> {
                 &next[..next.len().min(300)]
             ));
         }
-        for ((f, t, e), q) in &self.world.net {
+        for (link, q) in self.world.net.iter() {
             for x in q {
                 out.push_str(&format!(
-                    "  in flight s{}->s{} {} lost {}: {:?}\n",
-                    f + 1,
-                    t + 1,
-                    if *e { "E" } else { "Q" },
+                    "  in flight s{}->s{} {:?} lost {}: {:?}\n",
+                    link.from + 1,
+                    link.to + 1,
+                    link.plane,
                     x.lost,
                     x.msg
                 ));
@@ -282,7 +283,7 @@ impl Validation<'_> {
 
     /// Takes one event: applies it to a copy of the world, finds the model steps that explain
     /// it, and keeps both, or leaves everything as it was and says why not.
-    fn take(&mut self, e: Event) -> Result<(), String> {
+    fn take(&mut self, e: Event) -> R<()> {
         let first = self.take_as(e, false);
         if std::env::var_os("ZAB_ENSEMBLE_DEBUG").is_some() {
             if let Err(w) = &first {
@@ -318,7 +319,7 @@ impl Validation<'_> {
 
     /// Takes `e`; with `redundant`, the notifications it sends are redundant and it must
     /// change nothing the model sees.
-    fn take_as(&mut self, e: Event, redundant: bool) -> Result<(), String> {
+    fn take_as(&mut self, e: Event, redundant: bool) -> R<()> {
         let mut w = self.world.clone();
         let since = w.sent;
         let label = apply(&mut w, e)?;
@@ -381,19 +382,17 @@ impl Validation<'_> {
     }
 
     /// The world's view, projected as `project` says.
-    fn target(&self) -> Result<View, String> {
+    fn target(&self) -> R<View> {
         let mut v = View::of_impl(&self.world, true)?;
         project(&mut v);
         Ok(v)
     }
 
-    fn mismatch(&self, label: &str, target: &View) -> String {
+    fn mismatch(&self, label: &str, target: &View) -> Divergence {
         let mut now = View::of_model(&self.model.cfg, &self.state);
         project(&mut now);
-        format!(
-            "{label}: no sequence of model actions explains it; the model was at:\n{}",
-            now.diff(target)
-        )
+        let (what, diff) = (label.to_string(), now.diff(target));
+        Divergence::Unexplained { what, diff }
     }
 }
 

@@ -4,9 +4,10 @@ use super::world::World;
 use crate::shared::abstraction::implementation::{DiskView, Observed, R};
 use crate::shared::connection::Connections;
 use crate::shared::convert;
+use crate::shared::divergence::{Divergence, OrDivergence};
 use std::collections::BTreeMap;
 use zab::database::ZkDatabase;
-use zab::replica::{Notification, Packet, PeerMsg, Replica};
+use zab::replica::{Notification, Packet, PeerMsg, Plane, Replica};
 use zab::txn::TxnEntry;
 use zab::Zxid;
 use zab_model::msg::Msg;
@@ -22,13 +23,7 @@ impl Observed for World {
         srv.replica.as_ref().filter(|_| !srv.down)
     }
     fn disk(&self, s: Sid) -> R<DiskView> {
-        let d = &self.servers[s as usize].disk;
-        Ok(DiskView {
-            accepted_epoch: d.accepted,
-            current_epoch: d.current,
-            txns: d.durable.clone(),
-            snap: d.snap,
-        })
+        Ok(self.servers[s as usize].disk.clone())
     }
     fn base(&self, s: Sid, _: &Replica<ZkDatabase>) -> R<Vec<(Zxid, u64)>> {
         Ok(self.servers[s as usize].base.clone())
@@ -46,13 +41,13 @@ impl Observed for World {
         // Every notification its receiver will read, oldest first: the model's link holds
         // those in TCP (`Transmit`) and the one waiting.
         let mut out = Vec::new();
-        for ((f, t, election), q) in &self.net {
-            if !*election {
+        for (link, q) in self.net.iter() {
+            if link.plane != Plane::Election {
                 continue;
             }
             for x in q.iter().filter(|x| !x.lost && !x.redundant) {
                 if let PeerMsg::Election(n) = x.msg {
-                    out.push(((*f, *t), n));
+                    out.push(((link.from, link.to), n));
                 }
             }
         }
@@ -60,8 +55,8 @@ impl Observed for World {
     }
     fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>> {
         let mut out = BTreeMap::new();
-        for ((f, t, election), q) in &self.net {
-            if *election {
+        for (link, q) in self.net.iter() {
+            if link.plane == Plane::Election {
                 continue;
             }
             let mut msgs = Vec::new();
@@ -73,7 +68,7 @@ impl Observed for World {
                 msgs.push(self.model_msg(p, x.snap.as_deref())?);
             }
             if !msgs.is_empty() {
-                out.insert((*f, *t), msgs);
+                out.insert((link.from, link.to), msgs);
             }
         }
         Ok(out)
@@ -86,7 +81,7 @@ impl World {
         let value = |e: &TxnEntry| -> R<zab_model::types::Txn> {
             convert::hist([(e.zxid(), self.entry_value(e))])
                 .and_then(|h| h.get(0))
-                .ok_or_else(|| format!("{e:?} out of domain"))
+                .ok_or_else(|| Divergence::OutOfDomain(format!("{e:?}")))
         };
         Ok(match p {
             Packet::Proposal(e) => Msg::Proposal { txn: value(e)? },
@@ -98,15 +93,16 @@ impl World {
                     .copied()
                     .unwrap_or(u64::MAX);
                 Msg::Request {
-                    value: u8::try_from(v).map_err(|_| "request value out of domain")?,
+                    value: u8::try_from(v).ok().outside("request value")?,
                 }
             }
             Packet::Snap { zxid, .. } => Msg::Snap {
-                zxid: convert::model_zxid(*zxid).ok_or("snap zxid out of domain")?,
+                zxid: convert::model_zxid(*zxid).outside("snap zxid")?,
                 snapshot: convert::hist(snap.unwrap_or_default().iter().copied())
-                    .ok_or("snapshot out of domain")?,
+                    .outside("snapshot")?,
             },
-            other => convert::model_msg(other).ok_or_else(|| format!("{other:?} out of domain"))?,
+            other => convert::model_msg(other)
+                .ok_or_else(|| Divergence::OutOfDomain(format!("{other:?}")))?,
         })
     }
 }

@@ -218,8 +218,10 @@ impl Validation<'_> {
 
     /// A dead server's crash can be placed once nothing it sent is still to be read.
     pub(super) fn crash_ready(&self, s: Sid) -> bool {
-        self.world.net.iter().all(|((f, t, _), q)| {
-            *f != s || q.iter().all(|x| x.lost || !self.will_receive(*t, s, x))
+        self.world.net.iter().all(|(link, q)| {
+            link.from != s
+                || q.iter()
+                    .all(|x| x.lost || !self.will_receive(link.to, s, x))
         })
     }
 }

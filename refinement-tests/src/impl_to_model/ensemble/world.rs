@@ -3,13 +3,15 @@
 //! and its group commits leave it, the packets in flight between servers, and the learners'
 //! connections as the model sees them.
 
-use crate::shared::abstraction::implementation::R;
+use crate::shared::abstraction::implementation::DiskView;
 use crate::shared::connection::{ConnState, Connections};
 use crate::shared::convert;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use crate::shared::divergence::{behaviour, Divergence, OrDivergence, R};
+use std::collections::{HashMap, HashSet, VecDeque};
 use zab::database::ZkDatabase;
-use zab::replica::{Input, Output, Packet, PeerMsg, Replica, ServerState};
+use zab::replica::{Input, Output, Packet, PeerMsg, Plane, Replica, ServerState};
 use zab::server::trace::{effects, MsgId, Record, SendNumbers};
+use zab::sim::net::{Link, Queues};
 use zab::txn::TxnEntry;
 use zab::Zxid;
 use zab_model::types::Sid;
@@ -34,23 +36,6 @@ pub struct Flight {
     pub id: MsgId,
 }
 
-/// A server's disk as its outputs left it.
-#[derive(Clone, Debug, Default)]
-pub struct Disk {
-    /// acceptedEpoch as last written, or as recovery found it at a start.
-    pub accepted: u32,
-    /// currentEpoch as last written, or as recovery found it at a start (recovery may have
-    /// repaired it from the updatingEpoch marker).
-    pub current: u32,
-    /// The durable history with model values: the snapshot's transactions, then the fsynced log
-    /// records.
-    pub durable: Vec<(Zxid, u64)>,
-    /// How many of `durable` the snapshot holds.
-    pub snap: usize,
-    /// Handed to the sync thread, not yet fsynced.
-    pub pending: Vec<(Zxid, u64)>,
-}
-
 /// One server of the rebuilt ensemble: its recorded trace, how far it was taken, and what
 /// re-running it left.
 #[derive(Clone)]
@@ -67,8 +52,13 @@ pub struct Server {
     pub dead: bool,
     /// The model crashed it.
     pub down: bool,
-    /// Its disk as its outputs and group commits left it.
-    pub disk: Disk,
+    /// Its disk as its outputs and fsyncs left it, as the abstraction reads a disk: the
+    /// epochs as last written (or as recovery found them at a start: it may have repaired
+    /// currentEpoch from the updatingEpoch marker), the snapshot's transactions then the
+    /// fsynced log records, with model values.
+    pub disk: DiskView,
+    /// Records handed to the sync thread and not yet fsynced.
+    pub pending: Vec<(Zxid, u64)>,
     /// The transactions of the replica's in-memory base snapshot.
     pub base: Vec<(Zxid, u64)>,
     /// Peers that closed their connection to this server.
@@ -87,9 +77,9 @@ pub struct World {
     /// The servers, by model id.
     pub servers: Vec<Server>,
     genesis: Genesis,
-    /// Packets sent and not yet received, per (from, to, whether on the election plane), in
-    /// send order. A receipt takes its copy off the link; what was ahead of it never arrives.
-    pub net: BTreeMap<(Sid, Sid, bool), VecDeque<Flight>>,
+    /// Packets sent and not yet received, per link, in send order. A receipt takes its copy
+    /// off the link; what was ahead of it never arrives.
+    pub net: Queues<Sid, Flight>,
     /// Learners' quorum connections as the model sees them, derived from role changes,
     /// connections opening and disconnections.
     pub conns: Connections,
@@ -114,7 +104,8 @@ impl World {
                 replica: None,
                 dead: false,
                 down: true,
-                disk: Disk::default(),
+                disk: DiskView::default(),
+                pending: Vec::new(),
                 base: Vec::new(),
                 closed_by: HashSet::new(),
             })
@@ -122,7 +113,7 @@ impl World {
         World {
             servers,
             genesis,
-            net: BTreeMap::new(),
+            net: Queues::default(),
             conns: Connections::new(n),
             values: HashMap::new(),
             sent: 0,
@@ -155,10 +146,10 @@ impl World {
             ..
         } = self.servers[s as usize].records[index].clone()
         else {
-            return Err("not a start record".into());
+            return Err(Divergence::Trace("not a start record".into()));
         };
         let (r, out) = Replica::new(config, durable.clone(), (self.genesis)())
-            .map_err(|e| format!("s{} does not start: {e}", s + 1))?;
+            .map_err(|e| behaviour(format!("s{} does not start: {e}", s + 1)))?;
         check(s, index, &recorded, &out)?;
         let srv = &mut self.servers[s as usize];
         srv.replica = Some(r);
@@ -166,21 +157,18 @@ impl World {
         srv.down = false;
         srv.closed_by.clear();
         // Recovery may have repaired currentEpoch (the updatingEpoch marker).
-        srv.disk.accepted = durable.accepted_epoch;
-        srv.disk.current = durable.current_epoch;
+        srv.disk.accepted_epoch = durable.accepted_epoch;
+        srv.disk.current_epoch = durable.current_epoch;
         // What recovery found is what the disk as rebuilt holds.
         let logged: Vec<Zxid> = durable.log.iter().map(|e| e.zxid()).collect();
-        let on_disk: Vec<Zxid> = srv.disk.durable[srv.disk.snap..]
-            .iter()
-            .map(|t| t.0)
-            .collect();
+        let on_disk: Vec<Zxid> = srv.disk.txns[srv.disk.snap..].iter().map(|t| t.0).collect();
         if logged != on_disk && durable.snapshot.is_none() {
-            return Err(format!(
+            return Err(behaviour(format!(
                 "s{} recovered {logged:?}, its disk holds {on_disk:?}",
                 s + 1
-            ));
+            )));
         }
-        srv.base = srv.disk.durable[..srv.disk.snap].to_vec();
+        srv.base = srv.disk.txns[..srv.disk.snap].to_vec();
         self.sends[s as usize] = SendNumbers::new(life);
         self.execute(s, out, &[]);
         Ok(())
@@ -195,7 +183,7 @@ impl World {
             ..
         } = self.servers[s as usize].records[index].clone()
         else {
-            return Err("not a step record".into());
+            return Err(Divergence::Trace("not a step record".into()));
         };
         self.before(s, &input, received, &recorded)?;
         let snapshots = recorded
@@ -205,7 +193,7 @@ impl World {
         let out = self.servers[s as usize]
             .replica
             .as_mut()
-            .ok_or("a step of a server that is not running")?
+            .absent("a step of a server that is not running")?
             .step(input);
         check(s, index, &recorded, &out)?;
         self.execute(s, out, &prior);
@@ -228,7 +216,7 @@ impl World {
             Input::Peer { from, msg } => {
                 let f = self
                     .receive(convert::sid(*from), s, msg, received)
-                    .ok_or("no such packet in flight")?;
+                    .absent("no such packet in flight")?;
                 if let Some(snap) = f.snap {
                     self.servers[s as usize].base = snap;
                 }
@@ -246,11 +234,10 @@ impl World {
             }
             Input::Disconnected { peer } => self.broken(s, convert::sid(*peer)),
             Input::Fsynced { zxid } => {
-                let disk = &mut self.servers[s as usize].disk;
-                let (done, rest): (Vec<_>, Vec<_>) =
-                    disk.pending.iter().partition(|t| t.0 <= *zxid);
-                disk.durable.extend(done);
-                disk.pending = rest;
+                let srv = &mut self.servers[s as usize];
+                let (done, rest): (Vec<_>, Vec<_>) = srv.pending.iter().partition(|t| t.0 <= *zxid);
+                srv.disk.txns.extend(done);
+                srv.pending = rest;
             }
             _ => {}
         }
@@ -259,8 +246,8 @@ impl World {
 
     /// Marks redundant every notification sent after `since` (a counter value).
     pub fn mark_redundant(&mut self, since: u64) {
-        for ((_, _, election), q) in self.net.iter_mut() {
-            for f in q.iter_mut().filter(|f| *election && f.seq > since) {
+        for (link, f) in self.net.messages_mut() {
+            if link.plane == Plane::Election && f.seq > since {
                 f.redundant = true;
             }
         }
@@ -269,8 +256,7 @@ impl World {
     /// The flight a receipt of `msg` from `from` to `to`, recorded as `id`, would take off its
     /// link.
     pub fn flight(&self, from: Sid, to: Sid, msg: &PeerMsg, id: Option<MsgId>) -> Option<&Flight> {
-        let link = (from, to, matches!(msg, PeerMsg::Election(_)));
-        let q = self.net.get(&link)?;
+        let q = self.net.queue(Link::new(from, to, msg.plane()))?;
         q.get(read_at(q, msg, id)?)
     }
 
@@ -281,8 +267,7 @@ impl World {
 
     /// Takes `msg` off its link; what was ahead of it never arrives.
     fn receive(&mut self, from: Sid, to: Sid, msg: &PeerMsg, id: Option<MsgId>) -> Option<Flight> {
-        let link = (from, to, matches!(msg, PeerMsg::Election(_)));
-        let q = self.net.get_mut(&link)?;
+        let q = self.net.queue_mut(Link::new(from, to, msg.plane()))?;
         let at = read_at(q, msg, id)?;
         q.drain(..at);
         q.pop_front()
@@ -303,26 +288,26 @@ impl World {
                     self.send(s, convert::sid(to), msg, id)
                 }
                 Output::Disconnect { peer } => self.disconnect(s, convert::sid(peer)),
-                Output::SaveAcceptedEpoch(e) => self.servers[s as usize].disk.accepted = e,
-                Output::SaveCurrentEpoch(e) => self.servers[s as usize].disk.current = e,
+                Output::SaveAcceptedEpoch(e) => self.servers[s as usize].disk.accepted_epoch = e,
+                Output::SaveCurrentEpoch(e) => self.servers[s as usize].disk.current_epoch = e,
                 Output::Append { entries, fsync } => {
                     let txns: Vec<_> = entries
                         .iter()
                         .map(|e| (e.zxid(), self.entry_value(e)))
                         .collect();
-                    let disk = &mut self.servers[s as usize].disk;
+                    let srv = &mut self.servers[s as usize];
                     if fsync {
-                        let pending = std::mem::take(&mut disk.pending);
-                        disk.durable.extend(pending);
-                        disk.durable.extend(txns);
+                        let pending = std::mem::take(&mut srv.pending);
+                        srv.disk.txns.extend(pending);
+                        srv.disk.txns.extend(txns);
                     } else {
-                        disk.pending.extend(txns);
+                        srv.pending.extend(txns);
                     }
                 }
                 Output::Truncate { zxid } => {
-                    let disk = &mut self.servers[s as usize].disk;
-                    disk.durable.retain(|t| t.0 <= zxid);
-                    disk.pending.retain(|t| t.0 <= zxid);
+                    let srv = &mut self.servers[s as usize];
+                    srv.disk.txns.retain(|t| t.0 <= zxid);
+                    srv.pending.retain(|t| t.0 <= zxid);
                 }
                 Output::InstallSnapshot { zxid, .. } | Output::SaveSnapshot { zxid, .. } => {
                     // After TRUNC, NEWLEADER snapshots what the step itself took out of the
@@ -333,9 +318,9 @@ impl World {
                     }
                     let upto: Vec<_> = hist.into_iter().filter(|t| t.0 <= zxid).collect();
                     let srv = &mut self.servers[s as usize];
-                    srv.disk.durable = upto.clone();
+                    srv.disk.txns = upto.clone();
                     srv.disk.snap = upto.len();
-                    srv.disk.pending.retain(|t| t.0 > zxid);
+                    srv.pending.retain(|t| t.0 > zxid);
                     srv.base = upto;
                 }
                 Output::RoleChanged { state, leader, .. } => self.role_changed(s, state, leader),
@@ -364,26 +349,30 @@ impl World {
             _ => None,
         };
         self.sent += 1;
-        let q = self.net.entry((from, to, election)).or_default();
-        if first {
+        let link = Link::new(from, to, msg.plane());
+        if let Some(q) = self.net.queue_mut(link).filter(|_| first) {
             // A new connection attempt: an earlier one's FOLLOWERINFO, still unread, went
             // over a socket that is gone.
             q.retain(|f| !matches!(f.msg, PeerMsg::Quorum(Packet::FollowerInfo { .. })));
         }
-        q.push_back(Flight {
-            msg,
-            snap,
-            lost: false,
-            redundant: false,
-            seq: self.sent,
-            id,
-        });
+        self.net.push(
+            link,
+            Flight {
+                msg,
+                snap,
+                lost: false,
+                redundant: false,
+                seq: self.sent,
+                id,
+            },
+        );
     }
 
     /// Marks the quorum packets both ways between `a` and `b` lost.
     fn lose_pair(&mut self, a: Sid, b: Sid) {
-        for link in [(a, b, false), (b, a, false)] {
-            for f in self.net.entry(link).or_default() {
+        for (from, to) in [(a, b), (b, a)] {
+            let link = Link::new(from, to, Plane::Quorum);
+            for f in self.net.queue_mut(link).into_iter().flatten() {
                 f.lost = true;
             }
         }
@@ -393,7 +382,7 @@ impl World {
     /// (a later connection's packets are new ones). Packets toward `peer` may still be read
     /// until `peer` notices.
     fn closed_for(&mut self, s: Sid, peer: Sid) {
-        if let Some(q) = self.net.get_mut(&(peer, s, false)) {
+        if let Some(q) = self.net.queue_mut(Link::new(peer, s, Plane::Quorum)) {
             q.retain(|f| !f.lost);
         }
     }
@@ -458,11 +447,11 @@ impl World {
             self.lose_pair(j, s);
         }
         self.conns.forget(s);
-        self.net.retain(|(f, t, _), _| *f != s && *t != s);
+        self.net.retain(|l| l.from != s && l.to != s);
         let srv = &mut self.servers[s as usize];
         srv.replica = None;
         srv.down = true;
-        srv.disk.pending.clear();
+        srv.pending.clear();
         srv.base.clear();
     }
 
@@ -487,10 +476,10 @@ fn check<O>(
     if recorded == replayed.as_slice() {
         Ok(())
     } else {
-        Err(format!(
+        Err(behaviour(format!(
             "s{} record {index}: the replica did {replayed:?}, the server recorded {recorded:?}",
             s + 1
-        ))
+        )))
     }
 }
 

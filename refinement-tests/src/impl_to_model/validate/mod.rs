@@ -20,6 +20,7 @@ use crate::model_to_impl::walk::Summary;
 use crate::shared::abstraction::View;
 use crate::shared::connection::ConnState;
 use crate::shared::coverage::Coverage;
+use crate::shared::divergence::{Divergence, OrDivergence, R};
 use crate::shared::harness::ImplCluster;
 mod explain;
 
@@ -114,7 +115,7 @@ pub struct Failure {
     pub event: Event,
     /// Why: what the implementation could not do, a value outside the model's domain, or the
     /// differences between the model's view and the implementation's.
-    pub reason: String,
+    pub reason: Divergence,
     /// The events before it.
     pub events: Vec<Event>,
 }
@@ -169,8 +170,11 @@ impl<'m> Validator<'m> {
             .keys()
             .map(|&(from, to)| Event::Notify { from, to })
             .collect();
-        let heads = c.quorum.iter().filter(|(_, q)| !q.is_empty());
-        out.extend(heads.map(|(&(from, to), _)| Event::Deliver { from, to }));
+        let heads = c.quorum.ready();
+        out.extend(heads.map(|l| Event::Deliver {
+            from: l.from,
+            to: l.to,
+        }));
         let mut timers = Vec::new();
         self.model.actions(st, &mut timers);
         for s in 0..c.n as Sid {
@@ -211,8 +215,8 @@ impl<'m> Validator<'m> {
         if st.env.losses < cfg.losses {
             let lose = |plane| move |(from, to)| Event::Lose { from, to, plane };
             let e = c.election.keys().copied().map(lose(Plane::Election));
-            let q = c.quorum.iter().filter(|(_, q)| !q.is_empty());
-            let q = q.map(|(&link, _)| link).map(lose(Plane::Quorum));
+            let q = c.quorum.ready().map(|l| (l.from, l.to));
+            let q = q.map(lose(Plane::Quorum));
             out.extend(e.chain(q));
         }
         if st.env.transmits < cfg.transmits {
@@ -251,11 +255,9 @@ impl<'m> Validator<'m> {
         let target = View::of_impl(&self.cluster, true).map_err(|r| self.failure(e, r))?;
         let Some((actions, next)) = explain(self.model, &self.state, &target, e, rejected) else {
             let now = View::of_model(&self.model.cfg, &self.state);
-            let reason = format!(
-                "no sequence of model actions explains it; the model was at:\n{}",
-                now.diff(&target)
-            );
-            return Err(self.failure(e, reason));
+            let what = format!("{e:?}");
+            let diff = now.diff(&target);
+            return Err(self.failure(e, Divergence::Unexplained { what, diff }));
         };
         let mut st = self.state.clone();
         for a in &actions {
@@ -268,11 +270,11 @@ impl<'m> Validator<'m> {
     }
 
     /// Carries out the event on the implementation; whether a write was rejected.
-    fn execute(&mut self, e: Event) -> Result<bool, String> {
+    fn execute(&mut self, e: Event) -> R<bool> {
         let c = &mut self.cluster;
         match e {
             Event::Notify { from, to } => {
-                let n = c.take_notification(from, to).ok_or("no notification")?;
+                let n = c.take_notification(from, to).absent("no notification")?;
                 let from = crate::shared::convert::server(from);
                 let msg = zab::replica::PeerMsg::Election(n);
                 c.input(to, zab::replica::Input::Peer { from, msg });
@@ -282,7 +284,7 @@ impl<'m> Validator<'m> {
             }
             Event::Connect(s) => c.connect(s)?,
             Event::Notice(s) => {
-                let leader = c.conns.leader_of(s).ok_or("no connection")?;
+                let leader = c.conns.leader_of(s).absent("no connection")?;
                 let peer = crate::shared::convert::server(leader);
                 c.input(s, zab::replica::Input::Disconnected { peer });
             }
@@ -319,7 +321,7 @@ impl<'m> Validator<'m> {
         Ok(false)
     }
 
-    fn failure(&self, event: Event, reason: String) -> Failure {
+    fn failure(&self, event: Event, reason: Divergence) -> Failure {
         Failure {
             step: self.events.len(),
             event,
@@ -329,19 +331,29 @@ impl<'m> Validator<'m> {
     }
 }
 
-/// One seeded run of `steps` events (faults `fault_percent` of the times one can happen).
+/// One seeded run of the validator's scheduler.
+#[derive(Clone, Copy, Debug)]
+pub struct Run {
+    /// Drives every choice: the same seed picks the same events.
+    pub seed: u64,
+    /// The most events the run takes (fewer if nothing can happen).
+    pub events: usize,
+    /// Per cent of the picks that take a fault when one is enabled.
+    pub fault_percent: u64,
+}
+
+/// Runs `run`'s seeded schedule, every event explained by model actions; the events taken.
 pub fn run(
     model: &ZabModel,
     bug: Option<Bug>,
-    seed: u64,
-    steps: usize,
-    fault_percent: u64,
+    run: Run,
     sum: &mut Summary,
     seen: &mut HashSet<State>,
 ) -> Result<Vec<Event>, Failure> {
     let mut v = Validator::new(model, bug);
-    let mut rng = crate::model_to_impl::walk::Rng::new(seed ^ 0x7ace_5eed);
-    for _ in 0..steps {
+    let mut rng = crate::model_to_impl::walk::Rng::new(run.seed ^ 0x7ace_5eed);
+    let fault_percent = run.fault_percent;
+    for _ in 0..run.events {
         let menu = v.enabled();
         let (faults, steps): (Vec<Event>, Vec<Event>) = menu.iter().partition(|e| e.is_fault());
         let pick_fault =

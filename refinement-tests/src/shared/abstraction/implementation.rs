@@ -12,19 +12,18 @@ use zab::replica::state::{
     Ballot as IBallot, Handler as IHandler, LeaderState, LearnerState, Phase as IPhase,
     Role as IRole, SyncMode as ISyncMode,
 };
-use zab::replica::{Notification, Replica, ServerId, StateMachine};
+use zab::replica::{Notification, Packet, Replica, ServerId, StateMachine};
 use zab::txn::TxnEntry;
 use zab::Zxid;
 use zab_model::msg::{Msg, Vote};
 use zab_model::state::{Ballot, Handler, SyncMode};
 use zab_model::types::{Mask, Phase, Sid};
 
-/// A result whose error says in words what cannot be mapped or matched (a value outside the
-/// model's domain, a snapshot that does not decode, a replica that did not do what its server
-/// recorded); the caller reports it as a mismatch.
-pub type R<T> = Result<T, String>;
+pub use crate::shared::divergence::R;
+use crate::shared::divergence::{Divergence, OrDivergence};
 
 /// A server's disk as the view reads it.
+#[derive(Clone, Debug, Default)]
 pub struct DiskView {
     /// acceptedEpoch on disk: the epoch of the last LEADERINFO accepted.
     pub accepted_epoch: u32,
@@ -74,7 +73,9 @@ impl Observed for ImplCluster {
     fn disk(&self, s: Sid) -> R<DiskView> {
         let disk = &self.disks[s as usize];
         let mut txns = match disk.snapshot() {
-            Some((_, bytes)) => Txns::decode(&bytes).ok_or("a snapshot on disk does not decode")?,
+            Some((_, bytes)) => {
+                Txns::decode(&bytes).ok_or(Divergence::Undecodable("a snapshot on disk"))?
+            }
             None => Vec::new(),
         };
         let snap = txns.len();
@@ -87,7 +88,7 @@ impl Observed for ImplCluster {
         })
     }
     fn base(&self, _: Sid, r: &Replica<Txns>) -> R<Vec<(Zxid, u64)>> {
-        Txns::decode(r.base_snapshot()).ok_or_else(|| "the base snapshot does not decode".into())
+        Txns::decode(r.base_snapshot()).ok_or(Divergence::Undecodable("the base snapshot"))
     }
     fn value(&self, e: &TxnEntry) -> u64 {
         zab::sim::values::Values::value_of(e).unwrap_or(u64::MAX)
@@ -107,11 +108,12 @@ impl Observed for ImplCluster {
     fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>> {
         let mut quorum = BTreeMap::new();
         for (link, q) in self.quorum.iter().filter(|(_, q)| !q.is_empty()) {
+            let on = |p: &Packet| format!("packet {p:?} on s{}->s{}", link.from, link.to);
             let msgs = q
                 .iter()
-                .map(|p| convert::model_msg(p).ok_or_else(|| format!("packet {p:?} on {link:?}")))
+                .map(|p| convert::model_msg(p).ok_or_else(|| out_of_domain(on(p))))
                 .collect::<R<Vec<_>>>()?;
-            quorum.insert(*link, msgs);
+            quorum.insert((link.from, link.to), msgs);
         }
         Ok(quorum)
     }
@@ -127,7 +129,7 @@ impl View {
         let mut election: BTreeMap<_, Vec<_>> = BTreeMap::new();
         for ((from, to), n) in c.notifications() {
             let m = convert::model_notification(&n)
-                .ok_or_else(|| format!("notification s{from}->s{to} out of domain: {n:?}"))?;
+                .ok_or_else(|| out_of_domain(format!("notification s{from}->s{to} {n:?}")))?;
             election.entry((from, to)).or_default().push(m);
         }
         Ok(View {
@@ -140,7 +142,7 @@ impl View {
 
 fn server(c: &impl Observed, s: Sid, zab: bool) -> R<ServerView> {
     let d = c.disk(s)?;
-    let log = convert::hist(d.txns).ok_or("the disk's history is out of domain")?;
+    let log = convert::hist(d.txns).outside("the disk's history")?;
     let live = match c.replica(s) {
         None => None,
         Some(r) => Some(live(c, s, r, zab)?),
@@ -166,14 +168,14 @@ fn live<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, zab: bool) -> R<LiveView>
     let base = c.base(s, r)?;
     let hist_snap = base.len() as u8;
     let all: Vec<_> = base.into_iter().chain(pairs(c, r.log())).collect();
-    let hist = convert::hist(all.iter().copied()).ok_or("the history is out of domain")?;
-    let unsynced = convert::hist(all.iter().copied().filter(|(z, _)| *z > r.synced()))
-        .ok_or("unsynced out of domain")?;
+    let hist = convert::hist(all.iter().copied()).outside("the history")?;
+    let unsynced =
+        convert::hist(all.iter().copied().filter(|(z, _)| *z > r.synced())).outside("unsynced")?;
     let committed = all.iter().filter(|(z, _)| *z <= r.committed()).count() as u8;
     let f = r.election();
     let vote = match f.vote {
         None => Vote::default(),
-        Some(v) => convert::model_vote(v).ok_or_else(|| format!("vote out of domain: {v:?}"))?,
+        Some(v) => convert::model_vote(v).ok_or_else(|| out_of_domain(format!("vote {v:?}")))?,
     };
     let (leader, learner) = match r.role() {
         IRole::Leading(ls) if zab => (Some(leader(c, s, r, ls)?), None),
@@ -191,8 +193,7 @@ fn live<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, zab: bool) -> R<LiveView>
         hist_snap,
         unsynced,
         committed,
-        last_processed: convert::model_zxid(r.last_processed())
-            .ok_or("lastProcessedZxid out of domain")?,
+        last_processed: convert::model_zxid(r.last_processed()).outside("lastProcessedZxid")?,
         round: small(f.round)?,
         vote,
         vote_round: small(f.vote_round)?,
@@ -221,7 +222,7 @@ fn leader<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, ls: &LeaderState) -> R<
     let mut peer_last = BTreeMap::new();
     for (j, l) in ls.learners.iter().filter(|(j, _)| open(j)) {
         if l.stage == IHandler::AwaitSync {
-            let z = convert::model_zxid(l.peer_last).ok_or("peer_last out of domain")?;
+            let z = convert::model_zxid(l.peer_last).outside("peer_last")?;
             peer_last.insert(convert::sid(*j), z);
         }
     }
@@ -232,7 +233,7 @@ fn leader<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, ls: &LeaderState) -> R<
         if r.synced() >= *z {
             by = by.with(s);
         }
-        acks.insert(convert::model_zxid(*z).ok_or("ack zxid out of domain")?, by);
+        acks.insert(convert::model_zxid(*z).outside("ack zxid")?, by);
     }
     Ok(LeaderView {
         epoch: small(ls.epoch)?,
@@ -252,12 +253,12 @@ fn learner<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, l: &LearnerState) -> R
     let conn = c
         .conns()
         .state(s)
-        .ok_or("a learner without a connection record")?;
+        .absent("a learner without a connection record")?;
     let sync = if r.phase() == IPhase::Synchronization {
-        let pnl = convert::hist(pairs(c, &l.pnl)).ok_or("packetsNotLogged out of domain")?;
+        let pnl = convert::hist(pairs(c, &l.pnl)).outside("packetsNotLogged")?;
         let pc =
             l.pc.iter()
-                .map(|z| convert::model_zxid(*z).ok_or("packetsCommitted out of domain"))
+                .map(|z| convert::model_zxid(*z).outside("packetsCommitted"))
                 .collect::<Result<_, _>>()?;
         let held = c.held(s) as u8;
         Some(SyncView {
@@ -315,18 +316,22 @@ fn sync_mode(m: ISyncMode) -> SyncMode {
 /// An epoch or a round in the model's small domain.
 fn small(x: impl Into<u64>) -> R<u8> {
     let x = x.into();
-    u8::try_from(x).map_err(|_| format!("{x} out of domain"))
+    u8::try_from(x).map_err(|_| out_of_domain(x))
 }
 
 fn ballots(b: &BTreeMap<u64, IBallot>) -> R<BTreeMap<Sid, Ballot>> {
     b.iter()
         .map(|(id, x)| {
             let ballot = Ballot {
-                vote: convert::model_vote(x.vote).ok_or("ballot vote out of domain")?,
+                vote: convert::model_vote(x.vote).outside("ballot vote")?,
                 round: small(x.round)?,
                 state: convert::role(x.state),
             };
             Ok((convert::sid(*id), ballot))
         })
         .collect()
+}
+
+fn out_of_domain(what: impl std::fmt::Display) -> Divergence {
+    Divergence::OutOfDomain(what.to_string())
 }

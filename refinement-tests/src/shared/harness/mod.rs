@@ -18,12 +18,14 @@ pub use network::ElectionLink;
 
 use crate::shared::connection::Connections;
 use crate::shared::convert;
+use crate::shared::divergence::{behaviour, Divergence, OrDivergence, R};
 use crate::shared::machine::Txns;
 use std::collections::{BTreeMap, VecDeque};
 use zab::replica::{
     Bug, Config, Input, Output, Packet, PeerMsg, Replica, ServerId, ServerState, SyncSchedule,
 };
 use zab::sim::disk::Disk;
+use zab::sim::net::{Link, Queues};
 use zab::txn::TxnEntry;
 use zab_model::types::{Mask, Sid};
 use zab_model::State;
@@ -53,8 +55,9 @@ pub struct ImplCluster {
     /// Election links (never empty): per (from, to), the notifications in TCP and at most
     /// one waiting.
     pub election: BTreeMap<(Sid, Sid), ElectionLink>,
-    /// Quorum links: FIFO per (from, to). Pings are not modelled and never queued.
-    pub quorum: BTreeMap<(Sid, Sid), VecDeque<Packet>>,
+    /// Quorum links: FIFO per (from, to) (`quorum_link`). Pings are not modelled and never
+    /// queued.
+    pub quorum: Queues<Sid, Packet>,
     /// The learners' quorum connections as the model sees them.
     pub conns: Connections,
     /// Per server, the records its sync thread has not written yet.
@@ -108,7 +111,7 @@ impl ImplCluster {
             replicas: (0..n).map(|_| None).collect(),
             disks: vec![Disk::default(); n],
             election: BTreeMap::new(),
-            quorum: BTreeMap::new(),
+            quorum: Queues::default(),
             conns: Connections::new(n),
             sync_queue: vec![VecDeque::new(); n],
             held: vec![VecDeque::new(); n],
@@ -157,18 +160,21 @@ impl ImplCluster {
     }
 
     /// (Re)starts a server from its disk.
-    pub fn start(&mut self, s: Sid) -> Result<(), String> {
+    pub fn start(&mut self, s: Sid) -> R<()> {
         let out = self.boot(s)?;
         self.route(s, out);
         Ok(())
     }
 
-    fn boot(&mut self, s: Sid) -> Result<Vec<Out>, String> {
+    fn boot(&mut self, s: Sid) -> R<Vec<Out>> {
         let durable = self.disks[s as usize]
             .durable()
-            .map_err(|e| format!("the server does not start from its disk: {e}"))?;
+            .map_err(|source| Divergence::Storage {
+                what: "the server does not start from its disk".into(),
+                source: Box::new(source),
+            })?;
         let (r, out) = Replica::new(self.config(s), durable, Txns::default())
-            .map_err(|e| format!("the server does not start: {e}"))?;
+            .map_err(|e| behaviour(format!("the server does not start: {e}")))?;
         self.replicas[s as usize] = Some(r);
         Ok(out)
     }
@@ -237,12 +243,11 @@ impl ImplCluster {
 
     /// Delivers the head of the quorum link `from → to`; when driven, the outputs of a
     /// NEWLEADER are held back in their three groups.
-    pub fn deliver(&mut self, from: Sid, to: Sid) -> Result<Packet, String> {
+    pub fn deliver(&mut self, from: Sid, to: Sid) -> R<Packet> {
         let p = self
             .quorum
-            .get_mut(&(from, to))
-            .and_then(|q| q.pop_front())
-            .ok_or("no packet waiting on the implementation's link")?;
+            .pop(quorum_link(from, to))
+            .absent("no packet waiting on the implementation's link")?;
         let input = Input::Peer {
             from: convert::server(from),
             msg: PeerMsg::Quorum(p.clone()),
@@ -260,36 +265,36 @@ impl ImplCluster {
     }
 
     /// Executes the next held group of a NEWLEADER handling.
-    pub fn newleader_step(&mut self, s: Sid) -> Result<(), String> {
+    pub fn newleader_step(&mut self, s: Sid) -> R<()> {
         let group = self.held[s as usize]
             .pop_front()
-            .ok_or("no NEWLEADER handling in progress")?;
+            .absent("no NEWLEADER handling in progress")?;
         self.route(s, group);
         Ok(())
     }
 
     /// The sync thread of `s` writes and fsyncs the head of its queue, then reports it.
-    pub fn flush_one(&mut self, s: Sid) -> Result<TxnEntry, String> {
+    pub fn flush_one(&mut self, s: Sid) -> R<TxnEntry> {
         let e = self.sync_queue[s as usize]
             .pop_front()
-            .ok_or("the sync thread's queue is empty")?;
+            .absent("the sync thread's queue is empty")?;
         self.disks[s as usize]
             .append_synced(std::slice::from_ref(&e))
-            .map_err(|err| format!("sync thread write: {err}"))?;
+            .map_err(sync_thread_write)?;
         self.input(s, Input::Fsynced { zxid: e.zxid() });
         Ok(e)
     }
 
     /// The sync thread of `s` writes and fsyncs everything queued (a group commit), then
     /// reports the last record.
-    pub fn flush_all(&mut self, s: Sid) -> Result<usize, String> {
+    pub fn flush_all(&mut self, s: Sid) -> R<usize> {
         let batch: Vec<TxnEntry> = self.sync_queue[s as usize].drain(..).collect();
         let Some(last) = batch.last().map(|e| e.zxid()) else {
             return Ok(0);
         };
         self.disks[s as usize]
             .append_synced(&batch)
-            .map_err(|err| format!("sync thread write: {err}"))?;
+            .map_err(sync_thread_write)?;
         self.input(s, Input::Fsynced { zxid: last });
         Ok(batch.len())
     }
@@ -308,13 +313,28 @@ impl ImplCluster {
     }
 
     /// Runs leader `s`'s clock until initLimit/syncLimit makes it give up (LOOKING).
-    pub fn leader_gives_up(&mut self, s: Sid) -> Result<(), String> {
+    pub fn leader_gives_up(&mut self, s: Sid) -> R<()> {
         let looking = |r: &Replica<Txns>, _: &[Out]| r.server_state() == ServerState::Looking;
         if self.tick_until(s, 2 * LIMIT + 2, looking) {
             Ok(())
         } else {
-            Err("the leader did not give up within initLimit/syncLimit".into())
+            Err(behaviour(
+                "the leader did not give up within initLimit/syncLimit",
+            ))
         }
+    }
+}
+
+/// The quorum link from `from` to `to`, as `ImplCluster::quorum` keys it.
+pub fn quorum_link(from: Sid, to: Sid) -> Link<Sid> {
+    Link::new(from, to, zab::replica::Plane::Quorum)
+}
+
+fn sync_thread_write(source: zab::storage::StorageError) -> Divergence {
+    let what = "sync thread write".into();
+    Divergence::Storage {
+        what,
+        source: Box::new(source),
     }
 }
 

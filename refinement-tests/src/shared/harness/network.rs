@@ -1,9 +1,10 @@
 //! The network around the harness's replicas: election links, learners' quorum connections
 //! as the model sees them (`connection.rs`), and the faults that break them.
 
-use super::ImplCluster;
+use super::{quorum_link, ImplCluster};
 use crate::shared::connection::ConnState;
 use crate::shared::convert;
+use crate::shared::divergence::{OrDivergence, R};
 use crate::shared::machine::Txns;
 use std::collections::VecDeque;
 use zab::replica::{Input, Notification, Packet, PeerMsg, Replica, ServerId, ServerState};
@@ -79,10 +80,10 @@ impl ImplCluster {
     }
 
     /// The model's `Transmit`: the waiting notification goes into TCP.
-    pub fn transmit(&mut self, from: Sid, to: Sid) -> Result<(), String> {
+    pub fn transmit(&mut self, from: Sid, to: Sid) -> R<()> {
         let link = self.election.get_mut(&(from, to));
-        let link = link.ok_or("no election link to transmit on")?;
-        let n = link.waiting.take().ok_or("no notification waiting")?;
+        let link = link.absent("no election link to transmit on")?;
+        let n = link.waiting.take().absent("no notification waiting")?;
         link.in_tcp.push_back(n);
         Ok(())
     }
@@ -111,7 +112,7 @@ impl ImplCluster {
                 self.conns.hold(from, p);
             }
             Some((_, ConnState::Open)) if self.reachable(from, to) => {
-                self.quorum.entry((from, to)).or_default().push_back(p);
+                self.quorum.push(quorum_link(from, to), p);
             }
             _ => {} // no open connection: the packet goes nowhere
         }
@@ -153,8 +154,7 @@ impl ImplCluster {
 
     /// Both quorum queues between `a` and `b` are gone.
     pub fn drop_pair(&mut self, a: Sid, b: Sid) {
-        self.quorum.remove(&(a, b));
-        self.quorum.remove(&(b, a));
+        self.quorum.clear_pair(a, b, zab::replica::Plane::Quorum);
     }
 
     /// The model's `Crash(s)`: the replica is dropped, its disk loses what was not fsynced, its
@@ -172,7 +172,7 @@ impl ImplCluster {
         self.sync_queue[s as usize].clear();
         self.held[s as usize].clear();
         self.election.retain(|(f, t), _| *f != s && *t != s);
-        self.quorum.retain(|(f, t), _| *f != s && *t != s);
+        self.quorum.retain(|l| l.from != s && l.to != s);
     }
 
     /// The model's `Partition(side)`: `side` (the side holding server 0) is cut off from the
@@ -182,7 +182,7 @@ impl ImplCluster {
         self.partition = side;
         let crosses = |a: Sid, b: Sid| side.contains(a) != side.contains(b);
         self.election.retain(|(f, t), _| !crosses(*f, *t));
-        self.quorum.retain(|(f, t), _| !crosses(*f, *t));
+        self.quorum.retain(|l| !crosses(l.from, l.to));
         for j in 0..self.n as Sid {
             if self.conns.open_leader(j).is_some_and(|l| crosses(j, l)) {
                 self.close(j);
@@ -204,9 +204,9 @@ impl ImplCluster {
     }
 
     /// The learner's connection opens: what it sent while connecting goes out.
-    pub fn connect(&mut self, s: Sid) -> Result<(), String> {
+    pub fn connect(&mut self, s: Sid) -> R<()> {
         let (leader, held) = self.conns.open(s)?;
-        self.quorum.entry((s, leader)).or_default().extend(held);
+        self.quorum.extend(quorum_link(s, leader), held);
         Ok(())
     }
 }
