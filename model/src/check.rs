@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::display::trace_line;
 use crate::liveness;
 use crate::model::ZabModel;
+use crate::route::Route;
 use crate::state::State;
 use crate::symmetry;
 use serde::Serialize;
@@ -38,6 +39,9 @@ pub struct Counterexample {
     pub property: &'static str,
     /// The initial state, one line per action with the state it leads to, and the final state.
     pub steps: Vec<String>,
+    /// The Explorer's route to the path's last step (`#/steps/…`), on `zab-model explore` with
+    /// the same configuration.
+    pub explorer: Option<String>,
 }
 
 /// The outcome of a safety check (`zab-model check`): the search's size, the verdict and a
@@ -208,14 +212,10 @@ pub fn run(cfg: &Config, opts: &CheckOptions) -> CheckReport {
             (_, None) => ("sometimes", false, "unknown"),
         };
         match (&p.expectation, found) {
-            (Expectation::Always, Some(path)) => counterexamples.push(Counterexample {
-                property: p.name,
-                steps: trace(&model, path),
-            }),
-            (_, Some(path)) if opts.examples => examples.push(Counterexample {
-                property: p.name,
-                steps: trace(&model, path),
-            }),
+            (Expectation::Always, Some(path)) => {
+                counterexamples.push(counterexample(&model, p.name, path))
+            }
+            (_, Some(path)) if opts.examples => examples.push(counterexample(&model, p.name, path)),
             _ => {}
         }
         properties.push(PropertyResult {
@@ -241,19 +241,17 @@ pub fn run(cfg: &Config, opts: &CheckOptions) -> CheckReport {
     }
 }
 
-/// A path as readable lines, in the servers' real names even when the model canonicalized
-/// states under symmetry (the path is replayed without symmetry, tracking the renaming).
-pub fn trace(model: &ZabModel, path: &Path<State, Action>) -> Vec<String> {
+/// A path with the servers' real names: its initial state and actions, replayed without
+/// symmetry when the model canonicalized states under it (tracking the renaming).
+pub fn real_path(model: &ZabModel, path: &Path<State, Action>) -> (State, Vec<Action>) {
     let steps = path.clone().into_vec();
-    let plain = ZabModel::new(Config {
-        symmetry: false,
-        ..model.cfg.clone()
-    });
-    let mut real = steps[0].0.clone();
+    let plain = plain(model);
+    let init = steps[0].0.clone();
+    let mut real = init.clone();
     // perm maps real ids to canonical ids.
     let mut perm: Vec<u8> = (0..real.n() as u8).collect();
-    let mut lines = vec![format!("initial state:\n{real:?}")];
-    for (i, (_, action)) in steps.iter().enumerate() {
+    let mut actions = Vec::new();
+    for (_, action) in &steps {
         let Some(action) = action else { break };
         let real_action = if model.cfg.symmetry {
             symmetry::permute_action(*action, &symmetry::invert(&perm))
@@ -264,13 +262,48 @@ pub fn trace(model: &ZabModel, path: &Path<State, Action>) -> Vec<String> {
         if model.cfg.symmetry {
             perm = symmetry::canonical_with_perm(&real, &model.cfg).1;
         }
+        actions.push(real_action);
+    }
+    (init, actions)
+}
+
+/// The same model without symmetry: the one the Explorer serves and traces are told in.
+fn plain(model: &ZabModel) -> ZabModel {
+    ZabModel::new(Config {
+        symmetry: false,
+        ..model.cfg.clone()
+    })
+}
+
+/// A path as readable lines (`Counterexample::steps`), with the Explorer's route to its last
+/// step.
+fn counterexample(
+    model: &ZabModel,
+    property: &'static str,
+    path: &Path<State, Action>,
+) -> Counterexample {
+    let (init, actions) = real_path(model, path);
+    let plain = plain(model);
+    Counterexample {
+        property,
+        steps: trace(&plain, &init, &actions),
+        explorer: Route::of_path(&plain, &init, &actions).map(|r| r.to_string()),
+    }
+}
+
+/// The initial state, one line per action with the state it leads to, and the final state.
+pub fn trace(model: &ZabModel, init: &State, actions: &[Action]) -> Vec<String> {
+    let mut state = init.clone();
+    let mut lines = vec![format!("initial state:\n{state:?}")];
+    for (i, action) in actions.iter().enumerate() {
+        state = model.step(&state, *action);
         lines.push(format!(
             "{:>3}. {}",
             i + 1,
-            trace_line(&model.cfg, &real_action, &real)
+            trace_line(&model.cfg, action, &state)
         ));
     }
-    lines.push(format!("final state:\n{real:?}"));
+    lines.push(format!("final state:\n{state:?}"));
     lines
 }
 

@@ -19,6 +19,8 @@ pub mod net;
 pub mod ops;
 pub mod oracle;
 pub mod properties;
+pub mod route;
+pub mod scenarios;
 pub mod state;
 pub mod svg;
 pub mod symmetry;

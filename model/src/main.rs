@@ -9,6 +9,8 @@ use std::time::Duration;
 use zab_model::bugs::{Bug, ALL_BUGS};
 use zab_model::check::{self, CheckOptions};
 use zab_model::config::ConfigError;
+use zab_model::route::Route;
+use zab_model::scenarios;
 use zab_model::{Config, Election, Scope, ZabModel};
 
 #[derive(Parser)]
@@ -33,6 +35,12 @@ enum Command {
     Explore(ExploreFlags),
     /// List the bug switches.
     Bugs,
+    /// List the guided scenarios, or print one's explanation and steps (`explore --scenario
+    /// NAME` opens it in the Explorer).
+    Scenarios {
+        /// The scenario to print.
+        name: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -128,9 +136,16 @@ struct ExploreFlags {
     #[command(flatten)]
     flags: Flags,
     /// Port on 127.0.0.1.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
+    /// Serve a guided scenario's configuration and print the address of its last step (see
+    /// `zab-model scenarios`); the configuration flags are then not used.
+    #[arg(long)]
+    scenario: Option<String>,
 }
+
+/// The Explorer's port unless `--port` says otherwise.
+const DEFAULT_PORT: u16 = 3000;
 
 impl Flags {
     /// The configuration: a bug switch alone selects its smallest configuration; explicit
@@ -199,6 +214,14 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Scenarios { name: None } => {
+            for sc in &scenarios::SCENARIOS {
+                println!("{:<30} {}", sc.name, sc.title);
+            }
+            println!("\n`zab-model scenarios NAME` prints one; `zab-model explore --scenario NAME` opens it.");
+            ExitCode::SUCCESS
+        }
+        Command::Scenarios { name: Some(name) } => print_scenario(&name),
         Command::Check(flags) => {
             let cfg = match flags.config() {
                 Ok(c) => c,
@@ -238,6 +261,12 @@ fn main() -> ExitCode {
                     println!("\ncounterexample to {}:", c.property);
                     for line in &c.steps {
                         println!("{line}");
+                    }
+                    if let Some(route) = &c.explorer {
+                        println!(
+                            "\nin the Explorer (zab-model explore with the same flags): \
+                             http://127.0.0.1:{DEFAULT_PORT}/{route}"
+                        );
                     }
                 }
                 for c in &report.examples {
@@ -293,9 +322,9 @@ fn main() -> ExitCode {
             ExitCode::from(check::exit_code(report.result))
         }
         Command::Explore(ef) => {
-            let cfg = match ef.flags.config() {
-                Ok(c) => c,
-                Err(e) => return usage_error(&e.to_string()),
+            let (cfg, route) = match explore_target(&ef) {
+                Ok(found) => found,
+                Err(e) => return usage_error(&e),
             };
             // The Explorer shows states as they are; symmetry would rename servers under the
             // reader's eyes.
@@ -308,9 +337,69 @@ fn main() -> ExitCode {
                 return usage_error(&format!("cannot listen on {addr}: {e}"));
             }
             eprintln!("Explorer for {} at http://{addr}/", cfg.summary());
+            if let Some((what, route)) = route {
+                eprintln!("{what}: {}", route.url(ef.port));
+            }
             let checker = ZabModel::new(cfg).checker().serve(addr);
             let _ = checker.unique_state_count();
             ExitCode::SUCCESS
         }
     }
+}
+
+/// What `explore` serves: the configuration, and the step to open with what it shows (a
+/// scenario's last step, or the counterexample of `--bug`).
+fn explore_target(ef: &ExploreFlags) -> Result<(Config, Option<(String, Route)>), String> {
+    if let Some(name) = &ef.scenario {
+        let sc = scenarios::find(name).ok_or_else(|| {
+            format!(
+                "unknown scenario {name:?}; known: {}",
+                scenarios::names().join(", ")
+            )
+        })?;
+        eprintln!("{}\n\n{}\n", sc.title, sc.explanation);
+        let route = sc
+            .route()
+            .ok_or_else(|| format!("the model no longer reaches scenario {name}"))?;
+        return Ok((sc.config(), Some(("its last step".to_string(), route))));
+    }
+    let cfg = ef.flags.config().map_err(|e| e.to_string())?;
+    if cfg.bug.is_none() {
+        return Ok((cfg, None));
+    }
+    let opts = CheckOptions {
+        threads: ef.flags.threads,
+        progress: false,
+        timeout: ef.flags.timeout.map(Duration::from_secs),
+        examples: false,
+        dfs: false,
+        only: Vec::new(),
+    };
+    let report = check::run(&cfg, &opts);
+    let route = report.counterexamples.first().and_then(|c| {
+        let r = c.explorer.as_deref()?.parse().ok()?;
+        Some((format!("the counterexample to {}", c.property), r))
+    });
+    Ok((cfg, route))
+}
+
+/// `zab-model scenarios NAME`: the explanation, the steps and the Explorer's address.
+fn print_scenario(name: &str) -> ExitCode {
+    let Some(sc) = scenarios::find(name) else {
+        let known = scenarios::names().join(", ");
+        return usage_error(&format!("unknown scenario {name:?}; known: {known}"));
+    };
+    println!("{}\n\n{}\n", sc.title, sc.explanation);
+    let Some((route, steps)) = sc.steps() else {
+        eprintln!("zab-model: the model no longer reaches scenario {name}");
+        return ExitCode::from(1);
+    };
+    for line in steps {
+        println!("{line}");
+    }
+    println!(
+        "\nzab-model explore --scenario {name}, then {}",
+        route.url(DEFAULT_PORT)
+    );
+    ExitCode::SUCCESS
 }

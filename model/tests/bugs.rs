@@ -4,9 +4,11 @@
 
 mod common;
 use common::{check, status};
+use stateright::Model;
 use zab_model::bugs::{Bug, ALL_BUGS};
-use zab_model::check::run_liveness;
-use zab_model::Config;
+use zab_model::check::{run_liveness, Counterexample};
+use zab_model::route::Route;
+use zab_model::{Config, ZabModel};
 
 fn without_bug(c: &Config) -> Config {
     Config {
@@ -21,6 +23,7 @@ fn assert_found(bug: Bug) {
     assert_eq!(r.result, "fail", "{} not found on {}", bug.name(), r.config);
     assert_eq!(status(&r, bug.property()), "violated");
     assert!(!r.counterexamples.is_empty());
+    explorer_route_ends_at_the_violation(&c, bug.property(), &r.counterexamples[0]);
     let clean = check(&without_bug(&c), &[]);
     assert_eq!(
         clean.result, "pass",
@@ -28,6 +31,33 @@ fn assert_found(bug: Bug) {
         clean.config, clean.counterexamples
     );
     assert!(clean.complete);
+}
+
+/// The counterexample's Explorer route, walked on the model the Explorer serves (no
+/// symmetry), breaks `property` at its last step and not before.
+fn explorer_route_ends_at_the_violation(c: &Config, property: &str, cx: &Counterexample) {
+    let model = ZabModel::new(Config {
+        symmetry: false,
+        ..c.clone()
+    });
+    let route: Route = cx.explorer.as_deref().expect("a route").parse().unwrap();
+    let (states, _) = route.walk(&model).expect("the route exists in the model");
+    assert_eq!(
+        states.len(),
+        cx.steps.len() - 1,
+        "one state per printed step"
+    );
+    let p = model
+        .properties()
+        .into_iter()
+        .find(|p| p.name == property)
+        .unwrap();
+    let holds: Vec<bool> = states.iter().map(|s| (p.condition)(&model, s)).collect();
+    assert_eq!(
+        holds.iter().position(|h| !h),
+        Some(states.len() - 1),
+        "{property}"
+    );
 }
 
 #[test]

@@ -40,6 +40,29 @@ fn counterexample_exits_one_and_prints_a_trace() {
     assert!(out.contains("counterexample to ack_consistent"));
     // One line per step: who, what message, resulting role.
     assert!(out.contains("→") && out.contains("ACK(NEWLEADER") && out.contains("FOLLOWING"));
+    // And where the Explorer shows it (the route itself is checked in tests/bugs.rs).
+    assert!(out.contains(
+        "in the Explorer (zab-model explore with the same flags): http://127.0.0.1:3000/#/steps/0/"
+    ));
+}
+
+#[test]
+fn scenarios_are_listed_and_each_prints_its_steps() {
+    let (code, out, _) = zab_model(&["scenarios"]);
+    assert_eq!(code, 0);
+    for name in zab_model::scenarios::names() {
+        assert!(out.contains(name), "{name} listed");
+    }
+    let (code, out, _) = zab_model(&["scenarios", "uncommitted-write-truncated"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("TRUNC(0.0)") && out.contains("s1 crashes"),
+        "{out}"
+    );
+    assert!(out.contains("http://127.0.0.1:3000/#/steps/0/"));
+    let (code, _, err) = zab_model(&["scenarios", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown scenario"));
 }
 
 #[test]

@@ -2,27 +2,12 @@
 //! every server LOOKING, and a walk of a few steps with readable states and a sequence
 //! diagram.
 
+mod common;
+use common::explorer::{free_port, Explorer};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Explorer(Child);
-
-impl Drop for Explorer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -109,4 +94,50 @@ fn explorer_rejects_a_busy_port() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The Explorer, serving a scenario's configuration, has the scenario's last step where its
+/// route says: the step's state is the one the scenario names (two leaders, of epochs 1 and 2,
+/// on either side of the partition).
+#[test]
+fn explorer_serves_a_scenario_at_its_route() {
+    let sc = zab_model::scenarios::find("split-brain-averted").unwrap();
+    let route = sc.route().unwrap();
+    let (_ex, port) = start(&["--scenario", sc.name]);
+    let mut before = format!("/.states/{}", route.init);
+    let (last, earlier) = route.actions.split_last().unwrap();
+    for a in earlier {
+        before.push_str(&format!("/{a}"));
+    }
+    let steps = states(port, &before);
+    let step = steps
+        .iter()
+        .find(|s| s["actionIndex"] == *last)
+        .expect("the route's last action is offered");
+    let s = step["state"].as_str().unwrap();
+    assert!(s.contains("s1 LEADING") && s.contains("acc=1 cur=1"), "{s}");
+    assert!(s.contains("s2 LEADING") && s.contains("acc=2 cur=2"), "{s}");
+    assert!(s.contains("partitioned: {s1}"), "{s}");
+    // And the printed address is that route.
+    assert_eq!(
+        route.url(port),
+        format!(
+            "http://127.0.0.1:{port}/#/steps{}",
+            &before["/.states".len()..]
+        ) + &format!("/{last}")
+    );
+}
+
+#[test]
+fn explore_refuses_an_unknown_scenario() {
+    let out = Command::new(env!("CARGO_BIN_EXE_zab-model"))
+        .args(["explore", "--scenario", "no-such-thing", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("split-brain-averted"),
+        "names the known ones: {err}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the model's integration tests.
 #![allow(dead_code)]
 
+pub mod explorer;
+
 use zab_model::check::{self, CheckOptions, CheckReport};
 use zab_model::Config;
 
