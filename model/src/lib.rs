@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod discovery;
 pub mod display;
+pub mod explorer;
 pub mod faults;
 pub mod fle;
 mod hashing;

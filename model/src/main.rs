@@ -3,13 +3,13 @@
 //! bad usage, 3 when a limit (`--timeout`, `--max-states`) ended the search inconclusively.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use stateright::{Checker, Model};
+use stateright::Model;
 use std::process::ExitCode;
 use std::time::Duration;
 use zab_model::bugs::{Bug, ALL_BUGS};
 use zab_model::check::{self, CheckOptions};
 use zab_model::config::ConfigError;
-use zab_model::route::Route;
+use zab_model::explorer::{self, Focus, Tour};
 use zab_model::scenarios;
 use zab_model::{Config, Election, Scope, ZabModel};
 
@@ -321,35 +321,40 @@ fn main() -> ExitCode {
             }
             ExitCode::from(check::exit_code(report.result))
         }
-        Command::Explore(ef) => {
-            let (cfg, route) = match explore_target(&ef) {
-                Ok(found) => found,
-                Err(e) => return usage_error(&e),
-            };
-            // The Explorer shows states as they are; symmetry would rename servers under the
-            // reader's eyes.
-            let cfg = Config {
-                symmetry: false,
-                ..cfg
-            };
-            let addr = format!("127.0.0.1:{}", ef.port);
-            if let Err(e) = std::net::TcpListener::bind(&addr) {
-                return usage_error(&format!("cannot listen on {addr}: {e}"));
-            }
-            eprintln!("Explorer for {} at http://{addr}/", cfg.summary());
-            if let Some((what, route)) = route {
-                eprintln!("{what}: {}", route.url(ef.port));
-            }
-            let checker = ZabModel::new(cfg).checker().serve(addr);
-            let _ = checker.unique_state_count();
-            ExitCode::SUCCESS
-        }
+        Command::Explore(ef) => explore(&ef),
     }
 }
 
-/// What `explore` serves: the configuration, and the step to open with what it shows (a
-/// scenario's last step, or the counterexample of `--bug`).
-fn explore_target(ef: &ExploreFlags) -> Result<(Config, Option<(String, Route)>), String> {
+/// `zab-model explore`: serves the Explorer (with the tour) until the process is stopped.
+fn explore(ef: &ExploreFlags) -> ExitCode {
+    let (stop, cfg, focus) = match explore_target(ef) {
+        Ok(found) => found,
+        Err(e) => return usage_error(&e),
+    };
+    let summary = cfg.summary();
+    let tour = Tour::new(ef.flags.threads);
+    let port = match tour.open(&stop, cfg, focus.clone(), ef.port) {
+        Ok(port) => port,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    eprintln!("Explorer for {summary} at http://127.0.0.1:{port}/");
+    match focus {
+        Focus::Scenario { route, .. } => eprintln!("its last step: {}", route.url(port)),
+        Focus::Bug {
+            found: Some((property, route)),
+            ..
+        } => eprintln!("the counterexample to {property}: {}", route.url(port)),
+        Focus::Bug { found: None, .. } => eprintln!("the check found no counterexample"),
+        Focus::Free => {}
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
+/// What `explore` serves: its tour stop's name (empty for a configuration of its own), the
+/// configuration, and what it is opened for.
+fn explore_target(ef: &ExploreFlags) -> Result<(String, Config, Focus), String> {
     if let Some(name) = &ef.scenario {
         let sc = scenarios::find(name).ok_or_else(|| {
             format!(
@@ -361,26 +366,25 @@ fn explore_target(ef: &ExploreFlags) -> Result<(Config, Option<(String, Route)>)
         let route = sc
             .route()
             .ok_or_else(|| format!("the model no longer reaches scenario {name}"))?;
-        return Ok((sc.config(), Some(("its last step".to_string(), route))));
+        let focus = Focus::Scenario {
+            name: sc.name,
+            route,
+        };
+        return Ok((sc.name.to_string(), sc.config(), focus));
     }
     let cfg = ef.flags.config().map_err(|e| e.to_string())?;
-    if cfg.bug.is_none() {
-        return Ok((cfg, None));
-    }
-    let opts = CheckOptions {
-        threads: ef.flags.threads,
-        progress: false,
-        timeout: ef.flags.timeout.map(Duration::from_secs),
-        examples: false,
-        dfs: false,
-        only: Vec::new(),
+    let Some(bug) = cfg.bug else {
+        return Ok((String::new(), cfg, Focus::Free));
     };
-    let report = check::run(&cfg, &opts);
-    let route = report.counterexamples.first().and_then(|c| {
-        let r = c.explorer.as_deref()?.parse().ok()?;
-        Some((format!("the counterexample to {}", c.property), r))
-    });
-    Ok((cfg, route))
+    let timeout = ef.flags.timeout.map(Duration::from_secs);
+    let focus = explorer::bug_focus(&cfg, ef.flags.threads, timeout);
+    // The tour's stop for the bug is its smallest configuration; other flags make another.
+    let stop = if cfg == bug.smallest_config() {
+        format!("bug/{}", bug.name())
+    } else {
+        String::new()
+    };
+    Ok((stop, cfg, focus))
 }
 
 /// `zab-model scenarios NAME`: the explanation, the steps and the Explorer's address.

@@ -9,15 +9,20 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
+/// The status, head and body of `GET path` on 127.0.0.1:`port`.
+fn fetch(port: u16, path: &str) -> Option<(u16, String, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let (head, body) = buf.split_once("\r\n\r\n")?;
     let code = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((code, body.to_string()))
+    Some((code, head.to_string(), body.to_string()))
+}
+
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    fetch(port, path).map(|(code, _, body)| (code, body))
 }
 
 fn start(args: &[&str]) -> (Explorer, u16) {
@@ -140,4 +145,63 @@ fn explore_refuses_an_unknown_scenario() {
         err.contains("split-brain-averted"),
         "names the known ones: {err}"
     );
+}
+
+/// Where `path` on the front sends the browser (its `Location`), if it answers 302.
+fn redirect_of(port: u16, path: &str) -> Option<String> {
+    let (code, head, _) = fetch(port, path)?;
+    (code == 302).then_some(())?;
+    head.lines()
+        .find_map(|l| l.strip_prefix("Location: ").map(str::to_string))
+}
+
+/// The port and route of an Explorer address `http://127.0.0.1:P/#/steps/…`.
+fn split_address(address: &str) -> (u16, String) {
+    let rest = address.strip_prefix("http://127.0.0.1:").unwrap();
+    let (port, route) = rest.split_once('/').unwrap();
+    (port.parse().unwrap(), route.to_string())
+}
+
+#[test]
+fn the_first_page_is_the_explorer_with_the_tour() {
+    let (_ex, port) = start(&[]);
+    let (code, page) = get(port, "/").unwrap();
+    assert_eq!(code, 200);
+    assert!(page.contains("Stateright Explorer") && page.contains("data-bind"));
+    assert!(page.contains("id=\"zab-tour\""));
+    for sc in &zab_model::scenarios::SCENARIOS {
+        assert!(
+            page.contains(&format!("href=\"/tour/{}\"", sc.name)),
+            "{}",
+            sc.name
+        );
+    }
+    for b in zab_model::bugs::ALL_BUGS {
+        assert!(page.contains(&format!("href=\"/tour/bug/{}\"", b.name())));
+    }
+    assert_eq!(get(port, "/tour/no-such-stop").unwrap().0, 404);
+}
+
+/// A tour stop opens an Explorer of its own configuration and sends the browser to its last
+/// step there; the same stop twice is the same Explorer.
+#[test]
+fn a_tour_stop_sends_the_browser_to_its_last_step() {
+    let (_ex, port) = start(&[]);
+    let sc = zab_model::scenarios::find("observer-inform").unwrap();
+    let to = redirect_of(port, "/tour/observer-inform").expect("a redirect");
+    let (site, route) = split_address(&to);
+    assert_ne!(site, port, "a configuration of its own");
+    assert_eq!(route, sc.route().unwrap().to_string());
+    let steps = states(site, &format!("/.states/{}", &route["#/steps/".len()..]));
+    assert!(!steps.is_empty(), "the Explorer there knows the route");
+    let (code, page) = get(site, "/").unwrap();
+    assert_eq!(code, 200);
+    assert!(page.contains(sc.title) && page.contains("id=\"zab-last-step\""));
+    assert_eq!(redirect_of(port, "/tour/observer-inform"), Some(to));
+
+    let to = redirect_of(port, "/tour/bug/zk-4685").expect("a redirect");
+    let (site, route) = split_address(&to);
+    assert!(route.starts_with("#/steps/0/"), "{to}");
+    let (_, page) = get(site, "/").unwrap();
+    assert!(page.contains("Open the counterexample to <code>ack_consistent</code>"));
 }

@@ -1,7 +1,7 @@
 //! Every guided scenario, opened in headless Chromium at the address `explore --scenario`
 //! prints: the rendered page shows the scenario's last step, with the roles, epochs, zxids and
-//! histories its explanation names (`Scenario::shows`). Needs Debian's `chromium`
-//! (`scripts/test.sh` installs it).
+//! histories its explanation names (`Scenario::shows`); and the tour, from the first page
+//! `explore` serves. Needs Debian's `chromium` (`scripts/test.sh` installs it).
 
 mod common;
 use common::explorer::{free_port, Explorer};
@@ -11,18 +11,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use zab_model::scenarios::SCENARIOS;
 
-/// Serves `scenario` and returns the address of its last step, read from what `explore`
-/// prints (so the printed address is what is checked).
-fn serve(scenario: &str) -> (Explorer, String) {
+/// Runs `explore` with `args` and returns the address it prints after `prefix` (so the
+/// printed address is what is checked), once it listens.
+fn serve(args: &[&str], prefix: &str) -> (Explorer, String) {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_zab-model"))
-        .args([
-            "explore",
-            "--scenario",
-            scenario,
-            "--port",
-            &port.to_string(),
-        ])
+        .arg("explore")
+        .args(args)
+        .args(["--port", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -32,7 +28,7 @@ fn serve(scenario: &str) -> (Explorer, String) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut printed = String::new();
     let mut buf = [0u8; 4096];
-    while !printed.contains("last step: ") || !printed.ends_with('\n') {
+    while !printed.contains(prefix) || !printed.ends_with('\n') {
         assert!(Instant::now() < deadline, "no address printed: {printed}");
         let n = stderr.read(&mut buf).unwrap();
         assert!(n > 0, "explore exited: {printed}");
@@ -40,7 +36,7 @@ fn serve(scenario: &str) -> (Explorer, String) {
     }
     let url = printed
         .lines()
-        .find_map(|l| l.strip_prefix("its last step: "))
+        .find_map(|l| Some(&l[l.find(prefix)? + prefix.len()..]))
         .unwrap()
         .to_string();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -102,7 +98,7 @@ fn text_of(html: &str) -> String {
 #[test]
 fn every_scenario_renders_its_last_step_in_chromium() {
     for sc in &SCENARIOS {
-        let (_explorer, url) = serve(sc.name);
+        let (_explorer, url) = serve(&["--scenario", sc.name], "its last step: ");
         let page = rendered_text(&url);
         assert!(
             page.contains("Current State"),
@@ -118,4 +114,31 @@ fn every_scenario_renders_its_last_step_in_chromium() {
             );
         }
     }
+}
+
+/// The first page lists the tour; its links open each stop at its last step, with the
+/// stop's explanation above the Explorer.
+#[test]
+fn the_tour_opens_from_the_first_page_in_chromium() {
+    let (_explorer, front) = serve(&[], " at ");
+    let page = rendered_text(&front);
+    assert!(page.contains("Current State"), "the Explorer itself");
+    for sc in &SCENARIOS {
+        assert!(page.contains(sc.title), "{} listed", sc.name);
+    }
+    let sc = zab_model::scenarios::find("fle-vote-order").unwrap();
+    let page = rendered_text(&format!("{front}tour/{}", sc.name));
+    assert!(
+        page.contains(sc.title),
+        "its explanation above the Explorer"
+    );
+    for shown in sc.shows {
+        assert!(page.contains(shown), "{shown:?} after following the link");
+    }
+    let page = rendered_text(&format!("{front}tour/bug/zk-4685"));
+    assert!(
+        page.contains("Open the counterexample to ack_consistent"),
+        "{page}"
+    );
+    assert!(page.contains("ACK(NEWLEADER"), "the counterexample's steps");
 }
