@@ -301,6 +301,7 @@ impl DataTree {
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<Stat, ZkError> {
         let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
+        self.data_size = self.data_size - node.data.len() as u64 + data.len() as u64;
         node.data = NodeData::new(data);
         node.mtime = hdr.time;
         node.mzxid = hdr.zxid;

@@ -62,6 +62,9 @@ pub struct DataTree {
     ttls: OrdSet<Arc<str>>,
     last_zxid: Zxid,
     options: TreeOptions,
+    /// Bytes of every path and every node's data (`approximateDataSize`), kept as nodes
+    /// come, go and change, so a metrics scrape does not walk the tree.
+    data_size: u64,
 }
 
 impl PartialEq for DataTree {
@@ -89,6 +92,7 @@ impl DataTree {
     pub fn new() -> DataTree {
         let mut tree = DataTree {
             nodes: OrdMap::new(),
+            data_size: 0,
             ephemerals: OrdSet::new(),
             containers: OrdSet::new(),
             ttls: OrdSet::new(),
@@ -157,6 +161,7 @@ impl DataTree {
     /// version -1 and the configuration's version as mzxid. Local, outside the log.
     pub fn init_config(&mut self, config: &[u8], config_version: Zxid, time: i64) {
         if let Some(node) = self.nodes.get_mut(path::CONFIG) {
+            self.data_size = self.data_size - node.data.len() as u64 + config.len() as u64;
             node.data = NodeData::new(config);
             node.version = -1;
             node.mzxid = config_version;
@@ -172,6 +177,12 @@ impl DataTree {
             .take_while(|(owner, _)| *owner == session)
             .map(|(_, p)| p.to_string())
             .collect()
+    }
+
+    /// The bytes of every path and every node's data: ZooKeeper's `approximateDataSize`
+    /// (`mntr`'s `zk_approximate_data_size`), in constant time.
+    pub fn approximate_data_size(&self) -> u64 {
+        self.data_size
     }
 
     /// How many ephemeral nodes there are (`mntr`'s `zk_ephemerals_count`), from the index:
@@ -235,7 +246,10 @@ impl DataTree {
     fn insert_node(&mut self, path: &str, node: DataNode) {
         let key: Arc<str> = Arc::from(path);
         self.index_node(key.clone(), node.kind);
-        self.nodes.insert(key, node);
+        self.data_size += node_size(&key, &node);
+        if let Some(old) = self.nodes.insert(key.clone(), node) {
+            self.data_size -= node_size(&key, &old);
+        }
     }
 
     /// Records a node in the index of its kind.
@@ -257,6 +271,7 @@ impl DataTree {
     /// Removes a node and its index entry. The parent is the caller's business.
     fn remove_node(&mut self, path: &str) -> Option<DataNode> {
         let (key, node) = self.nodes.remove_with_key(path)?;
+        self.data_size -= node_size(&key, &node);
         match node.kind {
             NodeKind::Ephemeral(session) => {
                 self.ephemerals.remove(&(session, key));
@@ -271,4 +286,9 @@ impl DataTree {
         }
         Some(node)
     }
+}
+
+/// What one node adds to `approximate_data_size`: its path and its data.
+fn node_size(path: &str, node: &DataNode) -> u64 {
+    (path.len() + node.data.len()) as u64
 }

@@ -159,9 +159,11 @@ fn rebuild(body: Body, options: TreeOptions) -> Result<DataTree, SnapshotError> 
         ttls: OrdSet::new(),
         last_zxid: body.last_zxid,
         options,
+        data_size: 0,
     };
     for (key, node) in nodes.iter() {
         tree.index_node(key.clone(), node.kind);
+        tree.data_size += super::node_size(key, node);
     }
     tree.nodes = nodes;
     Ok(tree)

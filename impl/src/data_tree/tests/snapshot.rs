@@ -193,6 +193,13 @@ fn request(action: &Action) -> Request {
     }
 }
 
+/// `approximateDataSize` as ZooKeeper computes it: every path and every node's data.
+fn walked_size(tree: &DataTree) -> u64 {
+    tree.iter()
+        .map(|(p, n)| (p.len() + n.data.len()) as u64)
+        .sum()
+}
+
 proptest! {
     #[test]
     fn replicas_and_restored_snapshots_stay_equal(
@@ -218,8 +225,14 @@ proptest! {
             follower.apply(entry);
         }
         prop_assert_eq!(&follower, &leader.tree);
+        // The data size kept as nodes change is the one a walk of the tree counts, on every
+        // copy (equality above ignores it: it is derived).
+        let walked = walked_size(&leader.tree);
+        prop_assert_eq!(leader.tree.approximate_data_size(), walked);
+        prop_assert_eq!(follower.approximate_data_size(), walked);
         if let Some(tree) = restored {
             prop_assert_eq!(&tree, &leader.tree);
+            prop_assert_eq!(tree.approximate_data_size(), walked);
         }
         let bytes = leader.tree.serialize_snapshot();
         prop_assert_eq!(&DataTree::restore_snapshot(&bytes, TreeOptions::default()).unwrap(), &leader.tree);
