@@ -4,7 +4,8 @@
 #   scripts/test.sh
 #
 # 1. Installs what the tests need and is missing: Debian packages (a C linker, Python with
-#    venv, Chromium, Apache ZooKeeper 3.8 and its C client, procps, faketime, curl, git),
+#    venv, Chromium, Apache ZooKeeper 3.8 and its C client, procps, faketime, curl, git,
+#    prometheus for its promtool),
 #    kazoo in a virtualenv under target/, and cargo-deny under target/tools. `cargo test`
 #    itself installs nothing; it only checks that these are there.
 # 2. Builds the workspace once (release) and runs every test on that build.
@@ -40,6 +41,7 @@ debian_packages() {
   command -v pgrep >/dev/null 2>&1 || need+=(procps)
   command -v faketime >/dev/null 2>&1 || need+=(faketime)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v promtool >/dev/null 2>&1 || need+=(prometheus)
   [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
   [ -x /usr/lib/zookeeper/bin/cli_mt ] || need+=(zookeeper-bin)
   [ ${#need[@]} -eq 0 ] && return

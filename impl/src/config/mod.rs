@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::server::links::QuorumSecret;
 
+pub mod endpoints;
+pub use endpoints::MetricsEndpoint;
+
 /// Why a zoo.cfg could not be loaded. `zabd` exits with code 2 for a bad configuration and 3
 /// for an unusable `dataDir`.
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +198,8 @@ pub struct ServerConfig {
     /// `zab.fault.epochWriteDelayMs=N` (builds with the `faults` feature only, for tests): a
     /// slow disk, every epoch file write waits N ms before it starts.
     pub epoch_write_delay_ms: Option<u64>,
+    /// The Prometheus metrics endpoint (`metricsProvider.*`).
+    pub metrics: MetricsEndpoint,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -311,6 +316,11 @@ impl ServerConfig {
                         return Err(bad(line, format!("server.{id} appears twice")));
                     }
                 }
+                k if k.starts_with("metricsProvider.") => {
+                    if !cfg.metrics.set(k, value).map_err(|m| bad(line, m))? {
+                        cfg.unknown.push((line, key.to_string()));
+                    }
+                }
                 _ => cfg.unknown.push((line, key.to_string())),
             }
         }
@@ -357,6 +367,7 @@ impl ServerConfig {
             fsync_fails_after: None,
             snapshot_delay_ms: None,
             epoch_write_delay_ms: None,
+            metrics: MetricsEndpoint::default(),
             unknown: Vec::new(),
         }
     }
@@ -404,6 +415,14 @@ impl ServerConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Where the metrics endpoint listens, if it is on: `metricsProvider.httpHost` or else
+    /// the client port's address, and `metricsProvider.httpPort`.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        let m = &self.metrics;
+        m.enabled
+            .then(|| (m.host.unwrap_or(self.client_port_address), m.port).into())
     }
 
     /// The state machine's options these keys set.

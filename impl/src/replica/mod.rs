@@ -459,6 +459,10 @@ impl<S: StateMachine> Replica<S> {
     pub fn role(&self) -> &Role {
         &self.role
     }
+    /// The configuration it was started with (its id, the voters and observers).
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
     /// The leader this server follows, or itself when leading.
     pub fn leader(&self) -> Option<ServerId> {
         match &self.role {

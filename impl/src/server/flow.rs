@@ -115,6 +115,9 @@ pub struct ConnFlow {
 pub struct Ticket {
     _conn: OwnedSemaphorePermit,
     global: Option<OwnedSemaphorePermit>,
+    /// When the request had been read and asked for its place: its latency counts from here
+    /// (`stats.rs`), waiting for room included.
+    pub read_at: std::time::Instant,
 }
 
 impl Ticket {
@@ -128,11 +131,13 @@ impl ConnFlow {
     /// Waits for room for one more request, in the connection's budget and then the
     /// server's. `None` only if the semaphores were closed (never, in practice).
     pub async fn admit(&self) -> Option<Ticket> {
+        let read_at = std::time::Instant::now();
         let conn = Arc::clone(&self.permits).acquire_owned().await.ok()?;
         let global = Arc::clone(&self.global).acquire_owned().await.ok()?;
         Some(Ticket {
             _conn: conn,
             global: Some(global),
+            read_at,
         })
     }
 

@@ -54,8 +54,11 @@ fn srvr(core: &Core, with_clients: bool) -> String {
     let c = &core.clients;
     let _ = write!(
         s,
-        "Latency min/avg/max: 0/0.0/0\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\n\
+        "Latency min/avg/max: {}/{}/{}\nReceived: {}\nSent: {}\nConnections: {}\nOutstanding: {}\n\
          Zxid: 0x{:x}\nMode: {}\nNode count: {}\n",
+        core.latency.min_ms(),
+        java_double(core.latency.avg_ms()),
+        core.latency.max_ms(),
         c.received,
         c.sent,
         c.conns.len(),
@@ -65,6 +68,15 @@ fn srvr(core: &Core, with_clients: bool) -> String {
         core.replica.state_machine().tree().len(),
     );
     s
+}
+
+/// A double as Java prints it, which ZooKeeper's tools read: `0.0`, `2.5`, never `0`.
+pub fn java_double(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e7 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
 }
 
 fn cons(core: &Core) -> String {
@@ -110,10 +122,17 @@ fn mntr(core: &Core) -> String {
         let _ = writeln!(s, "{k}\t{v}");
     };
     kv("zk_version", VERSION.into());
+    kv("zk_avg_latency", java_double(core.latency.avg_ms()));
+    kv("zk_max_latency", core.latency.max_ms().to_string());
+    kv("zk_min_latency", core.latency.min_ms().to_string());
     kv("zk_server_state", mode(core).into());
     kv("zk_znode_count", tree.len().to_string());
     kv("zk_watch_count", (data + child).to_string());
     kv("zk_ephemerals_count", tree.ephemeral_count().to_string());
+    kv(
+        "zk_approximate_data_size",
+        tree.approximate_data_size().to_string(),
+    );
     kv(
         "zk_num_alive_connections",
         core.clients.conns.len().to_string(),

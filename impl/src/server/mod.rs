@@ -8,15 +8,18 @@ pub mod client;
 pub mod clients;
 pub mod containers;
 pub mod core;
+pub mod endpoints;
 pub mod flow;
 pub mod fourlw;
 pub mod in_flight;
 pub mod links;
+pub mod metrics;
 mod purge;
 mod reads;
 mod revalidate;
 mod serve;
 mod snapshots;
+pub mod stats;
 mod supervisor;
 pub mod trace;
 mod writes;
@@ -153,6 +156,10 @@ pub async fn run(
 ) -> Result<(), ServerError> {
     let client_addr = format!("{}:{}", cfg.client_port_address, cfg.client_port);
     let client_listener = bind(client_addr, "client port").await?;
+    let metrics_listener = match cfg.metrics_addr() {
+        Some(addr) => Some(bind(addr.to_string(), "metrics port").await?),
+        None => None,
+    };
     let mut peers = HashMap::new();
     let mut peer_listeners = Vec::new();
     for (&id, p) in &cfg.servers {
@@ -281,6 +288,10 @@ pub async fn run(
                 links::inbound(stream, generation, events.clone(), Arc::clone(&auth))
             },
         )));
+    }
+    if let Some(l) = metrics_listener {
+        let router = endpoints::metrics(tx.clone());
+        tasks.push(tokio::spawn(endpoints::serve(l, "metrics port", router)));
     }
     let (events, max_buffer) = (tx.clone(), cfg.jute_max_buffer);
     let caps = admission::ClientCaps::new(cfg.max_client_cnxns, cfg.max_cnxns);

@@ -234,6 +234,9 @@ impl Core {
                 return;
             };
             let Some(p) = c.queue.pop_front() else { return };
+            if let (Some(t), false) = (&p.ticket, matches!(p.state, PState::Close)) {
+                self.latency.record(t.read_at.elapsed());
+            }
             match p.state {
                 PState::Done(body) => self.clients.send(conn, ConnOut::Packet(body)),
                 PState::Close => return self.clients.close(conn),

@@ -71,6 +71,36 @@ impl Ensemble {
         Ensemble::start(cmd, dir, servers + observers)
     }
 
+    /// `zabd ensemble --metrics`: every server serves Prometheus metrics on a port of its own.
+    pub fn zabd_metrics(servers: u32) -> Ensemble {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_zabd"));
+        cmd.args([
+            "ensemble",
+            "--metrics",
+            "--servers",
+            &servers.to_string(),
+            "--dir",
+        ])
+        .arg(dir.path());
+        Ensemble::start(cmd, dir, servers)
+    }
+
+    /// Each server's metrics port, in server id order, from its zoo.cfg (`zN.cfg`).
+    pub fn metrics_ports(&self) -> Vec<u16> {
+        (1..=self.client_ports().len())
+            .map(|id| {
+                let cfg = std::fs::read_to_string(self.dir.path().join(format!("z{id}.cfg")))
+                    .expect("the server's zoo.cfg");
+                cfg.lines()
+                    .find_map(|l| l.strip_prefix("metricsProvider.httpPort="))
+                    .expect("a metrics port")
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
+    }
+
     /// Apache ZooKeeper 3.8 from Debian's `zookeeper` package, `servers` JVMs.
     pub fn zookeeper(servers: u32) -> Ensemble {
         assert!(

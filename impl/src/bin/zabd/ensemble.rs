@@ -32,6 +32,10 @@ pub struct Args {
     /// An extra zoo.cfg line for every server, e.g. `--cfg snapCount=1000` (repeatable).
     #[arg(long = "cfg", value_name = "KEY=VALUE")]
     extra: Vec<String>,
+    /// Serve Prometheus metrics: each server gets the Prometheus provider and a free
+    /// `metricsProvider.httpPort` of its own (in its `zN.cfg`).
+    #[arg(long)]
+    metrics: bool,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -117,6 +121,14 @@ fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
     for _ in 0..n {
         ports.push((free_port()?, free_port()?, free_port()?));
     }
+    let mut metrics_ports = Vec::new();
+    for _ in 0..n {
+        metrics_ports.push(if args.metrics {
+            Some(free_port()?)
+        } else {
+            None
+        });
+    }
     let mut servers = String::new();
     for (i, (_, q, e)) in ports.iter().enumerate() {
         let role = if i as u32 >= args.servers {
@@ -144,12 +156,22 @@ fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
         std::fs::create_dir_all(&data)?;
         std::fs::write(data.join("myid"), format!("{id}\n"))?;
         let cfg = dir.join(format!("z{id}.cfg"));
+        let metrics = match metrics_ports[i] {
+            Some(port) => {
+                eprintln!("zabd ensemble: server {id} metrics at http://127.0.0.1:{port}/metrics");
+                format!(
+                    "metricsProvider.className={}\nmetricsProvider.httpPort={port}\n",
+                    zab::config::endpoints::PROMETHEUS_PROVIDER
+                )
+            }
+            None => String::new(),
+        };
         std::fs::write(
             &cfg,
             format!(
                 "tickTime={}\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={client}\n\
                  clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n\
-                 {servers}{}",
+                 {servers}{metrics}{}",
                 args.tick_time,
                 data.display(),
                 args.extra

@@ -83,6 +83,11 @@ pub enum Event {
         /// One of `FOUR_LETTER_WORDS`.
         word: &'static str,
     },
+    /// The metrics endpoint asks for a reading of every metric.
+    Metrics {
+        /// Where the reading goes.
+        reply: tokio::sync::oneshot::Sender<super::super::metrics::Metrics>,
+    },
     /// An autopurge's snapshot check, run off the core thread, is done.
     PurgeChecked {
         /// `autopurge.snapRetainCount`, as the check was started with.

@@ -76,6 +76,10 @@ pub struct Core {
     pub(super) state: ServerState,
     pub(super) leader: Option<ServerId>,
     pub(super) started: Instant,
+    /// Client request latency (`srvr`, `mntr`, the metrics endpoint).
+    pub(in crate::server) latency: super::stats::Latency,
+    /// How long elections took (`election_time`).
+    pub(in crate::server) elections: super::stats::Elections,
     pub(super) info: super::Info,
     /// When autopurge runs next (`None`: at the first tick).
     pub(super) next_purge: Option<Instant>,
@@ -127,6 +131,8 @@ impl Core {
             state: ServerState::Looking,
             leader: None,
             started: Instant::now(),
+            latency: Default::default(),
+            elections: Default::default(),
             info,
             next_purge: None,
             purging: false,
@@ -135,6 +141,8 @@ impl Core {
             next_container_check: None,
             recorder,
         };
+        // A server starts in its first election.
+        core.elections.started(core.started);
         core.execute(first)?;
         core.flush_links();
         Ok(core)
@@ -227,6 +235,11 @@ impl Core {
             Event::FourLetter { conn, word } => {
                 let text = super::fourlw::answer(self, word);
                 self.clients.send(conn, ConnOut::Text(text));
+                Ok(())
+            }
+            Event::Metrics { reply } => {
+                // The endpoint may have given up waiting; nothing to do then.
+                let _ = reply.send(self.metrics());
                 Ok(())
             }
             Event::Shutdown => Ok(()),
@@ -353,6 +366,7 @@ impl Core {
         tracing::info!(?state, ?leader, epoch, "role changed");
         let was = self.state;
         self.state = state;
+        self.elections.on_state(was, state, Instant::now());
         self.leader = leader;
         self.tracker = None;
         self.learner_conns.clear();

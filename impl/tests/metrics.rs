@@ -1,0 +1,222 @@
+//! The Prometheus metrics endpoint (`metricsProvider.className` naming ZooKeeper's
+//! Prometheus provider): a known workload moves each metric by what it should, the leader of
+//! an ensemble reports its synced followers and an election, Debian's `promtool` reads the
+//! scrape, and a port that cannot be bound stops the server at start with exit code 3.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::process::{free_port, Zabd};
+use support::{zk_connect, Ensemble};
+use zab::config::endpoints::PROMETHEUS_PROVIDER;
+use zookeeper_client as zk;
+
+mod support;
+
+/// zoo.cfg lines that turn the endpoint on at `port`.
+fn metrics_cfg(port: u16) -> String {
+    format!("metricsProvider.className={PROMETHEUS_PROVIDER}\nmetricsProvider.httpPort={port}\n")
+}
+
+/// `GET path` on 127.0.0.1:`port`: the status code and body.
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("the endpoint listens");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    let (head, body) = buf.split_once("\r\n\r\n").expect("an HTTP answer");
+    let code = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (code, body.to_string())
+}
+
+/// A scrape as sample name (with its labels) → value.
+fn scrape(port: u16) -> HashMap<String, f64> {
+    let (code, body) = http_get(port, "/metrics");
+    assert_eq!(code, 200, "{body}");
+    body.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (name, value) = l.rsplit_once(' ').unwrap();
+            (name.to_string(), value.parse().unwrap())
+        })
+        .collect()
+}
+
+/// What `promtool check metrics` says of a scrape: its exit code and complaints.
+fn promtool(text: &str) -> (i32, Vec<String>) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs (scripts/test.sh installs Debian's prometheus)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (
+        out.status.code().unwrap_or(-1),
+        said.lines().map(str::to_string).collect(),
+    )
+}
+
+/// Scrapes until `ok` holds of a scrape (the server applies and counts asynchronously).
+fn scrape_until(port: u16, ok: impl Fn(&HashMap<String, f64>) -> bool) -> HashMap<String, f64> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let m = scrape(port);
+        if ok(&m) || Instant::now() > deadline {
+            return m;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_known_workload_moves_each_metric_by_what_it_should() {
+    let port = free_port();
+    let z = Zabd::start(&metrics_cfg(port), &[]);
+    let before = scrape(port);
+    assert_eq!(before["num_alive_connections"], 0.0);
+    assert_eq!(before["quorum_size"], 1.0, "standalone: one voter");
+    assert_eq!(
+        before["election_time_count"], 1.0,
+        "its start was an election"
+    );
+
+    let c = zk_connect(&format!("127.0.0.1:{}", z.port)).await;
+    let open = |mode: zk::CreateMode| mode.with_acls(zk::Acls::anyone_all());
+    c.create("/m", b"hello", &open(zk::CreateMode::Persistent))
+        .await
+        .unwrap();
+    c.create("/m/e", b"eph", &open(zk::CreateMode::Ephemeral))
+        .await
+        .unwrap();
+    let (_data, _stat, _watcher) = c.get_and_watch_data("/m").await.unwrap();
+
+    let m = scrape_until(port, |m| m["watch_count"] == 1.0);
+    assert_eq!(m["znode_count"], before["znode_count"] + 2.0);
+    assert_eq!(m["ephemerals_count"], 1.0);
+    assert_eq!(m["watch_count"], 1.0);
+    // Paths and data: "/m" + "hello", "/m/e" + "eph".
+    assert_eq!(
+        m["approximate_data_size"],
+        before["approximate_data_size"] + 14.0
+    );
+    assert_eq!(m["num_alive_connections"], 1.0);
+    assert_eq!(m["outstanding_requests"], 0.0);
+    // The handshake does not count; the two creates and the read do (and any pings).
+    assert!(m["packets_received"] >= 3.0, "{m:?}");
+    assert!(
+        m["packets_sent"] >= 4.0,
+        "replies and the handshake's answer: {m:?}"
+    );
+    assert!(
+        m["avg_latency"] > 0.0 && m["min_latency"] <= m["max_latency"],
+        "{m:?}"
+    );
+    assert!(m["uptime"] > 0.0);
+    assert_eq!(m["synced_followers"], 0.0);
+
+    c.delete("/m/e", None).await.unwrap();
+    drop(c);
+    let m = scrape_until(port, |m| m["num_alive_connections"] == 0.0);
+    assert_eq!(m["num_alive_connections"], 0.0);
+    assert_eq!(m["ephemerals_count"], 0.0);
+    assert_eq!(
+        m["approximate_data_size"],
+        before["approximate_data_size"] + 7.0
+    );
+
+    assert_eq!(http_get(port, "/nothing-here").0, 404);
+}
+
+/// promtool parses the scrape; the only thing it flags is the `_count` suffix of three
+/// gauges, which are ZooKeeper's own names (its provider writes the same three lines).
+#[test]
+fn promtool_reads_the_scrape() {
+    let port = free_port();
+    let _z = Zabd::start(&metrics_cfg(port), &[]);
+    let (code, text) = http_get(port, "/metrics");
+    assert_eq!(code, 200);
+    let (status, said) = promtool(&text);
+    let mut said = said;
+    said.sort();
+    let expected: Vec<String> = ["ephemerals_count", "watch_count", "znode_count"]
+        .iter()
+        .map(|m| {
+            format!("{m} non-histogram and non-summary metrics should not have \"_count\" suffix")
+        })
+        .collect();
+    assert_eq!(said, expected, "promtool's complaints");
+    assert_eq!(
+        status, 3,
+        "3: lint findings only (1 would be a parse failure)"
+    );
+}
+
+#[test]
+fn the_leader_reports_its_followers_and_its_election() {
+    let e = Ensemble::zabd_metrics(3);
+    let leader = e.leader().expect("a leader");
+    let ports = e.metrics_ports();
+    let index = e.client_ports().iter().position(|&p| p == leader).unwrap();
+    let m = scrape_until(ports[index], |m| m["synced_followers"] == 2.0);
+    assert_eq!(m["quorum_size"], 3.0);
+    assert_eq!(m["synced_followers"], 2.0);
+    assert_eq!(m["synced_observers"], 0.0);
+    assert!(m["election_time_count"] >= 1.0, "{m:?}");
+    assert!(m["election_time_sum"] >= 0.0 && m["election_time{quantile=\"0.5\"}"] >= 0.0);
+    for (i, &p) in ports.iter().enumerate().filter(|&(i, _)| i != index) {
+        let f = scrape(p);
+        assert_eq!(f["synced_followers"], 0.0, "server {} follows", i + 1);
+        assert_eq!(f["quorum_size"], 3.0);
+    }
+}
+
+/// Runs `zabd` on a standalone zoo.cfg with `extra` lines until it exits (it is expected to
+/// refuse to start).
+fn refused_start(extra: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("zoo.cfg");
+    let text = format!(
+        "dataDir={}\nclientPort={}\nclientPortAddress=127.0.0.1\n{extra}",
+        dir.path().join("data").display(),
+        free_port(),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_zabd"))
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_metrics_port_that_cannot_be_bound_stops_the_start_with_code_3() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = refused_start(&metrics_cfg(port));
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("metrics port"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_provider_is_a_configuration_error() {
+    let out = refused_start("metricsProvider.className=com.example.Nope\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("metricsProvider.className"));
+}
