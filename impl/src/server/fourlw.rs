@@ -12,7 +12,7 @@ use std::time::Duration;
 /// client protocol follows, with this implementation's name and version after it.
 pub const VERSION: &str = "3.8.0-zab-rs-0.1.0";
 
-fn mode(core: &Core) -> &'static str {
+pub(super) fn mode(core: &Core) -> &'static str {
     match core.state {
         _ if core.peers.is_empty() && core.state == ServerState::Leading => "standalone",
         ServerState::Leading => "leader",
@@ -65,9 +65,16 @@ fn srvr(core: &Core, with_clients: bool) -> String {
         c.writes.len(),
         core.replica.last_processed().0,
         mode(core),
-        core.replica.state_machine().tree().len(),
+        znode_count(core),
     );
     s
+}
+
+/// The znode count ZooKeeper reports (`srvr`'s `Node count`, `znode_count`): its node map
+/// holds the root twice, under "" and "/", and it counts map entries, so every count it
+/// reports is one more than its nodes. zabd reports the same number.
+pub fn znode_count(core: &Core) -> usize {
+    core.replica.state_machine().tree().len() + 1
 }
 
 /// A double as Java prints it, which ZooKeeper's tools read: `0.0`, `2.5`, never `0`.
@@ -126,7 +133,7 @@ fn mntr(core: &Core) -> String {
     kv("zk_max_latency", core.latency.max_ms().to_string());
     kv("zk_min_latency", core.latency.min_ms().to_string());
     kv("zk_server_state", mode(core).into());
-    kv("zk_znode_count", tree.len().to_string());
+    kv("zk_znode_count", znode_count(core).to_string());
     kv("zk_watch_count", (data + child).to_string());
     kv("zk_ephemerals_count", tree.ephemeral_count().to_string());
     kv(

@@ -39,7 +39,7 @@ impl Core {
         let (followers, observers) = self.synced_learners();
         let c = &self.clients;
         let gauges = vec![
-            ("znode_count", tree.len() as f64),
+            ("znode_count", super::fourlw::znode_count(self) as f64),
             ("ephemerals_count", tree.ephemeral_count() as f64),
             ("watch_count", (data_watches + child_watches) as f64),
             ("approximate_data_size", tree.approximate_data_size() as f64),
