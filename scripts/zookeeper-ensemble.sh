@@ -4,7 +4,10 @@
 # It prints the connect string as one line once every server answers `srvr` with a mode,
 # then runs until SIGTERM/SIGINT and stops its servers.
 #
-#   scripts/zookeeper-ensemble.sh [--servers N] [--dir D] [--tick-time MS]
+#   scripts/zookeeper-ensemble.sh [--servers N] [--dir D] [--tick-time MS] [--admin]
+#
+# --admin turns on each server's AdminServer (Jetty) on a free port of its own
+# (`admin.serverPort` in its zN.cfg).
 #
 # fsync stays on (forceSync=yes is ZooKeeper's default). Logs: D/zN.log.
 set -euo pipefail
@@ -12,11 +15,13 @@ set -euo pipefail
 servers=3
 dir=""
 tick=2000
+admin=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --servers) servers="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
     --tick-time) tick="$2"; shift 2 ;;
+    --admin) admin=true; shift ;;
     *) echo "zookeeper-ensemble: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +53,9 @@ except OSError:
 PY
 }
 
-cp_jars="$(ls /usr/share/java/*.jar | grep -E '/(slf4j-api|log4j-1.2|netty|commons|metrics-core)[^/]*\.jar$' | tr '\n' ':')"
+# servlet-api is not in zookeeper.jar's manifest (its jetty jars are): without it the
+# AdminServer stays off with only a warning.
+cp_jars="$(ls /usr/share/java/*.jar | grep -E '/(slf4j-api|log4j-1.2|netty|commons|metrics-core|servlet-api)[^/]*\.jar$' | tr '\n' ':')"
 classpath="/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:$cp_jars"
 
 declare -a client_ports pids
@@ -80,7 +87,13 @@ launch() { # pick ports, write every zN.cfg and myid, start the JVMs
       echo "clientPortAddress=127.0.0.1"
       echo "maxClientCnxns=0"
       echo "4lw.commands.whitelist=*"
-      echo "admin.enableServer=false"
+      if [ "$admin" = true ]; then
+        echo "admin.enableServer=true"
+        echo "admin.serverAddress=127.0.0.1"
+        echo "admin.serverPort=$(free_port)"
+      else
+        echo "admin.enableServer=false"
+      fi
       [ "$servers" -gt 1 ] && printf '%s' "$peers"
     } > "$dir/z$i.cfg"
     java -Xmx512m -Dzookeeper.root.logger=WARN,CONSOLE -cp "$classpath" \

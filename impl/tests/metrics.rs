@@ -4,11 +4,11 @@
 //! scrape, and a port that cannot be bound stops the server at start with exit code 3.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::process::{free_port, Zabd};
+use support::http::get as http_get;
+use support::process::{free_port, refused_start, Zabd};
 use support::{zk_connect, Ensemble};
 use zab::config::endpoints::PROMETHEUS_PROVIDER;
 use zookeeper_client as zk;
@@ -18,18 +18,6 @@ mod support;
 /// zoo.cfg lines that turn the endpoint on at `port`.
 fn metrics_cfg(port: u16) -> String {
     format!("metricsProvider.className={PROMETHEUS_PROVIDER}\nmetricsProvider.httpPort={port}\n")
-}
-
-/// `GET path` on 127.0.0.1:`port`: the status code and body.
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("the endpoint listens");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).unwrap();
-    let (head, body) = buf.split_once("\r\n\r\n").expect("an HTTP answer");
-    let code = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (code, body.to_string())
 }
 
 /// A scrape as sample name (with its labels) → value.
@@ -181,24 +169,6 @@ fn the_leader_reports_its_followers_and_its_election() {
         assert_eq!(f["synced_followers"], 0.0, "server {} follows", i + 1);
         assert_eq!(f["quorum_size"], 3.0);
     }
-}
-
-/// Runs `zabd` on a standalone zoo.cfg with `extra` lines until it exits (it is expected to
-/// refuse to start).
-fn refused_start(extra: &str) -> std::process::Output {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("zoo.cfg");
-    let text = format!(
-        "dataDir={}\nclientPort={}\nclientPortAddress=127.0.0.1\n{extra}",
-        dir.path().join("data").display(),
-        free_port(),
-    );
-    std::fs::write(&cfg, text).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_zabd"))
-        .arg("--config")
-        .arg(&cfg)
-        .output()
-        .unwrap()
 }
 
 #[test]

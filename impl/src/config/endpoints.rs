@@ -1,5 +1,5 @@
 //! The keys of the HTTP endpoints beside the client port: the Prometheus metrics endpoint
-//! (`metricsProvider.*`, as ZooKeeper names them).
+//! (`metricsProvider.*`) and the AdminServer (`admin.*`), as ZooKeeper names them.
 
 use std::net::IpAddr;
 
@@ -57,22 +57,89 @@ impl MetricsEndpoint {
                     }
                 }
             }
-            "metricsProvider.httpHost" => {
-                let host = value.parse().map_err(|_| {
-                    format!("metricsProvider.httpHost `{value}` is not an IP address")
-                })?;
-                self.host = Some(host);
+            "metricsProvider.httpHost" => self.host = Some(address(key, value)?),
+            "metricsProvider.httpPort" => self.port = port(key, value)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// The AdminServer's port unless `admin.serverPort` says otherwise (ZooKeeper's default).
+pub const DEFAULT_ADMIN_PORT: u16 = 8080;
+
+/// The AdminServer's path prefix unless `admin.commandURL` says otherwise.
+pub const DEFAULT_COMMAND_URL: &str = "/commands";
+
+/// The AdminServer: ZooKeeper's admin commands as JSON over HTTP. Off unless
+/// `admin.enableServer=true`: ZooKeeper turns it on by default, on every interface, with no
+/// authentication; zabd serves it only when asked (`specs/compatibility.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminEndpoint {
+    /// `admin.enableServer`.
+    pub enabled: bool,
+    /// `admin.serverAddress`; `None`: the client port's address (`clientPortAddress`).
+    pub host: Option<IpAddr>,
+    /// `admin.serverPort` (default 8080).
+    pub port: u16,
+    /// `admin.commandURL` (default `/commands`): where the commands are, one level below.
+    pub command_url: String,
+}
+
+impl Default for AdminEndpoint {
+    fn default() -> AdminEndpoint {
+        AdminEndpoint {
+            enabled: false,
+            host: None,
+            port: DEFAULT_ADMIN_PORT,
+            command_url: DEFAULT_COMMAND_URL.into(),
+        }
+    }
+}
+
+impl AdminEndpoint {
+    /// Takes an `admin.*` key: `Ok(true)` if it is one of the AdminServer's, `Ok(false)` for
+    /// another (unknown), or why its value is wrong.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool, String> {
+        match key {
+            "admin.enableServer" => {
+                self.enabled = match value.to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(format!("admin.enableServer `{value}` is not true or false")),
+                }
             }
-            "metricsProvider.httpPort" => {
-                self.port =
-                    value.parse().ok().filter(|&p| p != 0).ok_or_else(|| {
-                        format!("metricsProvider.httpPort `{value}` is not a port")
-                    })?;
+            "admin.serverAddress" => self.host = Some(address(key, value)?),
+            "admin.serverPort" => self.port = port(key, value)?,
+            "admin.commandURL" => {
+                let plain = |c: char| c.is_ascii_alphanumeric() || "/-_.".contains(c);
+                if !value.starts_with('/') || value.len() < 2 || !value.chars().all(plain) {
+                    return Err(format!(
+                        "admin.commandURL `{value}` is not a path such as /commands"
+                    ));
+                }
+                self.command_url = value.trim_end_matches('/').to_string();
             }
             _ => return Ok(false),
         }
         Ok(true)
     }
+}
+
+/// An endpoint's listening address: an IP address, not a name (nothing is resolved).
+fn address(key: &str, value: &str) -> Result<IpAddr, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{key} `{value}` is not an IP address"))
+}
+
+/// An endpoint's port: 1 to 65535.
+fn port(key: &str, value: &str) -> Result<u16, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| format!("{key} `{value}` is not a port"))
 }
 
 #[cfg(test)]
@@ -99,6 +166,29 @@ mod tests {
             ("metricsProvider.httpHost", "localhost:7000"),
         ] {
             assert!(m.set(key, bad).unwrap_err().contains(key), "{key}={bad}");
+        }
+    }
+
+    #[test]
+    fn the_admin_server_is_off_until_enabled() {
+        let mut a = AdminEndpoint::default();
+        assert!(!a.enabled && a.port == 8080 && a.command_url == "/commands");
+        assert_eq!(a.set("admin.enableServer", "True"), Ok(true));
+        assert_eq!(a.set("admin.serverPort", "8081"), Ok(true));
+        assert_eq!(a.set("admin.serverAddress", "127.0.0.1"), Ok(true));
+        assert_eq!(a.set("admin.commandURL", "/admin/"), Ok(true));
+        assert!(a.enabled && a.port == 8081 && a.command_url == "/admin");
+        assert_eq!(a.set("admin.idleTimeout", "30000"), Ok(false));
+        for (key, bad) in [
+            ("admin.enableServer", "yes"),
+            ("admin.serverPort", "0"),
+            ("admin.serverPort", "65536"),
+            ("admin.serverAddress", "localhost"),
+            ("admin.commandURL", "commands"),
+            ("admin.commandURL", "/"),
+            ("admin.commandURL", "/a b"),
+        ] {
+            assert!(a.set(key, bad).unwrap_err().contains(key), "{key}={bad}");
         }
     }
 }

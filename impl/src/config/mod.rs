@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::server::links::QuorumSecret;
 
 pub mod endpoints;
-pub use endpoints::MetricsEndpoint;
+pub use endpoints::{AdminEndpoint, MetricsEndpoint};
 
 /// Why a zoo.cfg could not be loaded. `zabd` exits with code 2 for a bad configuration and 3
 /// for an unusable `dataDir`.
@@ -200,6 +200,8 @@ pub struct ServerConfig {
     pub epoch_write_delay_ms: Option<u64>,
     /// The Prometheus metrics endpoint (`metricsProvider.*`).
     pub metrics: MetricsEndpoint,
+    /// The AdminServer (`admin.*`).
+    pub admin: AdminEndpoint,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -321,6 +323,11 @@ impl ServerConfig {
                         cfg.unknown.push((line, key.to_string()));
                     }
                 }
+                k if k.starts_with("admin.") => {
+                    if !cfg.admin.set(k, value).map_err(|m| bad(line, m))? {
+                        cfg.unknown.push((line, key.to_string()));
+                    }
+                }
                 _ => cfg.unknown.push((line, key.to_string())),
             }
         }
@@ -368,6 +375,7 @@ impl ServerConfig {
             snapshot_delay_ms: None,
             epoch_write_delay_ms: None,
             metrics: MetricsEndpoint::default(),
+            admin: AdminEndpoint::default(),
             unknown: Vec::new(),
         }
     }
@@ -423,6 +431,14 @@ impl ServerConfig {
         let m = &self.metrics;
         m.enabled
             .then(|| (m.host.unwrap_or(self.client_port_address), m.port).into())
+    }
+
+    /// Where the AdminServer listens, if it is on: `admin.serverAddress` or else the client
+    /// port's address, and `admin.serverPort`.
+    pub fn admin_addr(&self) -> Option<std::net::SocketAddr> {
+        let a = &self.admin;
+        a.enabled
+            .then(|| (a.host.unwrap_or(self.client_port_address), a.port).into())
     }
 
     /// The state machine's options these keys set.

@@ -3,6 +3,7 @@
 //! disk (`core`). Startup fails with a clear error for a port in use or a data directory
 //! that cannot be opened.
 
+pub mod admin;
 mod admission;
 pub mod client;
 pub mod clients;
@@ -30,7 +31,7 @@ use crate::database::ZkDatabase;
 use crate::replica::{Config, Replica};
 use crate::session::Timeouts;
 use crate::storage::{recover_durable, FileConfig, FileStorage, StorageError};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -46,6 +47,8 @@ pub struct Info {
     pub tick_time_ms: i32,
     /// `conf`'s answer.
     pub conf: String,
+    /// Each server's host, from its `server.N` line (the admin command `leader`).
+    pub hosts: BTreeMap<u64, String>,
     /// The container manager's settings (`znode.container.*`).
     pub containers: containers::ContainerSettings,
     /// The four-letter words `4lw.commands.whitelist` lets this server answer.
@@ -160,6 +163,10 @@ pub async fn run(
         Some(addr) => Some(bind(addr.to_string(), "metrics port").await?),
         None => None,
     };
+    let admin_listener = match cfg.admin_addr() {
+        Some(addr) => Some(bind(addr.to_string(), "admin port").await?),
+        None => None,
+    };
     let mut peers = HashMap::new();
     let mut peer_listeners = Vec::new();
     for (&id, p) in &cfg.servers {
@@ -233,6 +240,11 @@ pub async fn run(
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,
         conf: conf_text(&cfg),
+        hosts: cfg
+            .servers
+            .iter()
+            .map(|(id, p)| (*id, p.host.clone()))
+            .collect(),
         containers: containers::ContainerSettings {
             check_interval: std::time::Duration::from_millis(cfg.container_check_interval_ms),
             max_per_minute: cfg.container_max_per_minute,
@@ -292,6 +304,16 @@ pub async fn run(
     if let Some(l) = metrics_listener {
         let router = endpoints::metrics(tx.clone());
         tasks.push(tokio::spawn(endpoints::serve(l, "metrics port", router)));
+    }
+    if let Some(l) = admin_listener {
+        let fixed = Arc::new(admin::Static::new(&cfg, &timeouts));
+        let allowed = admin::COMMANDS
+            .iter()
+            .filter(|c| cfg.four_letter_word_enabled(c.word))
+            .map(|c| c.name)
+            .collect();
+        let router = endpoints::admin(tx.clone(), &cfg.admin.command_url, fixed, allowed);
+        tasks.push(tokio::spawn(endpoints::serve(l, "admin port", router)));
     }
     let (events, max_buffer) = (tx.clone(), cfg.jute_max_buffer);
     let caps = admission::ClientCaps::new(cfg.max_client_cnxns, cfg.max_cnxns);

@@ -32,6 +32,7 @@ impl Core {
                 if let Err(why) = added {
                     // As a failed addauth in ZooKeeper: AuthFailed, then the connection closes.
                     tracing::info!(conn, "addauth refused: {why}");
+                    self.clients.auth_failed += 1;
                     let reply = response::reply(
                         xid_,
                         Zxid::ZERO,

@@ -92,7 +92,7 @@ impl Core {
         let sid = req.session_id;
         match self.replica.state_machine().resume(sid, &req.passwd) {
             Some(open) => {
-                self.clients.attach(conn, sid);
+                self.clients.attach(conn, sid, open.timeout_ms);
                 self.claim_owner(sid);
                 let body = self.clients.connect_response(
                     sid,
@@ -235,7 +235,10 @@ impl Core {
             };
             let Some(p) = c.queue.pop_front() else { return };
             if let (Some(t), false) = (&p.ticket, matches!(p.state, PState::Close)) {
-                self.latency.record(t.read_at.elapsed());
+                let took = t.read_at.elapsed();
+                self.latency.record(took);
+                c.stats
+                    .answered(p.op.as_ref(), p.xid, applied.0 as i64, took);
             }
             match p.state {
                 PState::Done(body) => self.clients.send(conn, ConnOut::Packet(body)),

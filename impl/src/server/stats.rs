@@ -160,3 +160,118 @@ mod tests {
         assert_eq!(e.quantile(1.0), Some(30.0));
     }
 }
+
+/// One client connection's statistics, as ZooKeeper's `cons` reports them per connection.
+#[derive(Clone, Debug)]
+pub struct ConnStats {
+    /// When its session was set up, in wall-clock milliseconds (0 before).
+    pub established_ms: i64,
+    /// Its session's negotiated timeout, in milliseconds (0 before).
+    pub session_timeout_ms: i32,
+    /// ZooKeeper's short name of the last request answered (`NA` before any).
+    pub last_op: &'static str,
+    /// The last answered request's xid (-1 before any).
+    pub last_cxid: i64,
+    /// The zxid applied when the last reply was queued (-1 before any).
+    pub last_zxid: i64,
+    /// When the last reply was queued.
+    pub last_response: Option<Instant>,
+    /// The last request's latency, in milliseconds.
+    pub last_latency_ms: u64,
+    /// Every answered request's latency.
+    pub latency: Latency,
+}
+
+impl Default for ConnStats {
+    fn default() -> ConnStats {
+        ConnStats {
+            established_ms: 0,
+            session_timeout_ms: 0,
+            last_op: "NA",
+            last_cxid: -1,
+            last_zxid: -1,
+            last_response: None,
+            last_latency_ms: 0,
+            latency: Latency::default(),
+        }
+    }
+}
+
+impl ConnStats {
+    /// Counts one answered request.
+    pub fn answered(
+        &mut self,
+        op: Option<&crate::wire::ClientOp>,
+        cxid: i32,
+        zxid: i64,
+        took: Duration,
+    ) {
+        self.last_op = op.map_or("NA", op_name);
+        self.last_cxid = i64::from(cxid);
+        self.last_zxid = zxid;
+        self.last_response = Some(Instant::now());
+        self.last_latency_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        self.latency.record(took);
+    }
+}
+
+/// A request's name as ZooKeeper's `cons` shows the last one (`FinalRequestProcessor`).
+pub fn op_name(op: &crate::wire::ClientOp) -> &'static str {
+    use crate::wire::ClientOp as Op;
+    match op {
+        Op::Create { .. } => "CREA",
+        Op::Delete { .. } => "DELE",
+        Op::Exists { .. } => "EXIS",
+        Op::GetData { .. } => "GETD",
+        Op::SetData { .. } => "SETD",
+        Op::GetAcl { .. } => "GETA",
+        Op::SetAcl { .. } => "SETA",
+        Op::GetChildren { .. } => "GETC",
+        Op::Sync { .. } => "SYNC",
+        Op::Ping => "PING",
+        Op::Check { .. } => "CHEC",
+        Op::Multi(_) => "MULT",
+        Op::MultiRead(_) => "MLTR",
+        Op::CheckWatches { .. } => "CHKW",
+        Op::RemoveWatches { .. } => "REMW",
+        Op::SetWatches(_) => "SETW",
+        Op::AddWatch { .. } => "ADDW",
+        Op::GetEphemerals { .. } => "GETE",
+        Op::GetAllChildrenNumber { .. } => "GETACN",
+        Op::WhoAmI => "HOMI",
+        Op::Auth { .. } => "AUTH",
+        Op::CloseSession => "CLOS",
+    }
+}
+
+/// The last, smallest and largest of some sizes in bytes, -1 before the first (ZooKeeper's
+/// `BufferStats`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sizes {
+    /// The latest.
+    pub last: i64,
+    /// The smallest.
+    pub min: i64,
+    /// The largest.
+    pub max: i64,
+}
+
+impl Default for Sizes {
+    fn default() -> Sizes {
+        Sizes {
+            last: -1,
+            min: -1,
+            max: -1,
+        }
+    }
+}
+
+impl Sizes {
+    /// Counts one of `n` bytes.
+    pub fn record(&mut self, n: usize) {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        self.min = if self.min < 0 { n } else { self.min.min(n) };
+        self.max = self.max.max(n);
+        self.last = n;
+    }
+}

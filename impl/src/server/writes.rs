@@ -42,7 +42,7 @@ impl Core {
                             self.clients
                                 .connect_response(session, *timeout_ms, password, ro);
                         self.clients.send(conn, ConnOut::Packet(body));
-                        self.clients.attach(conn, session);
+                        self.clients.attach(conn, session, *timeout_ms);
                     }
                     // Closed again before its creation was answered: nothing to resume.
                     (Some((conn, _)), None) => self.clients.close(conn),

@@ -3,6 +3,7 @@
 //! print their connect string and stop their servers on SIGTERM, which `Drop` sends.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod http;
 pub mod process;
 pub mod raw;
 
@@ -73,28 +74,43 @@ impl Ensemble {
 
     /// `zabd ensemble --metrics`: every server serves Prometheus metrics on a port of its own.
     pub fn zabd_metrics(servers: u32) -> Ensemble {
+        Ensemble::zabd_flag(servers, "--metrics", &[])
+    }
+
+    /// `zabd ensemble --admin`: every server runs the AdminServer on a port of its own.
+    pub fn zabd_admin(servers: u32, cfg: &[&str]) -> Ensemble {
+        Ensemble::zabd_flag(servers, "--admin", cfg)
+    }
+
+    fn zabd_flag(servers: u32, flag: &str, cfg: &[&str]) -> Ensemble {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_zabd"));
-        cmd.args([
-            "ensemble",
-            "--metrics",
-            "--servers",
-            &servers.to_string(),
-            "--dir",
-        ])
-        .arg(dir.path());
+        cmd.args(["ensemble", flag, "--servers", &servers.to_string(), "--dir"])
+            .arg(dir.path());
+        for line in cfg {
+            cmd.args(["--cfg", line]);
+        }
         Ensemble::start(cmd, dir, servers)
     }
 
     /// Each server's metrics port, in server id order, from its zoo.cfg (`zN.cfg`).
     pub fn metrics_ports(&self) -> Vec<u16> {
+        self.cfg_ports("metricsProvider.httpPort=")
+    }
+
+    /// Each server's AdminServer port, in server id order, from its zoo.cfg (`zN.cfg`).
+    pub fn admin_ports(&self) -> Vec<u16> {
+        self.cfg_ports("admin.serverPort=")
+    }
+
+    fn cfg_ports(&self, key: &str) -> Vec<u16> {
         (1..=self.client_ports().len())
             .map(|id| {
                 let cfg = std::fs::read_to_string(self.dir.path().join(format!("z{id}.cfg")))
                     .expect("the server's zoo.cfg");
                 cfg.lines()
-                    .find_map(|l| l.strip_prefix("metricsProvider.httpPort="))
-                    .expect("a metrics port")
+                    .find_map(|l| l.strip_prefix(key))
+                    .unwrap_or_else(|| panic!("{key} in z{id}.cfg"))
                     .parse()
                     .unwrap()
             })
@@ -103,6 +119,15 @@ impl Ensemble {
 
     /// Apache ZooKeeper 3.8 from Debian's `zookeeper` package, `servers` JVMs.
     pub fn zookeeper(servers: u32) -> Ensemble {
+        Ensemble::zookeeper_with(servers, &[])
+    }
+
+    /// Apache ZooKeeper 3.8 with each server's AdminServer on a port of its own.
+    pub fn zookeeper_admin(servers: u32) -> Ensemble {
+        Ensemble::zookeeper_with(servers, &["--admin"])
+    }
+
+    fn zookeeper_with(servers: u32, flags: &[&str]) -> Ensemble {
         assert!(
             Path::new("/usr/share/java/zookeeper.jar").exists(),
             "Debian's zookeeper package is needed: run scripts/test.sh, or apt-get install zookeeper zookeeper-bin"
@@ -114,7 +139,8 @@ impl Ensemble {
         );
         let mut cmd = Command::new("bash");
         cmd.args([script, "--servers", &servers.to_string(), "--dir"])
-            .arg(dir.path());
+            .arg(dir.path())
+            .args(flags);
         Ensemble::start(cmd, dir, servers)
     }
 

@@ -155,3 +155,21 @@ pub fn kill(pid: u32) {
         .unwrap();
     assert!(killed.success(), "kill -KILL {pid}");
 }
+
+/// Runs `zabd` on a standalone zoo.cfg with `extra` lines until it exits (it is expected to
+/// refuse to start).
+pub fn refused_start(extra: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("zoo.cfg");
+    let text = format!(
+        "dataDir={}\nclientPort={}\nclientPortAddress=127.0.0.1\n{extra}",
+        dir.path().join("data").display(),
+        free_port(),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_zabd"))
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap()
+}

@@ -36,6 +36,10 @@ pub struct Args {
     /// `metricsProvider.httpPort` of its own (in its `zN.cfg`).
     #[arg(long)]
     metrics: bool,
+    /// Serve the AdminServer: each server gets `admin.enableServer=true` and a free
+    /// `admin.serverPort` of its own (in its `zN.cfg`).
+    #[arg(long)]
+    admin: bool,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -121,12 +125,11 @@ fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
     for _ in 0..n {
         ports.push((free_port()?, free_port()?, free_port()?));
     }
-    let mut metrics_ports = Vec::new();
+    let mut endpoints = Vec::new();
     for _ in 0..n {
-        metrics_ports.push(if args.metrics {
-            Some(free_port()?)
-        } else {
-            None
+        endpoints.push(Endpoints {
+            metrics: args.metrics.then(free_port).transpose()?,
+            admin: args.admin.then(free_port).transpose()?,
         });
     }
     let mut servers = String::new();
@@ -156,22 +159,13 @@ fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
         std::fs::create_dir_all(&data)?;
         std::fs::write(data.join("myid"), format!("{id}\n"))?;
         let cfg = dir.join(format!("z{id}.cfg"));
-        let metrics = match metrics_ports[i] {
-            Some(port) => {
-                eprintln!("zabd ensemble: server {id} metrics at http://127.0.0.1:{port}/metrics");
-                format!(
-                    "metricsProvider.className={}\nmetricsProvider.httpPort={port}\n",
-                    zab::config::endpoints::PROMETHEUS_PROVIDER
-                )
-            }
-            None => String::new(),
-        };
+        let endpoints = endpoints[i].cfg(id);
         std::fs::write(
             &cfg,
             format!(
                 "tickTime={}\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={client}\n\
                  clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n\
-                 {servers}{metrics}{}",
+                 {servers}{endpoints}{}",
                 args.tick_time,
                 data.display(),
                 args.extra
@@ -186,6 +180,31 @@ fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
         });
     }
     Ok(members)
+}
+
+/// The HTTP ports of one server, when asked for.
+struct Endpoints {
+    metrics: Option<u16>,
+    admin: Option<u16>,
+}
+
+impl Endpoints {
+    /// The zoo.cfg lines that turn them on; each is announced on stderr.
+    fn cfg(&self, id: usize) -> String {
+        let mut lines = String::new();
+        if let Some(port) = self.metrics {
+            eprintln!("zabd ensemble: server {id} metrics at http://127.0.0.1:{port}/metrics");
+            lines += &format!(
+                "metricsProvider.className={}\nmetricsProvider.httpPort={port}\n",
+                zab::config::endpoints::PROMETHEUS_PROVIDER
+            );
+        }
+        if let Some(port) = self.admin {
+            eprintln!("zabd ensemble: server {id} admin at http://127.0.0.1:{port}/commands");
+            lines += &format!("admin.enableServer=true\nadmin.serverPort={port}\n");
+        }
+        lines
+    }
 }
 
 fn spawn(exe: &Path, cfg: &Path, log: &Path) -> std::io::Result<Child> {

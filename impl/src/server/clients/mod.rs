@@ -79,6 +79,8 @@ pub struct Conn {
     pub received: u64,
     /// Packets sent: replies, notifications, the handshake's answer (`cons`' `sent`).
     pub sent: u64,
+    /// Its session's setup and its requests' latency (the admin command `connections`).
+    pub stats: crate::server::stats::ConnStats,
     /// Lets the connection's reader go on past the handshake.
     session_ready: Arc<tokio::sync::Notify>,
     /// The connection's budgets: the bytes queued for its writer decide whether its
@@ -123,6 +125,10 @@ pub struct Clients {
     pub received: u64,
     /// Packets sent over all connections (`srvr`'s `Sent`, `mntr`'s `zk_packets_sent`).
     pub sent: u64,
+    /// Refused `addauth`s (`auth_failed_count`).
+    pub auth_failed: u64,
+    /// The sizes of the packets sent (`client_response`).
+    pub response_sizes: crate::server::stats::Sizes,
     /// Connections with framed replies not yet handed over.
     dirty: Vec<ConnId>,
 }
@@ -158,6 +164,8 @@ impl Clients {
             super_digest: None,
             received: 0,
             sent: 0,
+            auth_failed: 0,
+            response_sizes: Default::default(),
             dirty: Vec::new(),
         }
     }
@@ -237,11 +245,13 @@ impl Clients {
         true
     }
 
-    /// `conn`'s session is set up (its handshake answered): its reader may hand over the
-    /// requests the client sent after the handshake.
-    pub fn attach(&mut self, conn: ConnId, session: i64) {
+    /// `conn`'s session is set up with `timeout_ms` (its handshake answered): its reader may
+    /// hand over the requests the client sent after the handshake.
+    pub fn attach(&mut self, conn: ConnId, session: i64, timeout_ms: i32) {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.session = Some(session);
+            c.stats.established_ms = crate::server::core::wall_ms();
+            c.stats.session_timeout_ms = timeout_ms;
             c.session_ready.notify_one();
             if let Some(old) = self.by_session.insert(session, conn) {
                 if old != conn {
@@ -279,6 +289,7 @@ impl Clients {
             queue: VecDeque::new(),
             received: 0,
             sent: 0,
+            stats: Default::default(),
             pending: Vec::new(),
             session_ready,
             flow,

@@ -17,6 +17,7 @@ impl Clients {
         if let ConnOut::Packet(body) = &out {
             c.sent += 1;
             self.sent += 1;
+            self.response_sizes.record(body.len());
             if c.pending.is_empty() {
                 self.dirty.push(conn);
             }

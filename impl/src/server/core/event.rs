@@ -88,6 +88,13 @@ pub enum Event {
         /// Where the reading goes.
         reply: tokio::sync::oneshot::Sender<super::super::metrics::Metrics>,
     },
+    /// The AdminServer asks a command's answer.
+    Admin {
+        /// The command.
+        command: super::super::admin::Command,
+        /// Where the answer goes.
+        reply: tokio::sync::oneshot::Sender<super::super::admin::Answer>,
+    },
     /// An autopurge's snapshot check, run off the core thread, is done.
     PurgeChecked {
         /// `autopurge.snapRetainCount`, as the check was started with.

@@ -242,6 +242,10 @@ impl Core {
                 let _ = reply.send(self.metrics());
                 Ok(())
             }
+            Event::Admin { command, reply } => {
+                let _ = reply.send(self.admin(command));
+                Ok(())
+            }
             Event::Shutdown => Ok(()),
         }
     }
