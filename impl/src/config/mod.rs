@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::server::links::QuorumSecret;
 
 pub mod endpoints;
+pub mod tls;
 pub use endpoints::{AdminEndpoint, MetricsEndpoint};
 
 /// Why a zoo.cfg could not be loaded. `zabd` exits with code 2 for a bad configuration and 3
@@ -202,6 +203,8 @@ pub struct ServerConfig {
     pub metrics: MetricsEndpoint,
     /// The AdminServer (`admin.*`).
     pub admin: AdminEndpoint,
+    /// TLS on the client port (`secureClientPort`, `ssl.*`).
+    pub client_tls: tls::ClientTls,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -222,6 +225,11 @@ impl ServerConfig {
             cfg.quorum_secret = Some(secret);
         }
         cfg.validate()?;
+        if cfg.client_tls.port.is_some() {
+            // The files are read now, so a missing or unusable one is a configuration error.
+            crate::server::tls::acceptor(&cfg.client_tls)
+                .map_err(|e| ConfigError::Invalid(format!("TLS: {e}")))?;
+        }
         Ok(cfg)
     }
 
@@ -323,6 +331,18 @@ impl ServerConfig {
                         cfg.unknown.push((line, key.to_string()));
                     }
                 }
+                k if k.starts_with("ssl.")
+                    || [
+                        "secureClientPort",
+                        "secureClientPortAddress",
+                        "serverCnxnFactory",
+                    ]
+                    .contains(&k) =>
+                {
+                    if !cfg.client_tls.set(k, value).map_err(|m| bad(line, m))? {
+                        cfg.unknown.push((line, key.to_string()));
+                    }
+                }
                 k if k.starts_with("admin.") => {
                     if !cfg.admin.set(k, value).map_err(|m| bad(line, m))? {
                         cfg.unknown.push((line, key.to_string()));
@@ -376,6 +396,7 @@ impl ServerConfig {
             epoch_write_delay_ms: None,
             metrics: MetricsEndpoint::default(),
             admin: AdminEndpoint::default(),
+            client_tls: tls::ClientTls::default(),
             unknown: Vec::new(),
         }
     }
@@ -384,6 +405,7 @@ impl ServerConfig {
         if self.tick_time_ms == 0 {
             return Err(ConfigError::Invalid("tickTime must be positive".into()));
         }
+        self.client_tls.check().map_err(ConfigError::Invalid)?;
         if self.init_limit == 0 || self.sync_limit == 0 {
             return Err(ConfigError::Invalid(
                 "initLimit and syncLimit must be positive".into(),
@@ -431,6 +453,14 @@ impl ServerConfig {
         let m = &self.metrics;
         m.enabled
             .then(|| (m.host.unwrap_or(self.client_port_address), m.port).into())
+    }
+
+    /// Where the secure client port listens, if TLS is on: `secureClientPortAddress` or
+    /// else the client port's address, and `secureClientPort`.
+    pub fn secure_client_addr(&self) -> Option<std::net::SocketAddr> {
+        let t = &self.client_tls;
+        let host = t.address.unwrap_or(self.client_port_address);
+        t.port.map(|p| (host, p).into())
     }
 
     /// Where the AdminServer listens, if it is on: `admin.serverAddress` or else the client

@@ -7,8 +7,7 @@ use super::flow::{ConnFlow, Ticket};
 use crate::wire::{frame, ClientOp, ConnectRequest, DecodeError, RequestHeader};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
 /// What the core sends a connection.
@@ -48,17 +47,18 @@ pub const FOUR_LETTER_WORDS: [&str; 8] = [
     "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "envi",
 ];
 
-/// Serves one accepted connection until either side closes it.
-pub async fn serve(
-    stream: TcpStream,
+/// Serves one accepted connection, plain or TLS, until either side closes it.
+pub async fn serve<S>(
+    stream: S,
     addr: SocketAddr,
     conn: ConnId,
     core: std::sync::mpsc::Sender<Event>,
     max_buffer: usize,
     flow: Arc<ConnFlow>,
-) {
-    let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::unbounded_channel::<ConnOut>();
     let session_ready = Arc::new(Notify::new());
     let opened = Event::ClientOpened {
@@ -144,7 +144,7 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    async fn run(&self, rd: &mut tokio::net::tcp::OwnedReadHalf) -> Result<(), String> {
+    async fn run(&self, rd: &mut (impl AsyncRead + Unpin)) -> Result<(), String> {
         let Reader {
             conn,
             core,

@@ -6,6 +6,7 @@
 pub mod admin;
 mod admission;
 pub mod client;
+mod client_port;
 pub mod clients;
 pub mod containers;
 pub mod core;
@@ -22,6 +23,7 @@ mod serve;
 mod snapshots;
 pub mod stats;
 mod supervisor;
+pub mod tls;
 pub mod trace;
 mod writes;
 
@@ -159,6 +161,17 @@ pub async fn run(
 ) -> Result<(), ServerError> {
     let client_addr = format!("{}:{}", cfg.client_port_address, cfg.client_port);
     let client_listener = bind(client_addr, "client port").await?;
+    let secure = match cfg.secure_client_addr() {
+        Some(addr) => {
+            let acceptor =
+                tls::acceptor(&cfg.client_tls).map_err(|e| ServerError::Start(e.to_string()))?;
+            Some((
+                bind(addr.to_string(), "secure client port").await?,
+                acceptor,
+            ))
+        }
+        None => None,
+    };
     let metrics_listener = match cfg.metrics_addr() {
         Some(addr) => Some(bind(addr.to_string(), "metrics port").await?),
         None => None,
@@ -315,25 +328,19 @@ pub async fn run(
         let router = endpoints::admin(tx.clone(), &cfg.admin.command_url, fixed, allowed);
         tasks.push(tokio::spawn(endpoints::serve(l, "admin port", router)));
     }
-    let (events, max_buffer) = (tx.clone(), cfg.jute_max_buffer);
     let caps = admission::ClientCaps::new(cfg.max_client_cnxns, cfg.max_cnxns);
     let flow = flow::Flow::new(cfg.flow_limits());
-    let mut next_conn = 0;
-    tasks.push(tokio::spawn(admission::accept_loop(
+    let ports = client_port::ClientPorts::new(tx.clone(), cfg.jute_max_buffer, caps, flow);
+    if let Some((listener, acceptor)) = secure {
+        let serving = ports
+            .clone()
+            .serve(listener, "secure client port", Some(acceptor));
+        tasks.push(tokio::spawn(serving));
+    }
+    tasks.push(tokio::spawn(ports.serve(
         client_listener,
         "client port",
-        move |stream, addr| {
-            next_conn += 1;
-            let (conn, events) = (next_conn, events.clone());
-            let admitted = caps.admit(addr.ip());
-            let budgets = flow.connection(conn, events.clone());
-            async move {
-                // A refused connection is dropped here, unread: it never reaches the core.
-                if let Ok(_place) = admitted {
-                    client::serve(stream, addr, conn, events, max_buffer, budgets).await;
-                }
-            }
-        },
+        None,
     )));
     tracing::info!(id = cfg.my_id, port = cfg.client_port, "serving");
     supervisor::supervise(core_thread, shutdown, tx, tasks).await

@@ -1,0 +1,66 @@
+//! The client ports: `clientPort` and, with TLS, `secureClientPort`. Both share the
+//! connection caps (`maxClientCnxns`, `maxCnxns`), the flow budgets and the connection
+//! numbering. A TLS connection is handshaken inside its admitted place, within
+//! `TLS_HANDSHAKE_TIMEOUT`, then served exactly as a plain one.
+
+use super::admission::{accept_loop, ClientCaps};
+use super::client;
+use super::core::EventTx;
+use super::flow::Flow;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+/// How long a TLS handshake may take; a client that stalls in it gives its place back.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every client port shares.
+#[derive(Clone)]
+pub struct ClientPorts {
+    events: EventTx,
+    max_buffer: usize,
+    caps: Arc<ClientCaps>,
+    flow: Arc<Flow>,
+    next_conn: Arc<AtomicI64>,
+}
+
+impl ClientPorts {
+    /// Ports feeding `events`, with `jute.maxbuffer`, the caps and the budgets.
+    pub fn new(events: EventTx, max_buffer: usize, caps: Arc<ClientCaps>, flow: Flow) -> Self {
+        ClientPorts {
+            events,
+            max_buffer,
+            caps,
+            flow: Arc::new(flow),
+            next_conn: Arc::new(AtomicI64::new(0)),
+        }
+    }
+
+    /// Serves `listener` until the task is aborted; with `tls`, every connection is a TLS
+    /// one.
+    pub async fn serve(self, listener: TcpListener, what: &'static str, tls: Option<TlsAcceptor>) {
+        accept_loop(listener, what, move |stream, addr| {
+            let conn = self.next_conn.fetch_add(1, Ordering::Relaxed) + 1;
+            let admitted = self.caps.admit(addr.ip());
+            let events = self.events.clone();
+            let budgets = self.flow.connection(conn, events.clone());
+            let (max_buffer, tls) = (self.max_buffer, tls.clone());
+            async move {
+                // A refused connection is dropped here, unread: it never reaches the core.
+                let Ok(_place) = admitted else { return };
+                let _ = stream.set_nodelay(true);
+                let Some(tls) = tls else {
+                    return client::serve(stream, addr, conn, events, max_buffer, budgets).await;
+                };
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                    Ok(Ok(s)) => client::serve(s, addr, conn, events, max_buffer, budgets).await,
+                    Ok(Err(e)) => tracing::info!(%addr, "TLS handshake refused: {e}"),
+                    Err(_) => tracing::info!(%addr, "TLS handshake not done in time"),
+                }
+            }
+        })
+        .await
+    }
+}

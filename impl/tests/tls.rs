@@ -1,0 +1,231 @@
+//! TLS on the client port (`secureClientPort`, PEM key and trust stores as ZooKeeper's
+//! `ssl.keyStore.type=PEM`): kazoo connects over TLS with a certificate the trust store
+//! vouches for and checks the server's; a client without a certificate, or with one from
+//! another CA, is refused (with `ssl.clientAuth=want`, only the latter); the plain port
+//! serves beside it; unusable TLS settings are
+//! configuration errors (exit code 2). Certificates are made by `openssl` for each test.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::ensure_kazoo;
+use support::process::{free_port, refused_start, Zabd};
+
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA (`NAME-ca.pem`, `NAME-ca.key`) in `dir`.
+fn ca(dir: &Path, name: &str) {
+    let (key, cert) = (format!("{name}-ca.key"), format!("{name}-ca.pem"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name} test CA"),
+        ],
+    );
+}
+
+/// A certificate `NAME.pem` with its key `NAME.key`, signed by CA `by`, for `usage`
+/// (`serverAuth` or `clientAuth`), naming 127.0.0.1; returns the key store (key, then
+/// certificate, in one file as ZooKeeper's PEM key store).
+fn leaf(dir: &Path, name: &str, by: &str, usage: &str) -> PathBuf {
+    let ext = format!("{name}.ext");
+    std::fs::write(
+        dir.join(&ext),
+        format!(
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage={usage}\n"
+        ),
+    )
+    .unwrap();
+    let (key, csr, cert) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &format!("{by}-ca.pem"),
+            "-CAkey",
+            &format!("{by}-ca.key"),
+            "-CAcreateserial",
+            "-out",
+            &cert,
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+        ],
+    );
+    let store = dir.join(format!("{name}-store.pem"));
+    let both = std::fs::read_to_string(dir.join(&key)).unwrap()
+        + &std::fs::read_to_string(dir.join(&cert)).unwrap();
+    std::fs::write(&store, both).unwrap();
+    store
+}
+
+/// What kazoo says connecting over TLS to `port`, trusting the CA in `dir` and presenting
+/// the certificate `who` made there (`None`: none).
+fn kazoo(port: u16, dir: &Path, who: Option<&str>) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/tls.py");
+    let file = |ext: &str| who.map_or("-".into(), |w| dir.join(format!("{w}.{ext}")));
+    let out = Command::new("timeout")
+        .args(["60", "python3", script, &format!("127.0.0.1:{port}")])
+        .arg(dir.join("zab-ca.pem"))
+        .args([file("pem"), file("key")])
+        .output()
+        .expect("python3 runs");
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    said
+}
+
+/// zoo.cfg lines for a secure client port at `port` with the certificates in `dir`.
+fn tls_cfg(dir: &Path, port: u16) -> String {
+    format!(
+        "secureClientPort={port}\nserverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n\
+         ssl.keyStore.location={}\nssl.keyStore.type=PEM\nssl.trustStore.location={}\n\
+         ssl.trustStore.type=PEM\n",
+        dir.join("server-store.pem").display(),
+        dir.join("zab-ca.pem").display(),
+    )
+}
+
+#[test]
+fn kazoo_connects_over_tls_and_untrusted_clients_are_refused() {
+    ensure_kazoo();
+    let certs = tempfile::tempdir().unwrap();
+    let d = certs.path();
+    ca(d, "zab");
+    ca(d, "rogue");
+    leaf(d, "server", "zab", "serverAuth");
+    leaf(d, "client", "zab", "clientAuth");
+    leaf(d, "intruder", "rogue", "clientAuth");
+    let port = free_port();
+    let z = Zabd::start(&tls_cfg(d, port), &[]);
+
+    let trusted = kazoo(port, d, Some("client"));
+    assert!(
+        trusted.starts_with("connected: read secret version 0"),
+        "{trusted}"
+    );
+    let anonymous = kazoo(port, d, None);
+    assert!(
+        anonymous.starts_with("refused"),
+        "no certificate: {anonymous}"
+    );
+    let intruder = kazoo(port, d, Some("intruder"));
+    assert!(intruder.starts_with("refused"), "another CA's: {intruder}");
+    let log = z.log();
+    assert!(log.contains("TLS handshake refused"), "{log}");
+    // The plain port serves beside the secure one, and sees the node written over TLS.
+    let plain = zab::server::fourlw::ask(z.port, "srvr").unwrap();
+    assert!(plain.contains("Node count: 6"), "{plain}");
+    drop(z);
+
+    // With `ssl.clientAuth=want` a client need not present a certificate, but one it
+    // presents must still be trusted: the refusals above are the verifier's.
+    let port = free_port();
+    let _z = Zabd::start(&format!("{}ssl.clientAuth=want\n", tls_cfg(d, port)), &[]);
+    let anonymous = kazoo(port, d, None);
+    assert!(
+        anonymous.starts_with("connected"),
+        "want, none: {anonymous}"
+    );
+    let intruder = kazoo(port, d, Some("intruder"));
+    assert!(
+        intruder.starts_with("refused"),
+        "want, another CA's: {intruder}"
+    );
+}
+
+#[test]
+fn unusable_tls_settings_are_configuration_errors() {
+    let certs = tempfile::tempdir().unwrap();
+    let d = certs.path();
+    ca(d, "zab");
+    leaf(d, "server", "zab", "serverAuth");
+    let good = tls_cfg(d, free_port());
+    let missing = good.replace("server-store.pem", "absent.pem");
+    let cert_only = good.replace("server-store.pem", "server.pem");
+    for (what, cfg, says) in [
+        (
+            "a JKS key store",
+            format!("{good}ssl.keyStore.type=JKS\n"),
+            "PEM",
+        ),
+        ("a missing key store", missing, "absent.pem"),
+        ("a key store without its key", cert_only, "private key"),
+        (
+            "no trust store",
+            format!(
+                "secureClientPort={}\nssl.keyStore.location={}\n",
+                free_port(),
+                d.join("server-store.pem").display()
+            ),
+            "ssl.trustStore.location",
+        ),
+        (
+            "an encrypted key",
+            format!("{good}ssl.keyStore.password=hunter2\n"),
+            "unencrypted",
+        ),
+    ] {
+        let out = refused_start(&cfg);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(says), "{what}: {err}");
+    }
+}
