@@ -9,8 +9,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::ensure_kazoo;
-use support::process::{free_port, refused_start, Zabd};
+use std::time::{Duration, Instant};
+use support::process::{free_port, kill, refused_start, server_process, Zabd};
+use support::{ensure_kazoo, mode, Ensemble};
 
 /// Runs `openssl` with `args` in `dir`.
 fn openssl(dir: &Path, args: &[&str]) {
@@ -228,4 +229,90 @@ fn unusable_tls_settings_are_configuration_errors() {
         assert_eq!(out.status.code(), Some(2), "{what}: {err}");
         assert!(err.contains(says), "{what}: {err}");
     }
+}
+
+/// Starts the server whose command line is `cmdline` again, with `from` replaced by `to` in
+/// its zoo.cfg (the last argument), logging to `log`.
+fn start_with(cmdline: &[String], from: &str, to: &str, log: &Path) -> std::process::Child {
+    let cfg = cmdline.last().unwrap();
+    let text = std::fs::read_to_string(cfg).unwrap().replace(from, to);
+    std::fs::write(cfg, text).unwrap();
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(&cmdline[0])
+        .args(&cmdline[1..])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Whether the server on `port` serves within `within`.
+fn serves_within(port: u16, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if mode(port).is_some() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn peers_speak_tls_and_a_server_another_ca_vouches_for_cannot_join() {
+    let certs = tempfile::tempdir().unwrap();
+    let d = certs.path();
+    ca(d, "zab");
+    ca(d, "rogue");
+    leaf(d, "peer", "zab", "serverAuth,clientAuth");
+    leaf(d, "stranger", "rogue", "serverAuth,clientAuth");
+    let key_store = format!(
+        "ssl.quorum.keyStore.location={}",
+        d.join("peer-store.pem").display()
+    );
+    let trust_store = format!(
+        "ssl.quorum.trustStore.location={}",
+        d.join("zab-ca.pem").display()
+    );
+    let cfg = [
+        "sslQuorum=true",
+        &key_store,
+        &trust_store,
+        "ssl.quorum.hostnameVerification=true",
+    ];
+    // `Ensemble` returns once every server serves: an election and a synchronization over TLS.
+    let e = Ensemble::zabd_with(3, 0, &cfg);
+    let ports = e.client_ports();
+    let leader = e.leader().expect("a leader");
+    let follower = *ports.iter().find(|&&p| p != leader).unwrap();
+
+    let (pid, cmdline) = server_process(e.dir.path(), follower);
+    kill(pid);
+    let log = e.dir.path().join("restarted.log");
+    let mut stranger = start_with(&cmdline, "peer-store.pem", "stranger-store.pem", &log);
+    assert!(
+        !serves_within(follower, Duration::from_secs(8)),
+        "a server with another CA's certificate joined"
+    );
+    let logs: String = ["z1.log", "z2.log", "z3.log", "restarted.log"]
+        .iter()
+        .map(|f| std::fs::read_to_string(e.dir.path().join(f)).unwrap_or_default())
+        .collect();
+    assert!(logs.contains("TLS"), "the refusal is logged: {logs}");
+    assert_eq!(
+        mode(leader).as_deref(),
+        Some("leader"),
+        "the other two go on"
+    );
+
+    // The same server with the ensemble's certificate joins: the refusal was its certificate's.
+    let _ = stranger.kill();
+    let _ = stranger.wait();
+    let mut member = start_with(&cmdline, "stranger-store.pem", "peer-store.pem", &log);
+    assert!(
+        serves_within(follower, Duration::from_secs(20)),
+        "it joins with a trusted certificate"
+    );
+    let _ = member.kill();
+    let _ = member.wait();
 }

@@ -205,6 +205,8 @@ pub struct ServerConfig {
     pub admin: AdminEndpoint,
     /// TLS on the client port (`secureClientPort`, `ssl.*`).
     pub client_tls: tls::ClientTls,
+    /// TLS between peers (`sslQuorum`, `ssl.quorum.*`).
+    pub quorum_tls: tls::QuorumTls,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
 }
@@ -229,6 +231,10 @@ impl ServerConfig {
             // The files are read now, so a missing or unusable one is a configuration error.
             crate::server::tls::acceptor(&cfg.client_tls)
                 .map_err(|e| ConfigError::Invalid(format!("TLS: {e}")))?;
+        }
+        if cfg.quorum_tls.enabled {
+            crate::server::tls::PeerTls::new(&cfg.quorum_tls)
+                .map_err(|e| ConfigError::Invalid(format!("sslQuorum: {e}")))?;
         }
         Ok(cfg)
     }
@@ -331,6 +337,11 @@ impl ServerConfig {
                         cfg.unknown.push((line, key.to_string()));
                     }
                 }
+                k if tls::QuorumTls::owns(k) => {
+                    if !cfg.quorum_tls.set(k, value).map_err(|m| bad(line, m))? {
+                        cfg.unknown.push((line, key.to_string()));
+                    }
+                }
                 k if k.starts_with("ssl.")
                     || [
                         "secureClientPort",
@@ -397,6 +408,7 @@ impl ServerConfig {
             metrics: MetricsEndpoint::default(),
             admin: AdminEndpoint::default(),
             client_tls: tls::ClientTls::default(),
+            quorum_tls: tls::QuorumTls::default(),
             unknown: Vec::new(),
         }
     }
@@ -406,6 +418,7 @@ impl ServerConfig {
             return Err(ConfigError::Invalid("tickTime must be positive".into()));
         }
         self.client_tls.check().map_err(ConfigError::Invalid)?;
+        self.quorum_tls.check().map_err(ConfigError::Invalid)?;
         if self.init_limit == 0 || self.sync_limit == 0 {
             return Err(ConfigError::Invalid(
                 "initLimit and syncLimit must be positive".into(),

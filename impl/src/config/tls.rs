@@ -133,3 +133,100 @@ mod tests {
         }
     }
 }
+
+/// TLS between peers (`sslQuorum=true`, the `ssl.quorum.*` keys): both stores are needed,
+/// since each side of a peer connection presents its certificate and checks the other's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuorumTls {
+    /// `sslQuorum`.
+    pub enabled: bool,
+    /// `ssl.quorum.keyStore.location`.
+    pub key_store: Option<PathBuf>,
+    /// `ssl.quorum.trustStore.location`.
+    pub trust_store: Option<PathBuf>,
+}
+
+impl QuorumTls {
+    /// Whether `key` is one of these keys.
+    pub fn owns(key: &str) -> bool {
+        key == "sslQuorum" || key.starts_with("ssl.quorum.")
+    }
+
+    /// Takes a key: `Ok(true)` if it is one, `Ok(false)` for another `ssl.quorum.` key, or
+    /// why its value is wrong.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool, String> {
+        match key {
+            "sslQuorum" => match value.to_ascii_lowercase().as_str() {
+                "true" => self.enabled = true,
+                "false" => self.enabled = false,
+                _ => return Err(format!("sslQuorum `{value}` is not true or false")),
+            },
+            "ssl.quorum.keyStore.location" => self.key_store = Some(PathBuf::from(value)),
+            "ssl.quorum.trustStore.location" => self.trust_store = Some(PathBuf::from(value)),
+            "ssl.quorum.hostnameVerification" if !value.eq_ignore_ascii_case("true") => {
+                return Err(format!(
+                    "{key} `{value}`: zabd always checks that a peer's certificate names the \
+                     host of its server.N line"
+                ))
+            }
+            "ssl.quorum.hostnameVerification" => {}
+            // The type and password keys mean what they mean for the client port.
+            other => {
+                let client_key = other.replacen("ssl.quorum.", "ssl.", 1);
+                let known = ["ssl.keyStore.type", "ssl.trustStore.type"]
+                    .iter()
+                    .chain(&["ssl.keyStore.password", "ssl.trustStore.password"])
+                    .any(|k| *k == client_key);
+                if !known {
+                    return Ok(false);
+                }
+                ClientTls::default()
+                    .set(&client_key, value)
+                    .map_err(|e| e.replacen("ssl.", "ssl.quorum.", 1))?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether the keys fit together: TLS between peers needs both stores.
+    pub fn check(&self) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        match (&self.key_store, &self.trust_store) {
+            (Some(_), Some(_)) => Ok(()),
+            _ => Err("sslQuorum=true needs ssl.quorum.keyStore.location and \
+                      ssl.quorum.trustStore.location"
+                .into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod quorum_tests {
+    use super::*;
+
+    #[test]
+    fn quorum_tls_needs_both_stores_and_pem() {
+        let mut q = QuorumTls::default();
+        assert_eq!(q.set("sslQuorum", "true"), Ok(true));
+        assert!(q
+            .check()
+            .unwrap_err()
+            .contains("ssl.quorum.keyStore.location"));
+        assert_eq!(q.set("ssl.quorum.keyStore.location", "/k.pem"), Ok(true));
+        assert_eq!(q.set("ssl.quorum.trustStore.location", "/ca.pem"), Ok(true));
+        assert_eq!(q.check(), Ok(()));
+        assert_eq!(q.set("ssl.quorum.keyStore.type", "PEM"), Ok(true));
+        assert_eq!(q.set("ssl.quorum.hostnameVerification", "true"), Ok(true));
+        assert_eq!(q.set("ssl.quorum.protocol", "TLSv1.3"), Ok(false));
+        for (key, bad) in [
+            ("sslQuorum", "yes"),
+            ("ssl.quorum.keyStore.type", "JKS"),
+            ("ssl.quorum.trustStore.password", "secret"),
+            ("ssl.quorum.hostnameVerification", "false"),
+        ] {
+            assert!(q.set(key, bad).unwrap_err().contains(key), "{key}={bad}");
+        }
+    }
+}

@@ -235,15 +235,27 @@ pub async fn run(
     let session_prefix = crate::config::check_server_id(cfg.my_id)
         .and_then(|id| u8::try_from(id).map_err(|e| e.to_string()))
         .map_err(ServerError::Start)?;
-    let peer_auth = Arc::new(links::PeerAuth::new(
-        cfg.my_id,
-        cfg.servers.keys().copied(),
-        cfg.quorum_secret.clone(),
-    ));
+    let peer_tls = match cfg.quorum_tls.enabled {
+        true => Some(
+            tls::PeerTls::new(&cfg.quorum_tls).map_err(|e| ServerError::Start(e.to_string()))?,
+        ),
+        false => None,
+    };
+    let peer_auth = Arc::new(
+        links::PeerAuth::new(
+            cfg.my_id,
+            cfg.servers.keys().copied(),
+            cfg.quorum_secret.clone(),
+        )
+        .with_tls(peer_tls),
+    );
     if !cfg.servers.is_empty() && !peer_auth.authenticates() {
+        // A certificate (sslQuorum) proves membership of the CA's world, not a server id.
         tracing::warn!(
+            tls = cfg.quorum_tls.enabled,
             "peers are not authenticated: any host that reaches the quorum and election \
-             ports may claim a configured server id (set zab.quorum.secretFile)"
+             ports (with a certificate, under sslQuorum) may claim a configured server id \
+             (set zab.quorum.secretFile)"
         );
     }
     let info = Info {

@@ -1,16 +1,16 @@
-//! TLS on the secure client port, on rustls with the ring provider: the server's key and
-//! certificate chain from the key store, the client certificate verifier from the trust
-//! store (`config::tls`). Built once at start; a file that is missing or holds no usable PEM
-//! is a configuration error (exit code 2).
+//! TLS on the secure client port and between peers, on rustls with the ring provider: the
+//! server's key and certificate chain from a key store, the certificate verifiers from a
+//! trust store (`config::tls`). Built once at start; a file that is missing or holds no
+//! usable PEM is a configuration error (exit code 2).
 
-use crate::config::tls::{ClientAuth, ClientTls};
+use crate::config::tls::{ClientAuth, ClientTls, QuorumTls};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::RootCertStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -44,22 +44,76 @@ pub enum TlsError {
 
 /// The acceptor of the secure client port.
 pub fn acceptor(tls: &ClientTls) -> Result<TlsAcceptor, TlsError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let rustls_error = |e: rustls::Error| TlsError::Rustls(e.to_string());
-    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+    let Some(store) = &tls.key_store else {
+        return Err(TlsError::Rustls("no ssl.keyStore.location".into()));
+    };
+    let trust = match tls.client_auth {
+        ClientAuth::None => None,
+        auth => tls.trust_store.as_deref().map(|t| (t, auth)),
+    };
+    Ok(TlsAcceptor::from(Arc::new(server_config(store, trust)?)))
+}
+
+/// Both ends of TLS between peers (`sslQuorum`): every peer connection is TLS, each side
+/// presenting its certificate from `ssl.quorum.keyStore.location` and checking the other's
+/// against `ssl.quorum.trustStore.location`; the connecting side also checks that the
+/// certificate names the host of the peer's `server.N` line.
+pub struct PeerTls {
+    /// For the quorum and election ports.
+    pub acceptor: TlsAcceptor,
+    /// For links to the peers.
+    pub connector: TlsConnector,
+}
+
+impl std::fmt::Debug for PeerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PeerTls")
+    }
+}
+
+impl PeerTls {
+    /// From the `ssl.quorum.*` keys.
+    pub fn new(q: &QuorumTls) -> Result<PeerTls, TlsError> {
+        let (Some(store), Some(trust)) = (&q.key_store, &q.trust_store) else {
+            return Err(TlsError::Rustls("sslQuorum needs both stores".into()));
+        };
+        let acceptor = server_config(store, Some((trust, ClientAuth::Need)))?;
+        let (chain, key) = identity(store)?;
+        let client = rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(rustls_error)?
+            .with_root_certificates(roots(trust)?)
+            .with_client_auth_cert(chain, key)
+            .map_err(rustls_error)?;
+        Ok(PeerTls {
+            acceptor: TlsAcceptor::from(Arc::new(acceptor)),
+            connector: TlsConnector::from(Arc::new(client)),
+        })
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn rustls_error(e: rustls::Error) -> TlsError {
+    TlsError::Rustls(e.to_string())
+}
+
+/// A server side with the key store's identity, asking clients for certificates the trust
+/// store vouches for when `trust` says so.
+fn server_config(
+    store: &Path,
+    trust: Option<(&Path, ClientAuth)>,
+) -> Result<rustls::ServerConfig, TlsError> {
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(rustls_error)?;
-    let builder = match (tls.client_auth, &tls.trust_store) {
-        (ClientAuth::None, _) | (_, None) => builder.with_no_client_auth(),
-        (auth, Some(path)) => {
-            let mut roots = RootCertStore::empty();
-            for ca in certificates(path)? {
-                roots.add(ca).map_err(|e| TlsError::BadCa {
-                    path: path.clone(),
-                    msg: e.to_string(),
-                })?;
-            }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+    let builder = match trust {
+        None => builder.with_no_client_auth(),
+        Some((path, auth)) => {
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots(path)?), provider());
             let verifier = match auth {
                 ClientAuth::Want => verifier.allow_unauthenticated(),
                 _ => verifier,
@@ -70,14 +124,30 @@ pub fn acceptor(tls: &ClientTls) -> Result<TlsAcceptor, TlsError> {
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let Some(store) = &tls.key_store else {
-        return Err(TlsError::Rustls("no ssl.keyStore.location".into()));
-    };
+    let (chain, key) = identity(store)?;
+    builder.with_single_cert(chain, key).map_err(rustls_error)
+}
+
+/// The CAs of a trust store.
+fn roots(path: &Path) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for ca in certificates(path)? {
+        roots.add(ca).map_err(|e| TlsError::BadCa {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+    }
+    Ok(roots)
+}
+
+/// A key store's certificate chain and private key.
+fn identity(
+    store: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
     let chain = certificates(store)?;
-    let key =
-        PrivateKeyDer::from_pem_slice(&read(store)?).map_err(|_| TlsError::NoKey(store.clone()))?;
-    let config = builder.with_single_cert(chain, key).map_err(rustls_error)?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    let key = PrivateKeyDer::from_pem_slice(&read(store)?)
+        .map_err(|_| TlsError::NoKey(store.to_path_buf()))?;
+    Ok((chain, key))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {

@@ -22,8 +22,10 @@ use crate::replica::{PeerMsg, ServerId};
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, BufReader};
 use tokio::net::TcpStream;
+use tokio::time::timeout;
 
 /// What travels on a link: the replica's messages, and the session touches a learner sends
 /// its leader (`LearnerSessionTracker` → `Leader` in ZooKeeper's PINGs), which are the
@@ -156,11 +158,39 @@ async fn read_frame<R: AsyncRead + Unpin>(stream: &mut R, max: usize) -> std::io
     Ok(body)
 }
 
+/// A peer connection, plain or TLS (`sslQuorum`).
+pub type PeerStream = Box<dyn PeerIo>;
+
+/// What a peer connection is read and written through.
+pub trait PeerIo: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> PeerIo for S {}
+
+/// How long a peer's TLS handshake may take.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// The TLS side of connecting to a peer at `addr` (`host:port`): its certificate must name
+/// the host.
+async fn tls_connect(
+    tls: &crate::server::tls::PeerTls,
+    addr: &str,
+    stream: TcpStream,
+) -> std::io::Result<PeerStream> {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| std::io::Error::other(format!("TLS: peer host {host}: {e}")))?;
+    match timeout(TLS_HANDSHAKE, tls.connector.connect(name, stream)).await {
+        Ok(Ok(s)) => Ok(Box::new(s)),
+        Ok(Err(e)) => Err(std::io::Error::other(format!("TLS: {e}"))),
+        Err(_) => Err(std::io::Error::other("TLS handshake not done in time")),
+    }
+}
+
 /// Serves one accepted peer connection (`generation` orders a peer's connections, so a
 /// newer one replaces an older), reading its hello, then its frames, into the core.
 /// Only a connection whose handshake (`peer_auth.rs`) succeeds reaches the core.
 pub(super) async fn inbound(
-    mut stream: TcpStream,
+    stream: TcpStream,
     generation: u64,
     events: EventTx,
     auth: Arc<PeerAuth>,
@@ -170,6 +200,14 @@ pub(super) async fn inbound(
     let Some(slot) = auth.handshake_slot() else {
         auth.log_refusal(addr, &"too many peer connections in their handshake");
         return;
+    };
+    let mut stream: PeerStream = match auth.tls() {
+        None => Box::new(stream),
+        Some(tls) => match timeout(TLS_HANDSHAKE, tls.acceptor.accept(stream)).await {
+            Ok(Ok(s)) => Box::new(s),
+            Ok(Err(e)) => return auth.log_refusal(addr, &format!("TLS: {e}")),
+            Err(_) => return auth.log_refusal(addr, &"TLS handshake not done in time"),
+        },
     };
     let (from, plane) = match auth.accept(&mut stream).await {
         Ok(who) => who,

@@ -1,7 +1,7 @@
 //! An outbound link's task: it connects lazily, writes what its queue holds in batches, and
 //! after a broken quorum connection drops everything queued until the core's `Reset`.
 
-use super::{Event, EventTx, LinkCmd, LinkEvent, PeerAuth, Plane, QUEUE};
+use super::{Event, EventTx, LinkCmd, LinkEvent, PeerAuth, PeerStream, Plane, QUEUE};
 use crate::replica::ServerId;
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,7 +91,6 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
             continue;
         };
         backoff = Duration::from_millis(20);
-        let _ = stream.set_nodelay(true);
         let mut ok = stream.write_all(&first).await.is_ok();
         let mut batch = Vec::new();
         while ok {
@@ -153,11 +152,22 @@ async fn open(
     auth: &PeerAuth,
     peer: ServerId,
     plane: Plane,
-) -> std::io::Result<TcpStream> {
-    let mut s = TcpStream::connect(addr).await?;
+) -> std::io::Result<PeerStream> {
+    let s = TcpStream::connect(addr).await?;
     let _ = s.set_nodelay(true);
+    let at = s.peer_addr().ok();
+    let mut s: PeerStream = match auth.tls() {
+        None => Box::new(s),
+        Some(tls) => match super::tls_connect(tls, addr, s).await {
+            Ok(s) => s,
+            Err(e) => {
+                auth.log_refusal(at, &e);
+                return Err(e);
+            }
+        },
+    };
     if let Err(e) = auth.connect(&mut s, peer, plane).await {
-        auth.log_refusal(s.peer_addr().ok(), &e);
+        auth.log_refusal(at, &e);
         return Err(std::io::Error::other(e.to_string()));
     }
     Ok(s)

@@ -143,6 +143,8 @@ pub struct PeerAuth {
     handshakes: Arc<Semaphore>,
     /// Refusals not logged yet, and when one last was: at most one line a second.
     refusals: Mutex<(u64, Option<Instant>)>,
+    /// TLS on every peer connection (`sslQuorum`), under the handshake.
+    tls: Option<crate::server::tls::PeerTls>,
 }
 
 /// Inbound peer connections that may be in their handshake at once (a configured ensemble
@@ -169,7 +171,18 @@ impl PeerAuth {
             secret,
             handshakes: Arc::new(Semaphore::new(MAX_HANDSHAKES)),
             refusals: Mutex::new((0, None)),
+            tls: None,
         }
+    }
+
+    /// The same, with TLS on every peer connection.
+    pub fn with_tls(self, tls: Option<crate::server::tls::PeerTls>) -> PeerAuth {
+        PeerAuth { tls, ..self }
+    }
+
+    /// TLS between peers, if `sslQuorum` is on.
+    pub fn tls(&self) -> Option<&crate::server::tls::PeerTls> {
+        self.tls.as_ref()
     }
 
     /// This server's id.
