@@ -154,14 +154,42 @@ fn kazoo_connects_over_tls_and_untrusted_clients_are_refused() {
     leaf(d, "server", "zab", "serverAuth");
     leaf(d, "client", "zab", "clientAuth");
     leaf(d, "intruder", "rogue", "clientAuth");
-    let port = free_port();
-    let z = Zabd::start(&tls_cfg(d, port), &[]);
+    let (port, admin) = (free_port(), free_port());
+    let admin_cfg =
+        format!("admin.enableServer=true\nadmin.serverPort={admin}\n4lw.commands.whitelist=*\n");
+    let z = Zabd::start(&(tls_cfg(d, port) + &admin_cfg), &[]);
 
     let trusted = kazoo(port, d, Some("client"));
     assert!(
         trusted.starts_with("connected: read secret version 0"),
         "{trusted}"
     );
+    // While a TLS session is open, the AdminServer lists it among the secure connections.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/tls.py");
+    let mut held = Command::new("python3")
+        .args([script, &format!("127.0.0.1:{port}")])
+        .arg(d.join("zab-ca.pem"))
+        .arg(d.join("client.pem"))
+        .arg(d.join("client.key"))
+        .arg("5")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(held.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("connected"), "{line}");
+    let (_, cons) = support::http::get(admin, "/commands/cons");
+    let cons: serde_json::Value = serde_json::from_str(&cons).unwrap();
+    assert_eq!(cons["connections"].as_array().unwrap().len(), 0, "{cons}");
+    let secure = cons["secure_connections"].as_array().unwrap();
+    assert_eq!(secure.len(), 1, "{cons}");
+    assert!(secure[0]["session_id"].as_i64().unwrap() != 0, "{cons}");
+    let _ = held.kill();
+    let _ = held.wait();
     let anonymous = kazoo(port, d, None);
     assert!(
         anonymous.starts_with("refused"),

@@ -175,6 +175,9 @@ pub struct ServerConfig {
     pub container_max_never_used_ms: i64,
     /// `forceSync=no` skips fsync (unsafe; for tests of throughput only).
     pub force_sync: bool,
+    /// `fsync.warningthresholdms` (default 1,000): a log sync slower than this is logged
+    /// and counted (`fsync_threshold_exceed_count`).
+    pub fsync_warning_ms: u64,
     /// The `server.N` lines by id N; empty for a standalone server.
     pub servers: BTreeMap<u64, PeerAddr>,
     /// From `dataDir/myid`; 1 for a standalone server without one.
@@ -279,6 +282,9 @@ impl ServerConfig {
                 "snapCount" => cfg.snap_count = number(line, key, value)?,
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
+                "fsync.warningthresholdms" | "zookeeper.fsync.warningthresholdms" => {
+                    cfg.fsync_warning_ms = number(line, key, value)?
+                }
                 "4lw.commands.whitelist" => cfg.four_letter_words = four_letter_words(value),
                 "znode.container.checkIntervalMs" => {
                     cfg.container_check_interval_ms = number(line, key, value)?
@@ -385,6 +391,7 @@ impl ServerConfig {
             snap_count: 100_000,
             jute_max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
             force_sync: true,
+            fsync_warning_ms: 1000,
             four_letter_words: four_letter_words(""),
             super_digest: None,
             container_check_interval_ms: 60_000,

@@ -47,7 +47,7 @@ pub const FOUR_LETTER_WORDS: [&str; 8] = [
     "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "envi",
 ];
 
-/// Serves one accepted connection, plain or TLS, until either side closes it.
+/// Serves one accepted connection, plain or TLS (`secure`), until either side closes it.
 pub async fn serve<S>(
     stream: S,
     addr: SocketAddr,
@@ -55,6 +55,7 @@ pub async fn serve<S>(
     core: std::sync::mpsc::Sender<Event>,
     max_buffer: usize,
     flow: Arc<ConnFlow>,
+    secure: bool,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -67,6 +68,7 @@ pub async fn serve<S>(
         addr,
         session_ready: Arc::clone(&session_ready),
         flow: Arc::clone(&flow),
+        secure,
     };
     if core.send(opened).is_err() {
         return;

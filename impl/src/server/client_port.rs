@@ -52,10 +52,13 @@ impl ClientPorts {
                 let Ok(_place) = admitted else { return };
                 let _ = stream.set_nodelay(true);
                 let Some(tls) = tls else {
-                    return client::serve(stream, addr, conn, events, max_buffer, budgets).await;
+                    return client::serve(stream, addr, conn, events, max_buffer, budgets, false)
+                        .await;
                 };
                 match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                    Ok(Ok(s)) => client::serve(s, addr, conn, events, max_buffer, budgets).await,
+                    Ok(Ok(s)) => {
+                        client::serve(s, addr, conn, events, max_buffer, budgets, true).await
+                    }
                     Ok(Err(e)) => tracing::info!(%addr, "TLS handshake refused: {e}"),
                     Err(_) => tracing::info!(%addr, "TLS handshake not done in time"),
                 }

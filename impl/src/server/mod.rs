@@ -199,6 +199,7 @@ pub async fn run(
     let mut storage = FileStorage::open(FileConfig {
         snap_dir: cfg.data_dir.clone(),
         log_dir: cfg.data_log_dir.clone(),
+        fsync_warning: std::time::Duration::from_millis(cfg.fsync_warning_ms),
         #[cfg(feature = "faults")]
         fsync_fails_after: cfg.fsync_fails_after,
         #[cfg(feature = "faults")]

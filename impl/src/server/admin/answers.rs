@@ -24,14 +24,14 @@ impl Core {
             "stats" => {
                 let mut f = self.server_stats();
                 f.extend(fields!(
-                    "connections" => self.connections(false),
-                    "secure_connections" => json!([]),
+                    "connections" => self.connections(false, false),
+                    "secure_connections" => self.connections(false, true),
                 ));
                 f
             }
             "connections" => fields!(
-                "connections" => self.connections(true),
-                "secure_connections" => json!([]),
+                "connections" => self.connections(true, false),
+                "secure_connections" => self.connections(true, true),
             ),
             "monitor" => self.monitor(),
             "watch_summary" => self.watch_summary(),
@@ -48,13 +48,13 @@ impl Core {
     /// sizes are added by the endpoint, off the core).
     fn server_stats(&self) -> Fields {
         let c = &self.clients;
-        let sizes = json!({
-            "last_buffer_size": c.response_sizes.last,
-            "min_buffer_size": c.response_sizes.min,
-            "max_buffer_size": c.response_sizes.max,
-        });
+        let sizes = buffer_stats(&c.response_sizes);
         let stats = json!({
             "auth_failed_count": c.auth_failed,
+            "fsync_threshold_exceed_count": self.storage.slow_syncs(),
+            // Jackson's snake case of getNonMTLSLocalConnCount, ZooKeeper's spelling here.
+            "non_mtlslocal_conn_count": c.plain_opened.0,
+            "non_mtlsremote_conn_count": c.plain_opened.1,
             "client_response_stats": sizes.clone(),
             "packets_sent": c.sent,
             "packets_received": c.received,
@@ -65,22 +65,34 @@ impl Core {
             "max_latency": self.latency.max_ms(),
             "last_processed_zxid": self.replica.last_processed().0,
             "num_alive_client_connections": c.conns.len(),
+            // ZooKeeper's stats object says whether it has lost its server; these are read
+            // from the running core, which they cannot outlive.
+            "provider_null": false,
             "uptime": self.started.elapsed().as_millis() as u64,
         });
-        fields!(
+        let mut f = fields!(
             "version" => VERSION,
             "read_only" => false,
             "server_stats" => stats,
             "client_response" => sizes,
-            "node_count" => fourlw::znode_count(self),
-        )
+        );
+        if self.state == ServerState::Leading {
+            f.extend(fields!("proposal_stats" => buffer_stats(&self.proposal_sizes)));
+        }
+        f.extend(fields!("node_count" => fourlw::znode_count(self)));
+        f
     }
 
-    /// Each client connection, in connection order: ZooKeeper's brief form (`stats`) or
-    /// with the session (`connections`). `interest_ops` is ZooKeeper's selector interest:
-    /// 1 (read) unless the connection's replies back up, plus 4 (write) while bytes wait.
-    fn connections(&self, full: bool) -> Value {
-        let mut ids: Vec<&ConnId> = self.clients.conns.keys().collect();
+    /// Each client connection of the plain or the secure port, in connection order:
+    /// ZooKeeper's brief form (`stats`) or with the session (`connections`).
+    /// `interest_ops` is ZooKeeper's selector interest: 1 (read) unless the connection's
+    /// replies back up, plus 4 (write) while bytes wait.
+    fn connections(&self, full: bool, secure: bool) -> Value {
+        let conns = &self.clients.conns;
+        let mut ids: Vec<&ConnId> = conns
+            .keys()
+            .filter(|id| conns[id].secure == secure)
+            .collect();
         ids.sort();
         let list = ids.into_iter().map(|id| {
             let c = &self.clients.conns[id];
@@ -236,4 +248,9 @@ impl Core {
             "leader_ip" => host,
         ))
     }
+}
+
+/// ZooKeeper's `BufferStats` of some sizes.
+fn buffer_stats(s: &crate::server::stats::Sizes) -> Value {
+    json!({"last_buffer_size": s.last, "min_buffer_size": s.min, "max_buffer_size": s.max})
 }

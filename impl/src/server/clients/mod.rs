@@ -79,6 +79,8 @@ pub struct Conn {
     pub received: u64,
     /// Packets sent: replies, notifications, the handshake's answer (`cons`' `sent`).
     pub sent: u64,
+    /// Whether it came in on the secure client port (TLS).
+    pub secure: bool,
     /// Its session's setup and its requests' latency (the admin command `connections`).
     pub stats: crate::server::stats::ConnStats,
     /// Lets the connection's reader go on past the handshake.
@@ -127,6 +129,10 @@ pub struct Clients {
     pub sent: u64,
     /// Refused `addauth`s (`auth_failed_count`).
     pub auth_failed: u64,
+    /// Connections opened without TLS from loopback and from elsewhere
+    /// (`non_mtls_local_conn_count`, `non_mtls_remote_conn_count`, as ZooKeeper's Netty
+    /// factory counts them).
+    pub plain_opened: (u64, u64),
     /// The sizes of the packets sent (`client_response`).
     pub response_sizes: crate::server::stats::Sizes,
     /// Connections with framed replies not yet handed over.
@@ -165,6 +171,7 @@ impl Clients {
             received: 0,
             sent: 0,
             auth_failed: 0,
+            plain_opened: (0, 0),
             response_sizes: Default::default(),
             dirty: Vec::new(),
         }
@@ -276,7 +283,14 @@ impl Clients {
         addr: SocketAddr,
         session_ready: Arc<tokio::sync::Notify>,
         flow: Arc<ConnFlow>,
+        secure: bool,
     ) {
+        if !secure {
+            match addr.ip().is_loopback() {
+                true => self.plain_opened.0 += 1,
+                false => self.plain_opened.1 += 1,
+            }
+        }
         let caller = Caller {
             auth: Vec::new(),
             client_ip: Some(addr.ip().to_string()),
@@ -290,6 +304,7 @@ impl Clients {
             received: 0,
             sent: 0,
             stats: Default::default(),
+            secure,
             pending: Vec::new(),
             session_ready,
             flow,

@@ -30,6 +30,8 @@ pub enum Event {
         session_ready: Arc<tokio::sync::Notify>,
         /// The connection's budgets (`flow.rs`).
         flow: Arc<ConnFlow>,
+        /// Whether it came in on the secure client port (TLS).
+        secure: bool,
     },
     /// A connection's first packet: the session handshake (new session or resumed one).
     Connect {

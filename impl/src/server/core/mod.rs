@@ -80,6 +80,8 @@ pub struct Core {
     pub(in crate::server) latency: super::stats::Latency,
     /// How long elections took (`election_time`).
     pub(in crate::server) elections: super::stats::Elections,
+    /// The sizes of the proposals this server sent as leader (`proposal_stats`).
+    pub(in crate::server) proposal_sizes: super::stats::Sizes,
     pub(super) info: super::Info,
     /// When autopurge runs next (`None`: at the first tick).
     pub(super) next_purge: Option<Instant>,
@@ -133,6 +135,7 @@ impl Core {
             started: Instant::now(),
             latency: Default::default(),
             elections: Default::default(),
+            proposal_sizes: Default::default(),
             info,
             next_purge: None,
             purging: false,
@@ -195,8 +198,10 @@ impl Core {
                 addr,
                 session_ready,
                 flow,
+                secure,
             } => {
-                self.clients.opened(conn, tx, addr, session_ready, flow);
+                self.clients
+                    .opened(conn, tx, addr, session_ready, flow, secure);
                 Ok(())
             }
             Event::Connect { conn, req } => self.on_connect(conn, req),

@@ -3,7 +3,7 @@
 
 use super::links::{self, Envelope, LinkCmd, Plane};
 use super::Core;
-use crate::replica::{Input, ServerId};
+use crate::replica::{Input, Packet, PeerMsg, ServerId};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -20,7 +20,12 @@ impl Core {
             // Only the newest notification to a peer is worth sending.
             out.clear();
         }
+        let before = out.len();
         links::encode_into(out, &envelope);
+        let framed = out.len() - before;
+        if let Envelope::Replica(PeerMsg::Quorum(Packet::Proposal(_)), _) = envelope {
+            self.proposal_sizes.record(framed);
+        }
     }
 
     /// Hands every link what was framed for it since the last flush, and every client its

@@ -31,6 +31,9 @@ pub fn newest_valid_snapshots(snap_dir: &Path, keep: usize) -> Result<Vec<Zxid>,
     recovery::newest_valid(snap::list(snap_dir)?, keep, |z| snap::load(snap_dir, z))
 }
 
+/// `fsync.warningthresholdms`' default: ZooKeeper's 1,000 ms.
+pub const DEFAULT_FSYNC_WARNING: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Where a `FileStorage` keeps its files and when it starts a new log file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileConfig {
@@ -41,6 +44,9 @@ pub struct FileConfig {
     pub log_dir: PathBuf,
     /// A log file at or over this size is closed and the next record starts a new one.
     pub max_log_file_size: u64,
+    /// A log sync (its write and fsync) slower than this is logged and counted
+    /// (`fsync.warningthresholdms`, default 1 s, as ZooKeeper's).
+    pub fsync_warning: std::time::Duration,
     /// A failing disk, for tests (`zab.fault.fsyncFailsAfter`): the log's fsyncs fail with
     /// EIO once this many have been made.
     #[cfg(feature = "faults")]
@@ -63,6 +69,7 @@ impl FileConfig {
             snap_dir: dir.clone(),
             log_dir: dir,
             max_log_file_size: DEFAULT_MAX_LOG_FILE_SIZE,
+            fsync_warning: DEFAULT_FSYNC_WARNING,
             #[cfg(feature = "faults")]
             fsync_fails_after: None,
             #[cfg(feature = "faults")]
@@ -94,6 +101,8 @@ pub struct FileStorage {
     snapshots: BTreeSet<Zxid>,
     /// The directories' locks, held while this instance lives.
     _locks: Vec<std::fs::File>,
+    /// Log syncs slower than `FileConfig::fsync_warning`.
+    slow_syncs: u64,
 }
 
 impl FileStorage {
@@ -123,6 +132,7 @@ impl FileStorage {
             log,
             removed_temp_files,
             other_fsyncs: 0,
+            slow_syncs: 0,
             snapshots,
             _locks: locks,
         })
@@ -149,6 +159,12 @@ impl FileStorage {
     /// Every fsync this instance issued (log data, directories, snapshots, epochs).
     pub fn fsync_count(&self) -> u64 {
         self.log.fsync_count() + self.other_fsyncs
+    }
+
+    /// Log syncs slower than `fsync.warningthresholdms` (ZooKeeper's
+    /// `fsync_threshold_exceed_count`).
+    pub fn slow_syncs(&self) -> u64 {
+        self.slow_syncs
     }
 
     /// The first zxids of the log files on disk, ascending.
@@ -245,7 +261,19 @@ impl Storage for FileStorage {
                 source: std::io::Error::from_raw_os_error(5),
             });
         }
-        self.log.sync()
+        let started = std::time::Instant::now();
+        let synced = self.log.sync();
+        let took = started.elapsed();
+        if synced.is_ok() && took > self.cfg.fsync_warning {
+            self.slow_syncs += 1;
+            tracing::warn!(
+                took_ms = took.as_millis() as u64,
+                "syncing the transaction log took longer than fsync.warningthresholdms ({} ms): \
+                 every write waits for it",
+                self.cfg.fsync_warning.as_millis()
+            );
+        }
+        synced
     }
 
     fn last_logged_zxid(&self) -> Zxid {
