@@ -114,6 +114,13 @@ async fn a_known_workload_moves_each_metric_by_what_it_should() {
     );
     assert!(m["uptime"] > 0.0);
     assert_eq!(m["synced_followers"], 0.0);
+    // The scrape these values came from passes promtool.
+    let (status, said) = promtool(&http_get(port, "/metrics").1);
+    assert_eq!(
+        (status, said),
+        (0, vec![]),
+        "promtool on the workload's scrape"
+    );
 
     c.delete("/m/e", None).await.unwrap();
     drop(c);

@@ -47,9 +47,10 @@ impl Static {
     }
 }
 
-/// `environment`: ZooKeeper's keys that describe a process rather than a JVM (the `java.*`
-/// and `os.memory.*` keys have no zabd counterpart).
+/// `environment`: ZooKeeper's keys in its order. Those that describe a JVM (`java.*`, and
+/// `os.memory.*`, the JVM's heap) say `<NA>`, ZooKeeper's own word for a value it has not.
 fn environment() -> Fields {
+    const NA: &str = "<NA>";
     let var = |name: &str| std::env::var(name).unwrap_or_else(|_| "<NA>".into());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
@@ -63,12 +64,22 @@ fn environment() -> Fields {
     fields!(
         "zookeeper.version" => VERSION,
         "host.name" => host,
+        "java.version" => NA,
+        "java.vendor" => NA,
+        "java.home" => NA,
+        "java.class.path" => NA,
+        "java.library.path" => NA,
+        "java.io.tmpdir" => std::env::temp_dir().display().to_string(),
+        "java.compiler" => NA,
         "os.name" => os_name(),
         "os.arch" => std::env::consts::ARCH,
         "os.version" => os_version,
         "user.name" => var("USER"),
         "user.home" => var("HOME"),
         "user.dir" => dir,
+        "os.memory.free" => NA,
+        "os.memory.max" => NA,
+        "os.memory.total" => NA,
     )
 }
 
