@@ -3,6 +3,7 @@
 //! deterministic, sans-IO replica.
 
 pub mod acl;
+pub mod chaos;
 pub mod config;
 pub mod data_tree;
 pub mod database;
