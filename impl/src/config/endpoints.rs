@@ -102,13 +102,7 @@ impl AdminEndpoint {
     /// another (unknown), or why its value is wrong.
     pub fn set(&mut self, key: &str, value: &str) -> Result<bool, String> {
         match key {
-            "admin.enableServer" => {
-                self.enabled = match value.to_ascii_lowercase().as_str() {
-                    "true" => true,
-                    "false" => false,
-                    _ => return Err(format!("admin.enableServer `{value}` is not true or false")),
-                }
-            }
+            "admin.enableServer" => self.enabled = boolean(key, value)?,
             "admin.serverAddress" => self.host = Some(address(key, value)?),
             "admin.serverPort" => self.port = port(key, value)?,
             "admin.commandURL" => {
@@ -126,15 +120,20 @@ impl AdminEndpoint {
     }
 }
 
-/// An endpoint's listening address: an IP address, not a name (nothing is resolved).
-fn address(key: &str, value: &str) -> Result<IpAddr, String> {
+/// A Java-style boolean named by its key in the error.
+pub(super) fn boolean(key: &str, value: &str) -> Result<bool, String> {
+    super::boolean(value).map_err(|m| format!("{key} {m}"))
+}
+
+/// A listening address: an IP address, not a name (nothing is resolved).
+pub(super) fn address(key: &str, value: &str) -> Result<IpAddr, String> {
     value
         .parse()
         .map_err(|_| format!("{key} `{value}` is not an IP address"))
 }
 
-/// An endpoint's port: 1 to 65535.
-fn port(key: &str, value: &str) -> Result<u16, String> {
+/// A port: 1 to 65535.
+pub(super) fn port(key: &str, value: &str) -> Result<u16, String> {
     value
         .parse()
         .ok()

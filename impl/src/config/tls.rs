@@ -4,6 +4,7 @@
 //! server's private key and certificate chain, the trust store the CAs a client's certificate
 //! must chain to.
 
+use super::endpoints::{address, boolean, port};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -47,14 +48,8 @@ impl ClientTls {
     pub fn set(&mut self, key: &str, value: &str) -> Result<bool, String> {
         let bad = |what: &str| Err(format!("{key} `{value}` {what}"));
         match key {
-            "secureClientPort" => match value.parse::<u16>() {
-                Ok(p) if p != 0 => self.port = Some(p),
-                _ => return bad("is not a port"),
-            },
-            "secureClientPortAddress" => match value.parse() {
-                Ok(a) => self.address = Some(a),
-                Err(_) => return bad("is not an IP address"),
-            },
+            "secureClientPort" => self.port = Some(port(key, value)?),
+            "secureClientPortAddress" => self.address = Some(address(key, value)?),
             "ssl.keyStore.location" => self.key_store = Some(PathBuf::from(value)),
             "ssl.trustStore.location" => self.trust_store = Some(PathBuf::from(value)),
             "ssl.keyStore.type" | "ssl.trustStore.type" if !value.eq_ignore_ascii_case("PEM") => {
@@ -156,11 +151,7 @@ impl QuorumTls {
     /// why its value is wrong.
     pub fn set(&mut self, key: &str, value: &str) -> Result<bool, String> {
         match key {
-            "sslQuorum" => match value.to_ascii_lowercase().as_str() {
-                "true" => self.enabled = true,
-                "false" => self.enabled = false,
-                _ => return Err(format!("sslQuorum `{value}` is not true or false")),
-            },
+            "sslQuorum" => self.enabled = boolean(key, value)?,
             "ssl.quorum.keyStore.location" => self.key_store = Some(PathBuf::from(value)),
             "ssl.quorum.trustStore.location" => self.trust_store = Some(PathBuf::from(value)),
             "ssl.quorum.hostnameVerification" if !value.eq_ignore_ascii_case("true") => {

@@ -1,7 +1,7 @@
 //! The client ports: `clientPort` and, with TLS, `secureClientPort`. Both share the
 //! connection caps (`maxClientCnxns`, `maxCnxns`), the flow budgets and the connection
 //! numbering. A TLS connection is handshaken inside its admitted place, within
-//! `TLS_HANDSHAKE_TIMEOUT`, then served exactly as a plain one.
+//! `tls::HANDSHAKE_TIMEOUT`, then served exactly as a plain one.
 
 use super::admission::{accept_loop, ClientCaps};
 use super::client;
@@ -9,12 +9,8 @@ use super::core::EventTx;
 use super::flow::Flow;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-
-/// How long a TLS handshake may take; a client that stalls in it gives its place back.
-pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every client port shares.
 #[derive(Clone)]
@@ -55,12 +51,9 @@ impl ClientPorts {
                     return client::serve(stream, addr, conn, events, max_buffer, budgets, false)
                         .await;
                 };
-                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                    Ok(Ok(s)) => {
-                        client::serve(s, addr, conn, events, max_buffer, budgets, true).await
-                    }
-                    Ok(Err(e)) => tracing::info!(%addr, "TLS handshake refused: {e}"),
-                    Err(_) => tracing::info!(%addr, "TLS handshake not done in time"),
+                match super::tls::accept(&tls, stream).await {
+                    Ok(s) => client::serve(s, addr, conn, events, max_buffer, budgets, true).await,
+                    Err(why) => tracing::info!(%addr, "{why}"),
                 }
             }
         })

@@ -10,6 +10,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::RootCertStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// Why the TLS configuration could not be built.
@@ -42,6 +43,23 @@ pub enum TlsError {
     Rustls(String),
 }
 
+/// How long a TLS handshake may take, on the secure client port and between peers: a
+/// connection that stalls in it gives its place back.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The accepting side of a handshake on `stream`, within `HANDSHAKE_TIMEOUT`; the error
+/// says why it failed, for the log.
+pub async fn accept(
+    acceptor: &TlsAcceptor,
+    stream: TcpStream,
+) -> Result<tokio_rustls::server::TlsStream<TcpStream>, String> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(format!("TLS handshake refused: {e}")),
+        Err(_) => Err("TLS handshake not done in time".into()),
+    }
+}
+
 /// The acceptor of the secure client port.
 pub fn acceptor(tls: &ClientTls) -> Result<TlsAcceptor, TlsError> {
     let Some(store) = &tls.key_store else {
@@ -72,6 +90,24 @@ impl std::fmt::Debug for PeerTls {
 }
 
 impl PeerTls {
+    /// The connecting side of a handshake with the peer at `addr` (`host:port`), within
+    /// `HANDSHAKE_TIMEOUT`: its certificate must name the host.
+    pub async fn connect(
+        &self,
+        addr: &str,
+        stream: TcpStream,
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = rustls::pki_types::ServerName::try_from(host.to_string())
+            .map_err(|e| std::io::Error::other(format!("TLS: peer host {host}: {e}")))?;
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.connector.connect(name, stream)).await {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => Err(std::io::Error::other(format!("TLS: {e}"))),
+            Err(_) => Err(std::io::Error::other("TLS handshake not done in time")),
+        }
+    }
+
     /// From the `ssl.quorum.*` keys.
     pub fn new(q: &QuorumTls) -> Result<PeerTls, TlsError> {
         let (Some(store), Some(trust)) = (&q.key_store, &q.trust_store) else {

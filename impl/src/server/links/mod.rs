@@ -22,10 +22,8 @@ use crate::replica::{PeerMsg, ServerId};
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, BufReader};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
 
 /// What travels on a link: the replica's messages, and the session touches a learner sends
 /// its leader (`LearnerSessionTracker` → `Leader` in ZooKeeper's PINGs), which are the
@@ -165,27 +163,6 @@ pub type PeerStream = Box<dyn PeerIo>;
 pub trait PeerIo: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> PeerIo for S {}
 
-/// How long a peer's TLS handshake may take.
-const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
-
-/// The TLS side of connecting to a peer at `addr` (`host:port`): its certificate must name
-/// the host.
-async fn tls_connect(
-    tls: &crate::server::tls::PeerTls,
-    addr: &str,
-    stream: TcpStream,
-) -> std::io::Result<PeerStream> {
-    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let name = rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|e| std::io::Error::other(format!("TLS: peer host {host}: {e}")))?;
-    match timeout(TLS_HANDSHAKE, tls.connector.connect(name, stream)).await {
-        Ok(Ok(s)) => Ok(Box::new(s)),
-        Ok(Err(e)) => Err(std::io::Error::other(format!("TLS: {e}"))),
-        Err(_) => Err(std::io::Error::other("TLS handshake not done in time")),
-    }
-}
-
 /// Serves one accepted peer connection (`generation` orders a peer's connections, so a
 /// newer one replaces an older), reading its hello, then its frames, into the core.
 /// Only a connection whose handshake (`peer_auth.rs`) succeeds reaches the core.
@@ -203,10 +180,9 @@ pub(super) async fn inbound(
     };
     let mut stream: PeerStream = match auth.tls() {
         None => Box::new(stream),
-        Some(tls) => match timeout(TLS_HANDSHAKE, tls.acceptor.accept(stream)).await {
-            Ok(Ok(s)) => Box::new(s),
-            Ok(Err(e)) => return auth.log_refusal(addr, &format!("TLS: {e}")),
-            Err(_) => return auth.log_refusal(addr, &"TLS handshake not done in time"),
+        Some(tls) => match crate::server::tls::accept(&tls.acceptor, stream).await {
+            Ok(s) => Box::new(s),
+            Err(why) => return auth.log_refusal(addr, &why),
         },
     };
     let (from, plane) = match auth.accept(&mut stream).await {

@@ -158,8 +158,8 @@ async fn open(
     let at = s.peer_addr().ok();
     let mut s: PeerStream = match auth.tls() {
         None => Box::new(s),
-        Some(tls) => match super::tls_connect(tls, addr, s).await {
-            Ok(s) => s,
+        Some(tls) => match tls.connect(addr, s).await {
+            Ok(s) => Box::new(s),
             Err(e) => {
                 auth.log_refusal(at, &e);
                 return Err(e);
