@@ -144,12 +144,7 @@ fn launch(args: &Args, dir: &Path) -> std::io::Result<Vec<Member>> {
     // Every peer connection proves this secret (`zab.quorum.secretFile`); a `--cfg` line
     // naming another file comes later in zoo.cfg and wins.
     let secret = dir.join("quorum.secret");
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(&secret, hex + "\n")?;
-    let owner_only = std::os::unix::fs::PermissionsExt::from_mode(0o600);
-    std::fs::set_permissions(&secret, owner_only)?;
+    zab::server::links::QuorumSecret::create(&secret)?;
     servers.push_str(&format!("zab.quorum.secretFile={}\n", secret.display()));
     let exe = std::env::current_exe()?;
     let mut members = Vec::new();

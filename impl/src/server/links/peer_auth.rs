@@ -48,6 +48,17 @@ impl std::fmt::Debug for QuorumSecret {
 }
 
 impl QuorumSecret {
+    /// Writes a fresh secret of 256 random bits to `path` (hex, one line, mode 0600): what
+    /// a tool that starts an ensemble gives its servers.
+    pub fn create(path: &Path) -> std::io::Result<()> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(path, hex + "\n")?;
+        let owner_only = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+        std::fs::set_permissions(path, owner_only)
+    }
+
     /// Reads the secret from `path`: its bytes, without trailing whitespace (an editor's
     /// newline), at least `MIN_SECRET_BYTES` of them, from a file only its owner may read.
     pub fn read(path: &Path) -> Result<QuorumSecret, String> {

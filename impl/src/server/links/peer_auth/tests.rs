@@ -104,3 +104,20 @@ fn a_short_or_readable_secret_file_is_refused_and_a_secret_never_prints() {
     assert_eq!(format!("{s:?}"), "QuorumSecret(24 bytes)");
     assert!(QuorumSecret::read(&dir.path().join("absent")).is_err());
 }
+
+#[test]
+fn a_created_secret_is_fresh_owner_only_and_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    QuorumSecret::create(&a).unwrap();
+    QuorumSecret::create(&b).unwrap();
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&a).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let (sa, sb) = (
+        QuorumSecret::read(&a).unwrap(),
+        QuorumSecret::read(&b).unwrap(),
+    );
+    assert_eq!(sa.0.len(), 64, "256 bits in hex");
+    assert_ne!(sa, sb);
+}
