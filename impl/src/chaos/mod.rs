@@ -1,8 +1,13 @@
-//! Faults for real ensembles: what a nemesis does to server processes and to the network
-//! between them, on loopback only, for zabd and Apache ZooKeeper alike; the workloads'
-//! histories and the checks they must pass.
+//! Fault campaigns on real ensembles: what a nemesis does to server processes and to the
+//! network between them, on loopback only, for zabd and Apache ZooKeeper alike; the
+//! workloads' clients, their histories and the checks those must pass.
 
+pub mod campaign;
+pub mod client;
+pub mod cluster;
 pub mod history;
 pub mod linearizable;
+pub mod nemesis;
 pub mod proxy;
 pub mod register;
+pub mod workload;

@@ -1,0 +1,267 @@
+//! zab-chaos: a fault campaign on a real ensemble on loopback. It starts the servers behind
+//! fault-injecting proxies, runs a workload through a phase of faults chosen from a seed
+//! (printed first, so a run can be replayed) and a quiet healing phase, writes the history,
+//! checks it, and prints one table row.
+//!
+//! Exit codes: 0 no anomaly, 1 anomalies found (listed), 2 bad arguments, 3 the campaign
+//! could not run (the ensemble did not come up, say).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use zab::chaos::campaign::{self, Campaign, Report};
+use zab::chaos::cluster::{Spec, Target};
+use zab::chaos::history;
+use zab::chaos::nemesis::{FaultKind, Schedule};
+use zab::chaos::register::{self, Reads};
+
+#[derive(Parser)]
+#[command(
+    name = "zab-chaos",
+    version,
+    about = "Fault campaigns on a real ensemble"
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a campaign and check its history.
+    Run(RunArgs),
+    /// Check a history written by an earlier run.
+    Check {
+        /// The history (JSON lines).
+        history: PathBuf,
+        /// Check reads as linearizable too.
+        #[arg(long)]
+        linearizable_reads: bool,
+    },
+}
+
+/// The servers a campaign runs.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Servers {
+    /// zabd.
+    Zabd,
+    /// Apache ZooKeeper from Debian's package.
+    Zookeeper,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The servers.
+    #[arg(long, value_enum, default_value_t = Servers::Zabd)]
+    target: Servers,
+    /// The zabd executable (default: the one beside this program).
+    #[arg(long)]
+    zabd: Option<PathBuf>,
+    /// Voting servers.
+    #[arg(long, default_value_t = 3)]
+    servers: usize,
+    /// The faults.
+    #[arg(long, value_enum, default_value_t = FaultKind::Mixed)]
+    faults: FaultKind,
+    /// The seed (default: drawn, and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Seconds of faults.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Seconds of the quiet healing phase after them.
+    #[arg(long, default_value_t = 5)]
+    healing: u64,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 6)]
+    clients: usize,
+    /// Registers.
+    #[arg(long, default_value_t = 4)]
+    keys: u32,
+    /// tickTime of the servers, ms.
+    #[arg(long, default_value_t = 200)]
+    tick_ms: u32,
+    /// Where the servers and the history go (default: a new temporary directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// An extra zoo.cfg line for every server (repeatable), e.g. `zab.bug=...` in a faults build.
+    #[arg(long = "cfg", value_name = "KEY=VALUE")]
+    extra: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match args.command {
+        Cmd::Run(a) => run(a),
+        Cmd::Check {
+            history,
+            linearizable_reads,
+        } => check(&history, linearizable_reads),
+    }
+}
+
+fn seed() -> u64 {
+    let mut b = [0u8; 8];
+    let _ = getrandom::fill(&mut b);
+    u64::from_le_bytes(b) >> 16
+}
+
+fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
+    if a.servers == 0 || a.clients == 0 || a.keys == 0 {
+        return Err("--servers, --clients and --keys must be at least 1".into());
+    }
+    let zabd = match &a.zabd {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("zabd"),
+    };
+    let seed = a.seed.unwrap_or_else(seed);
+    let dir = a.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("zab-chaos-{}-{seed}", std::process::id()))
+    });
+    let tick = Duration::from_millis(u64::from(a.tick_ms));
+    let session_ms = 10 * a.tick_ms as i32;
+    Ok(Campaign {
+        spec: Spec {
+            target: match a.target {
+                Servers::Zabd => Target::Zabd(zabd),
+                Servers::Zookeeper => Target::ZooKeeper,
+            },
+            servers: a.servers,
+            tick_ms: a.tick_ms,
+            dir,
+            extra: a.extra.clone(),
+        },
+        schedule: Schedule {
+            kind: a.faults,
+            seed,
+            faulty: Duration::from_secs(a.duration),
+            quiet: (tick * 2, tick * 8),
+            // Longer than syncLimit (5 ticks) and than the session timeout (10 ticks).
+            held: (tick * 12, tick * 20),
+        },
+        healing: Duration::from_secs(a.healing),
+        workers: a.clients,
+        keys: a.keys,
+        session_ms,
+        timeout: Duration::from_millis(u64::from(a.tick_ms) * 5),
+        reads: Reads::Sequential,
+        budget: 10_000_000,
+    })
+}
+
+fn run(a: RunArgs) -> ExitCode {
+    let c = match campaign_of(&a) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("zab-chaos: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "zab-chaos: seed {} target {} faults {:?} servers {} in {}",
+        c.schedule.seed,
+        c.spec.target.name(),
+        c.schedule.kind,
+        c.spec.servers,
+        c.spec.dir.display()
+    );
+    let Ok(rt) = tokio::runtime::Runtime::new() else {
+        eprintln!("zab-chaos: no runtime");
+        return ExitCode::from(3);
+    };
+    let began = Instant::now();
+    match rt.block_on(campaign::run(&c)) {
+        Ok(report) => print_report(&c, &report, began.elapsed()),
+        Err(e) => {
+            eprintln!("zab-chaos: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
+    println!(
+        "{:<9} {:>7} {:<9} {:<10} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7}",
+        "target",
+        "servers",
+        "workload",
+        "faults",
+        "invoked",
+        "ok",
+        "failed",
+        "unknown",
+        "anomalies",
+        "faults"
+    );
+    println!(
+        "{:<9} {:>7} {:<9} {:<10} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7}",
+        c.spec.target.name(),
+        c.spec.servers,
+        "register",
+        format!("{:?}", c.schedule.kind).to_lowercase(),
+        r.invoked,
+        r.ok,
+        r.failed,
+        r.unknown,
+        r.anomalies.len(),
+        r.faults.len()
+    );
+    println!(
+        "history: {} ({:.0} s)",
+        r.history.display(),
+        took.as_secs_f64()
+    );
+    for (id, status) in &r.exits {
+        println!("server {id} exited by itself: {status}");
+    }
+    for a in &r.anomalies {
+        println!("anomaly: {a}");
+    }
+    if r.anomalies.is_empty() && r.exits.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn check(path: &PathBuf, linearizable_reads: bool) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("zab-chaos: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let events = match history::from_json_lines(&text) {
+        Ok(e) => e,
+        Err((line, e)) => {
+            eprintln!("zab-chaos: {}:{line}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let ops = match history::operations(&events) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("zab-chaos: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let reads = if linearizable_reads {
+        Reads::Linearizable
+    } else {
+        Reads::Sequential
+    };
+    let found = register::check(&ops, reads, 10_000_000);
+    println!("{} operations, {} anomalies", ops.len(), found.len());
+    for a in &found {
+        println!("anomaly: {a}");
+    }
+    if found.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

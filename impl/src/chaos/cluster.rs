@@ -1,0 +1,421 @@
+//! An ensemble of separate server processes on loopback, wired so a nemesis can reach every
+//! link: each server's zoo.cfg names its peers by proxies of its own (one per peer and
+//! plane), so the link from server a to server b runs through proxies that belong to that
+//! ordered pair alone, and each client reaches a server through a proxy too. The processes
+//! can be killed (SIGKILL), restarted on the same data, paused (SIGSTOP) and resumed.
+
+use super::proxy::{Mode, Proxy};
+use crate::server::fourlw::ask;
+use crate::server::links::QuorumSecret;
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Which servers to run.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// zabd, from this executable.
+    Zabd(PathBuf),
+    /// Apache ZooKeeper from Debian's package (`/usr/share/java`), each server a JVM.
+    ZooKeeper,
+}
+
+/// Debian's ZooKeeper jar; its dependencies sit beside it.
+pub const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
+
+impl Target {
+    /// The name a report gives it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Target::Zabd(_) => "zabd",
+            Target::ZooKeeper => "zookeeper",
+        }
+    }
+
+    fn command(&self, cfg: &Path) -> std::io::Result<Command> {
+        Ok(match self {
+            Target::Zabd(exe) => {
+                let mut c = Command::new(exe);
+                c.arg("--config").arg(cfg);
+                c
+            }
+            Target::ZooKeeper => {
+                let mut c = Command::new("java");
+                c.arg("-Xmx512m")
+                    .arg("-Dzookeeper.root.logger=INFO,CONSOLE")
+                    .arg("-cp")
+                    .arg(zookeeper_classpath()?)
+                    .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+                    .arg(cfg);
+                c
+            }
+        })
+    }
+
+    /// The zoo.cfg lines only this target reads.
+    fn own_lines(&self, secret: &Path) -> String {
+        match self {
+            // Every peer connection proves the ensemble's secret.
+            Target::Zabd(_) => format!("zab.quorum.secretFile={}\n", secret.display()),
+            // ZooKeeper's AdminServer would take port 8080 on every interface.
+            Target::ZooKeeper => "admin.enableServer=false\n".into(),
+        }
+    }
+}
+
+/// zookeeper.jar (whose manifest names the jars it needs) and a logging binding for its
+/// slf4j, so its log says what it did; the log4j configuration is Debian's.
+fn zookeeper_classpath() -> std::io::Result<String> {
+    let parts = [
+        "/etc/zookeeper/conf",
+        ZOOKEEPER_JAR,
+        "/usr/share/java/slf4j-log4j12.jar",
+        "/usr/share/java/log4j-1.2.jar",
+    ];
+    if let Some(missing) = parts.iter().find(|p| !Path::new(p).exists()) {
+        return Err(std::io::Error::other(format!(
+            "{missing} is missing: install Debian's zookeeper package"
+        )));
+    }
+    Ok(parts.join(":"))
+}
+
+/// What to start.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// The servers.
+    pub target: Target,
+    /// How many voters.
+    pub servers: usize,
+    /// tickTime in ms (syncLimit and initLimit are counted in ticks of it).
+    pub tick_ms: u32,
+    /// Where configs, data and logs go.
+    pub dir: PathBuf,
+    /// Extra zoo.cfg lines for every server.
+    pub extra: Vec<String>,
+}
+
+/// Why the cluster could not be brought up or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// A file or process could not be made.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A server did not serve in time; its log says why.
+    #[error("server {id} did not serve within {secs} s; its log is {log}")]
+    NotServing {
+        /// The server.
+        id: usize,
+        /// How long it was given.
+        secs: u64,
+        /// Its log.
+        log: String,
+    },
+}
+
+/// One server process and its ports.
+struct Member {
+    client_port: u16,
+    cfg: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+    paused: bool,
+}
+
+/// A running ensemble (servers are numbered from 1). Dropping it kills every server.
+pub struct Cluster {
+    spec: Spec,
+    members: Vec<Member>,
+    /// The links from a to b: its quorum and its election proxy.
+    links: BTreeMap<(usize, usize), [Proxy; 2]>,
+    /// Each server's client proxy.
+    clients: Vec<Proxy>,
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn local(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+impl Cluster {
+    /// Writes every server's config, starts the servers and waits until each serves.
+    pub async fn start(spec: Spec) -> Result<Cluster, ClusterError> {
+        std::fs::create_dir_all(&spec.dir)?;
+        let n = spec.servers;
+        let mut ports = Vec::new();
+        for _ in 0..n {
+            ports.push([free_port()?, free_port()?, free_port()?]);
+        }
+        let mut links = BTreeMap::new();
+        for a in 1..=n {
+            for b in (1..=n).filter(|&b| b != a) {
+                let [_, quorum, election] = ports[b - 1];
+                let q = Proxy::start(local(quorum)).await?;
+                let e = Proxy::start(local(election)).await?;
+                links.insert((a, b), [q, e]);
+            }
+        }
+        let mut clients = Vec::new();
+        for p in &ports {
+            clients.push(Proxy::start(local(p[0])).await?);
+        }
+        let secret = spec.dir.join("quorum.secret");
+        QuorumSecret::create(&secret)?;
+        let mut members = Vec::new();
+        for id in 1..=n {
+            let mut servers = String::new();
+            for peer in 1..=n {
+                let (q, e) = if peer == id {
+                    (ports[id - 1][1], ports[id - 1][2])
+                } else {
+                    let [q, e] = &links[&(id, peer)];
+                    (q.addr().port(), e.addr().port())
+                };
+                servers += &format!("server.{peer}=127.0.0.1:{q}:{e}\n");
+            }
+            members.push(member(&spec, id, ports[id - 1][0], &servers, &secret)?);
+        }
+        let mut cluster = Cluster {
+            spec,
+            members,
+            links,
+            clients,
+        };
+        for id in 1..=n {
+            cluster.spawn(id)?;
+        }
+        cluster.wait_serving(Duration::from_secs(60)).await?;
+        Ok(cluster)
+    }
+
+    /// How many servers.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Where clients reach server `id` (its client proxy).
+    pub fn client_addr(&self, id: usize) -> SocketAddr {
+        self.clients[id - 1].addr()
+    }
+
+    /// Server `id`'s own client port, which no fault touches (for four-letter words).
+    pub fn direct_port(&self, id: usize) -> u16 {
+        self.members[id - 1].client_port
+    }
+
+    /// Server `id`'s log.
+    pub fn log(&self, id: usize) -> &Path {
+        &self.members[id - 1].log
+    }
+
+    fn spawn(&mut self, id: usize) -> std::io::Result<()> {
+        let m = &mut self.members[id - 1];
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&m.log)?;
+        let child = self
+            .spec
+            .target
+            .command(&m.cfg)?
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()?;
+        m.child = Some(child);
+        m.paused = false;
+        Ok(())
+    }
+
+    /// Waits until every running server answers `srvr` with a mode.
+    pub async fn wait_serving(&mut self, limit: Duration) -> Result<(), ClusterError> {
+        let start = Instant::now();
+        for id in 1..=self.len() {
+            while self.members[id - 1].child.is_some() && self.mode(id).await.is_none() {
+                if start.elapsed() > limit {
+                    return Err(ClusterError::NotServing {
+                        id,
+                        secs: limit.as_secs(),
+                        log: self.log(id).display().to_string(),
+                    });
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Server `id`'s mode (`leader`, `follower`, ...), if it is serving.
+    pub async fn mode(&self, id: usize) -> Option<String> {
+        let port = self.direct_port(id);
+        let answer = tokio::task::spawn_blocking(move || ask(port, "srvr"))
+            .await
+            .ok()??;
+        let line = answer.lines().find_map(|l| l.strip_prefix("Mode: "))?;
+        Some(line.trim().to_string())
+    }
+
+    /// The server that says it leads, if one does.
+    pub async fn leader(&self) -> Option<usize> {
+        for id in 1..=self.len() {
+            if self.is_up(id) && self.mode(id).await.as_deref() == Some("leader") {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Whether server `id` runs and is not paused.
+    pub fn is_up(&self, id: usize) -> bool {
+        let m = &self.members[id - 1];
+        m.child.is_some() && !m.paused
+    }
+
+    /// SIGKILL: the server stops at once, without syncing anything.
+    pub fn kill(&mut self, id: usize) {
+        if let Some(mut child) = self.members[id - 1].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.members[id - 1].paused = false;
+    }
+
+    /// Starts a killed server again on its data.
+    pub fn restart(&mut self, id: usize) -> std::io::Result<()> {
+        if self.members[id - 1].child.is_none() {
+            self.spawn(id)?;
+        }
+        Ok(())
+    }
+
+    /// SIGSTOP: the server stops answering, its connections open.
+    pub fn pause(&mut self, id: usize) -> std::io::Result<()> {
+        self.signal(id, "-STOP")?;
+        self.members[id - 1].paused = true;
+        Ok(())
+    }
+
+    /// SIGCONT.
+    pub fn resume(&mut self, id: usize) -> std::io::Result<()> {
+        if self.members[id - 1].paused {
+            self.signal(id, "-CONT")?;
+            self.members[id - 1].paused = false;
+        }
+        Ok(())
+    }
+
+    fn signal(&self, id: usize, sig: &str) -> std::io::Result<()> {
+        if let Some(child) = &self.members[id - 1].child {
+            let status = Command::new("kill")
+                .arg(sig)
+                .arg(child.id().to_string())
+                .status()?;
+            if !status.success() {
+                return Err(std::io::Error::other(format!(
+                    "kill {sig} failed: {status}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Servers that exited by themselves (not killed here), with their exit status.
+    pub fn exited(&mut self) -> Vec<(usize, std::process::ExitStatus)> {
+        let mut gone = Vec::new();
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if let Some(child) = &mut m.child {
+                if let Ok(Some(status)) = child.try_wait() {
+                    gone.push((i + 1, status));
+                    m.child = None;
+                }
+            }
+        }
+        gone
+    }
+
+    /// Splits the servers into groups: links between groups lose every byte, links within a
+    /// group pass. A server in no group is cut off from all.
+    pub fn partition(&self, groups: &[Vec<usize>]) {
+        let group_of = |id: usize| groups.iter().position(|g| g.contains(&id));
+        for ((a, b), proxies) in &self.links {
+            let together = group_of(*a).is_some() && group_of(*a) == group_of(*b);
+            for p in proxies {
+                p.set(if together { Mode::Pass } else { Mode::Lose });
+            }
+        }
+    }
+
+    /// Sets what the client proxy of server `id` does.
+    pub fn set_client_link(&self, id: usize, mode: Mode) {
+        self.clients[id - 1].set(mode);
+    }
+
+    /// Heals everything: every link passes, paused servers resume, killed ones restart.
+    pub fn heal(&mut self) -> std::io::Result<()> {
+        for proxies in self.links.values() {
+            for p in proxies {
+                p.set(Mode::Pass);
+            }
+        }
+        for p in &self.clients {
+            p.set(Mode::Pass);
+        }
+        for id in 1..=self.len() {
+            self.resume(id)?;
+            self.restart(id)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for id in 1..=self.len() {
+            let _ = self.resume(id);
+            self.kill(id);
+        }
+    }
+}
+
+/// Writes server `id`'s dataDir, myid and zoo.cfg.
+fn member(
+    spec: &Spec,
+    id: usize,
+    client_port: u16,
+    servers: &str,
+    secret: &Path,
+) -> std::io::Result<Member> {
+    let data = spec.dir.join(format!("d{id}"));
+    std::fs::create_dir_all(&data)?;
+    std::fs::write(data.join("myid"), format!("{id}\n"))?;
+    let cfg = spec.dir.join(format!("z{id}.cfg"));
+    let extra: String = spec.extra.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(
+        &cfg,
+        format!(
+            "tickTime={}\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={client_port}\n\
+             clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n\
+             {servers}{}{extra}",
+            spec.tick_ms,
+            data.display(),
+            spec.target.own_lines(secret)
+        ),
+    )?;
+    Ok(Member {
+        client_port,
+        cfg,
+        log: spec.dir.join(format!("z{id}.log")),
+        child: None,
+        paused: false,
+    })
+}
