@@ -1,7 +1,7 @@
 //! Fault campaigns on a real zabd ensemble (`zab-chaos`): three server processes behind
 //! fault-injecting proxies on loopback, a CAS-register workload through kills, pauses and
 //! partitions, its history checked. A release zabd must show no anomaly; the checks' power
-//! to fail is shown on deliberately broken servers in `tests/chaos_bugs.rs` (faults build).
+//! to fail is shown on deliberately broken servers in `tests/chaos_faults.rs` (faults build).
 
 use std::process::Command;
 
@@ -33,6 +33,18 @@ fn the_same_campaign_runs_on_apache_zookeeper() {
     assert!(matches!(out.status.code(), Some(0 | 1)), "no verdict");
     assert!(row.faults >= 3, "only {} faults in 20 s", row.faults);
     assert!(row.ok >= 500, "only {} operations acknowledged", row.ok);
+}
+
+/// The queue: every acknowledged sequential create is in the queue once, under its number,
+/// in an order real time agrees with, through the same faults.
+#[test]
+fn a_short_queue_campaign_loses_nothing_in_zabd() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--workload", "queue", "--faults", "mixed"];
+    let (out, row) = campaign(EXE, dir.path(), &args, 15);
+    assert!(out.status.success(), "zab-chaos failed");
+    assert_eq!((row.lost, row.anomalies), (Some(0), 0));
+    assert!(row.ok >= 1000, "only {} enqueues acknowledged", row.ok);
 }
 
 /// A campaign's history is checked again from its file with the same verdict, and a torn

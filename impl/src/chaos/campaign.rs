@@ -2,13 +2,27 @@
 //! phase, its history written and checked.
 
 use super::cluster::{Cluster, ClusterError, Spec};
-use super::history::{self, HistoryError, Outcome};
+use super::explain::{self, Shrunk};
+use super::history::{self, Event, HistoryError, Operation, Outcome};
 use super::nemesis::{self, FaultRecord, Schedule};
-use super::register::{self, Anomaly, Reads};
-use super::workload::{self, Clients, RegisterRecorder};
-use std::path::PathBuf;
+use super::queue;
+use super::register::{self, Reads};
+use super::workload::queue::Queue;
+use super::workload::register::Registers;
+use super::workload::{self, Clients, Recorder, Workload};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The workloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkloadKind {
+    /// CAS registers: getData and setData with versions.
+    Register,
+    /// A queue of sequential creates.
+    Queue,
+}
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -19,15 +33,17 @@ pub struct Campaign {
     pub schedule: Schedule,
     /// The quiet phase after the faults, while the workload goes on.
     pub healing: Duration,
+    /// The workload.
+    pub workload: WorkloadKind,
     /// Concurrent clients.
     pub workers: usize,
-    /// Registers.
+    /// Registers (the register workload).
     pub keys: u32,
     /// The clients' session timeout.
     pub session_ms: i32,
     /// How long a request waits before its outcome is unknown.
     pub timeout: Duration,
-    /// Which read guarantee is checked.
+    /// Which read guarantee is checked (the register workload).
     pub reads: Reads,
     /// The checker's search budget per key.
     pub budget: u64,
@@ -39,9 +55,9 @@ pub enum CampaignError {
     /// The ensemble did not come up, or a fault could not be applied.
     #[error("cluster: {0}")]
     Cluster(#[from] ClusterError),
-    /// The workload could not set up its znodes.
-    #[error("set-up: {0}")]
-    SetUp(#[from] super::client::ClientError),
+    /// The workload could not set up its znodes or read its final state.
+    #[error("workload: {0}")]
+    Workload(#[from] super::client::ClientError),
     /// The recorded history does not pair up (a bug of the recorder).
     #[error("history: {0}")]
     History(#[from] HistoryError),
@@ -64,12 +80,19 @@ pub struct Report {
     pub failed: usize,
     /// Outcome unknown.
     pub unknown: usize,
+    /// Acknowledged writes missing from the final state (the queue), if the workload can
+    /// tell.
+    pub lost: Option<usize>,
     /// The faults injected.
     pub faults: Vec<FaultRecord>,
     /// Servers that exited by themselves, with their status.
     pub exits: Vec<(usize, String)>,
+    /// Exits of servers on a failing disk, as they should.
+    pub disk_exits: usize,
     /// What the checks found.
-    pub anomalies: Vec<Anomaly>,
+    pub anomalies: Vec<String>,
+    /// Each non-linearizable key shrunk and drawn.
+    pub shrunk: Vec<Shrunk>,
     /// The history's file (JSON lines).
     pub history: PathBuf,
 }
@@ -86,48 +109,117 @@ pub async fn run(c: &Campaign) -> Result<Report, CampaignError> {
         timeout: c.timeout,
         seed: c.schedule.seed,
     };
-    workload::set_up_register(&clients, c.keys).await?;
+    let dir = c.spec.dir.clone();
+    match c.workload {
+        WorkloadKind::Register => {
+            let registers = Arc::new(Registers::new(c.keys));
+            registers.set_up(&clients).await?;
+            let (events, run) = drive(registers, &mut cluster, &clients, c).await?;
+            drop(cluster);
+            let ops = history_of(&events, &dir)?;
+            let found = register::check(&ops, c.reads, c.budget);
+            let shrunk =
+                explain::shrink_anomalies(&ops, &found, c.reads, &run.faults, &dir, c.budget)?;
+            let anomalies = found.iter().map(ToString::to_string).collect();
+            Ok(run.report(&ops, None, anomalies, shrunk, &dir))
+        }
+        WorkloadKind::Queue => {
+            let q = Arc::new(Queue::default());
+            q.set_up(&clients).await?;
+            let (events, run) = drive(q, &mut cluster, &clients, c).await?;
+            let fin = Queue::final_state(&clients).await?;
+            drop(cluster);
+            let ops = history_of(&events, &dir)?;
+            let found = queue::check(&ops, &fin);
+            let lost = found
+                .iter()
+                .filter(|a| matches!(a, queue::QueueAnomaly::Lost { .. }))
+                .count();
+            let anomalies = found.iter().map(ToString::to_string).collect();
+            Ok(run.report(&ops, Some(lost), anomalies, Vec::new(), &dir))
+        }
+    }
+}
+
+/// What happened to the ensemble while the workload ran.
+struct Run {
+    faults: Vec<FaultRecord>,
+    exits: Vec<(usize, String)>,
+    disk_exits: usize,
+}
+
+impl Run {
+    fn report<Op, Ret>(
+        self,
+        ops: &[Operation<Op, Ret>],
+        lost: Option<usize>,
+        anomalies: Vec<String>,
+        shrunk: Vec<Shrunk>,
+        dir: &Path,
+    ) -> Report {
+        let count = |o: Outcome| {
+            ops.iter()
+                .filter(|op| op.completed.as_ref().map_or(Outcome::Unknown, |c| c.1) == o)
+                .count()
+        };
+        Report {
+            invoked: ops.len(),
+            ok: count(Outcome::Ok),
+            failed: count(Outcome::Fail),
+            unknown: count(Outcome::Unknown),
+            lost,
+            faults: self.faults,
+            exits: self.exits,
+            disk_exits: self.disk_exits,
+            anomalies,
+            shrunk,
+            history: dir.join("history.jsonl"),
+        }
+    }
+}
+
+/// Runs the workload through the fault and healing phases; the history, and the faults
+/// (also written to `faults.jsonl`).
+async fn drive<W: Workload>(
+    workload: Arc<W>,
+    cluster: &mut Cluster,
+    clients: &Clients,
+    c: &Campaign,
+) -> Result<(Vec<Event<W::Op, W::Ret>>, Run), CampaignError> {
     let start = Instant::now();
     let until = start + c.schedule.faulty + c.healing;
-    let recorder = Arc::new(RegisterRecorder::new(start));
+    let recorder = Arc::new(Recorder::new(start));
     let work = {
-        let (clients, recorder, keys) = (clients.clone(), recorder.clone(), c.keys);
-        tokio::spawn(async move { workload::run_register(&clients, keys, until, recorder).await })
+        let (clients, recorder) = (clients.clone(), recorder.clone());
+        tokio::spawn(async move { workload::run(workload, &clients, until, recorder).await })
     };
-    let faults = nemesis::run(&mut cluster, &c.schedule, start).await;
+    let faults = nemesis::run(cluster, &c.schedule, start).await;
     let _ = work.await;
-    let exits = cluster
-        .exited()
-        .into_iter()
-        .map(|(id, status)| (id, status.to_string()))
-        .collect();
-    drop(cluster);
+    let exits = cluster.exited();
+    let disk_exits = cluster.expected_exits();
     let faults = faults?;
+    let lines: String = faults.iter().map(json_line).collect();
+    std::fs::write(c.spec.dir.join("faults.jsonl"), lines)?;
     let events = Arc::try_unwrap(recorder)
-        .map(RegisterRecorder::events)
+        .map(Recorder::events)
         .unwrap_or_default();
-    let dir = &c.spec.dir;
-    let path = dir.join("history.jsonl");
-    std::fs::write(&path, history::to_json_lines(&events))?;
-    let fault_lines: String = faults
-        .iter()
-        .map(|f| serde_json::to_string(f).unwrap_or_default() + "\n")
-        .collect();
-    std::fs::write(dir.join("faults.jsonl"), fault_lines)?;
-    let ops = history::operations(&events)?;
-    let count = |o: Outcome| {
-        ops.iter()
-            .filter(|op| op.completed.map_or(Outcome::Unknown, |c| c.1) == o)
-            .count()
-    };
-    Ok(Report {
-        invoked: ops.len(),
-        ok: count(Outcome::Ok),
-        failed: count(Outcome::Fail),
-        unknown: count(Outcome::Unknown),
+    let run = Run {
         faults,
         exits,
-        anomalies: register::check(&ops, c.reads, c.budget),
-        history: path,
-    })
+        disk_exits,
+    };
+    Ok((events, run))
+}
+
+/// Writes the history beside the faults and pairs its operations.
+fn history_of<Op: Clone + Serialize, Ret: Clone + Serialize>(
+    events: &[Event<Op, Ret>],
+    dir: &Path,
+) -> Result<Vec<Operation<Op, Ret>>, CampaignError> {
+    std::fs::write(dir.join("history.jsonl"), history::to_json_lines(events))?;
+    Ok(history::operations(events)?)
+}
+
+fn json_line(v: &impl Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_default() + "\n"
 }

@@ -11,8 +11,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// The largest reply accepted: ZooKeeper's default jute.maxbuffer.
-const MAX_REPLY: usize = crate::wire::DEFAULT_MAX_BUFFER;
+/// The largest reply accepted: a queue's final getChildren lists tens of thousands of
+/// names, past ZooKeeper's default jute.maxbuffer (1 MiB), which servers do not apply to
+/// what they send.
+const MAX_REPLY: usize = 64 << 20;
 
 /// ZooKeeper's error codes that say a request took no effect.
 const DEFINITE: [i32; 5] = [
@@ -135,6 +137,22 @@ impl Client {
         w.int(mode);
         let body = self.call(w).await?;
         Reader::new(&body).ustring().map_err(lost)
+    }
+
+    /// getChildren without a watch: the children's names.
+    pub async fn get_children(&mut self, path: &str) -> Result<Vec<String>, ClientError> {
+        let mut w = self.request(opcode::GET_CHILDREN);
+        w.ustring(path).boolean(false);
+        let body = self.call(w).await?;
+        Reader::new(&body).vector(4, |r| r.ustring()).map_err(lost)
+    }
+
+    /// sync: this server catches up with the leader before answering, so what this session
+    /// reads next is at least as new as every write acknowledged before the sync began.
+    pub async fn sync(&mut self, path: &str) -> Result<(), ClientError> {
+        let mut w = self.request(opcode::SYNC);
+        w.ustring(path);
+        self.call(w).await.map(|_| ())
     }
 
     /// Ends the session, not waiting long for the answer.

@@ -118,10 +118,15 @@ pub enum ClusterError {
 /// One server process and its ports.
 struct Member {
     client_port: u16,
+    data: PathBuf,
     cfg: PathBuf,
+    /// Its zoo.cfg without fault lines.
+    base: String,
     log: PathBuf,
     child: Option<Child>,
     paused: bool,
+    /// It runs with a failing disk (`restart_with`), so its exit (code 4) is expected.
+    disk_fault: bool,
 }
 
 /// A running ensemble (servers are numbered from 1). Dropping it kills every server.
@@ -132,6 +137,10 @@ pub struct Cluster {
     links: BTreeMap<(usize, usize), [Proxy; 2]>,
     /// Each server's client proxy.
     clients: Vec<Proxy>,
+    /// Servers that exited by themselves, with their status.
+    exits: Vec<(usize, String)>,
+    /// Exits of servers on a failing disk, as they should.
+    expected_exits: usize,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -185,6 +194,8 @@ impl Cluster {
             members,
             links,
             clients,
+            exits: Vec::new(),
+            expected_exits: 0,
         };
         for id in 1..=n {
             cluster.spawn(id)?;
@@ -290,12 +301,56 @@ impl Cluster {
         self.members[id - 1].paused = false;
     }
 
-    /// Starts a killed server again on its data.
+    /// Starts a killed (or exited) server again on its data.
     pub fn restart(&mut self, id: usize) -> std::io::Result<()> {
+        self.reap(id);
         if self.members[id - 1].child.is_none() {
             self.spawn(id)?;
         }
         Ok(())
+    }
+
+    /// Server `id`'s dataDir.
+    pub fn data_dir(&self, id: usize) -> &Path {
+        &self.members[id - 1].data
+    }
+
+    /// Kills server `id` and starts it again with `lines` added to its zoo.cfg (a disk
+    /// fault of the faults build): it may exit, as it should on a failing disk.
+    pub fn restart_with(&mut self, id: usize, lines: &[String]) -> std::io::Result<()> {
+        self.kill(id);
+        let m = &mut self.members[id - 1];
+        let extra: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&m.cfg, format!("{}{extra}", m.base))?;
+        m.disk_fault = true;
+        self.spawn(id)
+    }
+
+    /// Ends a disk fault: the server runs again on its own zoo.cfg.
+    fn restore_disk(&mut self, id: usize) -> std::io::Result<()> {
+        if self.members[id - 1].disk_fault {
+            self.reap(id);
+            self.kill(id);
+            let m = &mut self.members[id - 1];
+            std::fs::write(&m.cfg, &m.base)?;
+            m.disk_fault = false;
+        }
+        Ok(())
+    }
+
+    /// Notes server `id`'s exit, if it exited by itself.
+    fn reap(&mut self, id: usize) {
+        let m = &mut self.members[id - 1];
+        let Some(Ok(Some(status))) = m.child.as_mut().map(Child::try_wait) else {
+            return;
+        };
+        m.child = None;
+        // zabd's documented exit on a failing disk is 4.
+        if m.disk_fault && status.code() == Some(4) {
+            self.expected_exits += 1;
+        } else {
+            self.exits.push((id, status.to_string()));
+        }
     }
 
     /// SIGSTOP: the server stops answering, its connections open.
@@ -329,18 +384,18 @@ impl Cluster {
         Ok(())
     }
 
-    /// Servers that exited by themselves (not killed here), with their exit status.
-    pub fn exited(&mut self) -> Vec<(usize, std::process::ExitStatus)> {
-        let mut gone = Vec::new();
-        for (i, m) in self.members.iter_mut().enumerate() {
-            if let Some(child) = &mut m.child {
-                if let Ok(Some(status)) = child.try_wait() {
-                    gone.push((i + 1, status));
-                    m.child = None;
-                }
-            }
+    /// Servers that exited by themselves (not killed here, nor on a failing disk), with
+    /// their exit status.
+    pub fn exited(&mut self) -> Vec<(usize, String)> {
+        for id in 1..=self.len() {
+            self.reap(id);
         }
-        gone
+        self.exits.clone()
+    }
+
+    /// How many times a server on a failing disk exited, as it should.
+    pub fn expected_exits(&self) -> usize {
+        self.expected_exits
     }
 
     /// Splits the servers into groups: links between groups lose every byte, links within a
@@ -372,6 +427,7 @@ impl Cluster {
         }
         for id in 1..=self.len() {
             self.resume(id)?;
+            self.restore_disk(id)?;
             self.restart(id)?;
         }
         Ok(())
@@ -400,22 +456,23 @@ fn member(
     std::fs::write(data.join("myid"), format!("{id}\n"))?;
     let cfg = spec.dir.join(format!("z{id}.cfg"));
     let extra: String = spec.extra.iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(
-        &cfg,
-        format!(
-            "tickTime={}\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={client_port}\n\
+    let base = format!(
+        "tickTime={}\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={client_port}\n\
              clientPortAddress=127.0.0.1\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n\
              {servers}{}{extra}",
-            spec.tick_ms,
-            data.display(),
-            spec.target.own_lines(secret)
-        ),
-    )?;
+        spec.tick_ms,
+        data.display(),
+        spec.target.own_lines(secret)
+    );
+    std::fs::write(&cfg, &base)?;
     Ok(Member {
         client_port,
+        data,
         cfg,
+        base,
         log: spec.dir.join(format!("z{id}.log")),
         child: None,
         paused: false,
+        disk_fault: false,
     })
 }

@@ -5,9 +5,14 @@
 pub mod campaign;
 pub mod client;
 pub mod cluster;
+pub mod disk;
+pub mod explain;
 pub mod history;
 pub mod linearizable;
 pub mod nemesis;
 pub mod proxy;
+pub mod queue;
 pub mod register;
+pub mod shrink;
+pub mod timeline;
 pub mod workload;

@@ -3,6 +3,7 @@
 //! than the others, as it is the server whose loss matters most.
 
 use super::cluster::Cluster;
+use super::disk;
 use super::proxy::Mode;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -19,6 +20,9 @@ pub enum FaultKind {
     Partition,
     /// Any of the above.
     Mixed,
+    /// zabd's disk: a torn log tail at a crash, or fsyncs that start failing (the latter
+    /// needs a faults build of zabd).
+    Disk,
 }
 
 /// One fault.
@@ -32,6 +36,10 @@ pub enum Fault {
     Partition(Vec<Vec<usize>>),
     /// Clients of this server lose their connections, and new ones are closed.
     CutClients(usize),
+    /// SIGKILL this server with a partial record at the end of its log; restarted at once.
+    TornTail(usize),
+    /// Restart this server on a disk whose fsyncs fail after this many; it should exit.
+    FailingFsync(usize, u64),
 }
 
 /// A fault as it happened: when it began and when it was healed (µs since the run began).
@@ -92,6 +100,8 @@ pub fn choose(rng: &mut Rng, kind: FaultKind, n: usize, leader: Option<usize>) -
     match kind {
         FaultKind::Kill => Fault::Kill(victim),
         FaultKind::Pause => Fault::Pause(victim),
+        FaultKind::Disk if rng.below(2) == 0 => Fault::TornTail(victim),
+        FaultKind::Disk => Fault::FailingFsync(victim, 1 + rng.below(200)),
         _ => partition(rng, n, victim),
     }
 }
@@ -129,8 +139,10 @@ fn partition(rng: &mut Rng, n: usize, victim: usize) -> Fault {
 }
 
 /// Applies a fault.
-pub fn inject(cluster: &mut Cluster, fault: &Fault) -> std::io::Result<()> {
+pub fn inject(cluster: &mut Cluster, fault: &Fault, rng: &mut Rng) -> std::io::Result<()> {
     match fault {
+        Fault::TornTail(id) => disk::tear_tail(cluster, *id, rng)?,
+        Fault::FailingFsync(id, after) => disk::fail_fsync(cluster, *id, *after)?,
         Fault::Kill(id) => cluster.kill(*id),
         Fault::Pause(id) => cluster.pause(*id)?,
         Fault::Partition(groups) => partition_overlapping(cluster, groups),
@@ -185,7 +197,7 @@ pub async fn run(
         let leader = cluster.leader().await;
         let fault = choose(&mut rng, schedule.kind, cluster.len(), leader);
         let from = Instant::now();
-        inject(cluster, &fault)?;
+        inject(cluster, &fault, &mut rng)?;
         tokio::time::sleep(held).await;
         cluster.heal()?;
         done.push(FaultRecord {

@@ -6,11 +6,14 @@
 use super::client::{Client, ClientError};
 use super::history::{Event, Outcome, What};
 use super::nemesis::Rng;
-use super::register::{RegisterOp, RegisterRet};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+pub mod queue;
+pub mod register;
 
 /// The history being written: events in time order (the time is taken under the lock).
 pub struct Recorder<Op, Ret> {
@@ -75,71 +78,54 @@ pub struct Clients {
     pub seed: u64,
 }
 
-/// The register workload's history.
-pub type RegisterRecorder = Recorder<RegisterOp, RegisterRet>;
-
-fn key_path(key: u32) -> String {
-    format!("/chaos-register-{key}")
-}
-
-/// Creates each key's znode with value 0 (version 0), through any server that answers.
-pub async fn set_up_register(clients: &Clients, keys: u32) -> Result<(), ClientError> {
-    let mut last = ClientError::Lost("no server".into());
-    for attempt in 0..20 {
-        let addr = clients.servers[attempt % clients.servers.len()];
-        match create_keys(addr, clients, keys).await {
-            Ok(()) => return Ok(()),
-            Err(e) => last = e,
+impl Clients {
+    /// A session on some server, trying each in turn a few times.
+    pub async fn any_session(&self) -> Result<Client, ClientError> {
+        let mut last = ClientError::Lost("no server".into());
+        for attempt in 0..20 {
+            let addr = self.servers[attempt % self.servers.len()];
+            match Client::connect(addr, self.session_ms, self.timeout).await {
+                Ok(c) => return Ok(c),
+                Err(e) => last = e,
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        Err(last)
     }
-    Err(last)
 }
 
-async fn create_keys(addr: SocketAddr, clients: &Clients, keys: u32) -> Result<(), ClientError> {
-    let mut c = Client::connect(addr, clients.session_ms, clients.timeout).await?;
-    for key in 0..keys {
-        match c.create(&key_path(key), b"0", 0).await {
-            Ok(_) | Err(ClientError::Server(-110)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    c.close().await;
-    Ok(())
+/// A workload: what its workers ask and how each request is made.
+pub trait Workload: Send + Sync + 'static {
+    /// An operation.
+    type Op: Clone + Send + 'static;
+    /// What it returns.
+    type Ret: Clone + Send + 'static;
+    /// What a worker remembers between its operations (across its processes).
+    type Memory: Default + Send;
+    /// The next operation of a worker.
+    fn next(&self, rng: &mut Rng, memory: &Self::Memory) -> Self::Op;
+    /// Makes the request.
+    fn execute(
+        &self,
+        client: &mut Client,
+        op: &Self::Op,
+        memory: &mut Self::Memory,
+    ) -> impl Future<Output = Result<Self::Ret, ClientError>> + Send;
 }
 
-/// Runs `clients.workers` workers on `keys` registers until `until`.
-pub async fn run_register(
+/// Runs `clients.workers` workers of `workload` until `until`.
+pub async fn run<W: Workload>(
+    workload: Arc<W>,
     clients: &Clients,
-    keys: u32,
     until: Instant,
-    recorder: Arc<RegisterRecorder>,
+    recorder: Arc<Recorder<W::Op, W::Ret>>,
 ) {
-    let values = Arc::new(AtomicU32::new(1));
     let mut tasks = Vec::new();
     for w in 0..clients.workers {
-        let mut rng = Rng::new(clients.seed ^ (w as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-        let (clients, recorder, values) = (clients.clone(), recorder.clone(), values.clone());
+        let rng = Rng::new(clients.seed ^ (w as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let (workload, clients, recorder) = (workload.clone(), clients.clone(), recorder.clone());
         tasks.push(tokio::spawn(async move {
-            let mut server = w % clients.servers.len();
-            while Instant::now() < until {
-                let addr = clients.servers[server];
-                server = (server + 1) % clients.servers.len();
-                let Ok(client) = Client::connect(addr, clients.session_ms, clients.timeout).await
-                else {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                };
-                let process = recorder.process();
-                let mut worker = RegisterWorker {
-                    client,
-                    process,
-                    rng: &mut rng,
-                    keys,
-                    versions: vec![0; keys as usize],
-                };
-                worker.run(&recorder, &values, until).await;
-            }
+            worker(&*workload, &clients, w, rng, until, &recorder).await
         }));
     }
     for t in tasks {
@@ -147,73 +133,38 @@ pub async fn run_register(
     }
 }
 
-/// One process of the register workload.
-struct RegisterWorker<'a> {
-    client: Client,
-    process: u32,
-    rng: &'a mut Rng,
-    keys: u32,
-    /// The last version this process saw of each key, for its compare-and-sets.
-    versions: Vec<i32>,
-}
-
-impl RegisterWorker<'_> {
-    /// Runs operations until one ends unknown or the time is up.
-    async fn run(&mut self, recorder: &RegisterRecorder, values: &AtomicU32, until: Instant) {
-        while Instant::now() < until {
-            let key = self.rng.below(u64::from(self.keys)) as u32;
-            let op = match self.rng.below(10) {
-                0..=4 => RegisterOp::Read { key },
-                5..=6 => RegisterOp::Write {
-                    key,
-                    value: values.fetch_add(1, Ordering::Relaxed),
-                },
-                _ => RegisterOp::Cas {
-                    key,
-                    version: self.versions[key as usize],
-                    value: values.fetch_add(1, Ordering::Relaxed),
-                },
-            };
-            recorder.invoke(self.process, op);
-            let (outcome, ret) = self.execute(op).await;
-            recorder.complete(self.process, outcome, ret);
-            if outcome == Outcome::Unknown {
-                return;
-            }
-        }
-    }
-
-    async fn execute(&mut self, op: RegisterOp) -> (Outcome, Option<RegisterRet>) {
-        let path = key_path(op.key());
-        let answer = match op {
-            RegisterOp::Read { .. } => self.client.get_data(&path).await.map(|(data, stat)| {
-                let value = std::str::from_utf8(&data).ok().and_then(|s| s.parse().ok());
-                RegisterRet::Read {
-                    value: value.unwrap_or(u32::MAX),
-                    version: stat.version,
-                }
-            }),
-            RegisterOp::Write { value, .. } => self
-                .client
-                .set_data(&path, value.to_string().as_bytes(), -1)
-                .await
-                .map(|s| RegisterRet::Written { version: s.version }),
-            RegisterOp::Cas { version, value, .. } => self
-                .client
-                .set_data(&path, value.to_string().as_bytes(), version)
-                .await
-                .map(|s| RegisterRet::Written { version: s.version }),
+/// One worker: a process per session, each running operations until one ends unknown.
+async fn worker<W: Workload>(
+    workload: &W,
+    clients: &Clients,
+    w: usize,
+    mut rng: Rng,
+    until: Instant,
+    recorder: &Recorder<W::Op, W::Ret>,
+) {
+    let mut memory = W::Memory::default();
+    let mut server = w % clients.servers.len();
+    while Instant::now() < until {
+        let addr = clients.servers[server];
+        server = (server + 1) % clients.servers.len();
+        let Ok(mut client) = Client::connect(addr, clients.session_ms, clients.timeout).await
+        else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
         };
-        match answer {
-            Ok(ret) => {
-                let version = match ret {
-                    RegisterRet::Read { version, .. } | RegisterRet::Written { version } => version,
-                };
-                self.versions[op.key() as usize] = version;
-                (Outcome::Ok, Some(ret))
+        let process = recorder.process();
+        while Instant::now() < until {
+            let op = workload.next(&mut rng, &memory);
+            recorder.invoke(process, op.clone());
+            let (outcome, ret) = match workload.execute(&mut client, &op, &mut memory).await {
+                Ok(ret) => (Outcome::Ok, Some(ret)),
+                Err(e) if e.is_definite() => (Outcome::Fail, None),
+                Err(_) => (Outcome::Unknown, None),
+            };
+            recorder.complete(process, outcome, ret);
+            if outcome == Outcome::Unknown {
+                break;
             }
-            Err(e) if e.is_definite() => (Outcome::Fail, None),
-            Err(_) => (Outcome::Unknown, None),
         }
     }
 }

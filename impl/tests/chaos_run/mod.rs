@@ -1,4 +1,5 @@
 //! Runs `zab-chaos run` and reads its table row.
+#![allow(dead_code)] // each test binary reads its own fields
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -10,6 +11,8 @@ pub struct Row {
     pub ok: usize,
     pub failed: usize,
     pub unknown: usize,
+    /// Acknowledged writes missing at the end, where the workload tells.
+    pub lost: Option<usize>,
     pub anomalies: usize,
     pub faults: usize,
 }
@@ -38,21 +41,20 @@ pub fn campaign(exe: &str, dir: &Path, args: &[&str], secs: u32) -> (Output, Row
         .lines()
         .find(|l| l.starts_with("zabd ") || l.starts_with("zookeeper "))
         .unwrap_or_else(|| panic!("no table row in {text}"));
-    let n: Vec<usize> = row
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    // servers, invoked, ok, failed, unknown, anomalies, faults
-    assert_eq!(n.len(), 7, "{row}");
+    // target servers workload faults invoked ok failed unknown lost anomalies faults
+    let f: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(f.len(), 11, "{row}");
+    let n = |i: usize| -> usize { f[i].parse().unwrap_or_else(|_| panic!("{row}")) };
     (
         out,
         Row {
-            invoked: n[1],
-            ok: n[2],
-            failed: n[3],
-            unknown: n[4],
-            anomalies: n[5],
-            faults: n[6],
+            invoked: n(4),
+            ok: n(5),
+            failed: n(6),
+            unknown: n(7),
+            lost: f[8].parse().ok(),
+            anomalies: n(9),
+            faults: n(10),
         },
     )
 }

@@ -7,13 +7,14 @@
 //! could not run (the ensemble did not come up, say).
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use zab::chaos::campaign::{self, Campaign, Report};
+use zab::chaos::campaign::{self, Campaign, Report, WorkloadKind};
 use zab::chaos::cluster::{Spec, Target};
+use zab::chaos::explain::{self, Shrunk};
 use zab::chaos::history;
-use zab::chaos::nemesis::{FaultKind, Schedule};
+use zab::chaos::nemesis::{FaultKind, FaultRecord, Schedule};
 use zab::chaos::register::{self, Reads};
 
 #[derive(Parser)]
@@ -64,6 +65,9 @@ struct RunArgs {
     /// The faults.
     #[arg(long, value_enum, default_value_t = FaultKind::Mixed)]
     faults: FaultKind,
+    /// The workload.
+    #[arg(long, value_enum, default_value_t = WorkloadKind::Register)]
+    workload: WorkloadKind,
     /// The seed (default: drawn, and printed).
     #[arg(long)]
     seed: Option<u64>,
@@ -90,6 +94,10 @@ struct RunArgs {
     extra: Vec<String>,
 }
 
+/// The checker's search budget per key: far beyond what a campaign's histories need
+/// (tens of thousands of steps), and a bound on a pathological one.
+const BUDGET: u64 = 10_000_000;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
@@ -110,6 +118,9 @@ fn seed() -> u64 {
 fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
     if a.servers == 0 || a.clients == 0 || a.keys == 0 {
         return Err("--servers, --clients and --keys must be at least 1".into());
+    }
+    if matches!((a.target, a.faults), (Servers::Zookeeper, FaultKind::Disk)) {
+        return Err("--faults disk drives zabd's test-only fault switches: zabd only".into());
     }
     let zabd = match &a.zabd {
         Some(p) => p.clone(),
@@ -143,12 +154,13 @@ fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
             held: (tick * 12, tick * 20),
         },
         healing: Duration::from_secs(a.healing),
+        workload: a.workload,
         workers: a.clients,
         keys: a.keys,
         session_ms,
         timeout: Duration::from_millis(u64::from(a.tick_ms) * 5),
         reads: Reads::Sequential,
-        budget: 10_000_000,
+        budget: BUDGET,
     })
 }
 
@@ -184,7 +196,7 @@ fn run(a: RunArgs) -> ExitCode {
 
 fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
     println!(
-        "{:<9} {:>7} {:<9} {:<10} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7}",
+        "{:<9} {:>7} {:<9} {:<10} {:>8} {:>8} {:>7} {:>8} {:>5} {:>9} {:>7}",
         "target",
         "servers",
         "workload",
@@ -193,19 +205,21 @@ fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
         "ok",
         "failed",
         "unknown",
+        "lost",
         "anomalies",
         "faults"
     );
     println!(
-        "{:<9} {:>7} {:<9} {:<10} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7}",
+        "{:<9} {:>7} {:<9} {:<10} {:>8} {:>8} {:>7} {:>8} {:>5} {:>9} {:>7}",
         c.spec.target.name(),
         c.spec.servers,
-        "register",
+        format!("{:?}", c.workload).to_lowercase(),
         format!("{:?}", c.schedule.kind).to_lowercase(),
         r.invoked,
         r.ok,
         r.failed,
         r.unknown,
+        r.lost.map_or("-".to_string(), |n| n.to_string()),
         r.anomalies.len(),
         r.faults.len()
     );
@@ -214,12 +228,19 @@ fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
         r.history.display(),
         took.as_secs_f64()
     );
+    if r.disk_exits > 0 {
+        println!(
+            "servers on a failing disk stopped, as they should: {}",
+            r.disk_exits
+        );
+    }
     for (id, status) in &r.exits {
         println!("server {id} exited by itself: {status}");
     }
     for a in &r.anomalies {
         println!("anomaly: {a}");
     }
+    print_shrunk(&r.shrunk);
     if r.anomalies.is_empty() && r.exits.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -227,7 +248,18 @@ fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
     }
 }
 
-fn check(path: &PathBuf, linearizable_reads: bool) -> ExitCode {
+fn print_shrunk(shrunk: &[Shrunk]) {
+    for s in shrunk {
+        println!(
+            "key {}: shrunk to {} operations, drawn in {}",
+            s.key,
+            s.ops,
+            s.page.display()
+        );
+    }
+}
+
+fn check(path: &Path, linearizable_reads: bool) -> ExitCode {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
@@ -254,10 +286,23 @@ fn check(path: &PathBuf, linearizable_reads: bool) -> ExitCode {
     } else {
         Reads::Sequential
     };
-    let found = register::check(&ops, reads, 10_000_000);
+    let found = register::check(&ops, reads, BUDGET);
     println!("{} operations, {} anomalies", ops.len(), found.len());
     for a in &found {
         println!("anomaly: {a}");
+    }
+    // The faults of the same run, if they are beside the history.
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let faults: Vec<FaultRecord> = std::fs::read_to_string(dir.join("faults.jsonl"))
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    match explain::shrink_anomalies(&ops, &found, reads, &faults, dir, BUDGET) {
+        Ok(shrunk) => print_shrunk(&shrunk),
+        Err(e) => eprintln!("zab-chaos: timelines not written: {e}"),
     }
     if found.is_empty() {
         ExitCode::SUCCESS

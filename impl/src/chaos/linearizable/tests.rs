@@ -1,4 +1,5 @@
 use super::*;
+use crate::chaos::register::example::{real_history, steps};
 use crate::chaos::register::{Register, RegisterOp, RegisterRet};
 use proptest::prelude::*;
 
@@ -40,14 +41,14 @@ const BUDGET: u64 = 1_000_000;
 #[test]
 fn a_read_after_a_write_sees_it() {
     let h = vec![write(0, 10, 7, 1), read(20, 30, 7, 1)];
-    assert_eq!(check(&Register, &h, BUDGET), Ok(()));
+    assert_eq!(check(&Register::CREATED, &h, BUDGET), Ok(()));
 }
 
 #[test]
 fn a_stale_read_after_a_completed_write_is_refuted() {
     let h = vec![write(0, 10, 7, 1), read(20, 30, 0, 0)];
     assert_eq!(
-        check(&Register, &h, BUDGET),
+        check(&Register::CREATED, &h, BUDGET),
         Err(Refuted::NotLinearizable {
             op: 1,
             longest: vec![0]
@@ -59,11 +60,15 @@ fn a_stale_read_after_a_completed_write_is_refuted() {
 fn a_read_concurrent_with_a_write_sees_either() {
     for (value, version) in [(0, 0), (7, 1)] {
         let h = vec![write(0, 30, 7, 1), read(10, 20, value, version)];
-        assert_eq!(check(&Register, &h, BUDGET), Ok(()), "read {value}");
+        assert_eq!(
+            check(&Register::CREATED, &h, BUDGET),
+            Ok(()),
+            "read {value}"
+        );
     }
     // But not the old value after it has seen the new one.
     let h = vec![write(0, 100, 7, 1), read(10, 20, 7, 1), read(30, 40, 0, 0)];
-    assert!(check(&Register, &h, BUDGET).is_err());
+    assert!(check(&Register::CREATED, &h, BUDGET).is_err());
 }
 
 #[test]
@@ -77,11 +82,15 @@ fn an_unknown_write_may_or_may_not_have_happened() {
     for w in [unknown, never] {
         for (value, version) in [(0, 0), (7, 1)] {
             let h = vec![w.clone(), read(50, 60, value, version)];
-            assert_eq!(check(&Register, &h, BUDGET), Ok(()), "{w:?} then {value}");
+            assert_eq!(
+                check(&Register::CREATED, &h, BUDGET),
+                Ok(()),
+                "{w:?} then {value}"
+            );
         }
         // Once seen, it happened.
         let h = vec![w.clone(), read(50, 60, 7, 1), read(70, 80, 0, 0)];
-        assert!(check(&Register, &h, BUDGET).is_err());
+        assert!(check(&Register::CREATED, &h, BUDGET).is_err());
     }
 }
 
@@ -94,7 +103,7 @@ fn a_failed_write_took_no_effect() {
     );
     let h = vec![failed, read(20, 30, 7, 1)];
     assert!(matches!(
-        check(&Register, &h, BUDGET),
+        check(&Register::CREATED, &h, BUDGET),
         Err(Refuted::NotLinearizable { op: 1, .. })
     ));
 }
@@ -111,14 +120,14 @@ fn a_compare_and_set_needs_its_version() {
         op(from, Some((to, Outcome::Ok, Some(ret))), o)
     };
     let good = vec![write(0, 10, 1, 1), cas(20, 30, 1, 2, 2), read(40, 50, 2, 2)];
-    assert_eq!(check(&Register, &good, BUDGET), Ok(()));
+    assert_eq!(check(&Register::CREATED, &good, BUDGET), Ok(()));
     // Two CAS from the same version cannot both succeed.
     let both = vec![
         write(0, 10, 1, 1),
         cas(20, 30, 1, 2, 2),
         cas(20, 30, 1, 3, 3),
     ];
-    assert!(check(&Register, &both, BUDGET).is_err());
+    assert!(check(&Register::CREATED, &both, BUDGET).is_err());
 }
 
 #[test]
@@ -126,67 +135,28 @@ fn the_search_stops_at_its_budget() {
     let h: Vec<Op> = (0..20).map(|v| write(0, 1000, v, v as i32 + 1)).collect();
     let mut stale = h.clone();
     stale.push(read(2000, 2001, 99, 21));
-    assert_eq!(check(&Register, &stale, 10), Err(Refuted::GaveUp(10)));
-}
-
-/// A history of a real register: operation k takes effect at 200·(k+1), inside its interval; some
-/// outcomes are lost (unknown), and an unknown one took effect or not.
-fn real_history(spec: &[(u8, u32, u8, u8, u8)]) -> Vec<Op> {
-    let mut state = (0u32, 0i32);
-    let mut h = Vec::new();
-    for (k, &(kind, value, before, after, fate)) in spec.iter().enumerate() {
-        let at = 200 * (k as u64 + 1);
-        let (from, to) = (at - u64::from(before), at + u64::from(after));
-        let o = match kind % 3 {
-            0 => RegisterOp::Read { key: 0 },
-            1 => RegisterOp::Write { key: 0, value },
-            _ => RegisterOp::Cas {
-                key: 0,
-                version: state.1 - i32::from(fate % 2 == 0),
-                value,
-            },
-        };
-        let unknown = fate % 5 == 0;
-        let happened = !unknown || fate % 10 == 0;
-        let ret = match o {
-            RegisterOp::Read { .. } => Some(RegisterRet::Read {
-                value: state.0,
-                version: state.1,
-            }),
-            RegisterOp::Cas { version, .. } if version != state.1 => None,
-            _ if happened => {
-                state = (value, state.1 + 1);
-                Some(RegisterRet::Written { version: state.1 })
-            }
-            _ => None,
-        };
-        let completed = match ret {
-            _ if unknown => Some((to, Outcome::Unknown, None)),
-            None if o.value().is_some() && happened => Some((to, Outcome::Fail, None)),
-            None => Some((to, Outcome::Unknown, None)),
-            Some(r) => Some((to, Outcome::Ok, Some(r))),
-        };
-        h.push(op(from, completed, o));
-    }
-    h
+    assert_eq!(
+        check(&Register::CREATED, &stale, 10),
+        Err(Refuted::GaveUp(10))
+    );
 }
 
 proptest! {
     #[test]
     fn a_real_registers_history_is_linearizable(
-        spec in prop::collection::vec((0u8..3, 1u32..1000, 0u8..150, 0u8..150, 0u8..255), 1..40)
+        spec in steps(40)
     ) {
         let h = real_history(&spec);
-        prop_assert_eq!(check(&Register, &h, BUDGET), Ok(()));
+        prop_assert_eq!(check(&Register::CREATED, &h, BUDGET), Ok(()));
     }
 
     #[test]
     fn a_read_of_a_value_never_written_is_refuted(
-        spec in prop::collection::vec((0u8..3, 1u32..1000, 0u8..150, 0u8..150, 0u8..255), 1..40)
+        spec in steps(40)
     ) {
         let mut h = real_history(&spec);
         h.push(read(100_000, 100_001, 5_000, 1));
-        let refuted = matches!(check(&Register, &h, BUDGET), Err(Refuted::NotLinearizable { .. }));
+        let refuted = matches!(check(&Register::CREATED, &h, BUDGET), Err(Refuted::NotLinearizable { .. }));
         prop_assert!(refuted);
     }
 }

@@ -1,4 +1,6 @@
 use super::*;
+use crate::chaos::history::Outcome;
+use crate::chaos::linearizable::Refuted;
 
 fn op(process: u32, from: u64, to: u64, o: RegisterOp, ret: RegisterRet) -> RegisterOperation {
     Operation {

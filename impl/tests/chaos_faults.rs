@@ -1,0 +1,77 @@
+//! Campaigns that need the `faults` feature, run in the faults build (`scripts/test.sh`) so
+//! the release zabd never carries a fault:
+//! - the checks can fail: a zabd told to commit without a quorum
+//!   (`zab.bug=CommitWithoutQuorum`) loses acknowledged writes when its leader is cut off,
+//!   and the register check must say so, with each failing key shrunk to a window of at most
+//!   50 operations and drawn;
+//! - disk faults: torn log tails and failing fsyncs (`zab.fault.fsyncFailsAfter`) lose no
+//!   acknowledged write, and a server whose fsync fails stops with exit code 4.
+
+mod chaos_run;
+use chaos_run::campaign;
+
+#[test]
+fn a_leader_committing_without_a_quorum_is_caught() {
+    // Partitions only: a leader cut off from its followers goes on committing alone, and
+    // the majority's new leader overwrites what it acknowledged. Two seeds at most, each
+    // printed, so a miss is replayed.
+    for seed in ["7", "8"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, row) = campaign(
+            env!("CARGO_BIN_EXE_zab-chaos"),
+            dir.path(),
+            &[
+                "--faults",
+                "partition",
+                "--seed",
+                seed,
+                "--cfg",
+                "zab.bug=CommitWithoutQuorum",
+            ],
+            20,
+        );
+        assert!(row.faults >= 1, "no fault injected");
+        if row.anomalies > 0 {
+            assert_eq!(out.status.code(), Some(1), "anomalies exit 1");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("not linearizable"), "{text}");
+            // Each such key is shrunk to a window a person can read, and drawn.
+            let shrunk: Vec<usize> = text
+                .lines()
+                .filter_map(|l| l.split(": shrunk to ").nth(1))
+                .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+                .collect();
+            assert!(!shrunk.is_empty(), "no key shrunk: {text}");
+            assert!(
+                shrunk.iter().all(|&n| n <= 50),
+                "windows of {shrunk:?} operations"
+            );
+            let page = std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .find(|e| e.file_name().to_string_lossy().starts_with("anomaly-key-"))
+                .expect("a timeline page");
+            let html = std::fs::read_to_string(page.path()).unwrap();
+            assert!(html.contains("<svg") && html.contains(r#"stroke="red""#));
+            return;
+        }
+    }
+    panic!("a leader committing without a quorum went unnoticed");
+}
+
+#[test]
+fn torn_tails_and_failing_fsyncs_lose_nothing() {
+    // Seed 5 schedules both kinds of disk fault within 20 s (printed, so a miss replays).
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--faults", "disk", "--seed", "5"];
+    let (out, row) = campaign(env!("CARGO_BIN_EXE_zab-chaos"), dir.path(), &args, 20);
+    assert!(out.status.success(), "zab-chaos failed");
+    assert_eq!(row.anomalies, 0);
+    assert!(row.faults >= 2, "only {} disk faults", row.faults);
+    assert!(row.ok >= 1000, "only {} operations acknowledged", row.ok);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("servers on a failing disk stopped, as they should"),
+        "no server met a failing fsync: {text}"
+    );
+}
