@@ -47,6 +47,20 @@ fn a_short_queue_campaign_loses_nothing_in_zabd() {
     assert!(row.ok >= 1000, "only {} enqueues acknowledged", row.ok);
 }
 
+/// The lock: never two live holders, and a live holder's node never gone, through the same
+/// faults; and the lock changes hands.
+#[test]
+fn a_short_lock_campaign_finds_no_two_holders_in_zabd() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--workload", "lock", "--faults", "mixed"];
+    let (out, row) = campaign(EXE, dir.path(), &args, 15);
+    assert!(out.status.success(), "zab-chaos failed");
+    assert_eq!(row.anomalies, 0);
+    let history = std::fs::read_to_string(dir.path().join("history.jsonl")).unwrap();
+    let acquired = history.matches("Acquired").count();
+    assert!(acquired >= 20, "the lock was taken only {acquired} times");
+}
+
 /// A campaign's history is checked again from its file with the same verdict, and a torn
 /// file is refused with the number of its bad line.
 #[test]

@@ -4,9 +4,11 @@
 use super::cluster::{Cluster, ClusterError, Spec};
 use super::explain::{self, Shrunk};
 use super::history::{self, Event, HistoryError, Operation, Outcome};
+use super::lock;
 use super::nemesis::{self, FaultRecord, Schedule};
 use super::queue;
 use super::register::{self, Reads};
+use super::workload::lock::Lock;
 use super::workload::queue::Queue;
 use super::workload::register::Registers;
 use super::workload::{self, Clients, Recorder, Workload};
@@ -22,6 +24,8 @@ pub enum WorkloadKind {
     Register,
     /// A queue of sequential creates.
     Queue,
+    /// A lock: one ephemeral node.
+    Lock,
 }
 
 /// What to run.
@@ -89,8 +93,10 @@ pub struct Report {
     pub exits: Vec<(usize, String)>,
     /// Exits of servers on a failing disk, as they should.
     pub disk_exits: usize,
-    /// What the checks found.
+    /// What the checks found that ZooKeeper's guarantees do not allow.
     pub anomalies: Vec<String>,
+    /// What they found that ZooKeeper's guarantees allow (stale reads after a sync).
+    pub allowed: Vec<String>,
     /// Each non-linearizable key shrunk and drawn.
     pub shrunk: Vec<Shrunk>,
     /// The history's file (JSON lines).
@@ -120,8 +126,11 @@ pub async fn run(c: &Campaign) -> Result<Report, CampaignError> {
             let found = register::check(&ops, c.reads, c.budget);
             let shrunk =
                 explain::shrink_anomalies(&ops, &found, c.reads, &run.faults, &dir, c.budget)?;
-            let anomalies = found.iter().map(ToString::to_string).collect();
-            Ok(run.report(&ops, None, anomalies, shrunk, &dir))
+            let (allowed, anomalies): (Vec<_>, Vec<_>) =
+                found.iter().partition(|a| a.allowed(c.reads));
+            let mut report = run.report(&ops, None, strings(&anomalies), shrunk, &dir);
+            report.allowed = strings(&allowed);
+            Ok(report)
         }
         WorkloadKind::Queue => {
             let q = Arc::new(Queue::default());
@@ -135,8 +144,15 @@ pub async fn run(c: &Campaign) -> Result<Report, CampaignError> {
                 .iter()
                 .filter(|a| matches!(a, queue::QueueAnomaly::Lost { .. }))
                 .count();
-            let anomalies = found.iter().map(ToString::to_string).collect();
+            let anomalies = strings(&found);
             Ok(run.report(&ops, Some(lost), anomalies, Vec::new(), &dir))
+        }
+        WorkloadKind::Lock => {
+            let (events, run) = drive(Arc::new(Lock), &mut cluster, &clients, c).await?;
+            drop(cluster);
+            let ops = history_of(&events, &dir)?;
+            let anomalies = strings(lock::check(&ops));
+            Ok(run.report(&ops, None, anomalies, Vec::new(), &dir))
         }
     }
 }
@@ -172,6 +188,7 @@ impl Run {
             exits: self.exits,
             disk_exits: self.disk_exits,
             anomalies,
+            allowed: Vec::new(),
             shrunk,
             history: dir.join("history.jsonl"),
         }
@@ -218,6 +235,10 @@ fn history_of<Op: Clone + Serialize, Ret: Clone + Serialize>(
 ) -> Result<Vec<Operation<Op, Ret>>, CampaignError> {
     std::fs::write(dir.join("history.jsonl"), history::to_json_lines(events))?;
     Ok(history::operations(events)?)
+}
+
+fn strings<T: ToString>(found: impl IntoIterator<Item = T>) -> Vec<String> {
+    found.into_iter().map(|a| a.to_string()).collect()
 }
 
 fn json_line(v: &impl Serialize) -> String {

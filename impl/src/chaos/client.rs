@@ -139,6 +139,13 @@ impl Client {
         Reader::new(&body).ustring().map_err(lost)
     }
 
+    /// delete if the node is at `version` (-1: any).
+    pub async fn delete(&mut self, path: &str, version: i32) -> Result<(), ClientError> {
+        let mut w = self.request(opcode::DELETE);
+        w.ustring(path).int(version);
+        self.call(w).await.map(|_| ())
+    }
+
     /// getChildren without a watch: the children's names.
     pub async fn get_children(&mut self, path: &str) -> Result<Vec<String>, ClientError> {
         let mut w = self.request(opcode::GET_CHILDREN);
@@ -148,7 +155,8 @@ impl Client {
     }
 
     /// sync: this server catches up with the leader before answering, so what this session
-    /// reads next is at least as new as every write acknowledged before the sync began.
+    /// reads next is at least as new as every write acknowledged before the sync began (as
+    /// far as the leader answering still leads: it does not ask a quorum).
     pub async fn sync(&mut self, path: &str) -> Result<(), ClientError> {
         let mut w = self.request(opcode::SYNC);
         w.ustring(path);

@@ -9,6 +9,7 @@ pub mod disk;
 pub mod explain;
 pub mod history;
 pub mod linearizable;
+pub mod lock;
 pub mod nemesis;
 pub mod proxy;
 pub mod queue;

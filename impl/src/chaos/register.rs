@@ -6,7 +6,10 @@
 //! What ZooKeeper promises, checked here: writes are linearizable (all go through the
 //! leader in zxid order); a read may be stale (a server answers from its own replica) but a
 //! client never goes back (its versions of a key never decrease, and it sees its own
-//! writes), and it only ever reads a value some write may have written. With
+//! writes), and it only ever reads a value some write may have written. A read after a
+//! `sync` sees every write acknowledged before the sync began, as far as the leader that
+//! answers the sync still leads (ZooKeeper does not confirm that with a quorum, so a
+//! deposed leader's stale answer is allowed and reported apart). With
 //! `zab.reads=linearizable` reads are linearizable too, and the whole history is checked.
 
 use super::history::Operation;
@@ -18,6 +21,11 @@ use serde::{Deserialize, Serialize};
 pub enum RegisterOp {
     /// getData.
     Read {
+        /// The key.
+        key: u32,
+    },
+    /// sync, then getData on the same session.
+    SyncRead {
         /// The key.
         key: u32,
     },
@@ -44,6 +52,7 @@ impl RegisterOp {
     pub fn key(&self) -> u32 {
         match *self {
             RegisterOp::Read { key }
+            | RegisterOp::SyncRead { key }
             | RegisterOp::Write { key, .. }
             | RegisterOp::Cas { key, .. } => key,
         }
@@ -51,13 +60,13 @@ impl RegisterOp {
 
     /// Whether it is a read.
     pub fn is_read(&self) -> bool {
-        matches!(self, RegisterOp::Read { .. })
+        matches!(self, RegisterOp::Read { .. } | RegisterOp::SyncRead { .. })
     }
 
     /// The value it writes, if it writes.
     pub fn value(&self) -> Option<u32> {
         match *self {
-            RegisterOp::Read { .. } => None,
+            RegisterOp::Read { .. } | RegisterOp::SyncRead { .. } => None,
             RegisterOp::Write { value, .. } | RegisterOp::Cas { value, .. } => Some(value),
         }
     }
@@ -125,8 +134,8 @@ impl Model for Register {
 fn step_known(s: (u32, i32), op: &RegisterOp, ret: Option<&RegisterRet>) -> Option<(u32, i32)> {
     let next = s.1 + 1;
     match (*op, ret) {
-        (RegisterOp::Read { .. }, None) => Some(s),
-        (RegisterOp::Read { .. }, Some(&RegisterRet::Read { value, version })) => {
+        (op, None) if op.is_read() => Some(s),
+        (op, Some(&RegisterRet::Read { value, version })) if op.is_read() => {
             ((value, version) == s).then_some(s)
         }
         (RegisterOp::Write { value, .. }, None) => Some((value, next)),
@@ -152,9 +161,7 @@ fn step_known(s: (u32, i32), op: &RegisterOp, ret: Option<&RegisterRet>) -> Opti
 /// found its version), anything else leaves it unknown.
 fn step_unknown(op: &RegisterOp, ret: Option<&RegisterRet>) -> Option<(u32, i32)> {
     match (*op, ret) {
-        (RegisterOp::Read { .. }, Some(&RegisterRet::Read { value, version })) => {
-            Some((value, version))
-        }
+        (op, Some(&RegisterRet::Read { value, version })) if op.is_read() => Some((value, version)),
         (RegisterOp::Write { value, .. }, Some(&RegisterRet::Written { version })) => {
             Some((value, version))
         }

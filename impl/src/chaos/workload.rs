@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod lock;
 pub mod queue;
 pub mod register;
 
@@ -102,6 +103,9 @@ pub trait Workload: Send + Sync + 'static {
     type Ret: Clone + Send + 'static;
     /// What a worker remembers between its operations (across its processes).
     type Memory: Default + Send;
+    /// A worker starts a new process (a new session): what it remembers of the old one's
+    /// session goes.
+    fn new_process(&self, _memory: &mut Self::Memory) {}
     /// The next operation of a worker.
     fn next(&self, rng: &mut Rng, memory: &Self::Memory) -> Self::Op;
     /// Makes the request.
@@ -153,6 +157,7 @@ async fn worker<W: Workload>(
             continue;
         };
         let process = recorder.process();
+        workload.new_process(&mut memory);
         while Instant::now() < until {
             let op = workload.next(&mut rng, &memory);
             recorder.invoke(process, op.clone());

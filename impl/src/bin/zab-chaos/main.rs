@@ -240,11 +240,19 @@ fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
     for a in &r.anomalies {
         println!("anomaly: {a}");
     }
+    print_allowed(r.allowed.iter());
     print_shrunk(&r.shrunk);
     if r.anomalies.is_empty() && r.exits.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Anomalies ZooKeeper's guarantees allow: listed, not failed on.
+fn print_allowed(allowed: impl Iterator<Item = impl std::fmt::Display>) {
+    for a in allowed {
+        println!("allowed by ZooKeeper's sync (not quorum-confirmed): {a}");
     }
 }
 
@@ -286,11 +294,19 @@ fn check(path: &Path, linearizable_reads: bool) -> ExitCode {
     } else {
         Reads::Sequential
     };
-    let found = register::check(&ops, reads, BUDGET);
-    println!("{} operations, {} anomalies", ops.len(), found.len());
+    let (allowed, found): (Vec<_>, Vec<_>) = register::check(&ops, reads, BUDGET)
+        .into_iter()
+        .partition(|a| a.allowed(reads));
+    println!(
+        "{} operations, {} anomalies, {} allowed",
+        ops.len(),
+        found.len(),
+        allowed.len()
+    );
     for a in &found {
         println!("anomaly: {a}");
     }
+    print_allowed(allowed.iter());
     // The faults of the same run, if they are beside the history.
     let dir = path.parent().unwrap_or(Path::new("."));
     let faults: Vec<FaultRecord> = std::fs::read_to_string(dir.join("faults.jsonl"))

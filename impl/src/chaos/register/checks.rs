@@ -1,5 +1,6 @@
 //! The register history's checks: writes linearizable, reads never going back and only
-//! returning written values; everything linearizable when reads are meant to be.
+//! returning written values, reads after a sync not older than what was acknowledged
+//! before it; everything linearizable when reads are meant to be.
 
 use super::{Register, RegisterOp, RegisterOperation, RegisterRet};
 use crate::chaos::history::Outcome;
@@ -42,6 +43,32 @@ pub enum Anomaly {
         /// At which version.
         version: i32,
     },
+    /// A read after a sync returned a version older than a write acknowledged before the
+    /// sync began.
+    #[error(
+        "key {key}: operation {op} read version {read} after a sync, \
+         but version {acknowledged} was acknowledged before the sync began"
+    )]
+    StaleAfterSync {
+        /// The key.
+        key: u32,
+        /// The sync and read.
+        op: usize,
+        /// The version it read.
+        read: i32,
+        /// The newest version acknowledged before it.
+        acknowledged: i32,
+    },
+}
+
+impl Anomaly {
+    /// Whether ZooKeeper's guarantees allow it under `reads`: a stale read after a sync
+    /// is, with ZooKeeper's reads, since a leader answers a sync without asking a quorum
+    /// whether it still leads (a deposed leader that has not noticed yet answers from its
+    /// own state).
+    pub fn allowed(&self, reads: Reads) -> bool {
+        reads == Reads::Sequential && matches!(self, Anomaly::StaleAfterSync { .. })
+    }
 }
 
 /// Which checks apply.
@@ -80,6 +107,7 @@ pub fn check(ops: &[RegisterOperation], reads: Reads, budget: u64) -> Vec<Anomal
     }
     anomalies.extend(went_back(ops));
     anomalies.extend(never_written(ops));
+    anomalies.extend(stale_after_sync(ops));
     anomalies
 }
 
@@ -157,6 +185,48 @@ fn never_written(ops: &[RegisterOperation]) -> Vec<Anomaly> {
                 value,
                 version,
             });
+        }
+    }
+    found
+}
+
+/// Reads after a sync that return a version older than a write on their key acknowledged
+/// before the sync was invoked.
+fn stale_after_sync(ops: &[RegisterOperation]) -> Vec<Anomaly> {
+    // (acknowledged at, version) of each key's acknowledged writes, in time order, with
+    // the newest version acknowledged by then.
+    let mut acked: BTreeMap<u32, Vec<(u64, i32)>> = BTreeMap::new();
+    for op in ops {
+        if let (Some(RegisterRet::Written { version }), Some((at, ..))) = (ret(op), op.completed) {
+            acked.entry(op.op.key()).or_default().push((at, version));
+        }
+    }
+    for writes in acked.values_mut() {
+        writes.sort_unstable();
+        let mut newest = 0;
+        for w in writes.iter_mut() {
+            newest = newest.max(w.1);
+            w.1 = newest;
+        }
+    }
+    let mut found = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let (RegisterOp::SyncRead { key }, Some(RegisterRet::Read { version, .. })) =
+            (op.op, ret(op))
+        else {
+            continue;
+        };
+        let writes = acked.get(&key).map_or(&[][..], Vec::as_slice);
+        let before = writes.partition_point(|&(at, _)| at < op.invoked_us);
+        if let Some(&(_, acknowledged)) = before.checked_sub(1).map(|b| &writes[b]) {
+            if version < acknowledged {
+                found.push(Anomaly::StaleAfterSync {
+                    key,
+                    op: i,
+                    read: version,
+                    acknowledged,
+                });
+            }
         }
     }
     found

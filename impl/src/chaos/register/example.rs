@@ -12,7 +12,7 @@ pub type Step = (u8, u32, u8, u8, u8);
 
 /// Up to `n` recipes.
 pub fn steps(n: usize) -> impl Strategy<Value = Vec<Step>> {
-    prop::collection::vec((0u8..3, 1u32..1000, 0u8..150, 0u8..150, 0u8..255), 1..n)
+    prop::collection::vec((0u8..4, 1u32..1000, 0u8..150, 0u8..150, 0u8..255), 1..n)
 }
 
 /// A history of a real register: operation k takes effect at 200·(k+1), inside its
@@ -23,8 +23,9 @@ pub fn real_history(spec: &[Step]) -> Vec<Op> {
     for (k, &(kind, value, before, after, fate)) in spec.iter().enumerate() {
         let at = 200 * (k as u64 + 1);
         let (from, to) = (at - u64::from(before), at + u64::from(after));
-        let o = match kind % 3 {
+        let o = match kind % 4 {
             0 => RegisterOp::Read { key: 0 },
+            3 => RegisterOp::SyncRead { key: 0 },
             1 => RegisterOp::Write { key: 0, value },
             _ => RegisterOp::Cas {
                 key: 0,
@@ -35,7 +36,7 @@ pub fn real_history(spec: &[Step]) -> Vec<Op> {
         let unknown = fate % 5 == 0;
         let happened = !unknown || fate % 10 == 0;
         let ret = match o {
-            RegisterOp::Read { .. } => Some(RegisterRet::Read {
+            RegisterOp::Read { .. } | RegisterOp::SyncRead { .. } => Some(RegisterRet::Read {
                 value: state.0,
                 version: state.1,
             }),

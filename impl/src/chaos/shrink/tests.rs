@@ -7,7 +7,7 @@ use proptest::prelude::*;
 type Op = Operation<RegisterOp, RegisterRet>;
 
 fn is_read(op: &RegisterOp) -> bool {
-    matches!(op, RegisterOp::Read { .. })
+    op.is_read()
 }
 
 fn fails(ops: &[Op]) -> bool {

@@ -1,5 +1,6 @@
-//! The CAS-register workload: getData (50 %), setData whatever the version (20 %) and
-//! setData at the version the worker last saw (30 %), on random keys, every value unique.
+//! The CAS-register workload: getData (40 %), sync then getData (10 %), setData whatever the
+//! version (20 %) and setData at the version the worker last saw (30 %), on random keys,
+//! every value unique.
 
 use super::{Clients, Workload};
 use crate::chaos::client::{Client, ClientError};
@@ -53,7 +54,8 @@ impl Workload for Registers {
         let key = rng.below(u64::from(self.keys)) as u32;
         let value = || self.values.fetch_add(1, Ordering::Relaxed);
         match rng.below(10) {
-            0..=4 => RegisterOp::Read { key },
+            0..=3 => RegisterOp::Read { key },
+            4 => RegisterOp::SyncRead { key },
             5..=6 => RegisterOp::Write {
                 key,
                 value: value(),
@@ -74,13 +76,10 @@ impl Workload for Registers {
     ) -> Result<RegisterRet, ClientError> {
         let path = Self::path(op.key());
         let ret = match *op {
-            RegisterOp::Read { .. } => {
-                let (data, stat) = client.get_data(&path).await?;
-                let value = std::str::from_utf8(&data).ok().and_then(|s| s.parse().ok());
-                RegisterRet::Read {
-                    value: value.unwrap_or(u32::MAX),
-                    version: stat.version,
-                }
+            RegisterOp::Read { .. } => read(client, &path).await?,
+            RegisterOp::SyncRead { .. } => {
+                client.sync(&path).await?;
+                read(client, &path).await?
             }
             RegisterOp::Write { value, .. } => {
                 let stat = client
@@ -103,4 +102,14 @@ impl Workload for Registers {
         seen.insert(op.key(), version);
         Ok(ret)
     }
+}
+
+/// getData of a register.
+async fn read(client: &mut Client, path: &str) -> Result<RegisterRet, ClientError> {
+    let (data, stat) = client.get_data(path).await?;
+    let value = std::str::from_utf8(&data).ok().and_then(|s| s.parse().ok());
+    Ok(RegisterRet::Read {
+        value: value.unwrap_or(u32::MAX),
+        version: stat.version,
+    })
 }
