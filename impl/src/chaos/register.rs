@@ -128,6 +128,10 @@ impl Model for Register {
             None => Some(step_unknown(op, ret)),
         }
     }
+
+    fn is_pure(&self, op: &RegisterOp) -> bool {
+        op.is_read()
+    }
 }
 
 /// A step from a known state.
