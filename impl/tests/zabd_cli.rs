@@ -82,6 +82,7 @@ fn the_release_build_refuses_the_test_only_keys_with_exit_2() {
     for line in [
         "zab.bug=CommitWithoutQuorum\n",
         "zab.fault.fsyncFailsAfter=3\n",
+        "zab.fault.fsyncDelayMs=300\n",
         "zab.fault.snapshotDelayMs=3000\n",
         "zab.fault.epochWriteDelayMs=3000\n",
     ] {

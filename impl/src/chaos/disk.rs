@@ -1,6 +1,7 @@
-//! Disk faults for zabd: a crash in the middle of a log write (a torn tail), and a disk
-//! whose fsyncs start failing (the faults build's `zab.fault.fsyncFailsAfter`, on which
-//! zabd must stop with exit code 4 rather than go on without durability).
+//! Disk faults for zabd: a crash in the middle of a log write (a torn tail), a disk whose
+//! fsyncs start failing (the faults build's `zab.fault.fsyncFailsAfter`, on which zabd must
+//! stop with exit code 4 rather than go on without durability), and a slow disk (every log
+//! fsync delayed, `zab.fault.fsyncDelayMs`).
 
 use super::cluster::Cluster;
 use super::nemesis::Rng;
@@ -45,6 +46,11 @@ pub fn tear_tail(cluster: &mut Cluster, id: usize, rng: &mut Rng) -> std::io::Re
 /// Restarts server `id` on a disk whose log fsyncs fail after `after` more.
 pub fn fail_fsync(cluster: &mut Cluster, id: usize, after: u64) -> std::io::Result<()> {
     cluster.restart_with(id, &[format!("zab.fault.fsyncFailsAfter={after}")])
+}
+
+/// Restarts server `id` on a disk whose every log fsync takes `ms` longer.
+pub fn slow_fsync(cluster: &mut Cluster, id: usize, ms: u64) -> std::io::Result<()> {
+    cluster.restart_with(id, &[format!("zab.fault.fsyncDelayMs={ms}")])
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ pub enum FaultKind {
     Partition,
     /// Any of the above.
     Mixed,
-    /// zabd's disk: a torn log tail at a crash, or fsyncs that start failing (the latter
-    /// needs a faults build of zabd).
+    /// zabd's disk: a torn log tail at a crash, fsyncs that start failing, or slow fsyncs
+    /// (the last two need a faults build of zabd).
     Disk,
 }
 
@@ -40,6 +40,8 @@ pub enum Fault {
     TornTail(usize),
     /// Restart this server on a disk whose fsyncs fail after this many; it should exit.
     FailingFsync(usize, u64),
+    /// Restart this server on a disk whose every log fsync takes this many ms longer.
+    SlowFsync(usize, u64),
 }
 
 /// A fault as it happened: when it began and when it was healed (µs since the run began).
@@ -100,8 +102,11 @@ pub fn choose(rng: &mut Rng, kind: FaultKind, n: usize, leader: Option<usize>) -
     match kind {
         FaultKind::Kill => Fault::Kill(victim),
         FaultKind::Pause => Fault::Pause(victim),
-        FaultKind::Disk if rng.below(2) == 0 => Fault::TornTail(victim),
-        FaultKind::Disk => Fault::FailingFsync(victim, 1 + rng.below(200)),
+        FaultKind::Disk => match rng.below(3) {
+            0 => Fault::TornTail(victim),
+            1 => Fault::FailingFsync(victim, 1 + rng.below(200)),
+            _ => Fault::SlowFsync(victim, 50 + rng.below(350)),
+        },
         _ => partition(rng, n, victim),
     }
 }
@@ -143,6 +148,7 @@ pub fn inject(cluster: &mut Cluster, fault: &Fault, rng: &mut Rng) -> std::io::R
     match fault {
         Fault::TornTail(id) => disk::tear_tail(cluster, *id, rng)?,
         Fault::FailingFsync(id, after) => disk::fail_fsync(cluster, *id, *after)?,
+        Fault::SlowFsync(id, ms) => disk::slow_fsync(cluster, *id, *ms)?,
         Fault::Kill(id) => cluster.kill(*id),
         Fault::Pause(id) => cluster.pause(*id)?,
         Fault::Partition(groups) => partition_overlapping(cluster, groups),

@@ -196,6 +196,9 @@ pub struct ServerConfig {
     /// `zab.fault.fsyncFailsAfter=N` (builds with the `faults` feature only, for tests): the
     /// transaction log's fsyncs fail with EIO once N have been made.
     pub fsync_fails_after: Option<u64>,
+    /// `zab.fault.fsyncDelayMs=N` (builds with the `faults` feature only, for tests): a slow
+    /// disk, every fsync of the transaction log waits N ms before it starts.
+    pub fsync_delay_ms: Option<u64>,
     /// `zab.fault.snapshotDelayMs=N` (builds with the `faults` feature only, for tests): a
     /// slow disk, every snapshot write waits N ms before it starts.
     pub snapshot_delay_ms: Option<u64>,
@@ -318,6 +321,9 @@ impl ServerConfig {
                 "zab.fault.fsyncFailsAfter" => {
                     cfg.fsync_fails_after = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
                 }
+                "zab.fault.fsyncDelayMs" => {
+                    cfg.fsync_delay_ms = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
                 "zab.fault.snapshotDelayMs" => {
                     cfg.snapshot_delay_ms = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
                 }
@@ -410,6 +416,7 @@ impl ServerConfig {
             quorum_secret: None,
             bug: None,
             fsync_fails_after: None,
+            fsync_delay_ms: None,
             snapshot_delay_ms: None,
             epoch_write_delay_ms: None,
             metrics: MetricsEndpoint::default(),
@@ -568,8 +575,9 @@ fn super_digest(value: &str) -> Result<String, String> {
     }
 }
 
-/// A disk fault's number (`zab.fault.fsyncFailsAfter`, `zab.fault.snapshotDelayMs`,
-/// `zab.fault.epochWriteDelayMs`), in a build that has the faults.
+/// A disk fault's number (`zab.fault.fsyncFailsAfter`, `zab.fault.fsyncDelayMs`,
+/// `zab.fault.snapshotDelayMs`, `zab.fault.epochWriteDelayMs`), in a build that has the
+/// faults.
 fn fault_count(key: &str, value: &str) -> Result<u64, String> {
     if cfg!(feature = "faults") {
         value

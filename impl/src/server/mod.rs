@@ -203,6 +203,8 @@ pub async fn run(
         #[cfg(feature = "faults")]
         fsync_fails_after: cfg.fsync_fails_after,
         #[cfg(feature = "faults")]
+        fsync_delay: cfg.fsync_delay_ms.map(std::time::Duration::from_millis),
+        #[cfg(feature = "faults")]
         snapshot_delay: cfg.snapshot_delay_ms.map(std::time::Duration::from_millis),
         #[cfg(feature = "faults")]
         epoch_write_delay: cfg

@@ -51,6 +51,10 @@ pub struct FileConfig {
     /// EIO once this many have been made.
     #[cfg(feature = "faults")]
     pub fsync_fails_after: Option<u64>,
+    /// A slow disk, for tests (`zab.fault.fsyncDelayMs`): every fsync of the log waits this
+    /// long before it starts.
+    #[cfg(feature = "faults")]
+    pub fsync_delay: Option<std::time::Duration>,
     /// A slow disk, for tests (`zab.fault.snapshotDelayMs`): every snapshot write waits this
     /// long before it starts.
     #[cfg(feature = "faults")]
@@ -72,6 +76,8 @@ impl FileConfig {
             fsync_warning: DEFAULT_FSYNC_WARNING,
             #[cfg(feature = "faults")]
             fsync_fails_after: None,
+            #[cfg(feature = "faults")]
+            fsync_delay: None,
             #[cfg(feature = "faults")]
             snapshot_delay: None,
             #[cfg(feature = "faults")]
@@ -262,6 +268,10 @@ impl Storage for FileStorage {
             });
         }
         let started = std::time::Instant::now();
+        #[cfg(feature = "faults")]
+        if let Some(delay) = self.cfg.fsync_delay {
+            std::thread::sleep(delay);
+        }
         let synced = self.log.sync();
         let took = started.elapsed();
         if synced.is_ok() && took > self.cfg.fsync_warning {
