@@ -39,15 +39,17 @@ pub enum ClusterError {
     /// A file or process could not be made.
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    /// A server did not serve in time; its log says why.
-    #[error("server {id} did not serve within {secs} s; its log is {log}")]
+    /// A server did not serve in time, or exited; the end of its log says why.
+    #[error("server {id} {what}; its log {log} ends:\n{tail}")]
     NotServing {
         /// The server.
         id: usize,
-        /// How long it was given.
-        secs: u64,
+        /// What happened: not serving in time, or its exit.
+        what: String,
         /// Its log.
         log: String,
+        /// The last lines of its log.
+        tail: String,
     },
 }
 
@@ -185,17 +187,39 @@ impl Cluster {
         let start = Instant::now();
         for id in 1..=self.len() {
             while self.members[id - 1].child.is_some() && self.mode(id).await.is_none() {
+                let exited = self.members[id - 1]
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten());
+                if let Some(status) = exited {
+                    return Err(self.not_serving(id, format!("exited ({status})")));
+                }
                 if start.elapsed() > limit {
-                    return Err(ClusterError::NotServing {
-                        id,
-                        secs: limit.as_secs(),
-                        log: self.log(id).display().to_string(),
-                    });
+                    let what = format!("did not serve within {} s", limit.as_secs());
+                    return Err(self.not_serving(id, what));
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
         Ok(())
+    }
+
+    /// Why server `id` is not serving, with the end of its log (a CI run keeps nothing
+    /// else of a failed start: the test's directory goes with it).
+    fn not_serving(&self, id: usize, what: String) -> ClusterError {
+        let text = std::fs::read_to_string(self.log(id)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(15)..]
+            .iter()
+            .map(|l| l.chars().take(300).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n");
+        ClusterError::NotServing {
+            id,
+            what,
+            log: self.log(id).display().to_string(),
+            tail,
+        }
     }
 
     /// Server `id`'s mode (`leader`, `follower`, ...), if it is serving.
