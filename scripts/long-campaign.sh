@@ -5,7 +5,7 @@
 #
 #   scripts/long-campaign.sh [--seconds S] [--healing S] [--seed N] [--dir D]
 #
-# S seconds of faults per cell (default 60; 42 cells, so about 55 minutes with healing and
+# S seconds of faults per cell (default 60; 56 cells, so about 75 minutes with healing and
 # start-up), then a quiet healing phase (default 10). Each cell's seed is the campaign's
 # seed plus its number (the first is drawn and printed when not given), so a cell replays
 # alone with `zab-chaos run --seed`. Disk faults drive test-only switches, so those cells run
@@ -69,7 +69,7 @@ run_cell() { # target servers workload faults
   if [ "$rc" -eq 1 ] && [ "$target" = zabd ]; then failed=1; fi
 }
 
-for workload in register queue lock; do
+for workload in register queue lock watch; do
   for faults in kill pause partition disk mixed; do
     run_cell zabd 3 "$workload" "$faults"
     run_cell zabd 5 "$workload" "$faults"

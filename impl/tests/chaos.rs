@@ -61,6 +61,20 @@ fn a_short_lock_campaign_finds_no_two_holders_in_zabd() {
     assert!(acquired >= 20, "the lock was taken only {acquired} times");
 }
 
+/// Watches: per connection, no data before its event, no change missed by a persistent
+/// watch, through the same faults; and events do arrive.
+#[test]
+fn a_short_watch_campaign_sees_every_event_in_order_in_zabd() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--workload", "watch", "--faults", "mixed"];
+    let (out, row) = campaign(EXE, dir.path(), &args, 15);
+    assert!(out.status.success(), "zab-chaos failed");
+    assert_eq!(row.anomalies, 0);
+    let history = std::fs::read_to_string(dir.path().join("history.jsonl")).unwrap();
+    let events = history.matches("\"zxid\"").count();
+    assert!(events >= 1000, "only {events} events");
+}
+
 /// A campaign's history is checked again from its file with the same verdict, and a torn
 /// file is refused with the number of its bad line.
 #[test]

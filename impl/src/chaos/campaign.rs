@@ -8,9 +8,11 @@ use super::lock;
 use super::nemesis::{self, FaultRecord, Schedule};
 use super::queue;
 use super::register::{self, Reads};
+use super::watch;
 use super::workload::lock::Lock;
 use super::workload::queue::Queue;
 use super::workload::register::Registers;
+use super::workload::watch::Watched;
 use super::workload::{self, Clients, Recorder, Workload};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,8 @@ pub enum WorkloadKind {
     Queue,
     /// A lock: one ephemeral node.
     Lock,
+    /// Watches, one-time and persistent, on keys that writers change.
+    Watch,
 }
 
 /// What to run.
@@ -152,6 +156,15 @@ pub async fn run(c: &Campaign) -> Result<Report, CampaignError> {
             drop(cluster);
             let ops = history_of(&events, &dir)?;
             let anomalies = strings(lock::check(&ops));
+            Ok(run.report(&ops, None, anomalies, Vec::new(), &dir))
+        }
+        WorkloadKind::Watch => {
+            let watched = Arc::new(Watched::new(c.keys));
+            watched.set_up(&clients).await?;
+            let (events, run) = drive(watched, &mut cluster, &clients, c).await?;
+            drop(cluster);
+            let ops = history_of(&events, &dir)?;
+            let anomalies = strings(watch::check(&ops));
             Ok(run.report(&ops, None, anomalies, Vec::new(), &dir))
         }
     }

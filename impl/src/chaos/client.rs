@@ -8,7 +8,7 @@ use crate::wire::response::read_stat;
 use crate::wire::{frame, opcode, ConnectRequest, ConnectResponse, Reader, ReplyHeader, Writer};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// The largest reply accepted: a queue's final getChildren lists tens of thousands of
@@ -44,8 +44,27 @@ impl ClientError {
     }
 }
 
+/// A notification's `WatcherEvent { type, state, path }`.
+fn notification(r: &mut Reader, zxid: i64) -> Result<Notification, ClientError> {
+    let kind = r.int().map_err(lost)?;
+    let _state = r.int().map_err(lost)?;
+    let path = r.ustring().map_err(lost)?;
+    Ok(Notification { kind, path, zxid })
+}
+
 fn lost(e: impl std::fmt::Display) -> ClientError {
     ClientError::Lost(e.to_string())
+}
+
+/// A watch notification as it arrived.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Notification {
+    /// `EventType` (3: NodeDataChanged).
+    pub kind: i32,
+    /// The znode.
+    pub path: String,
+    /// The change's zxid, or -1 where the server gives none.
+    pub zxid: i64,
 }
 
 /// A session on one connection.
@@ -54,6 +73,8 @@ pub struct Client {
     next_xid: i32,
     session_id: i64,
     timeout: Duration,
+    /// Notifications received and not yet taken, in order.
+    events: Vec<Notification>,
 }
 
 impl Client {
@@ -74,6 +95,7 @@ impl Client {
             next_xid: 1,
             session_id: 0,
             timeout,
+            events: Vec::new(),
         };
         let hello = ConnectRequest {
             protocol_version: 0,
@@ -100,8 +122,17 @@ impl Client {
 
     /// getData without a watch: the node's data and Stat.
     pub async fn get_data(&mut self, path: &str) -> Result<(Vec<u8>, Stat), ClientError> {
+        self.get_data_watching(path, false).await
+    }
+
+    /// getData, leaving a data watch on the node if `watch`.
+    pub async fn get_data_watching(
+        &mut self,
+        path: &str,
+        watch: bool,
+    ) -> Result<(Vec<u8>, Stat), ClientError> {
         let mut w = self.request(opcode::GET_DATA);
-        w.ustring(path).boolean(false);
+        w.ustring(path).boolean(watch);
         let body = self.call(w).await?;
         let mut r = Reader::new(&body);
         let data = r.buffer().map_err(lost)?;
@@ -163,6 +194,38 @@ impl Client {
         self.call(w).await.map(|_| ())
     }
 
+    /// addWatch: a watch on `path` of `mode` (0 persistent, 1 persistent recursive).
+    pub async fn add_watch(&mut self, path: &str, mode: i32) -> Result<(), ClientError> {
+        let mut w = self.request(opcode::ADD_WATCH);
+        w.ustring(path).int(mode);
+        self.call(w).await.map(|_| ())
+    }
+
+    /// The notifications received since the last call, in the order they arrived.
+    pub fn take_events(&mut self) -> Vec<Notification> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Waits at most `wait` for a notification, unless one is in hand.
+    pub async fn wait_event(&mut self, wait: Duration) -> Result<(), ClientError> {
+        if !self.events.is_empty() {
+            return Ok(());
+        }
+        // `fill_buf` is cancel-safe: a wait that ends consumes nothing.
+        match tokio::time::timeout(wait, self.stream.fill_buf()).await {
+            Err(_) => return Ok(()),
+            Ok(ready) => ready.map_err(lost)?,
+        };
+        let body = self.packet().await?;
+        let mut r = Reader::new(&body);
+        let header = ReplyHeader::decode(&mut r).map_err(lost)?;
+        if header.xid != crate::wire::xid::NOTIFICATION {
+            return Err(lost(format!("reply to xid {} with none due", header.xid)));
+        }
+        self.events.push(notification(&mut r, header.zxid)?);
+        Ok(())
+    }
+
     /// Ends the session, not waiting long for the answer.
     pub async fn close(mut self) {
         let w = self.request(opcode::CLOSE_SESSION);
@@ -176,7 +239,7 @@ impl Client {
     }
 
     /// Sends a request and waits for its reply's body: the reply must answer it (the
-    /// client has one request in flight), and watch notifications are skipped.
+    /// client has one request in flight); watch notifications on the way are kept.
     async fn call(&mut self, w: Writer) -> Result<Vec<u8>, ClientError> {
         let xid = self.next_xid;
         self.next_xid = xid.wrapping_add(1).max(1);
@@ -186,6 +249,7 @@ impl Client {
             let mut r = Reader::new(&body);
             let header = ReplyHeader::decode(&mut r).map_err(lost)?;
             if header.xid == crate::wire::xid::NOTIFICATION {
+                self.events.push(notification(&mut r, header.zxid)?);
                 continue;
             }
             if header.xid != xid {

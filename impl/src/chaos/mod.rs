@@ -16,4 +16,5 @@ pub mod queue;
 pub mod register;
 pub mod shrink;
 pub mod timeline;
+pub mod watch;
 pub mod workload;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 pub mod lock;
 pub mod queue;
 pub mod register;
+pub mod watch;
 
 /// The history being written: events in time order (the time is taken under the lock).
 pub struct Recorder<Op, Ret> {
@@ -93,6 +94,24 @@ impl Clients {
         }
         Err(last)
     }
+}
+
+/// Creates each of `paths` (persistent) with `data`, unless it is there already: a
+/// workload's znodes, before the run.
+pub async fn create_all(
+    clients: &Clients,
+    paths: impl IntoIterator<Item = String>,
+    data: &[u8],
+) -> Result<(), ClientError> {
+    let mut c = clients.any_session().await?;
+    for path in paths {
+        match c.create(&path, data, 0).await {
+            Ok(_) | Err(ClientError::Server(-110)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    c.close().await;
+    Ok(())
 }
 
 /// A workload: what its workers ask and how each request is made.

@@ -20,13 +20,7 @@ pub struct Queue {
 impl Queue {
     /// Creates the parent node.
     pub async fn set_up(&self, clients: &Clients) -> Result<(), ClientError> {
-        let mut c = clients.any_session().await?;
-        match c.create(PARENT, b"", 0).await {
-            Ok(_) | Err(ClientError::Server(-110)) => {}
-            Err(e) => return Err(e),
-        }
-        c.close().await;
-        Ok(())
+        super::create_all(clients, [PARENT.to_string()], b"").await
     }
 
     /// The queue's final state, (value, number) per child, read after a sync.

@@ -32,15 +32,7 @@ impl Registers {
 
     /// Creates each key's znode with value 0 (version 0).
     pub async fn set_up(&self, clients: &Clients) -> Result<(), ClientError> {
-        let mut c = clients.any_session().await?;
-        for key in 0..self.keys {
-            match c.create(&Self::path(key), b"0", 0).await {
-                Ok(_) | Err(ClientError::Server(-110)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        c.close().await;
-        Ok(())
+        super::create_all(clients, (0..self.keys).map(Self::path), b"0").await
     }
 }
 

@@ -1,0 +1,242 @@
+//! The watch workload's operations and checks. Each key is a znode that writers change by
+//! setData; every operation's answer carries the notifications that arrived on its
+//! connection before it (so the history keeps their order against the replies).
+//!
+//! What ZooKeeper promises, per connection: a client sees the event for a change before it
+//! sees the data of that change; what it reads of a key never goes back; events arrive in
+//! zxid order; and a persistent watch (`addWatch`) misses no change while the connection
+//! stays up. Each check reads one process (one connection) of the history in order:
+//! - `WentBack`: a read older than what the process saw before;
+//! - `DataBeforeEvent`: a watched read returned version v, and a later read returned a
+//!   newer version with no event for the key in between;
+//! - `MissedEvents`: after a persistent watch and a first read at version v0, a read at
+//!   version V came with fewer than V − v0 events for the key since that first read (each
+//!   setData is one version and one NodeDataChanged);
+//! - `OutOfOrder`: an event's zxid is below the one before it.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::history::{Operation, Outcome};
+
+/// The keys' znodes.
+pub fn path(key: u32) -> String {
+    format!("/chaos-watch-{key}")
+}
+
+/// The key of a znode path, if it is one.
+pub fn key_of(path: &str) -> Option<u32> {
+    path.strip_prefix("/chaos-watch-")?.parse().ok()
+}
+
+/// An operation of a watching client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WatchOp {
+    /// setData of `value`.
+    Write {
+        /// The key.
+        key: u32,
+        /// The value.
+        value: u32,
+    },
+    /// getData leaving a one-time watch.
+    Read {
+        /// The key.
+        key: u32,
+    },
+    /// addWatch, persistent.
+    Watch {
+        /// The key.
+        key: u32,
+    },
+    /// Waits a little for notifications.
+    Wait,
+}
+
+/// A NodeDataChanged event: its key and zxid (-1 where the server gives none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The key.
+    pub key: u32,
+    /// The change's zxid.
+    pub zxid: i64,
+}
+
+/// An answer: the version read or written, if any, and the events that came before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchRet {
+    /// The version read or written.
+    pub version: Option<i32>,
+    /// The events that arrived since the previous answer.
+    pub events: Vec<Event>,
+}
+
+/// An operation of the history.
+pub type WatchOperation = Operation<WatchOp, WatchRet>;
+
+/// Something the history shows that ZooKeeper does not allow.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WatchAnomaly {
+    /// A read older than what its client had seen.
+    #[error("key {key}: operation {op} read version {read} after its client saw {seen}")]
+    WentBack {
+        /// The key.
+        key: u32,
+        /// The read.
+        op: usize,
+        /// What it read.
+        read: i32,
+        /// What was seen before.
+        seen: i32,
+    },
+    /// New data seen before the event of its change.
+    #[error(
+        "key {key}: operation {op} read version {read} with no event since its watch at {watched}"
+    )]
+    DataBeforeEvent {
+        /// The key.
+        key: u32,
+        /// The read.
+        op: usize,
+        /// What it read.
+        read: i32,
+        /// The version the watch was left at.
+        watched: i32,
+    },
+    /// A persistent watch missed changes.
+    #[error("key {key}: operation {op} read version {read}, {expected} changes after {from}, and saw {got} events")]
+    MissedEvents {
+        /// The key.
+        key: u32,
+        /// The read.
+        op: usize,
+        /// What it read.
+        read: i32,
+        /// The version of the first read after the watch.
+        from: i32,
+        /// Changes in between.
+        expected: i32,
+        /// Events seen in between.
+        got: i32,
+    },
+    /// Events out of zxid order.
+    #[error("operation {op}: an event at zxid {zxid:#x} came after one at {before:#x}")]
+    OutOfOrder {
+        /// The operation whose answer brought it.
+        op: usize,
+        /// Its zxid.
+        zxid: i64,
+        /// The zxid before.
+        before: i64,
+    },
+}
+
+/// What one process has seen of one key.
+#[derive(Clone, Copy, Debug, Default)]
+struct KeySeen {
+    /// The newest version read or written.
+    newest: i32,
+    /// The version a one-time watch was left at, and whether its event has come.
+    watch: Option<(i32, bool)>,
+    /// Events for the key so far.
+    events: i32,
+    /// The persistent watch: set, and then its first read's (version, events by then).
+    persistent: Option<Option<(i32, i32)>>,
+}
+
+/// Every anomaly of a watch history.
+pub fn check(ops: &[WatchOperation]) -> Vec<WatchAnomaly> {
+    let mut by_process: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        by_process.entry(op.process).or_default().push(i);
+    }
+    let mut found = Vec::new();
+    for indices in by_process.values_mut() {
+        indices.sort_by_key(|&i| ops[i].invoked_us);
+        found.extend(check_process(ops, indices));
+    }
+    found
+}
+
+/// One process's operations, in order.
+fn check_process(ops: &[WatchOperation], indices: &[usize]) -> Vec<WatchAnomaly> {
+    let mut keys: BTreeMap<u32, KeySeen> = BTreeMap::new();
+    let mut last_zxid = -1;
+    let mut found = Vec::new();
+    for &i in indices {
+        let Some((_, Outcome::Ok, Some(ret))) = &ops[i].completed else {
+            continue;
+        };
+        for e in &ret.events {
+            if e.zxid >= 0 && e.zxid < last_zxid {
+                found.push(WatchAnomaly::OutOfOrder {
+                    op: i,
+                    zxid: e.zxid,
+                    before: last_zxid,
+                });
+            }
+            last_zxid = last_zxid.max(e.zxid);
+            let k = keys.entry(e.key).or_default();
+            k.events += 1;
+            if let Some((v, _)) = k.watch {
+                k.watch = Some((v, true));
+            }
+        }
+        match (ops[i].op, ret.version) {
+            (WatchOp::Read { key }, Some(read)) => {
+                let k = keys.entry(key).or_default();
+                found.extend(on_read(k, key, i, read));
+            }
+            (WatchOp::Write { key, .. }, Some(v)) => {
+                let k = keys.entry(key).or_default();
+                k.newest = k.newest.max(v);
+            }
+            (WatchOp::Watch { key }, _) => keys.entry(key).or_default().persistent = Some(None),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// A read of `key` at version `read` (operation `op`), with its events counted already.
+fn on_read(k: &mut KeySeen, key: u32, op: usize, read: i32) -> Vec<WatchAnomaly> {
+    let mut found = Vec::new();
+    if read < k.newest {
+        found.push(WatchAnomaly::WentBack {
+            key,
+            op,
+            read,
+            seen: k.newest,
+        });
+    }
+    if let Some((watched, false)) = k.watch {
+        if read > watched {
+            found.push(WatchAnomaly::DataBeforeEvent {
+                key,
+                op,
+                read,
+                watched,
+            });
+        }
+    }
+    match k.persistent {
+        Some(None) => k.persistent = Some(Some((read, k.events))),
+        Some(Some((from, events_then))) if read - from > k.events - events_then => {
+            found.push(WatchAnomaly::MissedEvents {
+                key,
+                op,
+                read,
+                from,
+                expected: read - from,
+                got: k.events - events_then,
+            });
+        }
+        _ => {}
+    }
+    k.newest = k.newest.max(read);
+    k.watch = Some((read, false));
+    found
+}
+
+#[cfg(test)]
+mod tests;
