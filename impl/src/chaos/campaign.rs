@@ -159,12 +159,22 @@ pub async fn run(c: &Campaign) -> Result<Report, CampaignError> {
             Ok(run.report(&ops, None, anomalies, Vec::new(), &dir))
         }
         WorkloadKind::Watch => {
-            let watched = Arc::new(Watched::new(c.keys));
+            // Writes stop this long before the end: a quiet end for every connection to
+            // hear of the last changes.
+            let run_for = c.schedule.faulty + c.healing;
+            let writing = run_for.saturating_sub(Duration::from_secs(3));
+            let watched = Arc::new(Watched::new(c.keys, Instant::now() + writing));
             watched.set_up(&clients).await?;
-            let (events, run) = drive(watched, &mut cluster, &clients, c).await?;
+            let (events, run) = drive(watched.clone(), &mut cluster, &clients, c).await?;
+            let end = watch::End {
+                quiet_from_us: writing.as_micros() as u64,
+                last: watched.last_versions(&clients).await?,
+            };
             drop(cluster);
             let ops = history_of(&events, &dir)?;
-            let anomalies = strings(watch::check(&ops));
+            let mut found = watch::check(&ops);
+            found.extend(watch::check_end(&ops, &end));
+            let anomalies = strings(found);
             Ok(run.report(&ops, None, anomalies, Vec::new(), &dir))
         }
     }

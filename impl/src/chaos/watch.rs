@@ -12,7 +12,10 @@
 //! - `MissedEvents`: after a persistent watch and a first read at version v0, a read at
 //!   version V came with fewer than V − v0 events for the key since that first read (each
 //!   setData is one version and one NodeDataChanged);
-//! - `OutOfOrder`: an event's zxid is below the one before it.
+//! - `OutOfOrder`: an event's zxid is below the one before it;
+//! - `NeverSawFinal` (`check_end`): writes stop a little before the run ends; a connection
+//!   that stayed up through that quiet end must have heard of every change to its
+//!   persistent watch's key, up to the key's final version.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -119,6 +122,20 @@ pub enum WatchAnomaly {
         /// Events seen in between.
         got: i32,
     },
+    /// A connection up to the end did not hear of every change of its watched key.
+    #[error(
+        "process {process}, key {key}: heard of changes up to version {saw}, the last is {last}"
+    )]
+    NeverSawFinal {
+        /// The process (connection).
+        process: u32,
+        /// Its persistent watch's key.
+        key: u32,
+        /// The version its first read and its events since add up to.
+        saw: i32,
+        /// The key's final version.
+        last: i32,
+    },
     /// Events out of zxid order.
     #[error("operation {op}: an event at zxid {zxid:#x} came after one at {before:#x}")]
     OutOfOrder {
@@ -144,22 +161,77 @@ struct KeySeen {
     persistent: Option<Option<(i32, i32)>>,
 }
 
-/// Every anomaly of a watch history.
+/// Every anomaly of a watch history but the end's.
 pub fn check(ops: &[WatchOperation]) -> Vec<WatchAnomaly> {
-    let mut by_process: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (i, op) in ops.iter().enumerate() {
-        by_process.entry(op.process).or_default().push(i);
-    }
+    processes(ops)
+        .values()
+        .flat_map(|indices| replay(ops, indices).0)
+        .collect()
+}
+
+/// How a run ended: writes stopped at `quiet_from_us`, and each key's final version.
+#[derive(Clone, Debug)]
+pub struct End {
+    /// When the last writes were invoked (µs since the run began).
+    pub quiet_from_us: u64,
+    /// Each key's version after the run.
+    pub last: BTreeMap<u32, i32>,
+}
+
+/// How long after the writes stop a connection's last answer must come for it to count as
+/// up to the end.
+const SETTLE_US: u64 = 2_000_000;
+
+/// `NeverSawFinal`: connections whose every operation was answered, the last one at least a
+/// second after the writes stopped, must have heard of their watched key's every change.
+pub fn check_end(ops: &[WatchOperation], end: &End) -> Vec<WatchAnomaly> {
     let mut found = Vec::new();
-    for indices in by_process.values_mut() {
-        indices.sort_by_key(|&i| ops[i].invoked_us);
-        found.extend(check_process(ops, indices));
+    for (process, indices) in processes(ops) {
+        let answered = indices
+            .iter()
+            .all(|&i| matches!(ops[i].completed, Some((_, Outcome::Ok, _))));
+        let last_at = indices
+            .last()
+            .and_then(|&i| ops[i].completed.as_ref().map(|c| c.0));
+        if !answered || last_at.is_none_or(|t| t < end.quiet_from_us + SETTLE_US) {
+            continue;
+        }
+        for (key, k) in replay(ops, &indices).1 {
+            let (Some(Some((from, events_then))), Some(&last)) = (k.persistent, end.last.get(&key))
+            else {
+                continue;
+            };
+            let saw = from + (k.events - events_then);
+            if saw < last {
+                found.push(WatchAnomaly::NeverSawFinal {
+                    process,
+                    key,
+                    saw,
+                    last,
+                });
+            }
+        }
     }
     found
 }
 
-/// One process's operations, in order.
-fn check_process(ops: &[WatchOperation], indices: &[usize]) -> Vec<WatchAnomaly> {
+/// Each process's operations, in order.
+fn processes(ops: &[WatchOperation]) -> BTreeMap<u32, Vec<usize>> {
+    let mut by_process: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        by_process.entry(op.process).or_default().push(i);
+    }
+    for indices in by_process.values_mut() {
+        indices.sort_by_key(|&i| ops[i].invoked_us);
+    }
+    by_process
+}
+
+/// One process's operations, in order: its anomalies, and what it saw of each key.
+fn replay(
+    ops: &[WatchOperation],
+    indices: &[usize],
+) -> (Vec<WatchAnomaly>, BTreeMap<u32, KeySeen>) {
     let mut keys: BTreeMap<u32, KeySeen> = BTreeMap::new();
     let mut last_zxid = -1;
     let mut found = Vec::new();
@@ -195,7 +267,7 @@ fn check_process(ops: &[WatchOperation], indices: &[usize]) -> Vec<WatchAnomaly>
             _ => {}
         }
     }
-    found
+    (found, keys)
 }
 
 /// A read of `key` at version `read` (operation `op`), with its events counted already.

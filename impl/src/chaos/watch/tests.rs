@@ -110,3 +110,45 @@ fn going_back_and_events_out_of_order_are_caught() {
     // Each process is read alone: another client's older read is no anomaly.
     assert_eq!(check(&[read(1, 10, 3, &[]), read(2, 20, 1, &[])]), vec![]);
 }
+
+#[test]
+fn a_connection_up_to_the_end_must_have_heard_of_the_last_change() {
+    // Watch at version 3 (its first read), one event since, the key ends at version 5.
+    let mut h = vec![
+        watch(1, 0),
+        read(1, 10, 3, &[]),
+        wait(1, 20, &[(0, 0x104)]),
+        wait(1, 5_000_000, &[]),
+    ];
+    let end = End {
+        quiet_from_us: 1_000_000,
+        last: [(0, 5)].into_iter().collect(),
+    };
+    assert_eq!(
+        check_end(&h, &end),
+        vec![WatchAnomaly::NeverSawFinal {
+            process: 1,
+            key: 0,
+            saw: 4,
+            last: 5
+        }]
+    );
+    // With the second event it has.
+    h.push(wait(1, 5_100_000, &[(0, 0x105)]));
+    assert_eq!(check_end(&h, &end), vec![]);
+    // A connection whose last answer came too soon after the writes stopped, or that
+    // ended unknown, is not held to it.
+    let early = End {
+        quiet_from_us: 4_000_000,
+        ..end.clone()
+    };
+    h.pop();
+    assert_eq!(check_end(&h, &early), vec![]);
+    h.push(Operation {
+        process: 1,
+        op: WatchOp::Wait,
+        invoked_us: 5_200_000,
+        completed: Some((9_000_000, Outcome::Unknown, None)),
+    });
+    assert_eq!(check_end(&h, &end), vec![]);
+}

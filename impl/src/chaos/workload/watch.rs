@@ -1,13 +1,15 @@
 //! The watch workload: every process first leaves a persistent watch on one key, then
 //! writes (30 %), reads leaving a one-time watch (35 %) and waits up to 20 ms for events
-//! (35 %), on random keys; each answer carries the events that arrived before it.
+//! (35 %), on random keys; each answer carries the events that arrived before it. Writes
+//! stop a few seconds before the end, so every connection can hear of the last changes.
 
 use super::{Clients, Workload};
 use crate::chaos::client::{Client, ClientError, Notification};
 use crate::chaos::nemesis::Rng;
 use crate::chaos::watch::{key_of, path, Event, WatchOp, WatchRet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// ZooKeeper's `EventType.NodeDataChanged`.
 const NODE_DATA_CHANGED: i32 = 3;
@@ -20,6 +22,8 @@ const WAIT: Duration = Duration::from_millis(20);
 pub struct Watched {
     keys: u32,
     values: AtomicU32,
+    /// No write is invoked from then on.
+    writes_until: Instant,
 }
 
 /// Whether this process has left its persistent watch yet.
@@ -27,12 +31,28 @@ pub struct Watched {
 pub struct Persistent(bool);
 
 impl Watched {
-    /// `keys` znodes.
-    pub fn new(keys: u32) -> Watched {
+    /// `keys` znodes, written until `writes_until`.
+    pub fn new(keys: u32, writes_until: Instant) -> Watched {
         Watched {
             keys,
             values: AtomicU32::new(1),
+            writes_until,
         }
+    }
+
+    /// Each key's version after the run, read after a sync.
+    pub async fn last_versions(
+        &self,
+        clients: &Clients,
+    ) -> Result<BTreeMap<u32, i32>, ClientError> {
+        let mut c = clients.any_session().await?;
+        let mut last = BTreeMap::new();
+        for key in 0..self.keys {
+            c.sync(&path(key)).await?;
+            last.insert(key, c.get_data(&path(key)).await?.1.version);
+        }
+        c.close().await;
+        Ok(last)
     }
 
     /// Creates each key's znode with value 0 (version 0).
@@ -55,8 +75,9 @@ impl Workload for Watched {
         if !watching.0 {
             return WatchOp::Watch { key };
         }
+        let writing = Instant::now() < self.writes_until;
         match rng.below(20) {
-            0..=5 => WatchOp::Write {
+            0..=5 if writing => WatchOp::Write {
                 key,
                 value: self.values.fetch_add(1, Ordering::Relaxed),
             },
