@@ -172,9 +172,7 @@ pub async fn run(c: &Campaign) -> Result<Report, CampaignError> {
             };
             drop(cluster);
             let ops = history_of(&events, &dir)?;
-            let mut found = watch::check(&ops);
-            found.extend(watch::check_end(&ops, &end));
-            let anomalies = strings(found);
+            let anomalies = strings(watch::check_run(&ops, Some(&end)));
             Ok(run.report(&ops, None, anomalies, Vec::new(), &dir))
         }
     }

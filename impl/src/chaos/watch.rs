@@ -13,9 +13,9 @@
 //!   version V came with fewer than V − v0 events for the key since that first read (each
 //!   setData is one version and one NodeDataChanged);
 //! - `OutOfOrder`: an event's zxid is below the one before it;
-//! - `NeverSawFinal` (`check_end`): writes stop a little before the run ends; a connection
-//!   that stayed up through that quiet end must have heard of every change to its
-//!   persistent watch's key, up to the key's final version.
+//! - `NeverSawFinal` (`check_run` with the run's end): writes stop a little before the run
+//!   ends; a connection that stayed up through that quiet end must have heard of every
+//!   change to its persistent watch's key, up to the key's final version.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -163,10 +163,7 @@ struct KeySeen {
 
 /// Every anomaly of a watch history but the end's.
 pub fn check(ops: &[WatchOperation]) -> Vec<WatchAnomaly> {
-    processes(ops)
-        .values()
-        .flat_map(|indices| replay(ops, indices).0)
-        .collect()
+    check_run(ops, None)
 }
 
 /// How a run ended: writes stopped at `quiet_from_us`, and each key's final version.
@@ -182,34 +179,49 @@ pub struct End {
 /// up to the end.
 const SETTLE_US: u64 = 2_000_000;
 
-/// `NeverSawFinal`: connections whose every operation was answered, the last one at least a
-/// second after the writes stopped, must have heard of their watched key's every change.
-pub fn check_end(ops: &[WatchOperation], end: &End) -> Vec<WatchAnomaly> {
+/// Every anomaly of a watch history, `NeverSawFinal` included when the run's `end` is
+/// known; each process is replayed once.
+pub fn check_run(ops: &[WatchOperation], end: Option<&End>) -> Vec<WatchAnomaly> {
     let mut found = Vec::new();
     for (process, indices) in processes(ops) {
-        let answered = indices
-            .iter()
-            .all(|&i| matches!(ops[i].completed, Some((_, Outcome::Ok, _))));
-        let last_at = indices
-            .last()
-            .and_then(|&i| ops[i].completed.as_ref().map(|c| c.0));
-        if !answered || last_at.is_none_or(|t| t < end.quiet_from_us + SETTLE_US) {
-            continue;
+        let (anomalies, keys) = replay(ops, &indices);
+        found.extend(anomalies);
+        if let Some(end) = end.filter(|e| up_to_the_end(ops, &indices, e)) {
+            found.extend(never_saw_final(process, &keys, end));
         }
-        for (key, k) in replay(ops, &indices).1 {
-            let (Some(Some((from, events_then))), Some(&last)) = (k.persistent, end.last.get(&key))
-            else {
-                continue;
-            };
-            let saw = from + (k.events - events_then);
-            if saw < last {
-                found.push(WatchAnomaly::NeverSawFinal {
-                    process,
-                    key,
-                    saw,
-                    last,
-                });
-            }
+    }
+    found
+}
+
+/// Whether a process's every operation was answered, the last one at least `SETTLE_US`
+/// after the writes stopped.
+fn up_to_the_end(ops: &[WatchOperation], indices: &[usize], end: &End) -> bool {
+    let answered = indices
+        .iter()
+        .all(|&i| matches!(ops[i].completed, Some((_, Outcome::Ok, _))));
+    let last_at = indices
+        .last()
+        .and_then(|&i| ops[i].completed.as_ref().map(|c| c.0));
+    answered && last_at.is_some_and(|t| t >= end.quiet_from_us + SETTLE_US)
+}
+
+/// `NeverSawFinal`: such a process must have heard of every change of its persistent
+/// watch's key.
+fn never_saw_final(process: u32, keys: &BTreeMap<u32, KeySeen>, end: &End) -> Vec<WatchAnomaly> {
+    let mut found = Vec::new();
+    for (&key, k) in keys {
+        let (Some(Some((from, events_then))), Some(&last)) = (k.persistent, end.last.get(&key))
+        else {
+            continue;
+        };
+        let saw = from + (k.events - events_then);
+        if saw < last {
+            found.push(WatchAnomaly::NeverSawFinal {
+                process,
+                key,
+                saw,
+                last,
+            });
         }
     }
     found
