@@ -15,6 +15,7 @@ named() { # the invariant the published work reports the bug against
     zk-4394) echo commit_consistent ;;
     zk-4643) echo initial_history_integrity ;;
     zk-4685) echo ack_consistent ;;
+    zk-1675) echo read_sees_committed ;;
   esac
 }
 summary() { # property, depth, states, seconds of the first counterexample

@@ -35,6 +35,21 @@ fn the_same_campaign_runs_on_apache_zookeeper() {
     assert!(row.ok >= 500, "only {} operations acknowledged", row.ok);
 }
 
+/// `zab.reads=linearizable`: through partitions, reads too are linearizable (the same
+/// history with ZooKeeper's reads is not: `tests/chaos_faults.rs` shows the check failing).
+#[test]
+fn linearizable_reads_stay_linearizable_through_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--faults", "partition", "--reads", "linearizable"];
+    let (out, row) = campaign(EXE, dir.path(), &args, 15);
+    assert!(out.status.success(), "zab-chaos failed");
+    assert_eq!(row.anomalies, 0);
+    assert!(row.ok >= 1000, "only {} operations acknowledged", row.ok);
+    let history = std::fs::read_to_string(dir.path().join("history.jsonl")).unwrap();
+    let reads = history.matches("{\"Read\":").count();
+    assert!(reads >= 1000, "only {reads} reads");
+}
+
 /// The queue: every acknowledged sequential create is in the queue once, under its number,
 /// in an order real time agrees with, through the same faults.
 #[test]

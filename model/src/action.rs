@@ -74,6 +74,12 @@ pub enum Action {
     /// A client submits a write at this server (the leader proposes it; a learner forwards
     /// it).
     ClientRequest(Sid),
+    /// A client opens a linearizable read at this server: it asks its leader for the read
+    /// index (a leader queues it for its next quorum round).
+    ReadStart(Sid),
+    /// The server answers its open read: the leader confirmed the read index and the server
+    /// has applied up to it.
+    ReadServe(Sid),
 
     // ---- protocol timeouts ----
     /// A learner gives up on its leader (connection closed, leader unreachable, or the
@@ -135,6 +141,7 @@ impl Action {
                 | Action::Transmit { .. }
                 | Action::PrematureTimeout(_)
                 | Action::ClientRequest(_)
+                | Action::ReadStart(_)
         )
     }
 
@@ -150,6 +157,8 @@ impl Action {
             | Action::NewLeaderStep(s, _)
             | Action::SyncFlush(s, _)
             | Action::ClientRequest(s)
+            | Action::ReadStart(s)
+            | Action::ReadServe(s)
             | Action::LearnerTimeout(s)
             | Action::LeaderTimeout(s)
             | Action::PrematureTimeout(s)
@@ -203,6 +212,8 @@ impl fmt::Debug for Action {
             ),
             Action::SyncFlush(s, z) => write!(f, "{} fsyncs {:?}", n(s), z),
             Action::ClientRequest(s) => write!(f, "client write at {}", n(s)),
+            Action::ReadStart(s) => write!(f, "client linearizable read at {}", n(s)),
+            Action::ReadServe(s) => write!(f, "{} answers the read", n(s)),
             Action::LearnerTimeout(s) => write!(f, "{} gives up on its leader", n(s)),
             Action::LeaderTimeout(s) => write!(f, "{} loses its quorum", n(s)),
             Action::PrematureTimeout(s) => {

@@ -38,10 +38,14 @@ pub enum Bug {
     /// of the acked proposal when it rejoins; a commit then counts an ACK for data no longer
     /// on that disk.
     StaleAck,
+    /// ZOOKEEPER-1675: the leader answers a read index from its own commit point, without
+    /// the quorum round (ZooKeeper's `sync`, still open upstream), so a leader that lost its
+    /// quorum unknowingly answers a linearizable read from a stale state.
+    Zk1675,
 }
 
 /// Every switch, in the order `zab-model bugs` lists them.
-pub const ALL_BUGS: [Bug; 10] = [
+pub const ALL_BUGS: [Bug; 11] = [
     Bug::Zk1419,
     Bug::Zk2845,
     Bug::Zk3911,
@@ -52,6 +56,7 @@ pub const ALL_BUGS: [Bug; 10] = [
     Bug::Zk4685,
     Bug::Zk4712,
     Bug::StaleAck,
+    Bug::Zk1675,
 ];
 
 impl Bug {
@@ -68,6 +73,7 @@ impl Bug {
             Bug::Zk4685 => "zk-4685",
             Bug::Zk4712 => "zk-4712",
             Bug::StaleAck => "stale-ack",
+            Bug::Zk1675 => "zk-1675",
         }
     }
 
@@ -89,6 +95,7 @@ impl Bug {
             Bug::Zk4685 => "sync→broadcast: ACK of a proposal sent before ACK of NEWLEADER; the leader rejects it",
             Bug::Zk4712 => "shutdown→election: the sync thread outlives shutdown; a stale last zxid keeps an extra txn",
             Bug::StaleAck => "broadcast (found here): an ACK from a dead connection counts after the learner was truncated",
+            Bug::Zk1675 => "reads: read index without the quorum round (ZooKeeper's sync); a deposed leader answers a stale read",
         }
     }
 
@@ -108,6 +115,7 @@ impl Bug {
             Bug::Zk4394 => "commit_consistent",
             Bug::Zk4643 => "initial_history_integrity",
             Bug::Zk4685 => "ack_consistent",
+            Bug::Zk1675 => "read_sees_committed",
         }
     }
 
@@ -133,6 +141,14 @@ impl Bug {
             Bug::Zk4643 => Config {
                 epochs: 3,
                 losses: 1,
+                ..base
+            },
+            // Symmetry keeps the check without the switch to about a million states.
+            Bug::Zk1675 => Config {
+                crashes: 0,
+                partitions: 1,
+                reads: 1,
+                symmetry: true,
                 ..base
             },
             Bug::Zk2845 | Bug::Zk3911 | Bug::Zk4646 | Bug::Zk4712 | Bug::StaleAck => base,

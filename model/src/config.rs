@@ -48,6 +48,8 @@ pub struct Config {
     /// that could still form or keep up (`Action::PrematureTimeout`). 0 keeps the timing
     /// assumption: a leader times out only when its quorum is out of reach.
     pub premature_timeouts: u8,
+    /// Linearizable reads (zabd's read index, `reads.rs`) the clients may issue in total.
+    pub reads: u8,
     /// Highest epoch a leader may propose.
     pub epochs: u8,
     /// Highest Fast Leader Election round (logical clock) explored.
@@ -76,6 +78,7 @@ impl Default for Config {
             losses: 0,
             transmits: 0,
             premature_timeouts: 0,
+            reads: 0,
             epochs: 2,
             rounds: 3,
             election: Election::Oracle,
@@ -144,9 +147,10 @@ impl Config {
             self.losses,
             self.transmits,
             self.premature_timeouts,
+            self.reads,
         ];
         if budgets.iter().any(|&b| b > 3) {
-            return err("fault budgets must be 0..=3".into());
+            return err("fault and read budgets must be 0..=3".into());
         }
         if self.symmetry && self.election == Election::Fle {
             return err(
@@ -190,6 +194,9 @@ impl Config {
         }
         if self.premature_timeouts > 0 {
             s.push_str(&format!(" premature_timeouts={}", self.premature_timeouts));
+        }
+        if self.reads > 0 {
+            s.push_str(&format!(" reads={}", self.reads));
         }
         if self.symmetry {
             s.push_str(" symmetry");

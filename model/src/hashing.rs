@@ -5,7 +5,7 @@
 
 use crate::msg::{Link, Msg, Notification, Packet, Plane, Vote};
 use crate::state::{
-    Ballot, Conn, Env, Fle, Ghost, Handler, LeaderState, LearnerState, Server, SyncMode,
+    Ballot, Conn, Env, Fle, Ghost, Handler, LeaderState, LearnerState, Read, Server, SyncMode,
 };
 use crate::types::{Hist, Phase, ServerState, Txn, Zxid};
 use std::hash::{Hash, Hasher};
@@ -98,6 +98,10 @@ fn msg_word(m: &Msg) -> (u64, Option<u128>) {
         Msg::UpToDate => (11, 0, None),
         Msg::Inform { txn: t } => (12, txn(t), None),
         Msg::Request { value } => (13, value as u64, None),
+        Msg::ReadIndex => (14, 0, None),
+        Msg::Confirm { round } => (15, round as u64, None),
+        Msg::ConfirmAck { round } => (16, round as u64, None),
+        Msg::ReadIndexReply { zxid: z } => (17, zxid(z), None),
     };
     ((tag << 40) | payload, extra)
 }
@@ -166,6 +170,19 @@ impl Hash for LeaderState {
         state.write_u64(hs);
         state.write_u128(peers);
         state.write_u64(acks);
+        let round = match self.read_round {
+            None => 0,
+            Some(r) => {
+                (1 << 40)
+                    | ((r.round as u64) << 32)
+                    | (zxid(r.index) << 16)
+                    | ((r.waiting.0 as u64) << 8)
+                    | r.acks.0 as u64
+            }
+        };
+        state.write_u64(
+            round | ((self.read_queue.0 as u64) << 48) | ((self.read_rounds as u64) << 56),
+        );
     }
 }
 
@@ -211,6 +228,12 @@ impl Hash for Server {
         state.write_u128(hist(&self.unsynced));
         self.leader.hash(state);
         self.learner.hash(state);
+        let read = match self.read {
+            Read::Idle => 0,
+            Read::Asked => 1,
+            Read::Ready(z) => 2 | (zxid(z) << 2),
+        };
+        state.write_u64(read | (zxid(self.read_floor) << 24));
     }
 }
 
@@ -250,7 +273,9 @@ impl Hash for Ghost {
         state.write_u64(
             (self.requests as u64)
                 | ((self.violations as u64) << 8)
-                | ((self.informed as u64) << 24),
+                | ((self.informed as u64) << 24)
+                | ((self.reads as u64) << 32)
+                | ((self.read_served as u64) << 40),
         );
         state.write_u64(leaders);
         let mut when = 0u64;

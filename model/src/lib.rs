@@ -20,6 +20,7 @@ pub mod net;
 pub mod ops;
 pub mod oracle;
 pub mod properties;
+pub mod reads;
 pub mod route;
 pub mod scenarios;
 pub mod state;

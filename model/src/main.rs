@@ -83,6 +83,9 @@ struct Flags {
     /// up (peers slower than initLimit/syncLimit).
     #[arg(long)]
     premature_timeouts: Option<u8>,
+    /// Linearizable reads by read index (zabd's `zab.reads=linearizable`) in total.
+    #[arg(long)]
+    reads: Option<u8>,
     /// Highest epoch a leader may propose.
     #[arg(long)]
     epochs: Option<u8>,
@@ -168,6 +171,7 @@ impl Flags {
             losses: self.losses.unwrap_or(base.losses),
             transmits: self.transmits.unwrap_or(base.transmits),
             premature_timeouts: self.premature_timeouts.unwrap_or(base.premature_timeouts),
+            reads: self.reads.unwrap_or(base.reads),
             epochs: self.epochs.unwrap_or(base.epochs),
             rounds: self.rounds.unwrap_or(base.rounds),
             election: match self.election {

@@ -4,10 +4,12 @@
 use crate::action::Action;
 use crate::config::{Config, Election, Scope};
 use crate::msg::{Link, Msg, Packet, Plane};
-use crate::state::{Handler, Server, State, Violation, MAX_SERVERS};
+use crate::state::{Handler, Read, Server, State, Violation, MAX_SERVERS};
 use crate::sync::Route;
 use crate::types::{Hist, Phase, ServerState, Sid, Zxid};
-use crate::{broadcast, discovery, faults, fle, ops, oracle, properties, symmetry, sync, timeouts};
+use crate::{
+    broadcast, discovery, faults, fle, ops, oracle, properties, reads, symmetry, sync, timeouts,
+};
 use stateright::{Model, Path, Property};
 
 /// The most in-flight messages a state may hold before the checker stops expanding it.
@@ -102,6 +104,12 @@ impl ZabModel {
             if st.ghost.requests < cfg.txns && broadcast::accepts_writes(st, s) {
                 out.push(Action::ClientRequest(s));
             }
+            if reads::can_start(cfg, st, s) {
+                out.push(Action::ReadStart(s));
+            }
+            if reads::can_serve(st, s) {
+                out.push(Action::ReadServe(s));
+            }
         }
     }
 
@@ -176,6 +184,18 @@ impl ZabModel {
                 broadcast::on_ack(cfg, st, to, from, zxid)
             }
             Msg::Request { value } if leading => broadcast::on_request(cfg, st, to, value),
+            Msg::ReadIndex if leading && handler == Handler::Broadcast => {
+                reads::on_read_index(cfg, st, to, from)
+            }
+            Msg::Confirm { round } if reads::follows_in_broadcast(st, to, from) => {
+                reads::on_confirm(st, to, from, round)
+            }
+            Msg::ConfirmAck { round } if leading && handler == Handler::Broadcast => {
+                reads::on_confirm_ack(cfg, st, to, from, round)
+            }
+            Msg::ReadIndexReply { zxid } if learning && r.read == Read::Asked => {
+                reads::on_read_index_reply(st, to, zxid)
+            }
             _ => st.ghost.raise(Violation::IllegalMessage),
         }
     }
@@ -208,6 +228,8 @@ impl ZabModel {
             Action::NewLeaderStep(x, _) => sync::newleader_step(cfg, s, x),
             Action::SyncFlush(x, _) => broadcast::sync_flush(cfg, s, x),
             Action::ClientRequest(x) => broadcast::client_request(cfg, s, x),
+            Action::ReadStart(x) => reads::start(cfg, s, x),
+            Action::ReadServe(x) => reads::serve(s, x),
             Action::LearnerTimeout(x) | Action::LeaderTimeout(x) => {
                 ops::shutdown_to_looking(cfg, s, x)
             }

@@ -121,6 +121,25 @@ pub enum Msg {
         /// Number of the client request, kept when the leader turns it into a transaction.
         value: u8,
     },
+    /// READINDEX: a learner asks its leader for the read index of a linearizable read
+    /// (zabd's `zab.reads=linearizable`; ZooKeeper has no such packet).
+    ReadIndex,
+    /// CONFIRM: the leader asks a follower whether it still follows it (a read-index round).
+    Confirm {
+        /// The leader's round number.
+        round: u8,
+    },
+    /// CONFIRMACK: the follower still follows the leader that sent CONFIRM.
+    ConfirmAck {
+        /// The round it answers.
+        round: u8,
+    },
+    /// READINDEXREPLY: a quorum confirmed the leader; the learner's read waits until it has
+    /// applied `zxid`.
+    ReadIndexReply {
+        /// The leader's last committed zxid when the confirming round began.
+        zxid: Zxid,
+    },
 }
 
 impl Msg {
@@ -141,6 +160,10 @@ impl Msg {
             Msg::UpToDate => "UPTODATE",
             Msg::Inform { .. } => "INFORM",
             Msg::Request { .. } => "REQUEST",
+            Msg::ReadIndex => "READINDEX",
+            Msg::Confirm { .. } => "CONFIRM",
+            Msg::ConfirmAck { .. } => "CONFIRMACK",
+            Msg::ReadIndexReply { .. } => "READINDEXREPLY",
         }
     }
 }
@@ -168,6 +191,10 @@ impl fmt::Debug for Msg {
             Msg::UpToDate => write!(f, "UPTODATE"),
             Msg::Inform { txn } => write!(f, "INFORM({txn:?})"),
             Msg::Request { value } => write!(f, "REQUEST(v{value})"),
+            Msg::ReadIndex => write!(f, "READINDEX"),
+            Msg::Confirm { round } => write!(f, "CONFIRM(r{round})"),
+            Msg::ConfirmAck { round } => write!(f, "CONFIRMACK(r{round})"),
+            Msg::ReadIndexReply { zxid } => write!(f, "READINDEXREPLY({zxid:?})"),
         }
     }
 }

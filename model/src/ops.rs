@@ -40,6 +40,11 @@ pub fn close_learner_conn(cfg: &Config, st: &mut State, learner: Sid) {
     let l = st.server_mut(leader);
     if l.role == ServerState::Leading {
         l.leader.handler[learner as usize] = Handler::None;
+        // The learner's read failed with its connection; a reply would reach a later one.
+        l.leader.read_queue = l.leader.read_queue.without(learner);
+        if let Some(r) = l.leader.read_round.as_mut() {
+            r.waiting = r.waiting.without(learner);
+        }
         if !keep_acks {
             // A learner that reconnects may be truncated before it logs the proposal again,
             // so an ACK from a dead connection no longer vouches for its disk.
@@ -94,6 +99,9 @@ pub fn shutdown_to_looking(cfg: &Config, st: &mut State, s: Sid) {
     srv.phase = Phase::Election;
     srv.leader = LeaderState::default();
     srv.learner = LearnerState::default();
+    // An open read fails: its client retries at whatever server it reconnects to.
+    srv.read = crate::state::Read::Idle;
+    srv.read_floor = crate::types::Zxid::ZERO;
     start_election(cfg, st, s);
 }
 

@@ -52,6 +52,10 @@ pub fn all(cfg: &Config) -> Vec<Property<ZabModel>> {
     if cfg.observers > 0 {
         props.push(Property::sometimes("observer_informed", observer_informed));
     }
+    if cfg.reads > 0 {
+        props.push(Property::always("read_sees_committed", read_sees_committed));
+        props.push(Property::sometimes("read_served", read_served));
+    }
     props
 }
 
@@ -340,4 +344,15 @@ pub fn snap_sync(_: &ZabModel, st: &State) -> bool {
 /// Reachable: an observer delivered a transaction it learned by INFORM.
 pub fn observer_informed(_: &ZabModel, st: &State) -> bool {
     st.ghost.informed
+}
+
+/// Linearizable reads (`reads.rs`): a read answers from a state holding every transaction
+/// committed before the read began (the ghost floor recorded at `ReadStart`).
+pub fn read_sees_committed(_: &ZabModel, st: &State) -> bool {
+    !st.ghost.raised(Violation::StaleRead)
+}
+
+/// Reachability: some linearizable read is answered.
+pub fn read_served(_: &ZabModel, st: &State) -> bool {
+    st.ghost.read_served
 }

@@ -56,6 +56,39 @@ pub struct Server {
     pub leader: LeaderState,
     /// The learner's bookkeeping, used while FOLLOWING or OBSERVING.
     pub learner: LearnerState,
+    /// This server's client's linearizable read (`zab.reads=linearizable`), if one is open.
+    pub read: Read,
+    /// Ghost: the last zxid of the committed sequence when the open read began; the read
+    /// must see at least this much (`read_sees_committed`).
+    pub read_floor: Zxid,
+}
+
+/// A linearizable read at one server, from the client's request to the answer: the server
+/// asks the leader for its commit point (the read index), the leader confirms by a quorum
+/// round that it still leads, and the server answers once it has applied up to that point.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Read {
+    /// No read open.
+    #[default]
+    Idle,
+    /// Asked the leader (or, as leader, queued for the next quorum round).
+    Asked,
+    /// The leader confirmed this read index: answer once applied up to it.
+    Ready(Zxid),
+}
+
+/// A leader's quorum round confirming that it still leads, for the reads waiting on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReadRound {
+    /// The round's number within this leadership (CONFIRM carries it, so an answer to an
+    /// older round does not count).
+    pub round: u8,
+    /// The leader's last committed zxid when the round began: the read index it confirms.
+    pub index: Zxid,
+    /// The servers whose reads wait on this round (the leader's own included).
+    pub waiting: Mask,
+    /// The voters that answered this round's CONFIRM (the leader included).
+    pub acks: Mask,
 }
 
 /// A leader's bookkeeping (`Leader` and its `LearnerHandler`s).
@@ -82,6 +115,12 @@ pub struct LeaderState {
     pub peer_last: [Zxid; MAX_SERVERS],
     /// Per entry of the leader's history: the voters that ACKed it (outstanding proposals).
     pub acks: [Mask; MAX_TXNS],
+    /// Servers whose read-index requests wait for the next quorum round.
+    pub read_queue: Mask,
+    /// The quorum round in progress, if any (one at a time; requests queue behind it).
+    pub read_round: Option<ReadRound>,
+    /// Quorum rounds started in this leadership (the next round's number).
+    pub read_rounds: u8,
 }
 
 impl LeaderState {
@@ -245,6 +284,9 @@ pub enum Violation {
     /// A LOOKING server changed its proposal, within one round, to a vote that is lower in
     /// the (epoch, zxid, id) order.
     VoteOrder = 64,
+    /// A linearizable read returned a state missing a transaction committed before the read
+    /// began.
+    StaleRead = 128,
 }
 
 /// Ghost variables: not part of any server, only read by properties.
@@ -265,6 +307,10 @@ pub struct Ghost {
     pub violations: u16,
     /// An observer applied a transaction it learned by INFORM.
     pub informed: bool,
+    /// Linearizable reads issued so far (budget `Config::reads`).
+    pub reads: u8,
+    /// A linearizable read was answered.
+    pub read_served: bool,
 }
 
 impl Ghost {
@@ -344,6 +390,8 @@ impl Server {
             last_processed: Zxid::ZERO,
             leader: LeaderState::default(),
             learner: LearnerState::default(),
+            read: Read::Idle,
+            read_floor: Zxid::ZERO,
         }
     }
 

@@ -31,6 +31,7 @@ fn key(srv: &Server) -> impl Ord {
             srv.committed,
             srv.last_processed,
         ),
+        (srv.read, srv.read_floor),
         (
             ls.epoch,
             ls.epoch_fixed,
@@ -170,6 +171,11 @@ fn rename_server(srv: &Server, perm: &[Sid]) -> Server {
     for m in ls.acks.iter_mut() {
         *m = m.permute(perm);
     }
+    ls.read_queue = ls.read_queue.permute(perm);
+    if let Some(r) = ls.read_round.as_mut() {
+        r.waiting = r.waiting.permute(perm);
+        r.acks = r.acks.permute(perm);
+    }
     let mut handler = [Default::default(); MAX_SERVERS];
     let mut peer_last = [Default::default(); MAX_SERVERS];
     for old in 0..perm.len() {
@@ -256,12 +262,15 @@ pub fn permute_action(a: Action, perm: &[Sid]) -> Action {
         Action::NewLeaderStep(s, step) => Action::NewLeaderStep(p(s), step),
         Action::SyncFlush(s, z) => Action::SyncFlush(p(s), z),
         Action::ClientRequest(s) => Action::ClientRequest(p(s)),
+        Action::ReadStart(s) => Action::ReadStart(p(s)),
+        Action::ReadServe(s) => Action::ReadServe(p(s)),
         Action::LearnerTimeout(s) => Action::LearnerTimeout(p(s)),
         Action::LeaderTimeout(s) => Action::LeaderTimeout(p(s)),
         Action::PrematureTimeout(s) => Action::PrematureTimeout(p(s)),
         Action::Crash(s) => Action::Crash(p(s)),
         Action::Restart(s) => Action::Restart(p(s)),
-        Action::Partition(m) => Action::Partition(m.permute(perm)),
+        // The model splits by the side holding s1; renaming may hand it the other side.
+        Action::Partition(m) => Action::Partition(normalize_side(m.permute(perm), perm.len())),
         Action::Heal => Action::Heal,
         Action::Lose { from, to, plane } => Action::Lose {
             from: p(from),

@@ -62,7 +62,7 @@ fn explorer_route_ends_at_the_violation(c: &Config, property: &str, cx: &Counter
 
 #[test]
 fn every_bug_has_a_name_a_property_and_a_configuration() {
-    assert_eq!(ALL_BUGS.len(), 10);
+    assert_eq!(ALL_BUGS.len(), 11);
     for b in ALL_BUGS {
         assert_eq!(Bug::parse(b.name()), Some(b));
         let c = b.smallest_config();
@@ -138,4 +138,11 @@ fn stale_ack_found_by_this_model() {
     };
     let r = check(&c, &["initial_history_integrity"]);
     assert_eq!(status(&r, "initial_history_integrity"), "violated");
+}
+
+#[test]
+fn zk_1675_read_index_without_quorum_round() {
+    // A leader cut off from its followers answers a read from its own commit point while the
+    // majority side has elected a new leader and committed a write.
+    assert_found(Bug::Zk1675);
 }

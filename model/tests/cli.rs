@@ -125,8 +125,9 @@ fn bugs_lists_every_switch() {
         "zk-4685",
         "zk-4712",
         "stale-ack",
+        "zk-1675",
     ] {
         assert!(out.contains(name), "{name}");
     }
-    assert_eq!(out.lines().count(), 10);
+    assert_eq!(out.lines().count(), 11);
 }

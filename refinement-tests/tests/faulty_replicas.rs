@@ -52,6 +52,29 @@ fn a_leader_that_commits_without_a_quorum_is_caught_at_the_write() {
     assert!(at_write, "{}", m.action);
 }
 
+/// The check can fail: a server that answers a linearizable read from its own state, without
+/// a read index, diverges at the read it opens (the model's server is still asking).
+#[test]
+fn a_server_reading_without_a_read_index_is_caught_at_the_read() {
+    let model = zab_model::ZabModel::new(zab_model::Config {
+        reads: 1,
+        ..scope(0, 0).cfg
+    });
+    let err = random_walks(&model, Some(Bug::LocalRead), Walks::new(500, 250))
+        .expect_err("a local read must diverge");
+    println!("caught (walk seed {}): {}", err.0, err.1);
+    assert!(
+        err.1.action.contains("linearizable read"),
+        "{}",
+        err.1.action
+    );
+    assert!(
+        matches!(err.1.reason, Divergence::Views(_)),
+        "{}",
+        err.1.reason
+    );
+}
+
 /// The check can fail: a follower that does not truncate what TRUNC tells it to diverges at
 /// the delivery of that TRUNC.
 #[test]

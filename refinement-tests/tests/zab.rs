@@ -91,6 +91,37 @@ fn an_observer_refines_the_model() {
     assert_covers(&s, &["INFORM", "OBSERVING", "SNAP", "UPTODATE"]);
 }
 
+/// Linearizable reads by read index (`specs/reads.md`): READINDEX, the CONFIRM round and
+/// READINDEXREPLY replayed message by message, each read answered at the index the model's
+/// leader confirmed, through crashes, a partition and a loss.
+#[test]
+fn linearizable_reads_refine_the_model() {
+    use zab_model::{Config, ZabModel};
+    let t = Instant::now();
+    let model = ZabModel::new(Config {
+        reads: 3,
+        ..scope(0, 1).cfg
+    });
+    let w = Walks {
+        fault_percent: Some(5),
+        ..Walks::new(env_or("ZAB_REFINE_WALKS", 6_000) / 2, 250)
+    };
+    let s =
+        random_walks(&model, None, w).unwrap_or_else(|(seed, m)| panic!("walk seed {seed}: {m}"));
+    report("random walks with linearizable reads", &s, t);
+    assert_covers(
+        &s,
+        &[
+            "ReadStart",
+            "ReadServe",
+            "READINDEX",
+            "CONFIRM",
+            "CONFIRMACK",
+            "READINDEXREPLY",
+        ],
+    );
+}
+
 /// A longer hunt than CI runs, over larger budgets: `cargo test --release -p zab-refinement
 /// --test zab -- --ignored`.
 #[test]

@@ -175,6 +175,10 @@ pub struct ServerConfig {
     pub container_max_never_used_ms: i64,
     /// `forceSync=no` skips fsync (unsafe; for tests of throughput only).
     pub force_sync: bool,
+    /// `zab.reads` (a zabd extension): `sequential` (the default) reads from this server's
+    /// state, as ZooKeeper does; `linearizable` answers each read only after the leader
+    /// confirmed, by a quorum round, a read index this server has applied (`specs/reads.md`).
+    pub reads: Reads,
     /// `fsync.warningthresholdms` (default 1,000): a log sync slower than this is logged
     /// and counted (`fsync_threshold_exceed_count`).
     pub fsync_warning_ms: u64,
@@ -317,6 +321,7 @@ impl ServerConfig {
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
+                "zab.reads" => cfg.reads = reads(value).map_err(|m| bad(line, m))?,
                 "zab.quorum.secretFile" => cfg.quorum_secret_file = Some(PathBuf::from(value)),
                 "zab.fault.fsyncFailsAfter" => {
                     cfg.fsync_fails_after = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
@@ -398,6 +403,7 @@ impl ServerConfig {
             jute_max_buffer: crate::wire::DEFAULT_MAX_BUFFER,
             force_sync: true,
             fsync_warning_ms: 1000,
+            reads: Reads::Sequential,
             four_letter_words: four_letter_words(""),
             super_digest: None,
             container_check_interval_ms: 60_000,
@@ -542,6 +548,24 @@ impl ServerConfig {
 /// A `4lw.commands.whitelist` value as a set; `srvr` is always in it (`zkServer.sh status`
 /// and the ensemble tools ask it), as in ZooKeeper.
 /// A Java-style boolean: `true` or `false`, in any case.
+/// How a server answers reads (`zab.reads`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reads {
+    /// From this server's applied state at once (ZooKeeper's reads: sequentially consistent).
+    #[default]
+    Sequential,
+    /// After a read index confirmed by a quorum round and applied here (linearizable).
+    Linearizable,
+}
+
+fn reads(value: &str) -> Result<Reads, String> {
+    match value {
+        "sequential" => Ok(Reads::Sequential),
+        "linearizable" => Ok(Reads::Linearizable),
+        _ => Err(format!("`{value}` is not sequential or linearizable")),
+    }
+}
+
 fn boolean(value: &str) -> Result<bool, String> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),

@@ -30,6 +30,7 @@ fn bad_lines_are_named() {
         ("dataDir=/d\nserver.1=h:1:2\nserver.1=h:3:4\n", "line 3"),
         ("just words\n", "line 1"),
         ("tickTime=10\n", "dataDir is required"),
+        ("dataDir=/d\nzab.reads=strong\n", "line 2"),
     ];
     for (text, want) in cases {
         let err = ServerConfig::parse(text).unwrap_err().to_string();
@@ -132,4 +133,13 @@ fn the_super_digest_is_taken_in_both_spellings_and_checked() {
             "{bad}"
         );
     }
+}
+
+#[test]
+fn reads_are_sequential_unless_linearizable_is_asked() {
+    let plain = ServerConfig::parse("dataDir=/d\n").unwrap();
+    assert_eq!(plain.reads, Reads::Sequential);
+    let lin = ServerConfig::parse("dataDir=/d\nzab.reads=linearizable\n").unwrap();
+    assert_eq!(lin.reads, Reads::Linearizable);
+    assert!(lin.unknown.is_empty());
 }

@@ -25,6 +25,10 @@ pub enum Bug {
     /// A follower told to TRUNC keeps its log as it is (and syncs on).
     #[cfg(feature = "faults")]
     SkipTrunc,
+    /// Under `zab.reads=linearizable`, a server answers a read from its own applied state
+    /// without asking the leader for a read index (ZooKeeper's local read).
+    #[cfg(feature = "faults")]
+    LocalRead,
 }
 
 impl Bug {
@@ -37,6 +41,7 @@ impl Bug {
                 "AckBeforePersist" => Bug::AckBeforePersist,
                 "SkipTrunc" => Bug::SkipTrunc,
                 "VoteOrderIgnoresEpoch" => Bug::VoteOrderIgnoresEpoch,
+                "LocalRead" => Bug::LocalRead,
                 other => return Err(format!("zab.bug `{other}` is not a bug this build has")),
             })
         }

@@ -87,6 +87,12 @@ impl<S: StateMachine> Replica<S> {
             // UPTODATE on); a REQUEST from any other connection is refused with it, or a peer
             // that never synced could write under any session and identity.
             Packet::Request(r) if self.leads_in_broadcast(from) => self.on_request(r),
+            Packet::ReadIndex { token } if self.leads_in_broadcast(from) => {
+                self.on_read_index(from, token)
+            }
+            Packet::ConfirmAck { round } if self.leads_in_broadcast(from) => {
+                self.on_confirm_ack(from, round)
+            }
             Packet::Ping => {}
             _ => self.out.push(Output::Disconnect { peer: from }),
         }
@@ -96,6 +102,8 @@ impl<S: StateMachine> Replica<S> {
         match p {
             Packet::LeaderInfo { epoch } => self.on_leader_info(epoch),
             Packet::Ping => {}
+            Packet::Confirm { round } => self.on_confirm(round),
+            Packet::ReadIndexReply { token, zxid } => self.on_read_index_reply(token, zxid),
             other => self.on_sync_or_broadcast_packet(other),
         }
     }
@@ -272,6 +280,7 @@ impl<S: StateMachine> Replica<S> {
         for j in silent {
             self.leader_state().learners.remove(&j);
             self.forget_acks_of(j);
+            self.forget_reads_of(j);
             self.out.push(Output::Disconnect { peer: j });
         }
         if established {

@@ -79,6 +79,14 @@ pub enum Input {
         /// Sync by SNAP rather than from the log.
         snapshot: bool,
     },
+    // Last: traces number the variants, and recorded ones must still decode.
+    /// A client of this server opens a linearizable read (`zab.reads=linearizable`): the
+    /// replica answers `Output::ReadIndex` once its leader has confirmed a read index, or
+    /// `Output::ReadFailed`.
+    Read {
+        /// The driver's number for the read, carried by the answer.
+        token: u64,
+    },
 }
 
 /// Something the replica asks its driver to do, in order.
@@ -156,6 +164,21 @@ pub enum Output<O> {
         session_id: i64,
         /// The client's request id within its session.
         cxid: i32,
+    },
+    /// The read `token` may be answered once this server has applied `zxid`: a quorum
+    /// confirmed the leader after the read was asked, and `zxid` was its last committed zxid
+    /// then.
+    ReadIndex {
+        /// The `Input::Read`'s token.
+        token: u64,
+        /// The read index: answer once the applied state has reached it.
+        zxid: Zxid,
+    },
+    /// The read `token` cannot be answered here (not in broadcast, or the leader was lost
+    /// before it confirmed): its client retries elsewhere.
+    ReadFailed {
+        /// The `Input::Read`'s token.
+        token: u64,
     },
     /// The replica changed role (for logs, metrics and the four-letter words).
     RoleChanged {

@@ -122,6 +122,30 @@ pub enum Packet {
     Request(ForwardedRequest),
     /// PING: liveness within syncLimit, both ways.
     Ping,
+    /// READINDEX: a learner asks its leader for the read index of its client's linearizable
+    /// read (`zab.reads=linearizable`; not a ZooKeeper packet, `specs/reads.md`).
+    ReadIndex {
+        /// The learner's number for the read; the reply carries it back.
+        token: u64,
+    },
+    /// CONFIRM: the leader asks a follower whether it still follows it (a read-index round).
+    Confirm {
+        /// The leader's round number.
+        round: u64,
+    },
+    /// CONFIRMACK: the follower still follows the leader that sent CONFIRM.
+    ConfirmAck {
+        /// The round it answers.
+        round: u64,
+    },
+    /// READINDEXREPLY: a quorum confirmed the leader; the read waits until the learner has
+    /// applied `zxid`.
+    ReadIndexReply {
+        /// The READINDEX's token.
+        token: u64,
+        /// The leader's last committed zxid when the confirming round began.
+        zxid: Zxid,
+    },
 }
 
 /// A client write forwarded to the leader: who asked, and the request in the form the
@@ -187,6 +211,10 @@ impl Packet {
             Packet::Inform(_) => "INFORM",
             Packet::Request(_) => "REQUEST",
             Packet::Ping => "PING",
+            Packet::ReadIndex { .. } => "READINDEX",
+            Packet::Confirm { .. } => "CONFIRM",
+            Packet::ConfirmAck { .. } => "CONFIRMACK",
+            Packet::ReadIndexReply { .. } => "READINDEXREPLY",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod election;
 pub mod io;
 pub mod messages;
+pub mod reads;
 mod snapshot;
 mod snapshot_data;
 pub mod state;
@@ -241,6 +242,7 @@ impl<S: StateMachine> Replica<S> {
             } => self.on_write(session_id, cxid, body),
             Input::Fsynced { zxid } => self.on_synced(zxid),
             Input::SyncLearner { learner, snapshot } => self.on_sync_learner(learner, snapshot),
+            Input::Read { token } => self.on_read(token),
         }
         std::mem::take(&mut self.out)
     }
@@ -262,6 +264,7 @@ impl<S: StateMachine> Replica<S> {
                 let known = ls.learners.remove(&peer).is_some();
                 if known {
                     self.forget_acks_of(peer);
+                    self.forget_reads_of(peer);
                 }
             }
             Role::Learning(l) if l.leader == peer => self.shutdown_to_looking(),
@@ -310,6 +313,7 @@ impl<S: StateMachine> Replica<S> {
     }
 
     pub(crate) fn shutdown_to_looking(&mut self) {
+        self.fail_open_reads();
         let peers: Vec<ServerId> = match &self.role {
             Role::Leading(ls) => ls.learners.keys().copied().collect(),
             Role::Learning(l) => vec![l.leader],

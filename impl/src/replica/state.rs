@@ -121,6 +121,8 @@ pub struct LeaderState {
     pub acks: BTreeMap<Zxid, BTreeSet<ServerId>>,
     /// The tick leadership started (initLimit).
     pub since: u64,
+    /// Linearizable reads: the queue and the quorum round in progress.
+    pub reads: super::reads::ReadRounds,
 }
 
 /// How the leader synchronized a learner.
@@ -171,6 +173,8 @@ pub struct LearnerState {
     /// snapshot): the base snapshot and the logged records. Going back to LOOKING reloads
     /// the database from it, as ZooKeeper reloads its zkDb from disk.
     pub on_disk: Option<OnDisk>,
+    /// Tokens of this server's reads sent to the leader as READINDEX, not yet answered.
+    pub reads: BTreeSet<u64>,
 }
 
 /// A base snapshot and the log records after it.
@@ -196,6 +200,7 @@ impl LearnerState {
             last_heard: now,
             since: now,
             on_disk: None,
+            reads: BTreeSet::new(),
         }
     }
 }

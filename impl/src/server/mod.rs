@@ -62,6 +62,8 @@ pub struct Info {
     /// This start's identity, the first part of every message's (`trace::MsgId`): the time
     /// it started, in nanoseconds, which no earlier start of this server had.
     pub life: u64,
+    /// `zab.reads`: whether data reads wait for a read index (`specs/reads.md`).
+    pub reads: crate::config::Reads,
 }
 
 /// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
@@ -264,6 +266,7 @@ pub async fn run(
     let info = Info {
         peer_auth: Arc::clone(&peer_auth),
         life,
+        reads: cfg.reads,
         my_id: cfg.my_id,
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,

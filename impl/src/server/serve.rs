@@ -10,6 +10,7 @@ use super::flow::Ticket;
 use super::in_flight::InFlight;
 use super::links::Envelope;
 use super::writes::write_request;
+use crate::config::Reads;
 use crate::data_tree::Request;
 use crate::database::ClientWrite;
 use crate::error::ZkError;
@@ -17,6 +18,7 @@ use crate::replica::{Input, ServerId, ServerState};
 use crate::session::Password;
 use crate::storage::StorageError;
 use crate::wire::{response, ClientOp, ConnectRequest, Reply};
+use crate::zxid::Zxid;
 use std::sync::Arc;
 
 impl Core {
@@ -166,12 +168,35 @@ impl Core {
             if !leading {
                 self.ask_leader_to_sync(conn, request);
             }
+        } else if self.info.reads == Reads::Linearizable && reads_data(&op) {
+            // Answered once the leader has confirmed a read index and this server applied it.
+            let request = self
+                .clients
+                .push(conn, xid, Some(op), PState::Sync(None), ticket);
+            let token = self.clients.next_token;
+            self.clients.next_token += 1;
+            self.clients.syncs.insert(token, (conn, request));
+            self.step(Input::Read { token })?;
         } else {
             self.clients
                 .push(conn, xid, Some(op), PState::Ready, ticket);
         }
         self.drain(conn);
         Ok(())
+    }
+
+    /// A linearizable read's index came (`Output::ReadIndex`): answered once applied.
+    pub(super) fn read_index(&mut self, token: u64, zxid: Zxid) {
+        self.clients.sync_reply(token, zxid);
+        self.drain_syncs();
+    }
+
+    /// A linearizable read cannot be answered here: its client reconnects elsewhere, as
+    /// when a write cannot be forwarded.
+    pub(super) fn read_failed(&mut self, token: u64) {
+        if let Some((conn, _)) = self.clients.syncs.remove(&token) {
+            self.clients.close(conn);
+        }
     }
 
     /// Asks the leader for the zxid the `sync` numbered `request` on `conn` must wait for.
@@ -243,14 +268,15 @@ impl Core {
             match p.state {
                 PState::Done(body) => self.clients.send(conn, ConnOut::Packet(body)),
                 PState::Close => return self.clients.close(conn),
-                PState::Sync(_) => {
-                    let path = match p.op {
-                        Some(ClientOp::Sync { path }) => path,
-                        _ => String::new(),
-                    };
-                    let body = response::reply(p.xid, applied, 0, &Reply::Path(path));
-                    self.clients.send(conn, ConnOut::Packet(body));
-                }
+                PState::Sync(_) => match p.op {
+                    Some(ClientOp::Sync { path }) => {
+                        let body = response::reply(p.xid, applied, 0, &Reply::Path(path));
+                        self.clients.send(conn, ConnOut::Packet(body));
+                    }
+                    // A linearizable read, now that its read index is applied.
+                    Some(op) => self.answer(conn, p.xid, op),
+                    None => {}
+                },
                 _ => {
                     if let Some(op) = p.op {
                         self.answer(conn, p.xid, op);
@@ -276,4 +302,19 @@ impl Core {
                 .is_some_and(|c| c.queue.iter().any(|p| matches!(p.state, PState::Sync(_))))
         });
     }
+}
+
+/// The requests that read the data tree: under `zab.reads=linearizable` they wait for a read
+/// index. Pings, authentication and watch bookkeeping read nothing a write changes.
+fn reads_data(op: &ClientOp) -> bool {
+    matches!(
+        op,
+        ClientOp::Exists { .. }
+            | ClientOp::GetData { .. }
+            | ClientOp::GetAcl { .. }
+            | ClientOp::GetChildren { .. }
+            | ClientOp::MultiRead(_)
+            | ClientOp::GetEphemerals { .. }
+            | ClientOp::GetAllChildrenNumber { .. }
+    )
 }

@@ -131,6 +131,18 @@ pub enum Effect {
         /// The replica's `currentEpoch` at the change.
         epoch: u32,
     },
+    /// A linearizable read may be answered once the applied state reaches `zxid`.
+    ReadIndex {
+        /// The read's token.
+        token: u64,
+        /// The read index.
+        zxid: Zxid,
+    },
+    /// A linearizable read cannot be answered here.
+    ReadFailed {
+        /// The read's token.
+        token: u64,
+    },
 }
 
 impl<O> From<&Output<O>> for Effect {
@@ -174,6 +186,11 @@ impl<O> From<&Output<O>> for Effect {
                 leader: *leader,
                 epoch: *epoch,
             },
+            Output::ReadIndex { token, zxid } => Effect::ReadIndex {
+                token: *token,
+                zxid: *zxid,
+            },
+            Output::ReadFailed { token } => Effect::ReadFailed { token: *token },
         }
     }
 }

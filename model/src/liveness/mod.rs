@@ -94,7 +94,9 @@ pub fn fairness_class(a: &Action) -> Option<u32> {
         Action::SyncFlush(s, _) => one(10, s),
         Action::LearnerTimeout(s) => one(11, s),
         Action::LeaderTimeout(s) => one(12, s),
+        Action::ReadServe(s) => one(13, s),
         Action::ClientRequest(_)
+        | Action::ReadStart(_)
         | Action::Crash(_)
         | Action::Restart(_)
         | Action::Partition(_)

@@ -171,6 +171,11 @@ impl<'m> Replayer<'m> {
                 let value = next.ghost.requests;
                 c.input(s, client_write(value));
             }
+            Action::ReadStart(s) => {
+                let token = u64::from(next.ghost.reads);
+                c.input(s, Input::Read { token });
+            }
+            Action::ReadServe(s) => serve_read(c, s)?,
             Action::LearnerTimeout(s) => learner_gives_up(c, s)?,
             // A premature timeout is the same timer: the harness only lets it expire.
             Action::LeaderTimeout(s) | Action::PrematureTimeout(s) => c.leader_gives_up(s)?,
@@ -204,6 +209,20 @@ pub fn client_write(value: u8) -> Input {
         session_id: 1,
         cxid: value as i32,
         body: Arc::new(Values::body(value as u64)),
+    }
+}
+
+/// The server's driver answers its read: its replica gave a read index, and has applied up
+/// to it.
+fn serve_read(c: &mut ImplCluster, s: Sid) -> R<()> {
+    let index = c.ready_reads[s as usize]
+        .take()
+        .absent("no read index for the read")?;
+    match c.replica(s) {
+        Some(r) if r.committed() >= index => Ok(()),
+        _ => Err(behaviour(format!(
+            "the read's index {index:?} is not applied"
+        ))),
     }
 }
 

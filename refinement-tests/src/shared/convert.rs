@@ -158,6 +158,17 @@ pub fn model_msg(p: &Packet) -> Option<Msg> {
         },
         Packet::UpToDate => Msg::UpToDate,
         Packet::Inform(e) => Msg::Inform { txn: model_txn(e)? },
+        // The token names the read at its server; the model has one read per server.
+        Packet::ReadIndex { .. } => Msg::ReadIndex,
+        Packet::Confirm { round } => Msg::Confirm {
+            round: u8::try_from(*round).ok()?,
+        },
+        Packet::ConfirmAck { round } => Msg::ConfirmAck {
+            round: u8::try_from(*round).ok()?,
+        },
+        Packet::ReadIndexReply { zxid, .. } => Msg::ReadIndexReply {
+            zxid: model_zxid(*zxid)?,
+        },
         Packet::Request(r) => Msg::Request {
             value: request_value(&r.body)?,
         },

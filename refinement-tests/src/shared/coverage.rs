@@ -32,6 +32,8 @@ pub fn kind(a: &Action) -> &'static str {
         Action::NewLeaderStep(..) => "NewLeaderStep",
         Action::SyncFlush(..) => "SyncFlush",
         Action::ClientRequest(_) => "ClientRequest",
+        Action::ReadStart(_) => "ReadStart",
+        Action::ReadServe(_) => "ReadServe",
         Action::LearnerTimeout(_) => "LearnerTimeout",
         Action::LeaderTimeout(_) => "LeaderTimeout",
         Action::Crash(_) => "Crash",

@@ -92,6 +92,10 @@ struct RunArgs {
     /// An extra zoo.cfg line for every server (repeatable), e.g. `zab.bug=...` in a faults build.
     #[arg(long = "cfg", value_name = "KEY=VALUE")]
     extra: Vec<String>,
+    /// zabd's `zab.reads`; with `linearizable` the register's reads are checked as
+    /// linearizable too.
+    #[arg(long, value_enum, default_value_t = Reads::Sequential)]
+    reads: Reads,
 }
 
 /// The checker's search budget per key: far beyond what a campaign's histories need
@@ -122,6 +126,16 @@ fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
     if matches!((a.target, a.faults), (Servers::Zookeeper, FaultKind::Disk)) {
         return Err("--faults disk drives zabd's test-only fault switches: zabd only".into());
     }
+    if matches!(
+        (a.target, a.reads),
+        (Servers::Zookeeper, Reads::Linearizable)
+    ) {
+        return Err("--reads linearizable is zabd's zab.reads; ZooKeeper has no such mode".into());
+    }
+    let mut extra = a.extra.clone();
+    if a.reads == Reads::Linearizable {
+        extra.push("zab.reads=linearizable".into());
+    }
     let zabd = match &a.zabd {
         Some(p) => p.clone(),
         None => std::env::current_exe()
@@ -143,7 +157,7 @@ fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
             servers: a.servers,
             tick_ms: a.tick_ms,
             dir,
-            extra: a.extra.clone(),
+            extra,
         },
         schedule: Schedule {
             kind: a.faults,
@@ -159,7 +173,7 @@ fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
         keys: a.keys,
         session_ms,
         timeout: Duration::from_millis(u64::from(a.tick_ms) * 5),
-        reads: Reads::Sequential,
+        reads: a.reads,
         budget: BUDGET,
     })
 }

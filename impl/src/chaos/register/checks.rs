@@ -71,14 +71,8 @@ impl Anomaly {
     }
 }
 
-/// Which checks apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reads {
-    /// ZooKeeper's reads: possibly stale, never going back.
-    Sequential,
-    /// `zab.reads=linearizable`: every operation linearizable.
-    Linearizable,
-}
+/// Which checks apply: the servers' `zab.reads` (ZooKeeper's reads are sequential).
+pub use crate::config::Reads;
 
 impl Reads {
     /// Whether the linearizability check takes `op` (reads only if they are linearizable).

@@ -109,6 +109,10 @@ fn any_packet() -> impl Strategy<Value = Packet> {
                 })
             }),
         Just(Packet::Ping),
+        any_u64().prop_map(|token| Packet::ReadIndex { token }),
+        any_u64().prop_map(|round| Packet::Confirm { round }),
+        any_u64().prop_map(|round| Packet::ConfirmAck { round }),
+        (any_u64(), any_zxid()).prop_map(|(token, zxid)| Packet::ReadIndexReply { token, zxid }),
     ]
 }
 
@@ -120,6 +124,7 @@ fn any_input() -> impl Strategy<Value = Input> {
         2 => Just(Input::Tick { now_ms: 0 }),
         1 => any_server().prop_map(|peer| Input::Disconnected { peer }),
         1 => any_zxid().prop_map(|zxid| Input::Fsynced { zxid }),
+        1 => any_u64().prop_map(|token| Input::Read { token }),
     ]
 }
 

@@ -623,3 +623,4 @@ fn a_leader_proposes_forwarded_writes_only_from_learners_in_broadcast() {
         "learner 1's write is proposed: {out:?}"
     );
 }
+mod reads;

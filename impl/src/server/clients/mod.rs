@@ -54,8 +54,8 @@ pub enum PState {
     Waiting,
     /// The reply body, ready (an applied write's, or an error's): sent at the head.
     Done(Vec<u8>),
-    /// A `sync`: answer once this server has applied this zxid (`None`: the leader has not
-    /// said yet).
+    /// A `sync`, or a data read under `zab.reads=linearizable`: answer once this server has
+    /// applied this zxid (`None`: the leader has not said yet).
     Sync(Option<Zxid>),
     /// Close the connection when this is reached.
     Close,

@@ -356,6 +356,8 @@ impl Core {
                     leader,
                     epoch,
                 } => self.on_role_changed(state, leader, epoch),
+                Output::ReadIndex { token, zxid } => self.read_index(token, zxid),
+                Output::ReadFailed { token } => self.read_failed(token),
                 _ => {}
             }
         }

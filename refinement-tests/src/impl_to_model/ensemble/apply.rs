@@ -115,5 +115,6 @@ fn short(i: &Input) -> String {
         Input::Fsynced { zxid } => format!("synced {zxid:?}"),
         Input::Disconnected { peer } => format!("s{peer} disconnected"),
         Input::SyncLearner { learner, .. } => format!("sync s{learner}"),
+        Input::Read { token } => format!("read {token}"),
     }
 }

@@ -16,7 +16,7 @@ use zab::replica::{Notification, Packet, Replica, ServerId, StateMachine};
 use zab::txn::TxnEntry;
 use zab::Zxid;
 use zab_model::msg::{Msg, Vote};
-use zab_model::state::{Ballot, Handler, SyncMode};
+use zab_model::state::{Ballot, Handler, Read, ReadRound, SyncMode};
 use zab_model::types::{Mask, Phase, Sid};
 
 pub use crate::shared::divergence::R;
@@ -60,6 +60,11 @@ pub trait Observed {
     fn notifications(&self) -> Vec<((Sid, Sid), Notification)>;
     /// Packets in flight on quorum links, as the model's messages.
     fn packets(&self) -> R<BTreeMap<(Sid, Sid), Vec<Msg>>>;
+    /// The read index the replica gave `s`'s open read, held by its driver (none where reads
+    /// are not driven).
+    fn ready_read(&self, _s: Sid) -> Option<Zxid> {
+        None
+    }
 }
 
 impl Observed for ImplCluster {
@@ -98,6 +103,9 @@ impl Observed for ImplCluster {
     }
     fn held(&self, s: Sid) -> usize {
         self.held[s as usize].len()
+    }
+    fn ready_read(&self, s: Sid) -> Option<Zxid> {
+        self.ready_reads[s as usize]
     }
     fn notifications(&self) -> Vec<((Sid, Sid), Notification)> {
         let links = self.election.iter();
@@ -200,6 +208,7 @@ fn live<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, zab: bool) -> R<LiveView>
         recv: ballots(&f.recv)?,
         ooe: ballots(&f.ooe)?,
         draining: f.draining_since.is_some(),
+        read: read(c, s, r)?,
         leader,
         learner,
     })
@@ -246,7 +255,42 @@ fn leader<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, ls: &LeaderState) -> R<
         handlers,
         peer_last,
         acks,
+        read_queue: waiting_mask(&ls.reads.queue),
+        read_round: match &ls.reads.round {
+            None => None,
+            Some(round) => Some(ReadRound {
+                round: small(round.number)?,
+                index: convert::model_zxid(round.index).outside("read index")?,
+                waiting: waiting_mask(&round.waiting),
+                acks: mask(&round.acks),
+            }),
+        },
+        read_rounds: small(ls.reads.started)?,
     })
+}
+
+/// The servers of waiting reads.
+fn waiting_mask(w: &[zab::replica::reads::Waiting]) -> Mask {
+    w.iter()
+        .fold(Mask::EMPTY, |m, (j, _)| m.with(convert::sid(*j)))
+}
+
+/// `s`'s open read: ready at the index its driver holds, asked while its replica (or, as
+/// leader, a round) still holds it, else none.
+fn read<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>) -> R<Read> {
+    if let Some(z) = c.ready_read(s) {
+        return Ok(Read::Ready(convert::model_zxid(z).outside("read index")?));
+    }
+    let me = r.id();
+    let asked = match r.role() {
+        IRole::Learning(l) => !l.reads.is_empty(),
+        IRole::Leading(ls) => {
+            let round = ls.reads.round.iter().flat_map(|r| r.waiting.iter());
+            ls.reads.queue.iter().chain(round).any(|(j, _)| *j == me)
+        }
+        IRole::Looking => false,
+    };
+    Ok(if asked { Read::Asked } else { Read::Idle })
 }
 
 fn learner<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, l: &LearnerState) -> R<LearnerView> {

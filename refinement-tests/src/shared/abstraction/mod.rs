@@ -23,7 +23,7 @@ mod model;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use zab_model::msg::{Msg, Notification, Vote};
-use zab_model::state::{Ballot, Conn, Handler, SyncMode};
+use zab_model::state::{Ballot, Conn, Handler, Read, ReadRound, SyncMode};
 use zab_model::types::{Hist, Mask, Phase, ServerState, Sid, Zxid};
 
 /// One server, as both sides see it.
@@ -74,6 +74,9 @@ pub struct LiveView {
     /// In the finalizeWait drain: the proposal has a quorum and no better vote has arrived
     /// since.
     pub draining: bool,
+    /// Its client's linearizable read: none, asked, or ready at a read index (the
+    /// implementation's driver holds a ready one until it answers).
+    pub read: Read,
     /// A LEADING server's bookkeeping (only when Zab's phases are compared).
     pub leader: Option<LeaderView>,
     /// A FOLLOWING or OBSERVING server's bookkeeping (only when Zab's phases are compared).
@@ -103,6 +106,12 @@ pub struct LeaderView {
     pub peer_last: BTreeMap<Sid, Zxid>,
     /// The voters that acked each outstanding proposal (the leader once its disk has it).
     pub acks: BTreeMap<Zxid, Mask>,
+    /// Servers whose reads wait for the next quorum round.
+    pub read_queue: Mask,
+    /// The quorum round in progress.
+    pub read_round: Option<ReadRound>,
+    /// Rounds started in this leadership.
+    pub read_rounds: u8,
 }
 
 /// A learner's bookkeeping.

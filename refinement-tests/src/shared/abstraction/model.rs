@@ -85,6 +85,7 @@ fn live(cfg: &Config, st: &State, s: Sid) -> LiveView {
         recv: boxed(&f.recv),
         ooe: boxed(&f.ooe),
         draining: f.draining,
+        read: srv.read,
         leader: (zab && srv.role == ServerState::Leading).then(|| leader(cfg, srv)),
         learner: (zab && matches!(srv.role, ServerState::Following | ServerState::Observing))
             .then(|| learner(srv)),
@@ -138,6 +139,9 @@ fn leader(cfg: &Config, srv: &Server) -> LeaderView {
         handlers,
         peer_last,
         acks,
+        read_queue: ls.read_queue,
+        read_round: ls.read_round,
+        read_rounds: ls.read_rounds,
     }
 }
 

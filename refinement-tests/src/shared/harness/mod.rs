@@ -72,6 +72,9 @@ pub struct ImplCluster {
     /// Driven by the model (handlers sync when told, NEWLEADER outputs held for its steps),
     /// or running as a server does (`impl_to_model::validate`).
     pub driven: bool,
+    /// Per server, the read index its replica gave its open linearizable read
+    /// (`Output::ReadIndex`): the server's driver holds it until the read is answered.
+    pub ready_reads: Vec<Option<zab::Zxid>>,
 }
 
 impl ImplCluster {
@@ -118,6 +121,7 @@ impl ImplCluster {
             partition: Mask::EMPTY,
             bug,
             driven,
+            ready_reads: vec![None; n],
         };
         for s in 0..n {
             let srv = st.server(s as Sid);
@@ -232,6 +236,8 @@ impl ImplCluster {
                         .expect("the replica's appends fit its disk");
                 }
                 Output::RoleChanged { state, leader, .. } => self.role_changed(s, state, leader),
+                Output::ReadIndex { zxid, .. } => self.ready_reads[s as usize] = Some(zxid),
+                Output::ReadFailed { .. } => self.ready_reads[s as usize] = None,
                 disk => {
                     self.disks[s as usize]
                         .execute(disk)

@@ -47,6 +47,10 @@ impl ImplCluster {
             }
             _ => self.conns.forget(s),
         }
+        if state == ServerState::Looking {
+            // A server that stops serving drops its clients, and their reads with them.
+            self.ready_reads[s as usize] = None;
+        }
     }
 
     pub(super) fn send(&mut self, from: Sid, to: Sid, msg: PeerMsg) {
@@ -168,6 +172,7 @@ impl ImplCluster {
         self.close(s);
         self.conns.forget(s);
         self.replicas[s as usize] = None;
+        self.ready_reads[s as usize] = None;
         self.disks[s as usize].crash();
         self.sync_queue[s as usize].clear();
         self.held[s as usize].clear();
