@@ -31,6 +31,9 @@ pub struct Spec {
     pub dir: PathBuf,
     /// Extra zoo.cfg lines for every server.
     pub extra: Vec<String>,
+    /// Environment variables every server starts with; `{id}` in a value becomes the
+    /// server's id.
+    pub env: Vec<(String, String)>,
 }
 
 /// Why the cluster could not be brought up or changed.
@@ -65,6 +68,8 @@ struct Member {
     paused: bool,
     /// It runs with a failing disk (`restart_with`), so its exit (code 4) is expected.
     disk_fault: bool,
+    /// Environment variables its process starts with (an LD_PRELOAD fault shim, say).
+    env: Vec<(String, String)>,
 }
 
 /// A running ensemble (servers are numbered from 1). Dropping it kills every server.
@@ -173,6 +178,7 @@ impl Cluster {
             .spec
             .target
             .command(&m.cfg)?
+            .envs(m.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
@@ -366,6 +372,21 @@ impl Cluster {
         }
     }
 
+    /// The environment server `id` starts with from its next start on.
+    pub fn set_env(&mut self, id: usize, env: Vec<(String, String)>) {
+        self.members[id - 1].env = env;
+    }
+
+    /// Sets what the quorum link between servers `a` and `b` does, both ways (whichever of
+    /// the two opened the connection).
+    pub fn set_quorum_link(&self, a: usize, b: usize, mode: Mode) {
+        for pair in [(a, b), (b, a)] {
+            if let Some([quorum, _]) = self.links.get(&pair) {
+                quorum.set(mode);
+            }
+        }
+    }
+
     /// Sets what the client proxy of server `id` does.
     pub fn set_client_link(&self, id: usize, mode: Mode) {
         self.clients[id - 1].set(mode);
@@ -430,5 +451,10 @@ fn member(
         child: None,
         paused: false,
         disk_fault: false,
+        env: spec
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.replace("{id}", &id.to_string())))
+            .collect(),
     })
 }

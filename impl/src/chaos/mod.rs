@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod queue;
 pub mod register;
 pub mod shrink;
+pub mod stale_ack;
 pub mod timeline;
 pub mod watch;
 pub mod workload;

@@ -6,6 +6,8 @@
 //! Exit codes: 0 no anomaly, 1 anomalies found (listed), 2 bad arguments, 3 the campaign
 //! could not run (the ensemble did not come up, say).
 
+mod stale_ack;
+
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,6 +34,14 @@ struct Args {
 enum Cmd {
     /// Run a campaign and check its history.
     Run(RunArgs),
+    /// Drive the model's `stale-ack` counterexample on real servers (`specs/findings.md`).
+    StaleAck {
+        #[command(flatten)]
+        ensemble: Ensemble,
+        /// Where the servers, their logs and the shim go (default: a new temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Check a history written by an earlier run.
     Check {
         /// The history (JSON lines).
@@ -44,24 +54,32 @@ enum Cmd {
 
 /// The servers a campaign runs.
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum Servers {
+pub(crate) enum Servers {
     /// zabd.
     Zabd,
     /// Apache ZooKeeper from Debian's package.
     Zookeeper,
 }
 
+/// Which servers, and how many.
 #[derive(clap::Args)]
-struct RunArgs {
+pub(crate) struct Ensemble {
     /// The servers.
     #[arg(long, value_enum, default_value_t = Servers::Zabd)]
     target: Servers,
     /// The zabd executable (default: the one beside this program).
     #[arg(long)]
     zabd: Option<PathBuf>,
-    /// Voting servers.
+    /// Voting servers (`stale-ack`: 3, where the leader's own fsync is the slow one, or 5,
+    /// a follower's).
     #[arg(long, default_value_t = 3)]
     servers: usize,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    ensemble: Ensemble,
     /// The faults.
     #[arg(long, value_enum, default_value_t = FaultKind::Mixed)]
     faults: FaultKind,
@@ -106,6 +124,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
         Cmd::Run(a) => run(a),
+        Cmd::StaleAck { ensemble, dir } => stale_ack::run(ensemble, dir),
         Cmd::Check {
             history,
             linearizable_reads,
@@ -119,15 +138,28 @@ fn seed() -> u64 {
     u64::from_le_bytes(b) >> 16
 }
 
+/// The zabd to run: the one named, or the one beside this program.
+pub(crate) fn zabd_path(named: Option<PathBuf>) -> Result<PathBuf, String> {
+    match named {
+        Some(p) => Ok(p),
+        None => Ok(std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("zabd")),
+    }
+}
+
 fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
-    if a.servers == 0 || a.clients == 0 || a.keys == 0 {
+    if a.ensemble.servers == 0 || a.clients == 0 || a.keys == 0 {
         return Err("--servers, --clients and --keys must be at least 1".into());
     }
-    if matches!((a.target, a.faults), (Servers::Zookeeper, FaultKind::Disk)) {
+    if matches!(
+        (a.ensemble.target, a.faults),
+        (Servers::Zookeeper, FaultKind::Disk)
+    ) {
         return Err("--faults disk drives zabd's test-only fault switches: zabd only".into());
     }
     if matches!(
-        (a.target, a.reads),
+        (a.ensemble.target, a.reads),
         (Servers::Zookeeper, Reads::Linearizable)
     ) {
         return Err("--reads linearizable is zabd's zab.reads; ZooKeeper has no such mode".into());
@@ -136,12 +168,7 @@ fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
     if a.reads == Reads::Linearizable {
         extra.push("zab.reads=linearizable".into());
     }
-    let zabd = match &a.zabd {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()
-            .map_err(|e| e.to_string())?
-            .with_file_name("zabd"),
-    };
+    let zabd = zabd_path(a.ensemble.zabd.clone())?;
     let seed = a.seed.unwrap_or_else(seed);
     let dir = a.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("zab-chaos-{}-{seed}", std::process::id()))
@@ -150,14 +177,15 @@ fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
     let session_ms = 10 * a.tick_ms as i32;
     Ok(Campaign {
         spec: Spec {
-            target: match a.target {
+            target: match a.ensemble.target {
                 Servers::Zabd => Target::Zabd(zabd),
                 Servers::Zookeeper => Target::ZooKeeper,
             },
-            servers: a.servers,
+            servers: a.ensemble.servers,
             tick_ms: a.tick_ms,
             dir,
             extra,
+            env: Vec::new(),
         },
         schedule: Schedule {
             kind: a.faults,
