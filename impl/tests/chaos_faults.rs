@@ -4,7 +4,9 @@
 //!   (`zab.bug=CommitWithoutQuorum`) loses acknowledged writes when its leader is cut off,
 //!   and the register check must say so, with each failing key shrunk to a window of at most
 //!   50 operations and drawn; so must it when, under `zab.reads=linearizable`, servers read
-//!   their own state without a read index (`zab.bug=LocalRead`);
+//!   their own state without a read index (`zab.bug=LocalRead`); and a follower that ACKs
+//!   before its fsync (`zab.bug=AckBeforePersist`) loses an acknowledged create when it
+//!   dies with the leader before that fsync (`zab-chaos ack-before-persist`);
 //! - disk faults: torn log tails, failing fsyncs (`zab.fault.fsyncFailsAfter`) and slow ones
 //!   (`zab.fault.fsyncDelayMs`) lose no acknowledged write, and a server whose fsync fails
 //!   stops with exit code 4.
@@ -59,6 +61,29 @@ fn servers_reading_without_a_read_index_are_caught() {
     let (out, row) = campaign(env!("CARGO_BIN_EXE_zab-chaos"), dir.path(), &args, 15);
     assert!(row.anomalies > 0, "stale reads went unnoticed");
     assert_shrunk_and_drawn(&out, dir.path());
+}
+
+#[test]
+fn a_follower_acking_before_its_fsync_loses_an_acknowledged_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zab-chaos"))
+        .args([
+            "ack-before-persist",
+            "--cfg",
+            "zab.bug=AckBeforePersist",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("create /w answered: Ok(Ok"),
+        "not acknowledged"
+    );
+    assert!(text.contains("verdict: an acknowledged create was lost"));
+    assert_eq!(out.status.code(), Some(1));
 }
 
 /// The run failed on non-linearizable keys, each shrunk to a window a person can read (at

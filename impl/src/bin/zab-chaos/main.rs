@@ -6,7 +6,7 @@
 //! Exit codes: 0 no anomaly, 1 anomalies found (listed), 2 bad arguments, 3 the campaign
 //! could not run (the ensemble did not come up, say).
 
-mod stale_ack;
+mod schedules;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -38,6 +38,19 @@ enum Cmd {
     StaleAck {
         #[command(flatten)]
         ensemble: Ensemble,
+        /// Where the servers, their logs and the shim go (default: a new temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// A follower that ACKs before its fsync, on three zabd servers: with `--cfg
+    /// zab.bug=AckBeforePersist` (faults build) an acknowledged create is lost.
+    AckBeforePersist {
+        /// The zabd executable (default: the one beside this program).
+        #[arg(long)]
+        zabd: Option<PathBuf>,
+        /// An extra zoo.cfg line for every server (repeatable).
+        #[arg(long = "cfg", value_name = "KEY=VALUE")]
+        extra: Vec<String>,
         /// Where the servers, their logs and the shim go (default: a new temporary directory).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -124,7 +137,10 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
         Cmd::Run(a) => run(a),
-        Cmd::StaleAck { ensemble, dir } => stale_ack::run(ensemble, dir),
+        Cmd::StaleAck { ensemble, dir } => schedules::stale_ack(ensemble, dir),
+        Cmd::AckBeforePersist { zabd, extra, dir } => {
+            schedules::ack_before_persist(zabd, extra, dir)
+        }
         Cmd::Check {
             history,
             linearizable_reads,

@@ -1,0 +1,95 @@
+//! `zab-chaos stale-ack` and `zab-chaos ack-before-persist`: the scripted schedules on real
+//! servers, their steps and their verdicts.
+
+use super::{zabd_path, Ensemble, Servers};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zab::chaos::cluster::Target;
+use zab::chaos::schedule::{ack_before_persist, stale_ack, Outcome, ScheduleError};
+
+/// The model's `stale-ack` schedule; exit 1 when an acknowledged write was lost.
+pub(crate) fn stale_ack(ensemble: Ensemble, dir: Option<PathBuf>) -> ExitCode {
+    let Ensemble {
+        target,
+        zabd,
+        servers,
+    } = ensemble;
+    if servers != 3 && servers != 5 {
+        eprintln!("zab-chaos: --servers must be 3 or 5");
+        return ExitCode::from(2);
+    }
+    let target = match target {
+        Servers::Zookeeper => Target::ZooKeeper,
+        Servers::Zabd => match zabd_path(zabd) {
+            Ok(p) => Target::Zabd(p),
+            Err(e) => return usage(&e),
+        },
+    };
+    let dir = dir_or_temp(dir, "stale-ack");
+    println!(
+        "zab-chaos stale-ack: target {} servers {servers} in {}",
+        target.name(),
+        dir.display()
+    );
+    run(|| stale_ack::run(target, servers, &dir))
+}
+
+/// A follower ACKing before its fsync (`--cfg zab.bug=AckBeforePersist`, faults build) on
+/// three zabd servers; exit 1 when an acknowledged write was lost.
+pub(crate) fn ack_before_persist(
+    zabd: Option<PathBuf>,
+    extra: Vec<String>,
+    dir: Option<PathBuf>,
+) -> ExitCode {
+    let target = match zabd_path(zabd) {
+        Ok(p) => Target::Zabd(p),
+        Err(e) => return usage(&e),
+    };
+    let dir = dir_or_temp(dir, "ack-before-persist");
+    println!(
+        "zab-chaos ack-before-persist: zabd {extra:?} in {}",
+        dir.display()
+    );
+    run(|| ack_before_persist::run(target, extra, &dir))
+}
+
+fn usage(e: &str) -> ExitCode {
+    eprintln!("zab-chaos: {e}");
+    ExitCode::from(2)
+}
+
+fn dir_or_temp(dir: Option<PathBuf>, name: &str) -> PathBuf {
+    dir.unwrap_or_else(|| std::env::temp_dir().join(format!("zab-{name}-{}", std::process::id())))
+}
+
+/// Runs a schedule and prints its steps and verdict.
+fn run<F, Fut>(schedule: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Outcome, ScheduleError>>,
+{
+    let Ok(rt) = tokio::runtime::Runtime::new() else {
+        eprintln!("zab-chaos: no runtime");
+        return ExitCode::from(3);
+    };
+    let out = match rt.block_on(schedule()) {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("zab-chaos: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    for s in &out.steps {
+        println!("{s}");
+    }
+    if out.lost() {
+        println!("verdict: an acknowledged create was lost");
+        return ExitCode::from(1);
+    }
+    println!(
+        "verdict: nothing acknowledged was lost (acknowledged: {}, reached: {}, /w after \
+         failover: {:?}, at the end: {:?})",
+        out.acknowledged, out.reached, out.after_failover, out.finally
+    );
+    ExitCode::SUCCESS
+}

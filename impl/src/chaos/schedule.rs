@@ -1,0 +1,263 @@
+//! Scripted fault schedules on real servers, each aimed at one interleaving that random
+//! campaigns would rarely hit: the model's `stale-ack` counterexample (`stale_ack`), and a
+//! follower that ACKs before its write is durable (`ack_before_persist`). Both hold chosen
+//! disk writes with the `slow_fsync` LD_PRELOAD shim (`schedule/slow_fsync.c`), which works
+//! on zabd and on a ZooKeeper JVM alike, and both end the same way: the servers that could
+//! hold the write are killed, the rest elect a leader, and `/w` is read.
+
+pub mod ack_before_persist;
+pub mod stale_ack;
+
+use super::client::{Client, ClientError};
+use super::cluster::{Cluster, ClusterError, Spec, Target};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The shim's source, compiled into the run's directory with the system's C compiler.
+const SHIM: &str = include_str!("schedule/slow_fsync.c");
+
+/// ZooKeeper's NoNode error code.
+const NO_NODE: i32 = -101;
+
+/// What a schedule did and found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Who did what (the schedule's roles, as `Debug` prints them).
+    pub roles: String,
+    /// The create of `/w` was acknowledged to the client.
+    pub acknowledged: bool,
+    /// The schedule reached the state it aims at (its log says which).
+    pub reached: bool,
+    /// Whether `/w` exists once the survivors elected a leader (`None`: not read).
+    pub after_failover: Option<bool>,
+    /// Whether `/w` exists once every server is back.
+    pub finally: Option<bool>,
+    /// What happened, in order, with the time since the schedule began.
+    pub steps: Vec<String>,
+}
+
+impl Outcome {
+    /// An acknowledged create that the ensemble no longer has.
+    pub fn lost(&self) -> bool {
+        self.acknowledged && self.finally == Some(false)
+    }
+}
+
+/// Why a schedule could not run to a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// The ensemble did not come up.
+    #[error("cluster: {0}")]
+    Cluster(#[from] ClusterError),
+    /// A file or process could not be made.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The shim did not compile.
+    #[error("the slow_fsync shim: {0}")]
+    Shim(String),
+    /// A client could not connect or read.
+    #[error("client: {0}")]
+    Client(#[from] ClientError),
+    /// No server said it leads.
+    #[error("no leader after {0:?}")]
+    NoLeader(Duration),
+}
+
+/// What the shim does to one server's files.
+pub struct Hold<'a> {
+    /// A substring of the paths it acts on.
+    pub matching: &'a str,
+    /// How long each of their fsyncs waits.
+    pub wait: Duration,
+    /// It acts only while this file exists (`{id}` becomes the server's id).
+    pub trigger: Option<&'a Path>,
+    /// Writes stay in the process until the file's next fsync: a kill loses them.
+    pub volatile: bool,
+}
+
+/// Starts `servers` of `target` in `dir` (tickTime 1 s, initLimit and syncLimit 15 ticks,
+/// then `extra` lines), each under the shim: its log's fsyncs are held `wait` (and its
+/// writes volatile, if asked) while its `trigger` file exists. Returns the shim too.
+pub async fn start(
+    target: Target,
+    servers: usize,
+    extra: Vec<String>,
+    (wait, volatile): (Duration, bool),
+    dir: &Path,
+) -> Result<(Cluster, PathBuf), ScheduleError> {
+    std::fs::create_dir_all(dir)?;
+    let shim = build_shim(dir)?;
+    let each = dir.join("slow-log-{id}");
+    let hold = Hold {
+        matching: "/log.",
+        wait,
+        trigger: Some(&each),
+        volatile,
+    };
+    let mut lines = vec!["initLimit=15".to_string(), "syncLimit=15".to_string()];
+    lines.extend(extra);
+    let spec = Spec {
+        target,
+        servers,
+        tick_ms: 1000,
+        dir: dir.to_path_buf(),
+        extra: lines,
+        env: shim_env(&shim, &hold),
+    };
+    Ok((Cluster::start(spec).await?, shim))
+}
+
+/// The file whose existence turns the shim on for server `id`'s log.
+pub fn trigger(dir: &Path, id: usize) -> PathBuf {
+    dir.join(format!("slow-log-{id}"))
+}
+
+/// Compiles the shim into `dir`.
+pub fn build_shim(dir: &Path) -> Result<PathBuf, ScheduleError> {
+    let src = dir.join("slow_fsync.c");
+    let lib = dir.join("slow_fsync.so");
+    std::fs::write(&src, SHIM)?;
+    let built = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .args(["-ldl", "-lpthread"])
+        .output()
+        .map_err(|e| ScheduleError::Shim(format!("cc: {e}")))?;
+    if !built.status.success() {
+        return Err(ScheduleError::Shim(
+            String::from_utf8_lossy(&built.stderr).into(),
+        ));
+    }
+    Ok(lib)
+}
+
+/// The environment a server starts with to run under the shim.
+pub fn shim_env(shim: &Path, hold: &Hold) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("LD_PRELOAD".into(), shim.display().to_string()),
+        ("SLOW_FSYNC_MATCH".into(), hold.matching.into()),
+        ("SLOW_FSYNC_MS".into(), hold.wait.as_millis().to_string()),
+    ];
+    if let Some(t) = hold.trigger {
+        env.push(("SLOW_FSYNC_TRIGGER".into(), t.display().to_string()));
+    }
+    if hold.volatile {
+        env.push(("SLOW_FSYNC_VOLATILE".into(), "1".into()));
+    }
+    env
+}
+
+/// Whether the shim held an fsync of a file whose path contains `matching`, by this log.
+pub fn held(log: &Path, matching: &str) -> bool {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .any(|l| l.starts_with("slow_fsync: ") && l.contains(matching) && l.ends_with(" ms"))
+}
+
+/// A schedule's steps, each with the time since the first.
+pub struct Steps {
+    start: Instant,
+    lines: Vec<String>,
+}
+
+impl Steps {
+    /// Steps counted from now.
+    pub fn new() -> Steps {
+        Steps {
+            start: Instant::now(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// Notes one step.
+    pub fn note(&mut self, what: String) {
+        let at = self.start.elapsed().as_secs_f64();
+        self.lines.push(format!("{at:>6.2} s  {what}"));
+    }
+
+    /// The steps noted.
+    pub fn into_lines(self) -> Vec<String> {
+        self.lines
+    }
+}
+
+impl Default for Steps {
+    fn default() -> Steps {
+        Steps::new()
+    }
+}
+
+/// The server that says it leads, waiting up to `limit`.
+pub async fn leader(cluster: &Cluster, limit: Duration) -> Result<usize, ScheduleError> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(l) = cluster.leader().await {
+            return Ok(l);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(ScheduleError::NoLeader(limit))
+}
+
+/// Whether `/w` exists, read after a `sync` from the first of `servers` that answers within
+/// a minute (`None`: none did).
+pub async fn exists(cluster: &Cluster, servers: &[usize]) -> Option<bool> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        for &id in servers {
+            let t = Duration::from_secs(5);
+            let Ok(mut c) = Client::connect(cluster.client_addr(id), 10_000, t).await else {
+                continue;
+            };
+            if c.sync("/").await.is_err() {
+                continue;
+            }
+            match c.get_data("/w").await {
+                Ok(_) => return Some(true),
+                Err(ClientError::Server(NO_NODE)) => return Some(false),
+                Err(_) => continue,
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    None
+}
+
+/// The last step of every schedule: `down` are killed, `trigger` removed, every link heals,
+/// `restart` comes back (without the shim); `/w` is read from the servers still up, then
+/// again once every server is back.
+pub async fn fail_over(
+    cluster: &mut Cluster,
+    down: &[usize],
+    restart: usize,
+    trigger: &Path,
+    steps: &mut Steps,
+) -> Result<(Option<bool>, Option<bool>), ScheduleError> {
+    for &id in down {
+        cluster.kill(id);
+    }
+    let _ = std::fs::remove_file(trigger);
+    for a in 1..=cluster.len() {
+        for b in a + 1..=cluster.len() {
+            cluster.set_quorum_link(a, b, super::proxy::Mode::Pass);
+        }
+    }
+    cluster.set_env(restart, Vec::new());
+    cluster.restart(restart)?;
+    steps.note(format!(
+        "{down:?} killed; links heal; s{restart} restarts without the shim"
+    ));
+    let survivors: Vec<usize> = (1..=cluster.len())
+        .filter(|id| !down.contains(id) || *id == restart)
+        .collect();
+    let after_failover = exists(cluster, &survivors).await;
+    steps.note(format!(
+        "{survivors:?} without the others: /w exists: {after_failover:?}"
+    ));
+    cluster.heal()?;
+    cluster.wait_serving(Duration::from_secs(60)).await?;
+    let finally = exists(cluster, &(1..=cluster.len()).collect::<Vec<_>>()).await;
+    steps.note(format!("everyone back: /w exists: {finally:?}"));
+    Ok((after_failover, finally))
+}
