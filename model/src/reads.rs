@@ -86,6 +86,17 @@ fn start_round(cfg: &Config, st: &mut State, l: Sid) {
     }
 }
 
+/// A follower `j` that enters broadcast while a round is in progress is asked too: the
+/// followers asked when the round began may have left since, and without `j`'s answer the
+/// round, and every read queued behind it, could wait while the leader keeps its quorum.
+pub fn join_round(cfg: &Config, st: &mut State, l: Sid, j: Sid) {
+    if let Some(r) = st.server(l).leader.read_round {
+        if cfg.is_voter(j) && !cfg.bug_on(Bug::Zk1675) {
+            send(st, l, j, Msg::Confirm { round: r.round });
+        }
+    }
+}
+
 /// CONFIRM at follower `j`: it still follows `l`.
 pub fn on_confirm(st: &mut State, j: Sid, l: Sid, round: u8) {
     send(st, j, l, Msg::ConfirmAck { round });

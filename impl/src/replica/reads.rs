@@ -103,6 +103,19 @@ impl<S: StateMachine> Replica<S> {
         }
     }
 
+    /// A follower `j` entering broadcast while a round is in progress is asked too: the
+    /// followers asked when it began may have left since, and without `j`'s answer the
+    /// round, and every read queued behind it, could wait while the leader keeps its quorum.
+    pub(crate) fn join_read_round(&mut self, j: ServerId) {
+        let round = match &self.role {
+            Role::Leading(ls) => ls.reads.round.as_ref().map(|r| r.number),
+            _ => None,
+        };
+        if let (Some(round), true) = (round, self.cfg.is_voter(j)) {
+            self.send_packet(j, Packet::Confirm { round });
+        }
+    }
+
     /// CONFIRM from the leader this server follows.
     pub(crate) fn on_confirm(&mut self, round: u64) {
         if self.state == ServerState::Following && self.phase == Phase::Broadcast {

@@ -375,6 +375,7 @@ impl<S: StateMachine> Replica<S> {
                 if l.stage == Handler::AwaitQuorum {
                     l.stage = Handler::Broadcast;
                     self.send_packet(j, Packet::UpToDate);
+                    self.join_read_round(j);
                 }
             }
         }

@@ -256,14 +256,15 @@ pub fn on_newleader_ack(cfg: &Config, st: &mut State, l: Sid, j: Sid, zxid: Zxid
     st.server_mut(l).leader.handler[j as usize] = Handler::AwaitQuorum;
     try_establish(cfg, st, l);
     if st.server(l).leader.established {
-        uptodate(st, l, j);
+        uptodate(cfg, st, l, j);
     }
 }
 
-fn uptodate(st: &mut State, l: Sid, j: Sid) {
+fn uptodate(cfg: &Config, st: &mut State, l: Sid, j: Sid) {
     if st.server(l).leader.handler[j as usize] == Handler::AwaitQuorum {
         st.server_mut(l).leader.handler[j as usize] = Handler::Broadcast;
         send(st, l, j, Msg::UpToDate);
+        crate::reads::join_round(cfg, st, l, j);
     }
 }
 
@@ -293,7 +294,7 @@ pub fn try_establish(cfg: &Config, st: &mut State, l: Sid) {
         st.ghost.raise(Violation::CommittedTxnLost);
     }
     for j in st.ids().collect::<Vec<_>>() {
-        uptodate(st, l, j);
+        uptodate(cfg, st, l, j);
     }
     crate::fle::update_vote_epoch(st, l, epoch);
 }

@@ -252,6 +252,15 @@ fn run(a: RunArgs) -> ExitCode {
     }
 }
 
+/// The workload's name in the table: `register-lin` when reads are checked as linearizable.
+fn workload_label(c: &Campaign) -> String {
+    let name = format!("{:?}", c.workload).to_lowercase();
+    match (c.workload, c.reads) {
+        (WorkloadKind::Register, Reads::Linearizable) => format!("{name}-lin"),
+        _ => name,
+    }
+}
+
 fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
     println!(
         "{:<9} {:>7} {:<9} {:<10} {:>8} {:>8} {:>7} {:>8} {:>5} {:>9} {:>7}",
@@ -271,7 +280,7 @@ fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
         "{:<9} {:>7} {:<9} {:<10} {:>8} {:>8} {:>7} {:>8} {:>5} {:>9} {:>7}",
         c.spec.target.name(),
         c.spec.servers,
-        format!("{:?}", c.workload).to_lowercase(),
+        workload_label(c),
         format!("{:?}", c.schedule.kind).to_lowercase(),
         r.invoked,
         r.ok,

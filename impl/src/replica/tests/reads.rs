@@ -146,3 +146,25 @@ fn open_reads_fail_when_their_server_leaves_its_role() {
     assert!(out.contains(&Output::ReadFailed { token: 3 }), "{out:?}");
     assert_eq!(l.server_state(), ServerState::Looking);
 }
+
+#[test]
+fn a_follower_that_rejoins_during_a_round_is_asked_too() {
+    let mut l = leader_with_two_followers();
+    l.step(Input::Read { token: 5 });
+    // Both followers leave before answering; 1 comes back and is synced again.
+    l.step(Input::Disconnected { peer: 1 });
+    l.step(Input::Disconnected { peer: 2 });
+    let mut out = Vec::new();
+    for input in learner_1_joins() {
+        out.extend(l.step(input));
+    }
+    assert_eq!(confirms(&out), vec![(1, 0)], "{out:?}");
+    let out = l.step(from(1, Packet::ConfirmAck { round: 0 }));
+    assert_eq!(
+        out,
+        vec![Output::ReadIndex {
+            token: 5,
+            zxid: Zxid::new(1, 1)
+        }]
+    );
+}
