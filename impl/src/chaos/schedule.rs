@@ -238,11 +238,8 @@ pub async fn fail_over(
         cluster.kill(id);
     }
     let _ = std::fs::remove_file(trigger);
-    for a in 1..=cluster.len() {
-        for b in a + 1..=cluster.len() {
-            cluster.set_quorum_link(a, b, super::proxy::Mode::Pass);
-        }
-    }
+    // One group: every link passes.
+    cluster.partition(&[(1..=cluster.len()).collect()]);
     cluster.set_env(restart, Vec::new());
     cluster.restart(restart)?;
     steps.note(format!(

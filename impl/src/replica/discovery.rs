@@ -279,8 +279,7 @@ impl<S: StateMachine> Replica<S> {
             .collect();
         for j in silent {
             self.leader_state().learners.remove(&j);
-            self.forget_acks_of(j);
-            self.forget_reads_of(j);
+            self.forget_learner(j);
             self.out.push(Output::Disconnect { peer: j });
         }
         if established {
@@ -323,9 +322,15 @@ impl<S: StateMachine> Replica<S> {
         }
     }
 
+    /// Learner `j`'s connection is gone: its ACKs and its waiting reads go with it.
+    pub(crate) fn forget_learner(&mut self, j: ServerId) {
+        self.forget_acks_of(j);
+        self.forget_reads_of(j);
+    }
+
     /// A learner's ACKs no longer vouch for its disk once its connection is gone (see the
     /// model's `stale-ack` finding).
-    pub(crate) fn forget_acks_of(&mut self, j: ServerId) {
+    fn forget_acks_of(&mut self, j: ServerId) {
         if let Role::Leading(ls) = &mut self.role {
             for acks in ls.acks.values_mut() {
                 acks.remove(&j);

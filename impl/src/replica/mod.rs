@@ -263,8 +263,7 @@ impl<S: StateMachine> Replica<S> {
                 // ACKs of a dead connection are withdrawn (the stale-ack finding).
                 let known = ls.learners.remove(&peer).is_some();
                 if known {
-                    self.forget_acks_of(peer);
-                    self.forget_reads_of(peer);
+                    self.forget_learner(peer);
                 }
             }
             Role::Learning(l) if l.leader == peer => self.shutdown_to_looking(),

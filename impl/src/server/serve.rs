@@ -173,8 +173,7 @@ impl Core {
             let request = self
                 .clients
                 .push(conn, xid, Some(op), PState::Sync(None), ticket);
-            let token = self.clients.next_token;
-            self.clients.next_token += 1;
+            let token = self.clients.take_token();
             self.clients.syncs.insert(token, (conn, request));
             self.step(Input::Read { token })?;
         } else {
@@ -208,8 +207,7 @@ impl Core {
     /// Asks `leader` (if there is one) for the zxid it has reached; its `SyncReply` carries
     /// the token returned (a client's `sync`, or a resume's revalidation).
     pub(super) fn sync_request(&mut self, leader: Option<ServerId>) -> u64 {
-        let token = self.clients.next_token;
-        self.clients.next_token += 1;
+        let token = self.clients.take_token();
         if let Some(leader) = leader {
             self.send(leader, Envelope::SyncRequest { token });
         }

@@ -108,8 +108,9 @@ pub struct Clients {
     pub with_syncs: HashSet<ConnId>,
     /// The number the next request gets (`Pending::request`).
     next_request: u64,
-    /// The token the next `SyncRequest` to the leader carries.
-    pub next_token: u64,
+    /// The token the next `SyncRequest` to the leader, or the next linearizable read,
+    /// carries (`take_token`).
+    next_token: u64,
     /// Session timeout bounds (`minSessionTimeout`, `maxSessionTimeout`) a handshake's
     /// requested timeout is negotiated into.
     pub timeouts: Timeouts,
@@ -340,6 +341,13 @@ impl Clients {
         if let Some(conn) = conn {
             self.close(conn);
         }
+    }
+
+    /// A fresh token for a `SyncRequest` or a linearizable read.
+    pub fn take_token(&mut self) -> u64 {
+        let token = self.next_token;
+        self.next_token += 1;
+        token
     }
 
     /// The leader answered the `sync` of `token` with `zxid`: that `sync` is answered once
