@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::real_ensemble::{model, record, write_two};
+use common::real_ensemble::{model, record, write_and_read, write_two};
 use common::{election, schedule, scope};
 use proptest::test_runner::{
     Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
@@ -16,7 +16,7 @@ use proptest::test_runner::{
 use std::collections::HashSet;
 use zab::replica::Bug;
 use zab_refinement::impl_to_model::ensemble::validate as validate_ensemble;
-use zab_refinement::impl_to_model::validate::{run, Run};
+use zab_refinement::impl_to_model::validate::{run, Event as ValidateEvent, Failure, Run};
 use zab_refinement::model_to_impl::simulation::{simulate, Simulation};
 use zab_refinement::model_to_impl::walk::{
     all_paths, random_walks, replay_choices, Summary, Walks,
@@ -146,38 +146,58 @@ fn a_failing_schedule_shrinks_to_a_minimal_trace() {
 /// A trace the model cannot produce fails: a leader that commits without a quorum.
 #[test]
 fn a_trace_the_model_cannot_produce_is_a_failure() {
-    let model = scope(0, 0);
+    let failure = first_failed_run(&scope(0, 0), Bug::CommitWithoutQuorum);
+    assert!(
+        matches!(failure.event, ValidateEvent::ClientRequest(_)),
+        "{:?}",
+        failure.event
+    );
+}
+
+/// A trace the model cannot produce fails: a server that answers a linearizable read from its
+/// own state is caught at the read (the model's server is still asking its leader).
+#[test]
+fn a_trace_with_a_local_read_is_a_failure() {
+    let model = zab_model::ZabModel::new(zab_model::Config {
+        reads: 1,
+        ..scope(0, 0).cfg
+    });
+    let failure = first_failed_run(&model, Bug::LocalRead);
+    assert!(
+        matches!(failure.event, ValidateEvent::Read(_)),
+        "{:?}",
+        failure.event
+    );
+}
+
+/// The first of 200 seeded trace-validation runs with `bug` that fails, which it must, at an
+/// event no model step explains.
+fn first_failed_run(model: &zab_model::ZabModel, bug: Bug) -> Failure {
     let mut sum = Summary::default();
+    let seeded = |seed| Run {
+        seed,
+        events: 300,
+        fault_percent: 5,
+    };
     let failure = (0..200)
         .find_map(|seed| {
             run(
-                &model,
-                Some(Bug::CommitWithoutQuorum),
-                Run {
-                    seed,
-                    events: 300,
-                    fault_percent: 5,
-                },
+                model,
+                Some(bug),
+                seeded(seed),
                 &mut sum,
                 &mut HashSet::new(),
             )
             .err()
         })
-        .expect("some run commits without a quorum");
+        .unwrap_or_else(|| panic!("no run with {bug:?} failed"));
     println!("{failure}");
-    assert!(
-        matches!(
-            failure.event,
-            zab_refinement::impl_to_model::validate::Event::ClientRequest(_)
-        ),
-        "{:?}",
-        failure.event
-    );
     assert!(
         matches!(failure.reason, Divergence::Unexplained { .. }),
         "{}",
         failure.reason
     );
+    failure
 }
 
 /// The check can fail: servers whose leader commits a proposal without a quorum of ACKs
@@ -195,6 +215,29 @@ fn a_real_ensemble_that_commits_without_a_quorum_is_caught() {
     );
     assert!(
         matches!(&f.reason, Divergence::Unexplained { what, .. } if what.contains("client write")),
+        "{}",
+        f.reason
+    );
+}
+
+/// The check can fail: a real ensemble under `zab.reads=linearizable` whose servers answer a
+/// read from their own state (`zab.bug=LocalRead`) makes a run the model cannot produce, at
+/// that read.
+#[test]
+fn a_real_ensemble_that_reads_locally_is_caught_at_the_read() {
+    let cfg = ["zab.reads=linearizable", "zab.bug=LocalRead"];
+    let traces = record(&cfg, 3, |e| {
+        let leader = e.leader().expect("a leader");
+        let follower = *e.ports.iter().find(|p| **p != leader).unwrap();
+        write_and_read(follower);
+    });
+    let f = validate_ensemble(&model(0), traces).expect_err("a read without a read index");
+    println!(
+        "caught: {}",
+        f.reason.to_string().lines().next().unwrap_or("")
+    );
+    assert!(
+        matches!(&f.reason, Divergence::Unexplained { what, .. } if what.contains("read")),
         "{}",
         f.reason
     );

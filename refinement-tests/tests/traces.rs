@@ -9,7 +9,7 @@ use std::time::Instant;
 use zab_model::ZabModel;
 use zab_refinement::impl_to_model::validate::{run, validate, Run};
 use zab_refinement::model_to_impl::walk::Summary;
-use zab_refinement::shared::coverage::ZAB_KINDS;
+use zab_refinement::shared::coverage::{READ_KINDS, ZAB_KINDS};
 
 /// A seeded run of at most 300 events, a fault 5% of the times one is enabled.
 fn seeded(seed: u64) -> Run {
@@ -47,6 +47,24 @@ fn an_observers_traces_are_behaviours_of_the_model() {
     let sum = validate_runs(&scope(1, 1), env_or("ZAB_VALIDATE_RUNS", 3_000) / 2);
     report("implementation traces with an observer validated", &sum, t);
     assert_covers(&sum, &["INFORM", "OBSERVING"]);
+}
+
+/// Linearizable reads (`specs/reads.md`): the replicas open reads, ask their leader, run the
+/// CONFIRM round and answer at the read index, and every event of it is a model step.
+#[test]
+fn traces_with_linearizable_reads_are_behaviours_of_the_model() {
+    let t = Instant::now();
+    let model = ZabModel::new(zab_model::Config {
+        reads: 3,
+        ..scope(0, 1).cfg
+    });
+    let sum = validate_runs(&model, env_or("ZAB_VALIDATE_RUNS", 3_000) / 2);
+    report(
+        "implementation traces with linearizable reads validated",
+        &sum,
+        t,
+    );
+    assert_covers(&sum, READ_KINDS);
 }
 
 #[test]

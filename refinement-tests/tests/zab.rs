@@ -109,17 +109,7 @@ fn linearizable_reads_refine_the_model() {
     let s =
         random_walks(&model, None, w).unwrap_or_else(|(seed, m)| panic!("walk seed {seed}: {m}"));
     report("random walks with linearizable reads", &s, t);
-    assert_covers(
-        &s,
-        &[
-            "ReadStart",
-            "ReadServe",
-            "READINDEX",
-            "CONFIRM",
-            "CONFIRMACK",
-            "READINDEXREPLY",
-        ],
-    );
+    assert_covers(&s, zab_refinement::shared::coverage::READ_KINDS);
 }
 
 /// A longer hunt than CI runs, over larger budgets: `cargo test --release -p zab-refinement

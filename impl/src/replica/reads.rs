@@ -189,6 +189,20 @@ impl<S: StateMachine> Replica<S> {
         }
     }
 
+    /// Whether a read this server's clients opened still waits for its read index: asked of
+    /// the leader by a learner, or queued or in a round at a leader.
+    pub fn awaits_read_index(&self) -> bool {
+        let me = self.cfg.id;
+        match &self.role {
+            Role::Leading(ls) => {
+                let round = ls.reads.round.iter().flat_map(|r| r.waiting.iter());
+                ls.reads.queue.iter().chain(round).any(|w| w.0 == me)
+            }
+            Role::Learning(l) => !l.reads.is_empty(),
+            Role::Looking => false,
+        }
+    }
+
     /// Leaving the role: every read this server's clients opened fails.
     pub(crate) fn fail_open_reads(&mut self) {
         let me = self.cfg.id;

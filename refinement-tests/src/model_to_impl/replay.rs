@@ -214,7 +214,7 @@ pub fn client_write(value: u8) -> Input {
 
 /// The server's driver answers its read: its replica gave a read index, and has applied up
 /// to it.
-fn serve_read(c: &mut ImplCluster, s: Sid) -> R<()> {
+pub fn serve_read(c: &mut ImplCluster, s: Sid) -> R<()> {
     let index = c.ready_reads[s as usize]
         .take()
         .absent("no read index for the read")?;

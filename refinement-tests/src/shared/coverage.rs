@@ -66,6 +66,16 @@ pub const ELECTION_KINDS: &[&str] = &[
     "PrematureTimeout",
 ];
 
+/// The steps and packets of a linearizable read (`zab.reads=linearizable`).
+pub const READ_KINDS: &[&str] = &[
+    "ReadStart",
+    "ReadServe",
+    "READINDEX",
+    "CONFIRM",
+    "CONFIRMACK",
+    "READINDEXREPLY",
+];
+
 /// Every action kind of the whole protocol with Fast Leader Election.
 pub const ZAB_KINDS: &[&str] = &[
     "Notify",

@@ -60,6 +60,7 @@ pub fn recorded_run_model(crashes: u8) -> ZabModel {
     ZabModel::new(Config {
         servers: 3,
         txns: 4,
+        reads: 4,
         crashes,
         losses: 200,
         transmits: 200,

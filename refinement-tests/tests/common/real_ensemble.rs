@@ -170,39 +170,91 @@ impl Ensemble {
 
 /// A client session that creates two znodes and closes: 4 transactions (the model's bound).
 pub fn write_two(port: u16) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut roundtrip = |body: Vec<u8>| -> Vec<u8> {
-        s.write_all(&frame::frame(&body)).unwrap();
-        let mut len = [0u8; 4];
-        s.read_exact(&mut len).unwrap();
-        let mut reply = vec![0; u32::from_be_bytes(len) as usize];
-        s.read_exact(&mut reply).unwrap();
-        reply
-    };
-    let hello = ConnectRequest {
-        protocol_version: 0,
-        last_zxid_seen: 0,
-        timeout_ms: 30_000,
-        session_id: 0,
-        passwd: vec![0; 16],
-        read_only: Some(false),
-    };
-    let r = ConnectResponse::decode(&roundtrip(hello.encode())).unwrap();
-    assert!(r.session_id != 0, "the session was refused");
-    for (xid, path) in [(1, "/a"), (2, "/b")] {
-        let mut w = Writer::new();
-        w.int(xid).int(opcode::CREATE).ustring(path).buffer(b"");
-        w.int(1).int(31).ustring("world").ustring("anyone").int(0);
-        let reply = roundtrip(w.bytes);
-        assert_eq!(
-            ReplyHeader::decode(&mut Reader::new(&reply)).unwrap().err,
-            0
-        );
+    let mut c = Client::open(port);
+    c.create(1, "/a");
+    c.create(2, "/b");
+    c.close(3);
+}
+
+/// At a server that reads linearizably: a session creates `/a`, reads it and closes (3
+/// transactions, 1 read).
+pub fn write_and_read(port: u16) {
+    let mut c = Client::open(port);
+    c.create(1, "/a");
+    assert_eq!(c.get_data(2, "/a"), b"a");
+    c.close(3);
+}
+
+/// A session that reads `/a` and leaves its connection without closing (1 transaction, its
+/// start, and 1 read; with `write_and_read`, the model's 4 transactions).
+pub fn read_and_leave(port: u16) {
+    let mut c = Client::open(port);
+    assert_eq!(c.get_data(1, "/a"), b"a");
+}
+
+/// One client session over the wire protocol; every call waits for its reply.
+struct Client(TcpStream);
+
+impl Client {
+    fn open(port: u16) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut c = Client(s);
+        let hello = ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout_ms: 30_000,
+            session_id: 0,
+            passwd: vec![0; 16],
+            read_only: Some(false),
+        };
+        let r = ConnectResponse::decode(&c.roundtrip(hello.encode())).unwrap();
+        assert!(r.session_id != 0, "the session was refused");
+        c
     }
-    let mut w = Writer::new();
-    w.int(3).int(opcode::CLOSE_SESSION);
-    roundtrip(w.bytes);
+
+    fn roundtrip(&mut self, body: Vec<u8>) -> Vec<u8> {
+        self.0.write_all(&frame::frame(&body)).unwrap();
+        let mut len = [0u8; 4];
+        self.0.read_exact(&mut len).unwrap();
+        let mut reply = vec![0; u32::from_be_bytes(len) as usize];
+        self.0.read_exact(&mut reply).unwrap();
+        reply
+    }
+
+    /// A request whose reply must be OK; the reply's body.
+    fn call(&mut self, w: Writer) -> Vec<u8> {
+        let reply = self.roundtrip(w.bytes);
+        let mut r = Reader::new(&reply);
+        assert_eq!(ReplyHeader::decode(&mut r).unwrap().err, 0);
+        reply[reply.len() - r.remaining()..].to_vec()
+    }
+
+    /// Creates `path` holding its own name (`/a` holds `a`).
+    fn create(&mut self, xid: i32, path: &str) {
+        let mut w = Writer::new();
+        w.int(xid).int(opcode::CREATE).ustring(path);
+        w.buffer(&path.as_bytes()[1..]);
+        w.int(1).int(31).ustring("world").ustring("anyone").int(0);
+        self.call(w);
+    }
+
+    /// The data of `path`.
+    fn get_data(&mut self, xid: i32, path: &str) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.int(xid)
+            .int(opcode::GET_DATA)
+            .ustring(path)
+            .boolean(false);
+        let body = self.call(w);
+        Reader::new(&body).buffer().unwrap()
+    }
+
+    fn close(&mut self, xid: i32) {
+        let mut w = Writer::new();
+        w.int(xid).int(opcode::CLOSE_SESSION);
+        self.roundtrip(w.bytes);
+    }
 }
 
 /// The model of a 3-server run with `kills` servers killed: each server's stop at the end is

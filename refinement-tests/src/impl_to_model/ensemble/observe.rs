@@ -37,6 +37,9 @@ impl Observed for World {
     fn held(&self, _: Sid) -> usize {
         0
     }
+    fn ready_read(&self, s: Sid) -> Option<Zxid> {
+        self.servers[s as usize].ready_read
+    }
     fn notifications(&self) -> Vec<((Sid, Sid), Notification)> {
         // Every notification its receiver will read, oldest first: the model's link holds
         // those in TCP (`Transmit`) and the one waiting.

@@ -42,6 +42,10 @@ impl Rules {
                         Input::Write { .. } => effects
                             .iter()
                             .any(|x| matches!(x, zab::server::trace::Effect::WriteRejected { .. })),
+                        // A read at a server not in broadcast fails at once: no model step.
+                        Input::Read { .. } => effects
+                            .iter()
+                            .any(|x| matches!(x, zab::server::trace::Effect::ReadFailed { .. })),
                         Input::Peer { from, msg } => {
                             let from = crate::shared::convert::sid(*from);
                             r.stale = before
@@ -114,6 +118,9 @@ fn step_allows(s: Sid, input: &Input, stale: bool, first: bool, a: &Action) -> b
                         | Action::LeaderTimeout(x) | Action::PrematureTimeout(x) if *x == s)
         }
         (Input::Write { .. }, Action::ClientRequest(x)) => first && *x == s,
+        (Input::Read { .. }, Action::ReadStart(x)) => first && *x == s,
+        // The shell answers the read in the step that applied its read index.
+        (_, Action::ReadServe(x)) => *x == s,
         (Input::Fsynced { .. }, Action::SyncFlush(x, _)) => *x == s,
         (Input::Disconnected { .. }, Action::LearnerTimeout(x)) => first && *x == s,
         _ => false,

@@ -63,6 +63,9 @@ pub struct Server {
     pub base: Vec<(Zxid, u64)>,
     /// Peers that closed their connection to this server.
     pub closed_by: HashSet<Sid>,
+    /// The read index its replica gave its client's open linearizable read, until the server
+    /// has applied up to it and answers (as its shell does, right after that step).
+    pub ready_read: Option<Zxid>,
 }
 
 /// The state machine every replica starts from (zabd's empty database, or the simulator's
@@ -108,6 +111,7 @@ impl World {
                 pending: Vec::new(),
                 base: Vec::new(),
                 closed_by: HashSet::new(),
+                ready_read: None,
             })
             .collect();
         World {
@@ -156,6 +160,7 @@ impl World {
         srv.dead = false;
         srv.down = false;
         srv.closed_by.clear();
+        srv.ready_read = None;
         // Recovery may have repaired currentEpoch (the updatingEpoch marker).
         srv.disk.accepted_epoch = durable.accepted_epoch;
         srv.disk.current_epoch = durable.current_epoch;
@@ -197,7 +202,18 @@ impl World {
             .step(input);
         check(s, index, &recorded, &out)?;
         self.execute(s, out, &prior);
+        self.answer_read(s);
         Ok(())
+    }
+
+    /// The server answers its open read once it has applied up to the read index (the
+    /// model's `ReadServe`, in the step that applied it).
+    fn answer_read(&mut self, s: Sid) {
+        let srv = &mut self.servers[s as usize];
+        let applied = srv.replica.as_ref().map(|r| r.committed());
+        if srv.ready_read.is_some_and(|z| applied >= Some(z)) {
+            srv.ready_read = None;
+        }
     }
 
     /// What an input changes before the replica sees it.
@@ -324,6 +340,8 @@ impl World {
                     srv.base = upto;
                 }
                 Output::RoleChanged { state, leader, .. } => self.role_changed(s, state, leader),
+                Output::ReadIndex { zxid, .. } => self.servers[s as usize].ready_read = Some(zxid),
+                Output::ReadFailed { .. } => self.servers[s as usize].ready_read = None,
                 _ => {}
             }
         }
@@ -453,6 +471,7 @@ impl World {
         srv.down = true;
         srv.pending.clear();
         srv.base.clear();
+        srv.ready_read = None;
     }
 
     /// The learner's connection opens (the leader reads its FOLLOWERINFO while leading).

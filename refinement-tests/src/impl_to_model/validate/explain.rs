@@ -34,6 +34,9 @@ fn allowed(e: Event, a: &Action, first: bool) -> bool {
         (Event::SyncFlush(s), Action::SyncFlush(x, _)) => s == *x,
         (Event::Tick(s), a) => first && is_timer_of(a, s),
         (Event::ClientRequest(s), Action::ClientRequest(x)) => first && s == *x,
+        (Event::Read(s), Action::ReadStart(x)) | (Event::ServeRead(s), Action::ReadServe(x)) => {
+            first && s == *x
+        }
         (Event::Crash(s), Action::Crash(x)) | (Event::Restart(s), Action::Restart(x)) => {
             first && s == *x
         }

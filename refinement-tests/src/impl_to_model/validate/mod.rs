@@ -15,7 +15,7 @@
 //! budget allows a leader's premature timeout, a fault event runs its clock until it gives
 //! up.
 
-use crate::model_to_impl::replay::client_write;
+use crate::model_to_impl::replay::{client_write, serve_read};
 use crate::model_to_impl::walk::Summary;
 use crate::shared::abstraction::View;
 use crate::shared::connection::ConnState;
@@ -61,6 +61,11 @@ pub enum Event {
     Tick(Sid),
     /// A client of this server writes (the model's `ClientRequest`).
     ClientRequest(Sid),
+    /// A client of this server opens a linearizable read (the model's `ReadStart`).
+    Read(Sid),
+    /// The server's driver answers its open read: its replica gave the read index and has
+    /// applied up to it (the model's `ReadServe`).
+    ServeRead(Sid),
     /// A server crashes: its replica is dropped and its disk keeps only what was fsynced.
     Crash(Sid),
     /// A crashed server starts again from what its disk recovers.
@@ -200,6 +205,12 @@ impl<'m> Validator<'m> {
             if st.ghost.requests < cfg.txns && self.serves(s) {
                 out.push(Event::ClientRequest(s));
             }
+            if st.ghost.reads < cfg.reads && self.serves(s) && !c.read_open(s) {
+                out.push(Event::Read(s));
+            }
+            if c.read_servable(s) {
+                out.push(Event::ServeRead(s));
+            }
             if st.env.crashes < cfg.crashes {
                 out.push(Event::Crash(s));
             }
@@ -301,6 +312,11 @@ impl<'m> Validator<'m> {
                     .iter()
                     .any(|o| matches!(o, Output::WriteRejected { .. })));
             }
+            Event::Read(s) => {
+                let token = u64::from(self.state.ghost.reads) + 1;
+                c.input(s, zab::replica::Input::Read { token });
+            }
+            Event::ServeRead(s) => serve_read(c, s)?,
             Event::Crash(s) => c.crash(s),
             Event::Restart(s) => c.start(s)?,
             Event::Partition(m) => c.partition(m),

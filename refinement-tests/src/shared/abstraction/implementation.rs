@@ -281,16 +281,11 @@ fn read<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>) -> R<Read> {
     if let Some(z) = c.ready_read(s) {
         return Ok(Read::Ready(convert::model_zxid(z).outside("read index")?));
     }
-    let me = r.id();
-    let asked = match r.role() {
-        IRole::Learning(l) => !l.reads.is_empty(),
-        IRole::Leading(ls) => {
-            let round = ls.reads.round.iter().flat_map(|r| r.waiting.iter());
-            ls.reads.queue.iter().chain(round).any(|(j, _)| *j == me)
-        }
-        IRole::Looking => false,
-    };
-    Ok(if asked { Read::Asked } else { Read::Idle })
+    Ok(if r.awaits_read_index() {
+        Read::Asked
+    } else {
+        Read::Idle
+    })
 }
 
 fn learner<O: Observed>(c: &O, s: Sid, r: &Replica<O::S>, l: &LearnerState) -> R<LearnerView> {

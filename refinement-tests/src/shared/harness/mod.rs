@@ -247,6 +247,19 @@ impl ImplCluster {
         }
     }
 
+    /// Whether `s` has a linearizable read open: waiting for its read index, or holding it.
+    pub fn read_open(&self, s: Sid) -> bool {
+        self.ready_reads[s as usize].is_some()
+            || self.replica(s).is_some_and(|r| r.awaits_read_index())
+    }
+
+    /// Whether `s`'s driver can answer its open read: it holds the read index and its replica
+    /// has applied up to it.
+    pub fn read_servable(&self, s: Sid) -> bool {
+        let applied = self.replica(s).map(|r| r.committed());
+        self.ready_reads[s as usize].is_some_and(|z| applied >= Some(z))
+    }
+
     /// Delivers the head of the quorum link `from → to`; when driven, the outputs of a
     /// NEWLEADER are held back in their three groups.
     pub fn deliver(&mut self, from: Sid, to: Sid) -> R<Packet> {
