@@ -7,9 +7,10 @@
 //!   their own state without a read index (`zab.bug=LocalRead`); and a follower that ACKs
 //!   before its fsync (`zab.bug=AckBeforePersist`) loses an acknowledged create when it
 //!   dies with the leader before that fsync (`zab-chaos ack-before-persist`);
-//! - disk faults: torn log tails, failing fsyncs (`zab.fault.fsyncFailsAfter`) and slow ones
-//!   (`zab.fault.fsyncDelayMs`) lose no acknowledged write, and a server whose fsync fails
-//!   stops with exit code 4.
+//! - disk faults: torn log tails, failing fsyncs (`zab.fault.fsyncFailsAfter`), slow ones
+//!   (`zab.fault.fsyncDelayMs`) and full disks (each dataDir a tmpfs in the campaign's own
+//!   mount namespace, filled and freed) lose no acknowledged write, and a server whose fsync
+//!   fails or whose disk is full stops with exit code 4.
 
 mod chaos_run;
 use chaos_run::campaign;
@@ -112,24 +113,33 @@ fn assert_shrunk_and_drawn(out: &std::process::Output, dir: &std::path::Path) {
 }
 
 #[test]
-fn torn_tails_and_failing_and_slow_fsyncs_lose_nothing() {
-    // Seed 6 schedules all three kinds of disk fault within 20 s (the schedule follows the
+fn torn_tails_failing_and_slow_fsyncs_and_full_disks_lose_nothing() {
+    // Seed 26 schedules all four kinds of disk fault within 20 s (the schedule follows the
     // leader it observes, so the test checks what it got; the seed is printed).
     let dir = tempfile::tempdir().unwrap();
     // Eight keys: each key's history then holds fewer operations whose outcome a failing
     // disk left unknown, which is what makes a history slow to check.
-    let args = ["--faults", "disk", "--seed", "6", "--keys", "8"];
+    let args = ["--faults", "disk", "--seed", "26", "--keys", "8"];
     let (out, row) = campaign(env!("CARGO_BIN_EXE_zab-chaos"), dir.path(), &args, 20);
     assert!(out.status.success(), "zab-chaos failed");
     assert_eq!(row.anomalies, 0);
     assert!(row.ok >= 1000, "only {} operations acknowledged", row.ok);
     let faults = std::fs::read_to_string(dir.path().join("faults.jsonl")).unwrap();
-    for kind in ["TornTail", "FailingFsync", "SlowFsync"] {
+    for kind in ["TornTail", "FailingFsync", "SlowFsync", "FullDisk"] {
         assert!(faults.contains(kind), "no {kind} in {faults}");
     }
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("servers on a failing disk stopped, as they should"),
-        "no server met its failing fsync: {text}"
+        text.contains("servers on a failing or full disk stopped, as they should"),
+        "no server met its failing fsync or full disk: {text}"
+    );
+    // The full disk is a real one: a tmpfs the campaign mounted in its own namespace.
+    let logs: String = (1..=3)
+        .filter_map(|id| std::fs::read_to_string(dir.path().join(format!("z{id}.log"))).ok())
+        .collect();
+    assert!(
+        logs.contains("halting: a disk operation failed")
+            && logs.contains("No space left on device"),
+        "no server found its disk full"
     );
 }

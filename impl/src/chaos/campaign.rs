@@ -95,7 +95,7 @@ pub struct Report {
     pub faults: Vec<FaultRecord>,
     /// Servers that exited by themselves, with their status.
     pub exits: Vec<(usize, String)>,
-    /// Exits of servers on a failing disk, as they should.
+    /// Exits of servers on a failing or full disk, as they should.
     pub disk_exits: usize,
     /// What the checks found that ZooKeeper's guarantees do not allow.
     pub anomalies: Vec<String>,

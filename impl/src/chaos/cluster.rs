@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod disks;
 mod ports;
 mod target;
 use ports::server_ports;
@@ -34,6 +35,9 @@ pub struct Spec {
     /// Environment variables every server starts with; `{id}` in a value becomes the
     /// server's id.
     pub env: Vec<(String, String)>,
+    /// Each server's dataDir on a tmpfs of this many bytes, so the nemesis can fill it
+    /// (`namespace`: the campaign must run in its own mount namespace).
+    pub disk_bytes: Option<u64>,
 }
 
 /// Why the cluster could not be brought up or changed.
@@ -68,6 +72,10 @@ struct Member {
     paused: bool,
     /// It runs with a failing disk (`restart_with`), so its exit (code 4) is expected.
     disk_fault: bool,
+    /// The file filling its disk (`fill_disk`), until healed.
+    filler: Option<PathBuf>,
+    /// Its disk was full since it last started, so its exit (code 4) is expected.
+    was_full: bool,
     /// Environment variables its process starts with (an LD_PRELOAD fault shim, say).
     env: Vec<(String, String)>,
 }
@@ -82,7 +90,7 @@ pub struct Cluster {
     clients: Vec<Proxy>,
     /// Servers that exited by themselves, with their status.
     exits: Vec<(usize, String)>,
-    /// Exits of servers on a failing disk, as they should.
+    /// Exits of servers on a failing or full disk, as they should.
     expected_exits: usize,
 }
 
@@ -185,6 +193,7 @@ impl Cluster {
             .spawn()?;
         m.child = Some(child);
         m.paused = false;
+        m.was_full = m.filler.is_some();
         Ok(())
     }
 
@@ -272,43 +281,15 @@ impl Cluster {
         Ok(())
     }
 
-    /// Server `id`'s dataDir.
-    pub fn data_dir(&self, id: usize) -> &Path {
-        &self.members[id - 1].data
-    }
-
-    /// Kills server `id` and starts it again with `lines` added to its zoo.cfg (a disk
-    /// fault of the faults build): it may exit, as it should on a failing disk.
-    pub fn restart_with(&mut self, id: usize, lines: &[String]) -> std::io::Result<()> {
-        self.kill(id);
-        let m = &mut self.members[id - 1];
-        let extra: String = lines.iter().map(|l| format!("{l}\n")).collect();
-        std::fs::write(&m.cfg, format!("{}{extra}", m.base))?;
-        m.disk_fault = true;
-        self.spawn(id)
-    }
-
-    /// Ends a disk fault: the server runs again on its own zoo.cfg.
-    fn restore_disk(&mut self, id: usize) -> std::io::Result<()> {
-        if self.members[id - 1].disk_fault {
-            self.reap(id);
-            self.kill(id);
-            let m = &mut self.members[id - 1];
-            std::fs::write(&m.cfg, &m.base)?;
-            m.disk_fault = false;
-        }
-        Ok(())
-    }
-
     /// Notes server `id`'s exit, if it exited by itself.
-    fn reap(&mut self, id: usize) {
+    pub(super) fn reap(&mut self, id: usize) {
         let m = &mut self.members[id - 1];
         let Some(Ok(Some(status))) = m.child.as_mut().map(Child::try_wait) else {
             return;
         };
         m.child = None;
-        // zabd's documented exit on a failing disk is 4.
-        if m.disk_fault && status.code() == Some(4) {
+        // zabd's documented exit on a failing or full disk is 4.
+        if (m.disk_fault || m.was_full) && status.code() == Some(4) {
             self.expected_exits += 1;
         } else {
             self.exits.push((id, status.to_string()));
@@ -346,7 +327,7 @@ impl Cluster {
         Ok(())
     }
 
-    /// Servers that exited by themselves (not killed here, nor on a failing disk), with
+    /// Servers that exited by themselves (not killed here, nor on a failing or full disk), with
     /// their exit status.
     pub fn exited(&mut self) -> Vec<(usize, String)> {
         for id in 1..=self.len() {
@@ -355,7 +336,7 @@ impl Cluster {
         self.exits.clone()
     }
 
-    /// How many times a server on a failing disk exited, as it should.
+    /// How many times a server on a failing or full disk exited, as it should.
     pub fn expected_exits(&self) -> usize {
         self.expected_exits
     }
@@ -430,6 +411,9 @@ fn member(
 ) -> std::io::Result<Member> {
     let data = spec.dir.join(format!("d{id}"));
     std::fs::create_dir_all(&data)?;
+    if let Some(bytes) = spec.disk_bytes {
+        super::namespace::mount_tmpfs(&data, bytes)?;
+    }
     std::fs::write(data.join("myid"), format!("{id}\n"))?;
     let cfg = spec.dir.join(format!("z{id}.cfg"));
     let extra: String = spec.extra.iter().map(|l| format!("{l}\n")).collect();
@@ -451,6 +435,8 @@ fn member(
         child: None,
         paused: false,
         disk_fault: false,
+        filler: None,
+        was_full: false,
         env: spec
             .env
             .iter()

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod history;
 pub mod linearizable;
 pub mod lock;
+pub mod namespace;
 pub mod nemesis;
 pub mod proxy;
 pub mod queue;

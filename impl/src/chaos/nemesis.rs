@@ -20,8 +20,8 @@ pub enum FaultKind {
     Partition,
     /// Any of the above.
     Mixed,
-    /// zabd's disk: a torn log tail at a crash, fsyncs that start failing, or slow fsyncs
-    /// (the last two need a faults build of zabd).
+    /// zabd's disk: a torn log tail at a crash, fsyncs that start failing, slow fsyncs (these
+    /// two need a faults build of zabd), or a full disk (the dataDirs are tmpfs mounts).
     Disk,
 }
 
@@ -42,6 +42,9 @@ pub enum Fault {
     FailingFsync(usize, u64),
     /// Restart this server on a disk whose every log fsync takes this many ms longer.
     SlowFsync(usize, u64),
+    /// Fill this server's disk; it should exit (code 4). When healed the space is freed and
+    /// it restarts on what its disk kept.
+    FullDisk(usize),
 }
 
 /// A fault as it happened: when it began and when it was healed (µs since the run began).
@@ -102,10 +105,11 @@ pub fn choose(rng: &mut Rng, kind: FaultKind, n: usize, leader: Option<usize>) -
     match kind {
         FaultKind::Kill => Fault::Kill(victim),
         FaultKind::Pause => Fault::Pause(victim),
-        FaultKind::Disk => match rng.below(3) {
+        FaultKind::Disk => match rng.below(4) {
             0 => Fault::TornTail(victim),
             1 => Fault::FailingFsync(victim, 1 + rng.below(200)),
-            _ => Fault::SlowFsync(victim, 50 + rng.below(350)),
+            2 => Fault::SlowFsync(victim, 50 + rng.below(350)),
+            _ => Fault::FullDisk(victim),
         },
         _ => partition(rng, n, victim),
     }
@@ -149,6 +153,9 @@ pub fn inject(cluster: &mut Cluster, fault: &Fault, rng: &mut Rng) -> std::io::R
         Fault::TornTail(id) => disk::tear_tail(cluster, *id, rng)?,
         Fault::FailingFsync(id, after) => disk::fail_fsync(cluster, *id, *after)?,
         Fault::SlowFsync(id, ms) => disk::slow_fsync(cluster, *id, *ms)?,
+        Fault::FullDisk(id) => {
+            cluster.fill_disk(*id)?;
+        }
         Fault::Kill(id) => cluster.kill(*id),
         Fault::Pause(id) => cluster.pause(*id)?,
         Fault::Partition(groups) => partition_overlapping(cluster, groups),

@@ -103,6 +103,7 @@ pub async fn start(
         dir: dir.to_path_buf(),
         extra: lines,
         env: shim_env(&shim, &hold),
+        disk_bytes: None,
     };
     Ok((Cluster::start(spec).await?, shim))
 }

@@ -16,6 +16,7 @@ use zab::chaos::campaign::{self, Campaign, Report, WorkloadKind};
 use zab::chaos::cluster::{Spec, Target};
 use zab::chaos::explain::{self, Shrunk};
 use zab::chaos::history;
+use zab::chaos::namespace;
 use zab::chaos::nemesis::{FaultKind, FaultRecord, Schedule};
 use zab::chaos::register::{self, Reads};
 
@@ -202,6 +203,8 @@ fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
             dir,
             extra,
             env: Vec::new(),
+            // A full disk is one of the disk faults: each dataDir on its own tmpfs.
+            disk_bytes: (a.faults == FaultKind::Disk).then_some(namespace::DISK_BYTES),
         },
         schedule: Schedule {
             kind: a.faults,
@@ -223,6 +226,16 @@ fn campaign_of(a: &RunArgs) -> Result<Campaign, String> {
 }
 
 fn run(a: RunArgs) -> ExitCode {
+    if a.faults == FaultKind::Disk && !namespace::entered() {
+        // The tmpfs disks are mounted in a mount namespace of the campaign's own.
+        return match namespace::reexec() {
+            Ok(status) => ExitCode::from(status.code().map_or(3, |c| c as u8)),
+            Err(e) => {
+                eprintln!("zab-chaos: a full disk needs a private mount namespace: {e}");
+                ExitCode::from(3)
+            }
+        };
+    }
     let c = match campaign_of(&a) {
         Ok(c) => c,
         Err(e) => {
@@ -297,7 +310,7 @@ fn print_report(c: &Campaign, r: &Report, took: Duration) -> ExitCode {
     );
     if r.disk_exits > 0 {
         println!(
-            "servers on a failing disk stopped, as they should: {}",
+            "servers on a failing or full disk stopped, as they should: {}",
             r.disk_exits
         );
     }
