@@ -1,26 +1,33 @@
-//! Scripted schedules on real servers (`zab-chaos stale-ack`, `ack-before-persist`): the
-//! model's `stale-ack` counterexample, in which Apache ZooKeeper 3.8 acknowledges a create
-//! that a failover then loses while zabd acknowledges nothing it could lose
-//! (`specs/findings.md`); and a follower's fsync held with its writes volatile, through
-//! which a correct zabd loses nothing (the broken one is caught in `chaos_faults.rs`).
+//! Scripted schedules on real servers (`zab-chaos stale-ack`, `ack-before-persist`,
+//! `newleader-ack`): the model's `stale-ack` counterexample, in which Apache ZooKeeper 3.8
+//! acknowledges a create that a failover then loses while zabd acknowledges nothing it could
+//! lose (`specs/findings.md`); a follower's fsync held with its writes volatile, through
+//! which a correct zabd loses nothing (the broken one is caught in `chaos_faults.rs`); and
+//! ZOOKEEPER-4646, a NEWLEADER ACK before the synced transactions are durable, through which
+//! ZooKeeper 3.8 loses a create a client had read and zabd commits nothing it loses.
 
 use std::process::{Command, Output};
 
 const EXE: &str = env!("CARGO_BIN_EXE_zab-chaos");
 
-fn stale_ack(target: &str, servers: &str, dir: &std::path::Path) -> (Output, String) {
-    let args = [
-        "stale-ack",
-        "--target",
-        target,
-        "--servers",
-        servers,
-        "--dir",
-    ];
-    let out = Command::new(EXE).args(args).arg(dir).output().unwrap();
+/// Runs `zab-chaos` with `args` then `--dir dir`; its output and its stdout.
+fn zab_chaos(args: &[&str], dir: &std::path::Path) -> (Output, String) {
+    let out = Command::new(EXE)
+        .args(args)
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     println!("{text}{}", String::from_utf8_lossy(&out.stderr));
     (out, text)
+}
+
+fn stale_ack(target: &str, servers: &str, dir: &std::path::Path) -> (Output, String) {
+    zab_chaos(
+        &["stale-ack", "--target", target, "--servers", servers],
+        dir,
+    )
 }
 
 #[test]
@@ -55,14 +62,39 @@ fn zabd_acknowledges_nothing_it_loses_in_the_same_schedule() {
 #[test]
 fn a_follower_that_acks_after_its_fsync_loses_nothing_when_it_dies() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(EXE)
-        .args(["ack-before-persist", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    println!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    let (out, text) = zab_chaos(&["ack-before-persist"], dir.path());
     assert!(text.contains("F's log fsync held: true"), "F not held");
+    assert!(text.contains("verdict: nothing acknowledged was lost"));
+    assert!(out.status.success());
+}
+
+fn newleader_ack(target: &str, dir: &std::path::Path) -> (Output, String) {
+    zab_chaos(&["newleader-ack", "--target", target], dir)
+}
+
+#[test]
+fn apache_zookeeper_loses_a_create_it_committed_on_an_early_newleader_ack() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, text) = newleader_ack("zookeeper", dir.path());
+    // The precondition: C's log fsync was held when L, established by C's NEWLEADER ACK,
+    // answered the read.
+    assert!(
+        text.contains("/w read at L: Some(true); C's log fsync held: true"),
+        "not reached"
+    );
+    assert!(text.contains("verdict: a create a client had read was lost"));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn zabd_commits_nothing_before_the_synced_transactions_are_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, text) = newleader_ack("zabd", dir.path());
+    // C's NEWLEADER ACK waits for its fsync: L is not established while it is held.
+    assert!(
+        text.contains("/w read at L: None; C's log fsync held: true"),
+        "not reached"
+    );
     assert!(text.contains("verdict: nothing acknowledged was lost"));
     assert!(out.status.success());
 }

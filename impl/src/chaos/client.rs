@@ -72,6 +72,8 @@ pub struct Client {
     stream: BufReader<TcpStream>,
     next_xid: i32,
     session_id: i64,
+    /// The session's password, to resume it on another connection.
+    passwd: Vec<u8>,
     timeout: Duration,
     /// Notifications received and not yet taken, in order.
     events: Vec<Notification>,
@@ -85,6 +87,31 @@ impl Client {
         session_ms: i32,
         timeout: Duration,
     ) -> Result<Client, ClientError> {
+        Client::attach(addr, session_ms, timeout, (0, vec![0; 16])).await
+    }
+
+    /// Connects to `addr` and resumes the session of `credentials` (`Client::credentials`):
+    /// no transaction, so it works while the ensemble cannot commit.
+    pub async fn resume(
+        addr: SocketAddr,
+        session_ms: i32,
+        timeout: Duration,
+        credentials: (i64, Vec<u8>),
+    ) -> Result<Client, ClientError> {
+        Client::attach(addr, session_ms, timeout, credentials).await
+    }
+
+    /// The session's id and password.
+    pub fn credentials(&self) -> (i64, Vec<u8>) {
+        (self.session_id, self.passwd.clone())
+    }
+
+    async fn attach(
+        addr: SocketAddr,
+        session_ms: i32,
+        timeout: Duration,
+        (session_id, passwd): (i64, Vec<u8>),
+    ) -> Result<Client, ClientError> {
         let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
             .await
             .map_err(|_| lost("connect timed out"))?
@@ -94,6 +121,7 @@ impl Client {
             stream: BufReader::new(stream),
             next_xid: 1,
             session_id: 0,
+            passwd: Vec::new(),
             timeout,
             events: Vec::new(),
         };
@@ -101,8 +129,8 @@ impl Client {
             protocol_version: 0,
             last_zxid_seen: 0,
             timeout_ms: session_ms,
-            session_id: 0,
-            passwd: vec![0; 16],
+            session_id,
+            passwd,
             read_only: Some(false),
         };
         client.send(&hello.encode()).await?;
@@ -112,6 +140,7 @@ impl Client {
             return Err(lost("session refused"));
         }
         client.session_id = answer.session_id;
+        client.passwd = answer.passwd;
         Ok(client)
     }
 

@@ -1,11 +1,13 @@
 //! Scripted fault schedules on real servers, each aimed at one interleaving that random
-//! campaigns would rarely hit: the model's `stale-ack` counterexample (`stale_ack`), and a
-//! follower that ACKs before its write is durable (`ack_before_persist`). Both hold chosen
-//! disk writes with the `slow_fsync` LD_PRELOAD shim (`schedule/slow_fsync.c`), which works
-//! on zabd and on a ZooKeeper JVM alike, and both end the same way: the servers that could
-//! hold the write are killed, the rest elect a leader, and `/w` is read.
+//! campaigns would rarely hit: the model's `stale-ack` counterexample (`stale_ack`), a
+//! follower that ACKs before its write is durable (`ack_before_persist`), and one that ACKs
+//! NEWLEADER before its synced transactions are (`newleader_ack`, ZOOKEEPER-4646). All hold
+//! chosen disk writes with the `slow_fsync` LD_PRELOAD shim (`schedule/slow_fsync.c`), which
+//! works on zabd and on a ZooKeeper JVM alike, and all end the same way: the servers that
+//! could hold the write are killed, the rest elect a leader, and `/w` is read.
 
 pub mod ack_before_persist;
+pub mod newleader_ack;
 pub mod stale_ack;
 
 use super::client::{Client, ClientError};
@@ -26,6 +28,8 @@ pub struct Outcome {
     pub roles: String,
     /// The create of `/w` was acknowledged to the client.
     pub acknowledged: bool,
+    /// A client read `/w` (after a `sync`) before the failover: it was committed.
+    pub observed: bool,
     /// The schedule reached the state it aims at (its log says which).
     pub reached: bool,
     /// Whether `/w` exists once the survivors elected a leader (`None`: not read).
@@ -37,9 +41,9 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// An acknowledged create that the ensemble no longer has.
+    /// An acknowledged (or read) create that the ensemble no longer has.
     pub fn lost(&self) -> bool {
-        self.acknowledged && self.finally == Some(false)
+        (self.acknowledged || self.observed) && self.finally == Some(false)
     }
 }
 
@@ -202,10 +206,10 @@ pub async fn leader(cluster: &Cluster, limit: Duration) -> Result<usize, Schedul
 }
 
 /// Whether `/w` exists, read after a `sync` from the first of `servers` that answers within
-/// a minute (`None`: none did).
-pub async fn exists(cluster: &Cluster, servers: &[usize]) -> Option<bool> {
+/// `limit` (`None`: none did).
+pub async fn exists(cluster: &Cluster, servers: &[usize], limit: Duration) -> Option<bool> {
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
+    while start.elapsed() < limit {
         for &id in servers {
             let t = Duration::from_secs(5);
             let Ok(mut c) = Client::connect(cluster.client_addr(id), 10_000, t).await else {
@@ -249,13 +253,14 @@ pub async fn fail_over(
     let survivors: Vec<usize> = (1..=cluster.len())
         .filter(|id| !down.contains(id) || *id == restart)
         .collect();
-    let after_failover = exists(cluster, &survivors).await;
+    let after_failover = exists(cluster, &survivors, Duration::from_secs(60)).await;
     steps.note(format!(
         "{survivors:?} without the others: /w exists: {after_failover:?}"
     ));
     cluster.heal()?;
     cluster.wait_serving(Duration::from_secs(60)).await?;
-    let finally = exists(cluster, &(1..=cluster.len()).collect::<Vec<_>>()).await;
+    let everyone: Vec<usize> = (1..=cluster.len()).collect();
+    let finally = exists(cluster, &everyone, Duration::from_secs(60)).await;
     steps.note(format!("everyone back: /w exists: {finally:?}"));
     Ok((after_failover, finally))
 }

@@ -43,6 +43,19 @@ enum Cmd {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// ZOOKEEPER-4646 on three servers: a follower ACKs NEWLEADER before its synced
+    /// transactions are durable; a create a client read is then lost.
+    NewleaderAck {
+        /// The servers.
+        #[arg(long, value_enum, default_value_t = Servers::Zabd)]
+        target: Servers,
+        /// The zabd executable (default: the one beside this program).
+        #[arg(long)]
+        zabd: Option<PathBuf>,
+        /// Where the servers, their logs and the shim go (default: a new temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// A follower that ACKs before its fsync, on three zabd servers: with `--cfg
     /// zab.bug=AckBeforePersist` (faults build) an acknowledged create is lost.
     AckBeforePersist {
@@ -139,6 +152,7 @@ fn main() -> ExitCode {
     match args.command {
         Cmd::Run(a) => run(a),
         Cmd::StaleAck { ensemble, dir } => schedules::stale_ack(ensemble, dir),
+        Cmd::NewleaderAck { target, zabd, dir } => schedules::newleader_ack(target, zabd, dir),
         Cmd::AckBeforePersist { zabd, extra, dir } => {
             schedules::ack_before_persist(zabd, extra, dir)
         }

@@ -54,6 +54,7 @@ pub async fn run(target: Target, extra: Vec<String>, dir: &Path) -> Result<Outco
     Ok(Outcome {
         roles: format!("L=s{l} F=s{f} C=s{c}"),
         acknowledged: acked,
+        observed: false,
         reached,
         after_failover,
         finally,

@@ -5,9 +5,11 @@
  *   SLOW_FSYNC_MATCH    a substring of the file's path (/proc/self/fd/N); unset: no file
  *   SLOW_FSYNC_MS       how long each matching fsync waits before it starts
  *   SLOW_FSYNC_TRIGGER  optional: a path; the shim acts only while it exists
- *   SLOW_FSYNC_VOLATILE optional, "1": write() to a matching file is kept in this process
- *                       until the file's next fsync, as a disk cache that a power cut
- *                       empties: a SIGKILL before that fsync loses what was written
+ *   SLOW_FSYNC_VOLATILE optional, "1": write() and pwrite() to a matching file are kept in
+ *                       this process until the file's next fsync, as a disk cache that a
+ *                       power cut empties: a SIGKILL before that fsync loses what was
+ *                       written (ZooKeeper pads a new log with pwrite: keeping only its
+ *                       write()s would leave a padded file of zeros without a header)
  *
  * Each delayed call is written to stderr (the server's log), so a run shows where it held.
  */
@@ -22,12 +24,25 @@
 
 #define MAX_FD 4096
 
-/* What write() kept per descriptor, in order, until the next fsync. */
-static char *kept[MAX_FD];
-static size_t kept_len[MAX_FD];
+/* What write() (offset -1) and pwrite() kept per descriptor, in call order, until the next
+ * fsync. */
+struct kept_write {
+    off_t offset;
+    size_t len;
+    struct kept_write *next;
+    char data[];
+};
+static struct kept_write *kept[MAX_FD];
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+
+static void resolve(void) {
+    if (!real_write) real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    if (!real_pwrite)
+        real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
+}
 
 /* Whether the shim acts on fd now; its path goes into `path`. */
 static int matches(int fd, char *path, size_t size) {
@@ -55,45 +70,70 @@ static void hold(int fd, const char *call) {
     fprintf(stderr, "slow_fsync: %s(%s) released\n", call, path);
 }
 
-/* Writes what was kept for fd, now that its fsync is due. */
+/* Writes what was kept for fd, in order, now that its fsync is due. */
 static void release(int fd) {
     if (fd < 0 || fd >= MAX_FD) return;
     pthread_mutex_lock(&kept_lock);
-    size_t done = 0;
-    while (kept[fd] && done < kept_len[fd]) {
-        ssize_t n = real_write(fd, kept[fd] + done, kept_len[fd] - done);
-        if (n <= 0) break;
-        done += (size_t)n;
-    }
-    free(kept[fd]);
+    struct kept_write *w = kept[fd];
     kept[fd] = NULL;
-    kept_len[fd] = 0;
+    while (w) {
+        size_t done = 0;
+        while (done < w->len) {
+            ssize_t n = w->offset < 0
+                            ? real_write(fd, w->data + done, w->len - done)
+                            : real_pwrite(fd, w->data + done, w->len - done, w->offset + done);
+            if (n <= 0) break;
+            done += (size_t)n;
+        }
+        struct kept_write *next = w->next;
+        free(w);
+        w = next;
+    }
     pthread_mutex_unlock(&kept_lock);
 }
 
-ssize_t write(int fd, const void *buf, size_t n) {
-    if (!real_write) real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+/* Keeps a write to fd at offset (-1: the file position) if the volatile cache is on and fd
+ * matches; whether it did. */
+static int keep(int fd, const void *buf, size_t n, off_t offset) {
     const char *volatile_cache = getenv("SLOW_FSYNC_VOLATILE");
     char path[4096];
-    if (volatile_cache && strcmp(volatile_cache, "1") == 0 && n > 0 &&
-        matches(fd, path, sizeof path)) {
-        pthread_mutex_lock(&kept_lock);
-        char *grown = realloc(kept[fd], kept_len[fd] + n);
-        if (grown) {
-            memcpy(grown + kept_len[fd], buf, n);
-            kept[fd] = grown;
-            kept_len[fd] += n;
-        }
-        pthread_mutex_unlock(&kept_lock);
-        if (grown) return (ssize_t)n;
-    }
+    if (!volatile_cache || strcmp(volatile_cache, "1") != 0 || n == 0 ||
+        !matches(fd, path, sizeof path))
+        return 0;
+    struct kept_write *w = malloc(sizeof *w + n);
+    if (!w) return 0;
+    w->offset = offset;
+    w->len = n;
+    w->next = NULL;
+    memcpy(w->data, buf, n);
+    pthread_mutex_lock(&kept_lock);
+    struct kept_write **tail = &kept[fd];
+    while (*tail) tail = &(*tail)->next;
+    *tail = w;
+    pthread_mutex_unlock(&kept_lock);
+    return 1;
+}
+
+ssize_t write(int fd, const void *buf, size_t n) {
+    resolve();
+    if (keep(fd, buf, n, -1)) return (ssize_t)n;
     return real_write(fd, buf, n);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset) {
+    resolve();
+    if (offset >= 0 && keep(fd, buf, n, offset)) return (ssize_t)n;
+    return real_pwrite(fd, buf, n, offset);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t offset) {
+    return pwrite(fd, buf, n, offset);
 }
 
 int fsync(int fd) {
     static int (*real)(int);
     if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    if (!real_write) real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    resolve();
     hold(fd, "fsync");
     release(fd);
     return real(fd);
@@ -102,7 +142,7 @@ int fsync(int fd) {
 int fdatasync(int fd) {
     static int (*real)(int);
     if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    if (!real_write) real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    resolve();
     hold(fd, "fdatasync");
     release(fd);
     return real(fd);

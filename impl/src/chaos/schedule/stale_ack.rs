@@ -83,6 +83,7 @@ pub async fn run(target: Target, servers: usize, dir: &Path) -> Result<Outcome, 
     Ok(Outcome {
         roles: format!("{roles:?}"),
         acknowledged: acked.is_ok(),
+        observed: false,
         reached,
         after_failover,
         finally,

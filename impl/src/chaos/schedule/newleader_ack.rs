@@ -1,0 +1,119 @@
+//! ZOOKEEPER-4646 as a schedule on real servers: a follower ACKs NEWLEADER before its sync
+//! thread has made the synced transactions durable, so a new leader is established on the
+//! strength of a copy that a crash then loses.
+//!
+//! ZooKeeper 3.8 (`Learner.syncWithLeader`, a DIFF sync): the synced PROPOSALs wait in
+//! `packetsNotCommitted`; at NEWLEADER the follower writes `currentEpoch`, hands them to its
+//! SyncRequestProcessor (`logRequest`, asynchronous) and sends the ACK at once. zabd logs and
+//! fsyncs the synced transactions before it writes currentEpoch and ACKs.
+//!
+//! Three servers, tickTime 1 s, every one under the `slow_fsync` shim in its volatile mode,
+//! idle until told:
+//! 1. a client opens its session at the leader L;
+//! 2. followers X and C are killed, and the client creates `/w` at once: L logs the proposal
+//!    (no follower can ACK it, the create is never answered) and soon gives up leading;
+//! 3. C's log becomes slow (fsyncs held 30 s) and volatile, and C restarts: L, whose log is
+//!    the longer, is elected again and syncs C by DIFF, with `/w`'s proposal in it;
+//! 4. the client resumes its session at L (a new session would need a quorum, and C's sync
+//!    thread is held) and reads `/w` after a `sync`: it exists if L was established, which
+//!    takes C's NEWLEADER ACK;
+//! 5. L and C are killed (C's unsynced write dies with it); X and C, without the shim, elect
+//!    a leader; then L is back. If a client saw `/w` and it is gone, a committed write was
+//!    lost.
+
+use super::{fail_over, held, leader, start, trigger, Outcome, ScheduleError, Steps, NO_NODE};
+use crate::chaos::client::{Client, ClientError};
+use crate::chaos::cluster::{Cluster, Target};
+use std::path::Path;
+use std::time::Duration;
+
+/// How long C's log fsyncs are held: beyond the read of step 4.
+const SLOW_FSYNC: Duration = Duration::from_secs(30);
+
+/// How long step 4 tries to read `/w`.
+const READ_WAIT: Duration = Duration::from_secs(15);
+
+/// Runs the schedule on three servers of `target` in `dir`.
+pub async fn run(target: Target, dir: &Path) -> Result<Outcome, ScheduleError> {
+    let target_kind = target.clone();
+    let (mut cluster, _) = start(target, 3, Vec::new(), (SLOW_FSYNC, true), dir).await?;
+    let l = leader(&cluster, Duration::from_secs(60)).await?;
+    let others: Vec<usize> = (1..=3).filter(|&id| id != l).collect();
+    let (x, c) = (others[0], others[1]);
+    let mut steps = Steps::new();
+    let mut client =
+        Client::connect(cluster.client_addr(l), 60_000, Duration::from_secs(30)).await?;
+    cluster.kill(x);
+    cluster.kill(c);
+    let answer = tokio::time::timeout(Duration::from_secs(2), client.create("/w", b"w", 0)).await;
+    let session = client.credentials();
+    drop(client);
+    steps.note(format!(
+        "L=s{l} X=s{x} C=s{c}: X and C killed; create /w at L answered: {answer:?}"
+    ));
+    let trigger = trigger(dir, c);
+    std::fs::write(&trigger, b"")?;
+    cluster.restart(c)?;
+    steps.note(format!(
+        "C's log slow ({SLOW_FSYNC:?}) and volatile; C restarts"
+    ));
+    let seen = read_w(&cluster, l, session).await;
+    let reached = held(cluster.log(c), "/log.");
+    steps.note(format!(
+        "/w read at L: {seen:?}; C's log fsync held: {reached}"
+    ));
+    cluster.kill(l);
+    cluster.kill(c);
+    if matches!(target_kind, Target::ZooKeeper) {
+        remove_empty_logs(&cluster, c, &mut steps)?;
+    }
+    cluster.restart(x)?;
+    let (after_failover, finally) =
+        fail_over(&mut cluster, &[l, c], c, &trigger, &mut steps).await?;
+    Ok(Outcome {
+        roles: format!("L=s{l} X=s{x} C=s{c}"),
+        acknowledged: false,
+        observed: seen == Some(true),
+        reached,
+        after_failover,
+        finally,
+        steps: steps.into_lines(),
+    })
+}
+
+/// Whether `/w` exists, read by the session of `session` resumed at server `id` after a
+/// `sync`, within `READ_WAIT` (`None`: no answer, as while no leader is established).
+async fn read_w(cluster: &Cluster, id: usize, session: (i64, Vec<u8>)) -> Option<bool> {
+    let read = async {
+        loop {
+            let (addr, t) = (cluster.client_addr(id), Duration::from_secs(3));
+            if let Ok(mut c) = Client::resume(addr, 60_000, t, session.clone()).await {
+                if c.sync("/").await.is_ok() {
+                    match c.get_data("/w").await {
+                        Ok(_) => return true,
+                        Err(ClientError::Server(NO_NODE)) => return false,
+                        Err(_) => {}
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    };
+    tokio::time::timeout(READ_WAIT, read).await.ok()
+}
+
+/// Removes server `id`'s empty log files: a log created just before a crash, whose header
+/// the cache lost. ZooKeeper 3.8.0 cannot start on one (ZOOKEEPER-2332, fixed upstream in
+/// 2024 by deleting it at start-up, which this does for it).
+fn remove_empty_logs(cluster: &Cluster, id: usize, steps: &mut Steps) -> std::io::Result<()> {
+    let dir = cluster.data_dir(id).join("version-2");
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("log.") && std::fs::metadata(&path)?.len() == 0 {
+            std::fs::remove_file(&path)?;
+            steps.note(format!("C's empty {name} removed (ZOOKEEPER-2332)"));
+        }
+    }
+    Ok(())
+}
