@@ -4,7 +4,10 @@
 //! lose (`specs/findings.md`); a follower's fsync held with its writes volatile, through
 //! which a correct zabd loses nothing (the broken one is caught in `chaos_faults.rs`); and
 //! ZOOKEEPER-4646, a NEWLEADER ACK before the synced transactions are durable, through which
-//! ZooKeeper 3.8 loses a create a client had read and zabd commits nothing it loses.
+//! ZooKeeper 3.8 loses a create a client had read and zabd commits nothing it loses; and
+//! ZOOKEEPER-4643 (`epoch-before-log`), a new currentEpoch written before the synced
+//! transactions are logged, through which ZooKeeper 3.8 loses an acknowledged create and
+//! zabd loses nothing.
 
 use std::process::{Command, Output};
 
@@ -95,6 +98,32 @@ fn zabd_commits_nothing_before_the_synced_transactions_are_durable() {
         text.contains("/w read at L: None; C's log fsync held: true"),
         "not reached"
     );
+    assert!(text.contains("verdict: nothing acknowledged was lost"));
+    assert!(out.status.success());
+}
+
+#[test]
+fn apache_zookeeper_loses_an_acknowledged_create_to_an_epoch_written_before_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, text) = zab_chaos(&["epoch-before-log", "--target", "zookeeper"], dir.path());
+    assert!(
+        text.contains("create /w at L answered: Ok"),
+        "not acknowledged"
+    );
+    assert!(text.contains("C's log fsync held: true"), "C not held");
+    assert!(text.contains("verdict: an acknowledged create was lost"));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn zabd_logs_the_synced_transactions_before_the_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, text) = zab_chaos(&["epoch-before-log", "--target", "zabd"], dir.path());
+    assert!(
+        text.contains("create /w at L answered: Ok"),
+        "not acknowledged"
+    );
+    assert!(text.contains("C's log fsync held: true"), "C not held");
     assert!(text.contains("verdict: nothing acknowledged was lost"));
     assert!(out.status.success());
 }

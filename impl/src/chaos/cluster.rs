@@ -257,6 +257,11 @@ impl Cluster {
         None
     }
 
+    /// The servers it runs.
+    pub fn target(&self) -> &Target {
+        &self.spec.target
+    }
+
     /// Whether server `id` runs and is not paused.
     pub fn is_up(&self, id: usize) -> bool {
         let m = &self.members[id - 1];

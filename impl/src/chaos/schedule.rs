@@ -1,12 +1,14 @@
 //! Scripted fault schedules on real servers, each aimed at one interleaving that random
 //! campaigns would rarely hit: the model's `stale-ack` counterexample (`stale_ack`), a
-//! follower that ACKs before its write is durable (`ack_before_persist`), and one that ACKs
-//! NEWLEADER before its synced transactions are (`newleader_ack`, ZOOKEEPER-4646). All hold
+//! follower that ACKs before its write is durable (`ack_before_persist`), one that ACKs
+//! NEWLEADER before its synced transactions are (`newleader_ack`, ZOOKEEPER-4646), and one
+//! that writes its new epoch before them (`epoch_before_log`, ZOOKEEPER-4643). All hold
 //! chosen disk writes with the `slow_fsync` LD_PRELOAD shim (`schedule/slow_fsync.c`), which
 //! works on zabd and on a ZooKeeper JVM alike, and all end the same way: the servers that
 //! could hold the write are killed, the rest elect a leader, and `/w` is read.
 
 pub mod ack_before_persist;
+pub mod epoch_before_log;
 pub mod newleader_ack;
 pub mod stale_ack;
 
@@ -110,6 +112,20 @@ pub async fn start(
         disk_bytes: None,
     };
     Ok((Cluster::start(spec).await?, shim))
+}
+
+/// Starts three servers as `start` does, with volatile writes, and waits for a leader: the
+/// cluster, the leader and the other two servers.
+pub async fn start_three(
+    target: Target,
+    extra: Vec<String>,
+    wait: Duration,
+    dir: &Path,
+) -> Result<(Cluster, [usize; 3]), ScheduleError> {
+    let (cluster, _) = start(target, 3, extra, (wait, true), dir).await?;
+    let l = leader(&cluster, Duration::from_secs(60)).await?;
+    let others: Vec<usize> = (1..=3).filter(|&id| id != l).collect();
+    Ok((cluster, [l, others[0], others[1]]))
 }
 
 /// The file whose existence turns the shim on for server `id`'s log.
@@ -246,6 +262,9 @@ pub async fn fail_over(
     // One group: every link passes.
     cluster.partition(&[(1..=cluster.len()).collect()]);
     cluster.set_env(restart, Vec::new());
+    if matches!(cluster.target(), Target::ZooKeeper) {
+        remove_empty_logs(cluster, restart, steps)?;
+    }
     cluster.restart(restart)?;
     steps.note(format!(
         "{down:?} killed; links heal; s{restart} restarts without the shim"
@@ -263,4 +282,20 @@ pub async fn fail_over(
     let finally = exists(cluster, &everyone, Duration::from_secs(60)).await;
     steps.note(format!("everyone back: /w exists: {finally:?}"));
     Ok((after_failover, finally))
+}
+
+/// Removes server `id`'s empty log files: a log created just before a crash, whose header
+/// the cache lost. ZooKeeper 3.8.0 cannot start on one (ZOOKEEPER-2332, fixed upstream in
+/// 2024 by deleting it at start-up, which this does for it).
+fn remove_empty_logs(cluster: &Cluster, id: usize, steps: &mut Steps) -> std::io::Result<()> {
+    let dir = cluster.data_dir(id).join("version-2");
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("log.") && std::fs::metadata(&path)?.len() == 0 {
+            std::fs::remove_file(&path)?;
+            steps.note(format!("s{id}'s empty {name} removed (ZOOKEEPER-2332)"));
+        }
+    }
+    Ok(())
 }

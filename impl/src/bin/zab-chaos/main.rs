@@ -19,6 +19,7 @@ use zab::chaos::history;
 use zab::chaos::namespace;
 use zab::chaos::nemesis::{FaultKind, FaultRecord, Schedule};
 use zab::chaos::register::{self, Reads};
+use zab::chaos::schedule::{epoch_before_log, newleader_ack};
 
 #[derive(Parser)]
 #[command(
@@ -45,17 +46,10 @@ enum Cmd {
     },
     /// ZOOKEEPER-4646 on three servers: a follower ACKs NEWLEADER before its synced
     /// transactions are durable; a create a client read is then lost.
-    NewleaderAck {
-        /// The servers.
-        #[arg(long, value_enum, default_value_t = Servers::Zabd)]
-        target: Servers,
-        /// The zabd executable (default: the one beside this program).
-        #[arg(long)]
-        zabd: Option<PathBuf>,
-        /// Where the servers, their logs and the shim go (default: a new temporary directory).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-    },
+    NewleaderAck(schedules::ThreeServers),
+    /// ZOOKEEPER-4643 on three servers: a follower writes its new currentEpoch before it
+    /// logs the synced transactions, crashes, and wins the next election with that epoch.
+    EpochBeforeLog(schedules::ThreeServers),
     /// A follower that ACKs before its fsync, on three zabd servers: with `--cfg
     /// zab.bug=AckBeforePersist` (faults build) an acknowledged create is lost.
     AckBeforePersist {
@@ -152,7 +146,10 @@ fn main() -> ExitCode {
     match args.command {
         Cmd::Run(a) => run(a),
         Cmd::StaleAck { ensemble, dir } => schedules::stale_ack(ensemble, dir),
-        Cmd::NewleaderAck { target, zabd, dir } => schedules::newleader_ack(target, zabd, dir),
+        Cmd::NewleaderAck(a) => schedules::three_servers("newleader-ack", a, newleader_ack::run),
+        Cmd::EpochBeforeLog(a) => {
+            schedules::three_servers("epoch-before-log", a, epoch_before_log::run)
+        }
         Cmd::AckBeforePersist { zabd, extra, dir } => {
             schedules::ack_before_persist(zabd, extra, dir)
         }

@@ -1,11 +1,11 @@
-//! `zab-chaos stale-ack`, `ack-before-persist` and `newleader-ack`: the scripted schedules
-//! on real servers, their steps and their verdicts.
+//! `zab-chaos stale-ack`, `ack-before-persist`, `newleader-ack` and `epoch-before-log`: the
+//! scripted schedules on real servers, their steps and their verdicts.
 
 use super::{zabd_path, Ensemble, Servers};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zab::chaos::cluster::Target;
-use zab::chaos::schedule::{ack_before_persist, newleader_ack, stale_ack, Outcome, ScheduleError};
+use zab::chaos::schedule::{ack_before_persist, stale_ack, Outcome, ScheduleError};
 
 /// The model's `stale-ack` schedule; exit 1 when an acknowledged write was lost.
 pub(crate) fn stale_ack(ensemble: Ensemble, dir: Option<PathBuf>) -> ExitCode {
@@ -50,24 +50,41 @@ pub(crate) fn ack_before_persist(
     run(|| ack_before_persist::run(target, extra, &dir))
 }
 
-/// ZOOKEEPER-4646's schedule (a NEWLEADER ACK before the synced transactions are durable) on
-/// three servers; exit 1 when a create a client read was lost.
-pub(crate) fn newleader_ack(
+/// The servers of a three-server schedule (`newleader-ack`, `epoch-before-log`).
+#[derive(clap::Args)]
+pub(crate) struct ThreeServers {
+    /// The servers.
+    #[arg(long, value_enum, default_value_t = Servers::Zabd)]
     target: Servers,
+    /// The zabd executable (default: the one beside this program).
+    #[arg(long)]
     zabd: Option<PathBuf>,
+    /// Where the servers, their logs and the shim go (default: a new temporary directory).
+    #[arg(long)]
     dir: Option<PathBuf>,
-) -> ExitCode {
-    let target = match target_of(target, zabd) {
+}
+
+/// Runs the three-server schedule `name`; exit 1 when a create that was acknowledged, or
+/// read by a client, was lost.
+pub(crate) fn three_servers<Fut>(
+    name: &str,
+    args: ThreeServers,
+    schedule: impl FnOnce(Target, PathBuf) -> Fut,
+) -> ExitCode
+where
+    Fut: std::future::Future<Output = Result<Outcome, ScheduleError>>,
+{
+    let target = match target_of(args.target, args.zabd) {
         Ok(t) => t,
         Err(e) => return usage(&e),
     };
-    let dir = dir_or_temp(dir, "newleader-ack");
+    let dir = dir_or_temp(args.dir, name);
     println!(
-        "zab-chaos newleader-ack: target {} in {}",
+        "zab-chaos {name}: target {} in {}",
         target.name(),
         dir.display()
     );
-    run(|| newleader_ack::run(target, &dir))
+    run(|| schedule(target, dir))
 }
 
 fn target_of(target: Servers, zabd: Option<PathBuf>) -> Result<Target, String> {

@@ -13,7 +13,7 @@
 //!    F restarts without the shim and, with C, elects a leader; then L is back. If the create
 //!    was acknowledged and `/w` is gone, an acknowledged write was lost.
 
-use super::{fail_over, held, leader, start, trigger, Outcome, ScheduleError, Steps};
+use super::{fail_over, held, start_three, trigger, Outcome, ScheduleError, Steps};
 use crate::chaos::client::Client;
 use crate::chaos::cluster::Target;
 use crate::chaos::proxy::Mode;
@@ -29,10 +29,7 @@ const ANSWER_WAIT: Duration = Duration::from_secs(5);
 /// Runs the schedule on three servers of `target`, with `extra` zoo.cfg lines (the bug, or
 /// none), in `dir`.
 pub async fn run(target: Target, extra: Vec<String>, dir: &Path) -> Result<Outcome, ScheduleError> {
-    let (mut cluster, _) = start(target, 3, extra, (SLOW_FSYNC, true), dir).await?;
-    let l = leader(&cluster, Duration::from_secs(60)).await?;
-    let others: Vec<usize> = (1..=3).filter(|&id| id != l).collect();
-    let (f, c) = (others[0], others[1]);
+    let (mut cluster, [l, f, c]) = start_three(target, extra, SLOW_FSYNC, dir).await?;
     let mut steps = Steps::new();
     let timeout = Duration::from_secs(30);
     let mut client = Client::connect(cluster.client_addr(l), 60_000, timeout).await?;

@@ -21,10 +21,10 @@
 //!    a leader; then L is back. If a client saw `/w` and it is gone, a committed write was
 //!    lost.
 
-use super::{fail_over, held, leader, start, trigger, Outcome, ScheduleError, Steps, NO_NODE};
+use super::{fail_over, held, start_three, trigger, Outcome, ScheduleError, Steps, NO_NODE};
 use crate::chaos::client::{Client, ClientError};
 use crate::chaos::cluster::{Cluster, Target};
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How long C's log fsyncs are held: beyond the read of step 4.
@@ -34,12 +34,9 @@ const SLOW_FSYNC: Duration = Duration::from_secs(30);
 const READ_WAIT: Duration = Duration::from_secs(15);
 
 /// Runs the schedule on three servers of `target` in `dir`.
-pub async fn run(target: Target, dir: &Path) -> Result<Outcome, ScheduleError> {
-    let target_kind = target.clone();
-    let (mut cluster, _) = start(target, 3, Vec::new(), (SLOW_FSYNC, true), dir).await?;
-    let l = leader(&cluster, Duration::from_secs(60)).await?;
-    let others: Vec<usize> = (1..=3).filter(|&id| id != l).collect();
-    let (x, c) = (others[0], others[1]);
+pub async fn run(target: Target, dir: PathBuf) -> Result<Outcome, ScheduleError> {
+    let dir = dir.as_path();
+    let (mut cluster, [l, x, c]) = start_three(target, Vec::new(), SLOW_FSYNC, dir).await?;
     let mut steps = Steps::new();
     let mut client =
         Client::connect(cluster.client_addr(l), 60_000, Duration::from_secs(30)).await?;
@@ -64,9 +61,6 @@ pub async fn run(target: Target, dir: &Path) -> Result<Outcome, ScheduleError> {
     ));
     cluster.kill(l);
     cluster.kill(c);
-    if matches!(target_kind, Target::ZooKeeper) {
-        remove_empty_logs(&cluster, c, &mut steps)?;
-    }
     cluster.restart(x)?;
     let (after_failover, finally) =
         fail_over(&mut cluster, &[l, c], c, &trigger, &mut steps).await?;
@@ -100,20 +94,4 @@ async fn read_w(cluster: &Cluster, id: usize, session: (i64, Vec<u8>)) -> Option
         }
     };
     tokio::time::timeout(READ_WAIT, read).await.ok()
-}
-
-/// Removes server `id`'s empty log files: a log created just before a crash, whose header
-/// the cache lost. ZooKeeper 3.8.0 cannot start on one (ZOOKEEPER-2332, fixed upstream in
-/// 2024 by deleting it at start-up, which this does for it).
-fn remove_empty_logs(cluster: &Cluster, id: usize, steps: &mut Steps) -> std::io::Result<()> {
-    let dir = cluster.data_dir(id).join("version-2");
-    for entry in std::fs::read_dir(&dir)? {
-        let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with("log.") && std::fs::metadata(&path)?.len() == 0 {
-            std::fs::remove_file(&path)?;
-            steps.note(format!("C's empty {name} removed (ZOOKEEPER-2332)"));
-        }
-    }
-    Ok(())
 }
