@@ -1,6 +1,6 @@
 //! `zab-bench` against a running 3-server `zabd ensemble`: the JSON it promises, the
-//! read/write mix it was asked for, `--compare`, and clear errors for bad arguments and an
-//! unreachable target.
+//! read/write mix it was asked for, `--compare`, `--preload` and `--rss`, and clear errors
+//! for bad arguments and an unreachable target.
 
 use std::process::{Command, Output};
 use support::Ensemble;
@@ -69,6 +69,26 @@ fn bench_measures_a_zabd_ensemble() {
     let table = bench(&["--connect", &e.hosts, "--ops", "500"]);
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(table.status.success() && text.contains("writes/s") && text.contains("p999 ms"));
+}
+
+/// `--preload` creates its znodes once (a second run finds them and creates none), and
+/// `--rss` finds each local server's process by its port and reports its memory.
+#[test]
+fn bench_preloads_and_reports_each_servers_memory() {
+    let e = Ensemble::zabd(3, 0);
+    let args = ["--preload", "3000", "--rss", "--ops", "500", "--json"];
+    let first = json(&bench(&[&["--connect", &e.hosts], &args[..]].concat()));
+    let t = &first["targets"][0];
+    assert_eq!(t["preloaded"], 3000, "{first}");
+    assert!(t["preload_per_s"].as_f64().unwrap() > 0.0, "{first}");
+    let rss = t["rss_mb"].as_array().expect("rss_mb");
+    assert_eq!(rss.len(), 3, "{first}");
+    assert!(
+        rss.iter().all(|m| m.as_f64().is_some_and(|m| m > 1.0)),
+        "every server measured: {first}"
+    );
+    let again = json(&bench(&[&["--connect", &e.hosts], &args[..]].concat()));
+    assert_eq!(again["targets"][0]["preloaded"], 0, "{again}");
 }
 
 #[test]

@@ -24,6 +24,8 @@ pub struct Load {
     pub seed: u64,
     /// Sessions on the first server that never read their replies (`idle.rs`).
     pub idle_readers: usize,
+    /// Znodes created before the timed load (`preload.rs`).
+    pub preload: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -40,6 +42,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// Every operation's latency in microseconds, sorted.
     pub latencies_us: Vec<u32>,
+    /// What the preload did before the clock started.
+    pub preloaded: crate::preload::Preloaded,
 }
 
 /// Decides, shared by all sessions, whether one more request may be issued.
@@ -89,6 +93,10 @@ pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
         0 | NODE_EXISTS => {}
         err => return Err(io::Error::other(format!("create {ROOT}: error {err}"))),
     }
+    let preloaded = match load.preload {
+        0 => Default::default(),
+        n => crate::preload::run(hosts, n, load.value_size, SESSION_TIMEOUT_MS).await?,
+    };
     let mut conns = Vec::with_capacity(load.clients);
     for i in 0..load.clients {
         let host = &hosts[i % hosts.len()];
@@ -144,6 +152,7 @@ pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
         errors: total.errors,
         elapsed,
         latencies_us: total.latencies_us,
+        preloaded,
     })
 }
 

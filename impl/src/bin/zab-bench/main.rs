@@ -10,7 +10,9 @@ use std::time::Duration;
 mod conn;
 mod idle;
 mod load;
+mod preload;
 mod report;
+mod rss;
 
 #[derive(Parser)]
 #[command(
@@ -50,6 +52,14 @@ struct Args {
     /// a reply, open during the run: what a client that does not read costs the others.
     #[arg(long, default_value_t = 0)]
     idle_readers: usize,
+    /// Znodes of --value-size bytes created under /zab-bench/data before the timed load
+    /// (existing ones are kept): the state a server holds while it is measured.
+    #[arg(long, default_value_t = 0)]
+    preload: u64,
+    /// Report each server's resident memory after the run (local servers only: the process
+    /// listening on each port, from /proc).
+    #[arg(long)]
+    rss: bool,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -84,6 +94,7 @@ fn load_of(a: &Args) -> Result<load::Load, String> {
         stop,
         seed: a.seed,
         idle_readers: a.idle_readers,
+        preload: a.preload,
     })
 }
 
@@ -102,13 +113,21 @@ fn hosts(connect: &str) -> Result<Vec<String>, String> {
 async fn measure(args: &Args, load: &load::Load) -> Result<report::Report, String> {
     let mut targets = Vec::new();
     for connect in std::iter::once(&args.connect).chain(args.compare.as_ref()) {
-        let o = load::run(&hosts(connect)?, load)
+        let hosts = hosts(connect)?;
+        let o = load::run(&hosts, load)
             .await
             .map_err(|e| format!("{connect}: {e}"))?;
         if o.errors > 0 {
             return Err(format!("{connect}: {} requests failed", o.errors));
         }
-        targets.push(report::Target::new(connect, &o));
+        let mut t = report::Target::new(connect, &o);
+        if args.rss {
+            t.rss_mb = rss::of_servers(&hosts)
+                .into_iter()
+                .map(|b| b.map(|b| b as f64 / (1 << 20) as f64))
+                .collect();
+        }
+        targets.push(t);
     }
     Ok(report::Report::new(targets))
 }

@@ -12,6 +12,11 @@ pub struct Target {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub p999_ms: f64,
+    /// Znodes the preload created, and how fast.
+    pub preloaded: u64,
+    pub preload_per_s: f64,
+    /// Each server's resident memory after the run, in MiB (`--rss`; null where unknown).
+    pub rss_mb: Vec<Option<f64>>,
 }
 
 #[derive(Serialize, Debug)]
@@ -47,7 +52,31 @@ impl Target {
             p50_ms: quantile_ms(&o.latencies_us, 0.50),
             p99_ms: quantile_ms(&o.latencies_us, 0.99),
             p999_ms: quantile_ms(&o.latencies_us, 0.999),
+            preloaded: o.preloaded.created,
+            preload_per_s: o.preloaded.created as f64
+                / o.preloaded.elapsed.as_secs_f64().max(f64::MIN_POSITIVE),
+            rss_mb: Vec::new(),
         }
+    }
+
+    /// The lines under the table for this target: its preload and its servers' memory.
+    fn notes(&self, n: usize) -> String {
+        let mut out = String::new();
+        if self.preloaded > 0 {
+            out += &format!(
+                "{n:<8} preloaded {} znodes, {:.0}/s\n",
+                self.preloaded, self.preload_per_s
+            );
+        }
+        if !self.rss_mb.is_empty() {
+            let each: Vec<String> = self
+                .rss_mb
+                .iter()
+                .map(|m| m.map_or("?".into(), |m| format!("{m:.0}")))
+                .collect();
+            out += &format!("{n:<8} rss MB per server: {}\n", each.join(", "));
+        }
+        out
     }
 }
 
@@ -89,6 +118,9 @@ impl Report {
                 t.connect
             );
         }
+        for (i, t) in self.targets.iter().enumerate() {
+            out += &t.notes(i + 1);
+        }
         if let (Some(r), [a, b]) = (&self.ratio, self.targets.as_slice()) {
             out += &format!(
                 "{:<8} {:>11.2}x {:>11.2}x {:>8.2}x {:>8.2}x {:>8.2}x  (1 / 2)\n",
@@ -127,6 +159,9 @@ mod tests {
             p50_ms: 1.0,
             p99_ms: 2.0,
             p999_ms: 3.0,
+            preloaded: 0,
+            preload_per_s: 0.0,
+            rss_mb: vec![Some(12.0), None],
         };
         let rep = Report::new(vec![t("a:1", 300.0, 1000.0), t("b:2", 100.0, 500.0)]);
         let v: serde_json::Value = serde_json::to_value(&rep).unwrap();
@@ -145,6 +180,8 @@ mod tests {
             "p50_ms",
             "p99_ms",
             "p999_ms",
+            "preloaded",
+            "rss_mb",
         ] {
             assert!(keys.contains(&k.to_string()), "{k} missing: {keys:?}");
         }
@@ -154,5 +191,6 @@ mod tests {
             .get("ratio")
             .is_none());
         assert!(rep.table().contains("3.00x"));
+        assert!(rep.table().contains("rss MB per server: 12, ?"));
     }
 }
