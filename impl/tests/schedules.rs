@@ -7,7 +7,8 @@
 //! ZooKeeper 3.8 loses a create a client had read and zabd commits nothing it loses; and
 //! ZOOKEEPER-4643 (`epoch-before-log`), a new currentEpoch written before the synced
 //! transactions are logged, through which ZooKeeper 3.8 loses an acknowledged create and
-//! zabd loses nothing.
+//! zabd loses nothing; and ZOOKEEPER-4712's window (`sync-outlives`), after which zabd's
+//! servers hold the same history.
 
 use std::process::{Command, Output};
 
@@ -125,5 +126,14 @@ fn zabd_logs_the_synced_transactions_before_the_epoch() {
     );
     assert!(text.contains("C's log fsync held: true"), "C not held");
     assert!(text.contains("verdict: nothing acknowledged was lost"));
+    assert!(out.status.success());
+}
+
+#[test]
+fn zabd_servers_agree_after_a_follower_gives_up_during_a_held_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, text) = zab_chaos(&["sync-outlives", "--target", "zabd"], dir.path());
+    assert!(text.contains("F's fsync held: true"), "F not held");
+    assert!(text.contains("verdict: every server holds the same history"));
     assert!(out.status.success());
 }

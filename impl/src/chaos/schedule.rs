@@ -11,6 +11,7 @@ pub mod ack_before_persist;
 pub mod epoch_before_log;
 pub mod newleader_ack;
 pub mod stale_ack;
+pub mod sync_outlives;
 
 use super::client::{Client, ClientError};
 use super::cluster::{Cluster, ClusterError, Spec, Target};
@@ -174,6 +175,18 @@ pub fn held(log: &Path, matching: &str) -> bool {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     text.lines()
         .any(|l| l.starts_with("slow_fsync: ") && l.contains(matching) && l.ends_with(" ms"))
+}
+
+/// Waits up to `limit` for the shim to hold an fsync of server `id`'s log.
+pub async fn wait_held(cluster: &Cluster, id: usize, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if held(cluster.log(id), "/log.") {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
 }
 
 /// A schedule's steps, each with the time since the first.

@@ -50,6 +50,9 @@ enum Cmd {
     /// ZOOKEEPER-4643 on three servers: a follower writes its new currentEpoch before it
     /// logs the synced transactions, crashes, and wins the next election with that epoch.
     EpochBeforeLog(schedules::ThreeServers),
+    /// ZOOKEEPER-4712 on three servers: a follower's sync thread outlives its shutdown and
+    /// logs a transaction after the follower rebuilt its state; the servers then disagree.
+    SyncOutlives(schedules::ThreeServers),
     /// A follower that ACKs before its fsync, on three zabd servers: with `--cfg
     /// zab.bug=AckBeforePersist` (faults build) an acknowledged create is lost.
     AckBeforePersist {
@@ -147,6 +150,7 @@ fn main() -> ExitCode {
         Cmd::Run(a) => run(a),
         Cmd::StaleAck { ensemble, dir } => schedules::stale_ack(ensemble, dir),
         Cmd::NewleaderAck(a) => schedules::three_servers("newleader-ack", a, newleader_ack::run),
+        Cmd::SyncOutlives(a) => schedules::sync_outlives(a),
         Cmd::EpochBeforeLog(a) => {
             schedules::three_servers("epoch-before-log", a, epoch_before_log::run)
         }

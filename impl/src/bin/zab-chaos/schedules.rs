@@ -5,7 +5,7 @@ use super::{zabd_path, Ensemble, Servers};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zab::chaos::cluster::Target;
-use zab::chaos::schedule::{ack_before_persist, stale_ack, Outcome, ScheduleError};
+use zab::chaos::schedule::{ack_before_persist, stale_ack, sync_outlives, Outcome, ScheduleError};
 
 /// The model's `stale-ack` schedule; exit 1 when an acknowledged write was lost.
 pub(crate) fn stale_ack(ensemble: Ensemble, dir: Option<PathBuf>) -> ExitCode {
@@ -85,6 +85,46 @@ where
         dir.display()
     );
     run(|| schedule(target, dir))
+}
+
+/// ZOOKEEPER-4712's schedule; exit 1 when the servers end with different histories.
+pub(crate) fn sync_outlives(args: ThreeServers) -> ExitCode {
+    let target = match target_of(args.target, args.zabd) {
+        Ok(t) => t,
+        Err(e) => return usage(&e),
+    };
+    let dir = dir_or_temp(args.dir, "sync-outlives");
+    println!(
+        "zab-chaos sync-outlives: target {} in {}",
+        target.name(),
+        dir.display()
+    );
+    let Ok(rt) = tokio::runtime::Runtime::new() else {
+        eprintln!("zab-chaos: no runtime");
+        return ExitCode::from(3);
+    };
+    let v = match rt.block_on(sync_outlives::run(target, dir)) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("zab-chaos: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    for s in &v.steps {
+        println!("{s}");
+    }
+    if v.diverged() {
+        println!(
+            "verdict: the servers hold different histories: {:?}",
+            v.views
+        );
+        return ExitCode::from(1);
+    }
+    println!(
+        "verdict: every server holds the same history (reached: {}, (/a, /b): {:?})",
+        v.reached, v.views
+    );
+    ExitCode::SUCCESS
 }
 
 fn target_of(target: Servers, zabd: Option<PathBuf>) -> Result<Target, String> {

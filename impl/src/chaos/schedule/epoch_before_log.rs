@@ -18,11 +18,11 @@
 //!    wins the vote over L's longer log, and L is told to TRUNC `/w` away; then X is back.
 //!    If the create was acknowledged and `/w` is gone, an acknowledged write was lost.
 
-use super::{fail_over, held, start_three, trigger, Outcome, ScheduleError, Steps};
+use super::{fail_over, start_three, trigger, wait_held, Outcome, ScheduleError, Steps};
 use crate::chaos::client::Client;
-use crate::chaos::cluster::{Cluster, Target};
+use crate::chaos::cluster::Target;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long C's log fsyncs are held: beyond step 3's kill.
 const SLOW_FSYNC: Duration = Duration::from_secs(30);
@@ -50,7 +50,7 @@ pub async fn run(target: Target, dir: PathBuf) -> Result<Outcome, ScheduleError>
     steps.note(format!(
         "L killed; C's log slow ({SLOW_FSYNC:?}) and volatile; C restarts"
     ));
-    let reached = wait_held(&cluster, c).await;
+    let reached = wait_held(&cluster, c, HOLD_WAIT).await;
     steps.note(format!("C's log fsync held: {reached}; C and X killed"));
     cluster.kill(c);
     cluster.kill(x);
@@ -65,16 +65,4 @@ pub async fn run(target: Target, dir: PathBuf) -> Result<Outcome, ScheduleError>
         finally,
         steps: steps.into_lines(),
     })
-}
-
-/// Waits up to `HOLD_WAIT` for the shim to hold an fsync of server `id`'s log.
-async fn wait_held(cluster: &Cluster, id: usize) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < HOLD_WAIT {
-        if held(cluster.log(id), "/log.") {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }

@@ -1,0 +1,128 @@
+//! ZOOKEEPER-4712 as a schedule on real servers: a follower's shutdown leaves its sync thread
+//! running, so a transaction queued behind a slow fsync reaches its log after the follower
+//! has rebuilt its state from that log and gone into election; the transaction, never
+//! committed, stays on that one server.
+//!
+//! ZooKeeper 3.8 (`Learner.shutdown` → `ZooKeeperServer.shutdown(false)`): the request
+//! processors are shut down but not the follower's SyncRequestProcessor, and the in-memory
+//! database is fast-forwarded from the log at once. zabd has no thread of its own for the
+//! log: a replica's log is its state.
+//!
+//! Three servers, tickTime 1 s, every one under the `slow_fsync` shim (not volatile), idle
+//! until told:
+//! 1. two clients open their sessions at the leader L; follower G is killed;
+//! 2. follower F's log fsyncs are held 8 s; the first client creates `/a`: F writes it and
+//!    its fsync is held, so neither `/a` nor what follows can commit;
+//! 3. the second client creates `/b`, queued behind the held fsync at F;
+//! 4. L is killed and G restarts: F gives up on L and goes into election while its sync
+//!    thread still holds `/b`; F and G elect a leader, and F's held fsync returns;
+//! 5. every server comes back, and each is asked, without a `sync`, whether `/a` and `/b`
+//!    exist: servers that answer differently hold different histories.
+
+use super::{leader, start, trigger, wait_held, ScheduleError, Steps, NO_NODE};
+use crate::chaos::client::{Client, ClientError};
+use crate::chaos::cluster::{Cluster, Target};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long F's log fsyncs are held.
+const SLOW_FSYNC: Duration = Duration::from_secs(8);
+
+/// What the schedule found.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// Who did what.
+    pub roles: String,
+    /// F's fsync of `/a` was held when `/b` was sent.
+    pub reached: bool,
+    /// Per server (1-based, in order), whether `/a` and `/b` exist there at the end (`None`:
+    /// it did not answer).
+    pub views: Vec<Option<(bool, bool)>>,
+    /// What happened, in order.
+    pub steps: Vec<String>,
+}
+
+impl Verdict {
+    /// Servers that answered and disagree.
+    pub fn diverged(&self) -> bool {
+        let mut answers = self.views.iter().flatten();
+        let first = answers.next();
+        answers.any(|v| Some(v) != first)
+    }
+}
+
+/// Runs the schedule on three servers of `target` in `dir`.
+pub async fn run(target: Target, dir: PathBuf) -> Result<Verdict, ScheduleError> {
+    let dir = dir.as_path();
+    let (mut cluster, _) = start(target, 3, Vec::new(), (SLOW_FSYNC, false), dir).await?;
+    let l = leader(&cluster, Duration::from_secs(60)).await?;
+    let others: Vec<usize> = (1..=3).filter(|&id| id != l).collect();
+    let (f, g) = (others[0], others[1]);
+    let mut steps = Steps::new();
+    let timeout = Duration::from_secs(10);
+    let mut first = Client::connect(cluster.client_addr(l), 60_000, timeout).await?;
+    let mut second = Client::connect(cluster.client_addr(l), 60_000, timeout).await?;
+    cluster.kill(g);
+    let trigger = trigger(dir, f);
+    std::fs::write(&trigger, b"")?;
+    let a = tokio::time::timeout(Duration::from_secs(1), first.create("/a", b"a", 0)).await;
+    let reached = wait_held(&cluster, f, Duration::from_secs(5)).await;
+    let b = tokio::time::timeout(Duration::from_millis(500), second.create("/b", b"b", 0)).await;
+    steps.note(format!(
+        "L=s{l} F=s{f} G=s{g}: G killed, F's log slow ({SLOW_FSYNC:?}); create /a: {a:?}; \
+         F's fsync held: {reached}; create /b: {b:?}"
+    ));
+    drop((first, second));
+    cluster.kill(l);
+    cluster.restart(g)?;
+    steps.note("L killed; G restarts".into());
+    let elected = leader(&cluster, Duration::from_secs(60)).await?;
+    // Past the held fsync: what F's sync thread still held has reached its log.
+    tokio::time::sleep(SLOW_FSYNC).await;
+    let _ = std::fs::remove_file(&trigger);
+    steps.note(format!("s{elected} leads; F's hold is over"));
+    // Every server restarts from its disk, then everyone is back.
+    for id in [f, g] {
+        cluster.kill(id);
+    }
+    cluster.heal()?;
+    cluster.wait_serving(Duration::from_secs(60)).await?;
+    leader(&cluster, Duration::from_secs(60)).await?;
+    let mut views = Vec::new();
+    for id in 1..=cluster.len() {
+        views.push(view(&cluster, id).await);
+    }
+    steps.note(format!(
+        "everyone restarted; (/a, /b) per server: {views:?}"
+    ));
+    Ok(Verdict {
+        roles: format!("L=s{l} F=s{f} G=s{g}"),
+        reached,
+        views,
+        steps: steps.into_lines(),
+    })
+}
+
+/// Whether `/a` and `/b` exist at server `id`, read there without a `sync` (each server's
+/// own state), within 30 s.
+async fn view(cluster: &Cluster, id: usize) -> Option<(bool, bool)> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        let t = Duration::from_secs(5);
+        if let Ok(mut c) = Client::connect(cluster.client_addr(id), 10_000, t).await {
+            if let (Some(a), Some(b)) = (exists(&mut c, "/a").await, exists(&mut c, "/b").await) {
+                return Some((a, b));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    None
+}
+
+async fn exists(c: &mut Client, path: &str) -> Option<bool> {
+    match c.get_data(path).await {
+        Ok(_) => Some(true),
+        Err(ClientError::Server(NO_NODE)) => Some(false),
+        Err(_) => None,
+    }
+}
