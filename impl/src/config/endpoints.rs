@@ -122,7 +122,7 @@ impl AdminEndpoint {
 
 /// A Java-style boolean named by its key in the error.
 pub(super) fn boolean(key: &str, value: &str) -> Result<bool, String> {
-    super::boolean(value).map_err(|m| format!("{key} {m}"))
+    super::parse::boolean(value).map_err(|m| format!("{key} {m}"))
 }
 
 /// A listening address: an IP address, not a name (nothing is resolved).

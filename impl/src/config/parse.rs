@@ -1,0 +1,240 @@
+//! Parsing the text of a zoo.cfg into a `ServerConfig`: one arm per key, as ZooKeeper names
+//! it, and the parsers of its values. A malformed value names its line.
+
+use super::{check_server_id, tls, ConfigError, PeerAddr, Reads, ServerConfig};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+impl ServerConfig {
+    /// Parses the text of a zoo.cfg (without reading `myid`).
+    pub fn parse(text: &str) -> Result<ServerConfig, ConfigError> {
+        let mut cfg = ServerConfig::defaults();
+        let mut data_dir = None;
+        let mut data_log_dir = None;
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let raw = raw.trim();
+            if raw.is_empty() || raw.starts_with('#') {
+                continue;
+            }
+            let Some((key, value)) = raw.split_once('=') else {
+                return Err(bad(line, format!("`{raw}` is not key=value")));
+            };
+            let (key, value) = (key.trim(), value.trim());
+            match key {
+                "tickTime" => cfg.tick_time_ms = number(line, key, value)?,
+                "initLimit" => cfg.init_limit = number(line, key, value)?,
+                "syncLimit" => cfg.sync_limit = number(line, key, value)?,
+                "dataDir" => data_dir = Some(PathBuf::from(value)),
+                "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
+                "clientPort" => cfg.client_port = number(line, key, value)?,
+                "clientPortAddress" => {
+                    cfg.client_port_address = value
+                        .parse()
+                        .map_err(|_| bad(line, format!("clientPortAddress `{value}`")))?
+                }
+                "maxClientCnxns" => cfg.max_client_cnxns = number(line, key, value)?,
+                "maxCnxns" => cfg.max_cnxns = number(line, key, value)?,
+                "minSessionTimeout" => cfg.min_session_timeout_ms = Some(number(line, key, value)?),
+                "maxSessionTimeout" => cfg.max_session_timeout_ms = Some(number(line, key, value)?),
+                "autopurge.snapRetainCount" => {
+                    cfg.autopurge_snap_retain_count = number(line, key, value)?
+                }
+                "autopurge.purgeInterval" => {
+                    cfg.autopurge_purge_interval = number(line, key, value)?
+                }
+                "snapCount" => cfg.snap_count = number(line, key, value)?,
+                "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
+                "forceSync" => cfg.force_sync = value != "no",
+                "fsync.warningthresholdms" | "zookeeper.fsync.warningthresholdms" => {
+                    cfg.fsync_warning_ms = number(line, key, value)?
+                }
+                "4lw.commands.whitelist" => cfg.four_letter_words = four_letter_words(value),
+                "znode.container.checkIntervalMs" => {
+                    cfg.container_check_interval_ms = number(line, key, value)?
+                }
+                "znode.container.maxPerMinute" => {
+                    cfg.container_max_per_minute = number(line, key, value)?
+                }
+                "znode.container.maxNeverUsedIntervalMs" => {
+                    cfg.container_max_never_used_ms = number(line, key, value)?
+                }
+                "DigestAuthenticationProvider.superDigest"
+                | "zookeeper.DigestAuthenticationProvider.superDigest" => {
+                    cfg.super_digest = Some(super_digest(value).map_err(|m| bad(line, m))?)
+                }
+                "globalOutstandingLimit" => {
+                    cfg.global_outstanding_limit = number(line, key, value)?
+                }
+                "zab.client.maxOutstanding" => {
+                    cfg.client_max_outstanding = number(line, key, value)?
+                }
+                "zab.client.maxQueuedBytes" => {
+                    cfg.client_max_queued_bytes = number(line, key, value)?
+                }
+                "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
+                    cfg.extended_types_enabled = boolean(value).map_err(|m| bad(line, m))?
+                }
+                "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
+                "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
+                "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
+                "zab.reads" => cfg.reads = reads(value).map_err(|m| bad(line, m))?,
+                "zab.quorum.secretFile" => cfg.quorum_secret_file = Some(PathBuf::from(value)),
+                "zab.fault.fsyncFailsAfter" => {
+                    cfg.fsync_fails_after = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
+                "zab.fault.fsyncDelayMs" => {
+                    cfg.fsync_delay_ms = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
+                "zab.fault.snapshotDelayMs" => {
+                    cfg.snapshot_delay_ms = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
+                "zab.fault.epochWriteDelayMs" => {
+                    cfg.epoch_write_delay_ms =
+                        Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
+                "zab.bug" => {
+                    cfg.bug = Some(crate::replica::Bug::from_name(value).map_err(|m| bad(line, m))?)
+                }
+                k if k.starts_with("server.") => {
+                    let id = k["server.".len()..]
+                        .parse::<u64>()
+                        .map_err(|_| bad(line, format!("server id in `{k}`")))
+                        .and_then(|id| check_server_id(id).map_err(|m| bad(line, m)))?;
+                    let addr = peer_addr(value).map_err(|msg| bad(line, msg))?;
+                    if cfg.servers.insert(id, addr).is_some() {
+                        return Err(bad(line, format!("server.{id} appears twice")));
+                    }
+                }
+                k if k.starts_with("metricsProvider.") => {
+                    if !cfg.metrics.set(k, value).map_err(|m| bad(line, m))? {
+                        cfg.unknown.push((line, key.to_string()));
+                    }
+                }
+                k if tls::QuorumTls::owns(k) => {
+                    if !cfg.quorum_tls.set(k, value).map_err(|m| bad(line, m))? {
+                        cfg.unknown.push((line, key.to_string()));
+                    }
+                }
+                k if k.starts_with("ssl.")
+                    || [
+                        "secureClientPort",
+                        "secureClientPortAddress",
+                        "serverCnxnFactory",
+                    ]
+                    .contains(&k) =>
+                {
+                    if !cfg.client_tls.set(k, value).map_err(|m| bad(line, m))? {
+                        cfg.unknown.push((line, key.to_string()));
+                    }
+                }
+                k if k.starts_with("admin.") => {
+                    if !cfg.admin.set(k, value).map_err(|m| bad(line, m))? {
+                        cfg.unknown.push((line, key.to_string()));
+                    }
+                }
+                _ => cfg.unknown.push((line, key.to_string())),
+            }
+        }
+        cfg.data_dir = data_dir.ok_or(ConfigError::Missing("dataDir"))?;
+        cfg.data_log_dir = data_log_dir.unwrap_or_else(|| cfg.data_dir.clone());
+        Ok(cfg)
+    }
+}
+
+fn reads(value: &str) -> Result<Reads, String> {
+    match value {
+        "sequential" => Ok(Reads::Sequential),
+        "linearizable" => Ok(Reads::Linearizable),
+        _ => Err(format!("`{value}` is not sequential or linearizable")),
+    }
+}
+
+pub(super) fn boolean(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("`{value}` is not true or false")),
+    }
+}
+
+pub(super) fn four_letter_words(value: &str) -> BTreeSet<String> {
+    let listed = value.split(',').map(str::trim).filter(|w| !w.is_empty());
+    listed.chain(["srvr"]).map(String::from).collect()
+}
+
+/// A `superDigest` value checked to be what `generateDigest` makes: a user name, `:`, and the
+/// base64 of a 20-byte SHA-1. Anything else would silently make nobody the superuser.
+fn super_digest(value: &str) -> Result<String, String> {
+    use base64::Engine;
+    let hash = value
+        .split_once(':')
+        .map(|(user, hash)| (user.is_empty(), hash));
+    let decoded = hash.and_then(|(no_user, h)| {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(h).ok()?;
+        (!no_user && bytes.len() == 20).then_some(())
+    });
+    match decoded {
+        Some(()) => Ok(value.to_string()),
+        None => Err(format!(
+            "superDigest `{value}` is not user:base64(sha1(\"user:password\")) \
+             (ZooKeeper's DigestAuthenticationProvider.generateDigest)"
+        )),
+    }
+}
+
+/// A disk fault's number (`zab.fault.fsyncFailsAfter`, `zab.fault.fsyncDelayMs`,
+/// `zab.fault.snapshotDelayMs`, `zab.fault.epochWriteDelayMs`), in a build that has the
+/// faults.
+fn fault_count(key: &str, value: &str) -> Result<u64, String> {
+    if cfg!(feature = "faults") {
+        value
+            .parse()
+            .map_err(|_| format!("{key}=`{value}` is not a count"))
+    } else {
+        Err(format!(
+            "{key}={value}: deliberately failing disks are for tests only; this build has \
+             none (build with the `faults` cargo feature)"
+        ))
+    }
+}
+
+fn bad(line: usize, msg: String) -> ConfigError {
+    ConfigError::Line { line, msg }
+}
+
+fn number<T: std::str::FromStr>(line: usize, key: &str, value: &str) -> Result<T, ConfigError> {
+    value
+        .parse()
+        .map_err(|_| bad(line, format!("{key}=`{value}` is not a valid number")))
+}
+
+fn peer_addr(value: &str) -> Result<PeerAddr, String> {
+    // `;clientAddress:port` (dynamic configuration's form) does not change the peer ports.
+    let peer = value.split(';').next().unwrap_or_default();
+    let parts: Vec<&str> = peer.split(':').collect();
+    let port = |s: &str| {
+        s.parse::<u16>()
+            .map_err(|_| format!("port `{s}` in `{value}`"))
+    };
+    let (host, quorum, election, role) = match parts.as_slice() {
+        [h, q, e] => (h, q, e, "participant"),
+        [h, q, e, r] => (h, q, e, *r),
+        _ => {
+            return Err(format!(
+                "`{value}` is not host:quorumPort:electionPort[:role]"
+            ))
+        }
+    };
+    let observer = match role {
+        "participant" => false,
+        "observer" => true,
+        other => return Err(format!("unknown server role `{other}`")),
+    };
+    Ok(PeerAddr {
+        host: host.to_string(),
+        quorum_port: port(quorum)?,
+        election_port: port(election)?,
+        observer,
+    })
+}
