@@ -22,10 +22,13 @@ fn y(step: usize) -> usize {
     50 + step * ROW
 }
 
-fn escape(s: &str) -> String {
+/// Text made safe inside HTML or SVG markup and attribute values (the Explorer's page uses
+/// it too).
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Per link, the step at which each queued message was sent, kept aligned with the queue.

@@ -4,6 +4,7 @@
 use crate::bugs::ALL_BUGS;
 use crate::route::Route;
 use crate::scenarios::SCENARIOS;
+use crate::svg::escape;
 use std::fmt::Write;
 
 /// What an Explorer is opened for, shown above it.
@@ -98,13 +99,6 @@ fn panel(focus: &Focus, config: &str) -> String {
     }
     h.push_str("</ul></details></section>");
     h
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
