@@ -7,7 +7,7 @@ use super::history::{self, Event, HistoryError, Operation, Outcome};
 use super::lock;
 use super::nemesis::{self, FaultRecord, Schedule};
 use super::queue;
-use super::register::{self, Reads};
+use super::register::Reads;
 use super::watch;
 use super::workload::lock::Lock;
 use super::workload::queue::Queue;
@@ -127,13 +127,9 @@ pub async fn run(c: &Campaign) -> Result<Report, CampaignError> {
             let (events, run) = drive(registers, &mut cluster, &clients, c).await?;
             drop(cluster);
             let ops = history_of(&events, &dir)?;
-            let found = register::check(&ops, c.reads, c.budget);
-            let shrunk =
-                explain::shrink_anomalies(&ops, &found, c.reads, &run.faults, &dir, c.budget)?;
-            let (allowed, anomalies): (Vec<_>, Vec<_>) =
-                found.iter().partition(|a| a.allowed(c.reads));
-            let mut report = run.report(&ops, None, strings(&anomalies), shrunk, &dir);
-            report.allowed = strings(&allowed);
+            let v = explain::register_verdict(&ops, c.reads, &run.faults, &dir, c.budget)?;
+            let mut report = run.report(&ops, None, strings(&v.anomalies), v.shrunk, &dir);
+            report.allowed = strings(&v.allowed);
             Ok(report)
         }
         WorkloadKind::Queue => {

@@ -19,6 +19,36 @@ pub struct Shrunk {
     pub page: PathBuf,
 }
 
+/// The register's verdict on a history, as `zab-chaos run` and `zab-chaos check` give it.
+#[derive(Debug, Default)]
+pub struct RegisterVerdict {
+    /// Anomalies beyond what `reads` promises.
+    pub anomalies: Vec<Anomaly>,
+    /// Anomalies `reads` allows (ZooKeeper's sync asks no quorum): listed, not failed on.
+    pub allowed: Vec<Anomaly>,
+    /// Each failing key's smallest failing window, drawn.
+    pub shrunk: Vec<Shrunk>,
+}
+
+/// Checks `ops`, sorts the anomalies into those `reads` allows and the rest, and shrinks and
+/// draws each key that is not linearizable (pages go to `dir`).
+pub fn register_verdict(
+    ops: &[RegisterOperation],
+    reads: Reads,
+    faults: &[FaultRecord],
+    dir: &Path,
+    budget: u64,
+) -> std::io::Result<RegisterVerdict> {
+    let found = crate::chaos::register::check(ops, reads, budget);
+    let shrunk = shrink_anomalies(ops, &found, reads, faults, dir, budget)?;
+    let (allowed, anomalies) = found.into_iter().partition(|a| a.allowed(reads));
+    Ok(RegisterVerdict {
+        anomalies,
+        allowed,
+        shrunk,
+    })
+}
+
 /// Shrinks and draws each key that is not linearizable; pages go to `dir`.
 pub fn shrink_anomalies(
     ops: &[RegisterOperation],

@@ -18,7 +18,7 @@ use zab::chaos::explain::{self, Shrunk};
 use zab::chaos::history;
 use zab::chaos::namespace;
 use zab::chaos::nemesis::{FaultKind, FaultRecord, Schedule};
-use zab::chaos::register::{self, Reads};
+use zab::chaos::register::Reads;
 use zab::chaos::schedule::{epoch_before_log, newleader_ack};
 
 #[derive(Parser)]
@@ -389,19 +389,6 @@ fn check(path: &Path, linearizable_reads: bool) -> ExitCode {
     } else {
         Reads::Sequential
     };
-    let (allowed, found): (Vec<_>, Vec<_>) = register::check(&ops, reads, BUDGET)
-        .into_iter()
-        .partition(|a| a.allowed(reads));
-    println!(
-        "{} operations, {} anomalies, {} allowed",
-        ops.len(),
-        found.len(),
-        allowed.len()
-    );
-    for a in &found {
-        println!("anomaly: {a}");
-    }
-    print_allowed(allowed.iter());
     // The faults of the same run, if they are beside the history.
     let dir = path.parent().unwrap_or(Path::new("."));
     let faults: Vec<FaultRecord> = std::fs::read_to_string(dir.join("faults.jsonl"))
@@ -411,11 +398,25 @@ fn check(path: &Path, linearizable_reads: bool) -> ExitCode {
                 .collect()
         })
         .unwrap_or_default();
-    match explain::shrink_anomalies(&ops, &found, reads, &faults, dir, BUDGET) {
-        Ok(shrunk) => print_shrunk(&shrunk),
-        Err(e) => eprintln!("zab-chaos: timelines not written: {e}"),
+    let v = match explain::register_verdict(&ops, reads, &faults, dir, BUDGET) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("zab-chaos: timelines not written: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    println!(
+        "{} operations, {} anomalies, {} allowed",
+        ops.len(),
+        v.anomalies.len(),
+        v.allowed.len()
+    );
+    for a in &v.anomalies {
+        println!("anomaly: {a}");
     }
-    if found.is_empty() {
+    print_allowed(v.allowed.iter());
+    print_shrunk(&v.shrunk);
+    if v.anomalies.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
