@@ -8,6 +8,21 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A read older than what its client had seen before. ZooKeeper promises each client that
+/// it never goes back; the register and the watch checks both hold every client to it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("key {key}: operation {op} read version {read} after its client saw {seen}")]
+pub struct WentBack {
+    /// The key.
+    pub key: u32,
+    /// The read.
+    pub op: usize,
+    /// The version it read.
+    pub read: i32,
+    /// The version seen before.
+    pub seen: i32,
+}
+
 /// How an operation ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {

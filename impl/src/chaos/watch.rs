@@ -20,7 +20,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::history::{Operation, Outcome};
+use super::history::{Operation, Outcome, WentBack};
 
 /// The keys' znodes.
 pub fn path(key: u32) -> String {
@@ -81,17 +81,8 @@ pub type WatchOperation = Operation<WatchOp, WatchRet>;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WatchAnomaly {
     /// A read older than what its client had seen.
-    #[error("key {key}: operation {op} read version {read} after its client saw {seen}")]
-    WentBack {
-        /// The key.
-        key: u32,
-        /// The read.
-        op: usize,
-        /// What it read.
-        read: i32,
-        /// What was seen before.
-        seen: i32,
-    },
+    #[error(transparent)]
+    WentBack(#[from] WentBack),
     /// New data seen before the event of its change.
     #[error(
         "key {key}: operation {op} read version {read} with no event since its watch at {watched}"
@@ -286,12 +277,12 @@ fn replay(
 fn on_read(k: &mut KeySeen, key: u32, op: usize, read: i32) -> Vec<WatchAnomaly> {
     let mut found = Vec::new();
     if read < k.newest {
-        found.push(WatchAnomaly::WentBack {
+        found.push(WatchAnomaly::from(WentBack {
             key,
             op,
             read,
             seen: k.newest,
-        });
+        }));
     }
     if let Some((watched, false)) = k.watch {
         if read > watched {

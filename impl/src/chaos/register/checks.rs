@@ -3,7 +3,7 @@
 //! before it; everything linearizable when reads are meant to be.
 
 use super::{Register, RegisterOp, RegisterOperation, RegisterRet};
-use crate::chaos::history::Outcome;
+use crate::chaos::history::{Outcome, WentBack};
 use crate::chaos::linearizable::{self, Refuted};
 use std::collections::BTreeMap;
 
@@ -20,17 +20,8 @@ pub enum Anomaly {
         refuted: Refuted,
     },
     /// A client read a version of a key older than one it had seen.
-    #[error("key {key}: operation {op} read version {read} after its client saw {seen}")]
-    WentBack {
-        /// The key.
-        key: u32,
-        /// The read.
-        op: usize,
-        /// The version it read.
-        read: i32,
-        /// The version seen before.
-        seen: i32,
-    },
+    #[error(transparent)]
+    WentBack(#[from] WentBack),
     /// A read returned a value no write that may have happened wrote at that version.
     #[error("key {key}: operation {op} read {value} at version {version}, which no write wrote")]
     NeverWritten {
@@ -139,12 +130,12 @@ fn went_back(ops: &[RegisterOperation]) -> Vec<Anomaly> {
         };
         let last = seen.entry((ops[i].process, key)).or_insert(0);
         if is_read && version < *last {
-            found.push(Anomaly::WentBack {
+            found.push(Anomaly::from(WentBack {
                 key,
                 op: i,
                 read: version,
                 seen: *last,
-            });
+            }));
         }
         *last = (*last).max(version);
     }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::chaos::history::Outcome;
+use crate::chaos::history::{Outcome, WentBack};
 use crate::chaos::linearizable::Refuted;
 
 fn op(process: u32, from: u64, to: u64, o: RegisterOp, ret: RegisterRet) -> RegisterOperation {
@@ -42,18 +42,18 @@ fn a_client_that_goes_back_is_caught() {
     ];
     assert_eq!(
         check(&h, Reads::Sequential, 1000),
-        vec![Anomaly::WentBack {
+        vec![Anomaly::WentBack(WentBack {
             key: 1,
             op: 2,
             read: 0,
             seen: 1
-        }]
+        })]
     );
     // Nor may it miss its own write.
     let own = vec![write(1, 0, 10, 7, 1), read(1, 20, 30, 0, 0)];
     assert!(matches!(
         check(&own, Reads::Sequential, 1000)[..],
-        [Anomaly::WentBack { op: 1, .. }]
+        [Anomaly::WentBack(WentBack { op: 1, .. })]
     ));
 }
 

@@ -101,12 +101,12 @@ fn going_back_and_events_out_of_order_are_caught() {
         zxid: 0x104,
         before: 0x105
     }));
-    assert!(found.contains(&WatchAnomaly::WentBack {
+    assert!(found.contains(&WatchAnomaly::WentBack(WentBack {
         key: 0,
         op: 2,
         read: 2,
         seen: 3
-    }));
+    })));
     // Each process is read alone: another client's older read is no anomaly.
     assert_eq!(check(&[read(1, 10, 3, &[]), read(2, 20, 1, &[])]), vec![]);
 }
