@@ -4,8 +4,9 @@
 # It prints the connect string as one line once every server answers `srvr` with a mode,
 # then runs until SIGTERM/SIGINT and stops its servers.
 #
-#   scripts/zookeeper-ensemble.sh [--servers N] [--dir D] [--tick-time MS] [--admin]
+#   scripts/zookeeper-ensemble.sh [--servers N] [--dir D] [--tick-time MS] [--heap MB] [--admin]
 #
+# --heap sets each JVM's maximum heap (-Xmx, default 512 MB): large states need more.
 # --admin turns on each server's AdminServer (Jetty) on a free port of its own
 # (`admin.serverPort` in its zN.cfg).
 #
@@ -15,12 +16,14 @@ set -euo pipefail
 servers=3
 dir=""
 tick=2000
+heap=512
 admin=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --servers) servers="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
     --tick-time) tick="$2"; shift 2 ;;
+    --heap) heap="$2"; shift 2 ;;
     --admin) admin=true; shift ;;
     *) echo "zookeeper-ensemble: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -96,7 +99,7 @@ launch() { # pick ports, write every zN.cfg and myid, start the JVMs
       fi
       [ "$servers" -gt 1 ] && printf '%s' "$peers"
     } > "$dir/z$i.cfg"
-    java -Xmx512m -Dzookeeper.root.logger=WARN,CONSOLE -cp "$classpath" \
+    java "-Xmx${heap}m" -Dzookeeper.root.logger=WARN,CONSOLE -cp "$classpath" \
       org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/z$i.cfg" > "$dir/z$i.log" 2>&1 &
     pids[$i]=$!
   done
