@@ -7,8 +7,9 @@
 //! ZooKeeper 3.8 loses a create a client had read and zabd commits nothing it loses; and
 //! ZOOKEEPER-4643 (`epoch-before-log`), a new currentEpoch written before the synced
 //! transactions are logged, through which ZooKeeper 3.8 loses an acknowledged create and
-//! zabd loses nothing; and ZOOKEEPER-4712's window (`sync-outlives`), after which zabd's
-//! servers hold the same history.
+//! zabd loses nothing; and ZOOKEEPER-4712 (`sync-outlives`), a follower's sync thread that
+//! outlives its shutdown, after which ZooKeeper 3.8's servers hold different histories and
+//! zabd's the same.
 
 use std::process::{Command, Output};
 
@@ -136,4 +137,19 @@ fn zabd_servers_agree_after_a_follower_gives_up_during_a_held_fsync() {
     assert!(text.contains("F's fsync held: true"), "F not held");
     assert!(text.contains("verdict: every server holds the same history"));
     assert!(out.status.success());
+}
+
+#[test]
+fn apache_zookeeper_keeps_a_transaction_its_sync_thread_wrote_after_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, text) = zab_chaos(&["sync-outlives", "--target", "zookeeper"], dir.path());
+    assert!(text.contains("F's fsync held: true"), "F not held");
+    // The next epoch committed no /a; F's outliving sync thread wrote it to F's log anyway.
+    assert!(text.contains("after a sync: Some(false)"), "/a committed");
+    assert!(
+        text.contains("verdict: the servers hold different histories")
+            || text.contains("verdict: /a, absent from the next epoch, came back"),
+        "not reproduced"
+    );
+    assert_eq!(out.status.code(), Some(1));
 }

@@ -237,6 +237,17 @@ pub async fn leader(cluster: &Cluster, limit: Duration) -> Result<usize, Schedul
 /// Whether `/w` exists, read after a `sync` from the first of `servers` that answers within
 /// `limit` (`None`: none did).
 pub async fn exists(cluster: &Cluster, servers: &[usize], limit: Duration) -> Option<bool> {
+    exists_path(cluster, servers, "/w", limit).await
+}
+
+/// Whether `path` exists, read after a `sync` from the first of `servers` that answers
+/// within `limit` (`None`: none did).
+pub async fn exists_path(
+    cluster: &Cluster,
+    servers: &[usize],
+    path: &str,
+    limit: Duration,
+) -> Option<bool> {
     let start = Instant::now();
     while start.elapsed() < limit {
         for &id in servers {
@@ -247,7 +258,7 @@ pub async fn exists(cluster: &Cluster, servers: &[usize], limit: Duration) -> Op
             if c.sync("/").await.is_err() {
                 continue;
             }
-            match c.get_data("/w").await {
+            match c.get_data(path).await {
                 Ok(_) => return Some(true),
                 Err(ClientError::Server(NO_NODE)) => return Some(false),
                 Err(_) => continue,

@@ -8,16 +8,19 @@
 //! database is fast-forwarded from the log at once. zabd has no thread of its own for the
 //! log: a replica's log is its state.
 //!
-//! Three servers, tickTime 1 s, every one under the `slow_fsync` shim (not volatile), idle
-//! until told:
+//! Three servers, tickTime 1 s, every one under the `slow_fsync` shim, idle until told:
 //! 1. two clients open their sessions at the leader L; follower G is killed;
-//! 2. follower F's log fsyncs are held 8 s; the first client creates `/a`: F writes it and
-//!    its fsync is held, so neither `/a` nor what follows can commit;
+//! 2. follower F's log fsyncs are held 8 s and its writes kept in the process until then
+//!    (volatile); the first client creates `/a`: F's fsync of it is held, so neither `/a`
+//!    nor what follows can commit;
 //! 3. the second client creates `/b`, queued behind the held fsync at F;
-//! 4. L is killed and G restarts: F gives up on L and goes into election while its sync
-//!    thread still holds `/b`; F and G elect a leader, and F's held fsync returns;
+//! 4. L is killed and G restarts: F gives up on L and rebuilds its state from its log (which
+//!    does not hold `/a` yet) while its sync thread is still held; F and G elect a leader,
+//!    F's held fsync returns and the thread writes `/a`; the new leader is asked, after a
+//!    `sync`, whether `/a` exists;
 //! 5. every server comes back, and each is asked, without a `sync`, whether `/a` and `/b`
-//!    exist: servers that answer differently hold different histories.
+//!    exist: servers that answer differently hold different histories, and `/a` present at
+//!    the end after the new epoch said it was absent is a transaction put into the past.
 
 use super::{leader, start, trigger, wait_held, ScheduleError, Steps, NO_NODE};
 use crate::chaos::client::{Client, ClientError};
@@ -35,6 +38,9 @@ pub struct Verdict {
     pub roles: String,
     /// F's fsync of `/a` was held when `/b` was sent.
     pub reached: bool,
+    /// Whether `/a` existed at the new leader once F's hold was over, read after a `sync`
+    /// (`None`: no answer): what the next epoch committed.
+    pub after_failover: Option<bool>,
     /// Per server (1-based, in order), whether `/a` and `/b` exist there at the end (`None`:
     /// it did not answer).
     pub views: Vec<Option<(bool, bool)>>,
@@ -49,12 +55,18 @@ impl Verdict {
         let first = answers.next();
         answers.any(|v| Some(v) != first)
     }
+
+    /// `/a`, absent from what the next epoch committed, is back at the end: a transaction
+    /// from before that epoch was put into the committed past after clients read it.
+    pub fn resurrected(&self) -> bool {
+        self.after_failover == Some(false) && self.views.iter().flatten().any(|v| v.0)
+    }
 }
 
 /// Runs the schedule on three servers of `target` in `dir`.
 pub async fn run(target: Target, dir: PathBuf) -> Result<Verdict, ScheduleError> {
     let dir = dir.as_path();
-    let (mut cluster, _) = start(target, 3, Vec::new(), (SLOW_FSYNC, false), dir).await?;
+    let (mut cluster, _) = start(target, 3, Vec::new(), (SLOW_FSYNC, true), dir).await?;
     let l = leader(&cluster, Duration::from_secs(60)).await?;
     let others: Vec<usize> = (1..=3).filter(|&id| id != l).collect();
     let (f, g) = (others[0], others[1]);
@@ -63,6 +75,8 @@ pub async fn run(target: Target, dir: PathBuf) -> Result<Verdict, ScheduleError>
     let mut first = Client::connect(cluster.client_addr(l), 60_000, timeout).await?;
     let mut second = Client::connect(cluster.client_addr(l), 60_000, timeout).await?;
     cluster.kill(g);
+    // The sessions' transactions reach F's disk first: the hold is for `/a`'s fsync.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let trigger = trigger(dir, f);
     std::fs::write(&trigger, b"")?;
     let a = tokio::time::timeout(Duration::from_secs(1), first.create("/a", b"a", 0)).await;
@@ -80,7 +94,10 @@ pub async fn run(target: Target, dir: PathBuf) -> Result<Verdict, ScheduleError>
     // Past the held fsync: what F's sync thread still held has reached its log.
     tokio::time::sleep(SLOW_FSYNC).await;
     let _ = std::fs::remove_file(&trigger);
-    steps.note(format!("s{elected} leads; F's hold is over"));
+    let after_failover = super::exists_path(&cluster, &[elected], "/a", timeout).await;
+    steps.note(format!(
+        "s{elected} leads; F's hold is over; /a at s{elected} after a sync: {after_failover:?}"
+    ));
     // Every server restarts from its disk, then everyone is back.
     for id in [f, g] {
         cluster.kill(id);
@@ -98,6 +115,7 @@ pub async fn run(target: Target, dir: PathBuf) -> Result<Verdict, ScheduleError>
     Ok(Verdict {
         roles: format!("L=s{l} F=s{f} G=s{g}"),
         reached,
+        after_failover,
         views,
         steps: steps.into_lines(),
     })
