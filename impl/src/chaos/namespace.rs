@@ -70,24 +70,23 @@ pub fn mount_tmpfs(dir: &Path, bytes: u64) -> std::io::Result<()> {
 }
 
 /// Fills the file system of `dir` with a filler file until a write fails with ENOSPC; the
-/// filler and the bytes it took.
-pub fn fill(dir: &Path) -> std::io::Result<(PathBuf, u64)> {
+/// filler.
+pub fn fill(dir: &Path) -> std::io::Result<PathBuf> {
     let path = dir.join(FILLER);
     let mut f = std::fs::File::create(&path)?;
-    let mut written = 0u64;
     // Large chunks first, then smaller ones for the last partial chunk's room.
     for chunk in [1 << 20, 4096, 1] {
         let zeros = vec![0u8; chunk];
         loop {
             match f.write(&zeros) {
                 Ok(0) => break,
-                Ok(n) => written += n as u64,
+                Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::StorageFull => break,
                 Err(e) => return Err(e),
             }
         }
     }
-    Ok((path, written))
+    Ok(path)
 }
 
 /// Frees what `fill` took.

@@ -153,9 +153,7 @@ pub fn inject(cluster: &mut Cluster, fault: &Fault, rng: &mut Rng) -> std::io::R
         Fault::TornTail(id) => disk::tear_tail(cluster, *id, rng)?,
         Fault::FailingFsync(id, after) => disk::fail_fsync(cluster, *id, *after)?,
         Fault::SlowFsync(id, ms) => disk::slow_fsync(cluster, *id, *ms)?,
-        Fault::FullDisk(id) => {
-            cluster.fill_disk(*id)?;
-        }
+        Fault::FullDisk(id) => cluster.fill_disk(*id)?,
         Fault::Kill(id) => cluster.kill(*id),
         Fault::Pause(id) => cluster.pause(*id)?,
         Fault::Partition(groups) => partition_overlapping(cluster, groups),

@@ -50,6 +50,32 @@ impl Outcome {
     }
 }
 
+/// What a schedule's run comes to, printed after its steps by `zab-chaos`.
+pub trait Verdict {
+    /// What happened, in order.
+    fn steps(&self) -> &[String];
+    /// `Ok`: the run broke nothing, with what it saw; `Err`: what it broke.
+    fn verdict(&self) -> Result<String, String>;
+}
+
+impl Verdict for Outcome {
+    fn steps(&self) -> &[String] {
+        &self.steps
+    }
+
+    fn verdict(&self) -> Result<String, String> {
+        match (self.lost(), self.acknowledged) {
+            (true, true) => Err("an acknowledged create was lost".into()),
+            (true, false) => Err("a create a client had read was lost".into()),
+            (false, _) => Ok(format!(
+                "nothing acknowledged was lost (acknowledged: {}, read: {}, reached: {}, /w \
+                 after failover: {:?}, at the end: {:?})",
+                self.acknowledged, self.observed, self.reached, self.after_failover, self.finally
+            )),
+        }
+    }
+}
+
 /// Why a schedule could not run to a verdict.
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
@@ -248,11 +274,27 @@ pub async fn exists_path(
     path: &str,
     limit: Duration,
 ) -> Option<bool> {
+    exists_as(cluster, servers, path, limit, None).await
+}
+
+/// `exists_path` by a new session each try, or by the session of `credentials` resumed
+/// (which needs no quorum: a new session is a transaction).
+pub async fn exists_as(
+    cluster: &Cluster,
+    servers: &[usize],
+    path: &str,
+    limit: Duration,
+    credentials: Option<&(i64, Vec<u8>)>,
+) -> Option<bool> {
     let start = Instant::now();
     while start.elapsed() < limit {
         for &id in servers {
-            let t = Duration::from_secs(5);
-            let Ok(mut c) = Client::connect(cluster.client_addr(id), 10_000, t).await else {
+            let (addr, t) = (cluster.client_addr(id), Duration::from_secs(5));
+            let attached = match credentials {
+                None => Client::connect(addr, 10_000, t).await,
+                Some(c) => Client::resume(addr, 60_000, t, c.clone()).await,
+            };
+            let Ok(mut c) = attached else {
                 continue;
             };
             if c.sync("/").await.is_err() {

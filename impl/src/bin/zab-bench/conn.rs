@@ -93,6 +93,17 @@ impl Conn {
         self.queue(w).await.map(|()| xid)
     }
 
+    /// Creates `path` holding `data` and waits for the answer; one that exists already is
+    /// kept (a second run reuses it).
+    pub async fn ensure(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
+        let xid = self.create(path, data).await?;
+        self.flush().await?;
+        match self.reply(xid).await? {
+            0 | NODE_EXISTS => Ok(()),
+            err => Err(io::Error::other(format!("create {path}: error {err}"))),
+        }
+    }
+
     pub async fn get_data(&mut self, path: &str) -> io::Result<i32> {
         let mut w = Writer::new();
         let xid = self.header(&mut w, opcode::GET_DATA);

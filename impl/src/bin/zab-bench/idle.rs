@@ -2,7 +2,7 @@
 //! open for the whole run beside the measured load, to show what such clients cost the
 //! others (their latency) and the server (its memory).
 
-use crate::conn::{Conn, NODE_EXISTS};
+use crate::conn::Conn;
 use std::io;
 
 /// The znode the idle readers read, created once.
@@ -19,12 +19,7 @@ pub async fn open(host: &str, n: usize, timeout_ms: i32) -> io::Result<Vec<Conn>
         return Ok(Vec::new());
     }
     let mut setup = Conn::open(host, timeout_ms).await?;
-    let xid = setup.create(BIG, &vec![b'b'; BIG_BYTES]).await?;
-    setup.flush().await?;
-    match setup.reply(xid).await? {
-        0 | NODE_EXISTS => {}
-        err => return Err(io::Error::other(format!("create {BIG}: error {err}"))),
-    }
+    setup.ensure(BIG, &vec![b'b'; BIG_BYTES]).await?;
     let _ = setup.close().await;
     let mut idle = Vec::with_capacity(n);
     for _ in 0..n {

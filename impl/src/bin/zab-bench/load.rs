@@ -2,7 +2,7 @@
 //! `pipeline` requests in flight, each request a setData (write) or getData (read) of the
 //! session's own znode, chosen by a seeded generator with the configured read ratio.
 
-use crate::conn::{Conn, NODE_EXISTS};
+use crate::conn::Conn;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -87,12 +87,7 @@ struct Tally {
 
 pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
     let mut setup = Conn::open(&hosts[0], SESSION_TIMEOUT_MS).await?;
-    let xid = setup.create(ROOT, b"").await?;
-    setup.flush().await?;
-    match setup.reply(xid).await? {
-        0 | NODE_EXISTS => {}
-        err => return Err(io::Error::other(format!("create {ROOT}: error {err}"))),
-    }
+    setup.ensure(ROOT, b"").await?;
     let preloaded = match load.preload {
         0 => Default::default(),
         n => crate::preload::run(hosts, n, load.value_size, SESSION_TIMEOUT_MS).await?,
@@ -102,12 +97,7 @@ pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
         let host = &hosts[i % hosts.len()];
         let mut c = Conn::open(host, SESSION_TIMEOUT_MS).await?;
         let path = format!("{ROOT}/n{i}");
-        let xid = c.create(&path, &vec![b'v'; load.value_size]).await?;
-        c.flush().await?;
-        match c.reply(xid).await? {
-            0 | NODE_EXISTS => {}
-            err => return Err(io::Error::other(format!("create {path}: error {err}"))),
-        }
+        c.ensure(&path, &vec![b'v'; load.value_size]).await?;
         conns.push((c, path));
     }
     // Closing is courtesy (the server would expire the session): a failure is not the load's.

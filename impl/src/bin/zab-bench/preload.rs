@@ -30,7 +30,7 @@ pub async fn run(
 ) -> io::Result<Preloaded> {
     let started = Instant::now();
     let mut parent = Conn::open(&hosts[0], timeout_ms).await?;
-    expect_created(&mut parent, DATA, &[]).await?;
+    parent.ensure(DATA, &[]).await?;
     let _ = parent.close().await;
     let mut tasks = Vec::new();
     for (i, host) in hosts.iter().enumerate() {
@@ -73,15 +73,6 @@ async fn create_all(c: &mut Conn, ids: impl Iterator<Item = u64>, value: &[u8]) 
             NODE_EXISTS => {}
             err => return Err(io::Error::other(format!("preload create: error {err}"))),
         }
-    }
-}
-
-async fn expect_created(c: &mut Conn, path: &str, data: &[u8]) -> io::Result<()> {
-    let xid = c.create(path, data).await?;
-    c.flush().await?;
-    match c.reply(xid).await? {
-        0 | NODE_EXISTS => Ok(()),
-        err => Err(io::Error::other(format!("create {path}: error {err}"))),
     }
 }
 

@@ -18,7 +18,7 @@ use zab::chaos::cluster::{Spec, Target};
 use zab::chaos::namespace;
 use zab::chaos::nemesis::{FaultKind, Schedule};
 use zab::chaos::register::Reads;
-use zab::chaos::schedule::{epoch_before_log, newleader_ack};
+use zab::chaos::schedule::{epoch_before_log, newleader_ack, sync_outlives};
 
 #[derive(Parser)]
 #[command(
@@ -149,7 +149,7 @@ fn main() -> ExitCode {
         Cmd::Run(a) => run(a),
         Cmd::StaleAck { ensemble, dir } => schedules::stale_ack(ensemble, dir),
         Cmd::NewleaderAck(a) => schedules::three_servers("newleader-ack", a, newleader_ack::run),
-        Cmd::SyncOutlives(a) => schedules::sync_outlives(a),
+        Cmd::SyncOutlives(a) => schedules::three_servers("sync-outlives", a, sync_outlives::run),
         Cmd::EpochBeforeLog(a) => {
             schedules::three_servers("epoch-before-log", a, epoch_before_log::run)
         }

@@ -5,7 +5,7 @@ use super::{zabd_path, Ensemble, Servers};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zab::chaos::cluster::Target;
-use zab::chaos::schedule::{ack_before_persist, stale_ack, sync_outlives, Outcome, ScheduleError};
+use zab::chaos::schedule::{ack_before_persist, stale_ack, ScheduleError, Verdict};
 
 /// The model's `stale-ack` schedule; exit 1 when an acknowledged write was lost.
 pub(crate) fn stale_ack(ensemble: Ensemble, dir: Option<PathBuf>) -> ExitCode {
@@ -64,15 +64,14 @@ pub(crate) struct ThreeServers {
     dir: Option<PathBuf>,
 }
 
-/// Runs the three-server schedule `name`; exit 1 when a create that was acknowledged, or
-/// read by a client, was lost.
-pub(crate) fn three_servers<Fut>(
+/// Runs the three-server schedule `name`; exit 1 when its verdict says it broke something.
+pub(crate) fn three_servers<V: Verdict, Fut>(
     name: &str,
     args: ThreeServers,
     schedule: impl FnOnce(Target, PathBuf) -> Fut,
 ) -> ExitCode
 where
-    Fut: std::future::Future<Output = Result<Outcome, ScheduleError>>,
+    Fut: std::future::Future<Output = Result<V, ScheduleError>>,
 {
     let target = match target_of(args.target, args.zabd) {
         Ok(t) => t,
@@ -85,46 +84,6 @@ where
         dir.display()
     );
     run(|| schedule(target, dir))
-}
-
-/// ZOOKEEPER-4712's schedule; exit 1 when the servers end with different histories.
-pub(crate) fn sync_outlives(args: ThreeServers) -> ExitCode {
-    let target = match target_of(args.target, args.zabd) {
-        Ok(t) => t,
-        Err(e) => return usage(&e),
-    };
-    let dir = dir_or_temp(args.dir, "sync-outlives");
-    println!(
-        "zab-chaos sync-outlives: target {} in {}",
-        target.name(),
-        dir.display()
-    );
-    let Ok(rt) = tokio::runtime::Runtime::new() else {
-        eprintln!("zab-chaos: no runtime");
-        return ExitCode::from(3);
-    };
-    let v = match rt.block_on(sync_outlives::run(target, dir)) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("zab-chaos: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    for s in &v.steps {
-        println!("{s}");
-    }
-    if v.diverged() {
-        println!(
-            "verdict: the servers hold different histories: {:?}",
-            v.views
-        );
-        return ExitCode::from(1);
-    }
-    println!(
-        "verdict: every server holds the same history (reached: {}, (/a, /b): {:?})",
-        v.reached, v.views
-    );
-    ExitCode::SUCCESS
 }
 
 fn target_of(target: Servers, zabd: Option<PathBuf>) -> Result<Target, String> {
@@ -143,11 +102,11 @@ fn dir_or_temp(dir: Option<PathBuf>, name: &str) -> PathBuf {
     dir.unwrap_or_else(|| std::env::temp_dir().join(format!("zab-{name}-{}", std::process::id())))
 }
 
-/// Runs a schedule and prints its steps and verdict.
-fn run<F, Fut>(schedule: F) -> ExitCode
+/// Runs a schedule and prints its steps and verdict; exit 1 when it broke something.
+fn run<V: Verdict, F, Fut>(schedule: F) -> ExitCode
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<Outcome, ScheduleError>>,
+    Fut: std::future::Future<Output = Result<V, ScheduleError>>,
 {
     let Ok(rt) = tokio::runtime::Runtime::new() else {
         eprintln!("zab-chaos: no runtime");
@@ -160,21 +119,17 @@ where
             return ExitCode::from(3);
         }
     };
-    for s in &out.steps {
+    for s in out.steps() {
         println!("{s}");
     }
-    if out.lost() && out.acknowledged {
-        println!("verdict: an acknowledged create was lost");
-        return ExitCode::from(1);
+    match out.verdict() {
+        Ok(fine) => {
+            println!("verdict: {fine}");
+            ExitCode::SUCCESS
+        }
+        Err(broken) => {
+            println!("verdict: {broken}");
+            ExitCode::from(1)
+        }
     }
-    if out.lost() {
-        println!("verdict: a create a client had read was lost");
-        return ExitCode::from(1);
-    }
-    println!(
-        "verdict: nothing acknowledged was lost (acknowledged: {}, read: {}, reached: {}, /w \
-         after failover: {:?}, at the end: {:?})",
-        out.acknowledged, out.observed, out.reached, out.after_failover, out.finally
-    );
-    ExitCode::SUCCESS
 }

@@ -23,18 +23,17 @@ impl Cluster {
     }
 
     /// Fills server `id`'s disk (a tmpfs of `Spec::disk_bytes`): its next write fails with
-    /// ENOSPC, and it should exit with code 4. The bytes it took.
-    pub fn fill_disk(&mut self, id: usize) -> std::io::Result<u64> {
+    /// ENOSPC, and it should exit with code 4.
+    pub fn fill_disk(&mut self, id: usize) -> std::io::Result<()> {
         if self.spec.disk_bytes.is_none() {
             return Err(std::io::Error::other(
                 "the servers' disks are not tmpfs mounts",
             ));
         }
         let m = &mut self.members[id - 1];
-        let (filler, bytes) = namespace::fill(&m.data)?;
-        m.filler = Some(filler);
+        m.filler = Some(namespace::fill(&m.data)?);
         m.was_full = true;
-        Ok(bytes)
+        Ok(())
     }
 
     /// Ends a disk fault: the disk has room again; the server runs again on its own zoo.cfg.

@@ -21,9 +21,9 @@
 //!    a leader; then L is back. If a client saw `/w` and it is gone, a committed write was
 //!    lost.
 
-use super::{fail_over, held, start_three, trigger, Outcome, ScheduleError, Steps, NO_NODE};
-use crate::chaos::client::{Client, ClientError};
-use crate::chaos::cluster::{Cluster, Target};
+use super::{exists_as, fail_over, held, start_three, trigger, Outcome, ScheduleError, Steps};
+use crate::chaos::client::Client;
+use crate::chaos::cluster::Target;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -54,7 +54,10 @@ pub async fn run(target: Target, dir: PathBuf) -> Result<Outcome, ScheduleError>
     steps.note(format!(
         "C's log slow ({SLOW_FSYNC:?}) and volatile; C restarts"
     ));
-    let seen = read_w(&cluster, l, session).await;
+    // Bounded: past C's hold, L would be established however it got there.
+    let at_l = [l];
+    let read = exists_as(&cluster, &at_l, "/w", READ_WAIT, Some(&session));
+    let seen = tokio::time::timeout(READ_WAIT, read).await.ok().flatten();
     let reached = held(cluster.log(c), "/log.");
     steps.note(format!(
         "/w read at L: {seen:?}; C's log fsync held: {reached}"
@@ -73,25 +76,4 @@ pub async fn run(target: Target, dir: PathBuf) -> Result<Outcome, ScheduleError>
         finally,
         steps: steps.into_lines(),
     })
-}
-
-/// Whether `/w` exists, read by the session of `session` resumed at server `id` after a
-/// `sync`, within `READ_WAIT` (`None`: no answer, as while no leader is established).
-async fn read_w(cluster: &Cluster, id: usize, session: (i64, Vec<u8>)) -> Option<bool> {
-    let read = async {
-        loop {
-            let (addr, t) = (cluster.client_addr(id), Duration::from_secs(3));
-            if let Ok(mut c) = Client::resume(addr, 60_000, t, session.clone()).await {
-                if c.sync("/").await.is_ok() {
-                    match c.get_data("/w").await {
-                        Ok(_) => return true,
-                        Err(ClientError::Server(NO_NODE)) => return false,
-                        Err(_) => {}
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    };
-    tokio::time::timeout(READ_WAIT, read).await.ok()
 }

@@ -22,7 +22,7 @@
 //!    exist: servers that answer differently hold different histories, and `/a` present at
 //!    the end after the new epoch said it was absent is a transaction put into the past.
 
-use super::{leader, start, trigger, wait_held, ScheduleError, Steps, NO_NODE};
+use super::{leader, start, trigger, wait_held, ScheduleError, Steps, Verdict, NO_NODE};
 use crate::chaos::client::{Client, ClientError};
 use crate::chaos::cluster::{Cluster, Target};
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ const SLOW_FSYNC: Duration = Duration::from_secs(8);
 
 /// What the schedule found.
 #[derive(Debug, Default)]
-pub struct Verdict {
+pub struct Histories {
     /// Who did what.
     pub roles: String,
     /// F's fsync of `/a` was held when `/b` was sent.
@@ -48,7 +48,7 @@ pub struct Verdict {
     pub steps: Vec<String>,
 }
 
-impl Verdict {
+impl Histories {
     /// Servers that answered and disagree.
     pub fn diverged(&self) -> bool {
         let mut answers = self.views.iter().flatten();
@@ -63,8 +63,30 @@ impl Verdict {
     }
 }
 
+impl Verdict for Histories {
+    fn steps(&self) -> &[String] {
+        &self.steps
+    }
+
+    fn verdict(&self) -> Result<String, String> {
+        if self.diverged() {
+            Err(format!(
+                "the servers hold different histories: {:?}",
+                self.views
+            ))
+        } else if self.resurrected() {
+            Err("/a, absent from the next epoch, came back into the committed past".into())
+        } else {
+            Ok(format!(
+                "every server holds the same history (reached: {}, (/a, /b): {:?})",
+                self.reached, self.views
+            ))
+        }
+    }
+}
+
 /// Runs the schedule on three servers of `target` in `dir`.
-pub async fn run(target: Target, dir: PathBuf) -> Result<Verdict, ScheduleError> {
+pub async fn run(target: Target, dir: PathBuf) -> Result<Histories, ScheduleError> {
     let dir = dir.as_path();
     let (mut cluster, _) = start(target, 3, Vec::new(), (SLOW_FSYNC, true), dir).await?;
     let l = leader(&cluster, Duration::from_secs(60)).await?;
@@ -112,7 +134,7 @@ pub async fn run(target: Target, dir: PathBuf) -> Result<Verdict, ScheduleError>
     steps.note(format!(
         "everyone restarted; (/a, /b) per server: {views:?}"
     ));
-    Ok(Verdict {
+    Ok(Histories {
         roles: format!("L=s{l} F=s{f} G=s{g}"),
         reached,
         after_failover,
@@ -142,5 +164,37 @@ async fn exists(c: &mut Client, path: &str) -> Option<bool> {
         Ok(_) => Some(true),
         Err(ClientError::Server(NO_NODE)) => Some(false),
         Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histories(after_failover: Option<bool>, views: &[(bool, bool)]) -> Histories {
+        Histories {
+            after_failover,
+            views: views.iter().map(|v| Some(*v)).collect(),
+            ..Histories::default()
+        }
+    }
+
+    #[test]
+    fn servers_that_disagree_or_a_transaction_put_into_the_past_fail_the_verdict() {
+        let split = histories(
+            Some(false),
+            &[(true, false), (false, false), (false, false)],
+        );
+        assert!(split.verdict().unwrap_err().contains("different histories"));
+        // Everyone agrees at the end, but on an /a the next epoch had committed without.
+        let back = histories(Some(false), &[(true, false), (true, false), (true, false)]);
+        assert!(back.verdict().unwrap_err().contains("came back"));
+        let fine = histories(Some(true), &[(true, true), (true, true), (true, true)]);
+        assert!(fine.verdict().is_ok());
+        let never = histories(
+            Some(false),
+            &[(false, false), (false, false), (false, false)],
+        );
+        assert!(never.verdict().is_ok());
     }
 }
