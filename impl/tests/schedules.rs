@@ -7,7 +7,9 @@
 //! ZooKeeper 3.8 loses a create a client had read and zabd commits nothing it loses; and
 //! ZOOKEEPER-4643 (`epoch-before-log`), a new currentEpoch written before the synced
 //! transactions are logged, through which ZooKeeper 3.8 loses an acknowledged create and
-//! zabd loses nothing; and ZOOKEEPER-4712 (`sync-outlives`), a follower's sync thread that
+//! zabd loses nothing; ZOOKEEPER-4785 (`diff-sync-race`), the same epoch-first order
+//! raced inside a running follower whose leader dies, with the same outcomes; and
+//! ZOOKEEPER-4712 (`sync-outlives`), a follower's sync thread that
 //! outlives its shutdown, after which ZooKeeper 3.8's servers hold different histories and
 //! zabd's the same.
 
@@ -126,6 +128,35 @@ fn zabd_logs_the_synced_transactions_before_the_epoch() {
         "not acknowledged"
     );
     assert!(text.contains("C's log fsync held: true"), "C not held");
+    assert!(text.contains("verdict: nothing acknowledged was lost"));
+    assert!(out.status.success());
+}
+
+#[test]
+fn apache_zookeeper_loses_an_acknowledged_create_when_the_leader_dies_mid_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, text) = zab_chaos(&["diff-sync-race", "--target", "zookeeper"], dir.path());
+    assert!(
+        text.contains("create /w at L answered: Ok"),
+        "not acknowledged"
+    );
+    assert!(text.contains("C's log fsync held: true"), "C not held");
+    // The survivors' leader (C, with its new epoch) no longer has /w: X truncated it.
+    assert!(text.contains("/w exists: Some(false)"), "not truncated");
+    assert!(text.contains("verdict: an acknowledged create was lost"));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn zabd_keeps_a_synced_create_when_the_leader_dies_mid_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, text) = zab_chaos(&["diff-sync-race", "--target", "zabd"], dir.path());
+    assert!(
+        text.contains("create /w at L answered: Ok"),
+        "not acknowledged"
+    );
+    assert!(text.contains("C's log fsync held: true"), "C not held");
+    assert!(text.contains("without the others: /w exists: Some(true)"));
     assert!(text.contains("verdict: nothing acknowledged was lost"));
     assert!(out.status.success());
 }

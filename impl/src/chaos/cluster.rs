@@ -349,11 +349,17 @@ impl Cluster {
     /// Splits the servers into groups: links between groups lose every byte, links within a
     /// group pass. A server in no group is cut off from all.
     pub fn partition(&self, groups: &[Vec<usize>]) {
+        self.separate(groups, Mode::Lose);
+    }
+
+    /// `partition`, with the links between groups doing `apart` (`Cut`: their connections
+    /// close, so both ends notice at once instead of after a timeout).
+    pub fn separate(&self, groups: &[Vec<usize>], apart: Mode) {
         let group_of = |id: usize| groups.iter().position(|g| g.contains(&id));
         for ((a, b), proxies) in &self.links {
             let together = group_of(*a).is_some() && group_of(*a) == group_of(*b);
             for p in proxies {
-                p.set(if together { Mode::Pass } else { Mode::Lose });
+                p.set(if together { Mode::Pass } else { apart });
             }
         }
     }

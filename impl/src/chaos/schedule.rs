@@ -2,12 +2,14 @@
 //! campaigns would rarely hit: the model's `stale-ack` counterexample (`stale_ack`), a
 //! follower that ACKs before its write is durable (`ack_before_persist`), one that ACKs
 //! NEWLEADER before its synced transactions are (`newleader_ack`, ZOOKEEPER-4646), and one
-//! that writes its new epoch before them (`epoch_before_log`, ZOOKEEPER-4643). All hold
+//! that writes its new epoch before them (`epoch_before_log`, ZOOKEEPER-4643, and
+//! `diff_sync_race`, ZOOKEEPER-4785, in which only the leader dies). All hold
 //! chosen disk writes with the `slow_fsync` LD_PRELOAD shim (`schedule/slow_fsync.c`), which
 //! works on zabd and on a ZooKeeper JVM alike, and all end the same way: the servers that
 //! could hold the write are killed, the rest elect a leader, and `/w` is read.
 
 pub mod ack_before_persist;
+pub mod diff_sync_race;
 pub mod epoch_before_log;
 pub mod newleader_ack;
 pub mod stale_ack;
@@ -155,6 +157,20 @@ pub async fn start_three(
     Ok((cluster, [l, others[0], others[1]]))
 }
 
+/// `start_three`, then the schedule's clock and a client of the leader (session timeout
+/// 60 s, requests 10 s): the opening of the schedules that create `/w` at once.
+pub async fn start_with_client(
+    target: Target,
+    wait: Duration,
+    dir: &Path,
+) -> Result<(Cluster, [usize; 3], Steps, Client), ScheduleError> {
+    let (cluster, roles) = start_three(target, Vec::new(), wait, dir).await?;
+    let steps = Steps::new();
+    let addr = cluster.client_addr(roles[0]);
+    let client = Client::connect(addr, 60_000, Duration::from_secs(10)).await?;
+    Ok((cluster, roles, steps, client))
+}
+
 /// The file whose existence turns the shim on for server `id`'s log.
 pub fn trigger(dir: &Path, id: usize) -> PathBuf {
     dir.join(format!("slow-log-{id}"))
@@ -202,6 +218,10 @@ pub fn held(log: &Path, matching: &str) -> bool {
     text.lines()
         .any(|l| l.starts_with("slow_fsync: ") && l.contains(matching) && l.ends_with(" ms"))
 }
+
+/// How long a schedule waits for the shim to hold the fsync it aims at: a sync after an
+/// election, well within ZooKeeper's initLimit of 15 s plus the election.
+pub const HOLD_WAIT: Duration = Duration::from_secs(20);
 
 /// Waits up to `limit` for the shim to hold an fsync of server `id`'s log.
 pub async fn wait_held(cluster: &Cluster, id: usize, limit: Duration) -> bool {

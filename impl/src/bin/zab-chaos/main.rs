@@ -18,7 +18,7 @@ use zab::chaos::cluster::{Spec, Target};
 use zab::chaos::namespace;
 use zab::chaos::nemesis::{FaultKind, Schedule};
 use zab::chaos::register::Reads;
-use zab::chaos::schedule::{epoch_before_log, newleader_ack, sync_outlives};
+use zab::chaos::schedule::{diff_sync_race, epoch_before_log, newleader_ack, sync_outlives};
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +49,10 @@ enum Cmd {
     /// ZOOKEEPER-4643 on three servers: a follower writes its new currentEpoch before it
     /// logs the synced transactions, crashes, and wins the next election with that epoch.
     EpochBeforeLog(schedules::ThreeServers),
+    /// ZOOKEEPER-4785 on three servers: a DIFF-synced follower writes its new currentEpoch
+    /// and ACKs before its sync thread logs; the leader dies; the follower, still running,
+    /// wins the next election with that epoch.
+    DiffSyncRace(schedules::ThreeServers),
     /// ZOOKEEPER-4712 on three servers: a follower's sync thread outlives its shutdown and
     /// logs a transaction after the follower rebuilt its state; the servers then disagree.
     SyncOutlives(schedules::ThreeServers),
@@ -153,6 +157,7 @@ fn main() -> ExitCode {
         Cmd::EpochBeforeLog(a) => {
             schedules::three_servers("epoch-before-log", a, epoch_before_log::run)
         }
+        Cmd::DiffSyncRace(a) => schedules::three_servers("diff-sync-race", a, diff_sync_race::run),
         Cmd::AckBeforePersist { zabd, extra, dir } => {
             schedules::ack_before_persist(zabd, extra, dir)
         }

@@ -1,4 +1,4 @@
-//! `zab-chaos stale-ack`, `ack-before-persist`, `newleader-ack` and `epoch-before-log`: the
+//! `zab-chaos stale-ack`, `ack-before-persist` and the three-server schedules: the
 //! scripted schedules on real servers, their steps and their verdicts.
 
 use super::{zabd_path, Ensemble, Servers};
@@ -50,7 +50,7 @@ pub(crate) fn ack_before_persist(
     run(|| ack_before_persist::run(target, extra, &dir))
 }
 
-/// The servers of a three-server schedule (`newleader-ack`, `epoch-before-log`).
+/// The servers of a three-server schedule (`newleader-ack`, `epoch-before-log`, …).
 #[derive(clap::Args)]
 pub(crate) struct ThreeServers {
     /// The servers.

@@ -18,8 +18,7 @@
 //!    wins the vote over L's longer log, and L is told to TRUNC `/w` away; then X is back.
 //!    If the create was acknowledged and `/w` is gone, an acknowledged write was lost.
 
-use super::{fail_over, start_three, trigger, wait_held, Outcome, ScheduleError, Steps};
-use crate::chaos::client::Client;
+use super::{fail_over, start_with_client, trigger, wait_held, Outcome, ScheduleError, HOLD_WAIT};
 use crate::chaos::cluster::Target;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,16 +26,11 @@ use std::time::Duration;
 /// How long C's log fsyncs are held: beyond step 3's kill.
 const SLOW_FSYNC: Duration = Duration::from_secs(30);
 
-/// How long step 3 waits for C's held fsync.
-const HOLD_WAIT: Duration = Duration::from_secs(20);
-
 /// Runs the schedule on three servers of `target` in `dir`.
 pub async fn run(target: Target, dir: PathBuf) -> Result<Outcome, ScheduleError> {
     let dir = dir.as_path();
-    let (mut cluster, [l, x, c]) = start_three(target, Vec::new(), SLOW_FSYNC, dir).await?;
-    let mut steps = Steps::new();
-    let timeout = Duration::from_secs(10);
-    let mut client = Client::connect(cluster.client_addr(l), 60_000, timeout).await?;
+    let (mut cluster, [l, x, c], mut steps, mut client) =
+        start_with_client(target, SLOW_FSYNC, dir).await?;
     cluster.kill(c);
     let acked = client.create("/w", b"w", 0).await;
     drop(client);
