@@ -194,6 +194,12 @@ fn a_snapshot_holds_the_sessions_and_the_tree_and_keeps_the_options() {
     let bytes = p.leader.snapshot();
     let restored = ZkDatabase::new(ttl).restore(&bytes).expect("restores");
     assert_eq!(restored, p.leader);
+    // A replica keeps a restored base snapshot as the state, not the bytes it came from.
+    assert_eq!(
+        restored.snapshot(),
+        bytes,
+        "the state serializes back to its bytes"
+    );
     assert_eq!(
         restored.tree().options(),
         ttl,

@@ -15,6 +15,10 @@ use crate::zxid::Zxid;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+/// How many commits apart an established leader re-shares its pending state with the
+/// applied one (`reshare_pending`): the most it holds twice is this many transactions' worth.
+const RESHARE_EVERY: u32 = 1024;
+
 impl<S: StateMachine> Replica<S> {
     /// A client of this server writes.
     pub(crate) fn on_write(&mut self, session_id: i64, cxid: i32, body: Arc<Vec<u8>>) {
@@ -169,6 +173,9 @@ impl<S: StateMachine> Replica<S> {
 
     fn apply_committed(&mut self, e: &TxnEntry) {
         let outcome = self.applied.apply(e);
+        if self.pending.is_some() && e.zxid().counter().is_multiple_of(RESHARE_EVERY) {
+            self.reshare_pending(e.zxid());
+        }
         self.last_processed = e.zxid();
         self.committed = e.zxid();
         let key = (e.header.session_id, e.header.cxid);
@@ -180,6 +187,20 @@ impl<S: StateMachine> Replica<S> {
             local,
             outcome,
         });
+    }
+
+    /// Rebuilds the leader's pending state as a copy of the applied one (committed through
+    /// `zxid`) plus the outstanding proposals, replayed. The two states are built by applying
+    /// the same transactions separately, so they share no nodes: left alone, a leader holds
+    /// every znode written since it was elected twice, its data included. The copy shares
+    /// everything; the replay, deterministic, gives back the state the proposals were
+    /// prepared against.
+    fn reshare_pending(&mut self, zxid: Zxid) {
+        let mut pending = self.applied.clone();
+        for e in &self.log[self.log_after(zxid)..] {
+            pending.apply(e);
+        }
+        self.pending = Some(pending);
     }
 
     /// An ACK at the leader: the first after NEWLEADER is the ACK of NEWLEADER.

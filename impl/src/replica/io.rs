@@ -13,7 +13,7 @@ use crate::zxid::Zxid;
 use std::sync::Arc;
 
 /// The state machine a replica replicates (the DataTree and its sessions, or a toy for tests).
-pub trait StateMachine: Clone + Send + 'static {
+pub trait StateMachine: Clone + Send + Sync + 'static {
     /// What applying a transaction produced, for the client that asked and for watchers.
     type Outcome: Clone + std::fmt::Debug + PartialEq;
 

@@ -182,7 +182,7 @@ impl<S: StateMachine> Replica<S> {
         let (base_zxid, base_bytes, applied) = match durable.snapshot {
             Some((z, bytes)) => {
                 let sm = genesis.restore(&bytes).ok_or(StartError::BadSnapshot(z))?;
-                (z, SnapshotData::ready(bytes), sm)
+                (z, SnapshotData::of(&sm), sm)
             }
             None => (Zxid::ZERO, SnapshotData::of(&genesis), genesis),
         };
@@ -382,7 +382,7 @@ impl<S: StateMachine> Replica<S> {
     pub(crate) fn reload_from_log(&mut self) {
         let mut sm = self
             .applied
-            .restore(self.base.1.bytes())
+            .restore(&self.base.1.bytes())
             .expect("the base snapshot was produced by S");
         for e in &self.log {
             sm.apply(e);
@@ -446,8 +446,8 @@ impl<S: StateMachine> Replica<S> {
     pub fn base_zxid(&self) -> Zxid {
         self.base.0
     }
-    /// The snapshot the in-memory history builds on (`log()` follows it).
-    pub fn base_snapshot(&self) -> &[u8] {
+    /// The snapshot the in-memory history builds on (`log()` follows it), serialized now.
+    pub fn base_snapshot(&self) -> std::sync::Arc<Vec<u8>> {
         self.base.1.bytes()
     }
     /// The replicated state machine, for reads.

@@ -1,70 +1,61 @@
-//! A snapshot's serialized state, made when it is first read. The replica takes a periodic
+//! A snapshot's state, serialized whenever its bytes are read. The replica takes a periodic
 //! snapshot inside a step, but serializing a large state there would stall every caller of
 //! the step (a server's core thread: 18 ms at 100k znodes, and it grows with the tree).
 //! Taking a copy of the state is cheap instead (the DataTree's persistent maps share their
-//! nodes), so the step keeps that copy and whoever first needs the bytes — a server's
-//! snapshot writer thread, a TRUNC's reload, the simulator's disk — serializes it there.
-//! The bytes are the same wherever that happens: serialization is a function of the state.
+//! nodes), so the step keeps that copy and whoever needs the bytes — a server's snapshot
+//! writer thread, a TRUNC's reload, the simulator's disk — serializes it there. The bytes
+//! are the same wherever and however often that happens: serialization is a function of
+//! the state.
+//!
+//! The bytes are not kept: the replica holds its base snapshot for as long as the log after
+//! it, and serialized bytes are a second copy of every znode (about 150 bytes each, 150 MB at
+//! a million znodes), where the state copy costs only the map nodes that changed since. A
+//! snapshot restored from bytes (a disk at start-up, a SNAP) is kept as a copy of the state
+//! it restored to, for the same reason.
 
 use super::io::StateMachine;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
-/// How the bytes are made, once: the state copy taken at the snapshot's zxid.
-type Serialize = Box<dyn FnOnce() -> Vec<u8> + Send>;
+/// How the bytes are made, as often as asked: from the state copy taken at the snapshot's
+/// zxid.
+type Serialize = Box<dyn Fn() -> Vec<u8> + Send + Sync>;
 
-/// Serialized state, shared, made at most once (`bytes`).
+/// A snapshot's state: bytes already made, or a state copy serialized when read.
 #[derive(Clone)]
-pub struct SnapshotData(Arc<Inner>);
+pub struct SnapshotData(Arc<Source>);
 
-struct Inner {
-    bytes: OnceLock<Arc<Vec<u8>>>,
-    /// Taken (and the state copy dropped) when the bytes are made.
-    source: Mutex<Option<Serialize>>,
+enum Source {
+    Bytes(Arc<Vec<u8>>),
+    State(Serialize),
 }
 
 impl SnapshotData {
-    /// Bytes that already exist (read from a disk, received in a SNAP).
+    /// Bytes that already exist and are kept (a test's, a driver's).
     pub fn ready(bytes: Arc<Vec<u8>>) -> SnapshotData {
-        SnapshotData(Arc::new(Inner {
-            bytes: OnceLock::from(bytes),
-            source: Mutex::new(None),
-        }))
+        SnapshotData(Arc::new(Source::Bytes(bytes)))
     }
 
-    /// `state` as it is now, serialized when first read.
+    /// `state` as it is now, serialized when read.
     pub fn of<S: StateMachine>(state: &S) -> SnapshotData {
         let state = state.clone();
-        SnapshotData(Arc::new(Inner {
-            bytes: OnceLock::new(),
-            source: Mutex::new(Some(Box::new(move || state.snapshot()))),
-        }))
+        SnapshotData(Arc::new(Source::State(Box::new(move || state.snapshot()))))
     }
 
-    /// The bytes, serialized now by this thread if no one has yet (a second reader waits for
-    /// the first).
-    pub fn bytes(&self) -> &Arc<Vec<u8>> {
-        self.0.bytes.get_or_init(|| {
-            // A poisoned lock means a serialization panicked; that panic is the report.
-            let source = self.0.source.lock().map(|mut s| s.take());
-            match source {
-                Ok(Some(serialize)) => Arc::new(serialize()),
-                _ => panic!("a snapshot's serialization failed on another thread"),
-            }
-        })
-    }
-
-    /// Whether the bytes have been made.
-    pub fn is_serialized(&self) -> bool {
-        self.0.bytes.get().is_some()
+    /// The bytes, serialized now by this thread unless they were given.
+    pub fn bytes(&self) -> Arc<Vec<u8>> {
+        match &*self.0 {
+            Source::Bytes(b) => b.clone(),
+            Source::State(serialize) => Arc::new(serialize()),
+        }
     }
 }
 
 impl fmt::Debug for SnapshotData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.bytes.get() {
-            Some(b) => write!(f, "SnapshotData({} bytes)", b.len()),
-            None => f.write_str("SnapshotData(not serialized yet)"),
+        match &*self.0 {
+            Source::Bytes(b) => write!(f, "SnapshotData({} bytes)", b.len()),
+            Source::State(_) => f.write_str("SnapshotData(a state copy)"),
         }
     }
 }
@@ -108,23 +99,21 @@ mod tests {
         }
     }
 
-    /// The state is copied when the snapshot is taken, serialized only when read, once for
-    /// every clone, on the reading thread.
+    /// The state is copied when the snapshot is taken and serialized only when read, on the
+    /// reading thread, each time: the bytes are not kept beside the copy.
     #[test]
-    fn snapshot_data_is_serialized_once_when_first_read() {
+    fn snapshot_data_is_serialized_when_read_and_not_kept() {
         let mut state = Counted(7);
         let data = SnapshotData::of(&state);
         state.0 = 9; // the state goes on; the snapshot keeps the copy
         assert_eq!(state.restore(&[state.0]).map(|s| s.0), Some(9));
         assert_eq!(SERIALIZED.load(Ordering::SeqCst), 0);
-        assert!(!data.is_serialized());
         let clone = data.clone();
-        let bytes = std::thread::spawn(move || clone.bytes().clone())
-            .join()
-            .unwrap();
+        let bytes = std::thread::spawn(move || clone.bytes()).join().unwrap();
         assert_eq!(*bytes, vec![7]);
-        assert_eq!(**data.bytes(), vec![7]);
         assert_eq!(SERIALIZED.load(Ordering::SeqCst), 1);
+        assert_eq!(*data.bytes(), vec![7]);
+        assert_eq!(SERIALIZED.load(Ordering::SeqCst), 2);
         assert_eq!(data, SnapshotData::ready(Arc::new(vec![7])));
         assert_ne!(data, SnapshotData::ready(Arc::new(vec![9])));
     }

@@ -227,8 +227,9 @@ impl<S: StateMachine> Replica<S> {
                 };
                 self.learner_mut().sync_mode = SyncMode::Snap;
                 self.applied = sm;
+                let base = (zxid, SnapshotData::of(&self.applied));
                 let on_disk = OnDisk {
-                    base: std::mem::replace(&mut self.base, (zxid, SnapshotData::ready(snapshot))),
+                    base: std::mem::replace(&mut self.base, base),
                     log: std::mem::take(&mut self.log),
                 };
                 self.learner_mut().on_disk = Some(on_disk);
@@ -273,7 +274,7 @@ impl<S: StateMachine> Replica<S> {
         if matches!(mode, SyncMode::Trunc | SyncMode::Snap) {
             // takeSnapshot: what is applied in memory becomes durable.
             let bytes = Arc::new(self.applied.snapshot());
-            self.base = (self.last_processed, SnapshotData::ready(bytes.clone()));
+            self.base = (self.last_processed, SnapshotData::of(&self.applied));
             self.log.clear();
             self.synced = self.last_processed;
             self.out.push(Output::InstallSnapshot {

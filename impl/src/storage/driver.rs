@@ -27,7 +27,7 @@ pub fn execute<O, S: Storage + ?Sized>(
         }
         Output::Truncate { zxid } => storage.truncate_log(zxid)?,
         Output::InstallSnapshot { zxid, bytes } => install_snapshot(storage, zxid, &bytes)?,
-        Output::SaveSnapshot { zxid, data } => storage.save_snapshot(zxid, data.bytes())?,
+        Output::SaveSnapshot { zxid, data } => storage.save_snapshot(zxid, &data.bytes())?,
         other => return Ok(Some(other)),
     }
     Ok(None)

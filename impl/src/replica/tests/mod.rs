@@ -533,6 +533,47 @@ fn a_leader_out_of_zxid_counters_refuses_the_write_and_looks_for_a_new_epoch() {
     assert_eq!(l.server_state(), ServerState::Looking);
 }
 
+/// Every 1,024 commits the leader rebuilds its pending state from the applied one: the
+/// proposals still outstanding are replayed onto it, so the next write is prepared against
+/// them too (here its version counts every value written before it).
+#[test]
+fn a_leader_rebuilding_its_pending_state_keeps_the_outstanding_proposals() {
+    let mut l = leader_3(Config::new(3, &[1, 2, 3], &[]));
+    for input in learner_1_joins() {
+        l.step(input);
+    }
+    let write = |cxid: i32| Input::Write {
+        session_id: 7,
+        cxid,
+        body: Arc::new(vec![1]),
+    };
+    for cxid in 1..=1030 {
+        l.step(write(cxid));
+    }
+    for counter in 1..=1024 {
+        l.step(Input::Peer {
+            from: 1,
+            msg: quorum(Packet::Ack {
+                zxid: Zxid::new(2, counter),
+            }),
+        });
+    }
+    l.step(Input::Fsynced {
+        zxid: Zxid::new(2, 1024),
+    });
+    assert_eq!(l.committed(), Zxid::new(2, 1024));
+    let out = l.step(write(1031));
+    let Some(Output::Append { entries, .. }) = out.first() else {
+        panic!("not proposed: {out:?}");
+    };
+    // 1 value before the epoch, 1,030 proposed: the write after them sees 1,031.
+    assert!(
+        matches!(entries[0].txn, Txn::SetData { version: 1031, .. }),
+        "{:?}",
+        entries[0].txn
+    );
+}
+
 /// snapCount 2 draws a threshold of exactly one entry: the step after an entry is applied
 /// (and durable) starts by snapshotting it, and the log before it leaves memory.
 #[test]
@@ -570,7 +611,7 @@ fn a_periodic_snapshot_saves_the_applied_state_and_drops_the_log_it_covers() {
     };
     assert_eq!(*zxid, z1);
     assert_eq!(
-        r.state_machine().restore(data.bytes()),
+        r.state_machine().restore(&data.bytes()),
         Some(Values(vec![vec![5]]))
     );
     assert_eq!(r.base_zxid(), z1);

@@ -93,7 +93,7 @@ impl Observed for ImplCluster {
         })
     }
     fn base(&self, _: Sid, r: &Replica<Txns>) -> R<Vec<(Zxid, u64)>> {
-        Txns::decode(r.base_snapshot()).ok_or(Divergence::Undecodable("the base snapshot"))
+        Txns::decode(&r.base_snapshot()).ok_or(Divergence::Undecodable("the base snapshot"))
     }
     fn value(&self, e: &TxnEntry) -> u64 {
         zab::sim::values::Values::value_of(e).unwrap_or(u64::MAX)
