@@ -8,43 +8,70 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+use triomphe::ThinArc;
 
-/// A znode's data. Shared (`Arc`), so cloning a node — which the persistent maps do whenever
-/// a snapshot still holds the old version — never copies the bytes.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct NodeData(Arc<[u8]>);
+/// A slice behind a thin shared pointer (the length lives in the allocation, beside the
+/// count): cloning never copies the elements, and the tree's map, which holds a znode's data
+/// and ACL inline, spends 8 bytes on each instead of 16 (about 11 bytes a znode each, at the
+/// map's fill). Compared, hashed and dereferenced as the slice.
+#[derive(Clone)]
+pub struct Shared<T>(ThinArc<(), T>);
+
+impl<T> Deref for Shared<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0.slice
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Shared<T>) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Eq> Eq for Shared<T> {}
+
+impl<T: std::hash::Hash> std::hash::Hash for Shared<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+/// A znode's data, shared, so cloning a node — which the persistent maps do whenever a
+/// snapshot still holds the old version — never copies the bytes.
+pub type NodeData = Shared<u8>;
 
 impl NodeData {
     /// A copy of `bytes`, in a new shared allocation.
     pub fn new(bytes: &[u8]) -> NodeData {
-        NodeData(Arc::from(bytes))
+        Shared(ThinArc::from_header_and_slice((), bytes))
+    }
+}
+
+impl Default for NodeData {
+    fn default() -> NodeData {
+        NodeData::new(&[])
     }
 }
 
 impl From<Vec<u8>> for NodeData {
     fn from(bytes: Vec<u8>) -> NodeData {
-        NodeData(Arc::from(bytes))
-    }
-}
-
-impl Deref for NodeData {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.0
+        NodeData::new(&bytes)
     }
 }
 
 impl fmt::Debug for NodeData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} bytes", self.0.len())
+        write!(f, "{} bytes", self.len())
     }
 }
 
 // Serialized as a byte string, not a sequence of u8: the encoder then copies it in one go.
 impl Serialize for NodeData {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
+        s.serialize_bytes(self)
     }
 }
 
@@ -78,12 +105,44 @@ impl<'de> Deserialize<'de> for NodeData {
 }
 
 /// A node's ACL, shared between nodes (as ZooKeeper's reference-counted ACL cache shares it).
-pub type AclList = Arc<[Acl]>;
+pub type AclList = Shared<Acl>;
+
+impl AclList {
+    /// `acl` in a new shared allocation.
+    pub fn new(acl: Vec<Acl>) -> AclList {
+        Shared(ThinArc::from_header_and_iter((), acl.into_iter()))
+    }
+
+    /// Whether the two are one allocation (an interned ACL), not only equal.
+    pub fn shares(&self, other: &AclList) -> bool {
+        std::ptr::eq(&*self.0, &*other.0)
+    }
+}
+
+impl fmt::Debug for AclList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// As a sequence of entries, as the `Arc<[Acl]>` it replaced was.
+impl Serialize for AclList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AclList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<AclList, D::Error> {
+        Vec::<Acl>::deserialize(d).map(intern_acl)
+    }
+}
 
 /// `OPEN_ACL_UNSAFE` as one shared allocation: most trees give it to most nodes.
 pub fn open_acl() -> AclList {
     static OPEN: OnceLock<AclList> = OnceLock::new();
-    OPEN.get_or_init(|| Arc::from(Acl::open_unsafe())).clone()
+    OPEN.get_or_init(|| AclList::new(Acl::open_unsafe()))
+        .clone()
 }
 
 /// Shares the common ACL instead of allocating a copy per node.
@@ -92,7 +151,7 @@ pub fn intern_acl(acl: Vec<Acl>) -> AclList {
     if *acl == *open {
         open
     } else {
-        Arc::from(acl)
+        AclList::new(acl)
     }
 }
 

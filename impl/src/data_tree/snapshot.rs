@@ -8,7 +8,7 @@
 //! node without its parent, a path ZooKeeper would refuse), and restore refuses it with an
 //! error instead of handing a broken tree on.
 
-use super::node::{open_acl, DataNode};
+use super::node::DataNode;
 use super::{path, DataTree, TreeOptions};
 use crate::encoding::{self, EncodingError};
 use crate::zxid::Zxid;
@@ -70,12 +70,9 @@ fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<Arc<str>, DataNode
         }
         fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
             let mut nodes = OrdMap::new();
-            let open = open_acl();
-            while let Some((path, mut node)) = entries.next_entry::<Arc<str>, DataNode>()? {
-                // Most nodes have the open ACL: share one allocation again, as the live tree does.
-                if *node.acl == *open {
-                    node.acl = open.clone();
-                }
+            // Each node's ACL is interned as it is read (`AclList`'s deserializer): most
+            // share the open ACL's one allocation again, as in the live tree.
+            while let Some((path, node)) = entries.next_entry::<Arc<str>, DataNode>()? {
                 nodes.insert(path, node);
             }
             Ok(nodes)

@@ -37,7 +37,7 @@ fn round_trip_keeps_nodes_indices_and_zxid() {
     assert_eq!(restored.options(), TreeOptions { ttl_enabled: true });
     let open = node::open_acl();
     assert!(
-        std::sync::Arc::ptr_eq(&restored.node("/a").unwrap().acl, &open),
+        restored.node("/a").unwrap().acl.shares(&open),
         "open ACL shared again"
     );
 }
