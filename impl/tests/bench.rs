@@ -1,5 +1,6 @@
 //! `zab-bench` against a running 3-server `zabd ensemble`: the JSON it promises, the
-//! read/write mix it was asked for, `--compare`, `--preload` and `--rss`, and clear errors
+//! read/write mix it was asked for, `--compare`, `--preload`, `--rss` and `--workload churn`,
+//! and clear errors
 //! for bad arguments and an unreachable target.
 
 use std::process::{Command, Output};
@@ -89,6 +90,34 @@ fn bench_preloads_and_reports_each_servers_memory() {
     );
     let again = json(&bench(&[&["--connect", &e.hosts], &args[..]].concat()));
     assert_eq!(again["targets"][0]["preloaded"], 0, "{again}");
+}
+
+/// Churn: creates and deletes only, and every create's delete is sent even when the budget
+/// runs out between them (an odd `--ops` over pipelined sessions): a second run creates the
+/// same children again, which fails with NodeExists if the first left one behind.
+#[test]
+fn bench_churns_creates_and_deletes_and_leaves_no_child() {
+    let e = Ensemble::zabd(3, 0);
+    let args = [
+        "--workload",
+        "churn",
+        "--clients",
+        "4",
+        "--pipeline",
+        "3",
+        "--ops",
+        "1001",
+        "--json",
+    ];
+    for run in 0..2 {
+        let out = json(&bench(&[&["--connect", &e.hosts], &args[..]].concat()));
+        let t = &out["targets"][0];
+        assert_eq!(t["reads_per_s"], 0.0, "run {run}: {out}");
+        assert!(
+            t["writes_per_s"].as_f64().unwrap() > 0.0,
+            "run {run}: {out}"
+        );
+    }
 }
 
 #[test]

@@ -104,6 +104,14 @@ impl Conn {
         }
     }
 
+    /// Queues a delete of any version of `path`.
+    pub async fn delete(&mut self, path: &str) -> io::Result<i32> {
+        let mut w = Writer::new();
+        let xid = self.header(&mut w, opcode::DELETE);
+        w.ustring(path).int(-1);
+        self.queue(w).await.map(|()| xid)
+    }
+
     pub async fn get_data(&mut self, path: &str) -> io::Result<i32> {
         let mut w = Writer::new();
         let xid = self.header(&mut w, opcode::GET_DATA);

@@ -1,6 +1,7 @@
 //! The load: `clients` sessions spread over the servers of a connect string, each keeping
-//! `pipeline` requests in flight, each request a setData (write) or getData (read) of the
-//! session's own znode, chosen by a seeded generator with the configured read ratio.
+//! `pipeline` requests in flight. Each request is a setData (write) or getData (read) of the
+//! session's own znode, chosen by a seeded generator with the configured read ratio; or, in
+//! the churn workload, a create of a new child of that znode and then its delete.
 
 use crate::conn::Conn;
 use std::collections::VecDeque;
@@ -26,6 +27,19 @@ pub struct Load {
     pub idle_readers: usize,
     /// Znodes created before the timed load (`preload.rs`).
     pub preload: u64,
+    pub workload: Workload,
+}
+
+/// What each session's requests are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// setData and getData of the session's own znode, by `read_ratio`.
+    Rw,
+    /// Create a child of the session's own znode, then delete it, and again: every request
+    /// a write that changes the tree's shape. A session's last create is always followed by
+    /// its delete, so a run leaves no children (and may do one more operation a session
+    /// than `--ops` asks).
+    Churn,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -158,18 +172,30 @@ async fn session(
     let mut inflight: VecDeque<(i32, Instant, bool)> = VecDeque::with_capacity(load.pipeline);
     let mut tally = Tally::default();
     let mut open = true;
+    let mut issued: u64 = 0;
     loop {
-        while open && inflight.len() < load.pipeline {
-            if !budget.take() {
+        while inflight.len() < load.pipeline {
+            // A churn session's create is always followed by its delete.
+            let completes_pair = load.workload == Workload::Churn && issued % 2 == 1;
+            let may_issue = completes_pair || (open && budget.take());
+            if !may_issue {
                 open = false;
                 break;
             }
-            let write = rng.unit() >= load.read_ratio;
-            let xid = if write {
-                conn.set_data(path, &value).await?
-            } else {
-                conn.get_data(path).await?
+            let (xid, write) = match load.workload {
+                Workload::Rw if rng.unit() >= load.read_ratio => {
+                    (conn.set_data(path, &value).await?, true)
+                }
+                Workload::Rw => (conn.get_data(path).await?, false),
+                Workload::Churn => {
+                    let child = format!("{path}/c{}", issued / 2);
+                    match completes_pair {
+                        false => (conn.create(&child, &value).await?, true),
+                        true => (conn.delete(&child).await?, true),
+                    }
+                }
             };
+            issued += 1;
             inflight.push_back((xid, Instant::now(), write));
         }
         conn.flush().await?;

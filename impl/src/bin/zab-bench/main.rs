@@ -60,6 +60,11 @@ struct Args {
     /// listening on each port, from /proc).
     #[arg(long)]
     rss: bool,
+    /// What each session's requests are: `rw`, setData/getData of its own znode by
+    /// --read-ratio; `churn`, a create of a child of that znode then its delete, again and
+    /// again (--read-ratio does not apply).
+    #[arg(long, value_enum, default_value = "rw")]
+    workload: load::Workload,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -95,6 +100,7 @@ fn load_of(a: &Args) -> Result<load::Load, String> {
         seed: a.seed,
         idle_readers: a.idle_readers,
         preload: a.preload,
+        workload: a.workload,
     })
 }
 
