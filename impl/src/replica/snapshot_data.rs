@@ -21,46 +21,30 @@ use std::sync::Arc;
 /// zxid.
 type Serialize = Box<dyn Fn() -> Vec<u8> + Send + Sync>;
 
-/// A snapshot's state: bytes already made, or a state copy serialized when read.
+/// A snapshot's state: a copy, serialized when read.
 #[derive(Clone)]
-pub struct SnapshotData(Arc<Source>);
-
-enum Source {
-    Bytes(Arc<Vec<u8>>),
-    State(Serialize),
-}
+pub struct SnapshotData(Arc<Serialize>);
 
 impl SnapshotData {
-    /// Bytes that already exist and are kept (a test's, a driver's).
-    pub fn ready(bytes: Arc<Vec<u8>>) -> SnapshotData {
-        SnapshotData(Arc::new(Source::Bytes(bytes)))
-    }
-
     /// `state` as it is now, serialized when read.
     pub fn of<S: StateMachine>(state: &S) -> SnapshotData {
         let state = state.clone();
-        SnapshotData(Arc::new(Source::State(Box::new(move || state.snapshot()))))
+        SnapshotData(Arc::new(Box::new(move || state.snapshot())))
     }
 
-    /// The bytes, serialized now by this thread unless they were given.
+    /// The bytes, serialized now by this thread.
     pub fn bytes(&self) -> Arc<Vec<u8>> {
-        match &*self.0 {
-            Source::Bytes(b) => b.clone(),
-            Source::State(serialize) => Arc::new(serialize()),
-        }
+        Arc::new((self.0)())
     }
 }
 
 impl fmt::Debug for SnapshotData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.0 {
-            Source::Bytes(b) => write!(f, "SnapshotData({} bytes)", b.len()),
-            Source::State(_) => f.write_str("SnapshotData(a state copy)"),
-        }
+        f.write_str("SnapshotData(a state copy)")
     }
 }
 
-/// Equal when they serialize to the same bytes (serializing both if need be).
+/// Equal when they serialize to the same bytes (serializing both unless they are one).
 impl PartialEq for SnapshotData {
     fn eq(&self, other: &SnapshotData) -> bool {
         Arc::ptr_eq(&self.0, &other.0) || self.bytes() == other.bytes()
@@ -74,7 +58,6 @@ mod tests {
     use crate::txn::{Txn, TxnEntry};
     use crate::zxid::Zxid;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
 
     static SERIALIZED: AtomicUsize = AtomicUsize::new(0);
 
@@ -114,7 +97,7 @@ mod tests {
         assert_eq!(SERIALIZED.load(Ordering::SeqCst), 1);
         assert_eq!(*data.bytes(), vec![7]);
         assert_eq!(SERIALIZED.load(Ordering::SeqCst), 2);
-        assert_eq!(data, SnapshotData::ready(Arc::new(vec![7])));
-        assert_ne!(data, SnapshotData::ready(Arc::new(vec![9])));
+        assert_eq!(data, SnapshotData::of(&Counted(7)));
+        assert_ne!(data, SnapshotData::of(&Counted(9)));
     }
 }
