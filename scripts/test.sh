@@ -124,9 +124,9 @@ cargo test --release --workspace --locked --no-fail-fast
 # --- 3. deliberately wrong replicas and slow disks, on their own build --------------------
 faults=(--release --locked --target-dir target/faults -p zab -p zab-refinement
         --features zab/faults,zab-refinement/faults)
-step "cargo test ${faults[*]} --test faulty_replicas --test slow_disks --test chaos_faults"
+step "cargo test ${faults[*]} --test faulty_replicas --test slow_disks --test chaos_faults --test large_state"
 cargo test "${faults[@]}" --no-fail-fast --test faulty_replicas --test slow_disks \
-  --test chaos_faults
+  --test chaos_faults --test large_state
 
 # --- 4. the Explorer in a browser ---------------------------------------------------------
 step "the Explorer in headless Chromium"

@@ -4,6 +4,7 @@
 
 pub mod acl;
 pub mod chaos;
+pub mod checksum;
 pub mod config;
 pub mod data_tree;
 pub mod database;

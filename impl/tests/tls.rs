@@ -10,7 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::process::{free_port, kill, refused_start, server_process, Zabd};
+use support::process::{free_port, kill, refused_start, respawn, server_process, Zabd};
 use support::{ensure_kazoo, mode, Ensemble};
 
 /// Runs `openssl` with `args` in `dir`.
@@ -265,13 +265,7 @@ fn start_with(cmdline: &[String], from: &str, to: &str, log: &Path) -> std::proc
     let cfg = cmdline.last().unwrap();
     let text = std::fs::read_to_string(cfg).unwrap().replace(from, to);
     std::fs::write(cfg, text).unwrap();
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(&cmdline[0])
-        .args(&cmdline[1..])
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+    respawn(cmdline, log)
 }
 
 /// Whether the server on `port` serves within `within`.

@@ -207,6 +207,9 @@ pub struct ServerConfig {
     /// `zab.fault.snapshotDelayMs=N` (builds with the `faults` feature only, for tests): a
     /// slow disk, every snapshot write waits N ms before it starts.
     pub snapshot_delay_ms: Option<u64>,
+    /// `zab.fault.snapChunkBytes=N` (builds with the `faults` feature only, for tests): a
+    /// SNAP streams in chunks of N bytes rather than 1 MiB, so that a small tree takes many.
+    pub snap_chunk_bytes: Option<u64>,
     /// `zab.fault.epochWriteDelayMs=N` (builds with the `faults` feature only, for tests): a
     /// slow disk, every epoch file write waits N ms before it starts.
     pub epoch_write_delay_ms: Option<u64>,
@@ -290,6 +293,7 @@ impl ServerConfig {
             fsync_fails_after: None,
             fsync_delay_ms: None,
             snapshot_delay_ms: None,
+            snap_chunk_bytes: None,
             epoch_write_delay_ms: None,
             metrics: MetricsEndpoint::default(),
             admin: AdminEndpoint::default(),

@@ -89,6 +89,9 @@ impl ServerConfig {
                 "zab.fault.snapshotDelayMs" => {
                     cfg.snapshot_delay_ms = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
                 }
+                "zab.fault.snapChunkBytes" => {
+                    cfg.snap_chunk_bytes = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
                 "zab.fault.epochWriteDelayMs" => {
                     cfg.epoch_write_delay_ms =
                         Some(fault_count(key, value).map_err(|m| bad(line, m))?)
@@ -183,9 +186,9 @@ fn super_digest(value: &str) -> Result<String, String> {
     }
 }
 
-/// A disk fault's number (`zab.fault.fsyncFailsAfter`, `zab.fault.fsyncDelayMs`,
-/// `zab.fault.snapshotDelayMs`, `zab.fault.epochWriteDelayMs`), in a build that has the
-/// faults.
+/// A test switch's number (`zab.fault.fsyncFailsAfter`, `zab.fault.fsyncDelayMs`,
+/// `zab.fault.snapshotDelayMs`, `zab.fault.epochWriteDelayMs`, `zab.fault.snapChunkBytes`),
+/// in a build that has the faults.
 fn fault_count(key: &str, value: &str) -> Result<u64, String> {
     if cfg!(feature = "faults") {
         value

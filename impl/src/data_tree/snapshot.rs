@@ -1,55 +1,60 @@
 //! Snapshots of the DataTree: a `clone()` (O(1): the `imbl` maps are shared) serialized
 //! (`crate::encoding`) off the hot path, while writes go on against the live tree.
 //!
-//! Format: the magic `ZABSNAP2` (`ZABSNAP1` was bincode's encoding, no longer read), a CRC-32
-//! of the body, then the body — the last zxid and the node map. The indices (ephemerals,
-//! containers, TTL nodes) and each node's child count are derived from the nodes, so they are
-//! rebuilt on restore rather than trusted: a snapshot that decodes can still be inconsistent (a
-//! node without its parent, a path ZooKeeper would refuse), and restore refuses it with an
-//! error instead of handing a broken tree on.
+//! Format `ZABSNAP3`, streamed: the magic, the last zxid and the node count (big-endian
+//! `u64`s), one record per node (a `u32` length, then the path and the node), and last a
+//! CRC-32 of everything before it. Written and read as a stream, a snapshot never exists in
+//! memory whole — not while a periodic snapshot is written, nor on a leader sending a SNAP
+//! or a learner receiving one — and a record's length bounds what one read may take. The
+//! checksum comes last because it can only be known once the bytes are out.
+//! `ZABSNAP2` (a CRC-32 of the body first, then the body in one piece) is still read.
+//!
+//! The indices (ephemerals, containers, TTL nodes) and each node's child count are derived
+//! from the nodes, so they are rebuilt on restore rather than trusted: a snapshot that
+//! decodes can still be inconsistent (a node without its parent, a path ZooKeeper would
+//! refuse), and restore refuses it with an error instead of handing a broken tree on.
 
 use super::node::DataNode;
 use super::{path, DataTree, TreeOptions};
+use crate::checksum::{self, CrcReader, CrcWriter};
 use crate::encoding::{self, EncodingError};
 use crate::zxid::Zxid;
 use imbl::{OrdMap, OrdSet};
 use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 
-const MAGIC: &[u8; 8] = b"ZABSNAP2";
-const HEADER_LEN: usize = MAGIC.len() + 4;
+const MAGIC: &[u8; 8] = b"ZABSNAP3";
+/// The previous format: a CRC-32 of the body, then the body, postcard-encoded in one piece.
+const MAGIC_V2: &[u8; 8] = b"ZABSNAP2";
 
 /// Why bytes are not a snapshot.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    /// Shorter than the header, or not starting with `ZABSNAP2` (a `ZABSNAP1` snapshot too).
+    /// Shorter than the magic, or not starting with `ZABSNAP3` or `ZABSNAP2`.
     #[error("not a DataTree snapshot (bad magic)")]
     BadMagic,
-    /// The body's CRC-32 is not the one in the header: the bytes were damaged.
+    /// The CRC-32 is not the one the snapshot records: the bytes were damaged.
     #[error("snapshot checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
     Checksum {
-        /// The CRC-32 the header records.
+        /// The CRC-32 the snapshot records.
         stored: u32,
-        /// The CRC-32 of the body as read.
+        /// The CRC-32 of the bytes as read.
         computed: u32,
     },
-    /// The checksum matched but the body is not a last zxid and a node map.
+    /// A record (or a `ZABSNAP2` body) is not what it should encode.
     #[error("snapshot does not decode: {0}")]
     Decode(#[from] EncodingError),
-    /// The body decoded but is not a tree: no root, an invalid path, a node without its
-    /// parent or a wrong child count. The text says which.
+    /// The bytes could not be read to the end: cut short, or the source failed.
+    #[error("snapshot could not be read: {0}")]
+    Io(#[from] io::Error),
+    /// The body decoded but is not a tree: no root, an invalid path, a path twice, a node
+    /// without its parent or a wrong child count. The text says which.
     #[error("snapshot is inconsistent: {0}")]
     Inconsistent(String),
-}
-
-/// What a snapshot holds, borrowed for writing.
-#[derive(Serialize)]
-struct BodyRef<'a> {
-    last_zxid: Zxid,
-    nodes: &'a OrdMap<Arc<str>, DataNode>,
 }
 
 #[derive(Deserialize)]
@@ -59,8 +64,8 @@ struct Body {
     nodes: OrdMap<Arc<str>, DataNode>,
 }
 
-/// The node map, entry by entry. `im`'s own deserializer preallocates whatever length the
-/// input claims, so a forged length would abort the process instead of failing.
+/// `ZABSNAP2`'s node map, entry by entry. `im`'s own deserializer preallocates whatever
+/// length the input claims, so a forged length would abort the process instead of failing.
 fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<Arc<str>, DataNode>, D::Error> {
     struct Entries;
     impl<'de> Visitor<'de> for Entries {
@@ -85,46 +90,101 @@ impl DataTree {
     /// The tree serialized. Call it on a `clone()` taken at the snapshot's zxid to keep the
     /// live tree writable meanwhile.
     pub fn serialize_snapshot(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN + 64 * self.nodes.len());
-        self.append_snapshot(&mut out);
+        let mut out = Vec::with_capacity(64 * self.nodes.len());
+        if let Err(e) = self.write_snapshot(&mut out) {
+            unreachable!("serializing into memory failed: {e}");
+        }
         out
     }
 
-    /// The tree serialized at the end of `out` (a snapshot that embeds the tree writes its
-    /// own header first, without copying the tree's bytes afterwards).
-    pub fn append_snapshot(&self, out: &mut Vec<u8>) {
-        let body = BodyRef {
-            last_zxid: self.last_zxid,
-            nodes: &self.nodes,
-        };
-        let start = out.len();
-        out.reserve(HEADER_LEN + 64 * self.nodes.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&[0; 4]);
-        // Writing into a Vec cannot fail, and the body holds only values of known length.
-        if let Err(e) = encoding::encode_into(&body, out) {
-            unreachable!("serializing into memory failed: {e}");
+    /// The tree serialized into `out`, record by record (give it a buffered writer).
+    pub fn write_snapshot(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut out = CrcWriter::new(out);
+        out.write_all(MAGIC)?;
+        out.write_all(&self.last_zxid.0.to_be_bytes())?;
+        out.write_all(&(self.nodes.len() as u64).to_be_bytes())?;
+        let mut record = Vec::new();
+        for (path, node) in self.nodes.iter() {
+            record.clear();
+            encoding::encode_into(&(&**path, node), &mut record).map_err(io::Error::other)?;
+            let len = u32::try_from(record.len())
+                .map_err(|_| io::Error::other(format!("znode {path} is over 4 GiB")))?;
+            out.write_all(&len.to_be_bytes())?;
+            out.write_all(&record)?;
         }
-        let crc = crc32fast::hash(&out[start + HEADER_LEN..]);
-        out[start + MAGIC.len()..start + HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+        let crc = out.crc();
+        out.into_inner().write_all(&crc.to_be_bytes())
     }
 
     /// The tree a snapshot holds, with `options` (configuration is not part of a snapshot).
+    /// All of `bytes`: anything after the snapshot is refused.
     pub fn restore_snapshot(bytes: &[u8], options: TreeOptions) -> Result<DataTree, SnapshotError> {
-        if bytes.len() < HEADER_LEN || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(SnapshotError::BadMagic);
+        let mut input = bytes;
+        let tree = DataTree::read_snapshot(&mut input, options)?;
+        match input.len() {
+            0 => Ok(tree),
+            n => Err(SnapshotError::Decode(EncodingError::Trailing(n))),
         }
-        let mut stored = [0u8; 4];
-        stored.copy_from_slice(&bytes[MAGIC.len()..HEADER_LEN]);
-        let stored = u32::from_be_bytes(stored);
-        let body = &bytes[HEADER_LEN..];
-        let computed = crc32fast::hash(body);
-        if stored != computed {
-            return Err(SnapshotError::Checksum { stored, computed });
-        }
-        let body: Body = encoding::decode(body)?;
-        rebuild(body, options)
     }
+
+    /// The tree a snapshot read from `input` holds, reading no further than its end.
+    pub fn read_snapshot(
+        input: &mut dyn Read,
+        options: TreeOptions,
+    ) -> Result<DataTree, SnapshotError> {
+        let mut magic = [0u8; 8];
+        if let Err(e) = input.read_exact(&mut magic) {
+            return Err(match e.kind() {
+                io::ErrorKind::UnexpectedEof => SnapshotError::BadMagic,
+                _ => SnapshotError::Io(e),
+            });
+        }
+        match &magic {
+            MAGIC => rebuild(read_body(input)?, options),
+            MAGIC_V2 => {
+                let mut rest = Vec::new();
+                input.read_to_end(&mut rest)?;
+                rebuild(body_v2(&rest)?, options)
+            }
+            _ => Err(SnapshotError::BadMagic),
+        }
+    }
+}
+
+/// A `ZABSNAP3` snapshot after its magic: the header, the records, the checksum.
+fn read_body(input: &mut dyn Read) -> Result<Body, SnapshotError> {
+    let mut input = CrcReader::new(input).hashed(MAGIC);
+    let last_zxid = Zxid(checksum::read_u64(&mut input)?);
+    let count = checksum::read_u64(&mut input)?;
+    let mut nodes = OrdMap::new();
+    let mut record = Vec::new();
+    for _ in 0..count {
+        let len = checksum::read_u32(&mut input)?;
+        checksum::read_exactly(&mut input, u64::from(len), &mut record)?;
+        let (path, node): (Arc<str>, DataNode) = encoding::decode(&record)?;
+        if let Some(_twice) = nodes.insert(path.clone(), node) {
+            return Err(SnapshotError::Inconsistent(format!("{path} appears twice")));
+        }
+    }
+    let computed = input.crc();
+    let stored = checksum::read_u32(input.inner())?;
+    if stored != computed {
+        return Err(SnapshotError::Checksum { stored, computed });
+    }
+    Ok(Body { last_zxid, nodes })
+}
+
+/// A `ZABSNAP2` snapshot after its magic: the CRC-32, then the body in one piece.
+fn body_v2(rest: &[u8]) -> Result<Body, SnapshotError> {
+    let Some((stored, body)) = rest.split_first_chunk::<4>() else {
+        return Err(SnapshotError::BadMagic);
+    };
+    let stored = u32::from_be_bytes(*stored);
+    let computed = crc32fast::hash(body);
+    if stored != computed {
+        return Err(SnapshotError::Checksum { stored, computed });
+    }
+    Ok(encoding::decode(body)?)
 }
 
 /// The tree from its nodes: every path valid and under an existing parent, child counts as

@@ -204,11 +204,14 @@ impl StateMachine for ZkDatabase {
         self.tree.apply(entry)
     }
 
-    fn snapshot(&self) -> Vec<u8> {
-        snapshot::serialize(self)
+    fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        snapshot::write(self, out)
     }
 
-    fn restore(&self, bytes: &[u8]) -> Option<ZkDatabase> {
-        snapshot::restore(bytes, self.tree.options()).ok()
+    fn read_snapshot(&self, input: &mut dyn std::io::Read) -> std::io::Result<ZkDatabase> {
+        snapshot::read(input, self.tree.options()).map_err(|e| match e {
+            snapshot::DatabaseSnapshotError::Io(e) => e,
+            e => std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })
     }
 }

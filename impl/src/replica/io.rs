@@ -10,6 +10,7 @@
 use super::messages::{PeerMsg, ServerId};
 use crate::txn::{Txn, TxnEntry};
 use crate::zxid::Zxid;
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 /// The state machine a replica replicates (the DataTree and its sessions, or a toy for tests).
@@ -25,13 +26,30 @@ pub trait StateMachine: Clone + Send + Sync + 'static {
     /// Applies a committed transaction. Deterministic: the same sequence gives the same state.
     fn apply(&mut self, entry: &TxnEntry) -> Self::Outcome;
 
-    /// The state serialized, for a SNAP sync or a snapshot file.
-    fn snapshot(&self) -> Vec<u8>;
+    /// The state serialized into `out`, for a SNAP sync or a snapshot file: streamed, so a
+    /// large state is never in memory twice.
+    fn write_snapshot(&self, out: &mut dyn Write) -> io::Result<()>;
 
-    /// The state a snapshot holds, configured as `self` is (configuration such as which node
-    /// types are enabled is not part of a snapshot), or `None` if the bytes are not a
-    /// snapshot.
-    fn restore(&self, bytes: &[u8]) -> Option<Self>;
+    /// The state a snapshot read from `input` holds, configured as `self` is (configuration
+    /// such as which node types are enabled is not part of a snapshot), reading no further
+    /// than the snapshot's end. Bytes that are not a snapshot are an `InvalidData` error.
+    fn read_snapshot(&self, input: &mut dyn Read) -> io::Result<Self>;
+
+    /// The state serialized into memory.
+    fn snapshot(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Err(e) = self.write_snapshot(&mut out) {
+            unreachable!("serializing into memory failed: {e}");
+        }
+        out
+    }
+
+    /// The state `bytes` hold, all of them, or `None` if they are not exactly a snapshot.
+    fn restore(&self, bytes: &[u8]) -> Option<Self> {
+        let mut input = bytes;
+        let state = self.read_snapshot(&mut input).ok()?;
+        input.is_empty().then_some(state)
+    }
 }
 
 /// Something that happened to the replica.
@@ -133,8 +151,8 @@ pub enum Output<O> {
     InstallSnapshot {
         /// The last zxid the snapshot covers.
         zxid: Zxid,
-        /// The state, as `StateMachine::snapshot` serialized it.
-        bytes: Arc<Vec<u8>>,
+        /// The state, serialized as it is written.
+        data: super::SnapshotData,
     },
     /// Store the applied state as a snapshot at `zxid` (periodic, `snapCount`): the log up
     /// to `zxid` is durable and stays on disk; the snapshot only shortens recovery and lets

@@ -88,8 +88,9 @@ pub enum Packet {
     Snap {
         /// The last zxid the snapshot covers.
         zxid: Zxid,
-        /// The leader's committed state, as `StateMachine::snapshot` serializes it.
-        snapshot: Arc<Vec<u8>>,
+        /// The leader's committed state: a copy, serialized where it is sent (a server's
+        /// peer link streams it in chunks; the learner's link restores it as it arrives).
+        snapshot: super::SnapshotData,
     },
     /// PROPOSAL: a transaction of the leader's history. In synchronization, to a learner after
     /// the DIFF, TRUNC or SNAP (committed ones each followed by COMMIT, outstanding ones to

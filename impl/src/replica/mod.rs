@@ -380,9 +380,12 @@ impl<S: StateMachine> Replica<S> {
 
     /// Rebuilds the applied state from the base snapshot and the log (after a TRUNC).
     pub(crate) fn reload_from_log(&mut self) {
+        // The base is a copy of this state machine's state (taken, restored from disk or
+        // received by SNAP): taken back as it is, not serialized and parsed again.
         let mut sm = self
-            .applied
-            .restore(&self.base.1.bytes())
+            .base
+            .1
+            .restore(&self.applied)
             .expect("the base snapshot was produced by S");
         for e in &self.log {
             sm.apply(e);

@@ -9,7 +9,6 @@ use super::state::{Handler, OnDisk, Phase, Role, SyncMode};
 use super::{Replica, SnapshotData};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
-use std::sync::Arc;
 
 /// Whether `next` may follow `prev` without a gap.
 pub fn is_next(prev: Zxid, next: Zxid) -> bool {
@@ -117,7 +116,7 @@ impl<S: StateMachine> Replica<S> {
                 // commit, a new leader applied its whole history.
                 packets.push(Packet::Snap {
                     zxid: lp,
-                    snapshot: Arc::new(self.applied.snapshot()),
+                    snapshot: SnapshotData::of(&self.applied),
                 });
                 n
             }
@@ -222,7 +221,7 @@ impl<S: StateMachine> Replica<S> {
                 self.learner_mut().on_disk = Some(on_disk);
             }
             Packet::Snap { zxid, snapshot } => {
-                let Some(sm) = self.applied.restore(&snapshot) else {
+                let Some(sm) = snapshot.restore(&self.applied) else {
                     return self.protocol_error();
                 };
                 self.learner_mut().sync_mode = SyncMode::Snap;
@@ -273,13 +272,13 @@ impl<S: StateMachine> Replica<S> {
         let mode = self.learner_mut().sync_mode;
         if matches!(mode, SyncMode::Trunc | SyncMode::Snap) {
             // takeSnapshot: what is applied in memory becomes durable.
-            let bytes = Arc::new(self.applied.snapshot());
-            self.base = (self.last_processed, SnapshotData::of(&self.applied));
+            let data = SnapshotData::of(&self.applied);
+            self.base = (self.last_processed, data.clone());
             self.log.clear();
             self.synced = self.last_processed;
             self.out.push(Output::InstallSnapshot {
                 zxid: self.last_processed,
-                bytes,
+                data,
             });
             self.learner_mut().on_disk = None;
         }

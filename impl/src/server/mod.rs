@@ -64,6 +64,8 @@ pub struct Info {
     pub life: u64,
     /// `zab.reads`: whether data reads wait for a read index (`specs/reads.md`).
     pub reads: crate::config::Reads,
+    /// The size of the chunks a SNAP streams in (`links::SNAP_CHUNK`; smaller in tests).
+    pub snap_chunk: usize,
 }
 
 /// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
@@ -101,6 +103,15 @@ pub enum ServerError {
 /// The state machine a server starts from when its disk holds no snapshot.
 pub fn genesis(options: TreeOptions) -> ZkDatabase {
     ZkDatabase::new(options)
+}
+
+/// How this server's links restore a SNAP: as its core's database, configured alike.
+fn restorer(options: TreeOptions) -> links::Restorer {
+    let like = genesis(options);
+    Arc::new(move |input| {
+        let db = crate::replica::StateMachine::read_snapshot(&like, input)?;
+        Ok(crate::replica::SnapshotData::of(&db))
+    })
 }
 
 async fn bind(addr: String, what: &'static str) -> Result<TcpListener, ServerError> {
@@ -267,6 +278,9 @@ pub async fn run(
         peer_auth: Arc::clone(&peer_auth),
         life,
         reads: cfg.reads,
+        snap_chunk: cfg.snap_chunk_bytes.map_or(links::SNAP_CHUNK, |n| {
+            n.clamp(1, links::snap_stream::MAX_CHUNK as u64) as usize
+        }),
         my_id: cfg.my_id,
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,
@@ -322,13 +336,15 @@ pub async fn run(
     let mut tasks = Vec::new();
     for (l, what) in peer_listeners {
         let (events, auth) = (tx.clone(), Arc::clone(&peer_auth));
+        let restorer = restorer(cfg.tree_options());
         let mut generation = 0u64;
         tasks.push(tokio::spawn(admission::accept_loop(
             l,
             what,
             move |stream, _| {
                 generation += 1;
-                links::inbound(stream, generation, events.clone(), Arc::clone(&auth))
+                let (events, auth) = (events.clone(), Arc::clone(&auth));
+                links::inbound(stream, generation, events, auth, Arc::clone(&restorer))
             },
         )));
     }

@@ -43,7 +43,7 @@ impl Core {
         let spawned = std::thread::Builder::new()
             .name("zab-snapshot".into())
             .spawn(move || {
-                let result = writer.write(zxid, &theirs.bytes());
+                let result = writer.write(zxid, &theirs);
                 // Only a wake-up: the result is the thread's, read when the core joins it.
                 let _ = events.send(Event::SnapshotWritten { zxid });
                 result
@@ -59,7 +59,7 @@ impl Core {
             }
             Err(e) => {
                 tracing::warn!("no thread for the snapshot ({e}): written on the core thread");
-                self.storage.save_snapshot(zxid, &data.bytes())
+                self.storage.save_snapshot_from(zxid, &data)
             }
         }
     }

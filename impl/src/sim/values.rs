@@ -4,6 +4,7 @@
 use crate::replica::StateMachine;
 use crate::txn::{Txn, TxnEntry};
 use crate::zxid::Zxid;
+use std::io::{self, Read, Write};
 
 /// The replicated list: one value per applied transaction, in zxid order (0 for a
 /// transaction that carries none, such as a session's create or close).
@@ -49,11 +50,16 @@ impl StateMachine for Values {
         v
     }
 
-    fn snapshot(&self) -> Vec<u8> {
-        crate::encoding::encode(&self.0).expect("a Vec<u64> encodes")
+    fn write_snapshot(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&crate::encoding::encode(&self.0).map_err(io::Error::other)?)
     }
 
-    fn restore(&self, bytes: &[u8]) -> Option<Values> {
-        crate::encoding::decode(bytes).ok().map(Values)
+    /// Reads to the end of `input`: the simulator's snapshots are whole buffers.
+    fn read_snapshot(&self, input: &mut dyn Read) -> io::Result<Values> {
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes)?;
+        crate::encoding::decode(&bytes)
+            .map(Values)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 }

@@ -5,7 +5,7 @@
 
 use super::error::StorageError;
 use super::{EpochKind, Storage};
-use crate::replica::Output;
+use crate::replica::{Output, SnapshotData};
 use crate::zxid::Zxid;
 
 /// Executes `o` if it is a disk output; any other output is handed back for the caller's
@@ -26,8 +26,8 @@ pub fn execute<O, S: Storage + ?Sized>(
             }
         }
         Output::Truncate { zxid } => storage.truncate_log(zxid)?,
-        Output::InstallSnapshot { zxid, bytes } => install_snapshot(storage, zxid, &bytes)?,
-        Output::SaveSnapshot { zxid, data } => storage.save_snapshot(zxid, &data.bytes())?,
+        Output::InstallSnapshot { zxid, data } => install_snapshot(storage, zxid, &data)?,
+        Output::SaveSnapshot { zxid, data } => storage.save_snapshot_from(zxid, &data)?,
         other => return Ok(Some(other)),
     }
     Ok(None)
@@ -41,12 +41,12 @@ pub fn execute<O, S: Storage + ?Sized>(
 fn install_snapshot<S: Storage + ?Sized>(
     storage: &mut S,
     zxid: Zxid,
-    bytes: &[u8],
+    data: &SnapshotData,
 ) -> Result<(), StorageError> {
     if storage.last_logged_zxid() > zxid {
         storage.truncate_log(last_kept_at_or_below(storage, zxid)?)?;
     }
-    storage.save_snapshot(zxid, bytes)
+    storage.save_snapshot_from(zxid, data)
 }
 
 /// The newest record or snapshot at or below `zxid` (zero if none): a valid truncation point.

@@ -229,23 +229,37 @@ pub fn check_log_header(buf: &[u8]) -> HeaderCheck {
     }
 }
 
-fn snapshot_crc(zxid: Zxid, data: &[u8]) -> u32 {
+/// The CRC-32 of the zxid, the length and the data, from the data's own hasher: a streamed
+/// snapshot's length is known only once its data is written.
+fn snapshot_crc(zxid: Zxid, len: u64, data: &crc32fast::Hasher) -> u32 {
     let mut h = crc32fast::Hasher::new();
     h.update(&zxid.0.to_be_bytes());
-    h.update(&(data.len() as u64).to_be_bytes());
-    h.update(data);
+    h.update(&len.to_be_bytes());
+    h.combine(data);
     h.finalize()
 }
 
 /// The header written before snapshot `data` at `zxid`, its CRC covering the zxid, the
 /// length and the data.
 pub fn snapshot_header(zxid: Zxid, data: &[u8]) -> [u8; SNAP_HEADER_LEN] {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(data);
+    snapshot_header_streamed(zxid, data.len() as u64, &hasher)
+}
+
+/// `snapshot_header` for data already written: its length and its hasher (written in place
+/// of a placeholder header once the data is out).
+pub fn snapshot_header_streamed(
+    zxid: Zxid,
+    len: u64,
+    data: &crc32fast::Hasher,
+) -> [u8; SNAP_HEADER_LEN] {
     let mut h = [0u8; SNAP_HEADER_LEN];
     h[0..4].copy_from_slice(&SNAP_MAGIC);
     h[4..8].copy_from_slice(&FORMAT_VERSION.to_be_bytes());
     h[8..16].copy_from_slice(&zxid.0.to_be_bytes());
-    h[16..24].copy_from_slice(&(data.len() as u64).to_be_bytes());
-    h[24..28].copy_from_slice(&snapshot_crc(zxid, data).to_be_bytes());
+    h[16..24].copy_from_slice(&len.to_be_bytes());
+    h[24..28].copy_from_slice(&snapshot_crc(zxid, len, data).to_be_bytes());
     h
 }
 
@@ -275,7 +289,9 @@ pub fn check_snapshot(file: &str, zxid: Zxid, bytes: &[u8]) -> Result<(), Storag
     if len != data.len() as u64 {
         return bad(16, format!("length {len}, but {} bytes follow", data.len()));
     }
-    if be_u32(&header[24..28]) != snapshot_crc(zxid, data) {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(data);
+    if be_u32(&header[24..28]) != snapshot_crc(zxid, len, &hasher) {
         return bad(24, "crc mismatch".into());
     }
     Ok(())

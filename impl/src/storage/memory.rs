@@ -9,7 +9,7 @@ use super::framing::{self, LOG_HEADER_LEN};
 use super::recovery;
 use super::report::{PurgeReport, Recovered, RecoveryReport, Snapshot};
 use super::rules;
-use super::{EpochKind, LogRecord, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
+use super::{EpochKind, LogRecord, SnapshotSource, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use imbl::{OrdMap, Vector};
@@ -276,15 +276,17 @@ impl Storage for MemStorage {
         })
     }
 
-    fn save_snapshot(&mut self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
-        let crc = crc32fast::hash(data);
-        self.snapshots.insert(
-            zxid,
-            MemSnapshot {
-                data: data.into(),
-                crc,
-            },
-        );
+    fn save_snapshot_from(
+        &mut self,
+        zxid: Zxid,
+        data: &dyn SnapshotSource,
+    ) -> Result<(), StorageError> {
+        let mut bytes = Vec::new();
+        data.write_to(&mut bytes)
+            .map_err(|e| StorageError::Inconsistent(format!("serializing a snapshot: {e}")))?;
+        let crc = crc32fast::hash(&bytes);
+        let data = bytes.into();
+        self.snapshots.insert(zxid, MemSnapshot { data, crc });
         Ok(())
     }
 

@@ -2,7 +2,8 @@
 //! trait with a file backend and an in-memory backend.
 //!
 //! The log is appended in batches and made durable by one `sync` per batch (group commit).
-//! Snapshots are opaque bytes at a zxid (the caller serializes its DataTree and sessions);
+//! Snapshots are opaque bytes at a zxid (the caller serializes its DataTree and sessions,
+//! streaming them in through `SnapshotSource`);
 //! `acceptedEpoch` and `currentEpoch` are small files replaced atomically. `recover` returns
 //! the newest valid snapshot and the logged transactions after it, with a report of any
 //! damage it found and repaired: a torn last record is cut off and reported, damage anywhere
@@ -73,6 +74,25 @@ impl EpochKind {
     }
 }
 
+/// What a snapshot is written from: its bytes, or a state copy serialized as it is written
+/// (`replica::SnapshotData`).
+pub trait SnapshotSource {
+    /// Writes the snapshot's bytes into `out`, in order, streaming.
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+impl SnapshotSource for &[u8] {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self)
+    }
+}
+
+impl SnapshotSource for Vec<u8> {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self)
+    }
+}
+
 /// One server's durable state. Every method that returns `Ok` after writing has made the
 /// write durable, except `append`, whose records are durable only after the next `sync`.
 pub trait Storage {
@@ -106,8 +126,19 @@ pub trait Storage {
     /// from those does not need. `keep` must be at least 1.
     fn purge(&mut self, keep: usize) -> Result<PurgeReport, StorageError>;
 
-    /// Durably stores `data` as the snapshot at `zxid`, replacing any there, atomically.
-    fn save_snapshot(&mut self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError>;
+    /// Durably stores what `data` writes as the snapshot at `zxid`, replacing any there,
+    /// atomically. A file backend streams it to the file: a large state is serialized as it
+    /// is written, never whole in memory.
+    fn save_snapshot_from(
+        &mut self,
+        zxid: Zxid,
+        data: &dyn SnapshotSource,
+    ) -> Result<(), StorageError>;
+
+    /// Durably stores `data` as the snapshot at `zxid` (`save_snapshot_from` of bytes).
+    fn save_snapshot(&mut self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
+        self.save_snapshot_from(zxid, &data)
+    }
 
     /// The zxids of the stored snapshots, ascending, valid or not.
     fn snapshot_zxids(&self) -> Result<Vec<Zxid>, StorageError>;

@@ -147,6 +147,18 @@ pub fn server_process(dir: &Path, client_port: u16) -> (u32, Vec<String>) {
     (pid, args)
 }
 
+/// Starts a server again from the command line `server_process` read, its output into
+/// `log`; the caller kills it (an ensemble's `Drop` also stops it).
+pub fn respawn(cmdline: &[String], log: &Path) -> std::process::Child {
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(&cmdline[0])
+        .args(&cmdline[1..])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
 /// SIGKILL to `pid` (a server an ensemble started, found by `server_process`).
 pub fn kill(pid: u32) {
     let killed = Command::new("kill")

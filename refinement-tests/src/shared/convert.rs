@@ -144,7 +144,7 @@ pub fn model_msg(p: &Packet) -> Option<Msg> {
         },
         Packet::Snap { zxid, snapshot } => Msg::Snap {
             zxid: model_zxid(*zxid)?,
-            snapshot: snapshot_hist(snapshot)?,
+            snapshot: snapshot_hist(&snapshot.bytes())?,
         },
         Packet::Proposal(e) => Msg::Proposal { txn: model_txn(e)? },
         Packet::Commit { zxid } => Msg::Commit {

@@ -2,6 +2,7 @@
 //! value) in the order applied. A snapshot then carries the history it stands for, zxids
 //! included, so a SNAP packet or a snapshot on disk maps back to the model's `Hist`.
 
+use std::io::{self, Read, Write};
 use zab::replica::StateMachine;
 use zab::sim::values::Values;
 use zab::txn::{Txn, TxnEntry};
@@ -37,25 +38,30 @@ impl StateMachine for Txns {
         v
     }
 
-    fn snapshot(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 * self.0.len());
+    fn write_snapshot(&self, out: &mut dyn Write) -> io::Result<()> {
         for (z, v) in &self.0 {
-            out.extend_from_slice(&z.to_be_bytes());
-            out.extend_from_slice(&v.to_be_bytes());
+            out.write_all(&z.to_be_bytes())?;
+            out.write_all(&v.to_be_bytes())?;
         }
-        out
+        Ok(())
     }
 
-    fn restore(&self, bytes: &[u8]) -> Option<Txns> {
+    /// Reads to the end of `input`: a snapshot is the whole buffer.
+    fn read_snapshot(&self, input: &mut dyn Read) -> io::Result<Txns> {
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes)?;
         if !bytes.len().is_multiple_of(16) {
-            return None;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a whole number of (zxid, value) pairs",
+            ));
         }
         let word = |b: &[u8]| u64::from_be_bytes(b.try_into().expect("8 bytes"));
         let pairs = bytes
             .chunks_exact(16)
             .map(|c| (word(&c[..8]), word(&c[8..])))
             .collect();
-        Some(Txns(pairs))
+        Ok(Txns(pairs))
     }
 }
 

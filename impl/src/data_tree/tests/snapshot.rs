@@ -75,9 +75,9 @@ fn garbage_is_refused() {
 
 /// Re-seals a body with a valid checksum, so that decoding and validation are what refuse it.
 fn sealed(body: &[u8]) -> Vec<u8> {
-    let mut out = b"ZABSNAP1".to_vec();
-    out.extend_from_slice(&crc32fast::hash(body).to_be_bytes());
+    let mut out = b"ZABSNAP3".to_vec();
     out.extend_from_slice(body);
+    out.extend_from_slice(&crc32fast::hash(&out).to_be_bytes());
     out
 }
 
@@ -85,19 +85,82 @@ fn sealed(body: &[u8]) -> Vec<u8> {
 fn well_sealed_garbage_is_refused() {
     let none = TreeOptions::default();
     let good = sample().tree.serialize_snapshot();
-    let body = &good[12..];
-    for cut in [0, 1, 8, 16, body.len() / 3, body.len() - 1] {
+    let body = &good[8..good.len() - 4];
+    assert!(DataTree::restore_snapshot(&sealed(body), none).is_ok());
+    for cut in [0, 1, 8, 16, 20, body.len() / 3, body.len() - 1] {
         assert!(
             DataTree::restore_snapshot(&sealed(&body[..cut]), none).is_err(),
             "cut at {cut}"
         );
     }
     let mut huge_count = body.to_vec();
-    huge_count[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+    huge_count[8..16].copy_from_slice(&u64::MAX.to_be_bytes());
     assert!(DataTree::restore_snapshot(&sealed(&huge_count), none).is_err());
-    let mut trailing = body.to_vec();
+    let mut huge_record = body.to_vec();
+    huge_record[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert!(DataTree::restore_snapshot(&sealed(&huge_record), none).is_err());
+    let mut trailing = sealed(body);
     trailing.push(0);
-    assert!(DataTree::restore_snapshot(&sealed(&trailing), none).is_err());
+    assert!(DataTree::restore_snapshot(&trailing, none).is_err());
+    // The same record twice: a count one higher and the first record repeated.
+    let first_len = u32::from_be_bytes(body[16..20].try_into().unwrap()) as usize;
+    let mut twice = body[..16].to_vec();
+    twice[8..16].copy_from_slice(&(sample().tree.nodes.len() as u64 + 1).to_be_bytes());
+    twice.extend_from_slice(&body[16..20 + first_len]);
+    twice.extend_from_slice(&body[16..]);
+    let err = DataTree::restore_snapshot(&sealed(&twice), none).unwrap_err();
+    assert!(err.to_string().contains("appears twice"), "{err}");
+}
+
+/// A reader that hands out one byte a call, as a slow peer link would.
+struct Trickle<'a>(&'a [u8]);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((b, rest)), Some(slot)) => {
+                *slot = *b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+/// Streamed in and out: written into a writer piece by piece and read from a reader that
+/// yields a byte at a time, the tree comes back whole, and reading stops at the snapshot's
+/// end, leaving what follows it unread.
+#[test]
+fn a_snapshot_streams_both_ways_and_reading_stops_at_its_end() {
+    let f = sample();
+    let mut bytes = Vec::new();
+    f.tree.write_snapshot(&mut bytes).unwrap();
+    assert_eq!(bytes, f.tree.serialize_snapshot());
+    bytes.extend_from_slice(b"after");
+    let mut input = Trickle(&bytes);
+    let restored = DataTree::read_snapshot(&mut input, f.tree.options()).unwrap();
+    assert_eq!(restored, f.tree);
+    assert_eq!(input.0, b"after");
+}
+
+/// Snapshot files of the previous format (`ZABSNAP2`: a checksum, then the body in one
+/// piece) are still read, and damage to them is still found.
+#[test]
+fn the_previous_format_is_still_read() {
+    let f = sample();
+    let body = crate::encoding::encode(&(f.tree.last_zxid(), &f.tree.nodes)).unwrap();
+    let mut v2 = b"ZABSNAP2".to_vec();
+    v2.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
+    v2.extend_from_slice(&body);
+    let restored = DataTree::restore_snapshot(&v2, f.tree.options()).unwrap();
+    assert_eq!(restored, f.tree);
+    let last = v2.len() - 1;
+    v2[last] ^= 1;
+    assert!(matches!(
+        DataTree::restore_snapshot(&v2, f.tree.options()),
+        Err(SnapshotError::Checksum { .. })
+    ));
 }
 
 #[test]

@@ -85,7 +85,7 @@ fn any_packet() -> impl Strategy<Value = Packet> {
         (any_zxid(), proptest::collection::vec(any::<u8>(), 0..16)).prop_map(|(zxid, bytes)| {
             Packet::Snap {
                 zxid,
-                snapshot: Arc::new(bytes),
+                snapshot: SnapshotData::from_bytes(bytes),
             }
         }),
         any_entry().prop_map(Packet::Proposal),

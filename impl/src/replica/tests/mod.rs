@@ -24,11 +24,15 @@ impl StateMachine for Values {
         }
         self.0.len()
     }
-    fn snapshot(&self) -> Vec<u8> {
-        crate::encoding::encode(&self.0).unwrap()
+    fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(&crate::encoding::encode(&self.0).unwrap())
     }
-    fn restore(&self, bytes: &[u8]) -> Option<Self> {
-        crate::encoding::decode(bytes).ok().map(Values)
+    fn read_snapshot(&self, input: &mut dyn std::io::Read) -> std::io::Result<Self> {
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes)?;
+        crate::encoding::decode(&bytes)
+            .map(Values)
+            .map_err(std::io::Error::other)
     }
 }
 
@@ -420,7 +424,7 @@ fn a_driven_leader_syncs_a_learner_only_when_told_and_by_the_route_it_is_told() 
         learner: 1,
         snapshot: true,
     });
-    let snapshot = Arc::new(Values(vec![vec![4]]).snapshot());
+    let snapshot = SnapshotData::from_bytes(Values(vec![vec![4]]).snapshot());
     assert_eq!(
         out,
         vec![

@@ -11,6 +11,20 @@ impl Core {
     /// Frames a message for `to` into that link's outbox; `flush_links` hands each outbox to
     /// its link as one command, so a batch of events wakes each link task once.
     pub(in crate::server) fn send(&mut self, to: ServerId, envelope: Envelope) {
+        let envelope = match envelope {
+            Envelope::Replica(PeerMsg::Quorum(Packet::Snap { zxid, snapshot }), id) => {
+                // Streamed by the link, serialized on its way (`links::snap_stream`).
+                let head = links::encode(&Envelope::SnapBegin { zxid, id });
+                let chunk = self.info.snap_chunk;
+                let snap = links::SnapSend {
+                    head,
+                    data: snapshot,
+                    chunk,
+                };
+                return self.control(to, Plane::Quorum, LinkCmd::Snap(Box::new(snap)));
+            }
+            other => other,
+        };
         let plane = match &envelope {
             Envelope::Replica(msg, _) => msg.plane(),
             _ => Plane::Quorum,

@@ -112,6 +112,8 @@ impl Core {
                 }
                 Ok(())
             }
+            // The inbound link turns a streamed SNAP into its packet; none arrives as such.
+            Envelope::SnapBegin { .. } => Ok(()),
         }
     }
 }

@@ -11,9 +11,11 @@
 
 mod outbound;
 pub mod peer_auth;
+pub mod snap_stream;
 
 pub use outbound::{Link, Target};
 pub use peer_auth::{PeerAuth, QuorumSecret};
+pub use snap_stream::{Restorer, SnapSend, SNAP_CHUNK};
 
 use super::core::{Event, EventTx};
 use super::trace::MsgId;
@@ -56,6 +58,14 @@ pub enum Envelope {
         /// learner answers the `sync` once it has applied it.
         zxid: Zxid,
     },
+    /// A SNAP packet of the replica, streamed (`snap_stream.rs`): its zxid and identity;
+    /// the snapshot's bytes follow in raw frames, up to an empty one.
+    SnapBegin {
+        /// The last zxid the snapshot covers.
+        zxid: Zxid,
+        /// The packet's identity, as `Replica`'s.
+        id: MsgId,
+    },
 }
 
 /// Frames on the quorum plane carry whole snapshots (SNAP), so their bound is generous;
@@ -72,6 +82,8 @@ pub fn max_frame(plane: Plane) -> usize {
 pub enum LinkCmd {
     /// Write these bytes: one or more framed envelopes, back to back.
     Send(Vec<u8>),
+    /// Stream a SNAP, serializing its state on the way.
+    Snap(Box<SnapSend>),
     /// Close the connection now (the replica gave up on the peer); the next send opens a new
     /// one.
     Close,
@@ -171,6 +183,7 @@ pub(super) async fn inbound(
     generation: u64,
     events: EventTx,
     auth: Arc<PeerAuth>,
+    restorer: Restorer,
 ) {
     let _ = stream.set_nodelay(true);
     let addr = stream.peer_addr().ok();
@@ -203,10 +216,26 @@ pub(super) async fn inbound(
             Ok(b) => b,
             Err(_) => break,
         };
-        let Ok(envelope) = crate::encoding::decode::<Envelope>(&body) else {
+        let Ok(mut envelope) = crate::encoding::decode::<Envelope>(&body) else {
             tracing::warn!(peer = from, "malformed peer frame; connection closed");
             break;
         };
+        if let Envelope::SnapBegin { zxid, id } = envelope {
+            let started = std::time::Instant::now();
+            match snap_stream::receive(&mut stream, &restorer).await {
+                Ok((snapshot, tally)) => {
+                    let ms = started.elapsed().as_millis();
+                    let (bytes, chunks) = (tally.bytes, tally.chunks);
+                    tracing::info!(peer = from, %zxid, bytes, chunks, ms, "SNAP received");
+                    let snap = crate::replica::Packet::Snap { zxid, snapshot };
+                    envelope = Envelope::Replica(PeerMsg::Quorum(snap), id);
+                }
+                Err(why) => {
+                    tracing::warn!(peer = from, %zxid, "SNAP refused ({why}); connection closed");
+                    break;
+                }
+            }
+        }
         if events
             .send(Event::Link(LinkEvent::Message {
                 from,
@@ -247,7 +276,7 @@ mod tests {
         };
         let snap = Packet::Snap {
             zxid: Zxid::new(2, 7),
-            snapshot: std::sync::Arc::new(vec![9; 40]),
+            snapshot: crate::replica::SnapshotData::from_bytes(vec![9; 40]),
         };
         vec![
             Envelope::Replica(PeerMsg::Election(note), MsgId { life: 1, seq: 1 }),

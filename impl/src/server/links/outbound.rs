@@ -1,8 +1,10 @@
 //! An outbound link's task: it connects lazily, writes what its queue holds in batches, and
 //! after a broken quorum connection drops everything queued until the core's `Reset`.
 
+use super::snap_stream::{self, Streamed};
 use super::{Event, EventTx, LinkCmd, LinkEvent, PeerAuth, PeerStream, Plane, QUEUE};
 use crate::replica::ServerId;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -71,8 +73,8 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
         // Connect lazily: wait for something to send first.
         let first = match rx.recv().await {
             None => return,
-            Some(LinkCmd::Send(b)) => b,
             Some(LinkCmd::Close | LinkCmd::Reset) => continue,
+            Some(cmd) => cmd,
         };
         let stream = loop {
             match open(&addr, &auth, peer, plane).await {
@@ -91,13 +93,19 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
             continue;
         };
         backoff = Duration::from_millis(20);
-        let mut ok = stream.write_all(&first).await.is_ok();
+        // Commands taken from the queue but not yet written: the first, and those the core
+        // queued while a SNAP streamed.
+        let mut held = VecDeque::from([first]);
+        let mut ok = true;
         let mut batch = Vec::new();
         while ok {
             // One write for everything queued: under load the replica sends a packet per
             // proposal, ack and commit, and a syscall each would dominate.
-            let mut next = rx.recv().await;
-            let mut closing = false;
+            let mut next = match held.pop_front() {
+                Some(cmd) => Some(cmd),
+                None => rx.recv().await,
+            };
+            let (mut closing, mut snap) = (false, None);
             loop {
                 match next {
                     None => return,
@@ -107,6 +115,10 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
                         batch = b
                     }
                     Some(LinkCmd::Send(b)) => batch.extend_from_slice(&b),
+                    Some(LinkCmd::Snap(s)) => {
+                        snap = Some(s);
+                        break;
+                    }
                     Some(LinkCmd::Close) => {
                         closing = true;
                         break;
@@ -116,15 +128,25 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
                 if batch.len() >= BATCH_BYTES {
                     break;
                 }
-                match rx.try_recv() {
-                    Ok(cmd) => next = Some(cmd),
-                    Err(_) => break,
-                }
+                next = match held.pop_front() {
+                    Some(cmd) => Some(cmd),
+                    None => match rx.try_recv() {
+                        Ok(cmd) => Some(cmd),
+                        Err(_) => break,
+                    },
+                };
             }
             ok = stream.write_all(&batch).await.is_ok();
             batch.clear();
-            // A SNAP or a large reply must not pin its size for the connection's life.
+            // A large reply must not pin its size for the connection's life.
             batch.shrink_to(BATCH_KEEP);
+            if let (Some(s), true) = (snap, ok) {
+                match snap_stream::send(&mut stream, *s, &mut rx, &mut held).await {
+                    Streamed::Sent => {}
+                    Streamed::Failed => ok = false,
+                    Streamed::Closed => closing = true,
+                }
+            }
             if closing {
                 break;
             }

@@ -80,12 +80,21 @@ pub fn fsync_dir(dir: &Path) -> Result<(), StorageError> {
 /// a mix (ZooKeeper's AtomicFileOutputStream): write a temp file, fsync it, rename it over
 /// the target, fsync the directory.
 pub fn atomic_write(dir: &Path, name: &str, parts: &[&[u8]]) -> Result<(), StorageError> {
+    atomic_write_with(dir, name, |file| {
+        parts.iter().try_for_each(|part| file.write_all(part))
+    })
+}
+
+/// `atomic_write` of what `write` writes into the temp file (which it may also seek in).
+pub fn atomic_write_with(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<(), StorageError> {
     let tmp = dir.join(format!("{name}{TEMP_SUFFIX}"));
     let ctx = || format!("writing {}", tmp.display());
     let mut file = File::create(&tmp).ctx(ctx)?;
-    for part in parts {
-        file.write_all(part).ctx(ctx)?;
-    }
+    write(&mut file).ctx(ctx)?;
     file.sync_all().ctx(ctx)?;
     drop(file);
     let target = dir.join(name);

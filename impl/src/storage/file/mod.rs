@@ -14,7 +14,7 @@ use super::error::{IoContext, StorageError};
 use super::recovery;
 use super::report::{PurgeReport, Recovered, RecoveryReport, Snapshot};
 use super::rules;
-use super::{EpochKind, LogRecord, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
+use super::{EpochKind, LogRecord, SnapshotSource, Storage, DEFAULT_MAX_LOG_FILE_SIZE};
 use crate::txn::TxnEntry;
 use crate::zxid::Zxid;
 use std::collections::BTreeSet;
@@ -318,7 +318,11 @@ impl Storage for FileStorage {
         self.purge_checked(keep, &valid)
     }
 
-    fn save_snapshot(&mut self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
+    fn save_snapshot_from(
+        &mut self,
+        zxid: Zxid,
+        data: &dyn SnapshotSource,
+    ) -> Result<(), StorageError> {
         self.snapshot_writer().write(zxid, data)?;
         self.snapshot_written(zxid);
         Ok(())

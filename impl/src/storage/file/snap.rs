@@ -3,12 +3,18 @@
 //! new one, never a mix.
 
 use super::fsx::{self, SNAP_PREFIX};
+use crate::checksum::CrcWriter;
 use crate::storage::error::StorageError;
 use crate::storage::framing::{self, SNAP_HEADER_LEN};
 use crate::storage::report::Snapshot;
 use crate::storage::EpochKind;
+use crate::storage::SnapshotSource;
 use crate::zxid::Zxid;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+/// The buffer between a snapshot's serializer and its file.
+const WRITE_BUFFER: usize = 1 << 20;
 
 /// Writes snapshot files into one directory, needing nothing else of the open storage, so
 /// a server can write on a thread of its own while its core appends to the log.
@@ -21,19 +27,24 @@ pub struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
-    /// Writes the snapshot at `zxid` (header with length and CRC, then `data`) atomically.
-    /// Two writes of one zxid must not overlap: they share a temp file.
-    pub fn write(&self, zxid: Zxid, data: &[u8]) -> Result<(), StorageError> {
+    /// Writes the snapshot at `zxid` (header with length and CRC, then what `data` writes)
+    /// atomically, streaming: a placeholder header, the data through a buffer, then the real
+    /// header over the placeholder. Two writes of one zxid must not overlap: they share a
+    /// temp file.
+    pub fn write(&self, zxid: Zxid, data: &dyn SnapshotSource) -> Result<(), StorageError> {
         #[cfg(feature = "faults")]
         if let Some(delay) = self.delay {
             std::thread::sleep(delay);
         }
-        let header = framing::snapshot_header(zxid, data);
-        fsx::atomic_write(
-            &self.dir,
-            &fsx::file_name(SNAP_PREFIX, zxid),
-            &[&header, data],
-        )
+        fsx::atomic_write_with(&self.dir, &fsx::file_name(SNAP_PREFIX, zxid), |file| {
+            file.write_all(&[0; SNAP_HEADER_LEN])?;
+            let mut body = CrcWriter::new(BufWriter::with_capacity(WRITE_BUFFER, &mut *file));
+            data.write_to(&mut body)?;
+            let (len, hasher) = (body.len(), body.hasher().clone());
+            body.into_inner().into_inner().map_err(|e| e.into_error())?;
+            file.seek(SeekFrom::Start(0))?;
+            file.write_all(&framing::snapshot_header_streamed(zxid, len, &hasher))
+        })
     }
 }
 

@@ -1,10 +1,9 @@
 //! The replica's disk outputs carried out on both backends (`storage::driver`).
 
 use super::*;
-use crate::replica::{Output, PeerMsg};
+use crate::replica::{Output, PeerMsg, SnapshotData};
 use crate::storage::driver::execute;
 use crate::storage::{recover_durable, DEFAULT_MAX_LOG_FILE_SIZE};
-use std::sync::Arc;
 
 fn run(b: &mut dyn Backend, outputs: Vec<Output<()>>) {
     for o in outputs {
@@ -74,7 +73,7 @@ fn an_installed_snapshot_supersedes_the_divergent_tail_above_it() {
                 },
                 Output::InstallSnapshot {
                     zxid: z(1, 5),
-                    bytes: Arc::new(b"state at 1.5".to_vec()),
+                    data: SnapshotData::from_bytes(b"state at 1.5".to_vec()),
                 },
             ],
         );
