@@ -1,6 +1,6 @@
 //! `zab-bench` against a running 3-server `zabd ensemble`: the JSON it promises, the
-//! read/write mix it was asked for, `--compare`, `--preload`, `--rss` and `--workload churn`,
-//! and clear errors
+//! read/write mix it was asked for, `--compare`, `--preload`, `--rss`, `--workload churn`,
+//! `children` and `watch`, and clear errors
 //! for bad arguments and an unreachable target.
 
 use std::process::{Command, Output};
@@ -118,6 +118,52 @@ fn bench_churns_creates_and_deletes_and_leaves_no_child() {
             "run {run}: {out}"
         );
     }
+}
+
+/// getChildren of a znode with 300 children: reads only, every one answered without an
+/// error (an error would fail the run), and a second run reuses the children.
+#[test]
+fn bench_lists_the_children_of_a_wide_znode() {
+    let e = Ensemble::zabd(3, 0);
+    let args = [
+        "--workload",
+        "children",
+        "--children",
+        "300",
+        "--ops",
+        "500",
+        "--json",
+    ];
+    for run in 0..2 {
+        let out = json(&bench(&[&["--connect", &e.hosts], &args[..]].concat()));
+        let t = &out["targets"][0];
+        assert_eq!(t["writes_per_s"], 0.0, "run {run}: {out}");
+        assert!(t["reads_per_s"].as_f64().unwrap() > 0.0, "run {run}: {out}");
+    }
+}
+
+/// 50 watchers of one znode spread over 3 servers, 20 writes: each write reaches all 50
+/// (a missed notification fails the run), so the notifications are 50 times the writes,
+/// and the table says what its columns mean for this workload.
+#[test]
+fn bench_times_a_write_to_its_last_watcher() {
+    let e = Ensemble::zabd(3, 0);
+    let args = ["--workload", "watch", "--watchers", "50", "--ops", "20"];
+    let out = json(&bench(
+        &[&["--connect", &e.hosts, "--json"], &args[..]].concat(),
+    ));
+    let t = &out["targets"][0];
+    let (writes, reads) = (
+        t["writes_per_s"].as_f64().unwrap(),
+        t["reads_per_s"].as_f64().unwrap(),
+    );
+    assert!(writes > 0.0, "{out}");
+    assert!((reads / writes - 50.0).abs() < 1e-6, "{out}");
+    assert_eq!(t["watchers"], 50, "{out}");
+    let table = bench(&[&["--connect", &e.hosts], &args[..]].concat());
+    assert!(table.status.success());
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("50 watchers"), "{text}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! One client connection speaking the ZooKeeper protocol, just enough for load: the
-//! handshake, create, getData and setData, with replies matched to requests in order.
+//! handshake, create, delete, getData (with or without a watch), getChildren and setData,
+//! with replies matched to requests in order, and watch notifications.
 
 use std::io;
 use std::time::Duration;
@@ -14,6 +15,14 @@ pub const NODE_EXISTS: i32 = -110;
 const MAX_REPLY: usize = zab::wire::DEFAULT_MAX_BUFFER;
 /// A server silent this long is stalled: the run fails rather than hangs.
 const STALL: Duration = Duration::from_secs(30);
+
+/// What `Conn::next` read.
+pub enum Incoming {
+    /// A watch notification (the bench watches one znode, so which is not read).
+    Notification,
+    /// A reply to request `xid`, with its error code.
+    Reply { xid: i32, err: i32 },
+}
 
 pub struct Conn {
     rd: BufReader<OwnedReadHalf>,
@@ -113,10 +122,34 @@ impl Conn {
     }
 
     pub async fn get_data(&mut self, path: &str) -> io::Result<i32> {
+        self.get_data_watched(path, false).await
+    }
+
+    /// Queues a getData, leaving a data watch on `path` if `watch`.
+    pub async fn get_data_watched(&mut self, path: &str, watch: bool) -> io::Result<i32> {
         let mut w = Writer::new();
         let xid = self.header(&mut w, opcode::GET_DATA);
+        w.ustring(path).boolean(watch);
+        self.queue(w).await.map(|()| xid)
+    }
+
+    /// Queues a getChildren (no watch).
+    pub async fn get_children(&mut self, path: &str) -> io::Result<i32> {
+        let mut w = Writer::new();
+        let xid = self.header(&mut w, opcode::GET_CHILDREN);
         w.ustring(path).boolean(false);
         self.queue(w).await.map(|()| xid)
+    }
+
+    /// The next packet from the server: a watch notification, or the header of a reply.
+    pub async fn next(&mut self) -> io::Result<Incoming> {
+        let body = self.packet().await?;
+        let h = ReplyHeader::decode(&mut Reader::new(&body))
+            .map_err(|e| bad(format!("reply header: {e}")))?;
+        Ok(match h.xid {
+            zab::wire::xid::NOTIFICATION => Incoming::Notification,
+            xid => Incoming::Reply { xid, err: h.err },
+        })
     }
 
     pub async fn set_data(&mut self, path: &str, data: &[u8]) -> io::Result<i32> {

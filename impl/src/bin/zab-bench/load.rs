@@ -1,7 +1,8 @@
 //! The load: `clients` sessions spread over the servers of a connect string, each keeping
 //! `pipeline` requests in flight. Each request is a setData (write) or getData (read) of the
 //! session's own znode, chosen by a seeded generator with the configured read ratio; or, in
-//! the churn workload, a create of a new child of that znode and then its delete.
+//! the churn workload, a create of a new child of that znode and then its delete; or, in the
+//! children workload, a getChildren of one wide znode. The watch workload is `watch.rs`.
 
 use crate::conn::Conn;
 use std::collections::VecDeque;
@@ -28,6 +29,10 @@ pub struct Load {
     /// Znodes created before the timed load (`preload.rs`).
     pub preload: u64,
     pub workload: Workload,
+    /// Children of the znode `Workload::Children` lists.
+    pub children: u64,
+    /// Sessions watching the znode `Workload::Watch` writes.
+    pub watchers: usize,
 }
 
 /// What each session's requests are.
@@ -40,6 +45,12 @@ pub enum Workload {
     /// its delete, so a run leaves no children (and may do one more operation a session
     /// than `--ops` asks).
     Churn,
+    /// getChildren of one znode with `--children` children (created before the clock
+    /// starts), by every session: reads of a large reply.
+    Children,
+    /// One writer and `--watchers` sessions watching what it writes (`watch.rs`): a write's
+    /// acknowledgement to its last watcher's notification.
+    Watch,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -104,8 +115,25 @@ pub async fn run(hosts: &[String], load: &Load) -> io::Result<Outcome> {
     setup.ensure(ROOT, b"").await?;
     let preloaded = match load.preload {
         0 => Default::default(),
-        n => crate::preload::run(hosts, n, load.value_size, SESSION_TIMEOUT_MS).await?,
+        n => {
+            let data = crate::preload::DATA;
+            crate::preload::run(hosts, data, n, load.value_size, SESSION_TIMEOUT_MS).await?
+        }
     };
+    match load.workload {
+        Workload::Watch => {
+            let _ = setup.close().await;
+            let watchers = load.watchers;
+            let mut o = crate::watch::run(hosts, load, watchers, SESSION_TIMEOUT_MS).await?;
+            o.preloaded = preloaded;
+            return Ok(o);
+        }
+        Workload::Children => {
+            let wide = crate::preload::WIDE;
+            crate::preload::run(hosts, wide, load.children, 0, SESSION_TIMEOUT_MS).await?;
+        }
+        Workload::Rw | Workload::Churn => {}
+    }
     let mut conns = Vec::with_capacity(load.clients);
     for i in 0..load.clients {
         let host = &hosts[i % hosts.len()];
@@ -183,6 +211,8 @@ async fn session(
                 break;
             }
             let (xid, write) = match load.workload {
+                Workload::Children => (conn.get_children(crate::preload::WIDE).await?, false),
+                Workload::Watch => unreachable!("watch::run runs the watch workload"),
                 Workload::Rw if rng.unit() >= load.read_ratio => {
                     (conn.set_data(path, &value).await?, true)
                 }

@@ -13,6 +13,7 @@ mod load;
 mod preload;
 mod report;
 mod rss;
+mod watch;
 
 #[derive(Parser)]
 #[command(
@@ -62,17 +63,27 @@ struct Args {
     rss: bool,
     /// What each session's requests are: `rw`, setData/getData of its own znode by
     /// --read-ratio; `churn`, a create of a child of that znode then its delete, again and
-    /// again (--read-ratio does not apply).
+    /// again; `children`, getChildren of one znode with --children children; `watch`, one
+    /// writer and --watchers sessions watching what it writes, one write at a time, timed
+    /// from its ack to its last watcher's notification (--clients, --pipeline and
+    /// --read-ratio do not apply).
     #[arg(long, value_enum, default_value = "rw")]
     workload: load::Workload,
+    /// Children of the znode `--workload children` lists (empty znodes, created before the
+    /// clock starts and kept).
+    #[arg(long, default_value_t = 1000)]
+    children: u64,
+    /// Sessions watching the znode `--workload watch` writes, spread over the servers.
+    #[arg(long, default_value_t = 1000)]
+    watchers: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
 }
 
 fn load_of(a: &Args) -> Result<load::Load, String> {
-    if a.clients == 0 || a.pipeline == 0 {
-        return Err("--clients and --pipeline must be at least 1".into());
+    if a.clients == 0 || a.pipeline == 0 || a.watchers == 0 {
+        return Err("--clients, --pipeline and --watchers must be at least 1".into());
     }
     if !(0.0..=1.0).contains(&a.read_ratio) {
         return Err(format!("--read-ratio {} is not in [0, 1]", a.read_ratio));
@@ -101,6 +112,8 @@ fn load_of(a: &Args) -> Result<load::Load, String> {
         idle_readers: a.idle_readers,
         preload: a.preload,
         workload: a.workload,
+        children: a.children,
+        watchers: a.watchers,
     })
 }
 
@@ -127,6 +140,9 @@ async fn measure(args: &Args, load: &load::Load) -> Result<report::Report, Strin
             return Err(format!("{connect}: {} requests failed", o.errors));
         }
         let mut t = report::Target::new(connect, &o);
+        if load.workload == load::Workload::Watch {
+            t.watchers = Some(load.watchers);
+        }
         if args.rss {
             t.rss_mb = rss::of_servers(&hosts)
                 .into_iter()

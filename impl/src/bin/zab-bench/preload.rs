@@ -1,6 +1,7 @@
 //! `--preload N`: before the timed load, N znodes of `--value-size` bytes under
 //! `/zab-bench/data` (`p00000000`, …), created through one session per server with a window
 //! of creates in flight; nodes that exist already are kept, so a second run loads nothing.
+//! `--workload children` makes its wide znode's empty children the same way.
 
 use crate::conn::{Conn, NODE_EXISTS};
 use std::collections::VecDeque;
@@ -9,6 +10,8 @@ use std::time::{Duration, Instant};
 
 /// The parent of the preloaded znodes.
 pub const DATA: &str = "/zab-bench/data";
+/// The parent whose children `--workload children` lists.
+pub const WIDE: &str = "/zab-bench/wide";
 /// Creates one session keeps in flight.
 const WINDOW: usize = 256;
 
@@ -21,17 +24,18 @@ pub struct Preloaded {
     pub elapsed: Duration,
 }
 
-/// Creates `n` znodes of `value_size` bytes under `DATA` (the parent of `DATA` must exist).
+/// Creates `n` znodes of `value_size` bytes under `parent` (whose own parent must exist).
 pub async fn run(
     hosts: &[String],
+    parent: &'static str,
     n: u64,
     value_size: usize,
     timeout_ms: i32,
 ) -> io::Result<Preloaded> {
     let started = Instant::now();
-    let mut parent = Conn::open(&hosts[0], timeout_ms).await?;
-    parent.ensure(DATA, &[]).await?;
-    let _ = parent.close().await;
+    let mut setup = Conn::open(&hosts[0], timeout_ms).await?;
+    setup.ensure(parent, &[]).await?;
+    let _ = setup.close().await;
     let mut tasks = Vec::new();
     for (i, host) in hosts.iter().enumerate() {
         // Server i creates every len-th znode, starting at i.
@@ -39,7 +43,7 @@ pub async fn run(
         tasks.push(tokio::spawn(async move {
             let mut c = Conn::open(&host, timeout_ms).await?;
             let ids = (i as u64..n).step_by(step as usize);
-            let created = create_all(&mut c, ids, &value).await?;
+            let created = create_all(&mut c, parent, ids, &value).await?;
             let _ = c.close().await;
             Ok::<u64, io::Error>(created)
         }));
@@ -55,14 +59,19 @@ pub async fn run(
 }
 
 /// Creates the znodes of `ids` with a window of `WINDOW` in flight; how many were new.
-async fn create_all(c: &mut Conn, ids: impl Iterator<Item = u64>, value: &[u8]) -> io::Result<u64> {
+async fn create_all(
+    c: &mut Conn,
+    parent: &str,
+    ids: impl Iterator<Item = u64>,
+    value: &[u8],
+) -> io::Result<u64> {
     let mut ids = ids.peekable();
     let mut inflight = VecDeque::with_capacity(WINDOW);
     let mut created = 0;
     loop {
         while inflight.len() < WINDOW {
             let Some(id) = ids.next() else { break };
-            inflight.push_back(c.create(&path(id), value).await?);
+            inflight.push_back(c.create(&path(parent, id), value).await?);
         }
         c.flush().await?;
         let Some(xid) = inflight.pop_front() else {
@@ -76,7 +85,7 @@ async fn create_all(c: &mut Conn, ids: impl Iterator<Item = u64>, value: &[u8]) 
     }
 }
 
-/// The path of preloaded znode `id`.
-pub fn path(id: u64) -> String {
-    format!("{DATA}/p{id:08}")
+/// The path of znode `id` under `parent`.
+pub fn path(parent: &str, id: u64) -> String {
+    format!("{parent}/p{id:08}")
 }

@@ -17,6 +17,10 @@ pub struct Target {
     pub preload_per_s: f64,
     /// Each server's resident memory after the run, in MiB (`--rss`; null where unknown).
     pub rss_mb: Vec<Option<f64>>,
+    /// With `--workload watch`, the watchers: writes/s then counts the writes, reads/s the
+    /// notifications, and the latencies are a write's ack to its last notification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watchers: Option<usize>,
 }
 
 #[derive(Serialize, Debug)]
@@ -56,12 +60,19 @@ impl Target {
             preload_per_s: o.preloaded.created as f64
                 / o.preloaded.elapsed.as_secs_f64().max(f64::MIN_POSITIVE),
             rss_mb: Vec::new(),
+            watchers: None,
         }
     }
 
     /// The lines under the table for this target: its preload and its servers' memory.
     fn notes(&self, n: usize) -> String {
         let mut out = String::new();
+        if let Some(w) = self.watchers {
+            out += &format!(
+                "{n:<8} {w} watchers: reads/s are notifications; the latencies are a write's \
+                 ack to its last watcher's notification\n"
+            );
+        }
         if self.preloaded > 0 {
             out += &format!(
                 "{n:<8} preloaded {} znodes, {:.0}/s\n",
@@ -162,6 +173,7 @@ mod tests {
             preloaded: 0,
             preload_per_s: 0.0,
             rss_mb: vec![Some(12.0), None],
+            watchers: None,
         };
         let rep = Report::new(vec![t("a:1", 300.0, 1000.0), t("b:2", 100.0, 500.0)]);
         let v: serde_json::Value = serde_json::to_value(&rep).unwrap();
