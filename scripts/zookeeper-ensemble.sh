@@ -4,8 +4,11 @@
 # It prints the connect string as one line once every server answers `srvr` with a mode,
 # then runs until SIGTERM/SIGINT and stops its servers.
 #
-#   scripts/zookeeper-ensemble.sh [--servers N] [--dir D] [--tick-time MS] [--heap MB] [--admin]
+#   scripts/zookeeper-ensemble.sh [--servers N] [--observers M] [--dir D] [--tick-time MS]
+#                                 [--heap MB] [--admin]
 #
+# --observers adds M observers (ids N+1 … N+M, `:observer` in every server line and
+# `peerType=observer` in their own zoo.cfg), as `zabd ensemble --observers` does.
 # --heap sets each JVM's maximum heap (-Xmx, default 512 MB): large states need more.
 # --admin turns on each server's AdminServer (Jetty) on a free port of its own
 # (`admin.serverPort` in its zN.cfg).
@@ -14,6 +17,7 @@
 set -euo pipefail
 
 servers=3
+observers=0
 dir=""
 tick=2000
 heap=512
@@ -21,6 +25,7 @@ admin=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --servers) servers="$2"; shift 2 ;;
+    --observers) observers="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
     --tick-time) tick="$2"; shift 2 ;;
     --heap) heap="$2"; shift 2 ;;
@@ -71,13 +76,17 @@ stop() {
 trap 'stop; exit 0' TERM INT
 trap stop EXIT
 
+members=$((servers + observers))
+
 launch() { # pick ports, write every zN.cfg and myid, start the JVMs
-  local peers="" i d
-  for i in $(seq 1 "$servers"); do
+  local peers="" i d role
+  for i in $(seq 1 "$members"); do
     client_ports[$i]="$(free_port)"
-    peers+="server.$i=127.0.0.1:$(free_port):$(free_port)"$'\n'
+    role=""
+    [ "$i" -gt "$servers" ] && role=":observer"
+    peers+="server.$i=127.0.0.1:$(free_port):$(free_port)$role"$'\n'
   done
-  for i in $(seq 1 "$servers"); do
+  for i in $(seq 1 "$members"); do
     d="$dir/d$i"
     mkdir -p "$d"
     echo "$i" > "$d/myid"
@@ -97,7 +106,8 @@ launch() { # pick ports, write every zN.cfg and myid, start the JVMs
       else
         echo "admin.enableServer=false"
       fi
-      [ "$servers" -gt 1 ] && printf '%s' "$peers"
+      [ "$i" -gt "$servers" ] && echo "peerType=observer"
+      [ "$members" -gt 1 ] && printf '%s' "$peers"
     } > "$dir/z$i.cfg"
     java "-Xmx${heap}m" -Dzookeeper.root.logger=WARN,CONSOLE -cp "$classpath" \
       org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/z$i.cfg" > "$dir/z$i.log" 2>&1 &
@@ -107,7 +117,7 @@ launch() { # pick ports, write every zN.cfg and myid, start the JVMs
 
 wait_up() { # 0: every server has a mode; 1: a JVM exited; 2: not within 60 s
   local deadline=$((SECONDS + 60)) i
-  for i in $(seq 1 "$servers"); do
+  for i in $(seq 1 "$members"); do
     until srvr "${client_ports[$i]}" | grep -q '^Mode:'; do
       kill -0 "${pids[$i]}" 2>/dev/null || return 1
       [ $SECONDS -lt $deadline ] || return 2
@@ -131,6 +141,6 @@ for attempt in 1 2 3; do
 done
 
 hosts=""
-for i in $(seq 1 "$servers"); do hosts+="${hosts:+,}127.0.0.1:${client_ports[$i]}"; done
+for i in $(seq 1 "$members"); do hosts+="${hosts:+,}127.0.0.1:${client_ports[$i]}"; done
 echo "$hosts"
 while true; do sleep 1 & wait $! || true; done

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# zabd against Apache ZooKeeper 3.8 on the workloads of issue 20, in one run: an ensemble of
+# each (fsync on in both), optionally preloaded, then for every workload the same zab-bench
+# load against zabd and then ZooKeeper (`--compare`), each table printed as it comes:
+#
+#   rw        50/50 setData/getData, 16 sessions x 16 in flight
+#   churn     create/delete of children, 16 x 16
+#   sessions  50/50 from 1,000 sessions, one request in flight each
+#   watch     one writer, 1,000 sessions watching its znode: a write's ack to the last
+#             watcher's notification
+#   children  getChildren of a znode with 1,000 children
+#   reads     getData only (with observers: what they add for reads)
+#
+#   scripts/bench-scale.sh [--servers N] [--observers M] [--preload N] [--heap MB]
+#                          [--duration S] [--workloads "rw churn ..."]
+#
+# Both ensembles are warmed up first (ZooKeeper's JIT) with a load that is not measured.
+# --heap is ZooKeeper's -Xmx (512 MB loads a million znodes of 100 bytes, 256 MB does not).
+# Needs `cargo build --release` (zabd, zab-bench) and Debian's zookeeper package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+servers=3
+observers=0
+preload=0
+heap=512
+duration=10
+workloads="rw churn sessions watch children reads"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --servers) servers="$2"; shift 2 ;;
+    --observers) observers="$2"; shift 2 ;;
+    --preload) preload="$2"; shift 2 ;;
+    --heap) heap="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --workloads) workloads="$2"; shift 2 ;;
+    *) echo "bench-scale: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+bin=target/release
+work="$(mktemp -d -t zab-bench-scale.XXXXXX)"
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin/zabd" ensemble --servers "$servers" --observers "$observers" --dir "$work/zabd" \
+  > "$work/zabd.hosts" 2> "$work/zabd.err" &
+pids+=($!)
+scripts/zookeeper-ensemble.sh --servers "$servers" --observers "$observers" --heap "$heap" \
+  --dir "$work/zk" > "$work/zk.hosts" 2> "$work/zk.err" &
+pids+=($!)
+for f in zabd zk; do
+  for _ in $(seq 1 600); do [ -s "$work/$f.hosts" ] && break; sleep 0.2; done
+  [ -s "$work/$f.hosts" ] || { echo "bench-scale: $f ensemble did not start" >&2; exit 4; }
+done
+zabd_hosts="$(head -1 "$work/zabd.hosts")"
+zk_hosts="$(head -1 "$work/zk.hosts")"
+
+echo "# $servers voters, $observers observers; target 1 = zabd, target 2 = ZooKeeper 3.8.0 (-Xmx${heap}m)"
+echo "# warm-up (not measured), after a preload of $preload znodes"
+"$bin/zab-bench" --connect "$zabd_hosts" --compare "$zk_hosts" --duration 10 \
+  --preload "$preload" --rss
+for w in $workloads; do
+  case "$w" in
+    rw) args=() ;;
+    churn) args=(--workload churn) ;;
+    sessions) args=(--clients 1000 --pipeline 1) ;;
+    watch) args=(--workload watch --watchers 1000) ;;
+    children) args=(--workload children --children 1000) ;;
+    reads) args=(--read-ratio 1) ;;
+    *) echo "bench-scale: unknown workload $w" >&2; exit 2 ;;
+  esac
+  echo
+  echo "## $w: zab-bench --duration $duration ${args[*]}"
+  "$bin/zab-bench" --connect "$zabd_hosts" --compare "$zk_hosts" --duration "$duration" \
+    --rss "${args[@]}"
+done
