@@ -6,19 +6,26 @@
 # during, the time from the follower's start until its `srvr` reports the leader's node
 # count, and the leader's and the follower's peak resident memory (sampled every 50 ms).
 #
-#   scripts/snap-catchup.sh [--target zabd|zookeeper] [--preload N] [--heap MB]
+#   scripts/snap-catchup.sh [--target zabd|zookeeper] [--preload N] [--heap MB] [--keep-data]
 #
+# --keep-data restarts the follower on its own data instead: start-up from disk (its newest
+# snapshot and the log after it), then a DIFF (or a SNAP, if the leader has snapshotted past
+# it meanwhile). --idle runs no load while the follower starts.
 # Needs `cargo build --release` (zabd, zab-bench); ZooKeeper needs Debian's package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=zabd
 preload=1000000
 heap=1024
+keep=false
+idle=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target="$2"; shift 2 ;;
     --preload) preload="$2"; shift 2 ;;
     --heap) heap="$2"; shift 2 ;;
+    --keep-data) keep=true; shift ;;
+    --idle) idle=true; shift ;;
     *) echo "snap-catchup: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -56,20 +63,33 @@ for id in 1 2 3; do
 done
 others="${others#,}"
 want="$(count "$leader")"
-echo "# $target: follower z$fid loses its data; leader z$lid holds $want znodes; load on $others"
+what="loses its data"
+[ "$keep" = true ] && what="restarts on its own data"
+echo "# $target: follower z$fid $what; leader z$lid holds $want znodes; load on $others"
 echo "## load before, 10 s"
 "$bin/zab-bench" --connect "$others" --duration 10 | head -2
 fpid="$(pid_of "$fid")"; lpid="$(pid_of "$lid")"
 mapfile -d '' cmd < "/proc/$fpid/cmdline"
 kill -9 "$fpid"; sleep 1
-case "$target" in
-  zabd) find "$dir/d$fid" -mindepth 1 ! -name myid -delete ;;
-  zookeeper) rm -rf "$dir/d$fid/version-2" ;;
-esac
-"$bin/zab-bench" --connect "$others" --duration 12 > "$dir/during" 2>&1 &
+if [ "$keep" = false ]; then
+  case "$target" in
+    zabd) find "$dir/d$fid" -mindepth 1 ! -name myid -delete ;;
+    zookeeper) rm -rf "$dir/d$fid/version-2" ;;
+  esac
+else
+  ls -l "$dir/d$fid" "$dir/d$fid/version-2" 2>/dev/null | grep -E "snapshot|log" || true
+fi
+if [ "$idle" = true ]; then
+  sleep 12 &
+  echo "(no load)" > "$dir/during"
+else
+  "$bin/zab-bench" --connect "$others" --duration 12 > "$dir/during" 2>&1 &
+fi
 bench=$!
 sleep 1
 t0=$(date +%s%N)
+echo "follower started at $(date -u +%T.%N)"
+lines=$(wc -l < "$dir/z$fid.log")
 "${cmd[@]}" >> "$dir/z$fid.log" 2>&1 &
 peak_l=0; peak_f=0; caught=""
 while kill -0 "$bench" 2>/dev/null || [ -z "$caught" ]; do
@@ -83,7 +103,9 @@ while kill -0 "$bench" 2>/dev/null || [ -z "$caught" ]; do
   sleep 0.05
 done
 echo "## load during, 12 s from 1 s before the follower's start"
-head -2 "$dir/during"
+head -2 "$dir/during" || true
 echo "follower serving all $want znodes: ${caught:-not within 120 s} ms after its start"
 echo "peak resident: leader $((peak_l / 1024)) MB, follower $((peak_f / 1024)) MB"
-grep -h "SNAP sent\|SNAP received" "$dir"/z*.log || true
+grep -h "SNAP sent" "$dir/z$lid.log" || true
+echo "the follower's log since its start:"
+tail -n +"$((lines + 1))" "$dir/z$fid.log" | grep -v "snapshot written" | head -8 | cut -c1-160
