@@ -29,7 +29,7 @@ impl DataTree {
             let Some(node) = self.nodes.get(&**path) else {
                 continue;
             };
-            if let NodeKind::Ttl(ttl) = node.kind {
+            if let NodeKind::Ttl(ttl) = node.kind() {
                 let idle = now_ms.saturating_sub(node.mtime);
                 if node.num_children == 0 && ttl != 0 && idle > ttl {
                     candidates.insert(path.to_string());

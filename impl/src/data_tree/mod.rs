@@ -42,7 +42,10 @@ use crate::zxid::Zxid;
 use imbl::{OrdMap, OrdSet};
 use node::{intern_acl, open_acl};
 use std::ops::Bound;
-use std::sync::Arc;
+
+/// A path as the tree keys it: a thin shared string (8 bytes in each map entry, the length
+/// in the allocation), compared, hashed and borrowed as the `str`.
+pub type PathKey = arcstr::ArcStr;
 
 /// Server configuration that changes what `prepare` accepts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -56,10 +59,10 @@ pub struct TreeOptions {
 /// the last transaction applied.
 #[derive(Clone, Debug)]
 pub struct DataTree {
-    nodes: OrdMap<Arc<str>, DataNode>,
-    ephemerals: OrdSet<(i64, Arc<str>)>,
-    containers: OrdSet<Arc<str>>,
-    ttls: OrdSet<Arc<str>>,
+    nodes: OrdMap<PathKey, DataNode>,
+    ephemerals: OrdSet<(i64, PathKey)>,
+    containers: OrdSet<PathKey>,
+    ttls: OrdSet<PathKey>,
     last_zxid: Zxid,
     options: TreeOptions,
     /// Bytes of every path and every node's data (`approximateDataSize`), kept as nodes
@@ -171,7 +174,7 @@ impl DataTree {
 
     /// The paths of the ephemeral nodes `session` owns, sorted.
     pub fn ephemerals_of(&self, session: i64) -> Vec<String> {
-        let from = (session, Arc::<str>::from(""));
+        let from = (session, PathKey::new());
         self.ephemerals
             .range(from..)
             .take_while(|(owner, _)| *owner == session)
@@ -244,8 +247,8 @@ impl DataTree {
 
     /// Adds a node and indexes it by kind. The parent is the caller's business.
     fn insert_node(&mut self, path: &str, node: DataNode) {
-        let key: Arc<str> = Arc::from(path);
-        self.index_node(key.clone(), node.kind);
+        let key = PathKey::from(path);
+        self.index_node(key.clone(), node.kind());
         self.data_size += node_size(&key, &node);
         if let Some(old) = self.nodes.insert(key.clone(), node) {
             self.data_size -= node_size(&key, &old);
@@ -253,7 +256,7 @@ impl DataTree {
     }
 
     /// Records a node in the index of its kind.
-    fn index_node(&mut self, key: Arc<str>, kind: NodeKind) {
+    fn index_node(&mut self, key: PathKey, kind: NodeKind) {
         match kind {
             NodeKind::Ephemeral(session) => {
                 self.ephemerals.insert((session, key));
@@ -272,7 +275,7 @@ impl DataTree {
     fn remove_node(&mut self, path: &str) -> Option<DataNode> {
         let (key, node) = self.nodes.remove_with_key(path)?;
         self.data_size -= node_size(&key, &node);
-        match node.kind {
+        match node.kind() {
             NodeKind::Ephemeral(session) => {
                 self.ephemerals.remove(&(session, key));
             }

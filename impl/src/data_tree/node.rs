@@ -170,6 +170,45 @@ pub enum NodeKind {
     Ttl(i64),
 }
 
+/// A node's kind as the tree's map holds it: nothing for a persistent node (most of them),
+/// else a thin shared pointer to the kind. A map entry then spends 8 bytes on it instead of
+/// `NodeKind`'s 16, and at 88 bytes an entry (with an 8-byte key) a leaf of 16 entries fits
+/// the allocator's 1,536-byte class instead of the 1,792 one. Serialized as the `NodeKind`
+/// it holds, so the snapshot format does not change.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+struct PackedKind(Option<triomphe::Arc<NodeKind>>);
+
+impl PackedKind {
+    fn new(kind: NodeKind) -> PackedKind {
+        match kind {
+            NodeKind::Persistent => PackedKind(None),
+            other => PackedKind(Some(triomphe::Arc::new(other))),
+        }
+    }
+
+    fn get(&self) -> NodeKind {
+        self.0.as_deref().copied().unwrap_or(NodeKind::Persistent)
+    }
+}
+
+impl fmt::Debug for PackedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
+impl Serialize for PackedKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PackedKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PackedKind, D::Error> {
+        NodeKind::deserialize(d).map(PackedKind::new)
+    }
+}
+
 /// `EphemeralType.CONTAINER_EPHEMERAL_OWNER`.
 pub const CONTAINER_EPHEMERAL_OWNER: i64 = i64::MIN;
 /// The largest TTL ZooKeeper can encode: the low 40 bits of `ephemeralOwner`.
@@ -233,8 +272,8 @@ pub struct DataNode {
     pub data: NodeData,
     /// The node's ACL, shared with every node that has the same one.
     pub acl: AclList,
-    /// Persistent, ephemeral (with its session), container or TTL.
-    pub kind: NodeKind,
+    /// Persistent, ephemeral (with its session), container or TTL (`kind()`).
+    kind: PackedKind,
     /// `czxid`: the zxid of the transaction that created the node.
     pub czxid: Zxid,
     /// `mzxid`: the zxid of the last transaction that set its data.
@@ -263,7 +302,7 @@ impl DataNode {
         DataNode {
             data,
             acl,
-            kind,
+            kind: PackedKind::new(kind),
             czxid: zxid,
             mzxid: zxid,
             pzxid: zxid,
@@ -287,6 +326,11 @@ impl DataNode {
         )
     }
 
+    /// Persistent, ephemeral (with its session), container or TTL.
+    pub fn kind(&self) -> NodeKind {
+        self.kind.get()
+    }
+
     /// `DataNode.copyStat`. ZooKeeper persists the number of child creations but reports the
     /// number of child changes: every child still present was created once, every other one
     /// was created and deleted, so changes = 2 × creations − children present.
@@ -302,7 +346,7 @@ impl DataNode {
                 .wrapping_mul(2)
                 .wrapping_sub(self.num_children),
             aversion: self.aversion,
-            ephemeral_owner: self.kind.client_owner(),
+            ephemeral_owner: self.kind().client_owner(),
             data_length: i32::try_from(self.data.len()).unwrap_or(i32::MAX),
             num_children: self.num_children,
             pzxid: self.pzxid,

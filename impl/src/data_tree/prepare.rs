@@ -95,7 +95,7 @@ impl DataTree {
         if self.node(&path).is_some() {
             return Err(ZkError::NodeExists);
         }
-        if matches!(parent.kind, NodeKind::Ephemeral(_)) {
+        if matches!(parent.kind(), NodeKind::Ephemeral(_)) {
             return Err(ZkError::NoChildrenForEphemerals);
         }
         Ok(Txn::Create {
@@ -140,7 +140,7 @@ impl DataTree {
         if node.num_children > 0 {
             return Err(ZkError::NotEmpty);
         }
-        if matches!(node.kind, NodeKind::Ephemeral(_)) {
+        if matches!(node.kind(), NodeKind::Ephemeral(_)) {
             return Err(ZkError::BadVersion);
         }
         self.node(parent_path).ok_or(ZkError::NoNode)?;

@@ -15,7 +15,7 @@
 //! refuse), and restore refuses it with an error instead of handing a broken tree on.
 
 use super::node::DataNode;
-use super::{path, DataTree, TreeOptions};
+use super::{path, DataTree, PathKey, TreeOptions};
 use crate::checksum::{self, CrcReader, CrcWriter};
 use crate::encoding::{self, EncodingError};
 use crate::zxid::Zxid;
@@ -25,7 +25,6 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 
 const MAGIC: &[u8; 8] = b"ZABSNAP3";
 /// The previous format: a CRC-32 of the body, then the body, postcard-encoded in one piece.
@@ -61,15 +60,15 @@ pub enum SnapshotError {
 struct Body {
     last_zxid: Zxid,
     #[serde(deserialize_with = "node_map")]
-    nodes: OrdMap<Arc<str>, DataNode>,
+    nodes: OrdMap<PathKey, DataNode>,
 }
 
 /// `ZABSNAP2`'s node map, entry by entry. `im`'s own deserializer preallocates whatever
 /// length the input claims, so a forged length would abort the process instead of failing.
-fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<Arc<str>, DataNode>, D::Error> {
+fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<PathKey, DataNode>, D::Error> {
     struct Entries;
     impl<'de> Visitor<'de> for Entries {
-        type Value = OrdMap<Arc<str>, DataNode>;
+        type Value = OrdMap<PathKey, DataNode>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a map of paths to znodes")
         }
@@ -77,7 +76,7 @@ fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<Arc<str>, DataNode
             let mut nodes = OrdMap::new();
             // Each node's ACL is interned as it is read (`AclList`'s deserializer): most
             // share the open ACL's one allocation again, as in the live tree.
-            while let Some((path, node)) = entries.next_entry::<Arc<str>, DataNode>()? {
+            while let Some((path, node)) = entries.next_entry::<PathKey, DataNode>()? {
                 nodes.insert(path, node);
             }
             Ok(nodes)
@@ -161,7 +160,7 @@ fn read_body(input: &mut dyn Read) -> Result<Body, SnapshotError> {
     for _ in 0..count {
         let len = checksum::read_u32(&mut input)?;
         checksum::read_exactly(&mut input, u64::from(len), &mut record)?;
-        let (path, node): (Arc<str>, DataNode) = encoding::decode(&record)?;
+        let (path, node): (PathKey, DataNode) = encoding::decode(&record)?;
         if let Some(_twice) = nodes.insert(path.clone(), node) {
             return Err(SnapshotError::Inconsistent(format!("{path} appears twice")));
         }
@@ -219,7 +218,7 @@ fn rebuild(body: Body, options: TreeOptions) -> Result<DataTree, SnapshotError> 
         data_size: 0,
     };
     for (key, node) in nodes.iter() {
-        tree.index_node(key.clone(), node.kind);
+        tree.index_node(key.clone(), node.kind());
         tree.data_size += super::node_size(key, node);
     }
     tree.nodes = nodes;
@@ -229,7 +228,7 @@ fn rebuild(body: Body, options: TreeOptions) -> Result<DataTree, SnapshotError> 
 /// The parent of a valid, non-root path that has one.
 fn check_placement<'a>(
     key: &'a str,
-    nodes: &OrdMap<Arc<str>, DataNode>,
+    nodes: &OrdMap<PathKey, DataNode>,
 ) -> Result<&'a str, SnapshotError> {
     if path::validate(key).is_err() {
         return Err(SnapshotError::Inconsistent(format!("invalid path {key:?}")));

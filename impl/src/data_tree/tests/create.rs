@@ -103,7 +103,7 @@ fn container_nodes_are_indexed_and_show_owner_zero() {
     f.create("/c", b"", CreateMode::Container).unwrap();
     assert_eq!(f.tree.containers(), vec!["/c"]);
     assert_eq!(f.stat("/c").ephemeral_owner, 0);
-    assert_eq!(f.tree.node("/c").unwrap().kind, NodeKind::Container);
+    assert_eq!(f.tree.node("/c").unwrap().kind(), NodeKind::Container);
     assert_eq!(NodeKind::Container.persisted_owner(), i64::MIN);
 }
 
@@ -120,7 +120,7 @@ fn ttl_nodes_need_extended_types() {
 
     let mut f = Fixture::with_options(TreeOptions { ttl_enabled: true });
     f.submit(Request::Create(req)).unwrap();
-    assert_eq!(f.tree.node("/t").unwrap().kind, NodeKind::Ttl(500));
+    assert_eq!(f.tree.node("/t").unwrap().kind(), NodeKind::Ttl(500));
     assert_eq!(f.tree.ttl_nodes(), vec!["/t"]);
     assert_eq!(f.stat("/t").ephemeral_owner, 0);
     let seq = CreateRequest::new(

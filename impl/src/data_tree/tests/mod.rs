@@ -175,3 +175,37 @@ fn error_transactions_change_nothing_but_take_a_zxid() {
     assert_eq!(f.tree.last_zxid(), Fixture::zxid(1));
     assert!(f.tree.iter().eq(before.iter()));
 }
+
+/// The map's entry stays at 88 bytes (an 8-byte key, an 80-byte node): a leaf of 16 of them
+/// then fits jemalloc's 1,536-byte class. At 104 bytes (a fat `Arc<str>` key and a 16-byte
+/// kind) leaves took the 1,792 class, about 22 MB more at a million znodes (README, "Memory
+/// at a million znodes").
+#[test]
+fn a_map_entry_is_88_bytes() {
+    assert_eq!(std::mem::size_of::<PathKey>(), 8);
+    assert_eq!(std::mem::size_of::<DataNode>(), 80);
+    assert_eq!(std::mem::size_of::<(PathKey, DataNode)>(), 88);
+}
+
+/// A kind other than persistent round-trips through the packed field and the snapshot.
+#[test]
+fn every_kind_is_kept_packed() {
+    for kind in [
+        NodeKind::Persistent,
+        NodeKind::Ephemeral(-7),
+        NodeKind::Container,
+        NodeKind::Ttl(500),
+    ] {
+        let node = DataNode::created(NodeData::default(), node::open_acl(), kind, Zxid(3), 9);
+        assert_eq!(node.kind(), kind);
+        let bytes = crate::encoding::encode(&node).unwrap();
+        let back: DataNode = crate::encoding::decode(&bytes).unwrap();
+        assert_eq!(back.kind(), kind);
+        assert_eq!(back, node);
+        let plain = crate::encoding::encode(&kind).unwrap();
+        assert!(
+            bytes.windows(plain.len()).any(|w| w == plain),
+            "{kind:?} encoded as before"
+        );
+    }
+}
