@@ -24,8 +24,8 @@ fn tree_of(n: u32) -> DataTree {
         };
         let txn = Txn::Create {
             path,
-            data: vec![7; 100],
-            acl: Acl::open_unsafe(),
+            data: vec![7; 100].into(),
+            acl: Acl::open_unsafe().into(),
             mode: CreateMode::Persistent,
             parent_cversion: -1,
             ttl: -1,

@@ -34,8 +34,8 @@ fn at(counter: u32, session_id: i64, txn: Txn) -> TxnEntry {
 fn create(path: String, parent_cversion: i32) -> Txn {
     Txn::Create {
         path,
-        data: vec![7; 32],
-        acl: Acl::open_unsafe(),
+        data: vec![7; 32].into(),
+        acl: Acl::open_unsafe().into(),
         mode: CreateMode::Persistent,
         parent_cversion,
         ttl: -1,
@@ -91,7 +91,7 @@ fn recovery_dir() -> (tempfile::TempDir, Zxid) {
                 let target = n % (PARENTS * CHILDREN);
                 let txn = Txn::SetData {
                     path: format!("/app{:04}/node{:06}", target / CHILDREN, target % CHILDREN),
-                    data: vec![n as u8; 32],
+                    data: vec![n as u8; 32].into(),
                     version: 1,
                 };
                 at(n, 1, txn)

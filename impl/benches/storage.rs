@@ -22,7 +22,7 @@ fn entry(counter: u32) -> TxnEntry {
         },
         txn: Txn::SetData {
             path: format!("/app/config/node-{:06}", counter % 1_000_000),
-            data: vec![counter as u8; 64],
+            data: vec![counter as u8; 64].into(),
             version: counter as i32,
         },
     }

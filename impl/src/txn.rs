@@ -4,6 +4,7 @@
 //! sequence always yields the same tree.
 
 use crate::acl::Acl;
+pub use crate::data_tree::node::{AclList, NodeData};
 use crate::error::ZkError;
 use crate::session::Password;
 use crate::zxid::Zxid;
@@ -124,10 +125,12 @@ pub enum Txn {
     Create {
         /// The new node's full path.
         path: String,
-        /// The new node's data.
-        data: Vec<u8>,
-        /// The new node's ACL, as `fixupACL` left it (`auth` already expanded).
-        acl: Vec<Acl>,
+        /// The new node's data, shared with the node once applied (the in-memory log and
+        /// the tree hold one copy).
+        data: NodeData,
+        /// The new node's ACL, as `fixupACL` left it (`auth` already expanded); interned,
+        /// so the common ACL is one allocation for the log and the tree.
+        acl: AclList,
         /// The kind of node: ephemeral ones are owned by the header's session.
         mode: CreateMode,
         /// The parent's cversion after the create (one more than before).
@@ -144,8 +147,8 @@ pub enum Txn {
     SetData {
         /// The node whose data changes.
         path: String,
-        /// The node's new data.
-        data: Vec<u8>,
+        /// The node's new data, shared with the node once applied.
+        data: NodeData,
         /// The node's data version after the change.
         version: i32,
     },

@@ -211,8 +211,10 @@ impl DataTree {
         }
         let parent_acl = self.touch_parent_on_create(parent_path, *parent_cversion, hdr.zxid);
         let kind = kind_for(*mode, hdr.session_id, *ttl);
-        let acl = intern_acl(acl.clone());
-        let node = DataNode::created(NodeData::new(data), acl.clone(), kind, hdr.zxid, hdr.time);
+        // The transaction's data and ACL become the node's: shared, not copied, so the
+        // in-memory log and the tree hold one of each.
+        let acl = acl.clone();
+        let node = DataNode::created(data.clone(), acl.clone(), kind, hdr.zxid, hdr.time);
         let stat = node.stat();
         self.insert_node(path, node);
         triggers.push(WatchTrigger::new(
@@ -296,13 +298,13 @@ impl DataTree {
         &mut self,
         hdr: &TxnHeader,
         path: &str,
-        data: &[u8],
+        data: &NodeData,
         version: i32,
         triggers: &mut Vec<WatchTrigger>,
     ) -> Result<Stat, ZkError> {
         let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
         self.data_size = self.data_size - node.data.len() as u64 + data.len() as u64;
-        node.data = NodeData::new(data);
+        node.data = data.clone();
         node.mtime = hdr.time;
         node.mzxid = hdr.zxid;
         node.version = version;

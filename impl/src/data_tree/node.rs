@@ -25,6 +25,14 @@ impl<T> Deref for Shared<T> {
     }
 }
 
+impl<T> Shared<T> {
+    /// Whether the two are one allocation (an interned ACL, a node's data and the logged
+    /// transaction's), not only equal.
+    pub fn shares(&self, other: &Shared<T>) -> bool {
+        std::ptr::eq(&*self.0, &*other.0)
+    }
+}
+
 impl<T: PartialEq> PartialEq for Shared<T> {
     fn eq(&self, other: &Shared<T>) -> bool {
         **self == **other
@@ -53,6 +61,12 @@ impl NodeData {
 impl Default for NodeData {
     fn default() -> NodeData {
         NodeData::new(&[])
+    }
+}
+
+impl From<&[u8]> for NodeData {
+    fn from(bytes: &[u8]) -> NodeData {
+        NodeData::new(bytes)
     }
 }
 
@@ -113,9 +127,11 @@ impl AclList {
         Shared(ThinArc::from_header_and_iter((), acl.into_iter()))
     }
 
-    /// Whether the two are one allocation (an interned ACL), not only equal.
-    pub fn shares(&self, other: &AclList) -> bool {
-        std::ptr::eq(&*self.0, &*other.0)
+}
+
+impl From<Vec<Acl>> for AclList {
+    fn from(acl: Vec<Acl>) -> AclList {
+        intern_acl(acl)
     }
 }
 

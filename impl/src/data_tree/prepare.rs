@@ -3,7 +3,7 @@
 //! ZooKeeper would give; the order differs per operation and is spelled out on each.
 
 use super::acl_check;
-use super::node::{DataNode, NodeKind, MAX_TTL_MS};
+use super::node::{intern_acl, DataNode, NodeData, NodeKind, MAX_TTL_MS};
 use super::request::{CreateRequest, Op, Request, RequestContext};
 use super::{multi, path, DataTree};
 use crate::acl::{perms, Acl};
@@ -100,8 +100,8 @@ impl DataTree {
         }
         Ok(Txn::Create {
             path,
-            data: c.data.clone(),
-            acl,
+            data: NodeData::new(&c.data),
+            acl: intern_acl(acl),
             mode: c.mode,
             parent_cversion: parent.cversion.wrapping_add(1),
             ttl: if c.mode.is_ttl() { c.ttl } else { -1 },
@@ -176,7 +176,7 @@ impl DataTree {
         let version = next_version(node.version, version)?;
         Ok(Txn::SetData {
             path: path.to_string(),
-            data: data.to_vec(),
+            data: NodeData::new(data),
             version,
         })
     }

@@ -20,7 +20,7 @@ impl Values {
     /// The value a write's transaction carries.
     pub fn value_of(e: &TxnEntry) -> Option<u64> {
         match &e.txn {
-            Txn::SetData { data, .. } => data.as_slice().try_into().ok().map(u64::from_be_bytes),
+            Txn::SetData { data, .. } => data[..].try_into().ok().map(u64::from_be_bytes),
             _ => None,
         }
     }
@@ -39,7 +39,7 @@ impl StateMachine for Values {
     fn prepare(&self, _: i64, body: &[u8], _: Zxid, _: i64) -> Txn {
         Txn::SetData {
             path: "/values".into(),
-            data: body.to_vec(),
+            data: body.into(),
             version: self.0.len() as i32,
         }
     }

@@ -75,7 +75,7 @@ pub fn entry(t: MTxn) -> TxnEntry {
         },
         txn: ITxn::SetData {
             path: "/values".into(),
-            data: Values::body(t.value as u64),
+            data: Values::body(t.value as u64).into(),
             version: -1,
         },
     }

@@ -27,7 +27,7 @@ impl StateMachine for Txns {
     fn prepare(&self, _: i64, body: &[u8], _: Zxid, _: i64) -> Txn {
         Txn::SetData {
             path: "/values".into(),
-            data: body.to_vec(),
+            data: body.to_vec().into(),
             version: self.0.len() as i32,
         }
     }

@@ -251,8 +251,8 @@ fn a_cversion_at_its_maximum_stops_sequential_creates() {
     let hdr = header(2, SESSION);
     let txn = Txn::Create {
         path: "/w/x".into(),
-        data: vec![],
-        acl: Acl::open_unsafe(),
+        data: vec![].into(),
+        acl: Acl::open_unsafe().into(),
         mode: CreateMode::Persistent,
         parent_cversion: i32::MAX,
         ttl: -1,

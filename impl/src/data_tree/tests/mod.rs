@@ -209,3 +209,43 @@ fn every_kind_is_kept_packed() {
         );
     }
 }
+
+/// A create's data and ACL are shared by the logged transaction and the node it makes (one
+/// copy in memory), and the transaction encodes as it did when they were vectors: the
+/// variant's index, then each field, the data as a length and its bytes.
+#[test]
+fn a_created_node_shares_the_logged_data_and_the_log_format_is_unchanged() {
+    let data = NodeData::new(&[1, 2, 3]);
+    let txn = Txn::Create {
+        path: "/shared".into(),
+        data: data.clone(),
+        acl: Acl::open_unsafe().into(),
+        mode: CreateMode::Persistent,
+        parent_cversion: 5,
+        ttl: -1,
+    };
+    let before = (
+        2u32,
+        "/shared",
+        vec![1u8, 2, 3],
+        Acl::open_unsafe(),
+        CreateMode::Persistent,
+        5i32,
+        -1i64,
+    );
+    assert_eq!(
+        crate::encoding::encode(&txn).unwrap(),
+        crate::encoding::encode(&before).unwrap()
+    );
+    let mut f = Fixture::new();
+    let header = TxnHeader {
+        session_id: SESSION,
+        cxid: 1,
+        zxid: Zxid::new(1, 1),
+        time: 0,
+    };
+    f.tree.apply(&TxnEntry { header, txn });
+    let node = f.tree.node("/shared").unwrap();
+    assert!(node.data.shares(&data), "the node copied the logged data");
+    assert!(node.acl.shares(&node::open_acl()), "the open ACL is interned");
+}

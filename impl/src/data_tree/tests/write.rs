@@ -85,7 +85,7 @@ fn set_data_never_hands_out_version_minus_one() {
     let hdr = header(2, SESSION);
     let txn = Txn::SetData {
         path: "/a".into(),
-        data: vec![],
+        data: vec![].into(),
         version: -2,
     };
     f.tree.apply(&TxnEntry { header: hdr, txn });

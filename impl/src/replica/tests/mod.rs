@@ -14,13 +14,13 @@ impl StateMachine for Values {
     fn prepare(&self, _: i64, body: &[u8], _: Zxid, _: i64) -> Txn {
         Txn::SetData {
             path: "/v".into(),
-            data: body.to_vec(),
+            data: body.to_vec().into(),
             version: self.0.len() as i32,
         }
     }
     fn apply(&mut self, entry: &TxnEntry) -> usize {
         if let Txn::SetData { data, .. } = &entry.txn {
-            self.0.push(data.clone());
+            self.0.push(data.to_vec());
         }
         self.0.len()
     }
@@ -46,7 +46,7 @@ fn entry(epoch: u32, counter: u32, v: u8) -> TxnEntry {
         },
         txn: Txn::SetData {
             path: "/v".into(),
-            data: vec![v],
+            data: vec![v].into(),
             version: 0,
         },
     }
@@ -356,7 +356,7 @@ fn the_leader_syncs_with_diff_and_commits_on_a_quorum() {
     p.header.cxid = 1;
     p.txn = Txn::SetData {
         path: "/v".into(),
-        data: vec![8],
+        data: vec![8].into(),
         version: 1,
     };
     assert_eq!(

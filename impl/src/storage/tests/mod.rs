@@ -31,7 +31,7 @@ pub fn entry(epoch: u32, counter: u32) -> TxnEntry {
         },
         txn: Txn::SetData {
             path: "/v".into(),
-            data: vec![counter as u8],
+            data: vec![counter as u8].into(),
             version: counter as i32,
         },
     }

@@ -17,8 +17,8 @@ fn database(n: u32) -> ZkDatabase {
     for i in 1..=n {
         let txn = Txn::Create {
             path: format!("/n{i}"),
-            data: vec![i as u8; 100],
-            acl: Acl::open_unsafe(),
+            data: vec![i as u8; 100].into(),
+            acl: Acl::open_unsafe().into(),
             mode: CreateMode::Persistent,
             parent_cversion: i as i32,
             ttl: 0,
