@@ -247,5 +247,8 @@ fn a_created_node_shares_the_logged_data_and_the_log_format_is_unchanged() {
     f.tree.apply(&TxnEntry { header, txn });
     let node = f.tree.node("/shared").unwrap();
     assert!(node.data.shares(&data), "the node copied the logged data");
-    assert!(node.acl.shares(&node::open_acl()), "the open ACL is interned");
+    assert!(
+        node.acl.shares(&node::open_acl()),
+        "the open ACL is interned"
+    );
 }

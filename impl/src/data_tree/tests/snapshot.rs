@@ -175,6 +175,14 @@ fn inconsistent_trees_are_refused() {
     let mut miscounted = sample().tree;
     miscounted.nodes.get_mut("/a").unwrap().num_children = 7;
     assert!(DataTree::restore_snapshot(&miscounted.serialize_snapshot(), none).is_err());
+    // A leaf that records children: no parent run counts it, so only the tally finds it.
+    let mut childless = sample().tree;
+    childless.nodes.get_mut("/c").unwrap().num_children = 2;
+    let err = DataTree::restore_snapshot(&childless.serialize_snapshot(), none).unwrap_err();
+    assert!(
+        err.to_string().contains("/c records 2 children but has 0"),
+        "{err}"
+    );
     let mut bad_path = sample().tree;
     bad_path
         .nodes
