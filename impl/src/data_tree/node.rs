@@ -126,7 +126,6 @@ impl AclList {
     pub fn new(acl: Vec<Acl>) -> AclList {
         Shared(ThinArc::from_header_and_iter((), acl.into_iter()))
     }
-
 }
 
 impl From<Vec<Acl>> for AclList {
