@@ -114,6 +114,11 @@ impl<S: StateMachine> Replica<S> {
             state: ServerState::Looking,
         };
         let quorum = vote.leader.is_some() && self.has_quorum(self.fle.recv.iter(), &target);
+        if quorum && self.cfg.voters.len() == 1 {
+            // The only voter: no other vote can come, so finalizeWait would wait for nothing
+            // (ZooKeeper's standalone mode runs no election at all).
+            return self.decide(vote);
+        }
         self.fle.draining_since = if quorum {
             self.fle.draining_since.or(Some(self.tick))
         } else {

@@ -640,6 +640,7 @@ fn a_periodic_snapshot_saves_the_applied_state_and_drops_the_log_it_covers() {
 }
 
 mod hostile;
+mod lone;
 
 /// A REQUEST is a synced learner's: from a peer the leader has not sent UPTODATE (here one
 /// that never connected), the write is not proposed and the connection is dropped. Before,
