@@ -106,14 +106,9 @@ pub async fn run(
 /// One write once every watch is set: its ack to its last notification, in microseconds
 /// (`None` if the write failed).
 async fn one_write(writer: &mut Conn, round: &Round, value: &[u8]) -> io::Result<Option<u32>> {
-    let waited = tokio::time::timeout(DEADLINE, async {
-        while round.armed.load(Ordering::Acquire) < round.watchers {
-            round.all_armed.notified().await;
-        }
-    });
-    waited
-        .await
-        .map_err(|_| io::Error::other("watchers did not set their watches"))?;
+    let every = round.watchers;
+    let why = "watchers did not set their watches";
+    wait_for(&round.armed, every, &round.all_armed, why).await?;
     round.armed.store(0, Ordering::Release);
     round.notified.store(0, Ordering::Release);
     *round.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -124,14 +119,8 @@ async fn one_write(writer: &mut Conn, round: &Round, value: &[u8]) -> io::Result
     if err != 0 {
         return Ok(None);
     }
-    let waited = tokio::time::timeout(DEADLINE, async {
-        while round.notified.load(Ordering::Acquire) < round.watchers {
-            round.all_notified.notified().await;
-        }
-    });
-    waited
-        .await
-        .map_err(|_| io::Error::other("a watcher missed a notification"))?;
+    let why = "a watcher missed a notification";
+    wait_for(&round.notified, every, &round.all_notified, why).await?;
     let last = round
         .last
         .lock()
@@ -139,6 +128,19 @@ async fn one_write(writer: &mut Conn, round: &Round, value: &[u8]) -> io::Result
         .unwrap_or(acked);
     let us = last.saturating_duration_since(acked).as_micros();
     Ok(Some(u32::try_from(us).unwrap_or(u32::MAX)))
+}
+
+/// Waits until `count` reaches `target` (`woken` is notified when it does), for at most
+/// `DEADLINE`; past it the run fails with `why`.
+async fn wait_for(count: &AtomicUsize, target: usize, woken: &Notify, why: &str) -> io::Result<()> {
+    let reached = async {
+        while count.load(Ordering::Acquire) < target {
+            woken.notified().await;
+        }
+    };
+    tokio::time::timeout(DEADLINE, reached)
+        .await
+        .map_err(|_| io::Error::other(why.to_string()))
 }
 
 /// A watcher: set the watch, and after each notification set it again.

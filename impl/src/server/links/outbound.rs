@@ -227,6 +227,26 @@ mod tests {
     /// on a full socket) sends none of the rest: its connection closes at once and no new
     /// one opens. Before, a replaced quorum link kept its task, which wrote its whole queue
     /// on, and would have reconnected to do so.
+    /// Server 1's quorum link to a listener standing for server 2, and the link's events.
+    fn quorum_link_to_two(
+        rt: &tokio::runtime::Runtime,
+    ) -> (
+        Link,
+        std::net::TcpListener,
+        std::sync::mpsc::Receiver<Event>,
+    ) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (events, heard) = std::sync::mpsc::channel();
+        let to = Target {
+            auth: Arc::new(PeerAuth::new(1, [1, 2], None)),
+            peer: 2,
+            plane: Plane::Quorum,
+            addr,
+        };
+        (Link::spawn(rt.handle(), to, events), listener, heard)
+    }
+
     /// Accepts the link's connection and runs server 2's side of the handshake, so the link
     /// goes on to write what it holds.
     fn accept_as_two(
@@ -253,16 +273,7 @@ mod tests {
     #[test]
     fn a_link_whose_peer_hangs_up_reports_the_break_while_idle() {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (events, heard) = std::sync::mpsc::channel();
-        let to = Target {
-            auth: Arc::new(PeerAuth::new(1, [1, 2], None)),
-            peer: 2,
-            plane: Plane::Quorum,
-            addr,
-        };
-        let link = Link::spawn(rt.handle(), to, events);
+        let (link, listener, heard) = quorum_link_to_two(&rt);
         link.try_send(LinkCmd::Send(vec![0, 0, 0, 1, 7])).unwrap();
         let mut peer = accept_as_two(&rt, &listener);
         let mut got = [0u8; 5];
@@ -279,16 +290,7 @@ mod tests {
     #[test]
     fn a_dropped_link_stops_at_once_and_sends_nothing_it_still_held() {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (events, _events) = std::sync::mpsc::channel();
-        let to = Target {
-            auth: Arc::new(PeerAuth::new(1, [1, 2], None)),
-            peer: 2,
-            plane: Plane::Quorum,
-            addr,
-        };
-        let link = Link::spawn(rt.handle(), to, events);
+        let (link, listener, _events) = quorum_link_to_two(&rt);
         let chunk = vec![7u8; 4 << 20];
         for _ in 0..16 {
             link.try_send(LinkCmd::Send(chunk.clone())).unwrap();
