@@ -30,6 +30,17 @@ pub const MAX_CONNECTIONS: usize = 256;
 /// How much one read carries.
 const CHUNK: usize = 64 * 1024;
 
+/// How long a connection the proxy accepted waits for its upstream to listen. A direct
+/// connect to a port nobody listens on is refused, and the connecting side retries its
+/// connect; through the proxy the connect has already succeeded, so closing at once would
+/// look like a peer that accepted and hung up. ZooKeeper's learner, connecting while its
+/// leader is still opening its port, treats that as a lost leader and goes back to election,
+/// where it can wait out a whole initLimit (ZOOKEEPER-4785's schedule did, 1 run in 6).
+const UPSTREAM_WAIT: Duration = Duration::from_secs(1);
+
+/// How often a waiting connection tries its upstream again.
+const UPSTREAM_RETRY: Duration = Duration::from_millis(10);
+
 /// A running proxy from `addr` to an upstream address. Dropping it stops it and closes its
 /// connections.
 pub struct Proxy {
@@ -88,7 +99,7 @@ async fn accept(listener: TcpListener, upstream: SocketAddr, mode: watch::Receiv
         let mode = mode.clone();
         tokio::spawn(async move {
             let _place = place;
-            let Ok(server) = TcpStream::connect(upstream).await else {
+            let Some(server) = connect_upstream(upstream, &mode).await else {
                 return;
             };
             let _ = (client.set_nodelay(true), server.set_nodelay(true));
@@ -100,6 +111,21 @@ async fn accept(listener: TcpListener, upstream: SocketAddr, mode: watch::Receiv
                 _ = pump(sr, cw, mode) => {}
             }
         });
+    }
+}
+
+/// Connects to `upstream`, trying again for `UPSTREAM_WAIT` while it refuses, unless the
+/// proxy is cut meanwhile.
+async fn connect_upstream(upstream: SocketAddr, mode: &watch::Receiver<Mode>) -> Option<TcpStream> {
+    let started = tokio::time::Instant::now();
+    loop {
+        match TcpStream::connect(upstream).await {
+            Ok(server) => return Some(server),
+            Err(_) if started.elapsed() < UPSTREAM_WAIT && *mode.borrow() != Mode::Cut => {
+                tokio::time::sleep(UPSTREAM_RETRY).await;
+            }
+            Err(_) => return None,
+        }
     }
 }
 
@@ -146,6 +172,12 @@ mod tests {
     async fn echo() -> SocketAddr {
         let l = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
         let addr = l.local_addr().unwrap();
+        serve_echo(l);
+        addr
+    }
+
+    /// Echoes on every connection `l` accepts.
+    fn serve_echo(l: TcpListener) {
         tokio::spawn(async move {
             while let Ok((mut s, _)) = l.accept().await {
                 tokio::spawn(async move {
@@ -158,7 +190,6 @@ mod tests {
                 });
             }
         });
-        addr
     }
 
     /// Sends `msg` and waits up to `within` for its echo: `None` if it does not come back,
@@ -212,5 +243,38 @@ mod tests {
         p.set(Mode::Pass);
         let mut again = TcpStream::connect(p.addr()).await.unwrap();
         assert_eq!(round_trip(&mut again, b"again", second).await, Some(true));
+    }
+
+    /// A proxy to a free port nobody listens on, its address, and a connection through it.
+    async fn connected_to_a_closed_port() -> (Proxy, SocketAddr, TcpStream) {
+        let port = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let upstream = port.local_addr().unwrap();
+        drop(port);
+        let p = Proxy::start(upstream).await.unwrap();
+        let s = TcpStream::connect(p.addr()).await.unwrap();
+        (p, upstream, s)
+    }
+
+    #[tokio::test]
+    async fn a_connection_waits_for_an_upstream_that_is_about_to_listen() {
+        let (_p, upstream, mut s) = connected_to_a_closed_port().await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        serve_echo(TcpListener::bind(upstream).await.unwrap());
+        let second = Duration::from_secs(1);
+        assert_eq!(
+            round_trip(&mut s, b"late", second).await,
+            Some(true),
+            "carried once the upstream listens"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_to_an_upstream_that_never_listens_is_closed() {
+        let (_p, _, mut s) = connected_to_a_closed_port().await;
+        let t = Instant::now();
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(UPSTREAM_WAIT * 3, s.read(&mut byte)).await;
+        assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "closed: {read:?}");
+        assert!(t.elapsed() >= UPSTREAM_WAIT, "after its wait");
     }
 }
