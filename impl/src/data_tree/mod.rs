@@ -22,6 +22,7 @@ mod apply;
 mod maintenance;
 mod multi;
 pub mod node;
+mod packing;
 pub mod path;
 mod prepare;
 pub mod read;

@@ -15,12 +15,13 @@
 //! refuse), and restore refuses it with an error instead of handing a broken tree on.
 
 use super::node::DataNode;
+use super::packing::Packer;
 use super::{path, DataTree, PathKey, TreeOptions};
 use crate::checksum::{self, CrcReader, CrcWriter};
 use crate::encoding::{self, EncodingError};
 use crate::zxid::Zxid;
 use imbl::{OrdMap, OrdSet};
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{Deserializer, Error as _, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -73,13 +74,14 @@ fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<PathKey, DataNode>
             f.write_str("a map of paths to znodes")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
-            let mut nodes = OrdMap::new();
+            let mut nodes = Packer::default();
             // Each node's ACL is interned as it is read (`AclList`'s deserializer): most
             // share the open ACL's one allocation again, as in the live tree.
+            let twice = |path| A::Error::custom(format_args!("{path} appears twice"));
             while let Some((path, node)) = entries.next_entry::<PathKey, DataNode>()? {
-                nodes.insert(path, node);
+                nodes.push(path, node).map_err(twice)?;
             }
-            Ok(nodes)
+            nodes.finish().map_err(twice)
         }
     }
     d.deserialize_map(Entries)
@@ -155,16 +157,17 @@ fn read_body(input: &mut dyn Read) -> Result<Body, SnapshotError> {
     let mut input = CrcReader::new(input).hashed(MAGIC);
     let last_zxid = Zxid(checksum::read_u64(&mut input)?);
     let count = checksum::read_u64(&mut input)?;
-    let mut nodes = OrdMap::new();
+    // The records come in path order: packed, the map's leaves are full.
+    let mut nodes = Packer::default();
     let mut record = Vec::new();
+    let twice = |path| SnapshotError::Inconsistent(format!("{path} appears twice"));
     for _ in 0..count {
         let len = checksum::read_u32(&mut input)?;
         checksum::read_exactly(&mut input, u64::from(len), &mut record)?;
         let (path, node): (PathKey, DataNode) = encoding::decode(&record)?;
-        if let Some(_twice) = nodes.insert(path.clone(), node) {
-            return Err(SnapshotError::Inconsistent(format!("{path} appears twice")));
-        }
+        nodes.push(path, node).map_err(twice)?;
     }
+    let nodes = nodes.finish().map_err(twice)?;
     let computed = input.crc();
     let stored = checksum::read_u32(input.inner())?;
     if stored != computed {
