@@ -210,6 +210,9 @@ pub struct ServerConfig {
     /// `zab.fault.snapChunkBytes=N` (builds with the `faults` feature only, for tests): a
     /// SNAP streams in chunks of N bytes rather than 1 MiB, so that a small tree takes many.
     pub snap_chunk_bytes: Option<u64>,
+    /// `zab.fault.snapChunkDelayMs=N` (builds with the `faults` feature only, for tests): a
+    /// slow link, a SNAP's sender waits N ms before each chunk.
+    pub snap_chunk_delay_ms: Option<u64>,
     /// `zab.fault.epochWriteDelayMs=N` (builds with the `faults` feature only, for tests): a
     /// slow disk, every epoch file write waits N ms before it starts.
     pub epoch_write_delay_ms: Option<u64>,
@@ -294,6 +297,7 @@ impl ServerConfig {
             fsync_delay_ms: None,
             snapshot_delay_ms: None,
             snap_chunk_bytes: None,
+            snap_chunk_delay_ms: None,
             epoch_write_delay_ms: None,
             metrics: MetricsEndpoint::default(),
             admin: AdminEndpoint::default(),

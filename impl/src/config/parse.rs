@@ -92,6 +92,10 @@ impl ServerConfig {
                 "zab.fault.snapChunkBytes" => {
                     cfg.snap_chunk_bytes = Some(fault_count(key, value).map_err(|m| bad(line, m))?)
                 }
+                "zab.fault.snapChunkDelayMs" => {
+                    cfg.snap_chunk_delay_ms =
+                        Some(fault_count(key, value).map_err(|m| bad(line, m))?)
+                }
                 "zab.fault.epochWriteDelayMs" => {
                     cfg.epoch_write_delay_ms =
                         Some(fault_count(key, value).map_err(|m| bad(line, m))?)
@@ -187,7 +191,8 @@ fn super_digest(value: &str) -> Result<String, String> {
 }
 
 /// A test switch's number (`zab.fault.fsyncFailsAfter`, `zab.fault.fsyncDelayMs`,
-/// `zab.fault.snapshotDelayMs`, `zab.fault.epochWriteDelayMs`, `zab.fault.snapChunkBytes`),
+/// `zab.fault.snapshotDelayMs`, `zab.fault.epochWriteDelayMs`, `zab.fault.snapChunkBytes`,
+/// `zab.fault.snapChunkDelayMs`),
 /// in a build that has the faults.
 fn fault_count(key: &str, value: &str) -> Result<u64, String> {
     if cfg!(feature = "faults") {

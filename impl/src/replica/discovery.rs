@@ -57,6 +57,15 @@ impl<S: StateMachine> Replica<S> {
         }
     }
 
+    /// Part of a packet from `peer` arrived: a learner has heard from its leader.
+    pub(crate) fn on_heard(&mut self, peer: ServerId) {
+        if let Role::Learning(l) = &mut self.role {
+            if l.leader == peer {
+                l.last_heard = self.tick;
+            }
+        }
+    }
+
     /// A quorum packet from `from`, handled by role.
     pub(crate) fn on_packet(&mut self, from: ServerId, p: Packet) {
         match &mut self.role {

@@ -105,6 +105,14 @@ pub enum Input {
         /// The driver's number for the read, carried by the answer.
         token: u64,
     },
+    /// A packet from `peer` is still arriving (a SNAP's chunks, streamed): the connection
+    /// is alive, though no whole packet came. A learner counts it as hearing from its
+    /// leader, as ZooKeeper's learner times its leader out per socket read: a sync that
+    /// keeps sending is not given up on however long it takes.
+    Heard {
+        /// The sending server.
+        peer: ServerId,
+    },
 }
 
 /// Something the replica asks its driver to do, in order.

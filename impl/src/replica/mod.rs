@@ -243,6 +243,7 @@ impl<S: StateMachine> Replica<S> {
             Input::Fsynced { zxid } => self.on_synced(zxid),
             Input::SyncLearner { learner, snapshot } => self.on_sync_learner(learner, snapshot),
             Input::Read { token } => self.on_read(token),
+            Input::Heard { peer } => self.on_heard(peer),
         }
         std::mem::take(&mut self.out)
     }

@@ -66,6 +66,8 @@ pub struct Info {
     pub reads: crate::config::Reads,
     /// The size of the chunks a SNAP streams in (`links::SNAP_CHUNK`; smaller in tests).
     pub snap_chunk: usize,
+    /// How long a SNAP's sender waits before each chunk (nothing but in tests).
+    pub snap_chunk_delay: std::time::Duration,
 }
 
 /// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
@@ -281,6 +283,7 @@ pub async fn run(
         snap_chunk: cfg.snap_chunk_bytes.map_or(links::SNAP_CHUNK, |n| {
             n.clamp(1, links::snap_stream::MAX_CHUNK as u64) as usize
         }),
+        snap_chunk_delay: std::time::Duration::from_millis(cfg.snap_chunk_delay_ms.unwrap_or(0)),
         my_id: cfg.my_id,
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,

@@ -125,6 +125,7 @@ fn any_input() -> impl Strategy<Value = Input> {
         1 => any_server().prop_map(|peer| Input::Disconnected { peer }),
         1 => any_zxid().prop_map(|zxid| Input::Fsynced { zxid }),
         1 => any_u64().prop_map(|token| Input::Read { token }),
+        1 => any_server().prop_map(|peer| Input::Heard { peer }),
     ]
 }
 

@@ -15,11 +15,12 @@ impl Core {
             Envelope::Replica(PeerMsg::Quorum(Packet::Snap { zxid, snapshot }), id) => {
                 // Streamed by the link, serialized on its way (`links::snap_stream`).
                 let head = links::encode(&Envelope::SnapBegin { zxid, id });
-                let chunk = self.info.snap_chunk;
+                let (chunk, delay) = (self.info.snap_chunk, self.info.snap_chunk_delay);
                 let snap = links::SnapSend {
                     head,
                     data: snapshot,
                     chunk,
+                    delay,
                 };
                 return self.control(to, Plane::Quorum, LinkCmd::Snap(Box::new(snap)));
             }

@@ -47,6 +47,12 @@ impl Core {
                 self.learner_conns.remove(&peer);
                 self.step(Input::Disconnected { peer })
             }
+            LinkEvent::Streaming { from, generation } => {
+                if self.inbound.get(&from) != Some(&generation) {
+                    return Ok(());
+                }
+                self.step(Input::Heard { peer: from })
+            }
             LinkEvent::Broken { peer } => {
                 // Reset first: it follows everything sent before the replica knew.
                 self.control(peer, Plane::Quorum, LinkCmd::Reset);

@@ -121,6 +121,14 @@ pub enum LinkEvent {
         /// The `generation` its `Opened` carried.
         generation: u64,
     },
+    /// A chunk of a SNAP from `from` arrived on an inbound quorum connection: the packet is
+    /// still coming.
+    Streaming {
+        /// The peer sending it.
+        from: ServerId,
+        /// The connection's `generation`.
+        generation: u64,
+    },
     /// Our outbound quorum link to `peer` broke; it drops messages until `Reset`.
     Broken {
         /// The peer the link went to.
@@ -222,7 +230,10 @@ pub(super) async fn inbound(
         };
         if let Envelope::SnapBegin { zxid, id } = envelope {
             let started = std::time::Instant::now();
-            match snap_stream::receive(&mut stream, &restorer).await {
+            let streaming = || {
+                let _ = events.send(Event::Link(LinkEvent::Streaming { from, generation }));
+            };
+            match snap_stream::receive(&mut stream, &restorer, streaming).await {
                 Ok((snapshot, tally)) => {
                     let ms = started.elapsed().as_millis();
                     let (bytes, chunks) = (tally.bytes, tally.chunks);

@@ -16,6 +16,7 @@ use crate::replica::SnapshotData;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,6 +39,9 @@ pub struct SnapSend {
     pub data: SnapshotData,
     /// The chunk size.
     pub chunk: usize,
+    /// How long to wait before each chunk (`zab.fault.snapChunkDelayMs`; nothing but in
+    /// tests).
+    pub delay: Duration,
 }
 
 impl std::fmt::Debug for SnapSend {
@@ -85,10 +89,10 @@ pub async fn send(
     held: &mut VecDeque<LinkCmd>,
 ) -> Streamed {
     let (tx, mut parts) = mpsc::channel(2);
-    let (data, chunk) = (snap.data, snap.chunk.clamp(1, MAX_CHUNK));
+    let (data, chunk, delay) = (snap.data, snap.chunk.clamp(1, MAX_CHUNK), snap.delay);
     let spawned = std::thread::Builder::new()
         .name("zab-snap-send".into())
-        .spawn(move || serialize(&data, chunk, tx));
+        .spawn(move || serialize(&data, (chunk, delay), tx));
     if let Err(e) = spawned {
         tracing::warn!("no thread to serialize a SNAP: {e}");
         return Streamed::Failed;
@@ -139,11 +143,12 @@ pub async fn send(
     }
 }
 
-/// The serializer thread: `data` into chunk frames, then the end.
-fn serialize(data: &SnapshotData, chunk: usize, tx: mpsc::Sender<Part>) {
+/// The serializer thread: `data` into chunk frames, each after `delay`, then the end.
+fn serialize(data: &SnapshotData, (chunk, delay): (usize, Duration), tx: mpsc::Sender<Part>) {
     let mut out = ChunkFrames {
         frame: Vec::with_capacity(4 + chunk),
         chunk,
+        delay,
         tx,
         tally: Tally::default(),
     };
@@ -161,6 +166,7 @@ struct ChunkFrames {
     /// The frame being filled: 4 bytes for its length, then up to `chunk` bytes.
     frame: Vec<u8>,
     chunk: usize,
+    delay: Duration,
     tx: mpsc::Sender<Part>,
     tally: Tally,
 }
@@ -174,6 +180,9 @@ impl ChunkFrames {
         let mut next = Vec::with_capacity(4 + self.chunk);
         next.extend_from_slice(&[0; 4]);
         let frame = std::mem::replace(&mut self.frame, next);
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
         self.send(Part::Frame(frame))
     }
 
@@ -208,10 +217,12 @@ impl Write for ChunkFrames {
 }
 
 /// Receives a SNAP's chunks after its `SnapBegin`, up to the empty frame, restoring the
-/// state on a thread as they arrive. An error says why the SNAP is refused.
+/// state on a thread as they arrive, and calls `streaming` after each (the core hears that
+/// its leader is alive). An error says why the SNAP is refused.
 pub async fn receive<R: AsyncRead + Unpin>(
     stream: &mut R,
     restorer: &Restorer,
+    mut streaming: impl FnMut(),
 ) -> Result<(SnapshotData, Tally), String> {
     let (tx, rx) = mpsc::channel(4);
     let (done_tx, done) = oneshot::channel();
@@ -234,6 +245,7 @@ pub async fn receive<R: AsyncRead + Unpin>(
         }
         tally.bytes += frame.len() as u64;
         tally.chunks += 1;
+        streaming();
         // The restorer stops taking chunks only when it fails: its error says why.
         if tx.send(frame).await.is_err() {
             break;

@@ -116,5 +116,6 @@ fn short(i: &Input) -> String {
         Input::Disconnected { peer } => format!("s{peer} disconnected"),
         Input::SyncLearner { learner, .. } => format!("sync s{learner}"),
         Input::Read { token } => format!("read {token}"),
+        Input::Heard { peer } => format!("part of a packet from s{peer}"),
     }
 }

@@ -38,7 +38,9 @@ impl Rules {
                     ..
                 } => {
                     r.may_stutter = match input {
-                        Input::Tick { .. } | Input::Disconnected { .. } => true,
+                        Input::Tick { .. } | Input::Disconnected { .. } | Input::Heard { .. } => {
+                            true
+                        }
                         Input::Write { .. } => effects
                             .iter()
                             .any(|x| matches!(x, zab::server::trace::Effect::WriteRejected { .. })),

@@ -59,8 +59,9 @@ fn head() -> Vec<u8> {
     })
 }
 
-/// Sends `db` in chunks of `chunk` through a pipe and receives it at the other end; what was
-/// queued for the link meanwhile is handed back held, not written.
+/// Sends `db` in chunks of `chunk` through a pipe and receives it at the other end, which
+/// says it is still streaming at every chunk; what was queued for the link meanwhile is
+/// handed back held, not written.
 #[test]
 fn a_snapshot_streams_in_chunks_and_arrives_whole() {
     let db = database(2_000);
@@ -71,8 +72,9 @@ fn a_snapshot_streams_in_chunks_and_arrives_whole() {
         head: head(),
         data: SnapshotData::of(&db),
         chunk: 4096,
+        delay: std::time::Duration::ZERO,
     };
-    let (sent, held, received) = rt.block_on(async move {
+    let (sent, held, received, streaming) = rt.block_on(async move {
         let mut stream: PeerStream = Box::new(ours);
         let sender = tokio::spawn(async move {
             let mut held = VecDeque::new();
@@ -87,10 +89,11 @@ fn a_snapshot_streams_in_chunks_and_arrives_whole() {
         theirs.read_exact(&mut begin).await.unwrap();
         let begin: Envelope = crate::encoding::decode(&begin).unwrap();
         assert!(matches!(begin, Envelope::SnapBegin { .. }), "{begin:?}");
-        let received = receive(&mut theirs, &restorer()).await;
+        let mut streaming = 0;
+        let received = receive(&mut theirs, &restorer(), || streaming += 1).await;
         let (sent, held) = sender.await.unwrap();
         drop(cmds);
-        (sent, held, received)
+        (sent, held, received, streaming)
     });
     assert_eq!(sent, Streamed::Sent);
     assert!(matches!(held.front(), Some(LinkCmd::Send(b)) if b == &[1, 2, 3]));
@@ -99,6 +102,7 @@ fn a_snapshot_streams_in_chunks_and_arrives_whole() {
     assert_eq!(tally.bytes, bytes.len() as u64);
     assert_eq!(tally.chunks, bytes.len().div_ceil(4096) as u64);
     assert!(tally.chunks > 50, "{tally:?}");
+    assert_eq!(streaming, tally.chunks);
     let restored = data.restore(&ZkDatabase::default()).unwrap();
     assert_eq!(restored.snapshot(), bytes);
 }
@@ -119,7 +123,7 @@ fn frames(bytes: &[u8], chunk: usize, end: bool) -> Vec<u8> {
 fn receive_bytes(wire: Vec<u8>) -> Result<(SnapshotData, Tally), String> {
     runtime().block_on(async move {
         let mut input = &wire[..];
-        receive(&mut input, &restorer()).await
+        receive(&mut input, &restorer(), || {}).await
     })
 }
 
@@ -164,6 +168,7 @@ fn a_snap_stops_when_the_link_closes_or_the_peer_falls_too_far_behind() {
                 head: head(),
                 data,
                 chunk: 4096,
+                delay: std::time::Duration::ZERO,
             };
             let sender = tokio::spawn(async move {
                 let mut held = VecDeque::new();
