@@ -278,11 +278,20 @@ impl<S: StateMachine> Replica<S> {
         if !established && tick - ls.since > init_limit {
             return self.shutdown_to_looking();
         }
+        // As ZooKeeper's LearnerHandler times its socket reads: initLimit until the learner
+        // ACKs NEWLEADER (its sync, a SNAP's restore and its own snapshot write before the
+        // ACK included), syncLimit once it has, if the leader is established.
         let silent: Vec<ServerId> = ls
             .learners
             .iter()
             .filter(|(_, l)| {
-                tick - l.last_heard > if established { sync_limit } else { init_limit }
+                let synced = matches!(l.stage, Handler::AwaitQuorum | Handler::Broadcast);
+                tick - l.last_heard
+                    > if established && synced {
+                        sync_limit
+                    } else {
+                        init_limit
+                    }
             })
             .map(|(s, _)| *s)
             .collect();

@@ -670,3 +670,4 @@ fn a_leader_proposes_forwarded_writes_only_from_learners_in_broadcast() {
     );
 }
 mod reads;
+mod timeouts;
