@@ -6,8 +6,12 @@
 # during, the time from the follower's start until its `srvr` reports the leader's node
 # count, and the leader's and the follower's peak resident memory (sampled every 50 ms).
 #
-#   scripts/snap-catchup.sh [--target zabd|zookeeper] [--preload N] [--heap MB] [--keep-data]
+#   scripts/snap-catchup.sh [--target zabd|zookeeper] [--preload N] [--value-size B]
+#                           [--heap MB] [--keep-data] [--idle] [--cfg KEY=VALUE ...]
 #
+# --value-size sets the preloaded znodes' size (default 100 bytes; the loads write 100).
+# --cfg adds a zoo.cfg line to every zabd server (e.g. initLimit=40: zabd's ensemble runs
+# with tickTime=500, ZooKeeper's script with 2000).
 # --keep-data restarts the follower on its own data instead: start-up from disk (its newest
 # snapshot and the log after it), then a DIFF (or a SNAP, if the leader has snapshotted past
 # it meanwhile). --idle runs no load while the follower starts.
@@ -16,16 +20,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=zabd
 preload=1000000
+value=100
 heap=1024
 keep=false
 idle=false
+cfg=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target="$2"; shift 2 ;;
     --preload) preload="$2"; shift 2 ;;
+    --value-size) value="$2"; shift 2 ;;
     --heap) heap="$2"; shift 2 ;;
     --keep-data) keep=true; shift ;;
     --idle) idle=true; shift ;;
+    --cfg) cfg+=(--cfg "$2"); shift 2 ;;
     *) echo "snap-catchup: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 case "$target" in
-  zabd) "$bin/zabd" ensemble --servers 3 --dir "$dir" > "$dir/hosts" 2>&1 & ;;
+  zabd) "$bin/zabd" ensemble --servers 3 --dir "$dir" "${cfg[@]}" > "$dir/hosts" 2>&1 & ;;
   zookeeper) scripts/zookeeper-ensemble.sh --servers 3 --dir "$dir" --heap "$heap" > "$dir/hosts" 2>&1 & ;;
   *) echo "snap-catchup: unknown target $target" >&2; exit 2 ;;
 esac
@@ -52,7 +60,7 @@ count() { srvr "$1" | sed -n 's/^Node count: //p'; }
 pid_of() { pgrep -f -- "$dir/z$1.cfg" | head -1; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-"$bin/zab-bench" --connect "$hosts" --preload "$preload" --value-size 100 --duration 3 | tail -1
+"$bin/zab-bench" --connect "$hosts" --preload "$preload" --value-size "$value" --duration 3 | tail -1
 follower=""; others=""; leader=""
 for id in 1 2 3; do
   port="$(sed -n 's/^clientPort=//p' "$dir/z$id.cfg")"
