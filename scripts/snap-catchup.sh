@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 case "$target" in
-  zabd) "$bin/zabd" ensemble --servers 3 --dir "$dir" "${cfg[@]}" > "$dir/hosts" 2>&1 & ;;
+  zabd) "$bin/zabd" ensemble --servers 3 --dir "$dir" ${cfg[@]+"${cfg[@]}"} > "$dir/hosts" 2>&1 & ;;
   zookeeper) scripts/zookeeper-ensemble.sh --servers 3 --dir "$dir" --heap "$heap" > "$dir/hosts" 2>&1 & ;;
   *) echo "snap-catchup: unknown target $target" >&2; exit 2 ;;
 esac

@@ -270,8 +270,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_to_an_upstream_that_never_listens_is_closed() {
-        let (_p, _, mut s) = connected_to_a_closed_port().await;
+        // Timed from before the connect: the proxy's wait starts once it accepts.
         let t = Instant::now();
+        let (_p, _, mut s) = connected_to_a_closed_port().await;
         let mut byte = [0u8; 1];
         let read = tokio::time::timeout(UPSTREAM_WAIT * 3, s.read(&mut byte)).await;
         assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "closed: {read:?}");

@@ -21,10 +21,7 @@ use crate::checksum::{self, CrcReader, CrcWriter};
 use crate::encoding::{self, EncodingError};
 use crate::zxid::Zxid;
 use imbl::{OrdMap, OrdSet};
-use serde::de::{Deserializer, Error as _, MapAccess, Visitor};
-use serde::Deserialize;
 use std::collections::HashMap;
-use std::fmt;
 use std::io::{self, Read, Write};
 
 const MAGIC: &[u8; 8] = b"ZABSNAP3";
@@ -57,34 +54,29 @@ pub enum SnapshotError {
     Inconsistent(String),
 }
 
-#[derive(Deserialize)]
+/// A snapshot's contents.
 struct Body {
     last_zxid: Zxid,
-    #[serde(deserialize_with = "node_map")]
     nodes: OrdMap<PathKey, DataNode>,
 }
 
-/// `ZABSNAP2`'s node map, entry by entry. `im`'s own deserializer preallocates whatever
-/// length the input claims, so a forged length would abort the process instead of failing.
-fn node_map<'de, D: Deserializer<'de>>(d: D) -> Result<OrdMap<PathKey, DataNode>, D::Error> {
-    struct Entries;
-    impl<'de> Visitor<'de> for Entries {
-        type Value = OrdMap<PathKey, DataNode>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a map of paths to znodes")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
-            let mut nodes = Packer::default();
-            // Each node's ACL is interned as it is read (`AclList`'s deserializer): most
-            // share the open ACL's one allocation again, as in the live tree.
-            let twice = |path| A::Error::custom(format_args!("{path} appears twice"));
-            while let Some((path, node)) = entries.next_entry::<PathKey, DataNode>()? {
-                nodes.push(path, node).map_err(twice)?;
-            }
-            nodes.finish().map_err(twice)
-        }
+/// A snapshot's nodes as they are read, in path order: packed (`packing`), a path twice
+/// refused.
+#[derive(Default)]
+struct Nodes(Packer<PathKey, DataNode>);
+
+impl Nodes {
+    fn push(&mut self, path: PathKey, node: DataNode) -> Result<(), SnapshotError> {
+        self.0.push(path, node).map_err(twice)
     }
-    d.deserialize_map(Entries)
+
+    fn finish(self) -> Result<OrdMap<PathKey, DataNode>, SnapshotError> {
+        self.0.finish().map_err(twice)
+    }
+}
+
+fn twice(path: PathKey) -> SnapshotError {
+    SnapshotError::Inconsistent(format!("{path} appears twice"))
 }
 
 impl DataTree {
@@ -157,17 +149,15 @@ fn read_body(input: &mut dyn Read) -> Result<Body, SnapshotError> {
     let mut input = CrcReader::new(input).hashed(MAGIC);
     let last_zxid = Zxid(checksum::read_u64(&mut input)?);
     let count = checksum::read_u64(&mut input)?;
-    // The records come in path order: packed, the map's leaves are full.
-    let mut nodes = Packer::default();
+    let mut nodes = Nodes::default();
     let mut record = Vec::new();
-    let twice = |path| SnapshotError::Inconsistent(format!("{path} appears twice"));
     for _ in 0..count {
         let len = checksum::read_u32(&mut input)?;
         checksum::read_exactly(&mut input, u64::from(len), &mut record)?;
         let (path, node): (PathKey, DataNode) = encoding::decode(&record)?;
-        nodes.push(path, node).map_err(twice)?;
+        nodes.push(path, node)?;
     }
-    let nodes = nodes.finish().map_err(twice)?;
+    let nodes = nodes.finish()?;
     let computed = input.crc();
     let stored = checksum::read_u32(input.inner())?;
     if stored != computed {
@@ -186,7 +176,19 @@ fn body_v2(rest: &[u8]) -> Result<Body, SnapshotError> {
     if stored != computed {
         return Err(SnapshotError::Checksum { stored, computed });
     }
-    Ok(encoding::decode(body)?)
+    // The map was encoded as a sequence of its entries (the same bytes as a `Vec` of
+    // pairs, which serde preallocates cautiously, whatever length a forged file claims).
+    // Each node's ACL is interned as it is read (`AclList`'s deserializer): most share the
+    // open ACL's one allocation again, as in the live tree.
+    let (last_zxid, entries): (Zxid, Vec<(PathKey, DataNode)>) = encoding::decode(body)?;
+    let mut nodes = Nodes::default();
+    for (path, node) in entries {
+        nodes.push(path, node)?;
+    }
+    Ok(Body {
+        last_zxid,
+        nodes: nodes.finish()?,
+    })
 }
 
 /// The tree from its nodes: every path valid and under an existing parent, child counts as
