@@ -81,6 +81,15 @@ fn snaps_received(log: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The number a log line gives after `key` (` chunks=`, ` ms=`).
+fn number_after(line: &str, key: &str) -> u64 {
+    line.split(key)
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {key:?} in {line}"))
+}
+
 /// A follower that missed more than the leader's log keeps catches up by SNAP: with chunks
 /// of 4 KiB its snapshot of 400 znodes of 1 KB arrives in about a hundred frames, and it
 /// serves every znode the others hold.
@@ -90,12 +99,7 @@ fn a_learner_gets_a_snap_in_chunks_and_serves_all_of_it() {
     let received = *snaps_received(&text)
         .first()
         .unwrap_or_else(|| panic!("no SNAP received:\n{text}"));
-    let chunks: u64 = received
-        .split("chunks=")
-        .nth(1)
-        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no chunk count in {received}"));
+    let chunks = number_after(received, " chunks=");
     println!("{received}");
     assert!(chunks >= 100, "{chunks} chunks: {received}");
 }
@@ -113,12 +117,7 @@ fn a_snap_longer_than_init_limit_is_received_once() {
     ]);
     let received = snaps_received(&text);
     assert_eq!(received.len(), 1, "{text}");
-    let ms: u64 = received[0]
-        .split(" ms=")
-        .nth(1)
-        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no duration in {}", received[0]));
+    let ms = number_after(received[0], " ms=");
     assert!(
         ms > 1_500,
         "the SNAP took {ms} ms, not longer than initLimit"
