@@ -64,10 +64,9 @@ pub struct Info {
     pub life: u64,
     /// `zab.reads`: whether data reads wait for a read index (`specs/reads.md`).
     pub reads: crate::config::Reads,
-    /// The size of the chunks a SNAP streams in (`links::SNAP_CHUNK`; smaller in tests).
-    pub snap_chunk: usize,
-    /// How long a SNAP's sender waits before each chunk (nothing but in tests).
-    pub snap_chunk_delay: std::time::Duration,
+    /// The size and spacing of the chunks a SNAP streams in (`links::SNAP_CHUNK`, at once;
+    /// other in tests).
+    pub snap_pace: links::SnapPace,
 }
 
 /// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
@@ -280,10 +279,12 @@ pub async fn run(
         peer_auth: Arc::clone(&peer_auth),
         life,
         reads: cfg.reads,
-        snap_chunk: cfg.snap_chunk_bytes.map_or(links::SNAP_CHUNK, |n| {
-            n.clamp(1, links::snap_stream::MAX_CHUNK as u64) as usize
-        }),
-        snap_chunk_delay: std::time::Duration::from_millis(cfg.snap_chunk_delay_ms.unwrap_or(0)),
+        snap_pace: links::SnapPace {
+            chunk: cfg.snap_chunk_bytes.map_or(links::SNAP_CHUNK, |n| {
+                n.clamp(1, links::snap_stream::MAX_CHUNK as u64) as usize
+            }),
+            delay: std::time::Duration::from_millis(cfg.snap_chunk_delay_ms.unwrap_or(0)),
+        },
         my_id: cfg.my_id,
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,

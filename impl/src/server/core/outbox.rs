@@ -15,12 +15,10 @@ impl Core {
             Envelope::Replica(PeerMsg::Quorum(Packet::Snap { zxid, snapshot }), id) => {
                 // Streamed by the link, serialized on its way (`links::snap_stream`).
                 let head = links::encode(&Envelope::SnapBegin { zxid, id });
-                let (chunk, delay) = (self.info.snap_chunk, self.info.snap_chunk_delay);
                 let snap = links::SnapSend {
                     head,
                     data: snapshot,
-                    chunk,
-                    delay,
+                    pace: self.info.snap_pace,
                 };
                 return self.control(to, Plane::Quorum, LinkCmd::Snap(Box::new(snap)));
             }

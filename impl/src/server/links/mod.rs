@@ -15,7 +15,7 @@ pub mod snap_stream;
 
 pub use outbound::{Link, Target};
 pub use peer_auth::{PeerAuth, QuorumSecret};
-pub use snap_stream::{Restorer, SnapSend, SNAP_CHUNK};
+pub use snap_stream::{Restorer, SnapPace, SnapSend, SNAP_CHUNK};
 
 use super::core::{Event, EventTx};
 use super::trace::MsgId;

@@ -37,16 +37,28 @@ pub struct SnapSend {
     pub head: Vec<u8>,
     /// The state to send.
     pub data: SnapshotData,
+    /// Its chunks' size and spacing.
+    pub pace: SnapPace,
+}
+
+/// How a SNAP goes out: in chunks of `chunk` bytes (`SNAP_CHUNK`, or
+/// `zab.fault.snapChunkBytes` in tests), each after `delay` (nothing, or
+/// `zab.fault.snapChunkDelayMs` in tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapPace {
     /// The chunk size.
     pub chunk: usize,
-    /// How long to wait before each chunk (`zab.fault.snapChunkDelayMs`; nothing but in
-    /// tests).
+    /// How long to wait before each chunk.
     pub delay: Duration,
 }
 
 impl std::fmt::Debug for SnapSend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SnapSend({:?} in chunks of {})", self.data, self.chunk)
+        write!(
+            f,
+            "SnapSend({:?} in chunks of {})",
+            self.data, self.pace.chunk
+        )
     }
 }
 
@@ -89,10 +101,14 @@ pub async fn send(
     held: &mut VecDeque<LinkCmd>,
 ) -> Streamed {
     let (tx, mut parts) = mpsc::channel(2);
-    let (data, chunk, delay) = (snap.data, snap.chunk.clamp(1, MAX_CHUNK), snap.delay);
+    let data = snap.data;
+    let pace = SnapPace {
+        chunk: snap.pace.chunk.clamp(1, MAX_CHUNK),
+        ..snap.pace
+    };
     let spawned = std::thread::Builder::new()
         .name("zab-snap-send".into())
-        .spawn(move || serialize(&data, (chunk, delay), tx));
+        .spawn(move || serialize(&data, pace, tx));
     if let Err(e) = spawned {
         tracing::warn!("no thread to serialize a SNAP: {e}");
         return Streamed::Failed;
@@ -143,12 +159,11 @@ pub async fn send(
     }
 }
 
-/// The serializer thread: `data` into chunk frames, each after `delay`, then the end.
-fn serialize(data: &SnapshotData, (chunk, delay): (usize, Duration), tx: mpsc::Sender<Part>) {
+/// The serializer thread: `data` into chunk frames at `pace`, then the end.
+fn serialize(data: &SnapshotData, pace: SnapPace, tx: mpsc::Sender<Part>) {
     let mut out = ChunkFrames {
-        frame: Vec::with_capacity(4 + chunk),
-        chunk,
-        delay,
+        frame: Vec::with_capacity(4 + pace.chunk),
+        pace,
         tx,
         tally: Tally::default(),
     };
@@ -165,8 +180,7 @@ fn serialize(data: &SnapshotData, (chunk, delay): (usize, Duration), tx: mpsc::S
 struct ChunkFrames {
     /// The frame being filled: 4 bytes for its length, then up to `chunk` bytes.
     frame: Vec<u8>,
-    chunk: usize,
-    delay: Duration,
+    pace: SnapPace,
     tx: mpsc::Sender<Part>,
     tally: Tally,
 }
@@ -177,11 +191,11 @@ impl ChunkFrames {
         self.tally.bytes += u64::from(len);
         self.tally.chunks += 1;
         self.frame[..4].copy_from_slice(&len.to_be_bytes());
-        let mut next = Vec::with_capacity(4 + self.chunk);
+        let mut next = Vec::with_capacity(4 + self.pace.chunk);
         next.extend_from_slice(&[0; 4]);
         let frame = std::mem::replace(&mut self.frame, next);
-        if !self.delay.is_zero() {
-            std::thread::sleep(self.delay);
+        if !self.pace.delay.is_zero() {
+            std::thread::sleep(self.pace.delay);
         }
         self.send(Part::Frame(frame))
     }
@@ -202,10 +216,10 @@ impl ChunkFrames {
 
 impl Write for ChunkFrames {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let room = 4 + self.chunk - self.frame.len();
+        let room = 4 + self.pace.chunk - self.frame.len();
         let n = buf.len().min(room);
         self.frame.extend_from_slice(&buf[..n]);
-        if self.frame.len() == 4 + self.chunk {
+        if self.frame.len() == 4 + self.pace.chunk {
             self.emit()?;
         }
         Ok(n)

@@ -11,6 +11,12 @@ use crate::txn::{CreateMode, Txn, TxnEntry, TxnHeader};
 use crate::zxid::Zxid;
 use tokio::io::AsyncReadExt;
 
+/// Chunks of 4 KiB, back to back: a small database takes many.
+const PACE: SnapPace = SnapPace {
+    chunk: 4096,
+    delay: Duration::ZERO,
+};
+
 /// A database of `n` znodes of 100 bytes.
 fn database(n: u32) -> ZkDatabase {
     let mut db = ZkDatabase::default();
@@ -71,8 +77,7 @@ fn a_snapshot_streams_in_chunks_and_arrives_whole() {
     let snap = SnapSend {
         head: head(),
         data: SnapshotData::of(&db),
-        chunk: 4096,
-        delay: std::time::Duration::ZERO,
+        pace: PACE,
     };
     let (sent, held, received, streaming) = rt.block_on(async move {
         let mut stream: PeerStream = Box::new(ours);
@@ -100,7 +105,7 @@ fn a_snapshot_streams_in_chunks_and_arrives_whole() {
     let (data, tally) = received.unwrap();
     let bytes = db.snapshot();
     assert_eq!(tally.bytes, bytes.len() as u64);
-    assert_eq!(tally.chunks, bytes.len().div_ceil(4096) as u64);
+    assert_eq!(tally.chunks, bytes.len().div_ceil(PACE.chunk) as u64);
     assert!(tally.chunks > 50, "{tally:?}");
     assert_eq!(streaming, tally.chunks);
     let restored = data.restore(&ZkDatabase::default()).unwrap();
@@ -167,8 +172,7 @@ fn a_snap_stops_when_the_link_closes_or_the_peer_falls_too_far_behind() {
             let snap = SnapSend {
                 head: head(),
                 data,
-                chunk: 4096,
-                delay: std::time::Duration::ZERO,
+                pace: PACE,
             };
             let sender = tokio::spawn(async move {
                 let mut held = VecDeque::new();
