@@ -35,6 +35,7 @@ mod tests;
 pub use acl_check::Caller;
 pub use apply::{ApplyOutcome, OpResult, TxnResult};
 pub use node::{DataNode, NodeData, NodeKind, Stat};
+pub use packing::repacked;
 pub use request::{CreateRequest, Op, Request, RequestContext};
 pub use snapshot::SnapshotError;
 

@@ -204,6 +204,14 @@ impl StateMachine for ZkDatabase {
         self.tree.apply(entry)
     }
 
+    /// The tree's node map and the session table rebuilt with full leaves.
+    fn compacted(&self) -> ZkDatabase {
+        ZkDatabase {
+            tree: self.tree.compacted(),
+            sessions: crate::data_tree::repacked(&self.sessions),
+        }
+    }
+
     fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         snapshot::write(self, out)
     }

@@ -195,7 +195,7 @@ impl<S: StateMachine> Replica<S> {
     /// every znode written since it was elected twice, its data included. The copy shares
     /// everything; the replay, deterministic, gives back the state the proposals were
     /// prepared against.
-    fn reshare_pending(&mut self, zxid: Zxid) {
+    pub(super) fn reshare_pending(&mut self, zxid: Zxid) {
         let mut pending = self.applied.clone();
         for e in &self.log[self.log_after(zxid)..] {
             pending.apply(e);

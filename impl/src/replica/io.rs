@@ -35,6 +35,13 @@ pub trait StateMachine: Clone + Send + Sync + 'static {
     /// than the snapshot's end. Bytes that are not a snapshot are an `InvalidData` error.
     fn read_snapshot(&self, input: &mut dyn Read) -> io::Result<Self>;
 
+    /// An equal state laid out afresh for less memory (a copy by default). A persistent
+    /// map that grew by inserts keeps the nodes its splits left part empty; rebuilding it
+    /// fills them. Called off the core thread (`replica::compaction`), never inside a step.
+    fn compacted(&self) -> Self {
+        self.clone()
+    }
+
     /// The state serialized into memory.
     fn snapshot(&self) -> Vec<u8> {
         let mut out = Vec::new();

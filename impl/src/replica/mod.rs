@@ -10,6 +10,7 @@
 
 pub mod broadcast;
 mod bug;
+mod compaction;
 pub mod discovery;
 pub mod election;
 pub mod io;
@@ -21,6 +22,7 @@ pub mod state;
 pub mod sync;
 
 pub use bug::Bug;
+pub use compaction::{Compacted, CompactionJob, Retired};
 pub use io::{Durable, Input, Output, StateMachine};
 pub use messages::{Notification, Packet, PeerMsg, Plane, ServerId, ServerState, Vote};
 pub use snapshot_data::SnapshotData;

@@ -81,12 +81,24 @@ impl SnapshotData {
     /// The state, configured as `like` is: the copy itself if it is one of `S`, else
     /// restored from the bytes (`None` if they are not a snapshot).
     pub fn restore<S: StateMachine>(&self, like: &S) -> Option<S> {
-        if let Held::State(state) = &self.0 {
-            if let Some(s) = state.as_any().downcast_ref::<S>() {
-                return Some(s.clone());
-            }
+        self.copy().or_else(|| like.restore(&self.bytes()))
+    }
+
+    /// The state copy itself, if this holds one of `S` (not bytes): a clone, cheap.
+    pub fn copy<S: StateMachine>(&self) -> Option<S> {
+        match &self.0 {
+            Held::State(state) => state.as_any().downcast_ref::<S>().cloned(),
+            Held::Bytes(_) => None,
         }
-        like.restore(&self.bytes())
+    }
+
+    /// Whether `self` and `other` are the one copy (or the one buffer), not merely equal.
+    pub fn same(&self, other: &SnapshotData) -> bool {
+        match (&self.0, &other.0) {
+            (Held::State(a), Held::State(b)) => std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)),
+            (Held::Bytes(a), Held::Bytes(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 }
 
@@ -102,12 +114,7 @@ impl fmt::Debug for SnapshotData {
 /// Equal when they serialize to the same bytes (serializing both unless they are one).
 impl PartialEq for SnapshotData {
     fn eq(&self, other: &SnapshotData) -> bool {
-        let same = match (&self.0, &other.0) {
-            (Held::State(a), Held::State(b)) => std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)),
-            (Held::Bytes(a), Held::Bytes(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        };
-        same || self.bytes() == other.bytes()
+        self.same(other) || self.bytes() == other.bytes()
     }
 }
 

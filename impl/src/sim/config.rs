@@ -44,6 +44,11 @@ pub struct SimConfig {
     /// Off by default: the peer is told at once, and such a learner gives up sooner than
     /// ZooKeeper's would, a harsher schedule than the model's timing assumption allows.
     pub zabd_links: bool,
+    /// Compact every live replica's states every this many events (`replica::compaction`):
+    /// the job taken at one round is installed at the next (stale by then, unless the server
+    /// idled), and every other round a job is also run and installed at once. Invisible to
+    /// the run: it draws no choice, and a run with it does what the same seed does without.
+    pub compact_every: Option<u64>,
     /// How often the scheduler picks each kind of event (`Weights`), printed with the seed
     /// of a failing run.
     pub weights: Weights,
@@ -69,6 +74,7 @@ impl SimConfig {
             trace: std::env::var_os("ZAB_SIM_TRACE").is_some(),
             record: false,
             zabd_links: false,
+            compact_every: None,
             weights: Weights::DEFAULT,
         }
     }

@@ -5,6 +5,7 @@
 //! write present everywhere. The same seed replays the same run exactly.
 
 pub mod checks;
+mod compaction;
 mod config;
 pub mod disk;
 mod liveness;
@@ -68,6 +69,10 @@ pub struct Cluster<M: Workload = Values> {
     /// the number of starts in the run so far.
     sends: BTreeMap<ServerId, trace::SendNumbers>,
     starts: u64,
+    /// Events applied so far.
+    events: u64,
+    /// Compaction jobs held and installed (`SimConfig::compact_every`).
+    compactions: compaction::Compactions<M>,
 }
 
 impl<M: Workload> Cluster<M> {
@@ -98,6 +103,8 @@ impl<M: Workload> Cluster<M> {
             steps: 0,
             sends: BTreeMap::new(),
             starts: 0,
+            events: 0,
+            compactions: Default::default(),
         };
         for &s in &ids {
             c.replicas.insert(s, None);
@@ -347,6 +354,8 @@ impl<M: Workload> Cluster<M> {
                 }
             }
         }
+        self.events += 1;
+        self.compact_round(self.events)?;
         self.checker
             .check(&self.replicas, &self.disks, &self.voters)
     }

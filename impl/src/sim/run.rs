@@ -82,6 +82,7 @@ impl<M: Workload> Cluster<M> {
             stranded,
             snapshots: self.snapshots,
             snap_syncs: self.snap_syncs,
+            compactions: self.compactions.installed,
             max_counter: self
                 .checker
                 .applied_zxids()
@@ -107,6 +108,8 @@ pub struct RunStats {
     pub snapshots: usize,
     /// Learners synchronized by SNAP.
     pub snap_syncs: usize,
+    /// Compactions installed (with `compact_every`).
+    pub compactions: usize,
 }
 
 /// One seeded run replicating the list of values.

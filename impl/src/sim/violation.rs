@@ -106,6 +106,15 @@ pub enum Violation {
         /// The disk's error.
         source: StorageError,
     },
+    /// A compaction (`replica::compaction`) changed a state, or was refused where it must
+    /// install.
+    #[error("s{server}'s compaction: {what}")]
+    Compaction {
+        /// The server.
+        server: ServerId,
+        /// What went wrong.
+        what: &'static str,
+    },
     /// A server could not start from what its disk recovered.
     #[error("s{server} cannot restart: {source}")]
     Restart {
