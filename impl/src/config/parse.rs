@@ -77,6 +77,7 @@ impl ServerConfig {
                 }
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
+                "zab.compactIdleMs" => cfg.compact_idle_ms = number(line, key, value)?,
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
                 "zab.reads" => cfg.reads = reads(value).map_err(|m| bad(line, m))?,
                 "zab.quorum.secretFile" => cfg.quorum_secret_file = Some(PathBuf::from(value)),

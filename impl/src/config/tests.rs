@@ -31,6 +31,7 @@ fn bad_lines_are_named() {
         ("just words\n", "line 1"),
         ("tickTime=10\n", "dataDir is required"),
         ("dataDir=/d\nzab.reads=strong\n", "line 2"),
+        ("dataDir=/d\nzab.compactIdleMs=-1\n", "line 2"),
     ];
     for (text, want) in cases {
         let err = ServerConfig::parse(text).unwrap_err().to_string();
@@ -142,4 +143,13 @@ fn reads_are_sequential_unless_linearizable_is_asked() {
     let lin = ServerConfig::parse("dataDir=/d\nzab.reads=linearizable\n").unwrap();
     assert_eq!(lin.reads, Reads::Linearizable);
     assert!(lin.unknown.is_empty());
+}
+
+#[test]
+fn compaction_waits_two_idle_seconds_unless_told() {
+    let plain = ServerConfig::parse("dataDir=/d\n").unwrap();
+    assert_eq!(plain.compact_idle_ms, 2_000);
+    let off = ServerConfig::parse("dataDir=/d\nzab.compactIdleMs=0\n").unwrap();
+    assert_eq!(off.compact_idle_ms, 0);
+    assert!(off.unknown.is_empty());
 }

@@ -8,6 +8,7 @@ mod admission;
 pub mod client;
 mod client_port;
 pub mod clients;
+mod compaction;
 pub mod containers;
 pub mod core;
 pub mod endpoints;
@@ -67,6 +68,9 @@ pub struct Info {
     /// The size and spacing of the chunks a SNAP streams in (`links::SNAP_CHUNK`, at once;
     /// other in tests).
     pub snap_pace: links::SnapPace,
+    /// `zab.compactIdleMs`: how long without an applied transaction before the states are
+    /// compacted (`compaction.rs`); `None`: never.
+    pub compact_idle: Option<std::time::Duration>,
 }
 
 /// Why a server could not start, or had to stop. `zabd` exits with code 3 for `Bind` and
@@ -285,6 +289,8 @@ pub async fn run(
             }),
             delay: std::time::Duration::from_millis(cfg.snap_chunk_delay_ms.unwrap_or(0)),
         },
+        compact_idle: (cfg.compact_idle_ms > 0)
+            .then(|| std::time::Duration::from_millis(cfg.compact_idle_ms)),
         my_id: cfg.my_id,
         session_prefix,
         tick_time_ms: cfg.tick_time_ms as i32,

@@ -92,6 +92,8 @@ pub struct Core {
     pub(super) resumes: HashMap<u64, super::revalidate::PendingResume>,
     /// The periodic snapshot being written on its own thread (`snapshots.rs`).
     pub(super) snapshot_job: Option<super::snapshots::SnapshotJob>,
+    /// Compaction of the in-memory states while the server idles (`compaction.rs`).
+    pub(super) compaction: super::compaction::Compaction,
     /// When a serving leader next looks for empty containers (`containers.rs`).
     pub(super) next_container_check: Option<Instant>,
     /// Where every replica step is recorded (`zab.traceDir`).
@@ -113,6 +115,8 @@ impl Core {
         info: super::Info,
         recorder: Option<super::trace::Recorder>,
     ) -> Result<Core, StorageError> {
+        let compaction =
+            super::compaction::Compaction::at_start(replica.last_processed(), replica.base_zxid());
         let mut core = Core {
             replica,
             storage,
@@ -140,6 +144,7 @@ impl Core {
             next_purge: None,
             purging: false,
             snapshot_job: None,
+            compaction,
             resumes: HashMap::new(),
             next_container_check: None,
             recorder,
@@ -228,6 +233,10 @@ impl Core {
                 Ok(())
             }
             Event::SnapshotWritten { zxid } => self.snapshot_written(zxid),
+            Event::Compacted(done) => {
+                self.compacted(done);
+                Ok(())
+            }
             Event::Drained { conn } => {
                 self.drain(conn);
                 Ok(())
@@ -266,6 +275,7 @@ impl Core {
         let now = Instant::now();
         self.check_containers(now)?;
         self.autopurge(now);
+        self.maybe_compact();
         Ok(())
     }
 
