@@ -1,7 +1,7 @@
 //! Compaction while a server idles (`zab.compactIdleMs`, `server::compaction`): every server
 //! of an ensemble rebuilds its in-memory states once no transaction has been applied for a
 //! while, swaps them in, and goes on serving the same tree; it compacts again only after
-//! something more was applied.
+//! enough more was applied (a transaction per 64 znodes).
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -89,10 +89,19 @@ fn idle_servers_compact_and_go_on_serving_the_same_tree() {
             i + 1
         );
     }
-    assert_eq!(create(&mut s, 1000, "/after").err, 0);
-    await_compactions(&e, first + 1);
+    // It waits for one transaction per 64 znodes since the last compaction: one create
+    // and a rest are not enough for 300 znodes, five are.
+    let before: Vec<usize> = (1..=3).map(|id| compactions(&e, id).len()).collect();
+    assert_eq!(create(&mut s, 1000, "/after0").err, 0);
+    std::thread::sleep(Duration::from_millis(1200));
+    let after: Vec<usize> = (1..=3).map(|id| compactions(&e, id).len()).collect();
+    assert_eq!(before, after, "compactions by server after one create");
+    for i in 1..5 {
+        assert_eq!(create(&mut s, 1000 + i, &format!("/after{i}")).err, 0);
+    }
+    await_compactions(&e, first + 5);
     for (i, r) in readers.iter_mut().enumerate() {
-        assert!(exists(r, 3, "/after"), "server {}", i + 1);
+        assert!(exists(r, 3, "/after4"), "server {}", i + 1);
     }
     // Once per resting point: never twice at one applied zxid.
     std::thread::sleep(Duration::from_millis(1000));

@@ -188,9 +188,10 @@ pub struct ServerConfig {
     /// From `dataDir/myid`; 1 for a standalone server without one.
     pub my_id: u64,
     /// `zab.compactIdleMs` (a zabd extension, default 2,000; 0 turns it off): after this long
-    /// with no transaction applied, the server rebuilds its in-memory tree on a thread with
-    /// its map leaves full (`server::compaction`): a tree grown by creates holds about a
-    /// quarter more map memory than one restored from a snapshot.
+    /// with no transaction applied, and at least one applied per 64 znodes since the last
+    /// time, the server rebuilds its in-memory tree on a thread with its map leaves full
+    /// (`server::compaction`): a tree grown by creates holds up to twice the map memory of
+    /// one restored from a snapshot.
     pub compact_idle_ms: u64,
     /// `zab.traceDir` (a zabd extension): record the replica's inputs and outputs in
     /// `trace.<myid>` there (`server::trace`).

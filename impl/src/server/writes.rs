@@ -23,6 +23,7 @@ impl Core {
         local: bool,
         outcome: ApplyOutcome,
     ) -> Result<(), StorageError> {
+        self.compaction.applied();
         for n in self.clients.watches.fire_all(&outcome.triggers) {
             self.clients.notify(&n);
         }

@@ -115,8 +115,6 @@ impl Core {
         info: super::Info,
         recorder: Option<super::trace::Recorder>,
     ) -> Result<Core, StorageError> {
-        let compaction =
-            super::compaction::Compaction::at_start(replica.last_processed(), replica.base_zxid());
         let mut core = Core {
             replica,
             storage,
@@ -144,7 +142,7 @@ impl Core {
             next_purge: None,
             purging: false,
             snapshot_job: None,
-            compaction,
+            compaction: Default::default(),
             resumes: HashMap::new(),
             next_container_check: None,
             recorder,
