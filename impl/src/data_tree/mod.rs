@@ -19,6 +19,7 @@
 
 pub mod acl_check;
 mod apply;
+mod children;
 mod maintenance;
 mod multi;
 pub mod node;
@@ -34,6 +35,7 @@ mod tests;
 
 pub use acl_check::Caller;
 pub use apply::{ApplyOutcome, OpResult, TxnResult};
+pub use children::ChildNames;
 pub use node::{DataNode, NodeData, NodeKind, Stat};
 pub use packing::repacked;
 pub use request::{CreateRequest, Op, Request, RequestContext};
@@ -211,32 +213,6 @@ impl DataTree {
     /// The paths of all TTL nodes.
     pub fn ttl_nodes(&self) -> Vec<String> {
         self.ttls.iter().map(|p| p.to_string()).collect()
-    }
-
-    /// The names of the children of `path`, sorted. Children are the keys under the prefix
-    /// `path/`; a key deeper than one level belongs to a child's subtree, which is skipped in
-    /// one seek (`/a/c0` is the first key after every `/a/c/…`, as `0` follows `/`).
-    pub(crate) fn child_names(&self, path: &str) -> Vec<String> {
-        let prefix = path::child_prefix(path);
-        let mut names = Vec::new();
-        let mut lower = Bound::Excluded(prefix.clone());
-        'seek: loop {
-            let range = (lower.as_ref().map(String::as_str), Bound::Unbounded);
-            for (key, _) in self.nodes.range::<_, str>(range) {
-                let Some(rest) = key.strip_prefix(prefix.as_str()) else {
-                    break 'seek;
-                };
-                match rest.find('/') {
-                    None => names.push(rest.to_string()),
-                    Some(slash) => {
-                        lower = Bound::Included(format!("{prefix}{}0", &rest[..slash]));
-                        continue 'seek;
-                    }
-                }
-            }
-            break;
-        }
-        names
     }
 
     /// Number of nodes strictly under `prefix` (a path ending in `/`).

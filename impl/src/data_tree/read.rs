@@ -4,7 +4,7 @@
 
 use super::acl_check::{self, Caller};
 use super::node::{NodeData, Stat};
-use super::{path, DataTree};
+use super::{path, ChildNames, DataTree};
 use crate::acl::{perms, Acl};
 use crate::error::ZkError;
 
@@ -29,11 +29,7 @@ impl DataTree {
     }
 
     /// `getChildren` / `getChildren2`: READ on the node; names sorted.
-    pub fn get_children(
-        &self,
-        path: &str,
-        caller: &Caller,
-    ) -> Result<(Vec<String>, Stat), ZkError> {
+    pub fn get_children(&self, path: &str, caller: &Caller) -> Result<(ChildNames, Stat), ZkError> {
         let node = self.node(path).ok_or(ZkError::NoNode)?;
         acl_check::check(&node.acl, perms::READ, caller)?;
         let children = self.child_names(path::canonical(path));

@@ -4,7 +4,7 @@
 //! but not when the caller may not read the node or the path is malformed.
 
 use super::{WatchManager, WatcherId};
-use crate::data_tree::{Caller, DataTree, NodeData, Stat};
+use crate::data_tree::{Caller, ChildNames, DataTree, NodeData, Stat};
 use crate::error::ZkError;
 
 impl WatchManager {
@@ -48,7 +48,7 @@ impl WatchManager {
         path: &str,
         caller: &Caller,
         watcher: Option<WatcherId>,
-    ) -> Result<(Vec<String>, Stat), ZkError> {
+    ) -> Result<(ChildNames, Stat), ZkError> {
         let found = tree.get_children(path, caller)?;
         if let Some(w) = watcher {
             self.watch_children(path, w);

@@ -197,6 +197,13 @@ impl Writer {
         Writer::default()
     }
 
+    /// An empty writer with room for `n` bytes.
+    pub fn with_capacity(n: usize) -> Writer {
+        Writer {
+            bytes: Vec::with_capacity(n),
+        }
+    }
+
     /// A jute `int`: 4 bytes, big-endian.
     pub fn int(&mut self, v: i32) -> &mut Writer {
         self.bytes.extend_from_slice(&v.to_be_bytes());
@@ -236,6 +243,15 @@ impl Writer {
     /// A null `buffer`, `ustring` or `vector`: the length -1 and nothing after it.
     pub fn null(&mut self) -> &mut Writer {
         self.int(-1)
+    }
+
+    /// A jute `vector` of `ustring`s.
+    pub fn strings<'s>(&mut self, items: impl ExactSizeIterator<Item = &'s str>) -> &mut Writer {
+        self.len(items.len());
+        for s in items {
+            self.ustring(s);
+        }
+        self
     }
 
     /// A jute `vector`: the count, then each element as `item` writes it.

@@ -6,7 +6,7 @@ use super::jute::{JuteError, Reader, Writer};
 use super::opcode as op;
 use super::xid;
 use crate::acl::Acl;
-use crate::data_tree::Stat;
+use crate::data_tree::{ChildNames, Stat};
 use crate::zxid::Zxid;
 
 /// The body of a successful reply.
@@ -40,11 +40,11 @@ pub enum Reply {
         stat: Stat,
     },
     /// getChildren: the children's names (not paths).
-    Children(Vec<String>),
+    Children(ChildNames),
     /// getChildren2.
     Children2 {
         /// The children's names (not paths).
-        children: Vec<String>,
+        children: ChildNames,
         /// The parent's Stat.
         stat: Stat,
     },
@@ -149,6 +149,19 @@ fn write_strings(w: &mut Writer, items: &[String]) {
 }
 
 impl Reply {
+    /// About how many bytes the response record takes, to allocate the packet once: exact
+    /// for children and data, a guess for the rest.
+    fn size_hint(&self) -> usize {
+        const STAT: usize = 68;
+        let names = |c: &ChildNames| 4 + c.iter().map(|n| 4 + n.len()).sum::<usize>();
+        match self {
+            Reply::Children(c) => names(c),
+            Reply::Children2 { children, .. } => names(children) + STAT,
+            Reply::Data { data, .. } => 4 + data.len() + STAT,
+            _ => 128,
+        }
+    }
+
     /// Writes the reply's response record (nothing for `Empty`), after the `ReplyHeader`.
     pub fn write(&self, w: &mut Writer) {
         match self {
@@ -169,9 +182,12 @@ impl Reply {
                 write_acl(w, acl);
                 write_stat(w, stat);
             }
-            Reply::Children(c) | Reply::Paths(c) => write_strings(w, c),
+            Reply::Children(c) => {
+                w.strings(c.iter());
+            }
+            Reply::Paths(c) => write_strings(w, c),
             Reply::Children2 { children, stat } => {
-                write_strings(w, children);
+                w.strings(children.iter());
                 write_stat(w, stat);
             }
             Reply::Multi(results) => write_multi(w, results),
@@ -227,7 +243,7 @@ fn write_multi(w: &mut Writer, results: &[MultiResult]) {
 
 /// A whole reply packet body (unframed): the header, then the record if `err` is 0.
 pub fn reply(xid: i32, zxid: Zxid, err: i32, body: &Reply) -> Vec<u8> {
-    let mut w = Writer::new();
+    let mut w = Writer::with_capacity(16 + if err == 0 { body.size_hint() } else { 0 });
     ReplyHeader {
         xid,
         zxid: zxid.0 as i64,

@@ -1,6 +1,7 @@
 //! The codec against hand-assembled bytes, hostile input, and random input.
 
 use super::*;
+use crate::zxid::Zxid;
 use proptest::prelude::*;
 
 /// A 3.4+ client's ConnectRequest for a new session, byte by byte.
@@ -185,4 +186,49 @@ proptest! {
         };
         prop_assert_eq!(ConnectRequest::decode(&req.encode()), Ok(req));
     }
+}
+
+/// getChildren's reply is a jute vector of ustrings, written straight from the tree's
+/// names: the same bytes as the vector of owned strings, allocated once.
+#[test]
+fn a_children_reply_is_a_vector_of_ustrings() {
+    let mut tree = crate::data_tree::DataTree::new();
+    let caller = crate::data_tree::Caller::anonymous();
+    let names = ["a", "bb", "é"];
+    for (i, n) in names.iter().enumerate() {
+        tree.apply(&crate::txn::TxnEntry {
+            header: crate::txn::TxnHeader {
+                session_id: 1,
+                cxid: 0,
+                zxid: Zxid::new(1, i as u32 + 1),
+                time: 0,
+            },
+            txn: crate::txn::Txn::Create {
+                path: format!("/{n}"),
+                data: Vec::new().into(),
+                acl: crate::acl::Acl::open_unsafe().into(),
+                mode: crate::txn::CreateMode::Persistent,
+                parent_cversion: -1,
+                ttl: -1,
+            },
+        });
+    }
+    let (children, _) = tree.get_children("/", &caller).unwrap();
+    let body = response::reply(7, Zxid::new(1, 3), 0, &response::Reply::Children(children));
+    let mut expected = Writer::new();
+    ReplyHeader {
+        xid: 7,
+        zxid: Zxid::new(1, 3).0 as i64,
+        err: 0,
+    }
+    .encode(&mut expected);
+    let owned: Vec<String> = ["a", "bb", "zookeeper", "é"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    expected.vector(&owned, |w, s| {
+        w.ustring(s);
+    });
+    assert_eq!(body, expected.bytes);
+    assert_eq!(body.capacity(), body.len(), "allocated once, to size");
 }

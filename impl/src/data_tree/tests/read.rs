@@ -10,7 +10,10 @@ fn reads_return_data_and_the_same_stat() {
     let (data, stat) = f.tree.get_data("/a", &any).unwrap();
     assert_eq!((&*data, stat), (&b"abc"[..], created));
     assert_eq!(f.tree.exists("/a", &any), Ok(created));
-    assert_eq!(f.tree.get_children("/a", &any), Ok((vec![], created)));
+    assert_eq!(
+        f.tree.get_children("/a", &any),
+        Ok((Default::default(), created))
+    );
     assert_eq!(f.tree.get_data("/b", &any), Err(ZkError::NoNode));
     assert_eq!(f.tree.exists("/b", &any), Err(ZkError::NoNode));
     assert_eq!(f.tree.exists("/b\0", &any), Err(ZkError::BadArguments));
@@ -41,6 +44,23 @@ fn children_are_the_direct_children_sorted() {
     let (root_children, _) = f.tree.get_children("/", &any).unwrap();
     assert_eq!(root_children, vec!["a", "a-b", "ab", "zookeeper"]);
     assert_eq!(f.tree.get_children("/a/b", &any).unwrap().0, vec!["deep"]);
+}
+
+/// A reply's names as the wire takes them: each one whole, multi-byte ones too, in order,
+/// and the same as owned strings.
+#[test]
+fn child_names_are_whole_names_in_order() {
+    let mut f = Fixture::new();
+    for p in ["/p", "/p/é", "/p/a", "/p/ab", "/p/ab/x", "/p/日本", "/p/z"] {
+        f.create_stat(p, b"");
+    }
+    let (names, _) = f.tree.get_children("/p", &Caller::anonymous()).unwrap();
+    let expected = ["a", "ab", "z", "é", "日本"];
+    assert_eq!(names.len(), expected.len());
+    assert!(names.iter().eq(expected));
+    assert_eq!(names.clone().into_strings(), expected);
+    let (none, _) = f.tree.get_children("/p/z", &Caller::anonymous()).unwrap();
+    assert!(none.is_empty() && none.iter().next().is_none());
 }
 
 #[test]
