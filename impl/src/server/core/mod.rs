@@ -6,12 +6,12 @@
 
 use super::client::ConnOut;
 use super::clients::Clients;
-use super::links::{self, Envelope, LinkCmd, Plane};
+use super::links::{self, Plane};
 use super::trace::{MsgId, SendNumbers};
 use crate::database::ZkDatabase;
 use crate::replica::{Input, Output, Replica, ServerId, ServerState};
 use crate::session::SessionTracker;
-use crate::storage::{driver, FileStorage, Storage, StorageError};
+use crate::storage::{FileStorage, StorageError};
 use crate::zxid::Zxid;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -22,6 +22,7 @@ mod outbox;
 mod owners;
 mod peers;
 mod sessions;
+mod steps;
 
 pub use event::Event;
 
@@ -274,110 +275,6 @@ impl Core {
         self.check_containers(now)?;
         self.autopurge(now);
         self.maybe_compact();
-        Ok(())
-    }
-
-    /// Steps the replica and runs its outputs (and any inputs they raise).
-    pub(super) fn step(&mut self, input: Input) -> Result<(), StorageError> {
-        self.run_inputs(input, None)
-    }
-
-    /// Steps the replica with a peer's message that arrived as `id`.
-    pub(super) fn step_received(&mut self, input: Input, id: MsgId) -> Result<(), StorageError> {
-        self.run_inputs(input, Some(id))
-    }
-
-    fn run_inputs(&mut self, input: Input, id: Option<MsgId>) -> Result<(), StorageError> {
-        self.inputs.push_back((input, id));
-        while let Some((input, received)) = self.inputs.pop_front() {
-            let traced = self.recorder.is_some().then(|| input.clone());
-            let out = self.replica.step(input);
-            if let (Some(r), Some(input)) = (self.recorder.as_mut(), traced) {
-                // Before the outputs run: whatever a peer sees of this step is recorded.
-                r.record(&super::trace::Record::Step {
-                    at_ns: super::trace::now_ns(),
-                    input,
-                    received,
-                    effects: super::trace::effects(&out),
-                });
-            }
-            self.execute(out)?;
-        }
-        Ok(())
-    }
-
-    fn execute(
-        &mut self,
-        outputs: Vec<Output<crate::data_tree::ApplyOutcome>>,
-    ) -> Result<(), StorageError> {
-        for o in outputs {
-            if let Output::Append {
-                entries,
-                fsync: false,
-            } = &o
-            {
-                if let Some(last) = entries.last() {
-                    self.unsynced = Some(last.zxid());
-                }
-            }
-            let o = match o {
-                Output::SaveSnapshot { zxid, data } => {
-                    self.save_snapshot(zxid, data)?;
-                    continue;
-                }
-                // They write or remove snapshot files too.
-                Output::Truncate { .. } | Output::InstallSnapshot { .. } => {
-                    self.finish_snapshot()?;
-                    o
-                }
-                o => o,
-            };
-            let Some(o) = driver::execute(&mut self.storage, o)? else {
-                continue;
-            };
-            match o {
-                Output::Send { to, msg } => {
-                    let id = self.sends.next(to);
-                    self.send(to, Envelope::Replica(msg, id))
-                }
-                Output::Disconnect { peer } => self.control(peer, Plane::Quorum, LinkCmd::Close),
-                Output::Applied {
-                    zxid,
-                    session_id,
-                    cxid,
-                    local,
-                    outcome,
-                } => self.on_applied(zxid, session_id, cxid, local, outcome)?,
-                Output::WriteRejected { session_id, cxid } => {
-                    if cxid == super::clients::EXPIRY_CXID {
-                        // An expiry's close the replica could not propose: expire it again
-                        // later, or its ephemerals would outlive it.
-                        let now = self.session_clock_ms();
-                        if let Some(t) = self.tracker.as_mut() {
-                            t.close_refused(session_id, now);
-                        }
-                    }
-                    self.clients.write_rejected(session_id, cxid)
-                }
-                Output::RoleChanged {
-                    state,
-                    leader,
-                    epoch,
-                } => self.on_role_changed(state, leader, epoch),
-                Output::ReadIndex { token, zxid } => self.read_index(token, zxid),
-                Output::ReadFailed { token } => self.read_failed(token),
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// One fsync for every append of the batch, then the replica hears they are durable.
-    fn group_commit(&mut self) -> Result<(), StorageError> {
-        while let Some(zxid) = self.unsynced.take() {
-            self.storage.sync()?;
-            self.step(Input::Fsynced { zxid })?;
-        }
         Ok(())
     }
 
