@@ -12,7 +12,11 @@
 #   reads     getData only (with observers: what they add for reads)
 #
 #   scripts/bench-scale.sh [--servers N] [--observers M] [--preload N] [--heap MB]
-#                          [--duration S] [--workloads "rw churn ..."]
+#                          [--duration S] [--workloads "rw churn ..."] [--pin]
+#
+# --pin runs both ensembles' servers on CPU 0 and zab-bench on CPU 1 (taskset), so the load
+# tool's work does not come out of the servers' share: on a 2-core machine, without it, the
+# rounds of the watch workload are bounded by the servers' and the tool's CPU together.
 #
 # Both ensembles are warmed up first (ZooKeeper's JIT) with a load that is not measured.
 # --heap is ZooKeeper's -Xmx (512 MB loads a million znodes of 100 bytes, 256 MB does not).
@@ -25,6 +29,8 @@ preload=0
 heap=512
 duration=10
 workloads="rw churn sessions watch children reads"
+servers_cpu=()
+bench_cpu=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --servers) servers="$2"; shift 2 ;;
@@ -33,6 +39,7 @@ while [ $# -gt 0 ]; do
     --heap) heap="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --workloads) workloads="$2"; shift 2 ;;
+    --pin) servers_cpu=(taskset -c 0); bench_cpu=(taskset -c 1); shift ;;
     *) echo "bench-scale: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -46,10 +53,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/zabd" ensemble --servers "$servers" --observers "$observers" --dir "$work/zabd" \
+${servers_cpu[@]+"${servers_cpu[@]}"} "$bin/zabd" ensemble --servers "$servers" --observers "$observers" --dir "$work/zabd" \
   > "$work/zabd.hosts" 2> "$work/zabd.err" &
 pids+=($!)
-scripts/zookeeper-ensemble.sh --servers "$servers" --observers "$observers" --heap "$heap" \
+${servers_cpu[@]+"${servers_cpu[@]}"} scripts/zookeeper-ensemble.sh --servers "$servers" --observers "$observers" --heap "$heap" \
   --dir "$work/zk" > "$work/zk.hosts" 2> "$work/zk.err" &
 pids+=($!)
 for f in zabd zk; do
@@ -61,7 +68,7 @@ zk_hosts="$(head -1 "$work/zk.hosts")"
 
 echo "# $servers voters, $observers observers; target 1 = zabd, target 2 = ZooKeeper 3.8.0 (-Xmx${heap}m)"
 echo "# warm-up (not measured), after a preload of $preload znodes"
-"$bin/zab-bench" --connect "$zabd_hosts" --compare "$zk_hosts" --duration 10 \
+${bench_cpu[@]+"${bench_cpu[@]}"} "$bin/zab-bench" --connect "$zabd_hosts" --compare "$zk_hosts" --duration 10 \
   --preload "$preload" --rss
 for w in $workloads; do
   case "$w" in
@@ -75,6 +82,6 @@ for w in $workloads; do
   esac
   echo
   echo "## $w: zab-bench --duration $duration ${args[*]}"
-  "$bin/zab-bench" --connect "$zabd_hosts" --compare "$zk_hosts" --duration "$duration" \
+  ${bench_cpu[@]+"${bench_cpu[@]}"} "$bin/zab-bench" --connect "$zabd_hosts" --compare "$zk_hosts" --duration "$duration" \
     --rss "${args[@]}"
 done
