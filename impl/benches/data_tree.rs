@@ -1,12 +1,13 @@
-//! DataTree throughput: create / getData / setData per second, snapshot `clone()` at 1k, 100k
-//! and 1M znodes (expected flat: the `im` maps are shared, so cloning is O(1)), and snapshot
-//! serialization in bytes per second.
+//! DataTree throughput: create / getData / setData / a getChildren of 1,000 per second,
+//! snapshot `clone()` at 1k, 100k and 1M znodes (expected flat: the `im` maps are shared, so
+//! cloning is O(1)), snapshot serialization in bytes per second, and compaction at 100k.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use zab::acl::Acl;
 use zab::data_tree::{Caller, CreateRequest, DataTree, Request, RequestContext, TreeOptions};
 use zab::txn::{CreateMode, Txn, TxnEntry, TxnHeader};
+use zab::wire::response::{self, Reply};
 use zab::Zxid;
 
 /// A tree of `n` znodes with 100-byte values, 1000 per parent, built by applying create
@@ -79,6 +80,23 @@ fn ops(c: &mut Criterion) {
     group.bench_function("get_data", |b| {
         b.iter(|| black_box(tree.get_data("/b42/n42042", &caller)))
     });
+    // A getChildren of 1,000 children as a server answers it: the names, then the packet.
+    group.bench_function("get_children_1000", |b| {
+        b.iter(|| {
+            let (names, _) = tree.get_children("/b42", &caller).unwrap();
+            let reply = Reply::Children(names);
+            black_box(response::reply(1, Zxid::new(1, 1), 0, &reply))
+        })
+    });
+    group.finish();
+}
+
+/// Rebuilding a tree grown by creates with full map leaves (`DataTree::compacted`, what an
+/// idle server's compaction does to its base state).
+fn compaction(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compaction");
+    let tree = tree_of(100_000);
+    group.bench_function("compacted_100k", |b| b.iter(|| black_box(tree.compacted())));
     group.finish();
 }
 
@@ -135,6 +153,7 @@ criterion_group!(
     ops,
     snapshot_clone,
     snapshot_serialize,
+    compaction,
     mntr_counts
 );
 criterion_main!(benches);
