@@ -67,7 +67,9 @@ fn node_count(port: u16) -> u64 {
 
 #[test]
 fn idle_servers_compact_and_go_on_serving_the_same_tree() {
-    let e = Ensemble::zabd_with(3, 0, &["zab.compactIdleMs=300"]);
+    // An idle second: longer than any pause between two of the creates below, so none
+    // compacts before the last.
+    let e = Ensemble::zabd_with(3, 0, &["zab.compactIdleMs=1000"]);
     let leader = e.leader().expect("a leader");
     let mut readers: Vec<TcpStream> = e.client_ports().into_iter().map(session).collect();
     let mut s = session(leader);
@@ -93,7 +95,7 @@ fn idle_servers_compact_and_go_on_serving_the_same_tree() {
     // and a rest are not enough for 300 znodes, five are.
     let before: Vec<usize> = (1..=3).map(|id| compactions(&e, id).len()).collect();
     assert_eq!(create(&mut s, 1000, "/after0").err, 0);
-    std::thread::sleep(Duration::from_millis(1200));
+    std::thread::sleep(Duration::from_millis(2500));
     let after: Vec<usize> = (1..=3).map(|id| compactions(&e, id).len()).collect();
     assert_eq!(before, after, "compactions by server after one create");
     for i in 1..5 {
@@ -104,7 +106,7 @@ fn idle_servers_compact_and_go_on_serving_the_same_tree() {
         assert!(exists(r, 3, "/after4"), "server {}", i + 1);
     }
     // Once per resting point: never twice at one applied zxid.
-    std::thread::sleep(Duration::from_millis(1000));
+    std::thread::sleep(Duration::from_millis(2000));
     for id in 1..=3 {
         let done = compactions(&e, id);
         for (i, c) in done.iter().enumerate() {

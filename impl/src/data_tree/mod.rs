@@ -37,7 +37,7 @@ pub use acl_check::Caller;
 pub use apply::{ApplyOutcome, OpResult, TxnResult};
 pub use children::ChildNames;
 pub use node::{DataNode, NodeData, NodeKind, Stat};
-pub use packing::repacked;
+pub(crate) use packing::repacked;
 pub use request::{CreateRequest, Op, Request, RequestContext};
 pub use snapshot::SnapshotError;
 

@@ -78,8 +78,8 @@ impl<S: StateMachine> CompactionJob<S> {
         }
     }
 
-    /// The transactions the applied state is past the base by.
-    pub fn replayed(&self) -> usize {
+    /// The transactions the applied state is past the base by, to replay.
+    pub fn to_replay(&self) -> usize {
         self.log.len()
     }
 }
@@ -88,7 +88,7 @@ impl<S: StateMachine> Replica<S> {
     /// A compaction job, if the replica is in broadcast with a base held as a state copy.
     /// Elsewhere (an election, a sync holding work in memory only) the states are about to
     /// change anyway.
-    pub fn compaction(&self) -> Option<CompactionJob<S>> {
+    pub fn compaction_job(&self) -> Option<CompactionJob<S>> {
         if !self.at_rest() {
             return None;
         }
@@ -103,15 +103,15 @@ impl<S: StateMachine> Replica<S> {
 
     /// Swaps in the states of `done` if the replica is where its job was taken: the same
     /// base, the same applied zxid, the same epoch, still in broadcast. Returns the states it
-    /// replaced, or `None` for a stale result, dropped.
-    pub fn install_compaction(&mut self, done: Compacted<S>) -> Option<Retired<S>> {
+    /// replaced, or, if stale, `done` itself: either is the caller's to drop where it likes.
+    pub fn install_compaction(&mut self, done: Compacted<S>) -> Result<Retired<S>, Compacted<S>> {
         let here = self.mark();
         let stands = self.at_rest()
             && here.base.same(&done.mark.base)
             && here.applied == done.mark.applied
             && here.epoch == done.mark.epoch;
         if !stands {
-            return None;
+            return Err(done);
         }
         let base = std::mem::replace(&mut self.base.1, SnapshotData::of(&done.base));
         let applied = std::mem::replace(&mut self.applied, done.applied);
@@ -120,7 +120,7 @@ impl<S: StateMachine> Replica<S> {
             // on the new one, or the old nodes would stay held.
             self.reshare_pending(self.last_processed);
         }
-        Some(Retired {
+        Ok(Retired {
             _base: base,
             _applied: applied,
         })

@@ -7,9 +7,11 @@
 //! A rebuild costs time in proportion to the whole tree (0.8 s of a thread at a million
 //! znodes), and a transaction splits at most one leaf, so a compaction waits until at least
 //! one transaction for every `ZNODES_PER_TXN` znodes has been applied since the last one
-//! (or since the start: a tree restored from disk has its leaves full already). Under a
-//! trickle of writes to a large tree it runs rarely; under steady writes, never. One runs at
-//! a time, never beside a snapshot write (both hold a copy of the tree being replaced).
+//! (or since the start: a tree restored from disk has its leaves full already). A rebuild
+//! that a write made stale is dropped, and the next waits twice as long an idle time (up
+//! to `MAX_BACKOFF` times), so writes spaced just over the idle time do not have the tree
+//! rebuilt for nothing after each. Under steady writes it never runs. One runs at a time,
+//! and none starts while a snapshot is being written (both hold a copy of the tree).
 
 use super::core::{Core, Event};
 use crate::database::ZkDatabase;
@@ -19,85 +21,124 @@ use std::time::Instant;
 
 /// A compaction waits for one applied transaction per this many znodes.
 const ZNODES_PER_TXN: u64 = 64;
+/// The longest idle time a compaction waits, in multiples of `zab.compactIdleMs`.
+const MAX_BACKOFF: u32 = 32;
 
 /// Where compaction stands.
-#[derive(Default)]
 pub(super) struct Compaction {
     /// The last applied zxid seen at a tick, and when it was first seen.
     seen: Option<(Zxid, Instant)>,
     /// Transactions applied since the last compaction installed (or the start).
-    applied: u64,
+    txns_since: u64,
     /// When the running job started, and how many transactions it replays.
     running: Option<(Instant, usize)>,
+    /// The idle time a compaction waits, in multiples of `zab.compactIdleMs`: doubled by
+    /// each stale result, back to 1 once one installs.
+    backoff: u32,
+}
+
+impl Default for Compaction {
+    fn default() -> Self {
+        Compaction {
+            seen: None,
+            txns_since: 0,
+            running: None,
+            backoff: 1,
+        }
+    }
 }
 
 impl Compaction {
     /// A transaction was applied.
     pub(super) fn applied(&mut self) {
-        self.applied += 1;
+        self.txns_since += 1;
     }
 }
 
 impl Core {
-    /// At each tick: starts a compaction if the states have rested `zab.compactIdleMs` after
+    /// At each tick: starts a compaction if the states have rested long enough after
     /// enough transactions.
     pub(super) fn maybe_compact(&mut self) {
         let Some(idle) = self.info.compact_idle else {
             return;
         };
         let now = Instant::now();
-        let applied = self.replica.last_processed();
+        let zxid = self.replica.last_processed();
         let since = match self.compaction.seen {
-            Some((zxid, since)) if zxid == applied => since,
+            Some((seen, since)) if seen == zxid => since,
             _ => {
-                self.compaction.seen = Some((applied, now));
+                self.compaction.seen = Some((zxid, now));
                 return;
             }
         };
+        let c = &self.compaction;
         let znodes = self.replica.state_machine().tree().len() as u64;
-        if now.duration_since(since) < idle
-            || self.compaction.applied == 0
-            || self.compaction.applied.saturating_mul(ZNODES_PER_TXN) < znodes
-            || self.compaction.running.is_some()
+        if now.duration_since(since) < idle * c.backoff
+            || c.txns_since == 0
+            || c.txns_since.saturating_mul(ZNODES_PER_TXN) < znodes
+            || c.running.is_some()
             || self.snapshot_job.is_some()
         {
             return;
         }
-        let Some(job) = self.replica.compaction() else {
+        let Some(job) = self.replica.compaction_job() else {
             return;
         };
-        let replayed = job.replayed();
+        let to_replay = job.to_replay();
         let events = self.events.clone();
         let spawned = std::thread::Builder::new()
             .name("zab-compaction".into())
             .spawn(move || {
-                let done = job.run();
-                let _ = events.send(Event::Compacted(Box::new(done)));
+                // A panic is reported as no result, so the core does not wait for one forever.
+                let run = std::panic::AssertUnwindSafe(|| job.run());
+                let done = std::panic::catch_unwind(run).ok().map(Box::new);
+                let _ = events.send(Event::Compacted(done));
             });
         match spawned {
-            Ok(_) => self.compaction.running = Some((now, replayed)),
+            Ok(_) => self.compaction.running = Some((now, to_replay)),
             // Retried at a later tick; nothing is lost but memory.
             Err(e) => tracing::warn!("no thread for a compaction: {e}"),
         }
     }
 
-    /// A compaction's states are built: swapped in if the replica has not moved since.
-    pub(super) fn compacted(&mut self, done: Box<Compacted<ZkDatabase>>) {
+    /// A compaction's states are built (`None`: its thread panicked): swapped in if the
+    /// replica has not moved since.
+    pub(super) fn compacted(&mut self, done: Option<Box<Compacted<ZkDatabase>>>) {
         let Some((started, replayed)) = self.compaction.running.take() else {
             return;
         };
         let ms = started.elapsed().as_millis();
-        let Some(retired) = self.replica.install_compaction(*done) else {
-            tracing::debug!(ms, "compaction dropped: the states moved meanwhile");
+        let Some(done) = done else {
+            tracing::warn!(ms, "a compaction failed (its thread panicked)");
             return;
         };
-        let (zxid, txns) = (self.replica.last_processed(), self.compaction.applied);
-        self.compaction.applied = 0;
-        let znodes = super::fourlw::znode_count(self);
-        tracing::info!(%zxid, znodes, txns, replayed, ms, "in-memory states compacted");
-        // Freeing the replaced tree's nodes is left to a thread, or this one if none.
-        let _ = std::thread::Builder::new()
-            .name("zab-compaction".into())
-            .spawn(move || drop(retired));
+        match self.replica.install_compaction(*done) {
+            Ok(retired) => {
+                let (zxid, txns) = (self.replica.last_processed(), self.compaction.txns_since);
+                self.compaction.txns_since = 0;
+                self.compaction.backoff = 1;
+                let znodes = super::fourlw::znode_count(self);
+                tracing::info!(%zxid, znodes, txns, replayed, ms, "in-memory states compacted");
+                drop_elsewhere(retired);
+            }
+            Err(stale) => {
+                let backoff = (self.compaction.backoff * 2).min(MAX_BACKOFF);
+                self.compaction.backoff = backoff;
+                tracing::debug!(
+                    ms,
+                    backoff,
+                    "compaction dropped: the states moved meanwhile"
+                );
+                drop_elsewhere(stale);
+            }
+        }
     }
+}
+
+/// Freeing a large tree's nodes takes tens of milliseconds at a million znodes: left to a
+/// thread, or done here if none can be had.
+fn drop_elsewhere<T: Send + 'static>(states: T) {
+    let _ = std::thread::Builder::new()
+        .name("zab-compaction".into())
+        .spawn(move || drop(states));
 }

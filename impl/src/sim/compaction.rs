@@ -40,7 +40,7 @@ impl<M: Workload> Cluster<M> {
         self.compactions.rounds += 1;
         let at_once = self.compactions.rounds.is_multiple_of(2);
         for s in self.ids.clone() {
-            let Some(job) = self.replicas[&s].as_ref().and_then(|r| r.compaction()) else {
+            let Some(job) = self.replicas[&s].as_ref().and_then(|r| r.compaction_job()) else {
                 continue;
             };
             if at_once {
@@ -59,7 +59,7 @@ impl<M: Workload> Cluster<M> {
             return Ok(());
         };
         let before = (r.state_machine().snapshot(), r.base_snapshot());
-        if r.install_compaction(job.run()).is_none() {
+        if r.install_compaction(job.run()).is_err() {
             return match must {
                 true => Err(Violation::Compaction {
                     server: s,

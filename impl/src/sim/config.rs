@@ -45,9 +45,10 @@ pub struct SimConfig {
     /// ZooKeeper's would, a harsher schedule than the model's timing assumption allows.
     pub zabd_links: bool,
     /// Compact every live replica's states every this many events (`replica::compaction`):
-    /// the job taken at one round is installed at the next (stale by then, unless the server
-    /// idled), and every other round a job is also run and installed at once. Invisible to
-    /// the run: it draws no choice, and a run with it does what the same seed does without.
+    /// each round installs the jobs the round before took (stale by then, unless the server
+    /// idled), then takes new ones, which every other round installs at once and the others
+    /// hold for the next. Invisible to the run: it draws no choice, and a run with it does
+    /// what the same seed does without.
     pub compact_every: Option<u64>,
     /// How often the scheduler picks each kind of event (`Weights`), printed with the seed
     /// of a failing run.

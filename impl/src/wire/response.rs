@@ -143,9 +143,7 @@ pub fn write_acl(w: &mut Writer, acl: &[Acl]) {
 }
 
 fn write_strings(w: &mut Writer, items: &[String]) {
-    w.vector(items, |w, s| {
-        w.ustring(s);
-    });
+    w.strings(items.iter().map(String::as_str));
 }
 
 impl Reply {
@@ -158,6 +156,9 @@ impl Reply {
             Reply::Children(c) => names(c),
             Reply::Children2 { children, .. } => names(children) + STAT,
             Reply::Data { data, .. } => 4 + data.len() + STAT,
+            Reply::Empty => 0,
+            Reply::Stat(_) => STAT,
+            Reply::Count(_) => 4,
             _ => 128,
         }
     }

@@ -109,8 +109,9 @@ pub enum Event {
         /// The snapshot it wrote, or failed to.
         zxid: Zxid,
     },
-    /// A compaction's states are built (`compaction.rs`), to swap in.
-    Compacted(Box<crate::replica::Compacted<crate::database::ZkDatabase>>),
+    /// A compaction's states are built (`compaction.rs`), to swap in; `None` if its thread
+    /// panicked.
+    Compacted(Option<Box<crate::replica::Compacted<crate::database::ZkDatabase>>>),
     /// Stop: sync the log, close every client connection, return from `Core::run`.
     Shutdown,
 }
