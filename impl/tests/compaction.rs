@@ -6,7 +6,7 @@
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use support::raw::{conn, connect_request_for, create, exists, recv, send};
-use support::Ensemble;
+use support::{log_field, node_count, Ensemble};
 use zab::wire::ConnectResponse;
 
 mod support;
@@ -18,21 +18,14 @@ struct Compaction {
     znodes: u64,
 }
 
-fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    line.split(key)
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no {key} in {line}"))
-}
-
 /// Every compaction server `id` logged so far.
 fn compactions(e: &Ensemble, id: u32) -> Vec<Compaction> {
     let log = std::fs::read_to_string(e.dir.path().join(format!("z{id}.log"))).unwrap_or_default();
     log.lines()
         .filter(|l| l.contains("in-memory states compacted"))
         .map(|l| Compaction {
-            zxid: field(l, " zxid=").to_string(),
-            znodes: field(l, " znodes=").parse().expect("a count"),
+            zxid: log_field(l, " zxid=").to_string(),
+            znodes: log_field(l, " znodes=").parse().expect("a count"),
         })
         .collect()
 }
@@ -59,12 +52,6 @@ fn session(port: u16) -> TcpStream {
     s
 }
 
-fn node_count(port: u16) -> u64 {
-    zab::server::fourlw::ask(port, "srvr")
-        .and_then(|t| t.split("Node count: ").nth(1)?.lines().next()?.parse().ok())
-        .expect("a node count")
-}
-
 #[test]
 fn idle_servers_compact_and_go_on_serving_the_same_tree() {
     // An idle second: longer than any pause between two of the creates below, so none
@@ -80,7 +67,7 @@ fn idle_servers_compact_and_go_on_serving_the_same_tree() {
             "create /n{i}"
         );
     }
-    let first = node_count(leader);
+    let first = node_count(leader).expect("the leader's node count");
     await_compactions(&e, first);
 
     // The compacted trees serve reads and take writes; more applied, compacted again.

@@ -8,21 +8,10 @@
 use std::time::{Duration, Instant};
 use support::process::{kill, respawn, server_process};
 use support::raw::{conn, create_request, exists, handshake, recv, send};
-use support::Ensemble;
+use support::{log_field, node_count, Ensemble};
 use zab::wire::{Reader, ReplyHeader};
 
 mod support;
-
-/// `Node count` as `srvr` on `port` reports it, if the server answers.
-fn node_count(port: u16) -> Option<u64> {
-    let text = zab::server::fourlw::ask(port, "srvr")?;
-    text.split("Node count: ")
-        .nth(1)?
-        .lines()
-        .next()?
-        .parse()
-        .ok()
-}
 
 /// Kills a follower of a 3-server ensemble started with `cfg`, creates 400 znodes of 1 KB
 /// (with snapCount=20, more than the leader's log keeps), starts the follower again and
@@ -83,11 +72,10 @@ fn snaps_received(log: &str) -> Vec<&str> {
 
 /// The number a log line gives after `key` (` chunks=`, ` ms=`).
 fn number_after(line: &str, key: &str) -> u64 {
-    line.split(key)
-        .nth(1)
-        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no number after {key:?} in {line}"))
+    let value = log_field(line, key);
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("{key}{value} is not a number in {line}"))
 }
 
 /// A follower that missed more than the leader's log keeps catches up by SNAP: with chunks

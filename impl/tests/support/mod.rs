@@ -174,8 +174,27 @@ impl Ensemble {
 /// The server's mode as `srvr` reports it (`leader`, `follower`, `observer`,
 /// `standalone`); `None` if it does not answer.
 pub fn mode(port: u16) -> Option<String> {
+    srvr_line(port, "Mode: ")
+}
+
+/// `Node count` as `srvr` reports it; `None` if the server does not answer.
+pub fn node_count(port: u16) -> Option<u64> {
+    srvr_line(port, "Node count: ")?.parse().ok()
+}
+
+/// The value a server's log line gives after `key` (` ms=`, ` znodes=`): up to the next
+/// space.
+pub fn log_field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split(key)
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+}
+
+/// What follows `label` on its line of `srvr`'s answer.
+fn srvr_line(port: u16, label: &str) -> Option<String> {
     let text = zab::server::fourlw::ask(port, "srvr")?;
-    Some(text.split("Mode: ").nth(1)?.lines().next()?.to_string())
+    Some(text.split(label).nth(1)?.lines().next()?.to_string())
 }
 
 /// A Rust `zookeeper-client` session on `host` (10 s timeout, 3.8's protocol).
