@@ -126,7 +126,9 @@ impl<S: StateMachine> Replica<S> {
         })
     }
 
-    fn at_rest(&self) -> bool {
+    /// In broadcast, with no sync's work held in memory only: the applied state is the base
+    /// plus the log up to it, the state a periodic snapshot or a compaction may take.
+    pub(super) fn at_rest(&self) -> bool {
         self.phase == Phase::Broadcast
             && !matches!(&self.role, Role::Learning(l) if l.on_disk.is_some())
     }

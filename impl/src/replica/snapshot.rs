@@ -13,7 +13,6 @@
 //! moved on.
 
 use super::io::{Output, StateMachine};
-use super::state::{Phase, Role};
 use super::Replica;
 use super::SnapshotData;
 
@@ -33,11 +32,7 @@ impl<S: StateMachine> Replica<S> {
     pub(crate) fn maybe_snapshot(&mut self) {
         let zxid = self.last_processed;
         let applied_in_log = self.log_after(zxid);
-        if applied_in_log < self.snap_after
-            || self.phase != Phase::Broadcast
-            || self.synced < zxid
-            || matches!(&self.role, Role::Learning(l) if l.on_disk.is_some())
-        {
+        if applied_in_log < self.snap_after || self.synced < zxid || !self.at_rest() {
             return;
         }
         let data = SnapshotData::of(&self.applied);
