@@ -42,9 +42,9 @@ impl ChildNames {
         self.ends.push(self.text.len());
     }
 
-    /// The names as owned strings.
-    pub fn into_strings(self) -> Vec<String> {
-        self.iter().map(str::to_string).collect()
+    /// The bytes of all the names together.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
     }
 }
 

@@ -113,9 +113,7 @@ impl Core {
                 ops.into_iter()
                     .map(|op| match op {
                         ReadOp::GetChildren { path } => match tree.get_children(&path, &caller) {
-                            Ok((children, _)) => MultiResult::GetChildren {
-                                children: children.into_strings(),
-                            },
+                            Ok((children, _)) => MultiResult::GetChildren { children },
                             Err(e) => MultiResult::Error { code: e.code() },
                         },
                         ReadOp::GetData { path } => match tree.get_data(&path, &caller) {

@@ -85,7 +85,7 @@ pub enum MultiResult {
     /// A multiRead getChildren: `GetChildrenResponse`.
     GetChildren {
         /// The children's names.
-        children: Vec<String>,
+        children: ChildNames,
     },
     /// A multiRead getData: `GetDataResponse`.
     GetData {
@@ -142,16 +142,12 @@ pub fn write_acl(w: &mut Writer, acl: &[Acl]) {
     });
 }
 
-fn write_strings(w: &mut Writer, items: &[String]) {
-    w.strings(items.iter().map(String::as_str));
-}
-
 impl Reply {
     /// About how many bytes the response record takes, to allocate the packet once: exact
     /// for children and data, a guess for the rest.
     fn size_hint(&self) -> usize {
         const STAT: usize = 68;
-        let names = |c: &ChildNames| 4 + c.iter().map(|n| 4 + n.len()).sum::<usize>();
+        let names = |c: &ChildNames| 4 + 4 * c.len() + c.text_len();
         match self {
             Reply::Children(c) => names(c),
             Reply::Children2 { children, .. } => names(children) + STAT,
@@ -186,7 +182,9 @@ impl Reply {
             Reply::Children(c) => {
                 w.strings(c.iter());
             }
-            Reply::Paths(c) => write_strings(w, c),
+            Reply::Paths(c) => {
+                w.strings(c.iter().map(String::as_str));
+            }
             Reply::Children2 { children, stat } => {
                 w.strings(children.iter());
                 write_stat(w, stat);
@@ -229,7 +227,9 @@ fn write_multi(w: &mut Writer, results: &[MultiResult]) {
             }
             MultiResult::Delete | MultiResult::Check => {}
             MultiResult::SetData { stat } => write_stat(w, stat),
-            MultiResult::GetChildren { children } => write_strings(w, children),
+            MultiResult::GetChildren { children } => {
+                w.strings(children.iter());
+            }
             MultiResult::GetData { data, stat } => {
                 w.buffer(data);
                 write_stat(w, stat);
