@@ -5,9 +5,8 @@
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use support::raw::{conn, connect_request_for, create, exists, recv, send};
+use support::raw::{conn, create, exists, handshake_for};
 use support::{log_field, node_count, Ensemble};
-use zab::wire::ConnectResponse;
 
 mod support;
 
@@ -46,8 +45,7 @@ fn await_compactions(e: &Ensemble, znodes: u64) {
 /// A session on `port` with the longest timeout `zabd ensemble` grants (10 s).
 fn session(port: u16) -> TcpStream {
     let mut s = conn(port);
-    send(&mut s, &connect_request_for(0, vec![0; 16], 10_000));
-    let reply = ConnectResponse::decode(&recv(&mut s).expect("handshake reply")).unwrap();
+    let reply = handshake_for(&mut s, 0, vec![0; 16], 10_000);
     assert!(reply.session_id != 0, "a session on {port}");
     s
 }

@@ -6,9 +6,9 @@
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use support::process::{kill, server_process, Zabd};
-use support::raw::{conn, connect_request_for, create, exists, handshake, recv, request, send};
+use support::raw::{conn, create, exists, handshake, handshake_for, request};
 use support::{mode, Ensemble};
-use zab::wire::{opcode, ConnectResponse};
+use zab::wire::opcode;
 
 mod support;
 
@@ -63,8 +63,7 @@ fn a_slow_snapshot_write_stalls_no_request() {
 /// A session of `timeout_ms` on `port`, with an ephemeral node at `path`.
 fn session_with_ephemeral(port: u16, timeout_ms: i32, path: &str) -> (TcpStream, i64) {
     let mut s = conn(port);
-    send(&mut s, &connect_request_for(0, vec![0; 16], timeout_ms));
-    let granted = ConnectResponse::decode(&recv(&mut s).expect("handshake")).unwrap();
+    let granted = handshake_for(&mut s, 0, vec![0; 16], timeout_ms);
     assert_eq!(granted.timeout_ms, timeout_ms);
     let created = request(&mut s, 1, opcode::CREATE, |w| {
         w.ustring(path).buffer(b"held");

@@ -66,7 +66,17 @@ pub fn connect_request_for(session_id: i64, passwd: Vec<u8>, timeout_ms: i32) ->
 
 /// The session handshake (`session_id` 0 for a new session), answered.
 pub fn handshake(s: &mut TcpStream, session_id: i64, passwd: Vec<u8>) -> ConnectResponse {
-    send(s, &connect_request(session_id, passwd));
+    handshake_for(s, session_id, passwd, 4000)
+}
+
+/// The session handshake asking for a timeout of `timeout_ms`, answered.
+pub fn handshake_for(
+    s: &mut TcpStream,
+    session_id: i64,
+    passwd: Vec<u8>,
+    timeout_ms: i32,
+) -> ConnectResponse {
+    send(s, &connect_request_for(session_id, passwd, timeout_ms));
     ConnectResponse::decode(&recv(s).expect("handshake reply")).unwrap()
 }
 
