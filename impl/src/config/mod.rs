@@ -194,6 +194,10 @@ pub struct ServerConfig {
     /// (`server::compaction`): a tree grown by creates holds up to twice the map memory of
     /// one restored from a snapshot.
     pub compact_idle_ms: u64,
+    /// `zab.workerThreads` (a zabd extension; 0, the default, is one per core): the threads
+    /// that run the connections' and links' tasks. Servers sharing a machine each take a
+    /// share of it (`zabd ensemble` gives each cores / servers).
+    pub worker_threads: usize,
     /// `zab.traceDir` (a zabd extension): record the replica's inputs and outputs in
     /// `trace.<myid>` there (`server::trace`).
     pub trace_dir: Option<PathBuf>,
@@ -298,6 +302,7 @@ impl ServerConfig {
             my_id: 1,
             trace_dir: None,
             compact_idle_ms: 2_000,
+            worker_threads: 0,
             quorum_secret_file: None,
             quorum_secret: None,
             bug: None,

@@ -78,6 +78,13 @@ impl ServerConfig {
                 "zab.auth.maxIds" => cfg.auth_max_ids = number(line, key, value)?,
                 "zab.auth.maxIdBytes" => cfg.auth_max_id_bytes = number(line, key, value)?,
                 "zab.compactIdleMs" => cfg.compact_idle_ms = number(line, key, value)?,
+                "zab.workerThreads" => {
+                    cfg.worker_threads = number(line, key, value)?;
+                    if cfg.worker_threads > MAX_WORKER_THREADS {
+                        let why = format!("{key}={value} is over {MAX_WORKER_THREADS}");
+                        return Err(bad(line, why));
+                    }
+                }
                 "zab.traceDir" => cfg.trace_dir = Some(PathBuf::from(value)),
                 "zab.reads" => cfg.reads = reads(value).map_err(|m| bad(line, m))?,
                 "zab.quorum.secretFile" => cfg.quorum_secret_file = Some(PathBuf::from(value)),
@@ -211,6 +218,10 @@ fn fault_count(key: &str, value: &str) -> Result<u64, String> {
 fn bad(line: usize, msg: String) -> ConfigError {
     ConfigError::Line { line, msg }
 }
+
+/// The most runtime worker threads a server may ask for: each holds a stack, and more threads
+/// than this are contention, not capacity.
+const MAX_WORKER_THREADS: usize = 1024;
 
 fn number<T: std::str::FromStr>(line: usize, key: &str, value: &str) -> Result<T, ConfigError> {
     value

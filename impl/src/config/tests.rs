@@ -32,6 +32,11 @@ fn bad_lines_are_named() {
         ("tickTime=10\n", "dataDir is required"),
         ("dataDir=/d\nzab.reads=strong\n", "line 2"),
         ("dataDir=/d\nzab.compactIdleMs=-1\n", "line 2"),
+        ("dataDir=/d\nzab.workerThreads=-1\n", "line 2"),
+        (
+            "dataDir=/d\nzab.workerThreads=5000\n",
+            "zab.workerThreads=5000 is over 1024",
+        ),
     ];
     for (text, want) in cases {
         let err = ServerConfig::parse(text).unwrap_err().to_string();
@@ -152,4 +157,13 @@ fn compaction_waits_two_idle_seconds_unless_told() {
     let off = ServerConfig::parse("dataDir=/d\nzab.compactIdleMs=0\n").unwrap();
     assert_eq!(off.compact_idle_ms, 0);
     assert!(off.unknown.is_empty());
+}
+
+#[test]
+fn worker_threads_are_one_per_core_unless_told() {
+    let plain = ServerConfig::parse("dataDir=/d\n").unwrap();
+    assert_eq!(plain.worker_threads, 0);
+    let one = ServerConfig::parse("dataDir=/d\nzab.workerThreads=1\n").unwrap();
+    assert_eq!(one.worker_threads, 1);
+    assert!(one.unknown.is_empty());
 }

@@ -3,11 +3,13 @@
 //! the connection (logged once); the first four bytes may instead be a four-letter word.
 
 use super::core::{ConnId, Event};
+use super::direct::SharedTcp;
 use super::flow::{ConnFlow, Ticket};
 use crate::wire::{frame, ClientOp, ConnectRequest, DecodeError, RequestHeader};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify};
 
 /// What the core sends a connection.
@@ -47,30 +49,93 @@ pub const FOUR_LETTER_WORDS: [&str; 8] = [
     "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "envi",
 ];
 
-/// Serves one accepted connection, plain or TLS (`secure`), until either side closes it.
-pub async fn serve<S>(
-    stream: S,
-    addr: SocketAddr,
-    conn: ConnId,
-    core: std::sync::mpsc::Sender<Event>,
-    max_buffer: usize,
-    flow: Arc<ConnFlow>,
-    secure: bool,
+/// An accepted connection's socket.
+pub enum Socket {
+    /// Plain TCP: the core may write to it directly (`direct.rs`).
+    Plain(TcpStream),
+    /// TLS on the secure client port: only the connection's tasks touch it.
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+/// A new connection as the core gets it (`Event::ClientOpened`).
+#[derive(Debug)]
+pub struct NewConn {
+    /// Where the core sends the connection's replies and notifications.
+    pub tx: mpsc::UnboundedSender<ConnOut>,
+    /// The socket itself, for the core's direct writes; `None` for a TLS connection.
+    pub direct: Option<SharedTcp>,
+    /// The client's address.
+    pub addr: SocketAddr,
+    /// Notified when the connection's session is set up: its reader reads nothing after the
+    /// handshake until then.
+    pub session_ready: Arc<Notify>,
+    /// The connection's budgets (`flow.rs`).
+    pub flow: Arc<ConnFlow>,
+}
+
+impl NewConn {
+    /// Whether it came in on the secure client port (TLS).
+    pub fn secure(&self) -> bool {
+        self.direct.is_none()
+    }
+}
+
+/// What serves one connection: its number, its client's address, the core, the largest
+/// packet it may send (`jute.maxbuffer`) and its budgets.
+pub struct Accepted {
+    /// The connection's number.
+    pub conn: ConnId,
+    /// The client's address.
+    pub addr: SocketAddr,
+    /// The core's events.
+    pub core: std::sync::mpsc::Sender<Event>,
+    /// `jute.maxbuffer`.
+    pub max_buffer: usize,
+    /// The connection's budgets.
+    pub flow: Arc<ConnFlow>,
+}
+
+/// Serves one accepted connection until either side closes it.
+pub async fn serve(socket: Socket, accepted: Accepted) {
+    match socket {
+        Socket::Plain(stream) => {
+            let (rd, wr) = SharedTcp::split(stream);
+            let direct = Some(wr.clone());
+            serve_halves(rd, Sink::<TcpStream>::Shared(wr), direct, accepted).await
+        }
+        Socket::Tls(stream) => {
+            let (rd, wr) = tokio::io::split(*stream);
+            serve_halves(rd, Sink::Stream(wr), None, accepted).await
+        }
+    }
+}
+
+async fn serve_halves<R, W>(
+    mut rd: R,
+    mut wr: Sink<W>,
+    direct: Option<SharedTcp>,
+    accepted: Accepted,
 ) where
-    S: AsyncRead + AsyncWrite + Send + 'static,
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Send + Unpin + 'static,
 {
-    let (mut rd, mut wr) = tokio::io::split(stream);
+    let Accepted {
+        conn,
+        addr,
+        core,
+        max_buffer,
+        flow,
+    } = accepted;
     let (tx, mut rx) = mpsc::unbounded_channel::<ConnOut>();
     let session_ready = Arc::new(Notify::new());
-    let opened = Event::ClientOpened {
-        conn,
+    let opened = NewConn {
         tx,
+        direct,
         addr,
         session_ready: Arc::clone(&session_ready),
         flow: Arc::clone(&flow),
-        secure,
     };
-    if core.send(opened).is_err() {
+    if core.send(Event::ClientOpened(conn, opened)).is_err() {
         return;
     }
     let writer_flow = Arc::clone(&flow);
@@ -107,7 +172,7 @@ pub async fn serve<S>(
                 break;
             }
         }
-        let _ = wr.shutdown().await;
+        wr.shutdown().await;
     });
     // Reading stops when the writer does: the core closed the connection (a refused
     // handshake among others), or the socket failed. An evicted connection (its queue past
@@ -133,6 +198,29 @@ pub async fn serve<S>(
     let _ = core.send(Event::ClientClosed { conn });
     if !writer_done {
         let _ = writer.await;
+    }
+}
+
+/// Where a connection's writer task writes: the half of a plain socket it shares with the
+/// core, or a TLS stream's writing half.
+enum Sink<W> {
+    Shared(SharedTcp),
+    Stream(W),
+}
+
+impl<W: AsyncWrite + Unpin> Sink<W> {
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Shared(s) => s.write_all(bytes).await,
+            Sink::Stream(w) => w.write_all(bytes).await,
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        let _ = match self {
+            Sink::Shared(s) => s.shutdown(),
+            Sink::Stream(w) => w.shutdown().await,
+        };
     }
 }
 

@@ -47,12 +47,18 @@ impl ClientPorts {
                 // A refused connection is dropped here, unread: it never reaches the core.
                 let Ok(_place) = admitted else { return };
                 let _ = stream.set_nodelay(true);
+                let accepted = client::Accepted {
+                    conn,
+                    addr,
+                    core: events,
+                    max_buffer,
+                    flow: budgets,
+                };
                 let Some(tls) = tls else {
-                    return client::serve(stream, addr, conn, events, max_buffer, budgets, false)
-                        .await;
+                    return client::serve(client::Socket::Plain(stream), accepted).await;
                 };
                 match super::tls::accept(&tls, stream).await {
-                    Ok(s) => client::serve(s, addr, conn, events, max_buffer, budgets, true).await,
+                    Ok(s) => client::serve(client::Socket::Tls(Box::new(s)), accepted).await,
                     Err(why) => tracing::info!(%addr, "{why}"),
                 }
             }

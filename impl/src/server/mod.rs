@@ -11,6 +11,7 @@ pub mod clients;
 mod compaction;
 pub mod containers;
 pub mod core;
+mod direct;
 pub mod endpoints;
 pub mod flow;
 pub mod fourlw;

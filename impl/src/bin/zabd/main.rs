@@ -84,7 +84,11 @@ fn serve(path: &std::path::Path) -> ExitCode {
     for (line, key) in &cfg.unknown {
         tracing::warn!(line, key, "unknown configuration key ignored");
     }
-    let rt = match tokio::runtime::Runtime::new() {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if cfg.worker_threads > 0 {
+        rt.worker_threads(cfg.worker_threads);
+    }
+    let rt = match rt.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("zabd: cannot start the runtime: {e}");

@@ -4,8 +4,9 @@
 
 mod output;
 
-use super::client::ConnOut;
+use super::client::{ConnOut, NewConn};
 use super::core::ConnId;
+use super::direct::SharedTcp;
 use super::flow::{ConnFlow, Ticket};
 use super::in_flight::InFlightWrites;
 use crate::acl::Id;
@@ -65,6 +66,11 @@ pub enum PState {
 pub struct Conn {
     /// To the connection's task, which writes what it gets to the socket.
     pub tx: mpsc::UnboundedSender<ConnOut>,
+    /// The socket, for writing directly while `tx` holds nothing (plain connections only).
+    direct: Option<SharedTcp>,
+    /// A `Close` (or a four-letter word's answer) has been handed to the writer: nothing
+    /// more is written directly, as the writer may have ended the connection.
+    closing: bool,
     /// Replies framed since the last `flush`, handed to the connection's task together.
     pending: Vec<u8>,
     /// The client's address (its `ip` identity, and `cons`).
@@ -277,28 +283,23 @@ impl Clients {
     }
 
     /// A client connection was accepted (admission has counted it under the caps).
-    pub fn opened(
-        &mut self,
-        conn: ConnId,
-        tx: mpsc::UnboundedSender<ConnOut>,
-        addr: SocketAddr,
-        session_ready: Arc<tokio::sync::Notify>,
-        flow: Arc<ConnFlow>,
-        secure: bool,
-    ) {
+    pub fn opened(&mut self, conn: ConnId, new: NewConn) {
+        let secure = new.secure();
         if !secure {
-            match addr.ip().is_loopback() {
+            match new.addr.ip().is_loopback() {
                 true => self.plain_opened.0 += 1,
                 false => self.plain_opened.1 += 1,
             }
         }
         let caller = Caller {
             auth: Vec::new(),
-            client_ip: Some(addr.ip().to_string()),
+            client_ip: Some(new.addr.ip().to_string()),
         };
         let state = Conn {
-            tx,
-            addr,
+            tx: new.tx,
+            direct: new.direct,
+            closing: false,
+            addr: new.addr,
             session: None,
             caller,
             queue: VecDeque::new(),
@@ -307,8 +308,8 @@ impl Clients {
             stats: Default::default(),
             secure,
             pending: Vec::new(),
-            session_ready,
-            flow,
+            session_ready: new.session_ready,
+            flow: new.flow,
         };
         self.conns.insert(conn, state);
     }

@@ -25,6 +25,7 @@ impl Clients {
             return;
         }
         flush_one(conn, c);
+        c.closing |= matches!(out, ConnOut::Text(_) | ConnOut::Close);
         hand_over(conn, c, out);
     }
 
@@ -47,6 +48,7 @@ impl Clients {
             if c.flow.stalled() {
                 c.flow.evict();
             }
+            c.closing = true;
             let _ = c.tx.send(ConnOut::Close);
         }
     }
@@ -81,12 +83,30 @@ impl Clients {
     }
 }
 
+/// Writes `conn`'s framed replies to its socket directly if its writer holds nothing
+/// (`direct.rs`), and hands the writer whatever is left.
 fn flush_one(conn: ConnId, c: &mut Conn) {
-    if !c.pending.is_empty() {
-        let framed = ConnOut::Framed(std::mem::take(&mut c.pending));
-        hand_over(conn, c, framed);
+    if c.pending.is_empty() {
+        return;
     }
+    if let Some(socket) = c.direct.as_ref().filter(|_| !c.closing) {
+        if c.flow.queued_bytes() == 0 {
+            let written = socket.try_write(&c.pending);
+            if written == c.pending.len() {
+                c.pending.clear();
+                // A large reply must not pin its size for the connection's life.
+                c.pending.shrink_to(PENDING_KEEP);
+                return;
+            }
+            c.pending.drain(..written);
+        }
+    }
+    let framed = ConnOut::Framed(std::mem::take(&mut c.pending));
+    hand_over(conn, c, framed);
 }
+
+/// What a connection's batch of framed replies keeps between flushes once written directly.
+const PENDING_KEEP: usize = 16 * 1024;
 
 /// Gives `out` to the connection's writer, counted in its queued bytes. A queue past what
 /// flow control allows (notifications piling up for a client that reads nothing) has its
@@ -102,4 +122,103 @@ fn hand_over(conn: ConnId, c: &mut Conn, out: ConnOut) {
         );
     }
     let _ = c.tx.send(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::client::NewConn;
+    use crate::server::direct::SharedTcp;
+    use crate::server::flow::{Flow, FlowLimits};
+    use crate::session::Timeouts;
+    use std::sync::Arc;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::mpsc;
+
+    /// A `Clients` with one plain connection (7) whose far end is returned, with the
+    /// connection's writer queue.
+    async fn one_conn() -> (Clients, TcpStream, mpsc::UnboundedReceiver<ConnOut>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, addr) = listener.accept().await.unwrap();
+        server.writable().await.unwrap();
+        let (_rd, wr) = SharedTcp::split(server);
+        let limits = FlowLimits {
+            global_outstanding: 10,
+            conn_outstanding: 10,
+            queued_bytes: 1 << 20,
+            max_reply: 1 << 20,
+        };
+        let (events, _) = std::sync::mpsc::channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut clients = Clients::new(1, timeouts(), test_limits());
+        let new = NewConn {
+            tx,
+            direct: Some(wr),
+            addr,
+            session_ready: Arc::new(tokio::sync::Notify::new()),
+            flow: Flow::new(limits).connection(7, events),
+        };
+        clients.opened(7, new);
+        (clients, client, rx)
+    }
+
+    fn timeouts() -> Timeouts {
+        Timeouts {
+            tick_ms: 2000,
+            min_ms: 4000,
+            max_ms: 40000,
+        }
+    }
+
+    fn test_limits() -> crate::server::clients::AuthLimits {
+        crate::server::clients::AuthLimits {
+            max_ids: 4,
+            max_id_bytes: 64,
+        }
+    }
+
+    async fn read_n(client: &mut TcpStream, n: usize) -> Vec<u8> {
+        let mut got = vec![0; n];
+        client.read_exact(&mut got).await.unwrap();
+        got
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_is_written_by_the_core_without_its_task() {
+        let (mut clients, mut client, mut rx) = one_conn().await;
+        clients.send(7, ConnOut::Packet(b"abc".to_vec()));
+        clients.flush();
+        assert_eq!(read_n(&mut client, 7).await, b"\0\0\0\x03abc");
+        assert!(
+            rx.try_recv().is_err(),
+            "the writer task was handed the reply"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_with_queued_bytes_gets_everything_through_its_task() {
+        let (mut clients, _client, mut rx) = one_conn().await;
+        // The writer holds bytes not yet written: a direct write would overtake them.
+        clients.conns[&7].flow.queued(10);
+        clients.send(7, ConnOut::Packet(b"abc".to_vec()));
+        clients.flush();
+        match rx.try_recv() {
+            Ok(ConnOut::Framed(bytes)) => assert_eq!(bytes, b"\0\0\0\x03abc"),
+            other => panic!("the writer got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_is_written_directly_once_a_close_is_queued() {
+        let (mut clients, _client, mut rx) = one_conn().await;
+        clients.close(7);
+        assert!(matches!(rx.try_recv(), Ok(ConnOut::Close)));
+        clients.send(7, ConnOut::Packet(b"late".to_vec()));
+        clients.flush();
+        assert!(matches!(rx.try_recv(), Ok(ConnOut::Framed(_))));
+    }
 }

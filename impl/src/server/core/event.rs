@@ -1,16 +1,13 @@
 //! What the core thread takes, in arrival order: peer messages and link changes, client
 //! connections and their packets, flow-control wake-ups, finished background work.
 
-use super::super::client::ConnOut;
-use super::super::flow::{ConnFlow, Ticket};
+use super::super::client::NewConn;
+use super::super::flow::Ticket;
 use super::super::links::LinkEvent;
 use super::ConnId;
 use crate::storage::StorageError;
 use crate::wire::{ClientOp, ConnectRequest};
 use crate::zxid::Zxid;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// What the core thread takes, in arrival order, from the link and client tasks.
 #[derive(Debug)]
@@ -18,21 +15,7 @@ pub enum Event {
     /// A message from a peer, or a change of a peer connection.
     Link(LinkEvent),
     /// A client connection was accepted.
-    ClientOpened {
-        /// The new connection.
-        conn: ConnId,
-        /// Where the core sends the connection's replies and notifications.
-        tx: mpsc::UnboundedSender<ConnOut>,
-        /// The client's address.
-        addr: SocketAddr,
-        /// Notified when the connection's session is set up: its reader reads nothing after
-        /// the handshake until then.
-        session_ready: Arc<tokio::sync::Notify>,
-        /// The connection's budgets (`flow.rs`).
-        flow: Arc<ConnFlow>,
-        /// Whether it came in on the secure client port (TLS).
-        secure: bool,
-    },
+    ClientOpened(ConnId, NewConn),
     /// A connection's first packet: the session handshake (new session or resumed one).
     Connect {
         /// The connection it came on.

@@ -196,16 +196,8 @@ impl Core {
     fn handle(&mut self, ev: Event) -> Result<(), StorageError> {
         match ev {
             Event::Link(l) => self.on_link(l),
-            Event::ClientOpened {
-                conn,
-                tx,
-                addr,
-                session_ready,
-                flow,
-                secure,
-            } => {
-                self.clients
-                    .opened(conn, tx, addr, session_ready, flow, secure);
+            Event::ClientOpened(conn, new) => {
+                self.clients.opened(conn, new);
                 Ok(())
             }
             Event::Connect { conn, req } => self.on_connect(conn, req),
