@@ -17,7 +17,7 @@ use super::core::{Core, Event};
 use crate::database::ZkDatabase;
 use crate::replica::Compacted;
 use crate::zxid::Zxid;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A compaction waits for one applied transaction per this many znodes.
 const ZNODES_PER_TXN: u64 = 64;
@@ -53,6 +53,29 @@ impl Compaction {
     pub(super) fn applied(&mut self) {
         self.txns_since += 1;
     }
+
+    /// Whether a compaction should start now, the states having rested since `since` and
+    /// the tree holding `znodes`.
+    fn due(&self, now: Instant, since: Instant, idle: Duration, znodes: u64) -> bool {
+        now.duration_since(since) >= idle * self.backoff
+            && self.txns_since > 0
+            && self.txns_since.saturating_mul(ZNODES_PER_TXN) >= znodes
+            && self.running.is_none()
+    }
+
+    /// A compaction's states were swapped in: the next waits one idle time again, for one
+    /// transaction per `ZNODES_PER_TXN` znodes from now.
+    fn installed(&mut self) {
+        self.txns_since = 0;
+        self.backoff = 1;
+    }
+
+    /// A compaction was dropped because a write moved the states meanwhile: the next waits
+    /// twice the idle time this one did, up to `MAX_BACKOFF` times.
+    fn stale(&mut self) -> u32 {
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        self.backoff
+    }
 }
 
 impl Core {
@@ -71,14 +94,8 @@ impl Core {
                 return;
             }
         };
-        let c = &self.compaction;
         let znodes = self.replica.state_machine().tree().len() as u64;
-        if now.duration_since(since) < idle * c.backoff
-            || c.txns_since == 0
-            || c.txns_since.saturating_mul(ZNODES_PER_TXN) < znodes
-            || c.running.is_some()
-            || self.snapshot_job.is_some()
-        {
+        if !self.compaction.due(now, since, idle, znodes) || self.snapshot_job.is_some() {
             return;
         }
         let Some(job) = self.replica.compaction_job() else {
@@ -115,15 +132,13 @@ impl Core {
         match self.replica.install_compaction(*done) {
             Ok(retired) => {
                 let (zxid, txns) = (self.replica.last_processed(), self.compaction.txns_since);
-                self.compaction.txns_since = 0;
-                self.compaction.backoff = 1;
+                self.compaction.installed();
                 let znodes = super::fourlw::znode_count(self);
                 tracing::info!(%zxid, znodes, txns, replayed, ms, "in-memory states compacted");
                 drop_elsewhere(retired);
             }
             Err(stale) => {
-                let backoff = (self.compaction.backoff * 2).min(MAX_BACKOFF);
-                self.compaction.backoff = backoff;
+                let backoff = self.compaction.stale();
                 tracing::debug!(
                     ms,
                     backoff,
@@ -141,4 +156,55 @@ fn drop_elsewhere<T: Send + 'static>(states: T) {
     let _ = std::thread::Builder::new()
         .name("zab-compaction".into())
         .spawn(move || drop(states));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDLE: Duration = Duration::from_secs(2);
+
+    /// Whether a compaction is due `rested` after the states last moved.
+    fn due_after(c: &Compaction, rested: Duration, znodes: u64) -> bool {
+        let since = Instant::now();
+        c.due(since + rested, since, IDLE, znodes)
+    }
+
+    fn with_txns(txns_since: u64) -> Compaction {
+        Compaction {
+            txns_since,
+            ..Compaction::default()
+        }
+    }
+
+    #[test]
+    fn one_idle_time_after_one_transaction_per_64_znodes() {
+        let c = with_txns(10);
+        assert!(due_after(&c, IDLE, 640));
+        assert!(
+            !due_after(&c, IDLE, 641),
+            "too few transactions for the tree"
+        );
+        assert!(!due_after(&c, IDLE - Duration::from_millis(1), 640));
+        assert!(!due_after(&with_txns(0), IDLE, 0), "nothing applied");
+        let running = Compaction {
+            running: Some((Instant::now(), 0)),
+            ..with_txns(10)
+        };
+        assert!(!due_after(&running, IDLE, 1), "one at a time");
+    }
+
+    #[test]
+    fn each_stale_result_doubles_the_wait_up_to_32_and_an_install_resets_it() {
+        let mut c = with_txns(10);
+        let waits: Vec<u32> = (0..7).map(|_| c.stale()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 32, 32]);
+        assert!(!due_after(&c, IDLE * 31, 1));
+        assert!(due_after(&c, IDLE * 32, 1));
+        c.installed();
+        assert_eq!(c.backoff, 1);
+        assert!(!due_after(&c, IDLE, 1), "no transaction since the install");
+        c.applied();
+        assert!(due_after(&c, IDLE, 1));
+    }
 }
