@@ -198,6 +198,11 @@ pub struct ServerConfig {
     /// that run the connections' and links' tasks. Servers sharing a machine each take a
     /// share of it (`zabd ensemble` gives each cores / servers).
     pub worker_threads: usize,
+    /// `zab.client.directWrites` (a zabd extension, default true): the core thread writes a
+    /// plain connection's replies to its socket itself while nothing is queued for it
+    /// (`server/direct.rs`); false hands every write to the connection's task, which spreads
+    /// the sends of a large fan-out over the worker threads.
+    pub client_direct_writes: bool,
     /// `zab.traceDir` (a zabd extension): record the replica's inputs and outputs in
     /// `trace.<myid>` there (`server::trace`).
     pub trace_dir: Option<PathBuf>,
@@ -303,6 +308,7 @@ impl ServerConfig {
             trace_dir: None,
             compact_idle_ms: 2_000,
             worker_threads: 0,
+            client_direct_writes: true,
             quorum_secret_file: None,
             quorum_secret: None,
             bug: None,

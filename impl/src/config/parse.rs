@@ -69,6 +69,9 @@ impl ServerConfig {
                 "zab.client.maxOutstanding" => {
                     cfg.client_max_outstanding = number(line, key, value)?
                 }
+                "zab.client.directWrites" => {
+                    cfg.client_direct_writes = boolean(value).map_err(|m| bad(line, m))?
+                }
                 "zab.client.maxQueuedBytes" => {
                     cfg.client_max_queued_bytes = number(line, key, value)?
                 }

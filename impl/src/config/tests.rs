@@ -33,6 +33,7 @@ fn bad_lines_are_named() {
         ("dataDir=/d\nzab.reads=strong\n", "line 2"),
         ("dataDir=/d\nzab.compactIdleMs=-1\n", "line 2"),
         ("dataDir=/d\nzab.workerThreads=-1\n", "line 2"),
+        ("dataDir=/d\nzab.client.directWrites=maybe\n", "line 2"),
         (
             "dataDir=/d\nzab.workerThreads=5000\n",
             "zab.workerThreads=5000 is over 1024",
@@ -166,4 +167,13 @@ fn worker_threads_are_one_per_core_unless_told() {
     let one = ServerConfig::parse("dataDir=/d\nzab.workerThreads=1\n").unwrap();
     assert_eq!(one.worker_threads, 1);
     assert!(one.unknown.is_empty());
+}
+
+#[test]
+fn the_core_writes_to_clients_directly_unless_told_not_to() {
+    let plain = ServerConfig::parse("dataDir=/d\n").unwrap();
+    assert!(plain.client_direct_writes);
+    let off = ServerConfig::parse("dataDir=/d\nzab.client.directWrites=false\n").unwrap();
+    assert!(!off.client_direct_writes);
+    assert!(off.unknown.is_empty());
 }

@@ -330,6 +330,7 @@ pub async fn run(
     };
     let mut clients = clients::Clients::new(session_prefix, timeouts, auth_limits);
     clients.super_digest = cfg.super_digest.clone();
+    clients.direct_writes = cfg.client_direct_writes;
     let (tx, rx) = std::sync::mpsc::channel();
     let rt = tokio::runtime::Handle::current();
     let core = core::Core::new(

@@ -144,6 +144,8 @@ pub struct Clients {
     pub response_sizes: crate::server::stats::Sizes,
     /// Connections with framed replies not yet handed over.
     dirty: Vec<ConnId>,
+    /// `zab.client.directWrites`: whether the core writes idle plain connections itself.
+    pub direct_writes: bool,
 }
 
 /// What one connection may authenticate: `zab.auth.maxIds` distinct identities, none longer
@@ -181,6 +183,7 @@ impl Clients {
             plain_opened: (0, 0),
             response_sizes: Default::default(),
             dirty: Vec::new(),
+            direct_writes: true,
         }
     }
 
@@ -297,7 +300,7 @@ impl Clients {
         };
         let state = Conn {
             tx: new.tx,
-            direct: new.direct,
+            direct: new.direct.filter(|_| self.direct_writes),
             closing: false,
             addr: new.addr,
             session: None,

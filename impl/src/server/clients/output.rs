@@ -29,8 +29,9 @@ impl Clients {
         hand_over(conn, c, out);
     }
 
-    /// Hands every connection the replies framed for it since the last flush (one wake-up
-    /// of its task per batch of events).
+    /// Sends every connection the replies framed for it since the last flush: written
+    /// directly where its writer holds nothing, else handed to its task (one wake-up of
+    /// it per batch of events).
     pub fn flush(&mut self) {
         for conn in std::mem::take(&mut self.dirty) {
             if let Some(c) = self.conns.get_mut(&conn) {
@@ -136,9 +137,23 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
     use tokio::sync::mpsc;
 
+    type Queue = mpsc::UnboundedReceiver<ConnOut>;
+
     /// A `Clients` with one plain connection (7) whose far end is returned, with the
     /// connection's writer queue.
-    async fn one_conn() -> (Clients, TcpStream, mpsc::UnboundedReceiver<ConnOut>) {
+    async fn one_conn() -> (Clients, TcpStream, Queue) {
+        conn_with(true).await
+    }
+
+    async fn conn_with(direct_writes: bool) -> (Clients, TcpStream, Queue) {
+        let mut clients = Clients::new(1, timeouts(), test_limits());
+        clients.direct_writes = direct_writes;
+        let (client, rx) = open(&mut clients, 7).await;
+        (clients, client, rx)
+    }
+
+    /// Opens plain connection `conn` on `clients`: its far end and its writer queue.
+    async fn open(clients: &mut Clients, conn: ConnId) -> (TcpStream, Queue) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap())
             .await
@@ -154,16 +169,15 @@ mod tests {
         };
         let (events, _) = std::sync::mpsc::channel();
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut clients = Clients::new(1, timeouts(), test_limits());
         let new = NewConn {
             tx,
             direct: Some(wr),
             addr,
             session_ready: Arc::new(tokio::sync::Notify::new()),
-            flow: Flow::new(limits).connection(7, events),
+            flow: Flow::new(limits).connection(conn, events),
         };
-        clients.opened(7, new);
-        (clients, client, rx)
+        clients.opened(conn, new);
+        (client, rx)
     }
 
     fn timeouts() -> Timeouts {
@@ -210,6 +224,14 @@ mod tests {
             Ok(ConnOut::Framed(bytes)) => assert_eq!(bytes, b"\0\0\0\x03abc"),
             other => panic!("the writer got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn with_direct_writes_off_everything_goes_through_the_task() {
+        let (mut clients, _client, mut rx) = conn_with(false).await;
+        clients.send(7, ConnOut::Packet(b"abc".to_vec()));
+        clients.flush();
+        assert!(matches!(rx.try_recv(), Ok(ConnOut::Framed(_))));
     }
 
     #[tokio::test]
