@@ -90,17 +90,16 @@ fn flush_one(conn: ConnId, c: &mut Conn) {
     if c.pending.is_empty() {
         return;
     }
-    if let Some(socket) = c.direct.as_ref().filter(|_| !c.closing) {
-        if c.flow.queued_bytes() == 0 {
-            let written = socket.try_write(&c.pending);
-            if written == c.pending.len() {
-                c.pending.clear();
-                // A large reply must not pin its size for the connection's life.
-                c.pending.shrink_to(PENDING_KEEP);
-                return;
-            }
-            c.pending.drain(..written);
+    let writer_idle = !c.closing && c.flow.queued_bytes() == 0;
+    if let Some(socket) = c.direct.as_ref().filter(|_| writer_idle) {
+        let written = socket.try_write(&c.pending);
+        if written == c.pending.len() {
+            c.pending.clear();
+            // A large reply must not pin its size for the connection's life.
+            c.pending.shrink_to(PENDING_KEEP);
+            return;
         }
+        c.pending.drain(..written);
     }
     let framed = ConnOut::Framed(std::mem::take(&mut c.pending));
     hand_over(conn, c, framed);
@@ -146,7 +145,7 @@ mod tests {
     }
 
     async fn conn_with(direct_writes: bool) -> (Clients, TcpStream, Queue) {
-        let mut clients = Clients::new(1, timeouts(), test_limits());
+        let mut clients = Clients::new(1, Timeouts::from_tick(2000), test_limits());
         clients.direct_writes = direct_writes;
         let (client, rx) = open(&mut clients, 7).await;
         (clients, client, rx)
@@ -178,14 +177,6 @@ mod tests {
         };
         clients.opened(conn, new);
         (client, rx)
-    }
-
-    fn timeouts() -> Timeouts {
-        Timeouts {
-            tick_ms: 2000,
-            min_ms: 4000,
-            max_ms: 40000,
-        }
     }
 
     fn test_limits() -> crate::server::clients::AuthLimits {
