@@ -12,6 +12,7 @@ pub mod display;
 pub mod explorer;
 pub mod faults;
 pub mod fle;
+pub mod ghost;
 mod hashing;
 pub mod liveness;
 pub mod model;

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod http;
+pub mod in_process;
 pub mod process;
 pub mod raw;
 

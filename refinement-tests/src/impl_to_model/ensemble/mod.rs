@@ -20,12 +20,14 @@
 //! - pings, touches and client traffic are not the model's.
 
 mod apply;
+mod explain;
 mod observe;
 mod order;
 mod rules;
 pub mod world;
 
 use apply::{apply, mark_lost};
+use explain::{explain, is_lose, project};
 use rules::Rules;
 
 use crate::shared::abstraction::View;
@@ -36,12 +38,8 @@ use std::collections::HashSet;
 use world::World;
 use zab::replica::Input;
 use zab::server::trace::Record;
-use zab_model::msg::{Msg, Plane};
 use zab_model::types::Sid;
 use zab_model::{Action, State, ZabModel};
-
-/// The most model actions one event may stand for.
-const MOST_ACTIONS_PER_EVENT: usize = 6;
 
 /// An event of the merged run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -394,46 +392,4 @@ impl Validation<'_> {
         let (what, diff) = (label.to_string(), now.diff(target));
         Divergence::Unexplained { what, diff }
     }
-}
-
-/// FOLLOWERINFOs in flight are connection attempts the model does not have: not compared.
-fn project(v: &mut View) {
-    for q in v.quorum.values_mut() {
-        q.retain(|m| !matches!(m, Msg::FollowerInfo { .. }));
-    }
-    v.quorum.retain(|_, q| !q.is_empty());
-}
-
-fn is_lose(a: &Action) -> bool {
-    matches!(
-        a,
-        Action::Lose {
-            plane: Plane::Election,
-            ..
-        }
-    )
-}
-
-/// The shortest sequence of allowed model actions from `st` to a state whose view, projected,
-/// is `target`; the empty one only if `may_stutter`.
-fn explain(
-    model: &ZabModel,
-    st: &State,
-    target: &View,
-    allowed: impl Fn(bool, &Action) -> bool,
-    may_stutter: bool,
-) -> Option<(Vec<Action>, State)> {
-    let reached = |s: &State| {
-        let mut v = View::of_model(&model.cfg, s);
-        project(&mut v);
-        v == *target
-    };
-    crate::shared::search::shortest(
-        model,
-        st,
-        MOST_ACTIONS_PER_EVENT,
-        reached,
-        allowed,
-        may_stutter,
-    )
 }

@@ -4,7 +4,6 @@
 use crate::action::Action;
 use crate::config::Config;
 use crate::display::trace_line;
-use crate::liveness;
 use crate::model::ZabModel;
 use crate::route::Route;
 use crate::state::State;
@@ -14,6 +13,9 @@ use stateright::report::{ReportData, ReportDiscovery, Reporter};
 use stateright::{Checker, Expectation, HasDiscoveries, Model, Path};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+mod liveness_report;
+pub use liveness_report::{run_liveness, LivenessReport, LivenessResult};
 
 /// The outcome of one property.
 #[derive(Clone, Debug, Serialize)]
@@ -305,93 +307,6 @@ pub fn trace(model: &ZabModel, init: &State, actions: &[Action]) -> Vec<String> 
     }
     lines.push(format!("final state:\n{state:?}"));
     lines
-}
-
-/// The liveness report in serializable form.
-#[derive(Clone, Debug, Serialize)]
-pub struct LivenessReport {
-    /// The configuration checked, as one line (`Config::summary`).
-    pub config: String,
-    /// The verdict: "pass", "fail" (some goal has a fair lasso) or "incomplete" (state limit hit).
-    pub result: &'static str,
-    /// Unique states explored (no symmetry reduction: fairness classes name servers).
-    pub unique_states: usize,
-    /// Transitions explored, including those leading outside the checked bounds.
-    pub edges: usize,
-    /// Wall-clock time of exploration and analysis.
-    pub seconds: f64,
-    /// Unique states per second.
-    pub states_per_second: f64,
-    /// Whether every reachable state (within bounds) was explored before the state limit.
-    pub complete: bool,
-    /// One result per liveness goal.
-    pub properties: Vec<LivenessResult>,
-}
-
-/// The verdict on one liveness goal, with its fair lasso as readable lines when it fails.
-#[derive(Clone, Debug, Serialize)]
-pub struct LivenessResult {
-    /// The goal's name (`leader_eventually_established`, `request_eventually_committed`).
-    pub name: &'static str,
-    /// Whether no fair lasso violates the goal.
-    pub holds: bool,
-    /// The lasso: steps to the cycle, then the cycle (repeated forever).
-    pub prefix: Vec<String>,
-    /// The actions of the cycle, one line each, after the prefix's cycle entry state.
-    pub cycle: Vec<String>,
-}
-
-/// Runs the liveness check (`zab-model liveness`) on `cfg` without symmetry, exploring at
-/// most `max_states` states, and replays each lasso found into readable lines.
-pub fn run_liveness(cfg: &Config, max_states: usize, progress: bool) -> LivenessReport {
-    let model = ZabModel::new(Config {
-        symmetry: false,
-        ..cfg.clone()
-    });
-    let r = liveness::check(&model, max_states, progress);
-    let properties = r
-        .goals
-        .iter()
-        .map(|g| {
-            let (prefix, cycle) = match &g.lasso {
-                None => (vec![], vec![]),
-                Some(l) => {
-                    let mut st = l.init.clone();
-                    let mut prefix = vec![format!("initial state:\n{st:?}")];
-                    for a in &l.prefix {
-                        st = model.step(&st, *a);
-                        prefix.push(trace_line(cfg, a, &st));
-                    }
-                    prefix.push(format!("cycle entry state:\n{st:?}"));
-                    let cycle = l
-                        .cycle
-                        .iter()
-                        .map(|a| {
-                            st = model.step(&st, *a);
-                            trace_line(cfg, a, &st)
-                        })
-                        .collect();
-                    (prefix, cycle)
-                }
-            };
-            LivenessResult {
-                name: g.goal.name(),
-                holds: g.lasso.is_none(),
-                prefix,
-                cycle,
-            }
-        })
-        .collect();
-    LivenessReport {
-        config: cfg.summary(),
-        result: verdict(!r.holds(), r.complete),
-        unique_states: r.states,
-        edges: r.edges,
-        seconds: r.seconds,
-        states_per_second: r.states as f64 / r.seconds.max(1e-9),
-        complete: r.complete,
-        properties,
-    }
 }
 
 /// The table printed after a check.
