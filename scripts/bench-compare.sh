@@ -12,25 +12,8 @@ cd "$(dirname "$0")/.."
 duration=10
 if [ "${1:-}" = "--duration" ]; then duration="$2"; shift 2; fi
 bin=target/release
-work="$(mktemp -d -t zab-bench-compare.XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$bin/zabd" ensemble --servers 3 --dir "$work/zabd" > "$work/zabd.hosts" 2> "$work/zabd.err" &
-pids+=($!)
-scripts/zookeeper-ensemble.sh --servers 3 --dir "$work/zk" > "$work/zk.hosts" 2> "$work/zk.err" &
-pids+=($!)
-for f in zabd zk; do
-  for _ in $(seq 1 300); do [ -s "$work/$f.hosts" ] && break; sleep 0.2; done
-  [ -s "$work/$f.hosts" ] || { echo "bench-compare: $f ensemble did not start" >&2; exit 4; }
-done
-zabd_hosts="$(head -1 "$work/zabd.hosts")"
-zk_hosts="$(head -1 "$work/zk.hosts")"
+. scripts/ensembles.sh
+start_ensembles bench-compare 3 0 512
 
 echo "# warm-up (not measured)"
 "$bin/zab-bench" --connect "$zabd_hosts" --compare "$zk_hosts" --duration 10 "$@" > /dev/null

@@ -44,27 +44,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 bin=target/release
-work="$(mktemp -d -t zab-bench-scale.XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-${servers_cpu[@]+"${servers_cpu[@]}"} "$bin/zabd" ensemble --servers "$servers" --observers "$observers" --dir "$work/zabd" \
-  > "$work/zabd.hosts" 2> "$work/zabd.err" &
-pids+=($!)
-${servers_cpu[@]+"${servers_cpu[@]}"} scripts/zookeeper-ensemble.sh --servers "$servers" --observers "$observers" --heap "$heap" \
-  --dir "$work/zk" > "$work/zk.hosts" 2> "$work/zk.err" &
-pids+=($!)
-for f in zabd zk; do
-  for _ in $(seq 1 600); do [ -s "$work/$f.hosts" ] && break; sleep 0.2; done
-  [ -s "$work/$f.hosts" ] || { echo "bench-scale: $f ensemble did not start" >&2; exit 4; }
-done
-zabd_hosts="$(head -1 "$work/zabd.hosts")"
-zk_hosts="$(head -1 "$work/zk.hosts")"
+. scripts/ensembles.sh
+start_ensembles bench-scale "$servers" "$observers" "$heap" ${servers_cpu[@]+"${servers_cpu[@]}"}
 
 echo "# $servers voters, $observers observers; target 1 = zabd, target 2 = ZooKeeper 3.8.0 (-Xmx${heap}m)"
 echo "# warm-up (not measured), after a preload of $preload znodes"
