@@ -207,126 +207,115 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Bugs => {
-            for b in ALL_BUGS {
-                let by = if b.found_by_liveness() {
-                    "liveness"
-                } else {
-                    "check"
-                };
-                println!("{:<8} [{by:<8}] {}", b.name(), b.summary());
-            }
-            ExitCode::SUCCESS
-        }
-        Command::Scenarios { name: None } => {
-            for sc in &scenarios::SCENARIOS {
-                println!("{:<30} {}", sc.name, sc.title);
-            }
-            println!("\n`zab-model scenarios NAME` prints one; `zab-model explore --scenario NAME` opens it.");
-            ExitCode::SUCCESS
-        }
+        Command::Bugs => list_bugs(),
+        Command::Scenarios { name: None } => list_scenarios(),
         Command::Scenarios { name: Some(name) } => print_scenario(&name),
-        Command::Check(flags) => {
-            let cfg = match flags.config() {
-                Ok(c) => c,
-                Err(e) => return usage_error(&e.to_string()),
-            };
-            let known: Vec<&str> = ZabModel::new(cfg.clone())
-                .properties()
-                .iter()
-                .map(|p| p.name)
-                .collect();
-            if let Some(bad) = flags
-                .properties
-                .iter()
-                .find(|p| !known.contains(&p.as_str()))
-            {
-                return usage_error(&format!(
-                    "unknown property {bad:?}; known: {}",
-                    known.join(", ")
-                ));
-            }
-            let report = check::run(
-                &cfg,
-                &CheckOptions {
-                    threads: flags.threads,
-                    progress: true,
-                    timeout: flags.timeout.map(Duration::from_secs),
-                    examples: flags.examples,
-                    dfs: flags.dfs,
-                    only: flags.properties.clone(),
-                },
-            );
-            if flags.json {
-                println!("{}", serde_json::to_string(&report).expect("serializable"));
-            } else {
-                print!("{}", check::table(&report));
-                for c in &report.counterexamples {
-                    println!("\ncounterexample to {}:", c.property);
-                    for line in &c.steps {
-                        println!("{line}");
-                    }
-                    if let Some(route) = &c.explorer {
-                        println!(
-                            "\nin the Explorer (zab-model explore with the same flags): \
-                             http://127.0.0.1:{DEFAULT_PORT}/{route}"
-                        );
-                    }
-                }
-                for c in &report.examples {
-                    println!("\nexample of {}:", c.property);
-                    for line in &c.steps {
-                        println!("{line}");
-                    }
-                }
-            }
-            ExitCode::from(check::exit_code(report.result))
-        }
-        Command::Liveness(lf) => {
-            let cfg = match lf.flags.config() {
-                Ok(c) => c,
-                Err(e) => return usage_error(&e.to_string()),
-            };
-            let report = check::run_liveness(&cfg, lf.max_states, true);
-            if lf.flags.json {
-                println!("{}", serde_json::to_string(&report).expect("serializable"));
-            } else {
-                println!("{}", report.config);
-                for p in &report.properties {
-                    println!(
-                        "{:<32} {}",
-                        p.name,
-                        if p.holds { "holds" } else { "VIOLATED" }
-                    );
-                }
-                println!(
-                    "states {}  edges {}  {:.2} s  {:.0} states/s  {}",
-                    report.unique_states,
-                    report.edges,
-                    report.seconds,
-                    report.states_per_second,
-                    if report.complete {
-                        "complete"
-                    } else {
-                        "incomplete (state limit)"
-                    }
-                );
-                for p in report.properties.iter().filter(|p| !p.holds) {
-                    println!("\nfair lasso violating {}:", p.name);
-                    for line in &p.prefix {
-                        println!("{line}");
-                    }
-                    println!("-- cycle (repeats forever) --");
-                    for line in &p.cycle {
-                        println!("{line}");
-                    }
-                }
-                println!("result: {}", report.result.to_uppercase());
-            }
-            ExitCode::from(check::exit_code(report.result))
-        }
+        Command::Check(flags) => run_check(&flags),
+        Command::Liveness(lf) => run_liveness(&lf),
         Command::Explore(ef) => explore(&ef),
     }
+}
+
+/// `zab-model bugs`: every bug switch, with the check that finds it.
+fn list_bugs() -> ExitCode {
+    for b in ALL_BUGS {
+        let by = if b.found_by_liveness() {
+            "liveness"
+        } else {
+            "check"
+        };
+        println!("{:<8} [{by:<8}] {}", b.name(), b.summary());
+    }
+    ExitCode::SUCCESS
+}
+
+/// `zab-model scenarios`: the names and titles of the guided scenarios.
+fn list_scenarios() -> ExitCode {
+    for sc in &scenarios::SCENARIOS {
+        println!("{:<30} {}", sc.name, sc.title);
+    }
+    println!(
+        "\n`zab-model scenarios NAME` prints one; `zab-model explore --scenario NAME` opens it."
+    );
+    ExitCode::SUCCESS
+}
+
+/// `zab-model check`: the exhaustive safety check, as a table (with its traces) or JSON.
+fn run_check(flags: &Flags) -> ExitCode {
+    let cfg = match flags.config() {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let known: Vec<&str> = ZabModel::new(cfg.clone())
+        .properties()
+        .iter()
+        .map(|p| p.name)
+        .collect();
+    if let Some(bad) = flags
+        .properties
+        .iter()
+        .find(|p| !known.contains(&p.as_str()))
+    {
+        return usage_error(&format!(
+            "unknown property {bad:?}; known: {}",
+            known.join(", ")
+        ));
+    }
+    let report = check::run(
+        &cfg,
+        &CheckOptions {
+            threads: flags.threads,
+            progress: true,
+            timeout: flags.timeout.map(Duration::from_secs),
+            examples: flags.examples,
+            dfs: flags.dfs,
+            only: flags.properties.clone(),
+        },
+    );
+    if flags.json {
+        println!("{}", serde_json::to_string(&report).expect("serializable"));
+    } else {
+        print!("{}", check::table(&report));
+        print_traces(&report);
+    }
+    ExitCode::from(check::exit_code(report.result))
+}
+
+/// A check's counterexamples (with their address in the Explorer) and examples.
+fn print_traces(report: &check::CheckReport) {
+    for c in &report.counterexamples {
+        println!("\ncounterexample to {}:", c.property);
+        for line in &c.steps {
+            println!("{line}");
+        }
+        if let Some(route) = &c.explorer {
+            println!(
+                "\nin the Explorer (zab-model explore with the same flags): \
+                 http://127.0.0.1:{DEFAULT_PORT}/{route}"
+            );
+        }
+    }
+    for c in &report.examples {
+        println!("\nexample of {}:", c.property);
+        for line in &c.steps {
+            println!("{line}");
+        }
+    }
+}
+
+/// `zab-model liveness`: each goal's verdict, and the fair lasso of each one violated.
+fn run_liveness(lf: &LivenessFlags) -> ExitCode {
+    let cfg = match lf.flags.config() {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let report = check::run_liveness(&cfg, lf.max_states, true);
+    if lf.flags.json {
+        println!("{}", serde_json::to_string(&report).expect("serializable"));
+    } else {
+        print!("{}", check::liveness_table(&report));
+    }
+    ExitCode::from(check::exit_code(report.result))
 }
 
 /// `zab-model explore`: serves the Explorer (with the tour) until the process is stopped.

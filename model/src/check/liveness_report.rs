@@ -94,3 +94,34 @@ pub fn run_liveness(cfg: &Config, max_states: usize, progress: bool) -> Liveness
         properties,
     }
 }
+
+/// The liveness report as printed: each goal's verdict, the exploration's figures, then the
+/// fair lasso of each goal violated.
+pub fn liveness_table(r: &LivenessReport) -> String {
+    let mut out = format!("{}\n", r.config);
+    for p in &r.properties {
+        let verdict = if p.holds { "holds" } else { "VIOLATED" };
+        out.push_str(&format!("{:<32} {verdict}\n", p.name));
+    }
+    let extent = if r.complete {
+        "complete"
+    } else {
+        "incomplete (state limit)"
+    };
+    out.push_str(&format!(
+        "states {}  edges {}  {:.2} s  {:.0} states/s  {extent}\n",
+        r.unique_states, r.edges, r.seconds, r.states_per_second
+    ));
+    for p in r.properties.iter().filter(|p| !p.holds) {
+        out.push_str(&format!("\nfair lasso violating {}:\n", p.name));
+        for line in &p.prefix {
+            out.push_str(&format!("{line}\n"));
+        }
+        out.push_str("-- cycle (repeats forever) --\n");
+        for line in &p.cycle {
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    out.push_str(&format!("result: {}\n", r.result.to_uppercase()));
+    out
+}

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 mod liveness_report;
-pub use liveness_report::{run_liveness, LivenessReport, LivenessResult};
+pub use liveness_report::{liveness_table, run_liveness, LivenessReport, LivenessResult};
 
 /// The outcome of one property.
 #[derive(Clone, Debug, Serialize)]
