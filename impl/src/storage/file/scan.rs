@@ -75,6 +75,13 @@ fn check_header(
 ) -> Result<Option<ScannedLog>, StorageError> {
     match framing::check_log_header(bytes) {
         HeaderCheck::Valid => Ok(None),
+        // A header that never reached the disk leaves nothing after it either: a valid
+        // record behind a zeroed header is a damaged file, and removing it as torn would
+        // throw away durable transactions.
+        HeaderCheck::Torn if framing::valid_record_after(bytes, LOG_HEADER_LEN, Zxid::ZERO) => {
+            let reason = "zeroed file header, and valid records follow";
+            Err(StorageError::corrupt(name, 0, reason))
+        }
         HeaderCheck::Torn if tail_may_tear => Ok(Some(ScannedLog {
             records: Vec::new(),
             torn: Some((0, "incomplete file header".into())),

@@ -143,6 +143,35 @@ fn storage_empty_newest_file_is_removed_but_not_the_one_before() {
 }
 
 #[test]
+fn storage_zeroed_header_with_records_after_it_is_an_error() {
+    let (mut f, path) = logged(5);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[..LOG_HEADER_LEN].fill(0);
+    fs::write(&path, &bytes).unwrap();
+    let err = f.reopen().unwrap_err();
+    assert!(
+        matches!(&err, StorageError::Corrupt { file, offset: 0, reason }
+            if file == "log.100000001" && reason.contains("valid records follow")),
+        "{err}"
+    );
+    // Nothing was removed: the five records are still on disk.
+    assert_eq!(file_len(&path), record_at(5));
+}
+
+#[test]
+fn storage_zeroed_newest_file_is_a_torn_creation() {
+    let (mut f, _) = logged(3);
+    // A crash while creating the next file: its size reached the disk, its bytes did not.
+    let next = f.storage.log_file_path(z(2, 1));
+    fs::write(&next, vec![0u8; LOG_HEADER_LEN + 3 * record_len() as usize]).unwrap();
+    f.reopen().unwrap();
+    let r = f.storage.recover().unwrap();
+    assert_eq!(r.entries, entries(1, 1, 3));
+    assert_eq!(r.report.torn_tails[0].file, "log.200000001");
+    assert!(!next.exists());
+}
+
+#[test]
 fn storage_missing_log_file_is_a_gap() {
     let mut f = FileDisk::new(records_per_file(3));
     f.storage.append(&entries(1, 1, 9)).unwrap();
