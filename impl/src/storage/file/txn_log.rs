@@ -244,10 +244,6 @@ impl TxnLog {
             buf.extend_from_slice(&p.frame);
         }
         self.flush(&mut buf)?;
-        #[cfg(test)]
-        if std::mem::take(&mut self.fail_next_sync) {
-            return Err(std::io::Error::other("injected fsync failure")).ctx(|| "fsync".into());
-        }
         if created {
             self.fsync_dir()?;
         }
@@ -281,8 +277,28 @@ impl TxnLog {
             return Ok(());
         }
         let ctx = || format!("appending to log.{:x}", tail.start.0);
-        tail.file.write_all(buf).ctx(ctx)?;
-        tail.file.sync_data().ctx(ctx)?;
+        let written = tail
+            .file
+            .write_all(buf)
+            .and_then(|()| tail.file.sync_data());
+        #[cfg(test)]
+        let written = match std::mem::take(&mut self.fail_next_sync) {
+            true => Err(std::io::Error::other("injected fsync failure")),
+            false => written,
+        };
+        if let Err(e) = written {
+            // Linux marks the pages of a failed fsync clean, so the page cache would hand
+            // the batch to a restarted server as if it were durable: cut the file back to
+            // what the last good fsync covered.
+            let e = match tail.file.set_len(tail.len) {
+                Ok(()) => e,
+                Err(cut) => std::io::Error::other(format!(
+                    "{e}; cutting the file back to its last synced {} bytes failed too: {cut}",
+                    tail.len
+                )),
+            };
+            return Err(e).ctx(ctx);
+        }
         tail.len += buf.len() as u64;
         buf.clear();
         self.fsyncs += 1;
