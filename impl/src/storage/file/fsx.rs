@@ -70,6 +70,30 @@ pub fn lock_dir(dir: &Path) -> Result<File, StorageError> {
     }
 }
 
+/// Creates `dir` and its missing parents, each made durable in its own parent: a directory
+/// whose entry never reached the disk may be gone after a power cut, with every file fsynced
+/// in it since.
+pub fn create_dir_durably(dir: &Path) -> Result<(), StorageError> {
+    let mut missing = Vec::new();
+    let mut d = dir;
+    while !d.exists() {
+        missing.push(d);
+        match d.parent() {
+            Some(p) => d = p,
+            None => break,
+        }
+    }
+    std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+    for created in missing.iter().rev() {
+        match created.parent() {
+            Some(p) if p.as_os_str().is_empty() => fsync_dir(Path::new("."))?,
+            Some(p) => fsync_dir(p)?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
 /// Makes the directory's entries (creations, renames, deletions) durable.
 pub fn fsync_dir(dir: &Path) -> Result<(), StorageError> {
     let ctx = || format!("fsync of directory {}", dir.display());
@@ -129,5 +153,26 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).ctx(|| format!("reading {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_dir_durably_makes_missing_parents_and_keeps_existing_ones() {
+        let root = tempfile::tempdir().unwrap();
+        let nested = root.path().join("a").join("b").join("version-2");
+        create_dir_durably(&nested).unwrap();
+        assert!(nested.is_dir());
+        std::fs::write(nested.join("kept"), b"x").unwrap();
+        create_dir_durably(&nested).unwrap();
+        assert!(nested.join("kept").exists());
+        // Under a file it cannot be created: a named error, not a panic.
+        let file = root.path().join("plain");
+        std::fs::write(&file, b"x").unwrap();
+        let err = create_dir_durably(&file.join("sub")).unwrap_err();
+        assert!(err.to_string().contains("creating"), "{err}");
     }
 }

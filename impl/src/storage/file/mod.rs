@@ -10,7 +10,7 @@ mod scan;
 mod snap;
 mod txn_log;
 
-use super::error::{IoContext, StorageError};
+use super::error::StorageError;
 use super::recovery;
 use super::report::{PurgeReport, Recovered, RecoveryReport, Snapshot};
 use super::rules;
@@ -116,7 +116,7 @@ impl FileStorage {
     /// `recover` next for the state and a report of the repairs.
     pub fn open(cfg: FileConfig) -> Result<FileStorage, StorageError> {
         for dir in [&cfg.snap_dir, &cfg.log_dir] {
-            std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+            fsx::create_dir_durably(dir)?;
         }
         // Locked before anything is repaired: the repairs are only safe with no other writer.
         let mut locks = vec![fsx::lock_dir(&cfg.snap_dir)?];
