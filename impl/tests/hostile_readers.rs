@@ -7,7 +7,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use support::process::Zabd;
-use support::raw::{conn, conn_with, create, create_request, exists, handshake, recv, send};
+use support::raw::{
+    conn, conn_with, create, create_request, exists, handshake, handshake_for, recv, send,
+};
 use zab::wire::{frame, opcode, Reader, ReplyHeader, Writer};
 
 mod support;
@@ -39,10 +41,23 @@ fn reply_err(s: &mut TcpStream) -> i32 {
 /// A session whose socket receives into a small kernel buffer, so what the server cannot
 /// write stays in the server.
 fn small_window_session(port: u16) -> (TcpStream, zab::wire::ConnectResponse) {
+    small_window_session_for(port, 4000)
+}
+
+/// The same, asking for a session timeout of `timeout_ms`.
+fn small_window_session_for(port: u16, timeout_ms: i32) -> (TcpStream, zab::wire::ConnectResponse) {
     let mut s = conn_with(port, |socket| socket.set_recv_buffer_size(4096).unwrap());
-    let granted = handshake(&mut s, 0, vec![0; 16]);
+    let granted = handshake_for(&mut s, 0, vec![0; 16], timeout_ms);
     assert!(granted.session_id != 0);
     (s, granted)
+}
+
+/// The connections `srvr` counts on `port` (itself among them).
+fn connections(port: u16) -> Option<u32> {
+    let srvr = zab::server::fourlw::ask(port, "srvr").unwrap_or_default();
+    srvr.lines()
+        .find_map(|l| l.strip_prefix("Connections: "))
+        .and_then(|n| n.trim().parse::<u32>().ok())
 }
 
 /// Reads until the server closes the connection: `Some(bytes read)`, or `None` if it is
@@ -116,12 +131,7 @@ fn a_client_that_never_reads_costs_the_server_no_more_than_its_byte_budget() {
     // Its session (4 s) expires while its requests are held, and the server drops the
     // connection though the client reads nothing: `srvr` then counts only itself.
     drop((owner, other));
-    let connections = || {
-        let srvr = zab::server::fourlw::ask(zabd.port, "srvr").unwrap_or_default();
-        srvr.lines()
-            .find_map(|l| l.strip_prefix("Connections: "))
-            .and_then(|n| n.trim().parse::<u32>().ok())
-    };
+    let connections = || connections(zabd.port);
     let deadline = Instant::now() + Duration::from_secs(15);
     while connections() != Some(1) {
         assert!(
@@ -193,4 +203,61 @@ fn a_connection_that_notifications_push_past_its_budget_is_closed() {
     let mut back = conn(zabd.port);
     let resumed = handshake(&mut back, granted.session_id, granted.passwd);
     assert!(resumed.timeout_ms > 0, "the session lives on");
+}
+
+/// A client pipelines 8 reads of a 1 MB node, more than the kernel's socket buffers hold but
+/// under its byte budget (16 MiB), then reads nothing. Its session expires and the server
+/// closes the connection: the writer gets `CLOSE_GRACE` (5 s) to write what is queued, then
+/// the connection is dropped without the rest. Before, the close waited behind a write the
+/// client never read, and the connection, its file descriptor and its core entry stayed for
+/// as long as the client was silent.
+#[test]
+fn a_closed_connection_whose_client_stopped_reading_is_dropped_after_its_grace() {
+    let zabd = Zabd::start(
+        "zab.client.maxQueuedBytes=16777216
+",
+        &[],
+    );
+    let mut owner = conn(zabd.port);
+    handshake(&mut owner, 0, vec![0; 16]);
+    send(
+        &mut owner,
+        &create_request(1, "/big", &vec![7u8; 1_000_000]),
+    );
+    assert_eq!(reply_err(&mut owner), 0);
+    drop(owner);
+
+    // The shortest session tickTime=200 allows (two ticks): it expires soon after the
+    // client goes silent.
+    let (mut idle, granted) = small_window_session_for(zabd.port, 400);
+    assert!(granted.timeout_ms <= 1000, "{granted:?}");
+    let pipelined: Vec<u8> = (1..=8)
+        .flat_map(|xid| frame::frame(&get_data(xid, "/big")))
+        .collect();
+    idle.write_all(&pipelined).unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while connections(zabd.port) != Some(1) {
+        assert!(
+            Instant::now() < deadline,
+            "the silent client's connection is still open: {:?} connections\n{}",
+            connections(zabd.port),
+            zabd.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let log = zabd.log();
+    assert!(log.contains("session expired"), "{log}");
+    assert!(
+        log.contains("did not read what was queued for it within 5 s"),
+        "the drop is logged with its reason:\n{log}"
+    );
+    assert!(
+        !log.contains("does not read its replies"),
+        "under its budget: dropped after its grace, not evicted:\n{log}"
+    );
+    assert!(
+        read_to_close(&mut idle, Duration::from_secs(10)).is_some(),
+        "the client sees the connection end"
+    );
 }

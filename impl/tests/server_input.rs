@@ -362,3 +362,57 @@ fn an_emptied_container_is_deleted() {
         "a container that never had a child stays"
     );
 }
+
+/// Whether the server closes `s` within `within`: a read sees the end of the stream or an
+/// error (a reset) rather than timing out.
+fn closed_within(s: &mut std::net::TcpStream, within: Duration) -> bool {
+    use std::io::{ErrorKind, Read};
+    let deadline = std::time::Instant::now() + within;
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 256];
+    while std::time::Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+/// `zookeeper.nio.sessionlessCnxnTimeout` (ZooKeeper's system property, a zoo.cfg key here):
+/// a connection that sends nothing, or only part of its handshake, is closed once it has
+/// gone that long without a session (before, it held its place, a core entry and its
+/// buffers for as long as the client kept it open); a session set up in time, and a
+/// four-letter word, are unaffected.
+#[test]
+fn a_connection_without_a_session_is_closed_after_the_sessionless_timeout() {
+    let server =
+        start_with("zookeeper.nio.sessionlessCnxnTimeout=500\n4lw.commands.whitelist=ruok\n");
+    let started = std::time::Instant::now();
+    let mut silent = conn(server.port);
+    let mut partial = conn(server.port);
+    partial.write_all(&[0, 0, 0, 45, 0, 0]).unwrap();
+    let mut good = conn(server.port);
+    let hello = handshake(&mut good, 0, vec![0; 16]);
+    assert!(hello.session_id != 0 && hello.timeout_ms >= 2000);
+
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(5)),
+        "a connection that sent nothing is still open"
+    );
+    assert!(
+        closed_within(&mut partial, Duration::from_secs(5)),
+        "a connection with half a handshake is still open"
+    );
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(400), "closed after {took:?}");
+
+    // The session lives on past the timeout, and four-letter words still answer.
+    std::thread::sleep(Duration::from_millis(1000).saturating_sub(started.elapsed()));
+    assert_eq!(create(&mut good, 1, "/after").err, 0);
+    assert!(exists(&mut good, 2, "/after"));
+    assert_eq!(four_letter(server.port, "ruok").as_deref(), Some("imok"));
+}

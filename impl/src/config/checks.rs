@@ -33,6 +33,13 @@ impl ServerConfig {
                     .into(),
             ));
         }
+        if self.sessionless_cnxn_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "zookeeper.nio.sessionlessCnxnTimeout must be positive (milliseconds a \
+                 connection may go without a session)"
+                    .into(),
+            ));
+        }
         if self.container_max_never_used_ms < 0 {
             return Err(ConfigError::Invalid(
                 "znode.container.maxNeverUsedIntervalMs must not be negative".into(),

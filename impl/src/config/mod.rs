@@ -73,6 +73,9 @@ pub const MAX_SERVER_ID: u64 = 255;
 /// not honoured.
 pub const MAX_JUTE_BUFFER: usize = crate::database::MAX_TXN_BYTES / 2;
 
+/// ZooKeeper's default for `zookeeper.nio.sessionlessCnxnTimeout`, in milliseconds.
+pub const SESSIONLESS_CNXN_TIMEOUT_MS: u64 = 10_000;
+
 /// `id` if it is a usable server id (1 to `MAX_SERVER_ID`), else why not.
 pub fn check_server_id(id: u64) -> Result<u64, String> {
     if (1..=MAX_SERVER_ID).contains(&id) {
@@ -146,6 +149,10 @@ pub struct ServerConfig {
     /// `zab.client.maxQueuedBytes` (a zabd extension, default 1 MiB): reply bytes queued for
     /// a connection above which its requests wait until its client reads (`server::flow`).
     pub client_max_queued_bytes: usize,
+    /// `zookeeper.nio.sessionlessCnxnTimeout` (ZooKeeper's system property, read as a zoo.cfg
+    /// key; milliseconds, default 10,000, must be positive): how long a client connection may
+    /// go without a session, its handshake read and answered, before it is closed.
+    pub sessionless_cnxn_timeout_ms: u64,
     /// `extendedTypesEnabled` (or ZooKeeper's system property spelling,
     /// `zookeeper.extendedTypesEnabled`; default false): TTL nodes may be created, and the
     /// leader's container manager deletes expired ones. Every server must agree on it.
@@ -300,6 +307,7 @@ impl ServerConfig {
             global_outstanding_limit: crate::server::flow::FlowLimits::GLOBAL_OUTSTANDING,
             client_max_outstanding: crate::server::flow::FlowLimits::CONN_OUTSTANDING,
             client_max_queued_bytes: crate::server::flow::FlowLimits::QUEUED_BYTES,
+            sessionless_cnxn_timeout_ms: SESSIONLESS_CNXN_TIMEOUT_MS,
             extended_types_enabled: false,
             auth_max_ids: 16,
             auth_max_id_bytes: 1024,

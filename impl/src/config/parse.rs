@@ -75,6 +75,9 @@ impl ServerConfig {
                 "zab.client.maxQueuedBytes" => {
                     cfg.client_max_queued_bytes = number(line, key, value)?
                 }
+                "zookeeper.nio.sessionlessCnxnTimeout" => {
+                    cfg.sessionless_cnxn_timeout_ms = number(line, key, value)?
+                }
                 "extendedTypesEnabled" | "zookeeper.extendedTypesEnabled" => {
                     cfg.extended_types_enabled = boolean(value).map_err(|m| bad(line, m))?
                 }

@@ -177,3 +177,26 @@ fn the_core_writes_to_clients_directly_unless_told_not_to() {
     assert!(!off.client_direct_writes);
     assert!(off.unknown.is_empty());
 }
+
+#[test]
+fn a_connection_without_a_session_is_closed_after_ten_seconds_unless_told() {
+    let plain = ServerConfig::parse("dataDir=/d\n").unwrap();
+    assert_eq!(plain.sessionless_cnxn_timeout_ms, 10_000);
+    let key = "zookeeper.nio.sessionlessCnxnTimeout";
+    let short = ServerConfig::parse(&format!("dataDir=/d\n{key}=500\n")).unwrap();
+    assert_eq!(short.sessionless_cnxn_timeout_ms, 500);
+    assert!(short.unknown.is_empty());
+    short.validate().unwrap();
+    for bad in ["soon", "-1", "1.5"] {
+        let err = ServerConfig::parse(&format!("dataDir=/d\n{key}={bad}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains(key), "{bad}: {err}");
+    }
+    let zero = ServerConfig::parse(&format!("dataDir=/d\n{key}=0\n")).unwrap();
+    let err = zero.validate().unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::Invalid(m) if m.contains(key) && m.contains("positive")),
+        "{err}"
+    );
+}

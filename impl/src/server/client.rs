@@ -1,6 +1,8 @@
 //! One client connection: reads length-framed packets, decodes them and hands them to the
 //! core in order; writes what the core sends back. A malformed or oversized packet closes
 //! the connection (logged once); the first four bytes may instead be a four-letter word.
+//! A connection that has no session `zookeeper.nio.sessionlessCnxnTimeout` after it started
+//! is closed; a closed one writes what was queued for it within `flow::CLOSE_GRACE`.
 
 use super::core::{ConnId, Event};
 use super::direct::SharedTcp;
@@ -8,6 +10,7 @@ use super::flow::{ConnFlow, Ticket};
 use crate::wire::{frame, ClientOp, ConnectRequest, DecodeError, RequestHeader};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify};
@@ -81,7 +84,8 @@ impl NewConn {
 }
 
 /// What serves one connection: its number, its client's address, the core, the largest
-/// packet it may send (`jute.maxbuffer`) and its budgets.
+/// packet it may send (`jute.maxbuffer`), how long it may go without a session and its
+/// budgets.
 pub struct Accepted {
     /// The connection's number.
     pub conn: ConnId,
@@ -91,6 +95,9 @@ pub struct Accepted {
     pub core: std::sync::mpsc::Sender<Event>,
     /// `jute.maxbuffer`.
     pub max_buffer: usize,
+    /// `zookeeper.nio.sessionlessCnxnTimeout`: how long the connection may take to have a
+    /// session (its handshake read and answered) before it is closed.
+    pub sessionless: Duration,
     /// The connection's budgets.
     pub flow: Arc<ConnFlow>,
 }
@@ -124,6 +131,7 @@ async fn serve_halves<R, W>(
         addr,
         core,
         max_buffer,
+        sessionless,
         flow,
     } = accepted;
     let (tx, mut rx) = mpsc::unbounded_channel::<ConnOut>();
@@ -176,20 +184,22 @@ async fn serve_halves<R, W>(
     });
     // Reading stops when the writer does: the core closed the connection (a refused
     // handshake among others), or the socket failed. An evicted connection (its queue past
-    // what flow control allows) is dropped without writing what is queued.
+    // what flow control allows), or a closed one whose writer is still writing
+    // `CLOSE_GRACE` later, is dropped without writing what is queued (`ConnFlow::dropped`).
     let reader = Reader {
         conn,
         core: &core,
         max_buffer,
+        sessionless,
         session_ready: &session_ready,
         flow: &flow,
     };
     let (reason, writer_done) = tokio::select! {
         r = reader.run(&mut rd) => (r, false),
         _ = &mut writer => (Ok(()), true),
-        _ = flow.evicted() => {
+        why = flow.dropped() => {
             writer.abort();
-            (Err("its replies were not being read (zab.client.maxQueuedBytes)".into()), true)
+            (Err(why), true)
         }
     };
     if let Err(reason) = reason {
@@ -197,7 +207,16 @@ async fn serve_halves<R, W>(
     }
     let _ = core.send(Event::ClientClosed { conn });
     if !writer_done {
-        let _ = writer.await;
+        // The reader ended (the client closed its side, sent a bad packet or a four-letter
+        // word): what the core queued before it heard gets the same grace.
+        flow.grace_starts();
+        tokio::select! {
+            _ = &mut writer => {}
+            why = flow.dropped() => {
+                writer.abort();
+                tracing::info!(conn, %addr, "client connection closed: {why}");
+            }
+        }
     }
 }
 
@@ -229,51 +248,102 @@ struct Reader<'a> {
     conn: ConnId,
     core: &'a std::sync::mpsc::Sender<Event>,
     max_buffer: usize,
+    sessionless: Duration,
     session_ready: &'a Notify,
     flow: &'a ConnFlow,
 }
 
 impl Reader<'_> {
     async fn run(&self, rd: &mut (impl AsyncRead + Unpin)) -> Result<(), String> {
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
+        let mut chunk = vec![0u8; 64 * 1024];
+        // As ZooKeeper's `zookeeper.nio.sessionlessCnxnTimeout`: a connection that has no
+        // session within it (its handshake not read, or not answered) is closed, so a client
+        // that connects and sends nothing, or trickles bytes, holds nothing for long.
+        let handshake = self.handshake(rd, &mut buf, &mut chunk);
+        match tokio::time::timeout(self.sessionless, handshake).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return Ok(()),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(format!(
+                    "no session within {} ms (zookeeper.nio.sessionlessCnxnTimeout)",
+                    self.sessionless.as_millis()
+                ))
+            }
+        }
+        self.requests(rd, buf, chunk).await
+    }
+
+    /// Reads the handshake and waits until the core has set the session up: true then;
+    /// false if the client closed first or sent a four-letter word instead (handed to the
+    /// core). Leaves in `buf` what the client sent after its handshake.
+    async fn handshake(
+        &self,
+        rd: &mut (impl AsyncRead + Unpin),
+        buf: &mut Vec<u8>,
+        chunk: &mut [u8],
+    ) -> Result<bool, String> {
         let Reader {
             conn,
             core,
             max_buffer,
             session_ready,
-            flow,
+            ..
         } = *self;
-        let mut buf: Vec<u8> = Vec::with_capacity(4096);
-        let mut handshaken = false;
-        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            if buf.len() >= 4 {
+                if let Some(word) = four_letter_word(&buf[..4]) {
+                    let _ = core.send(Event::FourLetter { conn, word });
+                    return Ok(false);
+                }
+            }
+            if let Some((body, n)) = frame::split(buf, max_buffer).map_err(|e| e.to_string())? {
+                let req =
+                    ConnectRequest::decode(body).map_err(|e| format!("bad handshake: {e}"))?;
+                buf.drain(..n);
+                core.send(Event::Connect { conn, req })
+                    .map_err(|_| "server stopping")?;
+                // As ZooKeeper's `disableRecv`: a request the client pipelined after its
+                // handshake waits here until the session is set up (a refused handshake
+                // closes the connection instead, which ends this task).
+                session_ready.notified().await;
+                return Ok(true);
+            }
+            let n = rd.read(chunk).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Ok(false);
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Hands the core every request the client sends, in order, as flow control allows.
+    async fn requests(
+        &self,
+        rd: &mut (impl AsyncRead + Unpin),
+        mut buf: Vec<u8>,
+        mut chunk: Vec<u8>,
+    ) -> Result<(), String> {
+        let Reader {
+            conn,
+            core,
+            max_buffer,
+            flow,
+            ..
+        } = *self;
         loop {
             // Hand over every complete packet in the buffer.
             let mut used = 0;
-            loop {
-                if !handshaken && used == 0 && buf.len() >= 4 {
-                    if let Some(word) = four_letter_word(&buf[..4]) {
-                        let _ = core.send(Event::FourLetter { conn, word });
-                        return Ok(());
-                    }
-                }
-                let split = frame::split(&buf[used..], max_buffer).map_err(|e| e.to_string())?;
-                let Some((body, n)) = split else { break };
+            while let Some((body, n)) =
+                frame::split(&buf[used..], max_buffer).map_err(|e| e.to_string())?
+            {
                 used += n;
+                // Flow control: no more of this connection's requests than its budget and
+                // the server's allow; until there is room, the socket is not read.
+                let ticket = flow.admit().await.ok_or("server stopping")?;
                 let stopping = |_| "server stopping".to_string();
-                if handshaken {
-                    // Flow control: no more of this connection's requests than its budget and
-                    // the server's allow; until there is room, the socket is not read.
-                    let ticket = flow.admit().await.ok_or("server stopping")?;
-                    core.send(request(conn, body, ticket)?).map_err(stopping)?;
-                    continue;
-                }
-                handshaken = true;
-                let req =
-                    ConnectRequest::decode(body).map_err(|e| format!("bad handshake: {e}"))?;
-                core.send(Event::Connect { conn, req }).map_err(stopping)?;
-                // As ZooKeeper's `disableRecv`: a request the client pipelined after its handshake
-                // waits here until the session is set up (a refused handshake closes the
-                // connection instead, which ends this task).
-                session_ready.notified().await;
+                core.send(request(conn, body, ticket)?).map_err(stopping)?;
             }
             buf.drain(..used);
             let n = rd.read(&mut chunk).await.map_err(|e| e.to_string())?;

@@ -9,6 +9,7 @@ use super::core::EventTx;
 use super::flow::Flow;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -17,17 +18,26 @@ use tokio_rustls::TlsAcceptor;
 pub struct ClientPorts {
     events: EventTx,
     max_buffer: usize,
+    sessionless: Duration,
     caps: Arc<ClientCaps>,
     flow: Arc<Flow>,
     next_conn: Arc<AtomicI64>,
 }
 
 impl ClientPorts {
-    /// Ports feeding `events`, with `jute.maxbuffer`, the caps and the budgets.
-    pub fn new(events: EventTx, max_buffer: usize, caps: Arc<ClientCaps>, flow: Flow) -> Self {
+    /// Ports feeding `events`, with `jute.maxbuffer`, `zookeeper.nio.sessionlessCnxnTimeout`,
+    /// the caps and the budgets.
+    pub fn new(
+        events: EventTx,
+        max_buffer: usize,
+        sessionless: Duration,
+        caps: Arc<ClientCaps>,
+        flow: Flow,
+    ) -> Self {
         ClientPorts {
             events,
             max_buffer,
+            sessionless,
             caps,
             flow: Arc::new(flow),
             next_conn: Arc::new(AtomicI64::new(0)),
@@ -42,7 +52,8 @@ impl ClientPorts {
             let admitted = self.caps.admit(addr.ip());
             let events = self.events.clone();
             let budgets = self.flow.connection(conn, events.clone());
-            let (max_buffer, tls) = (self.max_buffer, tls.clone());
+            let (max_buffer, sessionless) = (self.max_buffer, self.sessionless);
+            let tls = tls.clone();
             async move {
                 // A refused connection is dropped here, unread: it never reaches the core.
                 let Ok(_place) = admitted else { return };
@@ -52,6 +63,7 @@ impl ClientPorts {
                     addr,
                     core: events,
                     max_buffer,
+                    sessionless,
                     flow: budgets,
                 };
                 let Some(tls) = tls else {

@@ -18,11 +18,27 @@
 //!
 //! A client that neither reads nor can be read sends no pings either, so its session expires
 //! after its timeout and the connection goes with it.
+//!
+//! A connection closed (by the core, or its reader ending) still writes what was queued for
+//! it, a `closeSession` reply among others, but for `CLOSE_GRACE` at most: a client that
+//! reads nothing must not keep a closed connection open (`ConnFlow::dropped`).
 
 use super::core::{ConnId, Event, EventTx};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// How long a closed connection's writer may take to write what was queued before the close
+/// (the `closeSession` reply, a refused handshake's answer, a four-letter word's text); past
+/// it the connection is dropped without the rest, as an eviction is. A client that reads
+/// gets a few replies in milliseconds; one that stopped reading with less than its budget
+/// queued, but more than the kernel's socket buffers hold, would otherwise keep the writer
+/// in its write, and the connection with its file descriptor, admission place and core
+/// entry, for as long as it stays silent. ZooKeeper drops a closed connection's unsent
+/// output at once; this keeps the replies of a client that does read.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// The budgets, from zoo.cfg.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +97,8 @@ impl Flow {
             queued: AtomicUsize::new(0),
             held: AtomicBool::new(false),
             evicted: Notify::new(),
+            closed_at: OnceLock::new(),
+            closed: Notify::new(),
             events,
         })
     }
@@ -105,6 +123,10 @@ pub struct ConnFlow {
     held: AtomicBool,
     /// Wakes the connection's task to drop it at once (a queue past `close_at`).
     evicted: Notify,
+    /// When the connection was closed: its writer has `CLOSE_GRACE` from then.
+    closed_at: OnceLock<Instant>,
+    /// Wakes the connection's task once `closed_at` is set.
+    closed: Notify,
     /// Tells the core when a held connection drained.
     events: EventTx,
 }
@@ -190,14 +212,53 @@ impl ConnFlow {
         self.evicted.notify_one();
     }
 
+    /// The core closed the connection. One whose client is not reading (`stalled`) is
+    /// dropped at once: a `Close` behind its unread replies would never be reached. Any
+    /// other gets `CLOSE_GRACE` to write what is queued (`grace_starts`).
+    pub fn close(&self) {
+        if self.stalled() {
+            self.evict();
+        } else {
+            self.grace_starts();
+        }
+    }
+
+    /// The connection is closed: its writer has `CLOSE_GRACE` from now (from the first call)
+    /// to write what is queued, then `dropped` resolves.
+    pub fn grace_starts(&self) {
+        if self.closed_at.set(Instant::now()).is_ok() {
+            self.closed.notify_one();
+        }
+    }
+
     /// Bytes queued for the writer now.
     pub fn queued_bytes(&self) -> usize {
         self.queued.load(Ordering::SeqCst)
     }
 
-    /// Resolves when the connection must be dropped without writing what is queued.
-    pub async fn evicted(&self) {
-        self.evicted.notified().await
+    /// Resolves when the connection must be dropped without writing what is queued: it was
+    /// evicted, or it was closed `CLOSE_GRACE` ago and its writer is still writing. Gives the
+    /// reason, for the log.
+    pub async fn dropped(&self) -> String {
+        let grace_over = async {
+            if self.closed_at.get().is_none() {
+                // `grace_starts` sets the time, then notifies: a notification sent before
+                // this waits is kept for it (`notify_one`).
+                self.closed.notified().await;
+            }
+            let closed_at = self.closed_at.get().copied().unwrap_or_else(Instant::now);
+            tokio::time::sleep_until(closed_at + CLOSE_GRACE).await;
+        };
+        tokio::select! {
+            _ = self.evicted.notified() => {
+                "its replies were not being read (zab.client.maxQueuedBytes)".to_string()
+            }
+            _ = grace_over => format!(
+                "closed, and its client did not read what was queued for it within {} s \
+                 (the rest was dropped)",
+                CLOSE_GRACE.as_secs()
+            ),
+        }
     }
 }
 

@@ -376,7 +376,9 @@ pub async fn run(
     }
     let caps = admission::ClientCaps::new(cfg.max_client_cnxns, cfg.max_cnxns);
     let flow = flow::Flow::new(cfg.flow_limits());
-    let ports = client_port::ClientPorts::new(tx.clone(), cfg.jute_max_buffer, caps, flow);
+    let sessionless = std::time::Duration::from_millis(cfg.sessionless_cnxn_timeout_ms);
+    let ports =
+        client_port::ClientPorts::new(tx.clone(), cfg.jute_max_buffer, sessionless, caps, flow);
     if let Some((listener, acceptor)) = secure {
         let serving = ports
             .clone()

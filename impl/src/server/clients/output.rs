@@ -40,15 +40,15 @@ impl Clients {
         }
     }
 
-    /// Closes a connection now (its task reports `ClientClosed` when it is gone). One whose
-    /// client is not reading is dropped at once: a `Close` behind its unread replies would
-    /// keep it, and its file descriptor, open for as long as the client stays silent.
+    /// Closes a connection now (its task reports `ClientClosed` when it is gone). Its writer
+    /// writes what is queued, then the FIN, within `flow::CLOSE_GRACE`; one whose client is
+    /// not reading is dropped at once (`ConnFlow::close`): a `Close` behind its unread
+    /// replies would keep it, and its file descriptor, open for as long as the client stays
+    /// silent.
     pub fn close(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.get_mut(&conn) {
             flush_one(conn, c);
-            if c.flow.stalled() {
-                c.flow.evict();
-            }
+            c.flow.close();
             c.closing = true;
             let _ = c.tx.send(ConnOut::Close);
         }

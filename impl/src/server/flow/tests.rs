@@ -93,7 +93,52 @@ async fn eviction_wakes_the_connection_task_even_if_it_waits_later() {
     let flow = Flow::new(limits());
     let (c, _rx) = conn(&flow);
     c.queued(300);
-    tokio::time::timeout(Duration::from_millis(100), c.evicted())
+    let why = tokio::time::timeout(Duration::from_millis(100), c.dropped())
         .await
         .expect("the eviction was remembered");
+    assert!(why.contains("maxQueuedBytes"), "{why}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_connection_is_dropped_once_its_grace_is_over() {
+    let flow = Flow::new(limits());
+    let (c, _rx) = conn(&flow);
+    c.queued(100);
+    c.close();
+    let early = CLOSE_GRACE - Duration::from_millis(10);
+    assert!(
+        tokio::time::timeout(early, c.dropped()).await.is_err(),
+        "within its grace, the writer writes on"
+    );
+    // Asked again (the reader ended meanwhile): the grace runs from the first close.
+    c.grace_starts();
+    let why = tokio::time::timeout(Duration::from_millis(20), c.dropped())
+        .await
+        .expect("dropped once the grace is over");
+    assert!(why.contains("within 5 s"), "{why}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_connection_is_dropped_at_its_close() {
+    let flow = Flow::new(limits());
+    let (c, _rx) = conn(&flow);
+    c.queued(101);
+    c.close();
+    let why = tokio::time::timeout(Duration::from_millis(1), c.dropped())
+        .await
+        .expect("dropped at once");
+    assert!(why.contains("maxQueuedBytes"), "{why}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_open_connection_is_never_dropped_while_under_its_limits() {
+    let flow = Flow::new(limits());
+    let (c, _rx) = conn(&flow);
+    c.queued(250);
+    assert!(
+        tokio::time::timeout(Duration::from_secs(3600), c.dropped())
+            .await
+            .is_err(),
+        "not closed, not evicted"
+    );
 }
