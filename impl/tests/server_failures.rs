@@ -1,15 +1,18 @@
 //! zabd's own failures, on real processes: a server whose disk fails exits with code 4 and
 //! says why once, instead of keeping its ports open with no replica behind them; and a port
-//! whose accept fails (the process out of file descriptors) goes on accepting once it can.
+//! whose accept fails (the process out of file descriptors) goes on accepting once it can;
+//! a peer that cannot be reached is logged once, and again once it can.
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use support::process::Zabd;
+use support::process::{kill, respawn, server_process, Zabd};
 use support::raw::{conn, create, create_request, handshake, recv, send};
 use zab::server::fourlw::ask;
 use zab::wire::{Reader, ReplyHeader};
 
 mod support;
+
+use support::{mode, Ensemble};
 
 /// The data log directory is a 2 MiB tmpfs (mounted in a private mount namespace, so the test
 /// needs no privilege and leaves no mount behind); writes of 100 KB nodes fill it, the append
@@ -165,4 +168,50 @@ fn a_snapshot_that_cannot_be_written_exits_4_and_says_why() {
     assert_eq!(status.and_then(|s| s.code()), Some(4), "{log}");
     assert_eq!(log.matches("halting").count(), 1, "{log}");
     assert!(log.contains("snapshot.1000000"), "{log}");
+}
+
+/// The leader killed: the other two elect a new one, sending their notifications to it too,
+/// and each failed connection to it is logged once (a line per retry would flood the log of
+/// a long outage); once it is back and they answer it, once more that it is reachable.
+#[test]
+fn an_unreachable_peer_is_logged_once_and_again_when_it_is_back() {
+    let e = Ensemble::zabd(3, 0);
+    let ports = e.client_ports();
+    let leader = e.leader().expect("a leader");
+    let leader_id = ports.iter().position(|&p| p == leader).unwrap() + 1;
+    let (pid, cmdline) = server_process(e.dir.path(), leader);
+    kill(pid);
+    let survivors: Vec<usize> = (1..=ports.len()).filter(|&id| id != leader_id).collect();
+    let lines = |id: usize, what: &str| {
+        let log = std::fs::read_to_string(e.dir.path().join(format!("z{id}.log"))).unwrap();
+        let peer = format!("peer={leader_id} plane=Election");
+        log.lines()
+            .filter(|l| l.contains(what) && l.contains(&peer))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while e.leader().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(e.leader().is_some(), "no new leader");
+    for &id in &survivors {
+        assert_eq!(lines(id, "cannot reach peer"), 1, "z{id}");
+    }
+    let restarted_log = e.dir.path().join("restarted.log");
+    let mut restarted = respawn(&cmdline, &restarted_log);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answered = || {
+        survivors
+            .iter()
+            .all(|&id| lines(id, "peer reachable again") > 0)
+    };
+    while !(answered() && mode(leader).is_some()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = restarted.kill();
+    let _ = restarted.wait();
+    for &id in &survivors {
+        assert_eq!(lines(id, "peer reachable again"), 1, "z{id}");
+        assert_eq!(lines(id, "cannot reach peer"), 1, "z{id}");
+    }
 }

@@ -9,10 +9,12 @@
 //! reports the break, drops everything queued until the core answers with `Reset` (sent
 //! after the replica has been told), and only then connects again.
 
+mod inbound;
 mod outbound;
 pub mod peer_auth;
 pub mod snap_stream;
 
+pub(super) use inbound::inbound;
 pub use outbound::{Link, Target};
 pub use peer_auth::{PeerAuth, QuorumSecret};
 pub use snap_stream::{Restorer, SnapPace, SnapSend, SNAP_CHUNK};
@@ -23,9 +25,8 @@ pub use crate::replica::Plane;
 use crate::replica::{PeerMsg, ServerId};
 use crate::zxid::Zxid;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, BufReader};
-use tokio::net::TcpStream;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 /// What travels on a link: the replica's messages, and the session touches a learner sends
 /// its leader (`LearnerSessionTracker` → `Leader` in ZooKeeper's PINGs), which are the
@@ -74,6 +75,27 @@ pub fn max_frame(plane: Plane) -> usize {
     match plane {
         Plane::Election => 64 * 1024,
         Plane::Quorum => 1 << 30,
+    }
+}
+
+/// How long a peer connection may be idle before TCP probes the peer, how often it probes,
+/// and how many probes go unanswered before the connection fails: a peer that vanished
+/// without a FIN (its host down, a partition) ends its connections within about 50 s
+/// instead of leaving them open, unread, for ever. ZooKeeper's `tcpKeepAlive` (off by
+/// default) keeps the system's two hours.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+const KEEPALIVE_PROBES: u32 = 4;
+
+/// Turns TCP keepalive on for a peer connection (a failure is logged: the connection works,
+/// only a vanished peer goes unnoticed longer).
+pub(super) fn keepalive(stream: &tokio::net::TcpStream) {
+    let probes = socket2::TcpKeepalive::new()
+        .with_time(KEEPALIVE_IDLE)
+        .with_interval(KEEPALIVE_INTERVAL)
+        .with_retries(KEEPALIVE_PROBES);
+    if let Err(e) = socket2::SockRef::from(stream).set_tcp_keepalive(&probes) {
+        tracing::warn!("cannot turn TCP keepalive on for a peer connection: {e}");
     }
 }
 
@@ -183,90 +205,6 @@ pub type PeerStream = Box<dyn PeerIo>;
 pub trait PeerIo: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> PeerIo for S {}
 
-/// Serves one accepted peer connection (`generation` orders a peer's connections, so a
-/// newer one replaces an older), reading its hello, then its frames, into the core.
-/// Only a connection whose handshake (`peer_auth.rs`) succeeds reaches the core.
-pub(super) async fn inbound(
-    stream: TcpStream,
-    generation: u64,
-    events: EventTx,
-    auth: Arc<PeerAuth>,
-    restorer: Restorer,
-) {
-    let _ = stream.set_nodelay(true);
-    let addr = stream.peer_addr().ok();
-    let Some(slot) = auth.handshake_slot() else {
-        auth.log_refusal(addr, &"too many peer connections in their handshake");
-        return;
-    };
-    let mut stream: PeerStream = match auth.tls() {
-        None => Box::new(stream),
-        Some(tls) => match crate::server::tls::accept(&tls.acceptor, stream).await {
-            Ok(s) => Box::new(s),
-            Err(why) => return auth.log_refusal(addr, &why),
-        },
-    };
-    let (from, plane) = match auth.accept(&mut stream).await {
-        Ok(who) => who,
-        Err(e) => return auth.log_refusal(addr, &e),
-    };
-    drop(slot);
-    if plane == Plane::Quorum {
-        let _ = events.send(Event::Link(LinkEvent::Opened {
-            peer: from,
-            generation,
-        }));
-    }
-    // Buffered: a batch of frames arrives in one read.
-    let mut stream = BufReader::with_capacity(64 * 1024, stream);
-    loop {
-        let body = match read_frame(&mut stream, max_frame(plane)).await {
-            Ok(b) => b,
-            Err(_) => break,
-        };
-        let Ok(mut envelope) = crate::encoding::decode::<Envelope>(&body) else {
-            tracing::warn!(peer = from, "malformed peer frame; connection closed");
-            break;
-        };
-        if let Envelope::SnapBegin { zxid, id } = envelope {
-            let started = std::time::Instant::now();
-            let streaming = || {
-                let _ = events.send(Event::Link(LinkEvent::Streaming { from, generation }));
-            };
-            match snap_stream::receive(&mut stream, &restorer, streaming).await {
-                Ok((snapshot, tally)) => {
-                    let ms = started.elapsed().as_millis();
-                    let (bytes, chunks) = (tally.bytes, tally.chunks);
-                    tracing::info!(peer = from, %zxid, bytes, chunks, ms, "SNAP received");
-                    let snap = crate::replica::Packet::Snap { zxid, snapshot };
-                    envelope = Envelope::Replica(PeerMsg::Quorum(snap), id);
-                }
-                Err(why) => {
-                    tracing::warn!(peer = from, %zxid, "SNAP refused ({why}); connection closed");
-                    break;
-                }
-            }
-        }
-        if events
-            .send(Event::Link(LinkEvent::Message {
-                from,
-                plane,
-                generation,
-                envelope,
-            }))
-            .is_err()
-        {
-            return;
-        }
-    }
-    if plane == Plane::Quorum {
-        let _ = events.send(Event::Link(LinkEvent::Closed {
-            peer: from,
-            generation,
-        }));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +269,24 @@ mod tests {
                 let _ = crate::encoding::decode::<Envelope>(&bytes);
             }
         }
+    }
+
+    /// A peer connection probes a silent peer after 30 s, every 5 s, and fails after 4
+    /// unanswered probes (the system's default would wait two hours).
+    #[test]
+    fn peer_connections_probe_a_silent_peer() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let sock = socket2::SockRef::from(&stream);
+            assert!(!sock.keepalive().unwrap());
+            keepalive(&stream);
+            assert!(sock.keepalive().unwrap());
+            assert_eq!(sock.tcp_keepalive_time().unwrap(), KEEPALIVE_IDLE);
+            assert_eq!(sock.tcp_keepalive_interval().unwrap(), KEEPALIVE_INTERVAL);
+            assert_eq!(sock.tcp_keepalive_retries().unwrap(), KEEPALIVE_PROBES);
+        });
     }
 }

@@ -69,6 +69,9 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
         addr,
     } = to;
     let mut backoff = Duration::from_millis(20);
+    // Logged once when the peer cannot be reached and once when it can again, not on every
+    // retry: a peer that is down is retried every 500 ms.
+    let mut unreachable = false;
     loop {
         // Connect lazily: wait for something to send first.
         let first = match rx.recv().await {
@@ -77,7 +80,19 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
             Some(cmd) => cmd,
         };
         let stream = loop {
-            match open(&addr, &auth, peer, plane).await {
+            let opened = open(&addr, &auth, peer, plane).await;
+            match &opened {
+                Ok(_) if unreachable => {
+                    tracing::info!(peer, ?plane, %addr, "peer reachable again");
+                    unreachable = false;
+                }
+                Err(e) if !unreachable => {
+                    tracing::warn!(peer, ?plane, %addr, "cannot reach peer: {e}");
+                    unreachable = true;
+                }
+                _ => {}
+            }
+            match opened {
                 Ok(s) => break Some(s),
                 // A notification is worth sending only now: a peer that cannot be reached
                 // gets the newest one when it can (the sender re-sends after notTimeout, the
@@ -200,6 +215,7 @@ async fn open(
 ) -> std::io::Result<PeerStream> {
     let s = TcpStream::connect(addr).await?;
     let _ = s.set_nodelay(true);
+    super::keepalive(&s);
     let at = s.peer_addr().ok();
     let mut s: PeerStream = match auth.tls() {
         None => Box::new(s),
