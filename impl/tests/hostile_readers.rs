@@ -79,6 +79,18 @@ fn read_to_close(s: &mut TcpStream, within: Duration) -> Option<usize> {
     None
 }
 
+/// A session on `port` that has created `/big`, a znode of 1 MB.
+fn owner_of_big_node(port: u16) -> std::net::TcpStream {
+    let mut owner = conn(port);
+    handshake(&mut owner, 0, vec![0; 16]);
+    send(
+        &mut owner,
+        &create_request(1, "/big", &vec![7u8; 1_000_000]),
+    );
+    assert_eq!(reply_err(&mut owner), 0);
+    owner
+}
+
 /// A client pipelines 400 reads of a 1 MB node and reads nothing. Before, the server queued
 /// every reply (it grew by hundreds of MB); now it answers until the connection's queue is
 /// over `zab.client.maxQueuedBytes`, then holds the rest, so its memory grows by at most a
@@ -88,13 +100,7 @@ fn read_to_close(s: &mut TcpStream, within: Duration) -> Option<usize> {
 #[test]
 fn a_client_that_never_reads_costs_the_server_no_more_than_its_byte_budget() {
     let zabd = Zabd::start("zab.client.maxQueuedBytes=1048576\n", &[]);
-    let mut owner = conn(zabd.port);
-    handshake(&mut owner, 0, vec![0; 16]);
-    send(
-        &mut owner,
-        &create_request(1, "/big", &vec![7u8; 1_000_000]),
-    );
-    assert_eq!(reply_err(&mut owner), 0);
+    let mut owner = owner_of_big_node(zabd.port);
     assert_eq!(create(&mut owner, 2, "/small").err, 0);
     send(&mut owner, &get_data(3, "/big"));
     assert_eq!(
@@ -213,19 +219,8 @@ fn a_connection_that_notifications_push_past_its_budget_is_closed() {
 /// as long as the client was silent.
 #[test]
 fn a_closed_connection_whose_client_stopped_reading_is_dropped_after_its_grace() {
-    let zabd = Zabd::start(
-        "zab.client.maxQueuedBytes=16777216
-",
-        &[],
-    );
-    let mut owner = conn(zabd.port);
-    handshake(&mut owner, 0, vec![0; 16]);
-    send(
-        &mut owner,
-        &create_request(1, "/big", &vec![7u8; 1_000_000]),
-    );
-    assert_eq!(reply_err(&mut owner), 0);
-    drop(owner);
+    let zabd = Zabd::start("zab.client.maxQueuedBytes=16777216\n", &[]);
+    drop(owner_of_big_node(zabd.port));
 
     // The shortest session tickTime=200 allows (two ticks): it expires soon after the
     // client goes silent.
