@@ -70,9 +70,11 @@ pub fn lock_dir(dir: &Path) -> Result<File, StorageError> {
     }
 }
 
-/// Creates `dir` and its missing parents, each made durable in its own parent: a directory
-/// whose entry never reached the disk may be gone after a power cut, with every file fsynced
-/// in it since.
+/// Creates `dir` and its missing parents, and makes `dir`'s entry and its entries durable:
+/// a directory whose entry never reached the disk may be gone after a power cut, with every
+/// file fsynced in it since. Done at every start, not only when it creates: a server that
+/// stopped between creating a directory (or a log file in it) and its fsync, or whose
+/// directory fsync failed, would otherwise go on trusting an entry only the page cache holds.
 pub fn create_dir_durably(dir: &Path) -> Result<(), StorageError> {
     let mut missing = Vec::new();
     let mut d = dir;
@@ -84,11 +86,17 @@ pub fn create_dir_durably(dir: &Path) -> Result<(), StorageError> {
         }
     }
     std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
-    for created in missing.iter().rev() {
-        match created.parent() {
-            Some(p) if p.as_os_str().is_empty() => fsync_dir(Path::new("."))?,
-            Some(p) => fsync_dir(p)?,
-            None => {}
+    let parent_of = |d: &Path| match d.parent() {
+        Some(p) if p.as_os_str().is_empty() => Some(Path::new(".").to_path_buf()),
+        p => p.map(Path::to_path_buf),
+    };
+    let mut synced: Vec<std::path::PathBuf> = Vec::new();
+    for d in missing.iter().rev().copied().chain([dir]) {
+        for to_sync in parent_of(d).into_iter().chain([d.to_path_buf()]) {
+            if !synced.contains(&to_sync) {
+                fsync_dir(&to_sync)?;
+                synced.push(to_sync);
+            }
         }
     }
     Ok(())

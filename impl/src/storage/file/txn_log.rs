@@ -169,6 +169,10 @@ impl TxnLog {
             .open(&path)
             .ctx(|| format!("opening {}", path.display()))?;
         let len = scanned.valid_len();
+        // Its length, as this start found it, becomes durable: a cut after a failed fsync
+        // in the server's previous life may have reached only the page cache.
+        file.sync_all()
+            .ctx(|| format!("fsync of {}", path.display()))?;
         self.tail = Some(Tail { start, file, len });
         self.last_durable = scanned.last_zxid().unwrap_or(Zxid::ZERO);
         self.last = self.last_durable;
@@ -290,7 +294,11 @@ impl TxnLog {
             // Linux marks the pages of a failed fsync clean, so the page cache would hand
             // the batch to a restarted server as if it were durable: cut the file back to
             // what the last good fsync covered.
-            let e = match tail.file.set_len(tail.len) {
+            let cut = tail
+                .file
+                .set_len(tail.len)
+                .and_then(|()| tail.file.sync_all());
+            let e = match cut {
                 Ok(()) => e,
                 Err(cut) => std::io::Error::other(format!(
                     "{e}; cutting the file back to its last synced {} bytes failed too: {cut}",
