@@ -20,19 +20,19 @@
 //! after its timeout and the connection goes with it.
 //!
 //! A connection closed (by the core, or its reader ending) still writes what was queued for
-//! it, a `closeSession` reply among others, but for `CLOSE_GRACE` at most: a client that
-//! reads nothing must not keep a closed connection open (`ConnFlow::dropped`).
+//! it, a `closeSession` reply among others, until `CLOSE_GRACE` passes without a write: a
+//! client that reads nothing must not keep a closed connection open (`ConnFlow::dropped`).
 
 use super::core::{ConnId, Event, EventTx};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// How long a closed connection's writer may take to write what was queued before the close
-/// (the `closeSession` reply, a refused handshake's answer, a four-letter word's text); past
-/// it the connection is dropped without the rest, as an eviction is. A client that reads
+/// How long a closed connection's writer may go without writing a batch of what was queued
+/// before the close (the `closeSession` reply, a refused handshake's answer, a four-letter
+/// word's text); past it the connection is dropped without the rest, as an eviction is. A client that reads
 /// gets a few replies in milliseconds; one that stopped reading with less than its budget
 /// queued, but more than the kernel's socket buffers hold, would otherwise keep the writer
 /// in its write, and the connection with its file descriptor, admission place and core
@@ -98,6 +98,8 @@ impl Flow {
             held: AtomicBool::new(false),
             evicted: Notify::new(),
             closed_at: OnceLock::new(),
+            writes: AtomicU64::new(0),
+            writes_at_close: AtomicU64::new(0),
             closed: Notify::new(),
             events,
         })
@@ -123,10 +125,15 @@ pub struct ConnFlow {
     held: AtomicBool,
     /// Wakes the connection's task to drop it at once (a queue past `close_at`).
     evicted: Notify,
-    /// When the connection was closed: its writer has `CLOSE_GRACE` from then.
+    /// When the connection was closed: its writer has `CLOSE_GRACE` from then, and again
+    /// after each batch it writes.
     closed_at: OnceLock<Instant>,
     /// Wakes the connection's task once `closed_at` is set.
     closed: Notify,
+    /// Batches the writer has written: a closed connection whose count moves is being read.
+    writes: AtomicU64,
+    /// `writes` when the connection was closed.
+    writes_at_close: AtomicU64,
     /// Tells the core when a held connection drained.
     events: EventTx,
 }
@@ -178,6 +185,7 @@ impl ConnFlow {
     /// The writer wrote `n` bytes; a held connection that drained to its budget tells the
     /// core to answer again.
     pub fn written(&self, n: usize) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         let now = self.queued.fetch_sub(n, Ordering::SeqCst) - n;
         if now <= self.limits.queued_bytes && self.held.swap(false, Ordering::SeqCst) {
             let _ = self.events.send(Event::Drained { conn: self.conn });
@@ -224,9 +232,12 @@ impl ConnFlow {
     }
 
     /// The connection is closed: its writer has `CLOSE_GRACE` from now (from the first call)
-    /// to write what is queued, then `dropped` resolves.
+    /// to write what is queued, and as long again after each batch it writes; once a whole
+    /// grace passes without one, `dropped` resolves.
     pub fn grace_starts(&self) {
+        let writes = self.writes.load(Ordering::SeqCst);
         if self.closed_at.set(Instant::now()).is_ok() {
+            self.writes_at_close.store(writes, Ordering::SeqCst);
             self.closed.notify_one();
         }
     }
@@ -237,8 +248,8 @@ impl ConnFlow {
     }
 
     /// Resolves when the connection must be dropped without writing what is queued: it was
-    /// evicted, or it was closed `CLOSE_GRACE` ago and its writer is still writing. Gives the
-    /// reason, for the log.
+    /// evicted, or it was closed and its writer has written nothing for `CLOSE_GRACE`. Gives
+    /// the reason, for the log.
     pub async fn dropped(&self) -> String {
         let grace_over = async {
             if self.closed_at.get().is_none() {
@@ -247,7 +258,19 @@ impl ConnFlow {
                 self.closed.notified().await;
             }
             let closed_at = self.closed_at.get().copied().unwrap_or_else(Instant::now);
-            tokio::time::sleep_until(closed_at + CLOSE_GRACE).await;
+            // A client that reads, however slowly, gets everything: only a whole grace
+            // without a batch written ends it.
+            let mut seen = self.writes_at_close.load(Ordering::SeqCst);
+            let mut deadline = closed_at + CLOSE_GRACE;
+            loop {
+                tokio::time::sleep_until(deadline).await;
+                let now = self.writes.load(Ordering::SeqCst);
+                if now == seen {
+                    break;
+                }
+                seen = now;
+                deadline = Instant::now() + CLOSE_GRACE;
+            }
         };
         tokio::select! {
             _ = self.evicted.notified() => {

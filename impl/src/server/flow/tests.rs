@@ -118,6 +118,32 @@ async fn a_closed_connection_is_dropped_once_its_grace_is_over() {
     assert!(why.contains("within 5 s"), "{why}");
 }
 
+/// A slow reader loses nothing: each batch written gives the closed connection another
+/// grace, and only a whole grace without one ends it.
+#[tokio::test(start_paused = true)]
+async fn a_closed_connection_that_is_still_read_is_not_dropped() {
+    let flow = Flow::new(limits());
+    let (c, _rx) = conn(&flow);
+    c.queued(100);
+    c.close();
+    let four_s = Duration::from_secs(4);
+    let dropped = c.dropped();
+    tokio::pin!(dropped);
+    assert!(tokio::time::timeout(four_s, &mut dropped).await.is_err());
+    c.written(10);
+    assert!(
+        tokio::time::timeout(four_s, &mut dropped).await.is_err(),
+        "8 s after its close, but written 4 s ago"
+    );
+    c.written(10);
+    let eight_s = Duration::from_secs(8);
+    assert!(tokio::time::timeout(four_s, &mut dropped).await.is_err());
+    let why = tokio::time::timeout(eight_s, &mut dropped)
+        .await
+        .expect("dropped a whole grace after its last write");
+    assert!(why.contains("within 5 s"), "{why}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_stalled_connection_is_dropped_at_its_close() {
     let flow = Flow::new(limits());
