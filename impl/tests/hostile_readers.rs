@@ -256,3 +256,27 @@ fn a_closed_connection_whose_client_stopped_reading_is_dropped_after_its_grace()
         "the client sees the connection end"
     );
 }
+
+/// Replies framed in one batch past the byte budget hold the connection; once the core has
+/// written them to the socket itself, it must answer again: the last of three pipelined
+/// reads of a 10 KB node, with a budget of 16 KiB, arrives without the client sending
+/// anything more. (Before, it waited for the client's next packet: a client that waits for
+/// its reply hung until its next ping.)
+#[test]
+fn replies_held_on_unflushed_bytes_go_on_once_written() {
+    let zabd = Zabd::start("zab.client.maxQueuedBytes=16384\n", &[]);
+    let mut s = conn(zabd.port);
+    handshake(&mut s, 0, vec![0; 16]);
+    send(&mut s, &create_request(1, "/n", &vec![7u8; 10_000]));
+    assert_eq!(reply_err(&mut s), 0);
+    let pipelined: Vec<u8> = (2..=4)
+        .flat_map(|xid| frame::frame(&get_data(xid, "/n")))
+        .collect();
+    s.write_all(&pipelined).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    for xid in 2..=4 {
+        let reply = recv(&mut s).unwrap_or_else(|| panic!("no reply to xid {xid} within 2 s"));
+        let h = ReplyHeader::decode(&mut Reader::new(&reply)).unwrap();
+        assert_eq!((h.xid, h.err), (xid, 0));
+    }
+}

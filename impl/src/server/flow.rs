@@ -187,7 +187,17 @@ impl ConnFlow {
     pub fn written(&self, n: usize) {
         self.writes.fetch_add(1, Ordering::SeqCst);
         let now = self.queued.fetch_sub(n, Ordering::SeqCst) - n;
-        if now <= self.limits.queued_bytes && self.held.swap(false, Ordering::SeqCst) {
+        self.release_if_drained(now);
+    }
+
+    /// The core wrote the connection's framed replies to its socket itself, all of them:
+    /// one held on those unflushed bytes tells the core to answer again, as `written` does.
+    pub fn wrote_directly(&self) {
+        self.release_if_drained(self.queued.load(Ordering::SeqCst));
+    }
+
+    fn release_if_drained(&self, queued: usize) {
+        if queued <= self.limits.queued_bytes && self.held.swap(false, Ordering::SeqCst) {
             let _ = self.events.send(Event::Drained { conn: self.conn });
         }
     }

@@ -97,6 +97,9 @@ fn flush_one(conn: ConnId, c: &mut Conn) {
             c.pending.clear();
             // A large reply must not pin its size for the connection's life.
             c.pending.shrink_to(PENDING_KEEP);
+            // Held on these bytes (`hold` counts the unflushed), the connection is free
+            // again, and no writer will say so.
+            c.flow.wrote_directly();
             return;
         }
         c.pending.drain(..written);
@@ -128,6 +131,7 @@ fn hand_over(conn: ConnId, c: &mut Conn, out: ConnOut) {
 mod tests {
     use super::*;
     use crate::server::client::NewConn;
+    use crate::server::core::Event;
     use crate::server::direct::SharedTcp;
     use crate::server::flow::{Flow, FlowLimits};
     use crate::session::Timeouts;
@@ -153,6 +157,16 @@ mod tests {
 
     /// Opens plain connection `conn` on `clients`: its far end and its writer queue.
     async fn open(clients: &mut Clients, conn: ConnId) -> (TcpStream, Queue) {
+        let (client, rx, _events) = open_with(clients, conn, 1 << 20).await;
+        (client, rx)
+    }
+
+    /// `open`, with a byte budget of `queued_bytes`; also the core's events its flow sends.
+    async fn open_with(
+        clients: &mut Clients,
+        conn: ConnId,
+        queued_bytes: usize,
+    ) -> (TcpStream, Queue, std::sync::mpsc::Receiver<Event>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap())
             .await
@@ -163,10 +177,10 @@ mod tests {
         let limits = FlowLimits {
             global_outstanding: 10,
             conn_outstanding: 10,
-            queued_bytes: 1 << 20,
+            queued_bytes,
             max_reply: 1 << 20,
         };
-        let (events, _) = std::sync::mpsc::channel();
+        let (events, events_rx) = std::sync::mpsc::channel();
         let (tx, rx) = mpsc::unbounded_channel();
         let new = NewConn {
             tx,
@@ -176,7 +190,7 @@ mod tests {
             flow: Flow::new(limits).connection(conn, events),
         };
         clients.opened(conn, new);
-        (client, rx)
+        (client, rx, events_rx)
     }
 
     fn test_limits() -> crate::server::clients::AuthLimits {
@@ -233,5 +247,23 @@ mod tests {
         clients.send(7, ConnOut::Packet(b"late".to_vec()));
         clients.flush();
         assert!(matches!(rx.try_recv(), Ok(ConnOut::Framed(_))));
+    }
+
+    /// A connection held on replies the core framed but had not flushed (over its byte
+    /// budget with nothing at its writer) is written directly: the core must hear that it
+    /// drained, or its next requests would wait for a packet the client may never send.
+    #[tokio::test]
+    async fn a_held_connection_written_directly_is_answered_again() {
+        let mut clients = Clients::new(1, Timeouts::from_tick(2000), test_limits());
+        let (mut client, mut rx, events) = open_with(&mut clients, 7, 16).await;
+        clients.send(7, ConnOut::Packet(vec![1; 64]));
+        assert!(
+            clients.hold(7),
+            "64 unflushed bytes are over a budget of 16"
+        );
+        clients.flush();
+        assert_eq!(read_n(&mut client, 68).await[4..], [1; 64]);
+        assert!(rx.try_recv().is_err(), "written by the core");
+        assert!(matches!(events.try_recv(), Ok(Event::Drained { conn: 7 })));
     }
 }
