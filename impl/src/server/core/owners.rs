@@ -13,6 +13,8 @@ use super::Core;
 use crate::data_tree::Request;
 use crate::database::ClientWrite;
 use crate::replica::{ServerId, ServerState};
+use crate::session::SessionTracker;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 impl Core {
@@ -28,7 +30,11 @@ impl Core {
         if self.state != ServerState::Leading {
             return body;
         }
-        match *self.owners.entry(session).or_insert(via) {
+        let Some(owner) = owner_of(&mut self.owners, self.tracker.as_ref(), session, via) else {
+            // Not an open session: its write fails as expired when applied.
+            return body;
+        };
+        match owner {
             owner if owner == via => body,
             owner => {
                 tracing::info!(
@@ -46,10 +52,41 @@ impl Core {
     /// a learner tells its leader.
     pub(in crate::server) fn claim_owner(&mut self, session: i64) {
         if self.state == ServerState::Leading {
-            self.owners.insert(session, self.info.my_id);
+            set_owner(
+                &mut self.owners,
+                self.tracker.as_ref(),
+                session,
+                self.info.my_id,
+            );
         } else if let Some(leader) = self.leader {
             self.send(leader, super::super::links::Envelope::SetOwner { session });
         }
+    }
+}
+
+/// The owner of `session`, `via` if it has none yet; `None` for a session the leader's
+/// tracker does not hold (closed or expired): an entry for it would never be removed, since
+/// only its close being applied removes one.
+fn owner_of(
+    owners: &mut HashMap<i64, ServerId>,
+    tracker: Option<&SessionTracker>,
+    session: i64,
+    via: ServerId,
+) -> Option<ServerId> {
+    let open = tracker.is_some_and(|t| t.deadline(session).is_some());
+    open.then(|| *owners.entry(session).or_insert(via))
+}
+
+/// Makes `owner` the owner of `session` if the leader's tracker holds the session (a
+/// `SetOwner` or a resume that arrives after its close was applied records nothing).
+pub(super) fn set_owner(
+    owners: &mut HashMap<i64, ServerId>,
+    tracker: Option<&SessionTracker>,
+    session: i64,
+    owner: ServerId,
+) {
+    if tracker.is_some_and(|t| t.deadline(session).is_some()) {
+        owners.insert(session, owner);
     }
 }
 
@@ -58,4 +95,30 @@ impl Core {
 fn moved(body: &[u8]) -> Option<Vec<u8>> {
     let w = ClientWrite::decode(body).ok()?;
     Some(ClientWrite::new(w.caller, Request::Moved(Box::new(w.request))).encode())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write or a `SetOwner` of a session the tracker no longer holds (its close applied)
+    /// leaves no owner behind; an open session's first server becomes its owner.
+    #[test]
+    fn only_open_sessions_get_owners() {
+        let mut tracker = SessionTracker::new(1, 0, 2000);
+        tracker.add(7, 4000, 0);
+        let mut owners = HashMap::new();
+        assert_eq!(owner_of(&mut owners, Some(&tracker), 7, 2), Some(2));
+        assert_eq!(owner_of(&mut owners, Some(&tracker), 7, 3), Some(2));
+        tracker.remove(7);
+        owners.remove(&7);
+        assert_eq!(owner_of(&mut owners, Some(&tracker), 7, 3), None);
+        set_owner(&mut owners, Some(&tracker), 7, 3);
+        set_owner(&mut owners, None, 8, 3);
+        assert!(owners.is_empty(), "{owners:?}");
+        set_owner(&mut owners, Some(&tracker), 9, 3);
+        tracker.add(9, 4000, 0);
+        set_owner(&mut owners, Some(&tracker), 9, 3);
+        assert_eq!(owners.get(&9), Some(&3));
+    }
 }

@@ -98,7 +98,7 @@ impl Core {
                 Ok(())
             }
             Envelope::SetOwner { session } => {
-                self.owners.insert(session, from);
+                super::owners::set_owner(&mut self.owners, self.tracker.as_ref(), session, from);
                 Ok(())
             }
             Envelope::Touch(ids) => {
