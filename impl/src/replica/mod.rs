@@ -205,9 +205,6 @@ impl<S: StateMachine> Replica<S> {
         self.log.last().map(|e| e.zxid()).unwrap_or(self.base.0)
     }
 
-    /// The server leaves its role and looks for a leader again (a follower's or leader's
-    /// `shutdown()` then `lookForLeader()`): the sync thread drains to disk, the database is
-    /// fast-forwarded from the log, connections close.
     /// Counts a write of this server's client in flight.
     pub(crate) fn note_local_write(&mut self, key: (i64, i32)) {
         *self.local_writes.entry(key).or_default() += 1;
@@ -225,6 +222,9 @@ impl<S: StateMachine> Replica<S> {
         }
     }
 
+    /// The server leaves its role and looks for a leader again (a follower's or leader's
+    /// `shutdown()` then `lookForLeader()`): the sync thread drains to disk, the database is
+    /// fast-forwarded from the log, connections close.
     pub(crate) fn shutdown_to_looking(&mut self) {
         self.fail_open_reads();
         let peers: Vec<ServerId> = match &self.role {
@@ -240,6 +240,10 @@ impl<S: StateMachine> Replica<S> {
         if !reloaded {
             self.fast_forward();
         }
+        // Writes still in flight will not be answered here (the server drops its clients):
+        // a count left would make a later transaction with the same (session, cxid), say
+        // one the next leader proposes, look like this server's client's.
+        self.local_writes.clear();
         self.pending = None;
         self.role = Role::Looking;
         self.state = ServerState::Looking;

@@ -261,6 +261,22 @@ fn a_follower_acks_a_proposal_only_once_it_is_durable() {
     );
 }
 
+/// A write forwarded to a leader that goes away is forgotten when the follower goes back to
+/// LOOKING: nothing would ever count it out.
+#[test]
+fn writes_in_flight_are_forgotten_on_the_way_back_to_looking() {
+    let mut r = follower_in_broadcast();
+    r.step(Input::Write {
+        session_id: 7,
+        cxid: 1,
+        body: Arc::new(vec![]),
+    });
+    assert_eq!(r.local_writes.len(), 1);
+    r.step(Input::Disconnected { peer: 3 });
+    assert_eq!(r.server_state(), ServerState::Looking);
+    assert!(r.local_writes.is_empty(), "{:?}", r.local_writes);
+}
+
 #[test]
 fn a_proposal_with_a_gap_ends_the_following() {
     let mut r = follower_in_broadcast();
