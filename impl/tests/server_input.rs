@@ -147,6 +147,26 @@ fn auth_and_set_watches_replies_echo_the_request_xid() {
     assert_eq!(create(&mut s, 4, "/w2").err, 0, "the session goes on");
 }
 
+/// addWatch is answered with an `ErrorResponse` record (an int, 0) after the header, as
+/// ZooKeeper's FinalRequestProcessor answers it: the Java client (and Curator's persistent
+/// watches over it) reads that record, and took a bare header for a broken connection.
+#[test]
+fn add_watch_replies_carry_an_error_response_record() {
+    let server = start();
+    let mut s = conn(server.port);
+    handshake(&mut s, 0, vec![0; 16]);
+    let mut w = Writer::new();
+    w.int(1).int(opcode::ADD_WATCH).ustring("/").int(0);
+    send(&mut s, &w.bytes);
+    let reply = recv(&mut s).expect("a reply");
+    let mut r = Reader::new(&reply);
+    let h = ReplyHeader::decode(&mut r).unwrap();
+    assert_eq!((h.xid, h.err), (1, 0));
+    assert_eq!(reply.len(), 20, "header and one int: {reply:?}");
+    assert_eq!(reply[16..], [0, 0, 0, 0]);
+    assert_eq!(create(&mut s, 2, "/after").err, 0, "the session goes on");
+}
+
 /// `4lw.commands.whitelist`: by default only `srvr` answers (`cons` would list every session
 /// id and client address to anyone); the words an operator lists answer, `srvr` always.
 #[test]

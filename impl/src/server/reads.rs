@@ -141,7 +141,7 @@ impl Core {
             ClientOp::AddWatch { path, mode } => {
                 let mode = WatchMode::from_add_watch_mode(mode).ok_or(ZkError::BadArguments)?;
                 watches.add_watch(&path, conn, mode);
-                Ok(Reply::Empty)
+                Ok(Reply::ErrorResponse(0))
             }
             ClientOp::GetEphemerals { prefix } => {
                 Ok(Reply::Paths(tree.get_ephemerals(session, &prefix)))

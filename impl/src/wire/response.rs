@@ -12,8 +12,12 @@ use crate::zxid::Zxid;
 /// The body of a successful reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
-    /// delete, check, setWatches, removeWatches, checkWatches, addWatch, auth, closeSession.
+    /// delete, check, setWatches, removeWatches, checkWatches, auth, closeSession.
     Empty,
+    /// addWatch: an `ErrorResponse` record holding 0 (ZooKeeper's FinalRequestProcessor
+    /// answers it so, and its Java client reads the record: without it, it takes the reply
+    /// for a broken connection and reconnects).
+    ErrorResponse(i32),
     /// create, sync.
     Path(String),
     /// create2, createContainer, createTTL.
@@ -154,7 +158,7 @@ impl Reply {
             Reply::Data { data, .. } => 4 + data.len() + STAT,
             Reply::Empty => 0,
             Reply::Stat(_) => STAT,
-            Reply::Count(_) => 4,
+            Reply::Count(_) | Reply::ErrorResponse(_) => 4,
             _ => 128,
         }
     }
@@ -190,7 +194,7 @@ impl Reply {
                 write_stat(w, stat);
             }
             Reply::Multi(results) => write_multi(w, results),
-            Reply::Count(n) => {
+            Reply::Count(n) | Reply::ErrorResponse(n) => {
                 w.int(*n);
             }
             Reply::WhoAmI(ids) => {
