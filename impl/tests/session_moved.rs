@@ -10,7 +10,7 @@ use support::raw::{
 };
 use support::Ensemble;
 use zab::error::ZkError;
-use zab::wire::ConnectResponse;
+use zab::wire::{opcode, ConnectResponse, Reader, ReplyHeader, Writer};
 
 mod support;
 
@@ -47,6 +47,50 @@ fn a_write_through_a_connection_the_client_left_fails_with_session_moved() {
         assert!(!exists(&mut new, 2, &format!("/by-old-{i}")));
         assert_eq!(create(&mut new, 3, &format!("/by-new-again-{i}")).err, 0);
     }
+}
+
+/// The same through a multi, whose header error is 0 and whose ops carry the errors: the
+/// old connection's multi fails with SESSIONMOVED in its op, changes nothing, and the old
+/// connection closes, as ZooKeeper's FinalRequestProcessor throws on a moved op and closes
+/// it. Before, the multi was answered and the connection stayed open.
+#[test]
+fn a_multi_through_a_connection_the_client_left_closes_it() {
+    let e = Ensemble::zabd(3, 0);
+    let p = e.client_ports();
+    let mut old = conn(p[0]);
+    let granted = handshake(&mut old, 0, vec![0; 16]);
+    let mut new = conn(p[1]);
+    let resumed = handshake(&mut new, granted.session_id, granted.passwd.clone());
+    assert!(resumed.timeout_ms > 0, "resumed on the second server");
+    assert_eq!(create(&mut new, 1, "/by-new").err, 0);
+    let mut w = Writer::new();
+    w.int(10).int(opcode::MULTI);
+    w.int(opcode::CREATE).boolean(false).int(-1);
+    w.ustring("/by-old").buffer(b"").vector(&[()], |w, _| {
+        w.int(31).ustring("world").ustring("anyone");
+    });
+    w.int(0);
+    w.int(-1).boolean(true).int(-1);
+    send(&mut old, &w.bytes);
+    if let Some(reply) = recv(&mut old) {
+        let mut r = Reader::new(&reply);
+        let h = ReplyHeader::decode(&mut r).unwrap();
+        let moved = ZkError::SessionMoved.code();
+        let (kind, _done, err) = (r.int().unwrap(), r.boolean().unwrap(), r.int().unwrap());
+        assert_eq!((h.xid, kind, err), (10, -1, moved), "an ErrorResult");
+    }
+    // Closed by the server: the end of the stream (or a reset), not a read timing out.
+    old.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .unwrap();
+    let ended = match std::io::Read::read(&mut old, &mut [0; 64]) {
+        Ok(n) => n == 0,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    };
+    assert!(ended, "the old connection closes after SESSIONMOVED");
+    assert!(!exists(&mut new, 2, "/by-old"));
 }
 
 /// Writes committed while the follower is stopped, ahead of the session's creation.

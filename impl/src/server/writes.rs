@@ -83,7 +83,7 @@ impl Core {
         if let Some(p) = c.queue.iter_mut().find(|p| p.request == request) {
             let (err, reply) = write_reply(p.op.as_ref(), result);
             p.state = PState::Done(response::reply(p.xid, zxid, err, &reply));
-            moved = (err == ZkError::SessionMoved.code()).then_some(p.xid);
+            moved = session_moved(err, result).then_some(p.xid);
         }
         if let Some(xid) = moved {
             // The client is connected to another server now: this connection is stale and
@@ -92,6 +92,16 @@ impl Core {
         }
         self.drain(conn);
     }
+}
+
+/// Whether an applied write failed because its session moved: its own error, or, for a
+/// multi (whose header error is 0), an op's, as ZooKeeper's FinalRequestProcessor throws on
+/// either and closes the connection.
+fn session_moved(err: i32, result: &TxnResult) -> bool {
+    let moved = ZkError::SessionMoved.code();
+    err == moved
+        || matches!(result, TxnResult::Multi(ops)
+            if ops.iter().any(|r| matches!(r, OpResult::Error { code } if *code == moved)))
 }
 
 /// The request a write op proposes; `None` for an op that is not a write. Only a write's
