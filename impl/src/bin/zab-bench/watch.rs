@@ -86,10 +86,12 @@ pub async fn run(
         }
     };
     let elapsed = started.elapsed();
+    if let Err(e) = result {
+        return Err(with_watcher_errors(e, tasks).await);
+    }
     for t in &tasks {
         t.abort();
     }
-    result?;
     let _ = writer.close().await;
     let writes = latencies_us.len() as u64;
     latencies_us.sort_unstable();
@@ -101,6 +103,36 @@ pub async fn run(
         latencies_us,
         preloaded: Default::default(),
     })
+}
+
+/// A failed run's error, with what ended the watchers that had stopped by then (the first
+/// one's error and how many): a watcher that stops never sets its watch again, and the run
+/// then fails only by waiting for it.
+async fn with_watcher_errors(
+    e: io::Error,
+    tasks: Vec<tokio::task::JoinHandle<io::Result<()>>>,
+) -> io::Error {
+    let (mut ended, mut first) = (0, None);
+    for t in tasks {
+        if !t.is_finished() {
+            t.abort();
+            continue;
+        }
+        ended += 1;
+        let why = match t.await {
+            Ok(Ok(())) => "ended".to_string(),
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        first.get_or_insert(why);
+    }
+    match first {
+        None => e,
+        Some(why) => io::Error::new(
+            e.kind(),
+            format!("{e} ({ended} watchers had stopped; the first: {why})"),
+        ),
+    }
 }
 
 /// One write once every watch is set: its ack to its last notification, in microseconds
