@@ -64,28 +64,32 @@ impl Core {
     }
 }
 
-/// The owner of `session`, `via` if it has none yet; `None` for a session the leader's
-/// tracker does not hold (closed or expired): an entry for it would never be removed, since
-/// only its close being applied removes one.
+/// Whether the leader's tracker holds `session`. Only such a session gets an owner: an entry
+/// for a closed or expired one would never be removed, since only its close being applied
+/// removes one.
+fn open(tracker: Option<&SessionTracker>, session: i64) -> bool {
+    tracker.is_some_and(|t| t.deadline(session).is_some())
+}
+
+/// The owner of `session`, `via` if it has none yet; `None` for a session not `open`.
 fn owner_of(
     owners: &mut HashMap<i64, ServerId>,
     tracker: Option<&SessionTracker>,
     session: i64,
     via: ServerId,
 ) -> Option<ServerId> {
-    let open = tracker.is_some_and(|t| t.deadline(session).is_some());
-    open.then(|| *owners.entry(session).or_insert(via))
+    open(tracker, session).then(|| *owners.entry(session).or_insert(via))
 }
 
-/// Makes `owner` the owner of `session` if the leader's tracker holds the session (a
-/// `SetOwner` or a resume that arrives after its close was applied records nothing).
+/// Makes `owner` the owner of `session` if it is `open` (a `SetOwner` or a resume that
+/// arrives after its close was applied records nothing).
 pub(super) fn set_owner(
     owners: &mut HashMap<i64, ServerId>,
     tracker: Option<&SessionTracker>,
     session: i64,
     owner: ServerId,
 ) {
-    if tracker.is_some_and(|t| t.deadline(session).is_some()) {
+    if open(tracker, session) {
         owners.insert(session, owner);
     }
 }
