@@ -76,30 +76,24 @@ pub fn lock_dir(dir: &Path) -> Result<File, StorageError> {
 /// stopped between creating a directory (or a log file in it) and its fsync, or whose
 /// directory fsync failed, would otherwise go on trusting an entry only the page cache holds.
 pub fn create_dir_durably(dir: &Path) -> Result<(), StorageError> {
-    let mut missing = Vec::new();
+    // `dir` and its parents up to the first that existed before: each holds the entry of
+    // the one below it (or, for `dir`, its files).
+    let mut to_sync = vec![dir.to_path_buf()];
     let mut d = dir;
-    while !d.exists() {
-        missing.push(d);
-        match d.parent() {
-            Some(p) => d = p,
-            None => break,
+    while let Some(parent) = d.parent() {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        to_sync.push(parent.to_path_buf());
+        if parent.exists() {
+            break;
         }
+        d = parent;
     }
     std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
-    let parent_of = |d: &Path| match d.parent() {
-        Some(p) if p.as_os_str().is_empty() => Some(Path::new(".").to_path_buf()),
-        p => p.map(Path::to_path_buf),
-    };
-    let mut synced: Vec<std::path::PathBuf> = Vec::new();
-    for d in missing.iter().rev().copied().chain([dir]) {
-        for to_sync in parent_of(d).into_iter().chain([d.to_path_buf()]) {
-            if !synced.contains(&to_sync) {
-                fsync_dir(&to_sync)?;
-                synced.push(to_sync);
-            }
-        }
-    }
-    Ok(())
+    to_sync.iter().rev().try_for_each(|d| fsync_dir(d))
 }
 
 /// Makes the directory's entries (creations, renames, deletions) durable.

@@ -115,8 +115,9 @@ impl FileStorage {
     /// Opens (creating the directories if needed) and repairs crash leftovers; call
     /// `recover` next for the state and a report of the repairs.
     pub fn open(cfg: FileConfig) -> Result<FileStorage, StorageError> {
-        for dir in [&cfg.snap_dir, &cfg.log_dir] {
-            fsx::create_dir_durably(dir)?;
+        fsx::create_dir_durably(&cfg.snap_dir)?;
+        if cfg.log_dir != cfg.snap_dir {
+            fsx::create_dir_durably(&cfg.log_dir)?;
         }
         // Locked before anything is repaired: the repairs are only safe with no other writer.
         let mut locks = vec![fsx::lock_dir(&cfg.snap_dir)?];
