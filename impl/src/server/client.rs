@@ -2,7 +2,8 @@
 //! core in order; writes what the core sends back. A malformed or oversized packet closes
 //! the connection (logged once); the first four bytes may instead be a four-letter word.
 //! A connection that has no session `zookeeper.nio.sessionlessCnxnTimeout` after it started
-//! is closed; a closed one writes what was queued for it within `flow::CLOSE_GRACE`.
+//! is closed; a closed one writes what was queued for it until `flow::CLOSE_GRACE` passes
+//! without a write.
 
 use super::core::{ConnId, Event};
 use super::direct::SharedTcp;
@@ -184,8 +185,8 @@ async fn serve_halves<R, W>(
     });
     // Reading stops when the writer does: the core closed the connection (a refused
     // handshake among others), or the socket failed. An evicted connection (its queue past
-    // what flow control allows), or a closed one whose writer is still writing
-    // `CLOSE_GRACE` later, is dropped without writing what is queued (`ConnFlow::dropped`).
+    // what flow control allows), or a closed one whose writer has written nothing for
+    // `CLOSE_GRACE`, is dropped without writing what is queued (`ConnFlow::dropped`).
     let reader = Reader {
         conn,
         core: &core,

@@ -32,12 +32,12 @@ use tokio::time::Instant;
 
 /// How long a closed connection's writer may go without writing a batch of what was queued
 /// before the close (the `closeSession` reply, a refused handshake's answer, a four-letter
-/// word's text); past it the connection is dropped without the rest, as an eviction is. A client that reads
-/// gets a few replies in milliseconds; one that stopped reading with less than its budget
-/// queued, but more than the kernel's socket buffers hold, would otherwise keep the writer
-/// in its write, and the connection with its file descriptor, admission place and core
-/// entry, for as long as it stays silent. ZooKeeper drops a closed connection's unsent
-/// output at once; this keeps the replies of a client that does read.
+/// word's text); past it the connection is dropped without the rest, as an eviction is. A
+/// client that reads gets a few replies in milliseconds; one that stopped reading with less
+/// than its budget queued, but more than the kernel's socket buffers hold, would otherwise
+/// keep the writer in its write, and the connection with its file descriptor, admission
+/// place and core entry, for as long as it stays silent. ZooKeeper drops a closed
+/// connection's unsent output at once; this keeps the replies of a client that does read.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// The budgets, from zoo.cfg.

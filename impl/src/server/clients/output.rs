@@ -41,10 +41,10 @@ impl Clients {
     }
 
     /// Closes a connection now (its task reports `ClientClosed` when it is gone). Its writer
-    /// writes what is queued, then the FIN, within `flow::CLOSE_GRACE`; one whose client is
-    /// not reading is dropped at once (`ConnFlow::close`): a `Close` behind its unread
-    /// replies would keep it, and its file descriptor, open for as long as the client stays
-    /// silent.
+    /// writes what is queued, then the FIN, until `flow::CLOSE_GRACE` passes without a write;
+    /// one whose client is not reading is dropped at once (`ConnFlow::close`): a `Close`
+    /// behind its unread replies would keep it, and its file descriptor, open for as long as
+    /// the client stays silent.
     pub fn close(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.get_mut(&conn) {
             flush_one(conn, c);
