@@ -51,6 +51,54 @@ fn create_requests_decode_with_their_opcode_and_mode() {
     assert_eq!((req.mode, req.ttl), (CreateMode::PersistentWithTtl, 5_000));
 }
 
+/// ZooKeeper's transaction type follows the opcode: a hand-built client that pairs
+/// `createContainer` with another flag still makes a container, and `create2` with the
+/// container flag a persistent node; `createTTL` without a TTL flag is refused.
+#[test]
+fn the_opcode_not_the_flag_decides_whether_a_create_makes_a_container() {
+    let decoded = |opcode: i32, flags: i32| {
+        let mut w = Writer::new();
+        create_body(&mut w, "/c", flags);
+        if opcode == op::CREATE_TTL {
+            w.long(-1);
+        }
+        match decode(opcode, &w.bytes) {
+            Ok(ClientOp::Create { req, .. }) => Ok((req.mode, req.node_mode())),
+            Ok(other) => panic!("not a create: {other:?}"),
+            Err(e) => Err(e),
+        }
+    };
+    let container = CreateMode::Container;
+    assert_eq!(
+        decoded(op::CREATE2, 4),
+        Ok((container, CreateMode::Persistent))
+    );
+    assert_eq!(
+        decoded(op::CREATE, 4),
+        Ok((container, CreateMode::Persistent))
+    );
+    assert_eq!(decoded(op::CREATE_CONTAINER, 4), Ok((container, container)));
+    assert_eq!(
+        decoded(op::CREATE_CONTAINER, 0),
+        Ok((CreateMode::Persistent, container))
+    );
+    assert_eq!(
+        decoded(op::CREATE_CONTAINER, 2),
+        Ok((CreateMode::PersistentSequential, container))
+    );
+    assert_eq!(
+        decoded(op::CREATE2, 1),
+        Ok((CreateMode::Ephemeral, CreateMode::Ephemeral))
+    );
+    for flags in 0..=4 {
+        assert_eq!(
+            decoded(op::CREATE_TTL, flags),
+            Err(DecodeError::Invalid(ZkError::BadArguments)),
+            "createTTL with flag {flags}"
+        );
+    }
+}
+
 #[test]
 fn an_unknown_create_flag_is_bad_arguments_and_an_unknown_opcode_is_named() {
     let mut w = Writer::new();

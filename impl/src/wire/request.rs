@@ -254,8 +254,10 @@ fn decode_body(opcode: i32, r: &mut Reader<'_>) -> Result<ClientOp, DecodeError>
 }
 
 /// `CreateRequest` or `CreateTTLRequest`. An unknown flag is `BadArguments`, as
-/// `CreateMode.fromFlag` throws; the remaining checks (TTL range, container vs opcode) are
-/// the DataTree's, in ZooKeeper's order.
+/// `CreateMode.fromFlag` throws, and so is `createTTL` with a flag that is not a TTL mode
+/// (ZooKeeper proposes a TTL transaction with a negative TTL for it); the remaining checks
+/// (TTL support and range, session) are the DataTree's, in ZooKeeper's order. The opcode
+/// stays with the request: it, not the flag, decides whether the node is a container.
 fn create(opcode: i32, r: &mut Reader<'_>) -> Result<CreateRequest, DecodeError> {
     let path = r.ustring()?;
     let data = r.buffer()?;
@@ -266,8 +268,14 @@ fn create(opcode: i32, r: &mut Reader<'_>) -> Result<CreateRequest, DecodeError>
     } else {
         -1
     };
-    let mode = CreateMode::from_flag(flags).ok_or(DecodeError::Invalid(ZkError::BadArguments))?;
-    Ok(CreateRequest::new(&path, &data, acl, mode).with_ttl(ttl))
+    let bad = DecodeError::Invalid(ZkError::BadArguments);
+    let mode = CreateMode::from_flag(flags).ok_or(bad.clone())?;
+    if opcode == op::CREATE_TTL && !mode.is_ttl() {
+        return Err(bad);
+    }
+    Ok(CreateRequest::new(&path, &data, acl, mode)
+        .with_ttl(ttl)
+        .sent_as(opcode))
 }
 
 /// A vector of `ACL { perms, Id { scheme, id } }`; each takes at least 12 bytes.

@@ -2,6 +2,7 @@
 //! error create can return.
 
 use super::*;
+use crate::wire::opcode;
 
 #[test]
 fn create_persistent_sets_every_stat_field() {
@@ -105,6 +106,30 @@ fn container_nodes_are_indexed_and_show_owner_zero() {
     assert_eq!(f.stat("/c").ephemeral_owner, 0);
     assert_eq!(f.tree.node("/c").unwrap().kind(), NodeKind::Container);
     assert_eq!(NodeKind::Container.persisted_owner(), i64::MIN);
+}
+
+/// The opcode decides the node's kind (see `CreateRequest::container`); the flag still
+/// decides the sequential suffix.
+#[test]
+fn a_container_flag_without_create_container_makes_a_persistent_node() {
+    let mut f = Fixture::new();
+    let req = CreateRequest::new("/p", b"", Acl::open_unsafe(), CreateMode::Container);
+    f.submit(Request::Create(req.sent_as(opcode::CREATE2)))
+        .unwrap();
+    assert_eq!(f.tree.node("/p").unwrap().kind(), NodeKind::Persistent);
+    assert!(f.tree.containers().is_empty());
+
+    let req = CreateRequest::new(
+        "/s-",
+        b"",
+        Acl::open_unsafe(),
+        CreateMode::PersistentSequential,
+    );
+    f.submit(Request::Create(req.sent_as(opcode::CREATE_CONTAINER)))
+        .unwrap();
+    let name = "/s-0000000001";
+    assert_eq!(f.tree.node(name).unwrap().kind(), NodeKind::Container);
+    assert_eq!(f.tree.containers(), vec![name]);
 }
 
 #[test]
