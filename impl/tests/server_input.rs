@@ -121,52 +121,6 @@ fn replies_follow_request_order_and_reads_see_earlier_writes() {
     assert_eq!(data, vec![b"a".to_vec(), b"bb".to_vec()]);
 }
 
-#[test]
-fn auth_and_set_watches_replies_echo_the_request_xid() {
-    let server = start();
-    let mut s = conn(server.port);
-    handshake(&mut s, 0, vec![0; 16]);
-    assert_eq!(create(&mut s, 1, "/w").err, 0);
-    // The Java client sends auth with xid -4; others (zookeeper-client in Rust) with their
-    // own counter, and wait for that xid: ZooKeeper echoes it, with zxid 0.
-    for xid in [-4, 2] {
-        let h = request(&mut s, xid, opcode::AUTH, |w| {
-            w.int(0).ustring("digest").buffer(b"alice:secret");
-        });
-        assert_eq!((h.xid, h.zxid, h.err), (xid, 0, 0));
-    }
-    for xid in [-8, 3] {
-        let h = request(&mut s, xid, opcode::SET_WATCHES, |w| {
-            w.long(0);
-            for _ in 0..3 {
-                w.int(0);
-            }
-        });
-        assert_eq!((h.xid, h.err), (xid, 0));
-    }
-    assert_eq!(create(&mut s, 4, "/w2").err, 0, "the session goes on");
-}
-
-/// addWatch is answered with an `ErrorResponse` record (an int, 0) after the header, as
-/// ZooKeeper's FinalRequestProcessor answers it: the Java client (and Curator's persistent
-/// watches over it) reads that record, and took a bare header for a broken connection.
-#[test]
-fn add_watch_replies_carry_an_error_response_record() {
-    let server = start();
-    let mut s = conn(server.port);
-    handshake(&mut s, 0, vec![0; 16]);
-    let mut w = Writer::new();
-    w.int(1).int(opcode::ADD_WATCH).ustring("/").int(0);
-    send(&mut s, &w.bytes);
-    let reply = recv(&mut s).expect("a reply");
-    let mut r = Reader::new(&reply);
-    let h = ReplyHeader::decode(&mut r).unwrap();
-    assert_eq!((h.xid, h.err), (1, 0));
-    assert_eq!(reply.len(), 20, "header and one int: {reply:?}");
-    assert_eq!(reply[16..], [0, 0, 0, 0]);
-    assert_eq!(create(&mut s, 2, "/after").err, 0, "the session goes on");
-}
-
 /// `4lw.commands.whitelist`: by default only `srvr` answers (`cons` would list every session
 /// id and client address to anyone); the words an operator lists answer, `srvr` always.
 #[test]

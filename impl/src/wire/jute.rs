@@ -31,20 +31,6 @@ pub enum JuteError {
         /// The length as read.
         len: i32,
     },
-    /// A `ustring` whose bytes are not valid UTF-8.
-    #[error("string at offset {at} is not UTF-8")]
-    NotUtf8 {
-        /// The byte offset of the string's bytes, after its length.
-        at: usize,
-    },
-    /// A `boolean` byte other than 0 or 1.
-    #[error("boolean at offset {at} is {value}, not 0 or 1")]
-    BadBool {
-        /// The byte offset of the boolean.
-        at: usize,
-        /// The byte found.
-        value: u8,
-    },
     /// The record was read whole but bytes remain in the body.
     #[error("{left} bytes left over after the record")]
     Trailing {
@@ -111,14 +97,10 @@ impl<'a> Reader<'a> {
         self.array("long").map(i64::from_be_bytes)
     }
 
-    /// A jute `boolean`: one byte, 0 or 1; any other value is an error.
+    /// A jute `boolean`: one byte, and any byte but 0 is true, as ZooKeeper reads it
+    /// (`DataInput.readBoolean`), so a client sending 2 for "watch" gets its watch.
     pub fn boolean(&mut self) -> Result<bool, JuteError> {
-        let at = self.at;
-        match self.array::<1>("boolean")?[0] {
-            0 => Ok(false),
-            1 => Ok(true),
-            value => Err(JuteError::BadBool { at, value }),
-        }
+        self.array::<1>("boolean").map(|[b]| b != 0)
     }
 
     /// A length or count: -1 is null (`None`), any other negative value an error.
@@ -139,16 +121,15 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string; null reads as `None`.
+    /// A string; null reads as `None`. Bytes that are not UTF-8 become U+FFFD, as Java's
+    /// `new String(bytes, UTF_8)` makes them in ZooKeeper: a path holding one is then refused
+    /// by path validation (`BadArguments`), not by closing the connection.
     pub fn ustring_opt(&mut self) -> Result<Option<String>, JuteError> {
         let Some(n) = self.len("ustring")? else {
             return Ok(None);
         };
-        let at = self.at;
         let bytes = self.take("ustring", n)?;
-        String::from_utf8(bytes.to_vec())
-            .map(Some)
-            .map_err(|_| JuteError::NotUtf8 { at })
+        Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
     }
 
     /// A string; null reads as empty.

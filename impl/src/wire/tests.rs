@@ -64,10 +64,7 @@ fn hostile_connect_requests_are_errors() {
     ));
     let mut b = connect_bytes();
     *b.last_mut().unwrap() = 2;
-    assert!(matches!(
-        ConnectRequest::decode(&b),
-        Err(JuteError::BadBool { value: 2, .. })
-    ));
+    assert_eq!(ConnectRequest::decode(&b).unwrap().read_only, Some(true));
     let mut b = connect_bytes();
     b.extend_from_slice(&[1, 2]);
     assert!(matches!(
@@ -102,13 +99,20 @@ fn a_vector_claiming_more_elements_than_bytes_is_refused_before_allocating() {
 }
 
 #[test]
-fn strings_must_be_utf8_and_null_strings_are_told_apart() {
+fn bytes_that_are_not_utf8_become_replacement_characters_and_null_strings_are_told_apart() {
     let mut w = Writer::new();
-    w.buffer(&[0xff, 0xfe]).null();
+    w.buffer(b"/a\xff\xfeb").null();
     let mut r = Reader::new(&w.bytes);
-    assert!(matches!(r.ustring(), Err(JuteError::NotUtf8 { at: 4 })));
-    let mut r = Reader::new(&w.bytes[6..]);
+    assert_eq!(r.ustring(), Ok("/a\u{fffd}\u{fffd}b".to_string()));
     assert_eq!(r.ustring_opt(), Ok(None));
+    r.finish().unwrap();
+}
+
+#[test]
+fn any_boolean_byte_but_zero_is_true() {
+    let mut r = Reader::new(&[0, 1, 2, 0xff]);
+    let read: Vec<bool> = (0..4).map(|_| r.boolean().unwrap()).collect();
+    assert_eq!(read, [false, true, true, true]);
 }
 
 #[test]
