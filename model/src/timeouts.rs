@@ -4,7 +4,7 @@
 //! Premature timeouts are faults with budgets: a learner's is a `Lose` of its connection, a
 //! leader's is `PrematureTimeout` (`faults.rs`).
 
-use crate::config::{Config, Scope};
+use crate::config::{Config, Election, Scope};
 use crate::discovery::more_recent;
 use crate::state::{Conn, Handler, State};
 use crate::types::{ServerState, Sid};
@@ -25,17 +25,31 @@ pub fn learner_timeout_enabled(cfg: &Config, st: &State, s: Sid) -> bool {
         // step).
         return false;
     }
-    let leader = st.server(l);
     let gone = !st.reachable(s, l);
-    // The server it elected decided to follow someone else.
-    let elsewhere = matches!(leader.role, ServerState::Following | ServerState::Observing);
+    let left = leader_left(cfg, st, s, l);
     if cfg.scope == Scope::Election {
-        return gone || elsewhere;
+        return gone || left;
     }
     match srv.learner.conn {
         Conn::Closed => true,
-        Conn::NotYet => gone || elsewhere,
+        Conn::NotYet => gone || left,
         Conn::Open => false,
+    }
+}
+
+/// Whether learner `s`'s leader `l` has left the round in which `s` chose it, so that its
+/// connection attempts can only fail (a LOOKING server accepts no learners) until ZooKeeper's
+/// `connectToLeader` gives up: `l` follows someone else, or is LOOKING again after a crash or
+/// a timeout. Under FLE a LOOKING `l` not yet past the learner's round may yet decide to lead
+/// (a follower can decide first, and a server behind catches up), so the learner waits.
+fn leader_left(cfg: &Config, st: &State, s: Sid, l: Sid) -> bool {
+    match st.server(l).role {
+        ServerState::Leading => false,
+        ServerState::Following | ServerState::Observing => true,
+        ServerState::Looking => match cfg.election {
+            Election::Oracle => true,
+            Election::Fle => st.fle[l as usize].round > st.fle[s as usize].round,
+        },
     }
 }
 

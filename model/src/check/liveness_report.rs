@@ -38,7 +38,8 @@ pub struct LivenessResult {
     pub holds: bool,
     /// The lasso: steps to the cycle, then the cycle (repeated forever).
     pub prefix: Vec<String>,
-    /// The actions of the cycle, one line each, after the prefix's cycle entry state.
+    /// The actions of the cycle, one line each, after the prefix's cycle entry state; empty
+    /// when the run is stuck there (no action fairness obliges is enabled).
     pub cycle: Vec<String>,
 }
 
@@ -117,7 +118,11 @@ pub fn liveness_table(r: &LivenessReport) -> String {
         for line in &p.prefix {
             out.push_str(&format!("{line}\n"));
         }
-        out.push_str("-- cycle (repeats forever) --\n");
+        if p.cycle.is_empty() {
+            out.push_str("-- stuck: no action fairness obliges is enabled here --\n");
+        } else {
+            out.push_str("-- cycle (repeats forever) --\n");
+        }
         for line in &p.cycle {
             out.push_str(&format!("{line}\n"));
         }

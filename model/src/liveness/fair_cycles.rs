@@ -10,6 +10,9 @@
 //!   smaller cycle can fix a class enabled everywhere but never taken).
 //! * An action whose successor lies outside the checked bounds counts as enabled and as
 //!   leaving the component, so truncation never fabricates a counterexample.
+//! * A state where the goal does not hold and no obliged action is enabled (a deadlock, or
+//!   only environment steps left) is a lasso too, with an empty cycle: a fair run may stop
+//!   there, since nothing obliges the scheduler to move on.
 
 use super::graph::{depth, Graph, OUTSIDE};
 use stateright::Model;
@@ -24,7 +27,8 @@ pub struct Lasso<S, A> {
     /// The actions from `init` to the first state of the cycle (a breadth-first path).
     pub prefix: Vec<A>,
     /// The actions of the cycle, back to its first state: repeated forever, fair to every
-    /// obliged action, and the goal holds in none of its states.
+    /// obliged action, and the goal holds in none of its states. Empty when the run is stuck
+    /// at the prefix's last state: no obliged action is enabled there.
     pub cycle: Vec<A>,
 }
 
@@ -40,10 +44,17 @@ where
 {
     let n = g.unmet.len();
     let bad: Vec<bool> = g.unmet.iter().map(|b| b & (1 << k) != 0).collect();
+    let stuck = (0..n as u32)
+        .filter(|&v| bad[v as usize] && !obliged_enabled(g, v))
+        .min_by_key(|&v| depth(g, v));
     let mut member = vec![false; n];
     let mut comps = sccs(g, &bad);
     comps.sort_by_key(|c| c.iter().map(|&v| depth(g, v)).min());
     for comp in comps {
+        let comp_depth = comp.iter().map(|&v| depth(g, v)).min();
+        if let Some(v) = stuck.filter(|&v| Some(depth(g, v)) <= comp_depth) {
+            return Some(stuck_at(model, g, v));
+        }
         for &v in &comp {
             member[v as usize] = true;
         }
@@ -54,7 +65,64 @@ where
             member[v as usize] = false;
         }
     }
-    None
+    stuck.map(|v| stuck_at(model, g, v))
+}
+
+/// Whether some action fairness obliges is enabled in state `v` (leaving the bounds or not).
+fn obliged_enabled<M: Model>(g: &Graph<M>, v: u32) -> bool {
+    let from = g.offsets[v as usize];
+    g.out(v)
+        .iter()
+        .enumerate()
+        .any(|(i, e)| e.1.is_some() && g.obliges[from + i])
+}
+
+/// The lasso of a run that stops at `v`: its breadth-first path and an empty cycle.
+fn stuck_at<M: Model>(model: &M, g: &Graph<M>, v: u32) -> LassoOf<M>
+where
+    M::State: Clone,
+    M::Action: Clone,
+{
+    let (init, prefix_idx) = bfs_path(g, v);
+    let mut st = init.clone();
+    let prefix = prefix_idx
+        .iter()
+        .map(|&(_, k)| take(model, &mut st, k))
+        .collect();
+    Lasso {
+        init,
+        prefix,
+        cycle: Vec::new(),
+    }
+}
+
+/// The initial state and the (state, action index) steps of the breadth-first path to `v`.
+fn bfs_path<M: Model>(g: &Graph<M>, v: u32) -> (M::State, Vec<(u32, u32)>)
+where
+    M::State: Clone,
+{
+    let mut steps = Vec::new();
+    let mut cur = v;
+    while let Some((p, k)) = g.parent[cur as usize] {
+        steps.push((p, k));
+        cur = p;
+    }
+    steps.reverse();
+    (g.inits[g.init_of[cur as usize] as usize].clone(), steps)
+}
+
+/// Takes the `k`-th action enabled in `st`, as the graph recorded it; returns the action.
+fn take<M: Model>(model: &M, st: &mut M::State, k: u32) -> M::Action
+where
+    M::Action: Clone,
+{
+    let mut actions = Vec::new();
+    model.actions(st, &mut actions);
+    let a = actions[k as usize].clone();
+    *st = model
+        .next_state(st, a.clone())
+        .expect("an edge of the graph");
+    a
 }
 
 /// Tarjan's algorithm, iterative, over the subgraph of `bad` states.
@@ -239,15 +307,7 @@ where
     M::Action: Clone,
 {
     let start = *comp.iter().min_by_key(|&&v| depth(g, v)).unwrap();
-    // Prefix: the BFS tree path to `start`.
-    let mut prefix_idx = Vec::new();
-    let mut cur = start;
-    while let Some((p, k)) = g.parent[cur as usize] {
-        prefix_idx.push((p, k));
-        cur = p;
-    }
-    prefix_idx.reverse();
-    let init = g.inits[g.init_of[cur as usize] as usize].clone();
+    let (init, prefix_idx) = bfs_path(g, start);
     // Cycle: through every required edge class and every required state, then home.
     let mut cycle_idx = Vec::new();
     let mut at = start;
@@ -273,18 +333,14 @@ where
     }
     // Turn (state id, action index) steps into actions by replaying them.
     let mut st = init.clone();
-    let mut actions = Vec::new();
-    let mut take = |st: &mut M::State, k: u32| {
-        actions.clear();
-        model.actions(st, &mut actions);
-        let a = actions[k as usize].clone();
-        *st = model
-            .next_state(st, a.clone())
-            .expect("an edge of the graph");
-        a
-    };
-    let prefix: Vec<M::Action> = prefix_idx.iter().map(|&(_, k)| take(&mut st, k)).collect();
-    let cycle: Vec<M::Action> = cycle_idx.iter().map(|&(_, k)| take(&mut st, k)).collect();
+    let prefix: Vec<M::Action> = prefix_idx
+        .iter()
+        .map(|&(_, k)| take(model, &mut st, k))
+        .collect();
+    let cycle: Vec<M::Action> = cycle_idx
+        .iter()
+        .map(|&(_, k)| take(model, &mut st, k))
+        .collect();
     Lasso {
         init,
         prefix,

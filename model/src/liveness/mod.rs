@@ -9,6 +9,8 @@
 
 mod fair_cycles;
 mod graph;
+#[cfg(test)]
+mod tests;
 
 pub use graph::Fairness;
 
