@@ -42,6 +42,11 @@ pub enum CreateMode {
     PersistentWithTtl,
     /// A sequential TTL node (flag 6).
     PersistentSequentialWithTtl,
+    /// A container whose name gets a sequential suffix: `createContainer` sent with flag 2
+    /// or 3. ZooKeeper has no flag for it, but its transaction type follows the opcode, so
+    /// such a create makes one (`for_opcode`). Last, so that the encoding of the others
+    /// is unchanged.
+    ContainerSequential,
 }
 
 impl CreateMode {
@@ -52,7 +57,7 @@ impl CreateMode {
             CreateMode::Ephemeral => 1,
             CreateMode::PersistentSequential => 2,
             CreateMode::EphemeralSequential => 3,
-            CreateMode::Container => 4,
+            CreateMode::Container | CreateMode::ContainerSequential => 4,
             CreateMode::PersistentWithTtl => 5,
             CreateMode::PersistentSequentialWithTtl => 6,
         }
@@ -73,6 +78,24 @@ impl CreateMode {
         })
     }
 
+    /// The mode a create sent as `opcode` with this flag's mode makes. ZooKeeper's
+    /// transaction type follows the opcode (`CreateContainerTxn` or `CreateTxn`), the flag
+    /// deciding only the checks and the sequential suffix: `createContainer` makes a
+    /// container whatever its flag (a TTL flag is left to fail its TTL check), and `create`
+    /// or `create2` with the container flag a persistent node.
+    pub fn for_opcode(self, opcode: i32) -> CreateMode {
+        use crate::wire::opcode::{CREATE, CREATE2, CREATE_CONTAINER};
+        match (opcode, self) {
+            (CREATE | CREATE2, CreateMode::Container) => CreateMode::Persistent,
+            (
+                CREATE_CONTAINER,
+                CreateMode::PersistentSequential | CreateMode::EphemeralSequential,
+            ) => CreateMode::ContainerSequential,
+            (CREATE_CONTAINER, mode) if !mode.is_ttl() => CreateMode::Container,
+            (_, mode) => mode,
+        }
+    }
+
     /// Whether the node belongs to its session (and so must not get children).
     pub fn is_ephemeral(self) -> bool {
         matches!(
@@ -88,12 +111,16 @@ impl CreateMode {
             CreateMode::PersistentSequential
                 | CreateMode::EphemeralSequential
                 | CreateMode::PersistentSequentialWithTtl
+                | CreateMode::ContainerSequential
         )
     }
 
     /// Whether the node is a container, a candidate for the container manager once empty.
     pub fn is_container(self) -> bool {
-        self == CreateMode::Container
+        matches!(
+            self,
+            CreateMode::Container | CreateMode::ContainerSequential
+        )
     }
 
     /// Whether the node carries a TTL (and so needs TTL support and a TTL in range).

@@ -102,7 +102,7 @@ impl DataTree {
             path,
             data: NodeData::new(&c.data),
             acl: intern_acl(acl),
-            mode: c.node_mode(),
+            mode: c.mode,
             parent_cversion: parent.cversion.wrapping_add(1),
             ttl: if c.mode.is_ttl() { c.ttl } else { -1 },
         })

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 /// `CreateRequest` / `CreateTTLRequest`. The mode decides the opcode the client library uses
 /// (`create2`, `createContainer`, `createTTL`); `ttl` is -1 unless the mode is a TTL mode.
-/// A hand-built client may pair them otherwise, so the opcode is kept (`container`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateRequest {
     /// The path to create; for a sequential mode, the prefix the parent's counter goes after.
@@ -26,11 +25,6 @@ pub struct CreateRequest {
     /// For a TTL mode, ms without modification (and with no children) before the server
     /// deletes the node; -1 for every other mode.
     pub ttl: i64,
-    /// Whether the request came as `createContainer`. ZooKeeper's transaction type follows
-    /// the opcode, not the flag: `createContainer` makes a container whatever its flag (the
-    /// flag still decides the checks and a sequential suffix), and `create` or `create2` with
-    /// the container flag makes a persistent node.
-    pub container: bool,
 }
 
 impl CreateRequest {
@@ -42,23 +36,6 @@ impl CreateRequest {
             acl,
             mode,
             ttl: -1,
-            container: mode.is_container(),
-        }
-    }
-
-    /// The same request sent with `opcode` rather than the one its mode implies.
-    pub fn sent_as(mut self, opcode: i32) -> CreateRequest {
-        self.container = opcode == crate::wire::opcode::CREATE_CONTAINER;
-        self
-    }
-
-    /// The kind of node the transaction records (see `container`); a sequential suffix is
-    /// already in the transaction's path, so a sequential container records `Container`.
-    pub fn node_mode(&self) -> CreateMode {
-        match (self.container, self.mode) {
-            (true, _) => CreateMode::Container,
-            (false, CreateMode::Container) => CreateMode::Persistent,
-            (false, mode) => mode,
         }
     }
 

@@ -63,33 +63,27 @@ fn the_opcode_not_the_flag_decides_whether_a_create_makes_a_container() {
             w.long(-1);
         }
         match decode(opcode, &w.bytes) {
-            Ok(ClientOp::Create { req, .. }) => Ok((req.mode, req.node_mode())),
+            Ok(ClientOp::Create { req, .. }) => Ok(req.mode),
             Ok(other) => panic!("not a create: {other:?}"),
             Err(e) => Err(e),
         }
     };
     let container = CreateMode::Container;
-    assert_eq!(
-        decoded(op::CREATE2, 4),
-        Ok((container, CreateMode::Persistent))
-    );
-    assert_eq!(
-        decoded(op::CREATE, 4),
-        Ok((container, CreateMode::Persistent))
-    );
-    assert_eq!(decoded(op::CREATE_CONTAINER, 4), Ok((container, container)));
-    assert_eq!(
-        decoded(op::CREATE_CONTAINER, 0),
-        Ok((CreateMode::Persistent, container))
-    );
+    assert_eq!(decoded(op::CREATE2, 4), Ok(CreateMode::Persistent));
+    assert_eq!(decoded(op::CREATE, 4), Ok(CreateMode::Persistent));
+    assert_eq!(decoded(op::CREATE_CONTAINER, 4), Ok(container));
+    assert_eq!(decoded(op::CREATE_CONTAINER, 0), Ok(container));
+    assert_eq!(decoded(op::CREATE_CONTAINER, 1), Ok(container));
     assert_eq!(
         decoded(op::CREATE_CONTAINER, 2),
-        Ok((CreateMode::PersistentSequential, container))
+        Ok(CreateMode::ContainerSequential)
     );
     assert_eq!(
-        decoded(op::CREATE2, 1),
-        Ok((CreateMode::Ephemeral, CreateMode::Ephemeral))
+        decoded(op::CREATE_CONTAINER, 5),
+        Ok(CreateMode::PersistentWithTtl),
+        "left to fail its TTL check"
     );
+    assert_eq!(decoded(op::CREATE2, 1), Ok(CreateMode::Ephemeral));
     for flags in 0..=4 {
         assert_eq!(
             decoded(op::CREATE_TTL, flags),

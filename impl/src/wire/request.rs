@@ -256,8 +256,8 @@ fn decode_body(opcode: i32, r: &mut Reader<'_>) -> Result<ClientOp, DecodeError>
 /// `CreateRequest` or `CreateTTLRequest`. An unknown flag is `BadArguments`, as
 /// `CreateMode.fromFlag` throws, and so is `createTTL` with a flag that is not a TTL mode
 /// (ZooKeeper proposes a TTL transaction with a negative TTL for it); the remaining checks
-/// (TTL support and range, session) are the DataTree's, in ZooKeeper's order. The opcode
-/// stays with the request: it, not the flag, decides whether the node is a container.
+/// (TTL support and range, session) are the DataTree's, in ZooKeeper's order. The opcode,
+/// not the flag, decides whether the node is a container (`CreateMode::for_opcode`).
 fn create(opcode: i32, r: &mut Reader<'_>) -> Result<CreateRequest, DecodeError> {
     let path = r.ustring()?;
     let data = r.buffer()?;
@@ -273,9 +273,7 @@ fn create(opcode: i32, r: &mut Reader<'_>) -> Result<CreateRequest, DecodeError>
     if opcode == op::CREATE_TTL && !mode.is_ttl() {
         return Err(bad);
     }
-    Ok(CreateRequest::new(&path, &data, acl, mode)
-        .with_ttl(ttl)
-        .sent_as(opcode))
+    Ok(CreateRequest::new(&path, &data, acl, mode.for_opcode(opcode)).with_ttl(ttl))
 }
 
 /// A vector of `ACL { perms, Id { scheme, id } }`; each takes at least 12 bytes.

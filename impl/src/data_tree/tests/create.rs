@@ -108,27 +108,21 @@ fn container_nodes_are_indexed_and_show_owner_zero() {
     assert_eq!(NodeKind::Container.persisted_owner(), i64::MIN);
 }
 
-/// The opcode decides the node's kind (see `CreateRequest::container`); the flag still
-/// decides the sequential suffix.
+/// What `CreateMode::for_opcode` makes of a create sent with a flag that does not match its
+/// opcode: a persistent node for `create2` with the container flag, a sequential container
+/// for `createContainer` with a sequential flag.
 #[test]
 fn a_container_flag_without_create_container_makes_a_persistent_node() {
     let mut f = Fixture::new();
-    let req = CreateRequest::new("/p", b"", Acl::open_unsafe(), CreateMode::Container);
-    f.submit(Request::Create(req.sent_as(opcode::CREATE2)))
-        .unwrap();
+    let mode = CreateMode::Container.for_opcode(opcode::CREATE2);
+    f.create("/p", b"", mode).unwrap();
     assert_eq!(f.tree.node("/p").unwrap().kind(), NodeKind::Persistent);
     assert!(f.tree.containers().is_empty());
 
-    let req = CreateRequest::new(
-        "/s-",
-        b"",
-        Acl::open_unsafe(),
-        CreateMode::PersistentSequential,
-    );
-    f.submit(Request::Create(req.sent_as(opcode::CREATE_CONTAINER)))
-        .unwrap();
-    let name = "/s-0000000001";
-    assert_eq!(f.tree.node(name).unwrap().kind(), NodeKind::Container);
+    let mode = CreateMode::PersistentSequential.for_opcode(opcode::CREATE_CONTAINER);
+    let name = f.create("/s-", b"", mode).unwrap();
+    assert_eq!(name, "/s-0000000001");
+    assert_eq!(f.tree.node(&name).unwrap().kind(), NodeKind::Container);
     assert_eq!(f.tree.containers(), vec![name]);
 }
 
