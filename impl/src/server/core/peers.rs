@@ -3,11 +3,14 @@
 //! FOLLOWERINFO came on, as ZooKeeper binds a learner to its `LearnerHandler`'s socket:
 //! another connection claiming the same id can neither send packets in the learner's name
 //! (a forwarded write, a touch, an ACK) nor, by closing, make the leader drop the learner.
+//! Only a FOLLOWERINFO moves the binding: it starts the learner's handshake anew on its
+//! connection, as ZooKeeper's new `LearnerHandler` does, and ends the old handler.
 
 use super::super::links::{Envelope, LinkCmd, LinkEvent, Plane};
 use super::Core;
 use crate::replica::{Input, Packet, PeerMsg, ServerId, ServerState};
 use crate::storage::StorageError;
+use std::collections::HashMap;
 
 impl Core {
     pub(super) fn on_link(&mut self, ev: LinkEvent) -> Result<(), StorageError> {
@@ -18,15 +21,41 @@ impl Core {
                 generation,
                 envelope,
             } => {
-                if plane == Plane::Quorum
-                    && !self.counts_from_connection(from, generation, &envelope)
-                {
-                    tracing::debug!(
-                        peer = from,
-                        generation,
-                        "packet off the learner's connection"
+                if plane == Plane::Quorum {
+                    let follower_info = matches!(
+                        envelope,
+                        Envelope::Replica(PeerMsg::Quorum(Packet::FollowerInfo { .. }), _)
                     );
-                    return Ok(());
+                    let leading = self.state == ServerState::Leading;
+                    match admit(
+                        &mut self.learner_conns,
+                        leading,
+                        from,
+                        generation,
+                        follower_info,
+                    ) {
+                        Admission::Counts => {}
+                        Admission::Dropped => {
+                            tracing::debug!(
+                                peer = from,
+                                generation,
+                                "packet off the learner's connection"
+                            );
+                            return Ok(());
+                        }
+                        Admission::Rebinds => {
+                            // ZooKeeper starts a new LearnerHandler; the old connection's end
+                            // may come later or never (a lost FIN), and its handler would
+                            // otherwise swallow this FOLLOWERINFO and keep the learner in
+                            // discovery for ever, its PINGs keeping it from timing out.
+                            tracing::info!(
+                                peer = from,
+                                generation,
+                                "FOLLOWERINFO on a new connection: the learner's old one is over"
+                            );
+                            self.step(Input::Disconnected { peer: from })?;
+                        }
+                    }
                 }
                 self.on_envelope(from, envelope)
             }
@@ -59,23 +88,6 @@ impl Core {
                 self.step(Input::Disconnected { peer })
             }
         }
-    }
-
-    /// Whether a quorum-plane envelope from `from` on connection `generation` counts. A
-    /// leader takes a FOLLOWERINFO from any connection (it starts a learner's handshake, and
-    /// binds the learner to that connection), and anything else from a learner only on the
-    /// connection it is bound to.
-    fn counts_from_connection(&mut self, from: ServerId, generation: u64, e: &Envelope) -> bool {
-        if self.state != ServerState::Leading {
-            return true;
-        }
-        if let Envelope::Replica(PeerMsg::Quorum(Packet::FollowerInfo { .. }), _) = e {
-            self.learner_conns.insert(from, generation);
-            return true;
-        }
-        self.learner_conns
-            .get(&from)
-            .is_none_or(|&bound| bound == generation)
     }
 
     fn on_envelope(&mut self, from: ServerId, envelope: Envelope) -> Result<(), StorageError> {
@@ -121,5 +133,69 @@ impl Core {
             // The inbound link turns a streamed SNAP into its packet; none arrives as such.
             Envelope::SnapBegin { .. } => Ok(()),
         }
+    }
+}
+
+/// What a leader does with a quorum-plane envelope from a learner's connection.
+#[derive(Debug, PartialEq, Eq)]
+enum Admission {
+    /// It counts.
+    Counts,
+    /// It came on a connection other than the one the learner is bound to.
+    Dropped,
+    /// A FOLLOWERINFO on a new connection: the learner is bound to it, and its handler on the
+    /// old one is over (the replica must hear of that first).
+    Rebinds,
+}
+
+/// A leader takes a FOLLOWERINFO from any connection (it starts a learner's handshake and
+/// binds the learner to that connection, in `bound`), and anything else from a learner only
+/// on the connection it is bound to. Not leading, everything counts.
+fn admit(
+    bound: &mut HashMap<ServerId, u64>,
+    leading: bool,
+    from: ServerId,
+    generation: u64,
+    follower_info: bool,
+) -> Admission {
+    if !leading {
+        return Admission::Counts;
+    }
+    if follower_info {
+        return match bound.insert(from, generation) {
+            Some(old) if old != generation => Admission::Rebinds,
+            _ => Admission::Counts,
+        };
+    }
+    if bound.get(&from).is_none_or(|&b| b == generation) {
+        Admission::Counts
+    } else {
+        Admission::Dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_followerinfo_on_a_new_connection_ends_the_learners_old_handler() {
+        let mut bound = HashMap::new();
+        assert_eq!(admit(&mut bound, true, 2, 1, true), Admission::Counts);
+        assert_eq!(admit(&mut bound, true, 2, 1, false), Admission::Counts);
+        assert_eq!(
+            admit(&mut bound, true, 2, 1, true),
+            Admission::Counts,
+            "same one"
+        );
+        assert_eq!(admit(&mut bound, true, 2, 5, true), Admission::Rebinds);
+        assert_eq!(admit(&mut bound, true, 2, 1, false), Admission::Dropped);
+        assert_eq!(admit(&mut bound, true, 2, 5, false), Admission::Counts);
+        assert_eq!(
+            admit(&mut bound, true, 3, 9, false),
+            Admission::Counts,
+            "unbound"
+        );
+        assert_eq!(admit(&mut bound, false, 2, 1, false), Admission::Counts);
     }
 }
