@@ -22,8 +22,8 @@ impl<S: StateMachine> Replica<S> {
         self.state = ServerState::Leading;
         self.phase = Phase::Discovery;
         let mut ls = LeaderState {
-            // At MAX_EPOCH (four billion elections in) no epoch is left to propose: the
-            // learners refuse this one and the leader times out.
+            // At MAX_EPOCH (four billion elections in, or a peer claiming it) no epoch is
+            // left to propose: `try_fix_epoch` never fixes this one and the leader times out.
             epoch: self.accepted_epoch.saturating_add(1).min(MAX_EPOCH),
             since: self.tick,
             ..LeaderState::default()
@@ -231,6 +231,13 @@ impl<S: StateMachine> Replica<S> {
             _ => return,
         };
         if ls.epoch_fixed || !ls.connecting.contains(&me) || !self.cfg.is_quorum(&ls.connecting) {
+            return;
+        }
+        if ls.epoch <= self.accepted_epoch {
+            // At MAX_EPOCH no epoch above our own acceptedEpoch is left. Proposing this one
+            // would lead an epoch twice (a learner that accepted it answers "already
+            // accepted", one below it accepts), so two histories could share its zxids: never
+            // fix it; the leader times out (initLimit) and the ensemble stays without one.
             return;
         }
         let ls = self.leader_state();

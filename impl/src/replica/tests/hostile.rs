@@ -4,7 +4,7 @@
 //! is ever u32::MAX, after which no leader could propose a higher one.
 
 use super::*;
-use crate::replica::messages::ForwardedRequest;
+use crate::replica::messages::{ForwardedRequest, MAX_EPOCH};
 use proptest::prelude::*;
 
 fn any_u32() -> impl Strategy<Value = u32> {
@@ -238,4 +238,38 @@ fn joining_an_established_leader_may_set_the_round_back() {
     }
     assert_eq!((check.fle.round, check.leader()), (0, Some(3)));
     survive(r, inputs).unwrap();
+}
+
+/// A leader whose acceptedEpoch is MAX_EPOCH has no epoch above it to propose. It must not
+/// propose MAX_EPOCH again: a learner that accepted it answers "already accepted" and one
+/// below it accepts, so the epoch would be led twice and its zxids could name two histories.
+#[test]
+fn a_leader_at_the_epoch_ceiling_never_fixes_an_epoch() {
+    let durable = Durable {
+        accepted_epoch: MAX_EPOCH,
+        current_epoch: MAX_EPOCH,
+        snapshot: None,
+        log: vec![],
+    };
+    let cfg = Config::new(3, &[1, 2, 3], &[]);
+    let (mut l, _) = Replica::new(cfg, durable, Values::default()).expect("a valid start");
+    l.become_leader();
+    for (from, acc) in [(1, 5), (2, MAX_EPOCH - 1)] {
+        let out = l.step(Input::Peer {
+            from,
+            msg: quorum(Packet::FollowerInfo {
+                accepted_epoch: acc,
+            }),
+        });
+        let leader_info = out.iter().any(|o| {
+            matches!(
+                o,
+                Output::Send {
+                    msg: PeerMsg::Quorum(Packet::LeaderInfo { .. }),
+                    ..
+                }
+            )
+        });
+        assert!(!leader_info, "an epoch was proposed: {out:?}");
+    }
 }
