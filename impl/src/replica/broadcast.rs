@@ -128,7 +128,14 @@ impl<S: StateMachine> Replica<S> {
             Packet::Commit { zxid } if self.state == ServerState::Following => {
                 self.commit_next(zxid)
             }
-            Packet::Inform(e) if self.state == ServerState::Observing => self.accept_inform(e),
+            Packet::Inform(e) if self.state == ServerState::Observing => {
+                // As a follower's PROPOSAL: a gap or a repeat means the leader and this
+                // observer no longer agree on the history; sync again rather than diverge.
+                if !is_next(self.last_logged(), e.zxid()) {
+                    return self.protocol_error();
+                }
+                self.accept_inform(e)
+            }
             _ => self.protocol_error(),
         }
     }

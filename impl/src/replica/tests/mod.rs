@@ -288,6 +288,28 @@ fn a_proposal_with_a_gap_ends_the_following() {
     assert_eq!(r.server_state(), ServerState::Looking);
 }
 
+#[test]
+fn an_inform_with_a_gap_or_a_repeat_ends_the_observing() {
+    for (z, ok) in [(1, true), (3, false), (1, false)] {
+        let mut r = follower_in_broadcast_with(Config::new(4, &[1, 2, 3], &[4]));
+        assert_eq!(r.server_state(), ServerState::Observing);
+        if !ok && z == 1 {
+            r.step(Input::Peer {
+                from: 3,
+                msg: quorum(Packet::Inform(entry(1, 1, 5))),
+            });
+        }
+        let out = r.step(Input::Peer {
+            from: 3,
+            msg: quorum(Packet::Inform(entry(1, z, 5))),
+        });
+        let left = out.contains(&Output::Disconnect { peer: 3 });
+        assert_eq!(left, !ok, "INFORM 1.{z}: {out:?}");
+        let state = r.server_state();
+        assert_eq!(state == ServerState::Looking, !ok, "INFORM 1.{z}");
+    }
+}
+
 /// Server 3 with 1.1 on disk, voted for itself, leading; server 1 (empty) is yet to connect.
 fn leader_3(cfg: Config) -> Replica<Values> {
     let durable = Durable {
