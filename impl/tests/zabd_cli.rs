@@ -119,3 +119,46 @@ fn a_data_directory_that_cannot_be_used_exits_3() {
         "the directory is named: {err}"
     );
 }
+
+/// ZooKeeper 3.5+'s layout, the ensemble in the `dynamicConfigFile`: a member whose peers are
+/// down looks for a leader rather than serving alone (which it did while zabd ignored the
+/// file: every member its own standalone server, a split brain). The file unreadable is
+/// exit 2, naming it.
+#[test]
+fn the_ensemble_in_a_dynamic_config_file_is_an_ensemble() {
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("zoo.cfg.dynamic.100000000");
+    let extra = format!(
+        "initLimit=5\nsyncLimit=2\ndynamicConfigFile={}\n",
+        dynamic.display()
+    );
+    let (code, err) = zabd(&[
+        "--config",
+        &config(dir.path(), dir.path(), free_port(), &extra),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(&dynamic.display().to_string()), "{err}");
+    let members: String = (1..=3)
+        .map(|id| format!("server.{id}=127.0.0.1:{}:{}\n", free_port(), free_port()))
+        .collect();
+    std::fs::write(&dynamic, members).unwrap();
+    std::fs::write(dir.path().join("myid"), "1\n").unwrap();
+    let port = free_port();
+    let cfg = config(dir.path(), dir.path(), port, &extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zabd"))
+        .args(["--config", &cfg])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run zabd");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let answer = loop {
+        match zab::server::fourlw::ask(port, "srvr") {
+            Some(a) if !a.is_empty() => break a,
+            _ if std::time::Instant::now() > deadline => break String::new(),
+            _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.contains("not currently serving"), "{answer}");
+}

@@ -11,55 +11,12 @@ use crate::server::links::QuorumSecret;
 
 mod checks;
 pub mod endpoints;
+mod error;
 mod parse;
+mod peers;
 pub mod tls;
 pub use endpoints::{AdminEndpoint, MetricsEndpoint};
-
-/// Why a zoo.cfg could not be loaded. `zabd` exits with code 2 for a bad configuration and 3
-/// for an unusable `dataDir`.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The zoo.cfg file itself could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The zoo.cfg path given on the command line.
-        path: PathBuf,
-        /// The I/O error reading it.
-        source: std::io::Error,
-    },
-    /// A line that is not `key=value`, or a malformed value of a known key.
-    #[error("line {line}: {msg}")]
-    Line {
-        /// The 1-based line number in zoo.cfg.
-        line: usize,
-        /// What is wrong with the line.
-        msg: String,
-    },
-    /// A required key is absent (`dataDir`); the key name.
-    #[error("{0} is required")]
-    Missing(&'static str),
-    /// `dataDir/myid` is missing in an ensemble (it is optional standalone) or holds no
-    /// server id.
-    #[error("myid file {path}: {msg}")]
-    MyId {
-        /// The `myid` file's path.
-        path: PathBuf,
-        /// What is wrong with it.
-        msg: String,
-    },
-    /// The data directory exists but cannot be used (not a directory, unreadable).
-    #[error("dataDir {path} cannot be used: {msg}")]
-    DataDir {
-        /// The configured `dataDir`.
-        path: PathBuf,
-        /// Why it cannot be used.
-        msg: String,
-    },
-    /// The keys parse but do not fit together: a zero `tickTime`, `initLimit` or `syncLimit`,
-    /// a `myid` without its `server.N` line, an ensemble with no voting server.
-    #[error("{0}")]
-    Invalid(String),
-}
+pub use error::ConfigError;
 
 /// The highest server id. A session id carries its server's id in its top byte
 /// (`session::initial_session_id`), so ids 1 to 255 are all there are: with 256 or more,
@@ -191,7 +148,12 @@ pub struct ServerConfig {
     /// `fsync.warningthresholdms` (default 1,000): a log sync slower than this is logged
     /// and counted (`fsync_threshold_exceed_count`).
     pub fsync_warning_ms: u64,
-    /// The `server.N` lines by id N; empty for a standalone server.
+    /// `dynamicConfigFile`: the file holding the `server.N` lines (ZooKeeper 3.5+'s layout),
+    /// named as ZooKeeper opens it: as written, so a relative path is from the working
+    /// directory, not from zoo.cfg's.
+    pub dynamic_config_file: Option<PathBuf>,
+    /// The `server.N` lines by id N, from zoo.cfg or the dynamic file; empty for a
+    /// standalone server.
     pub servers: BTreeMap<u64, PeerAddr>,
     /// From `dataDir/myid`; 1 for a standalone server without one.
     pub my_id: u64,
@@ -260,6 +222,15 @@ impl ServerConfig {
             source,
         })?;
         let mut cfg = ServerConfig::parse(&text)?;
+        if let Some(path) = cfg.dynamic_config_file.clone() {
+            // Before `myid`: whether a server stands alone depends on the ensemble here.
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            cfg.parse_dynamic(&text)
+                .map_err(|(line, msg)| ConfigError::DynamicLine { path, line, msg })?;
+        }
         cfg.my_id = checks::read_my_id(&cfg.data_dir, cfg.servers.is_empty())?;
         if let Some(file) = &cfg.quorum_secret_file {
             let secret = QuorumSecret::read(file)
@@ -311,6 +282,7 @@ impl ServerConfig {
             extended_types_enabled: false,
             auth_max_ids: 16,
             auth_max_id_bytes: 1024,
+            dynamic_config_file: None,
             servers: BTreeMap::new(),
             my_id: 1,
             trace_dir: None,

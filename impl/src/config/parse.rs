@@ -1,7 +1,7 @@
 //! Parsing the text of a zoo.cfg into a `ServerConfig`: one arm per key, as ZooKeeper names
 //! it, and the parsers of its values. A malformed value names its line.
 
-use super::{check_server_id, tls, ConfigError, PeerAddr, Reads, ServerConfig};
+use super::{tls, ConfigError, Reads, ServerConfig};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -11,16 +11,10 @@ impl ServerConfig {
         let mut cfg = ServerConfig::defaults();
         let mut data_dir = None;
         let mut data_log_dir = None;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let raw = raw.trim();
-            if raw.is_empty() || raw.starts_with('#') {
-                continue;
-            }
-            let Some((key, value)) = raw.split_once('=') else {
-                return Err(bad(line, format!("`{raw}` is not key=value")));
-            };
-            let (key, value) = (key.trim(), value.trim());
+        // The first `server.N` line, which a `dynamicConfigFile` forbids here.
+        let mut first_member_line = None;
+        for entry in key_values(text) {
+            let (line, key, value) = entry.map_err(|(line, msg)| bad(line, msg))?;
             match key {
                 "tickTime" => cfg.tick_time_ms = number(line, key, value)?,
                 "initLimit" => cfg.init_limit = number(line, key, value)?,
@@ -117,15 +111,10 @@ impl ServerConfig {
                 "zab.bug" => {
                     cfg.bug = Some(crate::replica::Bug::from_name(value).map_err(|m| bad(line, m))?)
                 }
-                k if k.starts_with("server.") => {
-                    let id = k["server.".len()..]
-                        .parse::<u64>()
-                        .map_err(|_| bad(line, format!("server id in `{k}`")))
-                        .and_then(|id| check_server_id(id).map_err(|m| bad(line, m)))?;
-                    let addr = peer_addr(value).map_err(|msg| bad(line, msg))?;
-                    if cfg.servers.insert(id, addr).is_some() {
-                        return Err(bad(line, format!("server.{id} appears twice")));
-                    }
+                "dynamicConfigFile" => cfg.dynamic_config_file = Some(PathBuf::from(value)),
+                k if super::peers::is_member_key(k) => {
+                    cfg.member_line(k, value).map_err(|m| bad(line, m))?;
+                    first_member_line.get_or_insert((line, k.to_string()));
                 }
                 k if k.starts_with("metricsProvider.") => {
                     if !cfg.metrics.set(k, value).map_err(|m| bad(line, m))? {
@@ -157,10 +146,29 @@ impl ServerConfig {
                 _ => cfg.unknown.push((line, key.to_string())),
             }
         }
+        if let (Some(_), Some((line, key))) = (&cfg.dynamic_config_file, first_member_line) {
+            // As in ZooKeeper: with the ensemble in two files, which one holds would depend
+            // on the order they are read in.
+            let why = format!("{key} must be in the dynamic file when dynamicConfigFile is set");
+            return Err(bad(line, why));
+        }
         cfg.data_dir = data_dir.ok_or(ConfigError::Missing("dataDir"))?;
         cfg.data_log_dir = data_log_dir.unwrap_or_else(|| cfg.data_dir.clone());
         Ok(cfg)
     }
+}
+
+/// The `key=value` lines of a configuration file, each with its 1-based number, trimmed;
+/// blank lines and `#` comments skipped; a line without `=` is an error with its number.
+pub(super) fn key_values(
+    text: &str,
+) -> impl Iterator<Item = Result<(usize, &str, &str), (usize, String)>> {
+    let lines = text.lines().enumerate().map(|(i, raw)| (i + 1, raw.trim()));
+    let meant = lines.filter(|(_, raw)| !raw.is_empty() && !raw.starts_with('#'));
+    meant.map(|(line, raw)| match raw.split_once('=') {
+        Some((key, value)) => Ok((line, key.trim(), value.trim())),
+        None => Err((line, format!("`{raw}` is not key=value"))),
+    })
 }
 
 fn reads(value: &str) -> Result<Reads, String> {
@@ -221,7 +229,7 @@ fn fault_count(key: &str, value: &str) -> Result<u64, String> {
     }
 }
 
-fn bad(line: usize, msg: String) -> ConfigError {
+pub(super) fn bad(line: usize, msg: String) -> ConfigError {
     ConfigError::Line { line, msg }
 }
 
@@ -233,34 +241,4 @@ fn number<T: std::str::FromStr>(line: usize, key: &str, value: &str) -> Result<T
     value
         .parse()
         .map_err(|_| bad(line, format!("{key}=`{value}` is not a valid number")))
-}
-
-fn peer_addr(value: &str) -> Result<PeerAddr, String> {
-    // `;clientAddress:port` (dynamic configuration's form) does not change the peer ports.
-    let peer = value.split(';').next().unwrap_or_default();
-    let parts: Vec<&str> = peer.split(':').collect();
-    let port = |s: &str| {
-        s.parse::<u16>()
-            .map_err(|_| format!("port `{s}` in `{value}`"))
-    };
-    let (host, quorum, election, role) = match parts.as_slice() {
-        [h, q, e] => (h, q, e, "participant"),
-        [h, q, e, r] => (h, q, e, *r),
-        _ => {
-            return Err(format!(
-                "`{value}` is not host:quorumPort:electionPort[:role]"
-            ))
-        }
-    };
-    let observer = match role {
-        "participant" => false,
-        "observer" => true,
-        other => return Err(format!("unknown server role `{other}`")),
-    };
-    Ok(PeerAddr {
-        host: host.to_string(),
-        quorum_port: port(quorum)?,
-        election_port: port(election)?,
-        observer,
-    })
 }

@@ -200,3 +200,77 @@ fn a_connection_without_a_session_is_closed_after_ten_seconds_unless_told() {
         "{err}"
     );
 }
+
+/// A zoo.cfg in a new directory that is also its dataDir, with `myid` and `lines` after
+/// `dataDir`; the directory and the zoo.cfg's path.
+fn config_dir(my_id: u64, lines: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("myid"), format!("{my_id}\n")).unwrap();
+    let cfg = dir.path().join("zoo.cfg");
+    let text = format!("dataDir={}\n{lines}", dir.path().display());
+    std::fs::write(&cfg, text).unwrap();
+    (dir, cfg)
+}
+
+/// ZooKeeper 3.5+'s layout: the ensemble in the file `dynamicConfigFile` names, its version
+/// in the name's suffix. Read as if its lines were in zoo.cfg, not ignored (which ran every
+/// member standalone).
+#[test]
+fn the_ensemble_is_read_from_the_dynamic_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("zoo.cfg.dynamic.100000000");
+    std::fs::write(
+        &dynamic,
+        "# members\nserver.1=127.0.0.1:2888:3888:participant;2181\n\
+         server.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890:observer\n",
+    )
+    .unwrap();
+    let (_d, cfg) = config_dir(2, &format!("dynamicConfigFile={}\n", dynamic.display()));
+    let c = ServerConfig::load(&cfg).unwrap();
+    assert_eq!(
+        (c.voters(), c.observers(), c.my_id),
+        (vec![1, 2], vec![3], 2)
+    );
+    assert_eq!(c.servers[&2].quorum_port, 2889);
+    assert!(c.unknown.is_empty(), "{:?}", c.unknown);
+}
+
+#[test]
+fn a_dynamic_config_file_holds_the_ensemble_alone_and_must_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("zoo.cfg.dynamic");
+    let load = |dynamic_text: &str, extra: &str| {
+        std::fs::write(&dynamic, dynamic_text).unwrap();
+        let lines = format!("dynamicConfigFile={}\n{extra}", dynamic.display());
+        let (_d, cfg) = config_dir(1, &lines);
+        ServerConfig::load(&cfg)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    let members = "server.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n";
+    // Members in both files: ZooKeeper refuses it, naming the static line.
+    let err = load(members, "server.3=127.0.0.1:5:6\n");
+    assert!(err.contains("line 3") && err.contains("server.3"), "{err}");
+    for (text, says) in [
+        ("version=100000000\n", "line 3: `version`"),
+        ("clientPort=2181\n", "line 3: `clientPort`"),
+        ("group.1=1:2\n", "line 3: `group.1`: hierarchical"),
+        ("server.2=127.0.0.1:5:6\n", "line 3: server.2 appears twice"),
+        ("server.3=nonsense\n", "line 3: `nonsense`"),
+    ] {
+        let err = load(&format!("{members}{text}"), "");
+        assert!(
+            err.contains(&dynamic.display().to_string()) && err.contains(says),
+            "{text}: {err}"
+        );
+    }
+    // Unreadable: the path named, as for zoo.cfg itself (exit 2).
+    std::fs::remove_file(&dynamic).unwrap();
+    let (_d, cfg) = config_dir(1, &format!("dynamicConfigFile={}\n", dynamic.display()));
+    let err = ServerConfig::load(&cfg).unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::Read { path, .. } if *path == dynamic),
+        "{err}"
+    );
+}
