@@ -2,6 +2,7 @@
 //! formed), and the server id read from `dataDir/myid`.
 
 use super::{check_server_id, ConfigError, ServerConfig, MAX_JUTE_BUFFER};
+use std::net::{IpAddr, ToSocketAddrs};
 use std::path::Path;
 
 impl ServerConfig {
@@ -10,6 +11,14 @@ impl ServerConfig {
             return Err(ConfigError::Invalid("tickTime must be positive".into()));
         }
         self.client_tls.check().map_err(ConfigError::Invalid)?;
+        if self.client_port.is_none() && self.client_tls.port.is_none() {
+            // ZooKeeper starts such a server, which no client can reach.
+            return Err(ConfigError::Invalid(
+                "no client port: set clientPort, secureClientPort, or a client address on \
+                 this server's server.N line"
+                    .into(),
+            ));
+        }
         self.quorum_tls.check().map_err(ConfigError::Invalid)?;
         if self.init_limit == 0 || self.sync_limit == 0 {
             return Err(ConfigError::Invalid(
@@ -58,6 +67,45 @@ impl ServerConfig {
         }
         Ok(())
     }
+}
+
+impl ServerConfig {
+    /// Takes the client address on this server's `server.N` line, as ZooKeeper does
+    /// (`QuorumPeerConfig.setupClientPort`): it must agree with `clientPort` (and with
+    /// `clientPortAddress` unless that is the wildcard), then it is where the port listens.
+    pub(super) fn settle_client_port(&mut self) -> Result<(), ConfigError> {
+        let id = self.my_id;
+        let Some((host, port)) = self.servers.get(&id).and_then(|p| p.client.clone()) else {
+            return Ok(());
+        };
+        let ip = resolve(&host, port).map_err(|why| {
+            ConfigError::Invalid(format!("server.{id}'s client address {host}: {why}"))
+        })?;
+        if let Some(static_port) = self.client_port {
+            let here = self.client_port_address;
+            if static_port != port || !(here.is_unspecified() || here == ip) {
+                return Err(ConfigError::Invalid(format!(
+                    "this server's client address is {here}:{static_port} by clientPort and \
+                     clientPortAddress but {host}:{port} on its server.{id} line"
+                )));
+            }
+        }
+        self.client_port = Some(port);
+        self.client_port_address = ip;
+        Ok(())
+    }
+}
+
+/// A client address's host as the address to bind: an IP address as it is, a name looked up.
+fn resolve(host: &str, port: u16) -> Result<IpAddr, String> {
+    if let Ok(ip) = host.parse() {
+        return Ok(ip);
+    }
+    let mut found = (host, port).to_socket_addrs().map_err(|e| e.to_string())?;
+    found
+        .next()
+        .map(|a| a.ip())
+        .ok_or_else(|| "the name has no address".into())
 }
 
 pub(super) fn read_my_id(data_dir: &Path, standalone: bool) -> Result<u64, ConfigError> {

@@ -56,6 +56,9 @@ pub struct PeerAddr {
     pub election_port: u16,
     /// `:observer`: the server learns but does not vote; `:participant` (the default) votes.
     pub observer: bool,
+    /// The client address after `;`: a host (`0.0.0.0` when only a port is given) and a
+    /// port. On this server's own line it is where its plain client port listens.
+    pub client: Option<(String, u16)>,
 }
 
 /// One server's configuration, as read from its zoo.cfg and `dataDir/myid`.
@@ -74,9 +77,12 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// `dataLogDir`: where the transaction log lives; `dataDir` when absent.
     pub data_log_dir: PathBuf,
-    /// `clientPort` (default 2181): the port clients and four-letter words connect to.
-    pub client_port: u16,
-    /// `clientPortAddress` (default `0.0.0.0`, every interface): where the client port binds.
+    /// `clientPort`, or the client address on this server's `server.N` line: the plain port
+    /// clients and four-letter words connect to. `None` (ZooKeeper has no default): no
+    /// plain port, clients connect to `secureClientPort` only.
+    pub client_port: Option<u16>,
+    /// `clientPortAddress` (default `0.0.0.0`, every interface), or the host on this server's
+    /// line: where the client port binds.
     pub client_port_address: IpAddr,
     /// `maxClientCnxns` (default 60): connections one client IP address may hold to this
     /// server; 0 means no limit.
@@ -232,6 +238,7 @@ impl ServerConfig {
                 .map_err(|(line, msg)| ConfigError::DynamicLine { path, line, msg })?;
         }
         cfg.my_id = checks::read_my_id(&cfg.data_dir, cfg.servers.is_empty())?;
+        cfg.settle_client_port()?;
         if let Some(file) = &cfg.quorum_secret_file {
             let secret = QuorumSecret::read(file)
                 .map_err(|e| ConfigError::Invalid(format!("zab.quorum.secretFile: {e}")))?;
@@ -257,7 +264,7 @@ impl ServerConfig {
             sync_limit: 5,
             data_dir: PathBuf::new(),
             data_log_dir: PathBuf::new(),
-            client_port: 2181,
+            client_port: None,
             client_port_address: IpAddr::from([0, 0, 0, 0]),
             max_client_cnxns: 60,
             max_cnxns: 0,

@@ -11,6 +11,8 @@ impl ServerConfig {
         let mut cfg = ServerConfig::defaults();
         let mut data_dir = None;
         let mut data_log_dir = None;
+        // `clientPortAddress`'s line, which needs a `clientPort`.
+        let mut address_line = None;
         // The first `server.N` line, which a `dynamicConfigFile` forbids here.
         let mut first_member_line = None;
         for entry in key_values(text) {
@@ -21,11 +23,15 @@ impl ServerConfig {
                 "syncLimit" => cfg.sync_limit = number(line, key, value)?,
                 "dataDir" => data_dir = Some(PathBuf::from(value)),
                 "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
-                "clientPort" => cfg.client_port = number(line, key, value)?,
+                // 0 is ZooKeeper's "not set".
+                "clientPort" => {
+                    cfg.client_port = Some(number(line, key, value)?).filter(|&p| p > 0)
+                }
                 "clientPortAddress" => {
                     cfg.client_port_address = value
                         .parse()
-                        .map_err(|_| bad(line, format!("clientPortAddress `{value}`")))?
+                        .map_err(|_| bad(line, format!("clientPortAddress `{value}`")))?;
+                    address_line = Some(line);
                 }
                 "maxClientCnxns" => cfg.max_client_cnxns = number(line, key, value)?,
                 "maxCnxns" => cfg.max_cnxns = number(line, key, value)?,
@@ -151,6 +157,14 @@ impl ServerConfig {
             // on the order they are read in.
             let why = format!("{key} must be in the dynamic file when dynamicConfigFile is set");
             return Err(bad(line, why));
+        }
+        if let (Some(line), None) = (address_line, cfg.client_port) {
+            // As in ZooKeeper: an address alone opens no port, which is surely not what was
+            // meant.
+            return Err(bad(
+                line,
+                "clientPortAddress is set but clientPort is not".into(),
+            ));
         }
         cfg.data_dir = data_dir.ok_or(ConfigError::Missing("dataDir"))?;
         cfg.data_log_dir = data_log_dir.unwrap_or_else(|| cfg.data_dir.clone());

@@ -54,8 +54,10 @@ impl ServerConfig {
 }
 
 fn peer_addr(value: &str) -> Result<PeerAddr, String> {
-    // `;clientAddress:port` (dynamic configuration's form) does not change the peer ports.
-    let peer = value.split(';').next().unwrap_or_default();
+    let (peer, client) = match value.split_once(';') {
+        Some((peer, client)) => (peer, Some(client_addr(value, client.trim())?)),
+        None => (value, None),
+    };
     let parts: Vec<&str> = peer.split(':').collect();
     let port = |s: &str| {
         s.parse::<u16>()
@@ -80,5 +82,19 @@ fn peer_addr(value: &str) -> Result<PeerAddr, String> {
         quorum_port: port(quorum)?,
         election_port: port(election)?,
         observer,
+        client,
     })
+}
+
+/// The client address after `;`: `port` (on every interface, as in ZooKeeper) or
+/// `host:port`.
+fn client_addr(value: &str, client: &str) -> Result<(String, u16), String> {
+    let (host, port) = client.rsplit_once(':').unwrap_or(("0.0.0.0", client));
+    let port = port.parse().ok().filter(|&p: &u16| p > 0);
+    match port {
+        Some(port) if !host.is_empty() && !host.contains(':') => Ok((host.to_string(), port)),
+        _ => Err(format!(
+            "client address `{client}` in `{value}` is not port or host:port"
+        )),
+    }
 }

@@ -50,7 +50,7 @@ fn myid_is_read_and_must_name_a_server() {
     let dir = tempfile::tempdir().unwrap();
     let cfg_path = dir.path().join("zoo.cfg");
     let text = format!(
-        "dataDir={}\nserver.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n",
+        "dataDir={}\nclientPort=2181\nserver.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n",
         dir.path().display()
     );
     std::fs::write(&cfg_path, &text).unwrap();
@@ -183,7 +183,7 @@ fn a_connection_without_a_session_is_closed_after_ten_seconds_unless_told() {
     let plain = ServerConfig::parse("dataDir=/d\n").unwrap();
     assert_eq!(plain.sessionless_cnxn_timeout_ms, 10_000);
     let key = "zookeeper.nio.sessionlessCnxnTimeout";
-    let short = ServerConfig::parse(&format!("dataDir=/d\n{key}=500\n")).unwrap();
+    let short = ServerConfig::parse(&format!("dataDir=/d\nclientPort=1\n{key}=500\n")).unwrap();
     assert_eq!(short.sessionless_cnxn_timeout_ms, 500);
     assert!(short.unknown.is_empty());
     short.validate().unwrap();
@@ -193,7 +193,7 @@ fn a_connection_without_a_session_is_closed_after_ten_seconds_unless_told() {
             .to_string();
         assert!(err.contains("line 2") && err.contains(key), "{bad}: {err}");
     }
-    let zero = ServerConfig::parse(&format!("dataDir=/d\n{key}=0\n")).unwrap();
+    let zero = ServerConfig::parse(&format!("dataDir=/d\nclientPort=1\n{key}=0\n")).unwrap();
     let err = zero.validate().unwrap_err();
     assert!(
         matches!(&err, ConfigError::Invalid(m) if m.contains(key) && m.contains("positive")),
@@ -222,7 +222,7 @@ fn the_ensemble_is_read_from_the_dynamic_config_file() {
     std::fs::write(
         &dynamic,
         "# members\nserver.1=127.0.0.1:2888:3888:participant;2181\n\
-         server.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890:observer\n",
+         server.2=127.0.0.1:2889:3889;2182\nserver.3=127.0.0.1:2890:3890:observer\n",
     )
     .unwrap();
     let (_d, cfg) = config_dir(2, &format!("dynamicConfigFile={}\n", dynamic.display()));
@@ -273,4 +273,56 @@ fn a_dynamic_config_file_holds_the_ensemble_alone_and_must_be_read() {
         matches!(&err, ConfigError::Read { path, .. } if *path == dynamic),
         "{err}"
     );
+}
+
+/// As in ZooKeeper: no plain client port unless `clientPort` or this server's `server.N` line
+/// gives one (before, 2181 was bound whatever the configuration said); the line's address
+/// must agree with `clientPort`; and a server with no client port at all is refused.
+#[test]
+fn the_plain_client_port_is_only_the_configured_one() {
+    let tls_only = "secureClientPort=2281\nssl.keyStore.location=/k\nssl.clientAuth=none\n";
+    let c = ServerConfig::parse(&format!("dataDir=/d\n{tls_only}")).unwrap();
+    assert_eq!(c.client_port, None);
+    c.validate().unwrap();
+    let none = ServerConfig::parse("dataDir=/d\n").unwrap();
+    let err = none.validate().unwrap_err().to_string();
+    assert!(err.contains("no client port"), "{err}");
+    let err = ServerConfig::parse("dataDir=/d\nclientPortAddress=127.0.0.1\n").unwrap_err();
+    assert!(
+        err.to_string().starts_with("line 2: clientPortAddress"),
+        "{err}"
+    );
+    let err = ServerConfig::parse("dataDir=/d\nclientPort=1\nsecureClientPortAddress=::1\n")
+        .and_then(|c| c.validate().map(|_| c))
+        .unwrap_err();
+    assert!(err.to_string().contains("secureClientPort is not"), "{err}");
+
+    let load = |mine: &str, lines: &str| {
+        let members = format!("server.1=127.0.0.1:1:2{mine}\nserver.2=127.0.0.1:3:4;2182\n");
+        let (_d, cfg) = config_dir(1, &format!("{lines}{members}"));
+        ServerConfig::load(&cfg).map(|c| (c.client_port, c.client_port_address.to_string()))
+    };
+    let any = "0.0.0.0".to_string();
+    assert_eq!(load(";2181", "").unwrap(), (Some(2181), any.clone()));
+    let on = |ip: &str| (Some(2181), ip.to_string());
+    assert_eq!(load(";127.0.0.1:2181", "").unwrap(), on("127.0.0.1"));
+    assert_eq!(
+        load(";127.0.0.1:2181", "clientPort=2181\n").unwrap(),
+        on("127.0.0.1")
+    );
+    assert_eq!(load("", "clientPort=2181\n").unwrap(), (Some(2181), any));
+    for (mine, lines) in [
+        (";2182", "clientPort=2181\n"),
+        (
+            ";127.0.0.1:2181",
+            "clientPort=2181\nclientPortAddress=127.0.0.2\n",
+        ),
+    ] {
+        let err = load(mine, lines).unwrap_err().to_string();
+        assert!(err.contains("server.1 line"), "{mine} {lines}: {err}");
+    }
+    for bad in [";", ";x", ";127.0.0.1:", ";:2181", ";0"] {
+        let err = load(bad, "").unwrap_err().to_string();
+        assert!(err.contains("line 2: client address"), "{bad}: {err}");
+    }
 }

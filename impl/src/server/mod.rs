@@ -147,7 +147,8 @@ fn conf_text(cfg: &ServerConfig) -> String {
     let mut s = format!(
         "clientPort={}\nclientPortAddress={}\ndataDir={}\ndataLogDir={}\ntickTime={}\n\
          maxClientCnxns={}\nmaxCnxns={}\ninitLimit={}\nsyncLimit={}\nserverId={}\n",
-        cfg.client_port,
+        // ZooKeeper's -1 for a port it does not listen on.
+        cfg.client_port.map_or(-1, i32::from),
         cfg.client_port_address,
         cfg.data_dir.display(),
         cfg.data_log_dir.display(),
@@ -178,8 +179,13 @@ pub async fn run(
     cfg: ServerConfig,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ServerError> {
-    let client_addr = format!("{}:{}", cfg.client_port_address, cfg.client_port);
-    let client_listener = bind(client_addr, "client port").await?;
+    // No plain port unless one is configured (a TLS-only server opens none).
+    let client_listener = match cfg.client_port {
+        Some(port) => {
+            Some(bind(format!("{}:{port}", cfg.client_port_address), "client port").await?)
+        }
+        None => None,
+    };
     let secure = match cfg.secure_client_addr() {
         Some(addr) => {
             let acceptor =
@@ -385,11 +391,15 @@ pub async fn run(
             .serve(listener, "secure client port", Some(acceptor));
         tasks.push(tokio::spawn(serving));
     }
-    tasks.push(tokio::spawn(ports.serve(
-        client_listener,
-        "client port",
-        None,
-    )));
-    tracing::info!(id = cfg.my_id, port = cfg.client_port, "serving");
+    if let Some(listener) = client_listener {
+        tasks.push(tokio::spawn(ports.serve(listener, "client port", None)));
+    }
+    let secure_port = cfg.client_tls.port;
+    tracing::info!(
+        id = cfg.my_id,
+        port = cfg.client_port,
+        secure_port,
+        "serving"
+    );
     supervisor::supervise(core_thread, shutdown, tx, tasks).await
 }
