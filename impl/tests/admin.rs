@@ -250,6 +250,8 @@ fn an_admin_port_that_cannot_be_bound_stops_the_start_with_code_3() {
         "admin.serverPort=http",
         "admin.enableServer=yes",
         "admin.commandURL=x",
+        // Once a panic in the router at start (exit 101).
+        "admin.commandURL=//",
     ] {
         let out = refused_start(&format!("{bad}\n"));
         assert_eq!(out.status.code(), Some(2), "{bad}");
