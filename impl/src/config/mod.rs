@@ -30,6 +30,11 @@ pub const MAX_SERVER_ID: u64 = 255;
 /// not honoured.
 pub const MAX_JUTE_BUFFER: usize = crate::database::MAX_TXN_BYTES / 2;
 
+/// The fewest transactions between snapshots: ZooKeeper resets a smaller `snapCount` to it
+/// (`ZooKeeperServer.getSnapCount`), since it snapshots after half of it plus a random draw
+/// below half; 0 would mean no snapshot ever and a log held in memory for ever.
+pub const MIN_SNAP_COUNT: u64 = 2;
+
 /// ZooKeeper's default for `zookeeper.nio.sessionlessCnxnTimeout`, in milliseconds.
 pub const SESSIONLESS_CNXN_TIMEOUT_MS: u64 = 10_000;
 
@@ -99,7 +104,8 @@ pub struct ServerConfig {
     pub autopurge_snap_retain_count: u32,
     /// Hours between purges; 0 disables them.
     pub autopurge_purge_interval: u32,
-    /// Transactions between snapshots (`snapCount`).
+    /// `snapCount` (or ZooKeeper's system property, `zookeeper.snapCount`; default 100,000):
+    /// transactions between snapshots, at least `MIN_SNAP_COUNT`.
     pub snap_count: u64,
     /// `jute.maxbuffer`: the largest client packet and znode.
     pub jute_max_buffer: usize,
@@ -217,6 +223,9 @@ pub struct ServerConfig {
     pub quorum_tls: tls::QuorumTls,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
+    /// Values taken other than written, as ZooKeeper takes them, with their line numbers and
+    /// what was done (`zabd` logs each as a warning).
+    pub adjusted: Vec<(usize, String)>,
 }
 
 impl ServerConfig {
@@ -310,6 +319,7 @@ impl ServerConfig {
             client_tls: tls::ClientTls::default(),
             quorum_tls: tls::QuorumTls::default(),
             unknown: Vec::new(),
+            adjusted: Vec::new(),
         }
     }
 

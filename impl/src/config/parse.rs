@@ -1,7 +1,7 @@
 //! Parsing the text of a zoo.cfg into a `ServerConfig`: one arm per key, as ZooKeeper names
 //! it, and the parsers of its values. A malformed value names its line.
 
-use super::{tls, ConfigError, Reads, ServerConfig};
+use super::{tls, ConfigError, Reads, ServerConfig, MIN_SNAP_COUNT};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -43,7 +43,17 @@ impl ServerConfig {
                 "autopurge.purgeInterval" => {
                     cfg.autopurge_purge_interval = number(line, key, value)?
                 }
-                "snapCount" => cfg.snap_count = number(line, key, value)?,
+                "snapCount" | "zookeeper.snapCount" => {
+                    // ZooKeeper's Java int: a larger value is refused rather than read.
+                    let n: i32 = number(line, key, value)?;
+                    cfg.snap_count = u64::try_from(n).unwrap_or(0).max(MIN_SNAP_COUNT);
+                    if i64::from(n) < MIN_SNAP_COUNT as i64 {
+                        let why = format!(
+                            "{key}={n} is below {MIN_SNAP_COUNT}: reset to {MIN_SNAP_COUNT}"
+                        );
+                        cfg.adjusted.push((line, why));
+                    }
+                }
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
                 "fsync.warningthresholdms" | "zookeeper.fsync.warningthresholdms" => {

@@ -326,3 +326,34 @@ fn the_plain_client_port_is_only_the_configured_one() {
         assert!(err.contains("line 2: client address"), "{bad}: {err}");
     }
 }
+
+/// As in ZooKeeper: a `snapCount` below 2 is taken as 2, with a warning (0 meant no snapshot
+/// ever, the log held in memory for ever); either spelling of the key.
+#[test]
+fn a_snap_count_below_two_is_reset_to_two() {
+    let read = |line: &str| ServerConfig::parse(&format!("dataDir=/d\n{line}\n")).unwrap();
+    assert_eq!(read("").snap_count, 100_000);
+    for (line, want) in [
+        ("snapCount=0", 2),
+        ("snapCount=-5", 2),
+        ("zookeeper.snapCount=1", 2),
+        ("snapCount=2", 2),
+        ("zookeeper.snapCount=40", 40),
+    ] {
+        let c = read(line);
+        assert_eq!(c.snap_count, want, "{line}");
+        assert!(c.unknown.is_empty(), "{line}");
+        let warned = c
+            .adjusted
+            .iter()
+            .any(|(l, w)| *l == 2 && w.contains("reset to 2"));
+        assert_eq!(
+            warned,
+            want == 2 && line != "snapCount=2",
+            "{line}: {:?}",
+            c.adjusted
+        );
+    }
+    let err = ServerConfig::parse("dataDir=/d\nsnapCount=3000000000\n").unwrap_err();
+    assert!(err.to_string().contains("snapCount"), "{err}");
+}
