@@ -7,8 +7,22 @@ use std::path::Path;
 
 impl ServerConfig {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        if self.tick_time_ms == 0 {
-            return Err(ConfigError::Invalid("tickTime must be positive".into()));
+        if self.tick_time_ms == 0 || self.tick_time_ms > i32::MAX as u32 {
+            // A Java int in ZooKeeper: a larger one is no configuration it would start with.
+            return Err(ConfigError::Invalid(format!(
+                "tickTime={} is outside 1..={}",
+                self.tick_time_ms,
+                i32::MAX
+            )));
+        }
+        let t = self.session_timeouts();
+        if t.min_ms > t.max_ms {
+            // ZooKeeper refuses it too; the bounds would otherwise contradict each other.
+            return Err(ConfigError::Invalid(format!(
+                "minSessionTimeout ({} ms) must not be larger than maxSessionTimeout ({} ms; \
+                 unset, each is a number of ticks of tickTime: 2 and 20)",
+                t.min_ms, t.max_ms
+            )));
         }
         self.client_tls.check().map_err(ConfigError::Invalid)?;
         if self.client_port.is_none() && self.client_tls.port.is_none() {

@@ -95,10 +95,12 @@ pub struct ServerConfig {
     /// `maxCnxns` (default 0, no cap): connections the client port may hold in all. Both
     /// caps refuse a connection as it is accepted, before it can start a session.
     pub max_cnxns: u32,
-    /// `minSessionTimeout`, in milliseconds; `None` for ZooKeeper's default of 2 ticks.
-    pub min_session_timeout_ms: Option<u32>,
-    /// `maxSessionTimeout`, in milliseconds; `None` for ZooKeeper's default of 20 ticks.
-    pub max_session_timeout_ms: Option<u32>,
+    /// `minSessionTimeout`, in milliseconds; `None` (unset, or ZooKeeper's -1) for the
+    /// default of 2 ticks.
+    pub min_session_timeout_ms: Option<i32>,
+    /// `maxSessionTimeout`, in milliseconds; `None` (unset, or -1) for the default of 20
+    /// ticks.
+    pub max_session_timeout_ms: Option<i32>,
     /// `autopurge.snapRetainCount` (default 3): snapshots the purge keeps; never fewer than 3,
     /// as in ZooKeeper.
     pub autopurge_snap_retain_count: u32,
@@ -345,6 +347,22 @@ impl ServerConfig {
         let a = &self.admin;
         a.enabled
             .then(|| (a.host.unwrap_or(self.client_port_address), a.port).into())
+    }
+
+    /// `tickTime` as the Java int ZooKeeper's peers and clients see (`validate` keeps it
+    /// within one).
+    pub fn tick_time(&self) -> i32 {
+        i32::try_from(self.tick_time_ms).unwrap_or(i32::MAX)
+    }
+
+    /// The session timeout bounds: `minSessionTimeout` and `maxSessionTimeout`, each unset
+    /// (or -1) for 2 and 20 ticks; the defaults saturate where ZooKeeper's int arithmetic
+    /// would wrap.
+    pub fn session_timeouts(&self) -> crate::session::Timeouts {
+        let mut t = crate::session::Timeouts::from_tick(self.tick_time());
+        t.min_ms = self.min_session_timeout_ms.unwrap_or(t.min_ms);
+        t.max_ms = self.max_session_timeout_ms.unwrap_or(t.max_ms);
+        t
     }
 
     /// The state machine's options these keys set.

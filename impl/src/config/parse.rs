@@ -35,8 +35,12 @@ impl ServerConfig {
                 }
                 "maxClientCnxns" => cfg.max_client_cnxns = number(line, key, value)?,
                 "maxCnxns" => cfg.max_cnxns = number(line, key, value)?,
-                "minSessionTimeout" => cfg.min_session_timeout_ms = Some(number(line, key, value)?),
-                "maxSessionTimeout" => cfg.max_session_timeout_ms = Some(number(line, key, value)?),
+                "minSessionTimeout" => {
+                    cfg.min_session_timeout_ms = session_timeout(line, key, value)?
+                }
+                "maxSessionTimeout" => {
+                    cfg.max_session_timeout_ms = session_timeout(line, key, value)?
+                }
                 "autopurge.snapRetainCount" => {
                     cfg.autopurge_snap_retain_count = number(line, key, value)?
                 }
@@ -193,6 +197,20 @@ pub(super) fn key_values(
         Some((key, value)) => Ok((line, key.trim(), value.trim())),
         None => Err((line, format!("`{raw}` is not key=value"))),
     })
+}
+
+/// A session timeout bound in milliseconds, a Java int as in ZooKeeper: -1, ZooKeeper's own
+/// "the default", is `None`; another negative value (ZooKeeper would hand it to clients as
+/// their timeout) is refused.
+fn session_timeout(line: usize, key: &str, value: &str) -> Result<Option<i32>, ConfigError> {
+    match number::<i32>(line, key, value)? {
+        -1 => Ok(None),
+        ms if ms >= 0 => Ok(Some(ms)),
+        ms => Err(bad(
+            line,
+            format!("{key}={ms}: -1 for the default, else 0 or more"),
+        )),
+    }
 }
 
 fn reads(value: &str) -> Result<Reads, String> {

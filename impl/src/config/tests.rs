@@ -357,3 +357,45 @@ fn a_snap_count_below_two_is_reset_to_two() {
     let err = ServerConfig::parse("dataDir=/d\nsnapCount=3000000000\n").unwrap_err();
     assert!(err.to_string().contains("snapCount"), "{err}");
 }
+
+/// tickTime and the session timeout bounds are Java ints in ZooKeeper: a larger value is
+/// refused (it was cast into a negative timeout handed to clients), -1 is "the default" (it
+/// was refused), and a minimum above the maximum, defaults included, is refused (it was
+/// taken).
+#[test]
+fn session_timeouts_are_zookeepers_ints() {
+    let read = |lines: &str| {
+        let c = ServerConfig::parse(&format!("dataDir=/d\nclientPort=1\ntickTime=1000\n{lines}"))?;
+        c.validate().map(|()| c.session_timeouts())
+    };
+    let t = read("minSessionTimeout=-1\nmaxSessionTimeout=-1\n").unwrap();
+    assert_eq!((t.min_ms, t.max_ms), (2_000, 20_000));
+    let t = read("minSessionTimeout=0\nmaxSessionTimeout=2147483647\n").unwrap();
+    assert_eq!((t.min_ms, t.max_ms), (0, i32::MAX));
+    let t = read("tickTime=2147483647\n").unwrap();
+    assert_eq!(
+        (t.tick_ms, t.min_ms, t.max_ms),
+        (i32::MAX, i32::MAX, i32::MAX)
+    );
+    for (lines, says) in [
+        (
+            "maxSessionTimeout=2147483648\n",
+            "line 4: maxSessionTimeout",
+        ),
+        (
+            "minSessionTimeout=3000000000\n",
+            "line 4: minSessionTimeout",
+        ),
+        ("minSessionTimeout=-2\n", "line 4: minSessionTimeout=-2"),
+        ("tickTime=2147483648\n", "tickTime=2147483648 is outside"),
+        ("tickTime=0\n", "tickTime=0 is outside"),
+        ("minSessionTimeout=30000\n", "(30000 ms) must not be larger"),
+        (
+            "minSessionTimeout=5000\nmaxSessionTimeout=4000\n",
+            "(5000 ms)",
+        ),
+    ] {
+        let err = read(lines).map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains(says), "{lines}: {err}");
+    }
+}

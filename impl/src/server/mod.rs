@@ -33,7 +33,6 @@ use crate::config::ServerConfig;
 use crate::data_tree::TreeOptions;
 use crate::database::ZkDatabase;
 use crate::replica::{Config, Replica};
-use crate::session::Timeouts;
 use crate::storage::{recover_durable, FileConfig, FileStorage, StorageError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -300,7 +299,7 @@ pub async fn run(
             .then(|| std::time::Duration::from_millis(cfg.compact_idle_ms)),
         my_id: cfg.my_id,
         session_prefix,
-        tick_time_ms: cfg.tick_time_ms as i32,
+        tick_time_ms: cfg.tick_time(),
         conf: conf_text(&cfg),
         hosts: cfg
             .servers
@@ -323,13 +322,7 @@ pub async fn run(
             (std::time::Duration::from_secs(hours * 3600), keep)
         }),
     };
-    let mut timeouts = Timeouts::from_tick(cfg.tick_time_ms as i32);
-    if let Some(min) = cfg.min_session_timeout_ms {
-        timeouts.min_ms = min as i32;
-    }
-    if let Some(max) = cfg.max_session_timeout_ms {
-        timeouts.max_ms = max as i32;
-    }
+    let timeouts = cfg.session_timeouts();
     let auth_limits = clients::AuthLimits {
         max_ids: cfg.auth_max_ids,
         max_id_bytes: cfg.auth_max_id_bytes,
