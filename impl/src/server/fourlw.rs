@@ -102,22 +102,42 @@ fn cons(core: &Core) -> String {
     s
 }
 
-fn wchs(core: &Core) -> String {
+/// ZooKeeper's summary of the data watches (`getData`, `exists`; child watches are not in
+/// it), which `wchs` prints and the admin command `watch_summary` returns
+/// (`WatchManager.getWatchesSummary`).
+pub(super) struct WatchSummary {
+    /// Connections holding at least one data watch.
+    pub connections: usize,
+    /// Distinct paths with a data watch.
+    pub paths: usize,
+    /// Data watches in all: (connection, path) pairs.
+    pub total: usize,
+}
+
+pub(super) fn watch_summary(core: &Core) -> WatchSummary {
     let w = &core.clients.watches;
-    let (data, child) = w.len();
-    let watching = core
-        .clients
-        .conns
-        .keys()
-        .filter(|&&id| {
-            let (d, c) = w.paths_of(id);
-            !d.is_empty() || !c.is_empty()
-        })
-        .count();
+    let mut paths = std::collections::BTreeSet::new();
+    let (mut connections, mut total) = (0, 0);
+    for &id in core.clients.conns.keys() {
+        let (data, _) = w.paths_of(id);
+        if !data.is_empty() {
+            connections += 1;
+            total += data.len();
+            paths.extend(data);
+        }
+    }
+    WatchSummary {
+        connections,
+        paths: paths.len(),
+        total,
+    }
+}
+
+fn wchs(core: &Core) -> String {
+    let s = watch_summary(core);
     format!(
-        "{watching} connections watching {} paths\nTotal watches:{}\n",
-        data + child,
-        data + child
+        "{} connections watching {} paths\nTotal watches:{}\n",
+        s.connections, s.paths, s.total
     )
 }
 
