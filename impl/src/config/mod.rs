@@ -66,6 +66,28 @@ pub struct PeerAddr {
     pub client: Option<(String, u16)>,
 }
 
+impl PeerAddr {
+    /// `host:quorumPort`, an IPv6 host in brackets.
+    pub fn quorum_addr(&self) -> String {
+        host_port(&self.host, self.quorum_port)
+    }
+
+    /// `host:electionPort`, an IPv6 host in brackets.
+    pub fn election_addr(&self) -> String {
+        host_port(&self.host, self.election_port)
+    }
+}
+
+/// `host:port` for a host name or address; an IPv6 address in brackets, or its own colons
+/// would run into the port's.
+pub fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// One server's configuration, as read from its zoo.cfg and `dataDir/myid`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerConfig {

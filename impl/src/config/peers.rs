@@ -58,41 +58,60 @@ fn peer_addr(value: &str) -> Result<PeerAddr, String> {
         Some((peer, client)) => (peer, Some(client_addr(value, client.trim())?)),
         None => (value, None),
     };
-    let parts: Vec<&str> = peer.split(':').collect();
     let port = |s: &str| {
         s.parse::<u16>()
             .map_err(|_| format!("port `{s}` in `{value}`"))
     };
-    let (host, quorum, election, role) = match parts.as_slice() {
-        [h, q, e] => (h, q, e, "participant"),
-        [h, q, e, r] => (h, q, e, *r),
+    let (host, quorum, election, role) = match host_and_ports(peer.trim())?.as_slice() {
+        [h, q, e] if !h.is_empty() => (*h, port(q)?, port(e)?, "participant"),
+        [h, q, e, r] if !h.is_empty() => (*h, port(q)?, port(e)?, *r),
         _ => {
             return Err(format!(
-                "`{value}` is not host:quorumPort:electionPort[:role]"
+                "`{value}` is not host:quorumPort:electionPort[:role] (an IPv6 host in [])"
             ))
         }
     };
-    let observer = match role {
+    // ZooKeeper takes the role in any case.
+    let observer = match role.trim().to_ascii_lowercase().as_str() {
         "participant" => false,
         "observer" => true,
-        other => return Err(format!("unknown server role `{other}`")),
+        _ => return Err(format!("unknown server role `{role}`")),
     };
     Ok(PeerAddr {
         host: host.to_string(),
-        quorum_port: port(quorum)?,
-        election_port: port(election)?,
+        quorum_port: quorum,
+        election_port: election,
         observer,
         client,
     })
 }
 
+/// `s` split at its colons, a bracketed host (`[::1]:2888:3888`, an IPv6 address) kept whole
+/// and without its brackets, as ZooKeeper splits it (`ConfigUtils.getHostAndPort`).
+fn host_and_ports(s: &str) -> Result<Vec<&str>, String> {
+    let Some(bracketed) = s.strip_prefix('[') else {
+        return Ok(s.split(':').collect());
+    };
+    let split = bracketed
+        .split_once(']')
+        .and_then(|(host, rest)| Some((host, rest.strip_prefix(':')?)));
+    match split {
+        Some((host, ports)) => Ok(std::iter::once(host).chain(ports.split(':')).collect()),
+        None => Err(format!("`{s}` has no `]:` after its bracketed host")),
+    }
+}
+
 /// The client address after `;`: `port` (on every interface, as in ZooKeeper) or
-/// `host:port`.
+/// `host:port` (`[host]:port` for IPv6).
 fn client_addr(value: &str, client: &str) -> Result<(String, u16), String> {
-    let (host, port) = client.rsplit_once(':').unwrap_or(("0.0.0.0", client));
-    let port = port.parse().ok().filter(|&p: &u16| p > 0);
-    match port {
-        Some(port) if !host.is_empty() && !host.contains(':') => Ok((host.to_string(), port)),
+    let parts = host_and_ports(client)?;
+    let (host, port) = match parts.as_slice() {
+        [port] => ("0.0.0.0", port),
+        [host, port] => (*host, port),
+        _ => ("", &""),
+    };
+    match port.parse().ok().filter(|&p: &u16| p > 0) {
+        Some(port) if !host.is_empty() => Ok((host.to_string(), port)),
         _ => Err(format!(
             "client address `{client}` in `{value}` is not port or host:port"
         )),

@@ -399,3 +399,43 @@ fn session_timeouts_are_zookeepers_ints() {
         assert!(err.contains(says), "{lines}: {err}");
     }
 }
+
+/// As in ZooKeeper: an IPv6 host in brackets (refused before, split at its colons), and the
+/// role in any case (`:Observer` was refused).
+#[test]
+fn server_lines_take_bracketed_ipv6_hosts_and_roles_in_any_case() {
+    let c = ServerConfig::parse(
+        "dataDir=/d\nserver.1=[::1]:2888:3888\nserver.2=[fe80::1]:2889:3889:OBSERVER;[::1]:2181\n\
+         server.3=127.0.0.1:2890:3890: Participant \n",
+    )
+    .unwrap();
+    let (one, two) = (&c.servers[&1], &c.servers[&2]);
+    assert_eq!(
+        (one.host.as_str(), one.quorum_port, one.election_port),
+        ("::1", 2888, 3888)
+    );
+    assert_eq!(
+        (one.quorum_addr(), one.election_addr()),
+        ("[::1]:2888".into(), "[::1]:3888".into())
+    );
+    assert_eq!(
+        one.quorum_addr()
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .port(),
+        2888
+    );
+    assert!(two.observer && two.host == "fe80::1");
+    assert_eq!(two.client, Some(("::1".to_string(), 2181)));
+    assert_eq!((c.voters(), c.observers()), (vec![1, 3], vec![2]));
+    for bad in [
+        "[::1:2888:3888",
+        "[::1]2888:3888",
+        "::1:2888:3888",
+        "[::1]:2888",
+        "[]:1:2",
+    ] {
+        let err = ServerConfig::parse(&format!("dataDir=/d\nserver.1={bad}\n")).unwrap_err();
+        assert!(err.to_string().starts_with("line 2"), "{bad}: {err}");
+    }
+}

@@ -165,8 +165,9 @@ fn conf_text(cfg: &ServerConfig) -> String {
             "participant"
         };
         s.push_str(&format!(
-            "server.{id}={}:{}:{}:{role}\n",
-            p.host, p.quorum_port, p.election_port
+            "server.{id}={}:{}:{role}\n",
+            p.quorum_addr(),
+            p.election_port
         ));
     }
     s
@@ -208,8 +209,8 @@ pub async fn run(
     let mut peer_listeners = Vec::new();
     for (&id, p) in &cfg.servers {
         let ports = core::PeerPorts {
-            quorum: format!("{}:{}", p.host, p.quorum_port),
-            election: format!("{}:{}", p.host, p.election_port),
+            quorum: p.quorum_addr(),
+            election: p.election_addr(),
         };
         if id == cfg.my_id {
             let quorum = bind(ports.quorum.clone(), "quorum port").await?;
