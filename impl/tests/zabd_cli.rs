@@ -129,7 +129,7 @@ fn the_ensemble_in_a_dynamic_config_file_is_an_ensemble() {
     let dir = tempfile::tempdir().unwrap();
     let dynamic = dir.path().join("zoo.cfg.dynamic.100000000");
     let extra = format!(
-        "initLimit=5\nsyncLimit=2\ndynamicConfigFile={}\n",
+        "initLimit=5\nsyncLimit=2\n4lw.commands.whitelist=*\ndynamicConfigFile={}\n",
         dynamic.display()
     );
     let (code, err) = zabd(&[
@@ -158,9 +158,21 @@ fn the_ensemble_in_a_dynamic_config_file_is_an_ensemble() {
             _ => std::thread::sleep(std::time::Duration::from_millis(50)),
         }
     };
+    // While looking, the words that describe a running server say it is not one, as
+    // ZooKeeper's do (they answered with a looking server's numbers); ruok still answers.
+    let others = ["stat", "mntr", "conf", "cons", "wchs", "ruok"]
+        .map(|w| (w, zab::server::fourlw::ask(port, w).unwrap_or_default()));
     let _ = child.kill();
     let _ = child.wait();
     assert!(answer.contains("not currently serving"), "{answer}");
+    for (word, said) in others {
+        let serving_only = word != "ruok";
+        assert_eq!(
+            said.contains("not currently serving"),
+            serving_only,
+            "{word}: {said}"
+        );
+    }
 }
 
 /// The TCP ports process `pid` listens on (`ss`).

@@ -28,6 +28,11 @@ pub fn answer(core: &Core, word: &str) -> String {
     if !core.info.four_letter_words.contains(&word) {
         return format!("{word} is not executed because it is not in the whitelist.\n");
     }
+    if SERVING_ONLY.contains(&word) && !core.serving() {
+        // As ZooKeeper's commands answer while no server runs (looking, syncing): the
+        // numbers of a server that is not serving would describe no state clients see.
+        return NOT_SERVING.into();
+    }
     match word {
         "ruok" => "imok".into(),
         "srvr" => srvr(core, false),
@@ -41,10 +46,14 @@ pub fn answer(core: &Core, word: &str) -> String {
     }
 }
 
+/// ZooKeeper's answer from a command that needs a running server, while there is none.
+const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests\n";
+
+/// The words ZooKeeper answers `NOT_SERVING` while its server is not running; `ruok` and
+/// `envi` answer always.
+const SERVING_ONLY: [&str; 6] = ["srvr", "stat", "mntr", "conf", "cons", "wchs"];
+
 fn srvr(core: &Core, with_clients: bool) -> String {
-    if !core.serving() {
-        return "This ZooKeeper instance is not currently serving requests\n".into();
-    }
     let mut s = format!("Zookeeper version: {VERSION}\n");
     if with_clients {
         s.push_str("Clients:\n");
