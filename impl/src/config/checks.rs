@@ -6,6 +6,22 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::path::Path;
 
 impl ServerConfig {
+    /// `tickTime` as the Java int ZooKeeper's peers and clients see (`validate` keeps it
+    /// within one).
+    pub fn tick_time(&self) -> i32 {
+        i32::try_from(self.tick_time_ms).unwrap_or(i32::MAX)
+    }
+
+    /// The session timeout bounds: `minSessionTimeout` and `maxSessionTimeout`, each unset
+    /// (or -1) for 2 and 20 ticks; the defaults saturate where ZooKeeper's int arithmetic
+    /// would wrap.
+    pub fn session_timeouts(&self) -> crate::session::Timeouts {
+        let mut t = crate::session::Timeouts::from_tick(self.tick_time());
+        t.min_ms = self.min_session_timeout_ms.unwrap_or(t.min_ms);
+        t.max_ms = self.max_session_timeout_ms.unwrap_or(t.max_ms);
+        t
+    }
+
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         if self.tick_time_ms == 0 || self.tick_time_ms > i32::MAX as u32 {
             // A Java int in ZooKeeper: a larger one is no configuration it would start with.

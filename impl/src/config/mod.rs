@@ -17,6 +17,7 @@ mod peers;
 pub mod tls;
 pub use endpoints::{AdminEndpoint, MetricsEndpoint};
 pub use error::ConfigError;
+pub use peers::{host_port, PeerAddr};
 
 /// The highest server id. A session id carries its server's id in its top byte
 /// (`session::initial_session_id`), so ids 1 to 255 are all there are: with 256 or more,
@@ -47,44 +48,6 @@ pub fn check_server_id(id: u64) -> Result<u64, String> {
             "server id {id} is outside 1..={MAX_SERVER_ID} (a session id carries its \
              server's id in one byte)"
         ))
-    }
-}
-
-/// One `server.N=host:quorumPort:electionPort[:participant|:observer][;clientAddress]` line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerAddr {
-    /// The host name or address both peer ports listen on.
-    pub host: String,
-    /// The quorum port (Zab packets: PROPOSAL, ACK, COMMIT, syncs).
-    pub quorum_port: u16,
-    /// The leader election port (Fast Leader Election notifications).
-    pub election_port: u16,
-    /// `:observer`: the server learns but does not vote; `:participant` (the default) votes.
-    pub observer: bool,
-    /// The client address after `;`: a host (`0.0.0.0` when only a port is given) and a
-    /// port. On this server's own line it is where its plain client port listens.
-    pub client: Option<(String, u16)>,
-}
-
-impl PeerAddr {
-    /// `host:quorumPort`, an IPv6 host in brackets.
-    pub fn quorum_addr(&self) -> String {
-        host_port(&self.host, self.quorum_port)
-    }
-
-    /// `host:electionPort`, an IPv6 host in brackets.
-    pub fn election_addr(&self) -> String {
-        host_port(&self.host, self.election_port)
-    }
-}
-
-/// `host:port` for a host name or address; an IPv6 address in brackets, or its own colons
-/// would run into the port's.
-pub fn host_port(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
     }
 }
 
@@ -371,22 +334,6 @@ impl ServerConfig {
             .then(|| (a.host.unwrap_or(self.client_port_address), a.port).into())
     }
 
-    /// `tickTime` as the Java int ZooKeeper's peers and clients see (`validate` keeps it
-    /// within one).
-    pub fn tick_time(&self) -> i32 {
-        i32::try_from(self.tick_time_ms).unwrap_or(i32::MAX)
-    }
-
-    /// The session timeout bounds: `minSessionTimeout` and `maxSessionTimeout`, each unset
-    /// (or -1) for 2 and 20 ticks; the defaults saturate where ZooKeeper's int arithmetic
-    /// would wrap.
-    pub fn session_timeouts(&self) -> crate::session::Timeouts {
-        let mut t = crate::session::Timeouts::from_tick(self.tick_time());
-        t.min_ms = self.min_session_timeout_ms.unwrap_or(t.min_ms);
-        t.max_ms = self.max_session_timeout_ms.unwrap_or(t.max_ms);
-        t
-    }
-
     /// The state machine's options these keys set.
     pub fn tree_options(&self) -> crate::data_tree::TreeOptions {
         crate::data_tree::TreeOptions {
@@ -428,9 +375,6 @@ impl ServerConfig {
     }
 }
 
-/// A `4lw.commands.whitelist` value as a set; `srvr` is always in it (`zkServer.sh status`
-/// and the ensemble tools ask it), as in ZooKeeper.
-/// A Java-style boolean: `true` or `false`, in any case.
 /// How a server answers reads (`zab.reads`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Reads {
@@ -441,5 +385,7 @@ pub enum Reads {
     Linearizable,
 }
 
+#[cfg(test)]
+mod peer_tests;
 #[cfg(test)]
 mod tests;

@@ -221,6 +221,7 @@ fn reads(value: &str) -> Result<Reads, String> {
     }
 }
 
+/// A Java-style boolean: `true` or `false`, in any case.
 pub(super) fn boolean(value: &str) -> Result<bool, String> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
@@ -229,6 +230,8 @@ pub(super) fn boolean(value: &str) -> Result<bool, String> {
     }
 }
 
+/// A `4lw.commands.whitelist` value as a set; `srvr` is always in it (`zkServer.sh status`
+/// and the ensemble tools ask it), as in ZooKeeper.
 pub(super) fn four_letter_words(value: &str) -> BTreeSet<String> {
     let listed = value.split(',').map(str::trim).filter(|w| !w.is_empty());
     listed.chain(["srvr"]).map(String::from).collect()

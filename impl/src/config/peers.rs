@@ -2,7 +2,45 @@
 //! read from zoo.cfg or, as ZooKeeper 3.5+ lays it out, from the file `dynamicConfigFile`
 //! names. That file holds the ensemble alone; ZooKeeper refuses anything else in it.
 
-use super::{check_server_id, PeerAddr, ServerConfig};
+use super::{check_server_id, ServerConfig};
+
+/// One `server.N=host:quorumPort:electionPort[:participant|:observer][;clientAddress]` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerAddr {
+    /// The host name or address both peer ports listen on.
+    pub host: String,
+    /// The quorum port (Zab packets: PROPOSAL, ACK, COMMIT, syncs).
+    pub quorum_port: u16,
+    /// The leader election port (Fast Leader Election notifications).
+    pub election_port: u16,
+    /// `:observer`: the server learns but does not vote; `:participant` (the default) votes.
+    pub observer: bool,
+    /// The client address after `;`: a host (`0.0.0.0` when only a port is given) and a
+    /// port. On this server's own line it is where its plain client port listens.
+    pub client: Option<(String, u16)>,
+}
+
+impl PeerAddr {
+    /// `host:quorumPort`, an IPv6 host in brackets.
+    pub fn quorum_addr(&self) -> String {
+        host_port(&self.host, self.quorum_port)
+    }
+
+    /// `host:electionPort`, an IPv6 host in brackets.
+    pub fn election_addr(&self) -> String {
+        host_port(&self.host, self.election_port)
+    }
+}
+
+/// `host:port` for a host name or address; an IPv6 address in brackets, or its own colons
+/// would run into the port's.
+pub fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
 
 /// Whether a key describes the ensemble (`server.N`, and the `group`/`weight` keys of
 /// ZooKeeper's hierarchical quorums): ZooKeeper's test, a prefix, so `group.1` and `groupX`
