@@ -104,6 +104,13 @@ async fn each_command_reports_a_known_workload() {
         (&1.into(), &2.into(), &2.into()),
         "data watches only, as ZooKeeper counts: {w}"
     );
+    // The four-letter word prints the same summary (it counted child watches as paths).
+    let said = zab::server::fourlw::ask(clients[f], "wchs").unwrap();
+    let same = format!(
+        "{} connections watching {} paths\nTotal watches:{}\n",
+        w["num_connections"], w["num_paths"], w["num_total_watches"]
+    );
+    assert_eq!(said, same);
     let by_session = command(admin[f], "watches").1;
     let expected: Value = serde_json::json!({ session.to_string(): ["/app", "/eph"] });
     assert_eq!(by_session["session_id_to_watched_paths"], expected);
@@ -250,6 +257,8 @@ fn an_admin_port_that_cannot_be_bound_stops_the_start_with_code_3() {
         "admin.serverPort=http",
         "admin.enableServer=yes",
         "admin.commandURL=x",
+        // Once a panic in the router at start (exit 101).
+        "admin.commandURL=//",
     ] {
         let out = refused_start(&format!("{bad}\n"));
         assert_eq!(out.status.code(), Some(2), "{bad}");

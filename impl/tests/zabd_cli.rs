@@ -119,3 +119,130 @@ fn a_data_directory_that_cannot_be_used_exits_3() {
         "the directory is named: {err}"
     );
 }
+
+/// ZooKeeper 3.5+'s layout, the ensemble in the `dynamicConfigFile`: a member whose peers are
+/// down looks for a leader rather than serving alone (which it did while zabd ignored the
+/// file: every member its own standalone server, a split brain). The file unreadable is
+/// exit 2, naming it.
+#[test]
+fn the_ensemble_in_a_dynamic_config_file_is_an_ensemble() {
+    let dir = tempfile::tempdir().unwrap();
+    let dynamic = dir.path().join("zoo.cfg.dynamic.100000000");
+    let extra = format!(
+        "initLimit=5\nsyncLimit=2\n4lw.commands.whitelist=*\ndynamicConfigFile={}\n",
+        dynamic.display()
+    );
+    let (code, err) = zabd(&[
+        "--config",
+        &config(dir.path(), dir.path(), free_port(), &extra),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(&dynamic.display().to_string()), "{err}");
+    let members: String = (1..=3)
+        .map(|id| format!("server.{id}=127.0.0.1:{}:{}\n", free_port(), free_port()))
+        .collect();
+    std::fs::write(&dynamic, members).unwrap();
+    std::fs::write(dir.path().join("myid"), "1\n").unwrap();
+    let port = free_port();
+    let cfg = config(dir.path(), dir.path(), port, &extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zabd"))
+        .args(["--config", &cfg])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run zabd");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let answer = loop {
+        match zab::server::fourlw::ask(port, "srvr") {
+            Some(a) if !a.is_empty() => break a,
+            _ if std::time::Instant::now() > deadline => break String::new(),
+            _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    };
+    // While looking, the words that describe a running server say it is not one, as
+    // ZooKeeper's do (they answered with a looking server's numbers); ruok still answers.
+    let others = ["stat", "mntr", "conf", "cons", "wchs", "ruok"]
+        .map(|w| (w, zab::server::fourlw::ask(port, w).unwrap_or_default()));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.contains("not currently serving"), "{answer}");
+    for (word, said) in others {
+        let serving_only = word != "ruok";
+        assert_eq!(
+            said.contains("not currently serving"),
+            serving_only,
+            "{word}: {said}"
+        );
+    }
+}
+
+/// The TCP ports process `pid` listens on (`ss`).
+fn listening(pid: u32) -> Vec<u16> {
+    let out = Command::new("ss").args(["-ltnpH"]).output().expect("ss");
+    let owned = format!("pid={pid},");
+    let mut ports: Vec<u16> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&owned))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(3)?
+                .rsplit(':')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    ports.sort();
+    ports
+}
+
+/// `secureClientPort` alone: the server listens on it and on nothing else (before, the
+/// plain port 2181 was bound too, as if configured).
+#[test]
+fn a_tls_only_server_opens_no_plain_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(made.status.success(), "{made:?}");
+    let store = dir.path().join("store.pem");
+    let both = std::fs::read_to_string(&key).unwrap() + &std::fs::read_to_string(&cert).unwrap();
+    std::fs::write(&store, both).unwrap();
+    let secure = free_port();
+    let cfg = dir.path().join("zoo.cfg");
+    let text = format!(
+        "tickTime=200\ndataDir={}\nsecureClientPort={secure}\nsecureClientPortAddress=127.0.0.1\n\
+         ssl.keyStore.location={}\nssl.clientAuth=none\n",
+        dir.path().display(),
+        store.display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zabd"))
+        .arg("--config")
+        .arg(&cfg)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run zabd");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", secure)).is_err()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let ports = listening(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(ports, vec![secure]);
+}

@@ -106,13 +106,22 @@ impl AdminEndpoint {
             "admin.serverAddress" => self.host = Some(address(key, value)?),
             "admin.serverPort" => self.port = port(key, value)?,
             "admin.commandURL" => {
-                let plain = |c: char| c.is_ascii_alphanumeric() || "/-_.".contains(c);
-                if !value.starts_with('/') || value.len() < 2 || !value.chars().all(plain) {
+                // Each segment a plain name: an empty one (`//`, or nothing once the trailing
+                // slashes go) is no route the router can take, and `.` or `..` none a client
+                // sends as written.
+                let url = value.trim_end_matches('/');
+                let plain = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+                let segment =
+                    |s: &str| !s.is_empty() && s != "." && s != ".." && s.chars().all(plain);
+                if !url
+                    .strip_prefix('/')
+                    .is_some_and(|rest| rest.split('/').all(segment))
+                {
                     return Err(format!(
                         "admin.commandURL `{value}` is not a path such as /commands"
                     ));
                 }
-                self.command_url = value.trim_end_matches('/').to_string();
+                self.command_url = url.to_string();
             }
             _ => return Ok(false),
         }
@@ -175,6 +184,8 @@ mod tests {
         assert_eq!(a.set("admin.enableServer", "True"), Ok(true));
         assert_eq!(a.set("admin.serverPort", "8081"), Ok(true));
         assert_eq!(a.set("admin.serverAddress", "127.0.0.1"), Ok(true));
+        assert_eq!(a.set("admin.commandURL", "/zk/v1.2/"), Ok(true));
+        assert_eq!(a.command_url, "/zk/v1.2");
         assert_eq!(a.set("admin.commandURL", "/admin/"), Ok(true));
         assert!(a.enabled && a.port == 8081 && a.command_url == "/admin");
         assert_eq!(a.set("admin.idleTimeout", "30000"), Ok(false));
@@ -186,6 +197,11 @@ mod tests {
             ("admin.commandURL", "commands"),
             ("admin.commandURL", "/"),
             ("admin.commandURL", "/a b"),
+            // These passed, and then the router panicked at start (exit 101).
+            ("admin.commandURL", "//"),
+            ("admin.commandURL", "///"),
+            ("admin.commandURL", "/a//b"),
+            ("admin.commandURL", "/.."),
         ] {
             assert!(a.set(key, bad).unwrap_err().contains(key), "{key}={bad}");
         }

@@ -11,55 +11,13 @@ use crate::server::links::QuorumSecret;
 
 mod checks;
 pub mod endpoints;
+mod error;
 mod parse;
+mod peers;
 pub mod tls;
 pub use endpoints::{AdminEndpoint, MetricsEndpoint};
-
-/// Why a zoo.cfg could not be loaded. `zabd` exits with code 2 for a bad configuration and 3
-/// for an unusable `dataDir`.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The zoo.cfg file itself could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The zoo.cfg path given on the command line.
-        path: PathBuf,
-        /// The I/O error reading it.
-        source: std::io::Error,
-    },
-    /// A line that is not `key=value`, or a malformed value of a known key.
-    #[error("line {line}: {msg}")]
-    Line {
-        /// The 1-based line number in zoo.cfg.
-        line: usize,
-        /// What is wrong with the line.
-        msg: String,
-    },
-    /// A required key is absent (`dataDir`); the key name.
-    #[error("{0} is required")]
-    Missing(&'static str),
-    /// `dataDir/myid` is missing in an ensemble (it is optional standalone) or holds no
-    /// server id.
-    #[error("myid file {path}: {msg}")]
-    MyId {
-        /// The `myid` file's path.
-        path: PathBuf,
-        /// What is wrong with it.
-        msg: String,
-    },
-    /// The data directory exists but cannot be used (not a directory, unreadable).
-    #[error("dataDir {path} cannot be used: {msg}")]
-    DataDir {
-        /// The configured `dataDir`.
-        path: PathBuf,
-        /// Why it cannot be used.
-        msg: String,
-    },
-    /// The keys parse but do not fit together: a zero `tickTime`, `initLimit` or `syncLimit`,
-    /// a `myid` without its `server.N` line, an ensemble with no voting server.
-    #[error("{0}")]
-    Invalid(String),
-}
+pub use error::ConfigError;
+pub use peers::{host_port, PeerAddr};
 
 /// The highest server id. A session id carries its server's id in its top byte
 /// (`session::initial_session_id`), so ids 1 to 255 are all there are: with 256 or more,
@@ -72,6 +30,11 @@ pub const MAX_SERVER_ID: u64 = 255;
 /// caller's identities. A larger value is refused at start (exit 2), never accepted and then
 /// not honoured.
 pub const MAX_JUTE_BUFFER: usize = crate::database::MAX_TXN_BYTES / 2;
+
+/// The fewest transactions between snapshots: ZooKeeper resets a smaller `snapCount` to it
+/// (`ZooKeeperServer.getSnapCount`), since it snapshots after half of it plus a random draw
+/// below half; 0 would mean no snapshot ever and a log held in memory for ever.
+pub const MIN_SNAP_COUNT: u64 = 2;
 
 /// ZooKeeper's default for `zookeeper.nio.sessionlessCnxnTimeout`, in milliseconds.
 pub const SESSIONLESS_CNXN_TIMEOUT_MS: u64 = 10_000;
@@ -86,19 +49,6 @@ pub fn check_server_id(id: u64) -> Result<u64, String> {
              server's id in one byte)"
         ))
     }
-}
-
-/// One `server.N=host:quorumPort:electionPort[:participant|:observer][;clientAddress]` line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerAddr {
-    /// The host name or address both peer ports listen on.
-    pub host: String,
-    /// The quorum port (Zab packets: PROPOSAL, ACK, COMMIT, syncs).
-    pub quorum_port: u16,
-    /// The leader election port (Fast Leader Election notifications).
-    pub election_port: u16,
-    /// `:observer`: the server learns but does not vote; `:participant` (the default) votes.
-    pub observer: bool,
 }
 
 /// One server's configuration, as read from its zoo.cfg and `dataDir/myid`.
@@ -117,9 +67,12 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// `dataLogDir`: where the transaction log lives; `dataDir` when absent.
     pub data_log_dir: PathBuf,
-    /// `clientPort` (default 2181): the port clients and four-letter words connect to.
-    pub client_port: u16,
-    /// `clientPortAddress` (default `0.0.0.0`, every interface): where the client port binds.
+    /// `clientPort`, or the client address on this server's `server.N` line: the plain port
+    /// clients and four-letter words connect to. `None` (ZooKeeper has no default): no
+    /// plain port, clients connect to `secureClientPort` only.
+    pub client_port: Option<u16>,
+    /// `clientPortAddress` (default `0.0.0.0`, every interface), or the host on this server's
+    /// line: where the client port binds.
     pub client_port_address: IpAddr,
     /// `maxClientCnxns` (default 60): connections one client IP address may hold to this
     /// server; 0 means no limit.
@@ -127,16 +80,19 @@ pub struct ServerConfig {
     /// `maxCnxns` (default 0, no cap): connections the client port may hold in all. Both
     /// caps refuse a connection as it is accepted, before it can start a session.
     pub max_cnxns: u32,
-    /// `minSessionTimeout`, in milliseconds; `None` for ZooKeeper's default of 2 ticks.
-    pub min_session_timeout_ms: Option<u32>,
-    /// `maxSessionTimeout`, in milliseconds; `None` for ZooKeeper's default of 20 ticks.
-    pub max_session_timeout_ms: Option<u32>,
+    /// `minSessionTimeout`, in milliseconds; `None` (unset, or ZooKeeper's -1) for the
+    /// default of 2 ticks.
+    pub min_session_timeout_ms: Option<i32>,
+    /// `maxSessionTimeout`, in milliseconds; `None` (unset, or -1) for the default of 20
+    /// ticks.
+    pub max_session_timeout_ms: Option<i32>,
     /// `autopurge.snapRetainCount` (default 3): snapshots the purge keeps; never fewer than 3,
     /// as in ZooKeeper.
     pub autopurge_snap_retain_count: u32,
     /// Hours between purges; 0 disables them.
     pub autopurge_purge_interval: u32,
-    /// Transactions between snapshots (`snapCount`).
+    /// `snapCount` (or ZooKeeper's system property, `zookeeper.snapCount`; default 100,000):
+    /// transactions between snapshots, at least `MIN_SNAP_COUNT`.
     pub snap_count: u64,
     /// `jute.maxbuffer`: the largest client packet and znode.
     pub jute_max_buffer: usize,
@@ -191,7 +147,12 @@ pub struct ServerConfig {
     /// `fsync.warningthresholdms` (default 1,000): a log sync slower than this is logged
     /// and counted (`fsync_threshold_exceed_count`).
     pub fsync_warning_ms: u64,
-    /// The `server.N` lines by id N; empty for a standalone server.
+    /// `dynamicConfigFile`: the file holding the `server.N` lines (ZooKeeper 3.5+'s layout),
+    /// named as ZooKeeper opens it: as written, so a relative path is from the working
+    /// directory, not from zoo.cfg's.
+    pub dynamic_config_file: Option<PathBuf>,
+    /// The `server.N` lines by id N, from zoo.cfg or the dynamic file; empty for a
+    /// standalone server.
     pub servers: BTreeMap<u64, PeerAddr>,
     /// From `dataDir/myid`; 1 for a standalone server without one.
     pub my_id: u64,
@@ -249,6 +210,9 @@ pub struct ServerConfig {
     pub quorum_tls: tls::QuorumTls,
     /// Keys this server does not know, with their line numbers.
     pub unknown: Vec<(usize, String)>,
+    /// Values taken other than written, as ZooKeeper takes them, with their line numbers and
+    /// what was done (`zabd` logs each as a warning).
+    pub adjusted: Vec<(usize, String)>,
 }
 
 impl ServerConfig {
@@ -260,7 +224,17 @@ impl ServerConfig {
             source,
         })?;
         let mut cfg = ServerConfig::parse(&text)?;
+        if let Some(path) = cfg.dynamic_config_file.clone() {
+            // Before `myid`: whether a server stands alone depends on the ensemble here.
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            cfg.parse_dynamic(&text)
+                .map_err(|(line, msg)| ConfigError::DynamicLine { path, line, msg })?;
+        }
         cfg.my_id = checks::read_my_id(&cfg.data_dir, cfg.servers.is_empty())?;
+        cfg.settle_client_port()?;
         if let Some(file) = &cfg.quorum_secret_file {
             let secret = QuorumSecret::read(file)
                 .map_err(|e| ConfigError::Invalid(format!("zab.quorum.secretFile: {e}")))?;
@@ -286,7 +260,7 @@ impl ServerConfig {
             sync_limit: 5,
             data_dir: PathBuf::new(),
             data_log_dir: PathBuf::new(),
-            client_port: 2181,
+            client_port: None,
             client_port_address: IpAddr::from([0, 0, 0, 0]),
             max_client_cnxns: 60,
             max_cnxns: 0,
@@ -311,6 +285,7 @@ impl ServerConfig {
             extended_types_enabled: false,
             auth_max_ids: 16,
             auth_max_id_bytes: 1024,
+            dynamic_config_file: None,
             servers: BTreeMap::new(),
             my_id: 1,
             trace_dir: None,
@@ -331,6 +306,7 @@ impl ServerConfig {
             client_tls: tls::ClientTls::default(),
             quorum_tls: tls::QuorumTls::default(),
             unknown: Vec::new(),
+            adjusted: Vec::new(),
         }
     }
 
@@ -399,9 +375,6 @@ impl ServerConfig {
     }
 }
 
-/// A `4lw.commands.whitelist` value as a set; `srvr` is always in it (`zkServer.sh status`
-/// and the ensemble tools ask it), as in ZooKeeper.
-/// A Java-style boolean: `true` or `false`, in any case.
 /// How a server answers reads (`zab.reads`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Reads {
@@ -412,5 +385,7 @@ pub enum Reads {
     Linearizable,
 }
 
+#[cfg(test)]
+mod peer_tests;
 #[cfg(test)]
 mod tests;

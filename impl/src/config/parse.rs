@@ -1,7 +1,7 @@
 //! Parsing the text of a zoo.cfg into a `ServerConfig`: one arm per key, as ZooKeeper names
 //! it, and the parsers of its values. A malformed value names its line.
 
-use super::{check_server_id, tls, ConfigError, PeerAddr, Reads, ServerConfig};
+use super::{tls, ConfigError, Reads, ServerConfig, MIN_SNAP_COUNT};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -11,39 +11,53 @@ impl ServerConfig {
         let mut cfg = ServerConfig::defaults();
         let mut data_dir = None;
         let mut data_log_dir = None;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let raw = raw.trim();
-            if raw.is_empty() || raw.starts_with('#') {
-                continue;
-            }
-            let Some((key, value)) = raw.split_once('=') else {
-                return Err(bad(line, format!("`{raw}` is not key=value")));
-            };
-            let (key, value) = (key.trim(), value.trim());
+        // `clientPortAddress`'s line, which needs a `clientPort`.
+        let mut address_line = None;
+        // The first `server.N` line, which a `dynamicConfigFile` forbids here.
+        let mut first_member_line = None;
+        for entry in key_values(text) {
+            let (line, key, value) = entry.map_err(|(line, msg)| bad(line, msg))?;
             match key {
                 "tickTime" => cfg.tick_time_ms = number(line, key, value)?,
                 "initLimit" => cfg.init_limit = number(line, key, value)?,
                 "syncLimit" => cfg.sync_limit = number(line, key, value)?,
                 "dataDir" => data_dir = Some(PathBuf::from(value)),
                 "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
-                "clientPort" => cfg.client_port = number(line, key, value)?,
+                // 0 is ZooKeeper's "not set".
+                "clientPort" => {
+                    cfg.client_port = Some(number(line, key, value)?).filter(|&p| p > 0)
+                }
                 "clientPortAddress" => {
                     cfg.client_port_address = value
                         .parse()
-                        .map_err(|_| bad(line, format!("clientPortAddress `{value}`")))?
+                        .map_err(|_| bad(line, format!("clientPortAddress `{value}`")))?;
+                    address_line = Some(line);
                 }
                 "maxClientCnxns" => cfg.max_client_cnxns = number(line, key, value)?,
                 "maxCnxns" => cfg.max_cnxns = number(line, key, value)?,
-                "minSessionTimeout" => cfg.min_session_timeout_ms = Some(number(line, key, value)?),
-                "maxSessionTimeout" => cfg.max_session_timeout_ms = Some(number(line, key, value)?),
+                "minSessionTimeout" => {
+                    cfg.min_session_timeout_ms = session_timeout(line, key, value)?
+                }
+                "maxSessionTimeout" => {
+                    cfg.max_session_timeout_ms = session_timeout(line, key, value)?
+                }
                 "autopurge.snapRetainCount" => {
                     cfg.autopurge_snap_retain_count = number(line, key, value)?
                 }
                 "autopurge.purgeInterval" => {
                     cfg.autopurge_purge_interval = number(line, key, value)?
                 }
-                "snapCount" => cfg.snap_count = number(line, key, value)?,
+                "snapCount" | "zookeeper.snapCount" => {
+                    // ZooKeeper's Java int: a larger value is refused rather than read.
+                    let n: i32 = number(line, key, value)?;
+                    cfg.snap_count = u64::try_from(n).unwrap_or(0).max(MIN_SNAP_COUNT);
+                    if i64::from(n) < MIN_SNAP_COUNT as i64 {
+                        let why = format!(
+                            "{key}={n} is below {MIN_SNAP_COUNT}: reset to {MIN_SNAP_COUNT}"
+                        );
+                        cfg.adjusted.push((line, why));
+                    }
+                }
                 "jute.maxbuffer" => cfg.jute_max_buffer = number(line, key, value)?,
                 "forceSync" => cfg.force_sync = value != "no",
                 "fsync.warningthresholdms" | "zookeeper.fsync.warningthresholdms" => {
@@ -117,15 +131,10 @@ impl ServerConfig {
                 "zab.bug" => {
                     cfg.bug = Some(crate::replica::Bug::from_name(value).map_err(|m| bad(line, m))?)
                 }
-                k if k.starts_with("server.") => {
-                    let id = k["server.".len()..]
-                        .parse::<u64>()
-                        .map_err(|_| bad(line, format!("server id in `{k}`")))
-                        .and_then(|id| check_server_id(id).map_err(|m| bad(line, m)))?;
-                    let addr = peer_addr(value).map_err(|msg| bad(line, msg))?;
-                    if cfg.servers.insert(id, addr).is_some() {
-                        return Err(bad(line, format!("server.{id} appears twice")));
-                    }
+                "dynamicConfigFile" => cfg.dynamic_config_file = Some(PathBuf::from(value)),
+                k if super::peers::is_member_key(k) => {
+                    cfg.member_line(k, value).map_err(|m| bad(line, m))?;
+                    first_member_line.get_or_insert((line, k.to_string()));
                 }
                 k if k.starts_with("metricsProvider.") => {
                     if !cfg.metrics.set(k, value).map_err(|m| bad(line, m))? {
@@ -157,9 +166,50 @@ impl ServerConfig {
                 _ => cfg.unknown.push((line, key.to_string())),
             }
         }
+        if let (Some(_), Some((line, key))) = (&cfg.dynamic_config_file, first_member_line) {
+            // As in ZooKeeper: with the ensemble in two files, which one holds would depend
+            // on the order they are read in.
+            let why = format!("{key} must be in the dynamic file when dynamicConfigFile is set");
+            return Err(bad(line, why));
+        }
+        if let (Some(line), None) = (address_line, cfg.client_port) {
+            // As in ZooKeeper: an address alone opens no port, which is surely not what was
+            // meant.
+            return Err(bad(
+                line,
+                "clientPortAddress is set but clientPort is not".into(),
+            ));
+        }
         cfg.data_dir = data_dir.ok_or(ConfigError::Missing("dataDir"))?;
         cfg.data_log_dir = data_log_dir.unwrap_or_else(|| cfg.data_dir.clone());
         Ok(cfg)
+    }
+}
+
+/// The `key=value` lines of a configuration file, each with its 1-based number, trimmed;
+/// blank lines and `#` comments skipped; a line without `=` is an error with its number.
+pub(super) fn key_values(
+    text: &str,
+) -> impl Iterator<Item = Result<(usize, &str, &str), (usize, String)>> {
+    let lines = text.lines().enumerate().map(|(i, raw)| (i + 1, raw.trim()));
+    let meant = lines.filter(|(_, raw)| !raw.is_empty() && !raw.starts_with('#'));
+    meant.map(|(line, raw)| match raw.split_once('=') {
+        Some((key, value)) => Ok((line, key.trim(), value.trim())),
+        None => Err((line, format!("`{raw}` is not key=value"))),
+    })
+}
+
+/// A session timeout bound in milliseconds, a Java int as in ZooKeeper: -1, ZooKeeper's own
+/// "the default", is `None`; another negative value (ZooKeeper would hand it to clients as
+/// their timeout) is refused.
+fn session_timeout(line: usize, key: &str, value: &str) -> Result<Option<i32>, ConfigError> {
+    match number::<i32>(line, key, value)? {
+        -1 => Ok(None),
+        ms if ms >= 0 => Ok(Some(ms)),
+        ms => Err(bad(
+            line,
+            format!("{key}={ms}: -1 for the default, else 0 or more"),
+        )),
     }
 }
 
@@ -171,6 +221,7 @@ fn reads(value: &str) -> Result<Reads, String> {
     }
 }
 
+/// A Java-style boolean: `true` or `false`, in any case.
 pub(super) fn boolean(value: &str) -> Result<bool, String> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
@@ -179,6 +230,8 @@ pub(super) fn boolean(value: &str) -> Result<bool, String> {
     }
 }
 
+/// A `4lw.commands.whitelist` value as a set; `srvr` is always in it (`zkServer.sh status`
+/// and the ensemble tools ask it), as in ZooKeeper.
 pub(super) fn four_letter_words(value: &str) -> BTreeSet<String> {
     let listed = value.split(',').map(str::trim).filter(|w| !w.is_empty());
     listed.chain(["srvr"]).map(String::from).collect()
@@ -221,7 +274,7 @@ fn fault_count(key: &str, value: &str) -> Result<u64, String> {
     }
 }
 
-fn bad(line: usize, msg: String) -> ConfigError {
+pub(super) fn bad(line: usize, msg: String) -> ConfigError {
     ConfigError::Line { line, msg }
 }
 
@@ -233,34 +286,4 @@ fn number<T: std::str::FromStr>(line: usize, key: &str, value: &str) -> Result<T
     value
         .parse()
         .map_err(|_| bad(line, format!("{key}=`{value}` is not a valid number")))
-}
-
-fn peer_addr(value: &str) -> Result<PeerAddr, String> {
-    // `;clientAddress:port` (dynamic configuration's form) does not change the peer ports.
-    let peer = value.split(';').next().unwrap_or_default();
-    let parts: Vec<&str> = peer.split(':').collect();
-    let port = |s: &str| {
-        s.parse::<u16>()
-            .map_err(|_| format!("port `{s}` in `{value}`"))
-    };
-    let (host, quorum, election, role) = match parts.as_slice() {
-        [h, q, e] => (h, q, e, "participant"),
-        [h, q, e, r] => (h, q, e, *r),
-        _ => {
-            return Err(format!(
-                "`{value}` is not host:quorumPort:electionPort[:role]"
-            ))
-        }
-    };
-    let observer = match role {
-        "participant" => false,
-        "observer" => true,
-        other => return Err(format!("unknown server role `{other}`")),
-    };
-    Ok(PeerAddr {
-        host: host.to_string(),
-        quorum_port: port(quorum)?,
-        election_port: port(election)?,
-        observer,
-    })
 }

@@ -50,7 +50,7 @@ fn myid_is_read_and_must_name_a_server() {
     let dir = tempfile::tempdir().unwrap();
     let cfg_path = dir.path().join("zoo.cfg");
     let text = format!(
-        "dataDir={}\nserver.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n",
+        "dataDir={}\nclientPort=2181\nserver.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\n",
         dir.path().display()
     );
     std::fs::write(&cfg_path, &text).unwrap();
@@ -183,7 +183,7 @@ fn a_connection_without_a_session_is_closed_after_ten_seconds_unless_told() {
     let plain = ServerConfig::parse("dataDir=/d\n").unwrap();
     assert_eq!(plain.sessionless_cnxn_timeout_ms, 10_000);
     let key = "zookeeper.nio.sessionlessCnxnTimeout";
-    let short = ServerConfig::parse(&format!("dataDir=/d\n{key}=500\n")).unwrap();
+    let short = ServerConfig::parse(&format!("dataDir=/d\nclientPort=1\n{key}=500\n")).unwrap();
     assert_eq!(short.sessionless_cnxn_timeout_ms, 500);
     assert!(short.unknown.is_empty());
     short.validate().unwrap();
@@ -193,10 +193,83 @@ fn a_connection_without_a_session_is_closed_after_ten_seconds_unless_told() {
             .to_string();
         assert!(err.contains("line 2") && err.contains(key), "{bad}: {err}");
     }
-    let zero = ServerConfig::parse(&format!("dataDir=/d\n{key}=0\n")).unwrap();
+    let zero = ServerConfig::parse(&format!("dataDir=/d\nclientPort=1\n{key}=0\n")).unwrap();
     let err = zero.validate().unwrap_err();
     assert!(
         matches!(&err, ConfigError::Invalid(m) if m.contains(key) && m.contains("positive")),
         "{err}"
     );
+}
+
+/// As in ZooKeeper: a `snapCount` below 2 is taken as 2, with a warning (0 meant no snapshot
+/// ever, the log held in memory for ever); either spelling of the key.
+#[test]
+fn a_snap_count_below_two_is_reset_to_two() {
+    let read = |line: &str| ServerConfig::parse(&format!("dataDir=/d\n{line}\n")).unwrap();
+    assert_eq!(read("").snap_count, 100_000);
+    for (line, want) in [
+        ("snapCount=0", 2),
+        ("snapCount=-5", 2),
+        ("zookeeper.snapCount=1", 2),
+        ("snapCount=2", 2),
+        ("zookeeper.snapCount=40", 40),
+    ] {
+        let c = read(line);
+        assert_eq!(c.snap_count, want, "{line}");
+        assert!(c.unknown.is_empty(), "{line}");
+        let warned = c
+            .adjusted
+            .iter()
+            .any(|(l, w)| *l == 2 && w.contains("reset to 2"));
+        assert_eq!(
+            warned,
+            want == 2 && line != "snapCount=2",
+            "{line}: {:?}",
+            c.adjusted
+        );
+    }
+    let err = ServerConfig::parse("dataDir=/d\nsnapCount=3000000000\n").unwrap_err();
+    assert!(err.to_string().contains("snapCount"), "{err}");
+}
+
+/// tickTime and the session timeout bounds are Java ints in ZooKeeper: a larger value is
+/// refused (it was cast into a negative timeout handed to clients), -1 is "the default" (it
+/// was refused), and a minimum above the maximum, defaults included, is refused (it was
+/// taken).
+#[test]
+fn session_timeouts_are_zookeepers_ints() {
+    let read = |lines: &str| {
+        let c = ServerConfig::parse(&format!("dataDir=/d\nclientPort=1\ntickTime=1000\n{lines}"))?;
+        c.validate().map(|()| c.session_timeouts())
+    };
+    let t = read("minSessionTimeout=-1\nmaxSessionTimeout=-1\n").unwrap();
+    assert_eq!((t.min_ms, t.max_ms), (2_000, 20_000));
+    let t = read("minSessionTimeout=0\nmaxSessionTimeout=2147483647\n").unwrap();
+    assert_eq!((t.min_ms, t.max_ms), (0, i32::MAX));
+    let t = read("tickTime=2147483647\n").unwrap();
+    assert_eq!(
+        (t.tick_ms, t.min_ms, t.max_ms),
+        (i32::MAX, i32::MAX, i32::MAX)
+    );
+    for (lines, says) in [
+        (
+            "maxSessionTimeout=2147483648\n",
+            "line 4: maxSessionTimeout",
+        ),
+        (
+            "minSessionTimeout=3000000000\n",
+            "line 4: minSessionTimeout",
+        ),
+        ("minSessionTimeout=-2\n", "line 4: minSessionTimeout=-2"),
+        ("tickTime=2147483648\n", "tickTime=2147483648 is outside"),
+        ("tickTime=0\n", "tickTime=0 is outside"),
+        ("minSessionTimeout=30000\n", "(30000 ms) must not be larger"),
+        (
+            "minSessionTimeout=5000\nmaxSessionTimeout=4000\n",
+            "(5000 ms)",
+        ),
+    ] {
+        let err = read(lines).map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains(says), "{lines}: {err}");
+    }
 }

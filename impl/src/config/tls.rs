@@ -84,7 +84,11 @@ impl ClientTls {
     /// unless clients are not asked for certificates.
     pub fn check(&self) -> Result<(), String> {
         if self.port.is_none() {
-            return Ok(());
+            // ZooKeeper refuses it too: the address alone opens nothing.
+            return match self.address {
+                Some(_) => Err("secureClientPortAddress is set but secureClientPort is not".into()),
+                None => Ok(()),
+            };
         }
         if self.key_store.is_none() {
             return Err("secureClientPort needs ssl.keyStore.location".into());

@@ -28,6 +28,11 @@ pub fn answer(core: &Core, word: &str) -> String {
     if !core.info.four_letter_words.contains(&word) {
         return format!("{word} is not executed because it is not in the whitelist.\n");
     }
+    if SERVING_ONLY.contains(&word) && !core.serving() {
+        // As ZooKeeper's commands answer while no server runs (looking, syncing): the
+        // numbers of a server that is not serving would describe no state clients see.
+        return NOT_SERVING.into();
+    }
     match word {
         "ruok" => "imok".into(),
         "srvr" => srvr(core, false),
@@ -41,10 +46,14 @@ pub fn answer(core: &Core, word: &str) -> String {
     }
 }
 
+/// ZooKeeper's answer from a command that needs a running server, while there is none.
+const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests\n";
+
+/// The words ZooKeeper answers `NOT_SERVING` while its server is not running; `ruok` and
+/// `envi` answer always.
+const SERVING_ONLY: [&str; 6] = ["srvr", "stat", "mntr", "conf", "cons", "wchs"];
+
 fn srvr(core: &Core, with_clients: bool) -> String {
-    if !core.serving() {
-        return "This ZooKeeper instance is not currently serving requests\n".into();
-    }
     let mut s = format!("Zookeeper version: {VERSION}\n");
     if with_clients {
         s.push_str("Clients:\n");
@@ -102,22 +111,42 @@ fn cons(core: &Core) -> String {
     s
 }
 
-fn wchs(core: &Core) -> String {
+/// ZooKeeper's summary of the data watches (`getData`, `exists`; child watches are not in
+/// it), which `wchs` prints and the admin command `watch_summary` returns
+/// (`WatchManager.getWatchesSummary`).
+pub(super) struct WatchSummary {
+    /// Connections holding at least one data watch.
+    pub connections: usize,
+    /// Distinct paths with a data watch.
+    pub paths: usize,
+    /// Data watches in all: (connection, path) pairs.
+    pub total: usize,
+}
+
+pub(super) fn watch_summary(core: &Core) -> WatchSummary {
     let w = &core.clients.watches;
-    let (data, child) = w.len();
-    let watching = core
-        .clients
-        .conns
-        .keys()
-        .filter(|&&id| {
-            let (d, c) = w.paths_of(id);
-            !d.is_empty() || !c.is_empty()
-        })
-        .count();
+    let mut paths = std::collections::BTreeSet::new();
+    let (mut connections, mut total) = (0, 0);
+    for &id in core.clients.conns.keys() {
+        let (data, _) = w.paths_of(id);
+        if !data.is_empty() {
+            connections += 1;
+            total += data.len();
+            paths.extend(data);
+        }
+    }
+    WatchSummary {
+        connections,
+        paths: paths.len(),
+        total,
+    }
+}
+
+fn wchs(core: &Core) -> String {
+    let s = watch_summary(core);
     format!(
-        "{watching} connections watching {} paths\nTotal watches:{}\n",
-        data + child,
-        data + child
+        "{} connections watching {} paths\nTotal watches:{}\n",
+        s.connections, s.paths, s.total
     )
 }
 

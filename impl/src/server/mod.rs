@@ -33,7 +33,6 @@ use crate::config::ServerConfig;
 use crate::data_tree::TreeOptions;
 use crate::database::ZkDatabase;
 use crate::replica::{Config, Replica};
-use crate::session::Timeouts;
 use crate::storage::{recover_durable, FileConfig, FileStorage, StorageError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -147,7 +146,8 @@ fn conf_text(cfg: &ServerConfig) -> String {
     let mut s = format!(
         "clientPort={}\nclientPortAddress={}\ndataDir={}\ndataLogDir={}\ntickTime={}\n\
          maxClientCnxns={}\nmaxCnxns={}\ninitLimit={}\nsyncLimit={}\nserverId={}\n",
-        cfg.client_port,
+        // ZooKeeper's -1 for a port it does not listen on.
+        cfg.client_port.map_or(-1, i32::from),
         cfg.client_port_address,
         cfg.data_dir.display(),
         cfg.data_log_dir.display(),
@@ -165,8 +165,9 @@ fn conf_text(cfg: &ServerConfig) -> String {
             "participant"
         };
         s.push_str(&format!(
-            "server.{id}={}:{}:{}:{role}\n",
-            p.host, p.quorum_port, p.election_port
+            "server.{id}={}:{}:{role}\n",
+            p.quorum_addr(),
+            p.election_port
         ));
     }
     s
@@ -178,8 +179,13 @@ pub async fn run(
     cfg: ServerConfig,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ServerError> {
-    let client_addr = format!("{}:{}", cfg.client_port_address, cfg.client_port);
-    let client_listener = bind(client_addr, "client port").await?;
+    // No plain port unless one is configured (a TLS-only server opens none).
+    let client_listener = match cfg.client_port {
+        Some(port) => {
+            Some(bind(format!("{}:{port}", cfg.client_port_address), "client port").await?)
+        }
+        None => None,
+    };
     let secure = match cfg.secure_client_addr() {
         Some(addr) => {
             let acceptor =
@@ -203,8 +209,8 @@ pub async fn run(
     let mut peer_listeners = Vec::new();
     for (&id, p) in &cfg.servers {
         let ports = core::PeerPorts {
-            quorum: format!("{}:{}", p.host, p.quorum_port),
-            election: format!("{}:{}", p.host, p.election_port),
+            quorum: p.quorum_addr(),
+            election: p.election_addr(),
         };
         if id == cfg.my_id {
             let quorum = bind(ports.quorum.clone(), "quorum port").await?;
@@ -294,7 +300,7 @@ pub async fn run(
             .then(|| std::time::Duration::from_millis(cfg.compact_idle_ms)),
         my_id: cfg.my_id,
         session_prefix,
-        tick_time_ms: cfg.tick_time_ms as i32,
+        tick_time_ms: cfg.tick_time(),
         conf: conf_text(&cfg),
         hosts: cfg
             .servers
@@ -317,13 +323,7 @@ pub async fn run(
             (std::time::Duration::from_secs(hours * 3600), keep)
         }),
     };
-    let mut timeouts = Timeouts::from_tick(cfg.tick_time_ms as i32);
-    if let Some(min) = cfg.min_session_timeout_ms {
-        timeouts.min_ms = min as i32;
-    }
-    if let Some(max) = cfg.max_session_timeout_ms {
-        timeouts.max_ms = max as i32;
-    }
+    let timeouts = cfg.session_timeouts();
     let auth_limits = clients::AuthLimits {
         max_ids: cfg.auth_max_ids,
         max_id_bytes: cfg.auth_max_id_bytes,
@@ -385,11 +385,15 @@ pub async fn run(
             .serve(listener, "secure client port", Some(acceptor));
         tasks.push(tokio::spawn(serving));
     }
-    tasks.push(tokio::spawn(ports.serve(
-        client_listener,
-        "client port",
-        None,
-    )));
-    tracing::info!(id = cfg.my_id, port = cfg.client_port, "serving");
+    if let Some(listener) = client_listener {
+        tasks.push(tokio::spawn(ports.serve(listener, "client port", None)));
+    }
+    let secure_port = cfg.client_tls.port;
+    tracing::info!(
+        id = cfg.my_id,
+        port = cfg.client_port,
+        secure_port,
+        "serving"
+    );
     supervisor::supervise(core_thread, shutdown, tx, tasks).await
 }

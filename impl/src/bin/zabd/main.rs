@@ -84,6 +84,9 @@ fn serve(path: &std::path::Path) -> ExitCode {
     for (line, key) in &cfg.unknown {
         tracing::warn!(line, key, "unknown configuration key ignored");
     }
+    for (line, what) in &cfg.adjusted {
+        tracing::warn!(line, "{what}");
+    }
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if cfg.worker_threads > 0 {
         rt.worker_threads(cfg.worker_threads);

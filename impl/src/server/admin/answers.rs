@@ -189,14 +189,13 @@ impl Core {
         format!("{state} - {phase}")
     }
 
-    /// `watch_summary`: as ZooKeeper's, over data watches only (`getData`, `exists`).
+    /// `watch_summary`: the summary `wchs` prints.
     fn watch_summary(&self) -> Fields {
-        let by_session = self.data_watches();
-        let paths: std::collections::BTreeSet<&String> = by_session.values().flatten().collect();
+        let s = fourlw::watch_summary(self);
         fields!(
-            "num_connections" => by_session.len(),
-            "num_paths" => paths.len(),
-            "num_total_watches" => by_session.values().map(Vec::len).sum::<usize>(),
+            "num_connections" => s.connections,
+            "num_paths" => s.paths,
+            "num_total_watches" => s.total,
         )
     }
 

@@ -27,7 +27,8 @@ impl Static {
         let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let (data_dir, log_dir) = (absolute(&cfg.data_dir), absolute(&cfg.data_log_dir));
         let configuration = fields!(
-            "client_port" => cfg.client_port,
+            // ZooKeeper's -1 for a port it does not listen on.
+            "client_port" => cfg.client_port.map_or(-1, i32::from),
             "data_dir" => data_dir.display().to_string(),
             "data_log_dir" => log_dir.display().to_string(),
             "tick_time" => cfg.tick_time_ms,
