@@ -173,6 +173,32 @@ fn the_leader_reports_its_followers_and_its_election() {
         assert_eq!(f["synced_followers"], 0.0, "server {} follows", i + 1);
         assert_eq!(f["quorum_size"], 3.0);
     }
+    // mntr has the leader's keys ZooKeeper 3.8 prints, and the descriptor counts.
+    let mntr = zab::server::fourlw::ask(leader, "mntr").expect("mntr answers");
+    let value = |key: &str| {
+        mntr.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}\t")))
+            .unwrap_or_else(|| panic!("no {key} in\n{mntr}"))
+            .to_string()
+    };
+    for (key, want) in [
+        ("zk_learners", "2"),
+        ("zk_synced_followers", "2"),
+        ("zk_synced_observers", "0"),
+        ("zk_pending_syncs", "0"),
+        ("zk_quorum_size", "3"),
+    ] {
+        assert_eq!(value(key), want, "{key}");
+    }
+    let open: u64 = value("zk_open_file_descriptor_count").parse().unwrap();
+    let max: u64 = value("zk_max_file_descriptor_count").parse().unwrap();
+    assert!(open > 3 && open < max, "{open} of {max}");
+    let follower = e.client_ports()[(index + 1) % 3];
+    let f = zab::server::fourlw::ask(follower, "mntr").expect("mntr answers");
+    assert!(
+        !f.contains("zk_learners") && f.contains("zk_quorum_size\t3"),
+        "{f}"
+    );
 }
 
 #[test]

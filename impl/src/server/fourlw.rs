@@ -185,7 +185,39 @@ fn mntr(core: &Core) -> String {
     );
     kv("zk_fsync_count", core.storage.fsync_count().to_string());
     kv("zk_uptime", core.started.elapsed().as_millis().to_string());
+    if let Some((open, max)) = descriptors() {
+        kv("zk_open_file_descriptor_count", open.to_string());
+        kv("zk_max_file_descriptor_count", max.to_string());
+    }
+    if !core.peers.is_empty() {
+        kv("zk_quorum_size", core.voters().to_string());
+    }
+    if let crate::replica::state::Role::Leading(ls) = core.replica.role() {
+        let (followers, observers) = core.synced_learners();
+        kv("zk_learners", ls.learners.len().to_string());
+        kv("zk_synced_followers", followers.to_string());
+        kv("zk_synced_non_voting_followers", "0".into());
+        kv("zk_synced_observers", observers.to_string());
+        // A follower's `sync` is answered by the leader at once (the follower waits, not the
+        // leader: compatibility.md), so no sync is ever pending here.
+        kv("zk_pending_syncs", "0".into());
+    }
     s
+}
+
+/// Open file descriptors and their (soft) limit, as ZooKeeper's mntr reports them on Unix;
+/// `None` where /proc cannot tell.
+fn descriptors() -> Option<(usize, u64)> {
+    let open = std::fs::read_dir("/proc/self/fd").ok()?.count();
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line.split_whitespace().nth(3)?;
+    let max = if soft == "unlimited" {
+        u64::MAX
+    } else {
+        soft.parse().ok()?
+    };
+    Some((open, max))
 }
 
 fn envi(core: &Core) -> String {

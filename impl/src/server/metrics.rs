@@ -71,13 +71,13 @@ impl Core {
 
     /// The voting members of the ensemble, this server included (ZooKeeper's
     /// `getQuorumSize`).
-    fn voters(&self) -> usize {
+    pub(super) fn voters(&self) -> usize {
         let cfg = self.replica.config();
         cfg.voters.len()
     }
 
     /// While leading: the followers and observers in broadcast (sent UPTODATE); else none.
-    fn synced_learners(&self) -> (usize, usize) {
+    pub(super) fn synced_learners(&self) -> (usize, usize) {
         let Role::Leading(ls) = self.replica.role() else {
             return (0, 0);
         };

@@ -75,7 +75,9 @@ impl Ensemble {
 
     /// `zabd ensemble --metrics`: every server serves Prometheus metrics on a port of its own.
     pub fn zabd_metrics(servers: u32) -> Ensemble {
-        Ensemble::zabd_flag(servers, "--metrics", &[])
+        // mntr too: its numbers are checked against the metrics endpoint's.
+        let words = ["4lw.commands.whitelist=srvr,mntr"];
+        Ensemble::zabd_flag(servers, "--metrics", &words)
     }
 
     /// `zabd ensemble --admin`: every server runs the AdminServer on a port of its own.
