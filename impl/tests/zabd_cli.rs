@@ -120,6 +120,19 @@ fn a_data_directory_that_cannot_be_used_exits_3() {
     );
 }
 
+#[test]
+fn a_trace_directory_that_cannot_be_used_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-trace-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let extra = format!("zab.traceDir={}\n", file.display());
+    let data = dir.path().join("data");
+    let cfg = config(dir.path(), &data, free_port(), &extra);
+    let (code, err) = zabd(&["--config", &cfg]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("not-a-trace-dir"), "the path is named: {err}");
+}
+
 /// ZooKeeper 3.5+'s layout, the ensemble in the `dynamicConfigFile`: a member whose peers are
 /// down looks for a leader rather than serving alone (which it did while zabd ignored the
 /// file: every member its own standalone server, a split brain). The file unreadable is

@@ -100,7 +100,14 @@ fn serve(path: &std::path::Path) -> ExitCode {
     };
     match rt.block_on(zab::server::run(cfg, shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e @ (zab::server::ServerError::Bind { .. } | zab::server::ServerError::Storage(_))) => {
+        // What the machine gives it cannot serve: a port, the data it recovered (a snapshot
+        // that does not restore), the trace directory. Not a failure while running.
+        Err(
+            e @ (zab::server::ServerError::Bind { .. }
+            | zab::server::ServerError::Storage(_)
+            | zab::server::ServerError::Start(_)
+            | zab::server::ServerError::Trace(_)),
+        ) => {
             eprintln!("zabd: {e}");
             ExitCode::from(3)
         }
