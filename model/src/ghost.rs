@@ -44,7 +44,9 @@ pub struct Ghost {
     /// For each entry of `committed`, the epoch of the leader that first committed it.
     pub committed_in: [u8; MAX_TXNS],
     /// Per epoch, the servers that became leader of it (acked by a quorum in discovery).
-    pub epoch_leaders: [Mask; 8],
+    /// Room for epochs 0 to 9: the largest bound in use (8, the refinement's model of
+    /// recorded runs) and the one step past it that `within_boundary` then prunes.
+    pub epoch_leaders: [Mask; 10],
     /// Raised violation flags.
     pub violations: u16,
     /// An observer applied a transaction it learned by INFORM.
