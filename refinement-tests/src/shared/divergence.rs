@@ -52,6 +52,15 @@ pub enum Divergence {
     /// The search for an order of a recorded run's events ran out of its budget.
     #[error("no order of the events is explained")]
     NoOrder,
+    /// The model actions that explain an event pass through a state that breaks one of the
+    /// model's `always` properties: the run, as the model explains it, is unsafe.
+    #[error("{after}: the model's property {property} does not hold")]
+    Property {
+        /// The property broken.
+        property: &'static str,
+        /// The event and the model action after which it does not hold.
+        after: String,
+    },
 }
 
 /// A result of comparing or driving the two sides.

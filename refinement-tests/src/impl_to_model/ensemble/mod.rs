@@ -356,6 +356,11 @@ impl Validation<'_> {
             self.world = keep;
             return Err(why);
         };
+        if let Some(why) =
+            crate::shared::safety::broken_property(self.model, &self.state, &actions, &label)
+        {
+            return Err(why);
+        }
         self.world = w;
         let label = if redundant {
             format!("{label} (redundant)")

@@ -270,6 +270,12 @@ impl<'m> Validator<'m> {
             let diff = now.diff(&target);
             return Err(self.failure(e, Divergence::Unexplained { what, diff }));
         };
+        let event = format!("{e:?}");
+        let broken =
+            crate::shared::safety::broken_property(self.model, &self.state, &actions, &event);
+        if let Some(why) = broken {
+            return Err(self.failure(e, why));
+        }
         let mut st = self.state.clone();
         for a in &actions {
             st = self.model.next_state(&st, *a).expect("explained");
