@@ -127,6 +127,11 @@ faults=(--release --locked --target-dir target/faults -p zab -p zab-refinement
 step "cargo test ${faults[*]} --test faulty_replicas --test slow_disks --test chaos_faults --test large_state"
 cargo test "${faults[@]}" --no-fail-fast --test faulty_replicas --test slow_disks \
   --test chaos_faults --test large_state
+# The model's deliberately wrong steps, each caught on the property it breaks (own target
+# directory too: the feature would otherwise reach the zab-model the Explorer step runs).
+step "cargo test -p zab-model --features mutants --test mutants"
+cargo test --release --locked --target-dir target/faults -p zab-model --features mutants \
+  --test mutants
 
 # --- 4. the Explorer in a browser ---------------------------------------------------------
 step "the Explorer in headless Chromium"
@@ -135,7 +140,8 @@ scripts/explorer-in-chromium.sh target/release/zab-model target/explorer.png
 # --- 5. habits ----------------------------------------------------------------------------
 step "cargo clippy (release build's features, then the faults build's)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo clippy --workspace --all-targets --locked --features zab/faults,zab-refinement/faults \
+cargo clippy --workspace --all-targets --locked \
+  --features zab/faults,zab-refinement/faults,zab-model/mutants \
   -- -D warnings
 step "cargo doc"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked --quiet

@@ -63,6 +63,10 @@ pub struct Config {
     pub bug: Option<Bug>,
     /// Canonicalize states under permutations of server ids (oracle election only).
     pub symmetry: bool,
+    /// A deliberately wrong step (`mutants.rs`), only in the tests that show a property can
+    /// fail: the `mutants` feature, never a production build.
+    #[cfg(feature = "mutants")]
+    pub mutant: Option<crate::mutants::Mutant>,
 }
 
 impl Default for Config {
@@ -85,6 +89,8 @@ impl Default for Config {
             scope: Scope::All,
             bug: None,
             symmetry: false,
+            #[cfg(feature = "mutants")]
+            mutant: None,
         }
     }
 }
@@ -120,6 +126,17 @@ impl Config {
     /// Whether `bug` is the switch this model re-introduces.
     pub fn bug_on(&self, bug: Bug) -> bool {
         self.bug == Some(bug)
+    }
+
+    /// Whether the step `m` is mutated (always false without the `mutants` feature).
+    pub fn mutant_on(&self, m: crate::mutants::Mutant) -> bool {
+        #[cfg(feature = "mutants")]
+        return self.mutant == Some(m);
+        #[cfg(not(feature = "mutants"))]
+        {
+            let _ = m;
+            false
+        }
     }
 
     /// Checks that every bound is within what the state can hold (and the checker can finish), and

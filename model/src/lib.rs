@@ -17,6 +17,7 @@ mod hashing;
 pub mod liveness;
 pub mod model;
 pub mod msg;
+pub mod mutants;
 pub mod net;
 pub mod ops;
 pub mod oracle;

@@ -153,6 +153,8 @@ const DEFAULT_PORT: u16 = 3000;
 impl Flags {
     /// The configuration: a bug switch alone selects its smallest configuration; explicit
     /// flags override it.
+    // `..base` fills the fields the `mutants` feature adds (the tests' switch, never a flag).
+    #[allow(clippy::needless_update)]
     fn config(&self) -> Result<Config, ConfigError> {
         let bug = match &self.bug {
             None => None,
@@ -186,6 +188,7 @@ impl Flags {
             },
             bug,
             symmetry: self.symmetry,
+            ..base
         };
         cfg.validate()?;
         Ok(cfg)

@@ -164,5 +164,8 @@ pub fn restart(cfg: &Config, st: &mut State, s: Sid) {
     srv.hist_snap = srv.log_snap;
     srv.last_processed = srv.log.last_zxid();
     srv.committed = 0;
+    if cfg.mutant_on(crate::mutants::Mutant::ForgetAcceptedEpoch) {
+        srv.accepted_epoch = srv.current_epoch;
+    }
     start_election(cfg, st, s);
 }
