@@ -76,10 +76,7 @@ fn propose(cfg: &Config, st: &mut State, l: Sid, value: u8) {
 /// PROPOSAL at a follower in broadcast: log it through the sync thread.
 pub fn on_proposal(st: &mut State, j: Sid, txn: Txn) {
     let srv = st.server_mut(j);
-    let last = srv.hist.last_zxid();
-    let next = (txn.zxid.epoch > last.epoch && txn.zxid.counter == 1)
-        || (txn.zxid.epoch == last.epoch && txn.zxid.counter == last.counter + 1);
-    if !next {
+    if !sync::is_next(srv.hist.last_zxid(), txn.zxid) {
         st.ghost.raise(Violation::ProposalInconsistent);
         return;
     }
@@ -97,6 +94,11 @@ pub fn on_commit(st: &mut State, j: Sid, zxid: Zxid) {
 /// INFORM at an observer: a committed transaction to log and apply.
 pub fn on_inform(st: &mut State, j: Sid, txn: Txn) {
     let srv = st.server_mut(j);
+    if !sync::is_next(srv.hist.last_zxid(), txn.zxid) {
+        // As a follower's PROPOSAL (the implementation's observer leaves on such a gap).
+        st.ghost.raise(Violation::ProposalInconsistent);
+        return;
+    }
     srv.hist.push(txn);
     srv.unsynced.push(txn);
     srv.committed = srv.hist.len() as u8;

@@ -59,7 +59,7 @@ pub fn can_connect(st: &State, s: Sid) -> bool {
 }
 
 /// `connectToLeader` + `registerWithLeader`'s first packet.
-pub fn connect(st: &mut State, s: Sid) {
+pub fn connect(cfg: &Config, st: &mut State, s: Sid) {
     let l = st
         .server(s)
         .learner
@@ -68,14 +68,13 @@ pub fn connect(st: &mut State, s: Sid) {
     st.server_mut(s).learner.conn = Conn::Open;
     st.server_mut(l).leader.handler[s as usize] = Handler::Connected;
     let acc = st.server(s).accepted_epoch;
-    send(
-        st,
-        s,
-        l,
-        Msg::FollowerInfo {
-            accepted_epoch: acc,
-        },
-    );
+    let info = Msg::FollowerInfo {
+        accepted_epoch: acc,
+    };
+    send(st, s, l, info);
+    if cfg.mutant_on(crate::mutants::Mutant::DuplicateFollowerInfo) {
+        send(st, s, l, info);
+    }
 }
 
 /// The leader reads FOLLOWERINFO from learner `j`.

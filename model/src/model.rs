@@ -211,7 +211,7 @@ impl ZabModel {
             Action::Notify { from, to, n } => fle::receive(cfg, s, from, to, n),
             Action::Decide(x) => fle::decide_action(cfg, s, x),
             Action::Resend(x) => fle::resend(cfg, s, x),
-            Action::Connect(x) => discovery::connect(s, x),
+            Action::Connect(x) => discovery::connect(cfg, s, x),
             Action::Deliver { from, to, msg } => self.deliver(s, from, to, msg),
             Action::SyncLearner {
                 leader,

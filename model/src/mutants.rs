@@ -13,4 +13,6 @@ pub enum Mutant {
     /// A leader commits a proposal once any server has acknowledged it (its own log
     /// included), without waiting for a quorum.
     CommitWithoutQuorum,
+    /// A learner sends its FOLLOWERINFO twice on one connection.
+    DuplicateFollowerInfo,
 }

@@ -44,3 +44,12 @@ fn a_leader_that_commits_without_a_quorum_lets_deliveries_diverge() {
         ],
     );
 }
+
+#[test]
+fn a_learner_that_repeats_its_followerinfo_sends_an_illegal_message() {
+    caught(
+        Mutant::DuplicateFollowerInfo,
+        |c| c.crashes = 0,
+        &["no_illegal_message"],
+    );
+}

@@ -165,7 +165,7 @@ pub fn sync_learner(cfg: &Config, st: &mut State, l: Sid, j: Sid, route: Route) 
 }
 
 /// Whether `Zxid` `next` may follow `prev` in one history without a gap.
-pub(super) fn is_next(prev: Zxid, next: Zxid) -> bool {
+pub(crate) fn is_next(prev: Zxid, next: Zxid) -> bool {
     (next.epoch > prev.epoch && next.counter == 1)
         || (next.epoch == prev.epoch && next.counter == prev.counter + 1)
 }
