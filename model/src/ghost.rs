@@ -31,6 +31,11 @@ pub enum Violation {
     StaleRead = 128,
 }
 
+/// Epochs the ghost records leaders for: 0 to 9 (see `Ghost::epoch_leaders`). Its hash packs
+/// them into 128 bits, 8 per epoch.
+pub const EPOCH_SLOTS: usize = 10;
+const _: () = assert!(EPOCH_SLOTS * 8 <= 128, "epoch_leaders must fit its hash");
+
 /// Ghost variables: not part of any server, only read by properties.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Ghost {
@@ -46,7 +51,7 @@ pub struct Ghost {
     /// Per epoch, the servers that became leader of it (acked by a quorum in discovery).
     /// Room for epochs 0 to 9: the largest bound in use (8, the refinement's model of
     /// recorded runs) and the one step past it that `within_boundary` then prunes.
-    pub epoch_leaders: [Mask; 10],
+    pub epoch_leaders: [Mask; EPOCH_SLOTS],
     /// Raised violation flags.
     pub violations: u16,
     /// An observer applied a transaction it learned by INFORM.

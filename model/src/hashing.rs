@@ -266,9 +266,11 @@ impl Hash for Env {
 
 impl Hash for Ghost {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let mut leaders = 0u64;
+        // Ten 8-bit masks: 80 bits, so a u128 (a u64 would shift the first epochs out and
+        // merge states that differ only in them).
+        let mut leaders = 0u128;
         for m in self.epoch_leaders {
-            leaders = (leaders << 8) | m.0 as u64;
+            leaders = (leaders << 8) | m.0 as u128;
         }
         state.write_u64(
             (self.requests as u64)
@@ -277,7 +279,7 @@ impl Hash for Ghost {
                 | ((self.reads as u64) << 32)
                 | ((self.read_served as u64) << 40),
         );
-        state.write_u64(leaders);
+        state.write_u128(leaders);
         let mut when = 0u64;
         for e in self.committed_in {
             when = (when << 8) | e as u64;
