@@ -121,42 +121,6 @@ fn replies_follow_request_order_and_reads_see_earlier_writes() {
     assert_eq!(data, vec![b"a".to_vec(), b"bb".to_vec()]);
 }
 
-/// `4lw.commands.whitelist`: by default only `srvr` answers (`cons` would list every session
-/// id and client address to anyone); the words an operator lists answer, `srvr` always.
-#[test]
-fn four_letter_words_answer_only_when_whitelisted() {
-    let refused =
-        |word: &str| format!("{word} is not executed because it is not in the whitelist.\n");
-    let server = start_with("");
-    assert!(four_letter(server.port, "srvr")
-        .unwrap()
-        .contains("Mode: standalone"));
-    for word in ["ruok", "stat", "mntr", "conf", "cons", "wchs", "envi"] {
-        assert_eq!(
-            four_letter(server.port, word),
-            Some(refused(word)),
-            "{word}"
-        );
-    }
-    let server = start_with("4lw.commands.whitelist=ruok, cons\n");
-    assert_eq!(four_letter(server.port, "ruok").as_deref(), Some("imok"));
-    assert!(four_letter(server.port, "cons")
-        .unwrap()
-        .contains("/127.0.0.1:"));
-    assert!(four_letter(server.port, "srvr")
-        .unwrap()
-        .contains("Mode: standalone"));
-    assert_eq!(four_letter(server.port, "mntr"), Some(refused("mntr")));
-    let server = start_with("4lw.commands.whitelist=*\n");
-    for word in ["ruok", "stat", "mntr", "conf", "cons", "wchs", "envi"] {
-        assert_ne!(
-            four_letter(server.port, word),
-            Some(refused(word)),
-            "{word}"
-        );
-    }
-}
-
 /// `maxCnxns=3` (ZooKeeper's cap on all connections of the client port): a fourth connection
 /// is closed before its handshake is read, and a closed connection frees its place.
 #[test]

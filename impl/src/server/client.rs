@@ -49,8 +49,8 @@ const BATCH_KEEP: usize = 64 * 1024;
 
 /// The four-letter words this server answers. A connection whose first four bytes spell one
 /// of them gets its plain-text answer, then is closed, instead of a session handshake.
-pub const FOUR_LETTER_WORDS: [&str; 8] = [
-    "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "envi",
+pub const FOUR_LETTER_WORDS: [&str; 11] = [
+    "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "wchc", "wchp", "isro", "envi",
 ];
 
 /// An accepted connection's socket.

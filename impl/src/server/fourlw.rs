@@ -1,4 +1,5 @@
-//! The four-letter words (`ruok`, `srvr`, `stat`, `mntr`, `conf`, `cons`, `wchs`, `envi`):
+//! The four-letter words (`ruok`, `srvr`, `stat`, `mntr`, `conf`, `cons`, `wchs`, `wchc`,
+//! `wchp`, `isro`, `envi`):
 //! plain-text answers on the client port, in ZooKeeper's layout so its tools can read them.
 
 use super::core::Core;
@@ -41,6 +42,10 @@ pub fn answer(core: &Core, word: &str) -> String {
         "conf" => core.info.conf.clone(),
         "cons" => cons(core),
         "wchs" => wchs(core),
+        "wchc" => wchc(core),
+        "wchp" => wchp(core),
+        // No newline, as ZooKeeper's; "null" while no server runs. zabd has no read-only mode.
+        "isro" => if core.serving() { "rw" } else { "null" }.into(),
         "envi" => envi(core),
         _ => String::new(),
     }
@@ -51,7 +56,9 @@ const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requ
 
 /// The words ZooKeeper answers `NOT_SERVING` while its server is not running; `ruok` and
 /// `envi` answer always.
-const SERVING_ONLY: [&str; 6] = ["srvr", "stat", "mntr", "conf", "cons", "wchs"];
+const SERVING_ONLY: [&str; 8] = [
+    "srvr", "stat", "mntr", "conf", "cons", "wchs", "wchc", "wchp",
+];
 
 fn srvr(core: &Core, with_clients: bool) -> String {
     let mut s = format!("Zookeeper version: {VERSION}\n");
@@ -218,6 +225,31 @@ fn descriptors() -> Option<(usize, u64)> {
         soft.parse().ok()?
     };
     Some((open, max))
+}
+
+/// `wchc`: each session with data watches (hex, as Java's `Long.toHexString`), then its
+/// watched paths, each after a tab (ZooKeeper's `dumpWatches` by connection).
+fn wchc(core: &Core) -> String {
+    let mut s = String::new();
+    for (session, paths) in core.data_watches() {
+        let _ = writeln!(s, "0x{session:x}");
+        for p in paths {
+            let _ = writeln!(s, "\t{p}");
+        }
+    }
+    s
+}
+
+/// `wchp`: each watched path, then the sessions watching it (`dumpWatches` by path).
+fn wchp(core: &Core) -> String {
+    let mut s = String::new();
+    for (path, sessions) in core.watchers_by_path() {
+        let _ = writeln!(s, "{path}");
+        for session in sessions {
+            let _ = writeln!(s, "\t0x{session:x}");
+        }
+    }
+    s
 }
 
 fn envi(core: &Core) -> String {

@@ -200,7 +200,7 @@ impl Core {
     }
 
     /// Each watching connection's session id with the paths of its data watches.
-    fn data_watches(&self) -> BTreeMap<i64, Vec<String>> {
+    pub(in crate::server) fn data_watches(&self) -> BTreeMap<i64, Vec<String>> {
         let w = &self.clients.watches;
         let mut out = BTreeMap::new();
         for (&id, c) in &self.clients.conns {
@@ -221,13 +221,19 @@ impl Core {
 
     /// `watches_by_path`: path → session ids.
     fn path_watchers(&self) -> Value {
+        let by_path = self.watchers_by_path().into_iter();
+        Value::Object(by_path.map(|(p, s)| (p, json!(s))).collect())
+    }
+
+    /// Each data-watched path with the sessions watching it.
+    pub(in crate::server) fn watchers_by_path(&self) -> BTreeMap<String, Vec<i64>> {
         let mut by_path: BTreeMap<String, Vec<i64>> = BTreeMap::new();
         for (session, paths) in self.data_watches() {
             for p in paths {
                 by_path.entry(p).or_default().push(session);
             }
         }
-        Value::Object(by_path.into_iter().map(|(p, s)| (p, json!(s))).collect())
+        by_path
     }
 
     /// `leader`: who leads, with the host of its `server.N` line; ZooKeeper's error on a
