@@ -162,9 +162,19 @@ fn admit(
         return Admission::Counts;
     }
     if follower_info {
-        return match bound.insert(from, generation) {
-            Some(old) if old != generation => Admission::Rebinds,
-            _ => Admission::Counts,
+        // Generations only grow: a FOLLOWERINFO from an older connection than the bound one
+        // is a late packet of a connection the learner has left, not a new handshake.
+        return match bound.get(&from).copied() {
+            Some(old) if generation < old => Admission::Dropped,
+            Some(old) if generation > old => {
+                bound.insert(from, generation);
+                Admission::Rebinds
+            }
+            Some(_) => Admission::Counts,
+            None => {
+                bound.insert(from, generation);
+                Admission::Counts
+            }
         };
     }
     if bound.get(&from).is_none_or(|&b| b == generation) {
@@ -190,6 +200,8 @@ mod tests {
         );
         assert_eq!(admit(&mut bound, true, 2, 5, true), Admission::Rebinds);
         assert_eq!(admit(&mut bound, true, 2, 1, false), Admission::Dropped);
+        // A late FOLLOWERINFO of the old connection neither rebinds nor ends the new one.
+        assert_eq!(admit(&mut bound, true, 2, 1, true), Admission::Dropped);
         assert_eq!(admit(&mut bound, true, 2, 5, false), Admission::Counts);
         assert_eq!(
             admit(&mut bound, true, 3, 9, false),
