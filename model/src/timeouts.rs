@@ -40,16 +40,18 @@ pub fn learner_timeout_enabled(cfg: &Config, st: &State, s: Sid) -> bool {
 /// Whether learner `s`'s leader `l` has left the round in which `s` chose it, so that its
 /// connection attempts can only fail (a LOOKING server accepts no learners) until ZooKeeper's
 /// `connectToLeader` gives up: `l` follows someone else, or is LOOKING again after a crash or
-/// a timeout. Under FLE a LOOKING `l` not yet past the learner's round may yet decide to lead
-/// (a follower can decide first, and a server behind catches up), so the learner waits.
+/// a timeout. Under FLE a LOOKING `l` still in the learner's round may yet decide to lead (a
+/// follower can decide first), so the learner waits; in any other round it cannot lead the
+/// learner's (its FOLLOWING peers' votes carry their round, and `checkLeader` wants its own),
+/// whether it moved on or restarted (rounds start again at a restart).
 fn leader_left(cfg: &Config, st: &State, s: Sid, l: Sid) -> bool {
     match st.server(l).role {
         ServerState::Leading => false,
         ServerState::Following | ServerState::Observing => true,
-        ServerState::Looking => match cfg.election {
-            Election::Oracle => true,
-            Election::Fle => st.fle[l as usize].round > st.fle[s as usize].round,
-        },
+        // The oracle makes a leader LEADING as it is elected, so a LOOKING one gave up; in
+        // `--phase election` FLE runs whatever `--election` says (`ZabModel::actions`).
+        ServerState::Looking if cfg.election == Election::Oracle && cfg.scope == Scope::All => true,
+        ServerState::Looking => st.fle[l as usize].round != st.fle[s as usize].round,
     }
 }
 
