@@ -208,6 +208,10 @@ fn try_finish_epoch_ack(cfg: &Config, st: &mut State, l: Sid) {
     srv.phase = Phase::Synchronization;
     // waitForNewLeaderAck(self): the leader acks its own NEWLEADER.
     srv.leader.newleader_acks = crate::types::Mask::one(l);
-    st.ghost.epoch_leaders[e as usize] = st.ghost.epoch_leaders[e as usize].with(l);
+    // Past the ghost's slots (epoch 10 and above: only the refinement's explanations, which
+    // may step past a model's bounds, get there) leaders go unrecorded rather than panic.
+    if let Some(m) = st.ghost.epoch_leaders.get_mut(e as usize) {
+        *m = m.with(l);
+    }
     crate::sync::try_establish(cfg, st, l);
 }

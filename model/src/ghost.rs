@@ -50,7 +50,9 @@ pub struct Ghost {
     pub committed_in: [u8; MAX_TXNS],
     /// Per epoch, the servers that became leader of it (acked by a quorum in discovery).
     /// Room for epochs 0 to 9: the largest bound in use (8, the refinement's model of
-    /// recorded runs) and the one step past it that `within_boundary` then prunes.
+    /// recorded runs) and the one step past it that `within_boundary` then prunes. The
+    /// refinement's search does not prune, so a run explained past epoch 9 has its later
+    /// leaders unrecorded (`primary_uniqueness` is then not checked for them).
     pub epoch_leaders: [Mask; EPOCH_SLOTS],
     /// Raised violation flags.
     pub violations: u16,
