@@ -48,10 +48,12 @@ where
         .filter(|&v| bad[v as usize] && !obliged_enabled(g, v))
         .min_by_key(|&v| depth(g, v));
     let mut member = vec![false; n];
-    let mut comps = sccs(g, &bad);
-    comps.sort_by_key(|c| c.iter().map(|&v| depth(g, v)).min());
-    for comp in comps {
-        let comp_depth = comp.iter().map(|&v| depth(g, v)).min();
+    let mut comps: Vec<(Option<usize>, Vec<u32>)> = sccs(g, &bad)
+        .into_iter()
+        .map(|c| (c.iter().map(|&v| depth(g, v)).min(), c))
+        .collect();
+    comps.sort_by_key(|(d, _)| *d);
+    for (comp_depth, comp) in comps {
         if let Some(v) = stuck.filter(|&v| Some(depth(g, v)) <= comp_depth) {
             return Some(stuck_at(model, g, v));
         }
@@ -68,13 +70,20 @@ where
     stuck.map(|v| stuck_at(model, g, v))
 }
 
-/// Whether some action fairness obliges is enabled in state `v` (leaving the bounds or not).
-fn obliged_enabled<M: Model>(g: &Graph<M>, v: u32) -> bool {
+/// The classes of the actions fairness obliges in state `v` (leaving the bounds or not),
+/// one per enabled edge.
+fn obliged_classes<M: Model>(g: &Graph<M>, v: u32) -> impl Iterator<Item = u32> + '_ {
     let from = g.offsets[v as usize];
     g.out(v)
         .iter()
         .enumerate()
-        .any(|(i, e)| e.1.is_some() && g.obliges[from + i])
+        .filter(move |(i, _)| g.obliges[from + i])
+        .filter_map(|(_, e)| e.1)
+}
+
+/// Whether some action fairness obliges is enabled in state `v`.
+fn obliged_enabled<M: Model>(g: &Graph<M>, v: u32) -> bool {
+    obliged_classes(g, v).next().is_some()
 }
 
 /// The lasso of a run that stops at `v`: its breadth-first path and an empty cycle.
@@ -84,15 +93,34 @@ where
     M::Action: Clone,
 {
     let (init, prefix_idx) = bfs_path(g, v);
+    replay(model, init, &prefix_idx, &[])
+}
+
+/// The lasso whose prefix and cycle are these (state id, action index) steps from `init`,
+/// turned into actions by replaying them.
+fn replay<M: Model>(
+    model: &M,
+    init: M::State,
+    prefix_idx: &[(u32, u32)],
+    cycle_idx: &[(u32, u32)],
+) -> LassoOf<M>
+where
+    M::State: Clone,
+    M::Action: Clone,
+{
     let mut st = init.clone();
-    let prefix = prefix_idx
-        .iter()
-        .map(|&(_, k)| take(model, &mut st, k))
-        .collect();
+    let mut actions = |steps: &[(u32, u32)]| -> Vec<M::Action> {
+        steps
+            .iter()
+            .map(|&(_, k)| take(model, &mut st, k))
+            .collect()
+    };
+    let prefix = actions(prefix_idx);
+    let cycle = actions(cycle_idx);
     Lasso {
         init,
         prefix,
-        cycle: Vec::new(),
+        cycle,
     }
 }
 
@@ -202,14 +230,7 @@ fn fair_requirements<M: Model>(
         return None;
     }
     let classes_at = |v: u32| -> Vec<u32> {
-        let from = g.offsets[v as usize];
-        let mut c: Vec<u32> = g
-            .out(v)
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| g.obliges[from + i])
-            .filter_map(|(_, e)| e.1)
-            .collect();
+        let mut c: Vec<u32> = obliged_classes(g, v).collect();
         c.sort();
         c.dedup();
         c
@@ -331,19 +352,5 @@ where
             cycle_idx.extend(steps);
         }
     }
-    // Turn (state id, action index) steps into actions by replaying them.
-    let mut st = init.clone();
-    let prefix: Vec<M::Action> = prefix_idx
-        .iter()
-        .map(|&(_, k)| take(model, &mut st, k))
-        .collect();
-    let cycle: Vec<M::Action> = cycle_idx
-        .iter()
-        .map(|&(_, k)| take(model, &mut st, k))
-        .collect();
-    Lasso {
-        init,
-        prefix,
-        cycle,
-    }
+    replay(model, init, &prefix_idx, &cycle_idx)
 }
