@@ -131,16 +131,12 @@ pub(super) struct WatchSummary {
 }
 
 pub(super) fn watch_summary(core: &Core) -> WatchSummary {
-    let w = &core.clients.watches;
     let mut paths = std::collections::BTreeSet::new();
     let (mut connections, mut total) = (0, 0);
-    for &id in core.clients.conns.keys() {
-        let (data, _) = w.paths_of(id);
-        if !data.is_empty() {
-            connections += 1;
-            total += data.len();
-            paths.extend(data);
-        }
+    for (_, data) in core.watching_connections() {
+        connections += 1;
+        total += data.len();
+        paths.extend(data);
     }
     WatchSummary {
         connections,

@@ -199,18 +199,27 @@ impl Core {
         )
     }
 
+    /// Each connection holding data watches: its session, and the paths of those watches
+    /// (child watches are in no listing, as in ZooKeeper's).
+    pub(in crate::server) fn watching_connections(
+        &self,
+    ) -> impl Iterator<Item = (Option<i64>, Vec<String>)> + '_ {
+        let w = &self.clients.watches;
+        self.clients
+            .conns
+            .iter()
+            .map(|(&id, c)| (c.session, w.paths_of(id).0))
+            .filter(|(_, data)| !data.is_empty())
+    }
+
     /// Each watching connection's session id with the paths of its data watches.
     pub(in crate::server) fn data_watches(&self) -> BTreeMap<i64, Vec<String>> {
-        let w = &self.clients.watches;
-        let mut out = BTreeMap::new();
-        for (&id, c) in &self.clients.conns {
-            let (mut data, _) = w.paths_of(id);
-            if !data.is_empty() {
+        self.watching_connections()
+            .map(|(session, mut data)| {
                 data.sort();
-                out.insert(c.session.unwrap_or(0), data);
-            }
-        }
-        out
+                (session.unwrap_or(0), data)
+            })
+            .collect()
     }
 
     /// `watches`: session id (a decimal string, as ZooKeeper writes map keys) → paths.
