@@ -55,6 +55,10 @@ impl Mask {
     pub fn and(self, other: Mask) -> Mask {
         Mask(self.0 & other.0)
     }
+    /// The servers in either set (union).
+    pub fn or(self, other: Mask) -> Mask {
+        Mask(self.0 | other.0)
+    }
     /// Renames every member with `perm[old] = new`.
     pub fn permute(self, perm: &[Sid]) -> Mask {
         let mut out = Mask::EMPTY;

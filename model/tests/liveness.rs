@@ -22,7 +22,7 @@ fn fast_leader_election_with_zab_makes_progress() {
             c.election = Election::Fle;
             c.crashes = 0;
         }),
-        12_000_000,
+        15_000_000,
         false,
     );
     assert_eq!(r.result, "pass", "{:?}", r.properties);

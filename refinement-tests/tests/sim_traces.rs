@@ -115,11 +115,13 @@ fn the_simulators_runs_with_a_crash_are_behaviours_of_the_model() {
 }
 
 /// Two crashes and two dropped packets: a leader may give up in discovery (initLimit) while
-/// its voters could still join it (seed 2), which the model explains by its budgeted
-/// `PrematureTimeout`. `ZAB_SIM_SEED=N` validates one seed.
+/// its voters could still join it (seed 63), which the model explains by its budgeted
+/// `PrematureTimeout`. (Seed 2's leader did so once, until `timeouts.rs` stopped counting a
+/// LOOKING voter that can never join as one that may: that give-up is a due `LeaderTimeout`.)
+/// `ZAB_SIM_SEED=N` validates one seed.
 #[test]
 fn the_simulators_runs_with_crashes_and_losses_are_behaviours_of_the_model() {
-    let c = validate_runs(50, 2, 2, 0);
+    let c = validate_runs(64, 2, 2, 0);
     let missing = c.missing(&[
         "Crash",
         "Restart",
@@ -147,10 +149,11 @@ fn the_simulators_runs_with_a_partition_and_a_crash_are_behaviours_of_the_model(
     assert!(missing.is_empty(), "never exercised: {missing:?}");
 }
 
-/// Every fault at once: two crashes, two dropped packets and a partition.
+/// Every fault at once: two crashes, two dropped packets and a partition (the first premature
+/// timeout is seed 234's).
 #[test]
 fn the_simulators_runs_with_every_fault_are_behaviours_of_the_model() {
-    let c = validate_runs(50, 2, 2, 1);
+    let c = validate_runs(235, 2, 2, 1);
     let missing = c.missing(&["Crash", "Restart", "Lose(quorum)", "PrematureTimeout"]);
     assert!(missing.is_empty(), "never exercised: {missing:?}");
 }
