@@ -33,7 +33,7 @@ MODEL_ROWS = [
     ("FLE then Zab, no writes, no faults (pinned)", f"check {FLE_ZAB} --txns 0 --transmits 0"),
     ("FLE then Zab, no writes, one Transmit (pinned)", f"check {FLE_ZAB} --txns 0 --transmits 1"),
     ("FLE then Zab, one write, no faults", f"check {FLE_ZAB} --txns 1 --transmits 0"),
-    ("liveness: FLE then Zab, one write", f"liveness {FLE_ZAB} --txns 1 --transmits 0 --max-states 12000000"),
+    ("liveness: FLE then Zab, one write", f"liveness {FLE_ZAB} --txns 1 --transmits 0 --max-states 15000000"),
 ]
 MODEL_LARGE_ROWS = [
     ("FLE alone, one round, two Transmits", f"check {FLE_ALONE} --transmits 2"),

@@ -233,11 +233,15 @@ fn check_drain(cfg: &Config, st: &mut State, s: Sid) {
 
 /// Whether re-sending `s`'s vote can tell anyone anything: `s` itself, whose own copy
 /// restarts the finalizeWait drain when its proposal has a quorum (a better vote that was
-/// not LOOKING ended the drain), or some reachable voter that lacks `s`'s current vote or
-/// would answer with a vote `s` has not recorded, or with a vote that beats `s`'s proposal
-/// (recorded already, the answer still ends a drain `s` may be in when it arrives). Both
-/// found by validating the simulator's runs. A re-send that carries no news only leads to
-/// deliveries that change nothing, so it is not modelled.
+/// not LOOKING ended the drain), or any reachable voter. A copy that tells a peer nothing
+/// today may tell it something by the time it is read: the peer may have decided, lost its
+/// quorum or moved to another round meanwhile, and then answers, records or adopts it. The
+/// model once left out re-sends whose copies were no news when sent; validating the
+/// simulator's runs found three such copies that mattered (seeds 313 and 590 of two crashes
+/// and two losses: a stale copy, written to TCP ahead of a newer vote, reached a leader that
+/// had just lost its quorum; seeds 536 and 942 of one crash: a copy reached a server that
+/// had decided since and answered with its FOLLOWING vote). Without a reachable peer a
+/// re-send only changes `s`'s own box, so it is not modelled.
 fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
     let me = &st.fle[s as usize];
     let mine = Ballot {
@@ -248,25 +252,7 @@ fn resend_is_news(cfg: &Config, st: &State, s: Sid) -> bool {
     if cfg.is_voter(s) && me.vote.leader.is_some() && has_quorum(cfg, &me.recv, &mine) {
         return true; // not draining (Resend's guard): the own copy starts the drain
     }
-    (0..cfg.servers).any(|p| {
-        if p == s || !st.reachable(s, p) {
-            return false;
-        }
-        let peer = &st.fle[p as usize];
-        if st.server(p).role == ServerState::Looking {
-            peer.round != me.round || peer.recv[s as usize] != Some(mine)
-        } else {
-            let n = notification(st, p);
-            let theirs = Ballot {
-                vote: n.vote,
-                round: n.round,
-                state: n.state,
-            };
-            let recorded =
-                me.ooe[p as usize] == Some(theirs) || me.recv[p as usize] == Some(theirs);
-            !recorded || beats(cfg, n.vote, me.vote)
-        }
-    })
+    (0..cfg.servers).any(|p| p != s && st.reachable(s, p))
 }
 
 /// Whether a notification that beats `s`'s proposal is waiting to reach `s`.
