@@ -173,8 +173,10 @@ fn the_ensemble_in_a_dynamic_config_file_is_an_ensemble() {
     };
     // While looking, the words that describe a running server say it is not one, as
     // ZooKeeper's do (they answered with a looking server's numbers); ruok still answers.
-    let others = ["stat", "mntr", "conf", "cons", "wchs", "ruok"]
-        .map(|w| (w, zab::server::fourlw::ask(port, w).unwrap_or_default()));
+    let others = [
+        "stat", "mntr", "conf", "cons", "wchs", "dump", "dirs", "crst", "srst", "ruok",
+    ]
+    .map(|w| (w, zab::server::fourlw::ask(port, w).unwrap_or_default()));
     let _ = child.kill();
     let _ = child.wait();
     assert!(answer.contains("not currently serving"), "{answer}");

@@ -25,6 +25,14 @@ pub enum ConnOut {
     Framed(Vec<u8>),
     /// Raw bytes (a four-letter word's answer), then close.
     Text(String),
+    /// `dirs`' answer: the sizes of these directories (dataDir, dataLogDir), measured by the
+    /// writer on a blocking thread, then close.
+    DirSizes {
+        /// `dataDir`.
+        data: std::path::PathBuf,
+        /// `dataLogDir`.
+        log: std::path::PathBuf,
+    },
     /// Close the connection once what was sent before is written.
     Close,
 }
@@ -37,7 +45,7 @@ impl ConnOut {
             ConnOut::Packet(body) => body.len() + 4,
             ConnOut::Framed(bytes) => bytes.len(),
             ConnOut::Text(t) => t.len(),
-            ConnOut::Close => 0,
+            ConnOut::DirSizes { .. } | ConnOut::Close => 0,
         }
     }
 }
@@ -49,9 +57,20 @@ const BATCH_KEEP: usize = 64 * 1024;
 
 /// The four-letter words this server answers. A connection whose first four bytes spell one
 /// of them gets its plain-text answer, then is closed, instead of a session handshake.
-pub const FOUR_LETTER_WORDS: [&str; 11] = [
-    "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "wchc", "wchp", "isro", "envi",
+pub const FOUR_LETTER_WORDS: [&str; 15] = [
+    "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "wchc", "wchp", "isro", "envi", "dump",
+    "dirs", "crst", "srst",
 ];
+
+/// `dirs`' answer (ZooKeeper's `DirsCommand`): the bytes of the files under dataDir and
+/// dataLogDir, counted on a blocking thread.
+async fn dir_sizes(data: std::path::PathBuf, log: std::path::PathBuf) -> String {
+    use super::admin::dir_size;
+    let (d, l) = tokio::task::spawn_blocking(move || (dir_size(&data), dir_size(&log)))
+        .await
+        .unwrap_or_default();
+    format!("datadir_size: {d}\nlogdir_size: {l}\n")
+}
 
 /// An accepted connection's socket.
 pub enum Socket {
@@ -164,6 +183,10 @@ async fn serve_halves<R, W>(
                     ConnOut::Framed(bytes) => batch.extend_from_slice(&bytes),
                     ConnOut::Text(t) => {
                         batch.extend_from_slice(t.as_bytes());
+                        open = false;
+                    }
+                    ConnOut::DirSizes { data, log } => {
+                        batch.extend_from_slice(dir_sizes(data, log).await.as_bytes());
                         open = false;
                     }
                     ConnOut::Close => open = false,

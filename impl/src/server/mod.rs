@@ -56,6 +56,8 @@ pub struct Info {
     pub containers: containers::ContainerSettings,
     /// The four-letter words `4lw.commands.whitelist` lets this server answer.
     pub four_letter_words: Vec<&'static str>,
+    /// `dataDir` and `dataLogDir`, which `dirs` measures.
+    pub dirs: (std::path::PathBuf, std::path::PathBuf),
     /// `autopurge.purgeInterval` (as a duration) and `autopurge.snapRetainCount`, when on.
     pub autopurge: Option<(std::time::Duration, usize)>,
     /// The peer handshake's side of this server: its id, its peers' ids, the secret.
@@ -316,6 +318,7 @@ pub async fn run(
             .into_iter()
             .filter(|w| cfg.four_letter_word_enabled(w))
             .collect(),
+        dirs: (cfg.data_dir.clone(), cfg.data_log_dir.clone()),
         autopurge: (cfg.autopurge_purge_interval > 0).then(|| {
             let hours = u64::from(cfg.autopurge_purge_interval);
             // ZooKeeper keeps at least 3 snapshots whatever the setting says.

@@ -234,6 +234,12 @@ impl SessionTracker {
         self.sessions.get(&session_id).map(|s| s.timeout_ms)
     }
 
+    /// Each pending deadline (wall-clock milliseconds) with the sessions due then, earliest
+    /// first (`dump`).
+    pub fn buckets(&self) -> impl Iterator<Item = (i64, &BTreeSet<i64>)> {
+        self.buckets.iter().map(|(due, ids)| (*due, ids))
+    }
+
     /// The earliest deadline still pending: when `expired` next has work.
     pub fn next_deadline(&self) -> Option<i64> {
         self.buckets.keys().next().copied()

@@ -25,7 +25,10 @@ impl Clients {
             return;
         }
         flush_one(conn, c);
-        c.closing |= matches!(out, ConnOut::Text(_) | ConnOut::Close);
+        c.closing |= matches!(
+            out,
+            ConnOut::Text(_) | ConnOut::DirSizes { .. } | ConnOut::Close
+        );
         hand_over(conn, c, out);
     }
 

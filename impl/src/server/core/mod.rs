@@ -4,7 +4,6 @@
 //! `Persist` before a `Send` is an fsync barrier. Asynchronous appends are synced once per
 //! batch of events (group commit), then reported back as `Input::Fsynced`.
 
-use super::client::ConnOut;
 use super::clients::Clients;
 use super::links::{self, Plane};
 use super::trace::{MsgId, SendNumbers};
@@ -238,8 +237,8 @@ impl Core {
                 Ok(())
             }
             Event::FourLetter { conn, word } => {
-                let text = super::fourlw::answer(self, word);
-                self.clients.send(conn, ConnOut::Text(text));
+                let out = super::fourlw::answer(self, word);
+                self.clients.send(conn, out);
                 Ok(())
             }
             Event::Metrics { reply } => {

@@ -1,7 +1,10 @@
 //! The four-letter words (`ruok`, `srvr`, `stat`, `mntr`, `conf`, `cons`, `wchs`, `wchc`,
-//! `wchp`, `isro`, `envi`):
+//! `wchp`, `isro`, `envi`, `dump`, `dirs`, `crst`, `srst`):
 //! plain-text answers on the client port, in ZooKeeper's layout so its tools can read them.
 
+mod dump;
+
+use super::client::ConnOut;
 use super::core::Core;
 use crate::replica::ServerState;
 use std::fmt::Write;
@@ -23,16 +26,35 @@ pub(super) fn mode(core: &Core) -> &'static str {
     }
 }
 
-/// The plain-text answer to a four-letter word, from the core's state; ZooKeeper's refusal
-/// for a word `4lw.commands.whitelist` does not open, empty for a word it does not know.
-pub fn answer(core: &Core, word: &str) -> String {
-    if !core.info.four_letter_words.contains(&word) {
-        return format!("{word} is not executed because it is not in the whitelist.\n");
+/// What the connection that sent a four-letter word gets: the plain-text answer, or for
+/// `dirs` the directories to measure (the connection's writer walks them on a blocking
+/// thread: disk I/O has no place on the core).
+pub fn answer(core: &mut Core, word: &str) -> ConnOut {
+    if word == "dirs" && allowed(core, word).is_none() {
+        let (data, log) = core.info.dirs.clone();
+        return ConnOut::DirSizes { data, log };
     }
-    if SERVING_ONLY.contains(&word) && !core.serving() {
-        // As ZooKeeper's commands answer while no server runs (looking, syncing): the
-        // numbers of a server that is not serving would describe no state clients see.
-        return NOT_SERVING.into();
+    ConnOut::Text(text(core, word))
+}
+
+/// ZooKeeper's refusal of a word `4lw.commands.whitelist` does not open, or of one that needs
+/// a serving server while this one is not; `None` if the word may run.
+fn allowed(core: &Core, word: &str) -> Option<String> {
+    if !core.info.four_letter_words.contains(&word) {
+        return Some(format!(
+            "{word} is not executed because it is not in the whitelist.\n"
+        ));
+    }
+    // As ZooKeeper's commands answer while no server runs (looking, syncing): the numbers of
+    // a server that is not serving would describe no state clients see.
+    (SERVING_ONLY.contains(&word) && !core.serving()).then(|| NOT_SERVING.into())
+}
+
+/// The plain-text answer to a four-letter word, from the core's state; empty for a word it
+/// does not know.
+fn text(core: &mut Core, word: &str) -> String {
+    if let Some(refusal) = allowed(core, word) {
+        return refusal;
     }
     match word {
         "ruok" => "imok".into(),
@@ -47,6 +69,9 @@ pub fn answer(core: &Core, word: &str) -> String {
         // No newline, as ZooKeeper's; "null" while no server runs. zabd has no read-only mode.
         "isro" => if core.serving() { "rw" } else { "null" }.into(),
         "envi" => envi(core),
+        "dump" => dump::dump(core),
+        "crst" => reset_connection_stats(core),
+        "srst" => reset_server_stats(core),
         _ => String::new(),
     }
 }
@@ -56,9 +81,34 @@ const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requ
 
 /// The words ZooKeeper answers `NOT_SERVING` while its server is not running; `ruok` and
 /// `envi` answer always.
-const SERVING_ONLY: [&str; 8] = [
-    "srvr", "stat", "mntr", "conf", "cons", "wchs", "wchc", "wchp",
+const SERVING_ONLY: [&str; 12] = [
+    "srvr", "stat", "mntr", "conf", "cons", "wchs", "wchc", "wchp", "dump", "dirs", "crst", "srst",
 ];
+
+/// `crst`: every connection's counters and latency start again (ZooKeeper's
+/// `ServerCnxn.resetStats`); when its session was set up and its timeout stay.
+fn reset_connection_stats(core: &mut Core) -> String {
+    for c in core.clients.conns.values_mut() {
+        c.received = 0;
+        c.sent = 0;
+        c.stats = crate::server::stats::ConnStats {
+            established_ms: c.stats.established_ms,
+            session_timeout_ms: c.stats.session_timeout_ms,
+            ..Default::default()
+        };
+    }
+    "Connection stats reset.\n".into()
+}
+
+/// `srst`: the server's request latency and packet counters start again (what `srvr`
+/// shows; ZooKeeper's `ServerStats.reset`). The fsync-threshold count is the storage
+/// thread's and is not reset (`specs/compatibility.md`).
+fn reset_server_stats(core: &mut Core) -> String {
+    core.latency = Default::default();
+    core.clients.received = 0;
+    core.clients.sent = 0;
+    "Server stats reset.\n".into()
+}
 
 fn srvr(core: &Core, with_clients: bool) -> String {
     let mut s = format!("Zookeeper version: {VERSION}\n");
