@@ -57,6 +57,18 @@ impl World {
             self.closed_for(s, peer); // closed by the peer, which `s` hears only now
             return;
         }
+        if let Some((learner, ConnState::NotYet)) = self.conns.between(s, peer) {
+            if learner != s {
+                // The leader heard an attempt fail before it read the FOLLOWERINFO; the
+                // learner's shell tries again without telling its replica (as
+                // `connectToLeader` retries), so the learner still may connect: in the model
+                // nothing happened. What was sent on the attempt is gone. (Found by
+                // validating simulator seed 1321 of a crash and a partition.)
+                self.lose_pair(s, peer);
+                self.closed_for(s, peer);
+                return;
+            }
+        }
         if let Some((learner, ConnState::Open | ConnState::NotYet)) = self.conns.between(s, peer) {
             self.lose_pair(s, peer);
             self.closed_for(s, peer);
