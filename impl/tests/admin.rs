@@ -1,74 +1,14 @@
 //! The AdminServer (`admin.enableServer`): ZooKeeper's HTTP admin commands. A known workload
 //! shows in each command's JSON; the four-letter-word whitelist closes the commands it
-//! closes over `nc`; a port that cannot be bound stops the start with exit code 3; and, for
-//! the same ensemble state, the JSON has Apache ZooKeeper 3.8's command names, keys and
-//! types, with equal values where they are deterministic.
+//! closes over `nc`; a port that cannot be bound stops the start with exit code 3.
+//! `admin_vs_zookeeper.rs` compares the JSON with Apache ZooKeeper 3.8's.
 
 mod support;
 
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
-use support::http;
+use support::admin::{command, command_until, follower_and_leader, workload};
 use support::process::{free_port, refused_start, Zabd};
-use support::{mode, zk_connect, Ensemble};
-use zookeeper_client as zk;
-
-/// `GET /commands/<name>` on `port`, as JSON.
-fn command(port: u16, name: &str) -> (u16, Value) {
-    let (code, body) = http::get(port, &format!("/commands/{name}"));
-    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name}: {e}: {body}"));
-    (code, json)
-}
-
-/// `GET /commands/<name>` until `ok` holds of it (servers apply asynchronously).
-fn command_until(port: u16, name: &str, ok: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (code, v) = command(port, name);
-        assert_eq!(code, 200, "{name}: {v}");
-        if ok(&v) || Instant::now() > deadline {
-            return v;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The workload both targets get, through a client of the server on `host`: two
-/// persistent nodes and an ephemeral, two data watches and a child watch. Returns the
-/// session and its watches (kept: the client removes a watch whose watcher is dropped) and
-/// the session's id.
-async fn workload(host: &str) -> (Session, i64) {
-    let c = zk_connect(host).await;
-    let open = |mode: zk::CreateMode| mode.with_acls(zk::Acls::anyone_all());
-    c.create("/app", b"hello", &open(zk::CreateMode::Persistent))
-        .await
-        .unwrap();
-    c.create("/app/child", b"", &open(zk::CreateMode::Persistent))
-        .await
-        .unwrap();
-    c.create("/eph", b"e", &open(zk::CreateMode::Ephemeral))
-        .await
-        .unwrap();
-    let (_, _, data) = c.get_and_watch_data("/app").await.unwrap();
-    let (_, _, children) = c.get_and_watch_children("/app").await.unwrap();
-    let (_, exists) = c.check_and_watch_stat("/eph").await.unwrap();
-    let id = c.session_id().0;
-    (Session(c, vec![data, children, exists]), id)
-}
-
-/// A client and the watchers it holds.
-struct Session(
-    #[allow(dead_code)] zk::Client,
-    #[allow(dead_code)] Vec<zk::OneshotWatcher>,
-);
-
-/// The index of the first server whose `srvr` says it follows, and the leader's.
-fn follower_and_leader(e: &Ensemble) -> (usize, usize) {
-    let modes: Vec<_> = e.client_ports().into_iter().map(mode).collect();
-    let find = |m: &str| modes.iter().position(|x| x.as_deref() == Some(m));
-    (find("follower").unwrap(), find("leader").unwrap())
-}
+use support::{http, Ensemble};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_command_reports_a_known_workload() {
@@ -170,6 +110,53 @@ async fn each_command_reports_a_known_workload() {
     assert_eq!(command(admin[f], "isro").1["read_only"], false);
     let ruok = command(admin[f], "ruok").1;
     assert_eq!(ruok, serde_json::json!({"command": "ruok", "error": null}));
+
+    // dump: only the leader expires sessions, so only its buckets hold the session; both
+    // list its ephemeral node.
+    let owned = serde_json::json!({ session.to_string(): ["/eph"] });
+    for port in [admin[f], admin[l]] {
+        let d = command(port, "dump").1;
+        assert_eq!(d["session_id_to_ephemeral_paths"], owned, "{d}");
+    }
+    let due = command(admin[l], "dump").1["expiry_time_to_session_ids"].clone();
+    let ids: Vec<&Value> = due
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|v| v.as_array().unwrap())
+        .collect();
+    assert_eq!(ids, [&Value::from(session)], "{due}");
+    assert_eq!(
+        command(admin[f], "dump").1["expiry_time_to_session_ids"],
+        serde_json::json!({})
+    );
+
+    // The resets zero what `server_stats` and `connections` count (the workload's six
+    // requests; a ping may come in after a reset).
+    let count = |c: &str, k: &str| {
+        let v = command(admin[f], c).1;
+        let n = if c == "srvr" {
+            &v["server_stats"][k]
+        } else {
+            &v["connections"][0][k]
+        };
+        n.as_u64().unwrap_or_else(|| panic!("{c}.{k}: {v}"))
+    };
+    assert!(count("srvr", "packets_received") >= 6);
+    let r = command(admin[f], "srst").1;
+    assert_eq!(
+        r,
+        serde_json::json!({"command": "stat_reset", "error": null})
+    );
+    assert!(count("srvr", "packets_received") <= 1);
+    assert!(
+        count("cons", "packets_received") >= 6,
+        "a connection's stay"
+    );
+    let r = command(admin[f], "crst").1;
+    let crst = serde_json::json!({"command": "connection_stat_reset", "error": null});
+    assert_eq!(r, crst);
+    assert!(count("cons", "packets_received") <= 1);
 }
 
 #[test]
@@ -265,140 +252,4 @@ fn an_admin_port_that_cannot_be_bound_stops_the_start_with_code_3() {
         let key = bad.split('=').next().unwrap();
         assert!(String::from_utf8_lossy(&out.stderr).contains(key), "{bad}");
     }
-}
-
-/// The JSON type of a value, numbers split as Jackson writes them (a long or a double).
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "double",
-        Value::Number(_) => "integer",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Compares one object of zabd's answer with ZooKeeper's: every key zabd writes is one of
-/// ZooKeeper's with the same type, and ZooKeeper writes no other (`monitor` excepted: it
-/// has some 500 more metrics of ZooKeeper's own processors, so only the first check).
-fn same_shape(what: &str, zabd: &Value, zk: &Value, problems: &mut Vec<String>) {
-    let (Some(z), Some(j)) = (zabd.as_object(), zk.as_object()) else {
-        return problems.push(format!("{what}: not objects: {zabd} / {zk}"));
-    };
-    for (k, v) in z {
-        match j.get(k) {
-            None => problems.push(format!("{what}.{k}: ZooKeeper has no such key")),
-            Some(w) if kind(v) != kind(w) => problems.push(format!(
-                "{what}.{k}: {} here, {} in ZooKeeper ({v} / {w})",
-                kind(v),
-                kind(w)
-            )),
-            Some(w) if kind(v) == "object" && what != "monitor" && !k.contains("session") => {
-                same_shape(&format!("{what}.{k}"), v, w, problems)
-            }
-            Some(_) => {}
-        }
-    }
-    if what == "monitor" {
-        return;
-    }
-    let missing: BTreeSet<&str> = j
-        .keys()
-        .filter(|k| !z.contains_key(*k))
-        .map(String::as_str)
-        .collect();
-    if !missing.is_empty() {
-        problems.push(format!("{what}: ZooKeeper's keys not here: {missing:?}"));
-    }
-}
-
-/// Values both report the same for the same ensemble state and role.
-const DETERMINISTIC: [(&str, &str); 16] = [
-    ("server_stats", "node_count"),
-    ("server_stats", "read_only"),
-    ("monitor", "server_state"),
-    ("monitor", "peer_state"),
-    ("monitor", "znode_count"),
-    ("monitor", "ephemerals_count"),
-    ("monitor", "watch_count"),
-    ("monitor", "num_alive_connections"),
-    ("monitor", "quorum_size"),
-    ("monitor", "synced_followers"),
-    ("watch_summary", "num_connections"),
-    ("watch_summary", "num_paths"),
-    ("watch_summary", "num_total_watches"),
-    ("leader", "is_leader"),
-    ("is_read_only", "read_only"),
-    ("configuration", "max_client_cnxns"),
-];
-
-#[tokio::test(flavor = "multi_thread")]
-async fn the_json_matches_apache_zookeeper_for_the_same_state() {
-    let targets = [Ensemble::zabd_admin(3, &[]), Ensemble::zookeeper_admin(3)];
-    let mut answers: Vec<BTreeMap<String, Value>> = Vec::new();
-    let mut sessions = Vec::new();
-    for e in &targets {
-        let (f, l) = follower_and_leader(e);
-        let host = format!("127.0.0.1:{}", e.client_ports()[f]);
-        sessions.push(workload(&host).await.0);
-        let admin = e.admin_ports();
-        command_until(admin[f], "mntr", |m| m["watch_count"] == 3);
-        command_until(admin[l], "mntr", |m| m["synced_followers"] == 2);
-        let mut got = BTreeMap::new();
-        for (role, i) in [("follower", f), ("leader", l)] {
-            for c in zab::server::admin::COMMANDS {
-                let (code, v) = command(admin[i], c.name);
-                assert_eq!(code, 200, "{}: {}", c.name, v);
-                got.insert(format!("{role} {}", c.name), v);
-            }
-        }
-        answers.push(got);
-    }
-    let (zabd, zk) = (&answers[0], &answers[1]);
-    let mut problems = Vec::new();
-    for (key, ours) in zabd {
-        let theirs = &zk[key];
-        let name = key.split(' ').nth(1).unwrap();
-        for field in ["command", "error"] {
-            if ours[field] != theirs[field] {
-                problems.push(format!(
-                    "{key}.{field}: {} / {}",
-                    ours[field], theirs[field]
-                ));
-            }
-        }
-        same_shape(name, ours, theirs, &mut problems);
-        for (c, field) in DETERMINISTIC.iter().filter(|(c, _)| *c == name) {
-            if ours.get(field) != theirs.get(field) {
-                problems.push(format!(
-                    "{key}.{field}: {:?} / {:?} ({c})",
-                    ours.get(field),
-                    theirs.get(field)
-                ));
-            }
-        }
-        let (o, t) = (&ours["server_stats"], &theirs["server_stats"]);
-        if o.is_object() && o["server_state"] != t["server_state"] {
-            problems.push(format!(
-                "{key}: server_state {} / {}",
-                o["server_state"], t["server_state"]
-            ));
-        }
-    }
-    for key in ["follower connections", "follower stats"] {
-        let (o, t) = (&zabd[key]["connections"], &zk[key]["connections"]);
-        let what = format!("{}.connections", key.split(' ').nth(1).unwrap());
-        match (o.get(0), t.get(0)) {
-            (Some(o), Some(t)) => same_shape(&what, o, t, &mut problems),
-            _ => problems.push(format!("{key}: a connection on each side: {o} / {t}")),
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "differences from ZooKeeper 3.8:\n{}",
-        problems.join("\n")
-    );
-    drop(sessions);
 }

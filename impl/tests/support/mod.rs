@@ -3,6 +3,7 @@
 //! print their connect string and stop their servers on SIGTERM, which `Drop` sends.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod admin;
 pub mod http;
 pub mod in_process;
 pub mod process;

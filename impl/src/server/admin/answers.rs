@@ -15,7 +15,7 @@ const LEADER_ONLY: [&str; 2] = ["synced_followers", "synced_observers"];
 
 impl Core {
     /// The answer to an admin command.
-    pub(in crate::server) fn admin(&self, command: Command) -> Answer {
+    pub(in crate::server) fn admin(&mut self, command: Command) -> Answer {
         if command.needs_serving && !self.serving() {
             return Answer::NotServing;
         }
@@ -39,6 +39,15 @@ impl Core {
             "watches_by_path" => fields!("path_to_session_ids" => self.path_watchers()),
             "is_read_only" => fields!("read_only" => false),
             "leader" => return self.leader_answer(),
+            "dump" => self.dump(),
+            "connection_stat_reset" => {
+                fourlw::reset_connection_stats(self);
+                vec![]
+            }
+            "stat_reset" => {
+                fourlw::reset_server_stats(self);
+                vec![]
+            }
             // configuration, environment, dirs and ruok: the endpoint fills in the rest.
             _ => vec![],
         })
@@ -187,6 +196,19 @@ impl Core {
             Phase::Broadcast => "broadcast",
         };
         format!("{state} - {phase}")
+    }
+
+    /// `dump`: the leader's expiry buckets (deadline → session ids) and each session's
+    /// ephemeral paths, map keys as decimal strings as ZooKeeper writes them.
+    fn dump(&self) -> Fields {
+        let buckets = fourlw::expiry_buckets(self).into_iter();
+        let owners = fourlw::ephemerals(self).into_iter();
+        fields!(
+            "expiry_time_to_session_ids" =>
+                Value::Object(buckets.map(|(t, ids)| (t.to_string(), json!(ids))).collect()),
+            "session_id_to_ephemeral_paths" =>
+                Value::Object(owners.map(|(s, p)| (s.to_string(), json!(p))).collect()),
+        )
     }
 
     /// `watch_summary`: the summary `wchs` prints.

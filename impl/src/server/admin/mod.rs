@@ -55,16 +55,19 @@ const fn command(
 
 /// The commands zabd serves, sorted by primary name as `/commands` lists them. `leader`
 /// names the leader's id and address, which `conf` shows, so `conf` opens it.
-pub const COMMANDS: [Command; 13] = [
+pub const COMMANDS: [Command; 16] = [
     command("configuration", &["conf", "config"], "conf", true),
+    command("connection_stat_reset", &["crst"], "crst", true),
     command("connections", &["cons"], "cons", true),
     command("dirs", &[], "dirs", true),
+    command("dump", &[], "dump", true),
     command("environment", &["env", "envi"], "envi", false),
     command("is_read_only", &["isro"], "isro", true),
     command("leader", &["lead"], "conf", true),
     command("monitor", &["mntr"], "mntr", false),
     command("ruok", &[], "ruok", true),
     command("server_stats", &["srvr"], "srvr", true),
+    command("stat_reset", &["srst"], "srst", true),
     command("stats", &["stat"], "stat", true),
     command("watch_summary", &["wchs"], "wchs", true),
     command("watches", &["wchc"], "wchc", true),

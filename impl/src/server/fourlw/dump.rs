@@ -7,11 +7,28 @@ use crate::server::core::Core;
 use std::fmt::Write;
 use std::time::{Duration, SystemTime};
 
+/// The leader's expiry buckets: each deadline (wall-clock milliseconds) with the sessions
+/// due then, earliest first; none on a learner, which expires no session (the admin
+/// command `dump`'s `expiry_time_to_session_ids`, as ZooKeeper's learner answers it).
+pub(in crate::server) fn expiry_buckets(core: &Core) -> Vec<(i64, Vec<i64>)> {
+    let buckets = core.tracker.iter().flat_map(|t| t.buckets());
+    buckets
+        .map(|(due, ids)| (due, ids.iter().copied().collect()))
+        .collect()
+}
+
+/// Each session owning ephemeral nodes, with their paths (sorted).
+pub(in crate::server) fn ephemerals(core: &Core) -> Vec<(i64, Vec<String>)> {
+    let tree = core.replica.state_machine().tree();
+    let owners = tree.sessions_with_ephemerals().into_iter();
+    owners.map(|s| (s, tree.ephemerals_of(s))).collect()
+}
+
 pub(super) fn dump(core: &Core) -> String {
     let mut s = String::from("SessionTracker dump:\n");
     match &core.tracker {
         Some(t) => {
-            let buckets: Vec<_> = t.buckets().collect();
+            let buckets = expiry_buckets(core);
             let _ = writeln!(s, "Session Sets ({})/({}):", buckets.len(), t.len());
             for (due, ids) in buckets {
                 let _ = writeln!(s, "{} expire at {}:", ids.len(), java_date(due));
@@ -29,12 +46,11 @@ pub(super) fn dump(core: &Core) -> String {
         }
     }
     s.push_str("ephemeral nodes dump:\n");
-    let tree = core.replica.state_machine().tree();
-    let owners = tree.sessions_with_ephemerals();
+    let owners = ephemerals(core);
     let _ = writeln!(s, "Sessions with Ephemerals ({}):", owners.len());
-    for owner in owners {
+    for (owner, paths) in owners {
         let _ = writeln!(s, "0x{owner:x}:");
-        for path in tree.ephemerals_of(owner) {
+        for path in paths {
             let _ = writeln!(s, "\t{path}");
         }
     }

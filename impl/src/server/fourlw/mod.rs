@@ -4,6 +4,8 @@
 
 mod dump;
 
+pub(super) use dump::{ephemerals, expiry_buckets};
+
 use super::client::ConnOut;
 use super::core::Core;
 use crate::replica::ServerState;
@@ -70,8 +72,14 @@ fn text(core: &mut Core, word: &str) -> String {
         "isro" => if core.serving() { "rw" } else { "null" }.into(),
         "envi" => envi(core),
         "dump" => dump::dump(core),
-        "crst" => reset_connection_stats(core),
-        "srst" => reset_server_stats(core),
+        "crst" => {
+            reset_connection_stats(core);
+            "Connection stats reset.\n".into()
+        }
+        "srst" => {
+            reset_server_stats(core);
+            "Server stats reset.\n".into()
+        }
         _ => String::new(),
     }
 }
@@ -87,7 +95,7 @@ const SERVING_ONLY: [&str; 12] = [
 
 /// `crst`: every connection's counters and latency start again (ZooKeeper's
 /// `ServerCnxn.resetStats`); when its session was set up and its timeout stay.
-fn reset_connection_stats(core: &mut Core) -> String {
+pub(super) fn reset_connection_stats(core: &mut Core) {
     for c in core.clients.conns.values_mut() {
         c.received = 0;
         c.sent = 0;
@@ -97,17 +105,15 @@ fn reset_connection_stats(core: &mut Core) -> String {
             ..Default::default()
         };
     }
-    "Connection stats reset.\n".into()
 }
 
 /// `srst`: the server's request latency and packet counters start again (what `srvr`
 /// shows; ZooKeeper's `ServerStats.reset`). The fsync-threshold count is the storage
 /// thread's and is not reset (`specs/compatibility.md`).
-fn reset_server_stats(core: &mut Core) -> String {
+pub(super) fn reset_server_stats(core: &mut Core) {
     core.latency = Default::default();
     core.clients.received = 0;
     core.clients.sent = 0;
-    "Server stats reset.\n".into()
 }
 
 fn srvr(core: &Core, with_clients: bool) -> String {
