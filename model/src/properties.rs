@@ -8,6 +8,16 @@ use crate::state::{State, SyncMode, Violation, MAX_SERVERS};
 use crate::types::{Hist, ServerState, Sid};
 use stateright::Property;
 
+/// The name of the check that the exhaustive search's in-flight bound was never reached.
+pub const IN_FLIGHT_BELOW_BOUND: &str = "in_flight_below_bound";
+
+/// Not a property of Zab but of the check: states with more than `MAX_IN_FLIGHT` messages
+/// in flight are outside the explored space (`within_boundary`), so a state that reaches
+/// the bound fails this rather than the space being cut short without a word.
+fn in_flight_below_bound(_: &ZabModel, st: &State) -> bool {
+    st.net.len() < crate::model::MAX_IN_FLIGHT
+}
+
 /// Every property for this configuration: safety (`always`) first, then reachability
 /// (`sometimes`).
 pub fn all(cfg: &Config) -> Vec<Property<ZabModel>> {
@@ -15,6 +25,7 @@ pub fn all(cfg: &Config) -> Vec<Property<ZabModel>> {
         return vec![
             Property::always("vote_order_consistent", vote_order_consistent),
             Property::always("no_illegal_message", no_illegal_message),
+            Property::always(IN_FLIGHT_BELOW_BOUND, in_flight_below_bound),
             Property::sometimes("leader_elected", leader_elected),
         ];
     }
@@ -37,6 +48,7 @@ pub fn all(cfg: &Config) -> Vec<Property<ZabModel>> {
         Property::always("proposal_consistent", proposal_consistent),
         Property::always("commit_consistent", commit_consistent),
         Property::always("ack_consistent", ack_consistent),
+        Property::always(IN_FLIGHT_BELOW_BOUND, in_flight_below_bound),
         Property::sometimes("leader_established", leader_established),
         Property::sometimes("txn_committed", txn_committed),
         Property::sometimes("diff_sync", diff_sync),
@@ -355,4 +367,29 @@ pub fn read_sees_committed(_: &ZabModel, st: &State) -> bool {
 /// Reachability: some linearizable read is answered.
 pub fn read_served(_: &ZabModel, st: &State) -> bool {
     st.ghost.read_served
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::msg::{Msg, Packet};
+    use crate::Config;
+
+    /// A state with `MAX_IN_FLIGHT` messages in flight fails the bound check, one with one
+    /// fewer passes: reaching the bound is reported, not silently cut off.
+    #[test]
+    fn reaching_the_in_flight_bound_is_reported() {
+        let model = crate::ZabModel::new(Config::default());
+        let mut st = stateright::Model::init_states(&model).remove(0);
+        let bound = super::all(&model.cfg)
+            .into_iter()
+            .find(|p| p.name == super::IN_FLIGHT_BELOW_BOUND)
+            .expect("checked in every configuration");
+        let info = Packet::Quorum(Msg::FollowerInfo { accepted_epoch: 0 });
+        while st.net.len() < crate::model::MAX_IN_FLIGHT - 1 {
+            st.net.send(0, 1, info);
+        }
+        assert!((bound.condition)(&model, &st));
+        st.net.send(0, 1, info);
+        assert!(!(bound.condition)(&model, &st));
+    }
 }
