@@ -132,3 +132,33 @@ fn a_session_expiring_during_a_new_leaders_sync_is_closed_once_it_serves() {
     );
     assert!(create(&mut s, xid + 1, "/after").err == 0);
 }
+
+/// A session whose expiry is proposed but not yet logged (a disk that takes 3 s over each
+/// fsync) is not resumed: the handshake is answered when the close lands, "expired", as
+/// ZooKeeper's leader answers a closing session (stop 36 suspected a resume granted, then
+/// closed; this shows it is not).
+#[test]
+fn a_session_whose_close_is_under_way_is_not_resumed() {
+    let zabd = Zabd::start("zab.fault.fsyncDelayMs=3000\n", &[]);
+    let mut s = conn(zabd.port);
+    // 400 ms, the least two ticks of 200 ms allow; its creation waits out one slow fsync.
+    let granted = handshake_for(&mut s, 0, vec![0; 16], 400);
+    assert!(granted.session_id != 0);
+    drop(s);
+    // Expired within 600 ms of its last ping, its close then waits 3 s for the disk.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut again = conn(zabd.port);
+    let t = Instant::now();
+    let answer = handshake_for(&mut again, granted.session_id, granted.passwd, 400);
+    eprintln!(
+        "DEBUG answer {answer:?} after {:?}\n{}",
+        t.elapsed(),
+        zabd.log()
+    );
+    assert_eq!(
+        (answer.session_id, answer.timeout_ms),
+        (0, 0),
+        "expired, not resumed:\n{}",
+        zabd.log()
+    );
+}

@@ -224,7 +224,10 @@ fn can_propose(cfg: &Config, st: &State, v: Sid, round: u8, vote: crate::msg::Vo
 /// Whether LOOKING voter `l` may still decide to lead in its current round: its proposal
 /// names itself (proposals only grow, so one naming another never comes back) and a quorum
 /// may still vote for it there (LOOKING voters that may take it, deciders whose ballot is
-/// it), or a quorum outside the election may come to name it.
+/// it), or a quorum outside the election may come to name it. One case is left out: with
+/// five voters, three that decided for `l` before its proposal moved on can still make it
+/// lead by their FOLLOWING notifications; a learner's timeout is then enabled early, which
+/// only adds behaviours (the FLE configurations checked with Zab have three voters).
 fn may_lead(cfg: &Config, st: &State, l: Sid) -> bool {
     let lf = &st.fle[l as usize];
     if cfg.bug_on(crate::bugs::Bug::Zk1419) {

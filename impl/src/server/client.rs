@@ -55,23 +55,6 @@ const WRITE_BATCH: usize = 256 * 1024;
 /// What a connection's batch buffer keeps between writes.
 const BATCH_KEEP: usize = 64 * 1024;
 
-/// The four-letter words this server answers. A connection whose first four bytes spell one
-/// of them gets its plain-text answer, then is closed, instead of a session handshake.
-pub const FOUR_LETTER_WORDS: [&str; 15] = [
-    "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "wchc", "wchp", "isro", "envi", "dump",
-    "dirs", "crst", "srst",
-];
-
-/// `dirs`' answer (ZooKeeper's `DirsCommand`): the bytes of the files under dataDir and
-/// dataLogDir, counted on a blocking thread.
-async fn dir_sizes(data: std::path::PathBuf, log: std::path::PathBuf) -> String {
-    use super::admin::dir_size;
-    let (d, l) = tokio::task::spawn_blocking(move || (dir_size(&data), dir_size(&log)))
-        .await
-        .unwrap_or_default();
-    format!("datadir_size: {d}\nlogdir_size: {l}\n")
-}
-
 /// An accepted connection's socket.
 pub enum Socket {
     /// Plain TCP: the core may write to it directly (`direct.rs`).
@@ -186,7 +169,9 @@ async fn serve_halves<R, W>(
                         open = false;
                     }
                     ConnOut::DirSizes { data, log } => {
-                        batch.extend_from_slice(dir_sizes(data, log).await.as_bytes());
+                        batch.extend_from_slice(
+                            super::fourlw::dir_sizes(data, log).await.as_bytes(),
+                        );
                         open = false;
                     }
                     ConnOut::Close => open = false,
@@ -317,7 +302,7 @@ impl Reader<'_> {
         } = *self;
         loop {
             if buf.len() >= 4 {
-                if let Some(word) = four_letter_word(&buf[..4]) {
+                if let Some(word) = super::fourlw::word(&buf[..4]) {
                     let _ = core.send(Event::FourLetter { conn, word });
                     return Ok(false);
                 }
@@ -377,10 +362,6 @@ impl Reader<'_> {
             buf.extend_from_slice(&chunk[..n]);
         }
     }
-}
-
-fn four_letter_word(head: &[u8]) -> Option<&'static str> {
-    FOUR_LETTER_WORDS.into_iter().find(|w| w.as_bytes() == head)
 }
 
 /// A request packet as a core event; a body that does not parse closes the connection, an

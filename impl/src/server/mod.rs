@@ -314,7 +314,7 @@ pub async fn run(
             max_per_minute: cfg.container_max_per_minute,
             max_never_used_ms: cfg.container_max_never_used_ms,
         },
-        four_letter_words: client::FOUR_LETTER_WORDS
+        four_letter_words: fourlw::FOUR_LETTER_WORDS
             .into_iter()
             .filter(|w| cfg.four_letter_word_enabled(w))
             .collect(),

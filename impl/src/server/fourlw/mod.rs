@@ -28,6 +28,28 @@ pub(super) fn mode(core: &Core) -> &'static str {
     }
 }
 
+/// The four-letter words this server answers. A connection whose first four bytes spell one
+/// of them gets its plain-text answer, then is closed, instead of a session handshake.
+pub const FOUR_LETTER_WORDS: [&str; 15] = [
+    "ruok", "srvr", "stat", "mntr", "conf", "cons", "wchs", "wchc", "wchp", "isro", "envi", "dump",
+    "dirs", "crst", "srst",
+];
+
+/// `dirs`' answer (ZooKeeper's `DirsCommand`): the bytes of the files under dataDir and
+/// dataLogDir, counted on a blocking thread.
+pub(super) async fn dir_sizes(data: std::path::PathBuf, log: std::path::PathBuf) -> String {
+    use super::admin::dir_size;
+    let (d, l) = tokio::task::spawn_blocking(move || (dir_size(&data), dir_size(&log)))
+        .await
+        .unwrap_or_default();
+    format!("datadir_size: {d}\nlogdir_size: {l}\n")
+}
+
+/// The word a connection's first four bytes spell, if they spell one.
+pub(super) fn word(head: &[u8]) -> Option<&'static str> {
+    FOUR_LETTER_WORDS.into_iter().find(|w| w.as_bytes() == head)
+}
+
 /// What the connection that sent a four-letter word gets: the plain-text answer, or for
 /// `dirs` the directories to measure (the connection's writer walks them on a blocking
 /// thread: disk I/O has no place on the core).
