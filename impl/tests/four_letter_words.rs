@@ -106,6 +106,7 @@ fn dump_dirs_and_the_stat_resets_answer_as_zookeeper() {
             "Sessions with Ephemerals (1):",
             format!("{hex}:").as_str(),
             "\t/e",
+            "Connections dump:",
         ],
         "{dump}"
     );
@@ -183,6 +184,7 @@ fn a_followers_dump_lists_global_sessions_and_their_ephemerals() {
             "Sessions with Ephemerals (1):",
             format!("{hex}:").as_str(),
             "\t/f",
+            "Connections dump:",
         ],
         "{dump}"
     );

@@ -167,7 +167,8 @@ fn decide(cfg: &Config, st: &mut State, s: Sid, vote: Vote) {
 
 /// The enabled Fast Leader Election steps: `Notify` for the first notification on each election
 /// link; for each up LOOKING server, `Decide` while it is in the finalizeWait drain, else
-/// `Resend` when notTimeout would re-send (`haveDelivered`) and the re-send carries news.
+/// `Resend` when notTimeout would re-send (`haveDelivered`) and some peer is reachable
+/// (`resend_is_news`).
 pub fn actions(cfg: &Config, st: &State, out: &mut Vec<Action>) {
     for (link, p) in st.net.heads() {
         if let Packet::Election(n) = p {

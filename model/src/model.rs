@@ -361,7 +361,11 @@ impl Model for ZabModel {
 
     fn within_boundary(&self, st: &State) -> bool {
         let e = self.cfg.epochs;
-        st.net.len() <= MAX_IN_FLIGHT
+        // Above the bound by more than one step can add (a broadcast to every peer, a packet to
+        // every learner, a sync's proposals and commits), so that a state at or past the
+        // bound is always explored and reported (`in_flight_below_bound`), never stepped over.
+        let one_step = 2 * self.cfg.n() + 2 * usize::from(self.cfg.txns) + 4;
+        st.net.len() <= MAX_IN_FLIGHT + one_step
             && st
                 .servers
                 .iter()

@@ -11,9 +11,10 @@ use stateright::Property;
 /// The name of the check that the exhaustive search's in-flight bound was never reached.
 pub const IN_FLIGHT_BELOW_BOUND: &str = "in_flight_below_bound";
 
-/// Not a property of Zab but of the check: states with more than `MAX_IN_FLIGHT` messages
-/// in flight are outside the explored space (`within_boundary`), so a state that reaches
-/// the bound fails this rather than the space being cut short without a word.
+/// Not a property of Zab but of the check: the explored space stops a little above
+/// `MAX_IN_FLIGHT` messages in flight (`within_boundary`, by more than one step can add), so
+/// a run that gets there fails this at or past the bound rather than the space being cut
+/// short without a word.
 fn in_flight_below_bound(_: &ZabModel, st: &State) -> bool {
     st.net.len() < crate::model::MAX_IN_FLIGHT
 }

@@ -154,7 +154,9 @@ fn potential_support(cfg: &Config, st: &State, l: Sid) -> usize {
 /// into that round, already beats it: proposals only grow within a round. The second is a
 /// fixed point: voters join once enough others have. Counting every LOOKING voter instead
 /// kept the leader's initLimit disabled for ever while one that outranks it waited
-/// (`specs/liveness.md`).
+/// (`specs/liveness.md`). Knowingly left out: after `l` restarted (rounds start again),
+/// servers in a later round may still hold a vote naming `l`; the leader's timeout is then
+/// enabled early, which only adds behaviours.
 fn may_still_elect(cfg: &Config, st: &State, l: Sid) -> Mask {
     let looking = |v: Sid| st.server(v).up && st.server(v).role == ServerState::Looking;
     let lookers = st.ids().filter(|&v| cfg.is_voter(v) && looking(v));
@@ -163,7 +165,7 @@ fn may_still_elect(cfg: &Config, st: &State, l: Sid) -> Mask {
     }
     let lf = &st.fle[l as usize];
     let mut may = Mask::EMPTY;
-    if vote_carried(st, l) {
+    if vote_carried(cfg, st, l) {
         for v in lookers.filter(|&v| can_propose(cfg, st, v, lf.vote_round, lf.vote)) {
             may = may.with(v);
         }
@@ -193,17 +195,20 @@ fn may_still_elect(cfg: &Config, st: &State, l: Sid) -> Mask {
 
 /// Whether `l`'s vote is still held by a LOOKING server in `l`'s decision round, or on its
 /// way in a LOOKING notification of that round: the only sources a proposal can take it from.
-fn vote_carried(st: &State, l: Sid) -> bool {
+fn vote_carried(cfg: &Config, st: &State, l: Sid) -> bool {
     let lf = &st.fle[l as usize];
+    // Only a voter's: an observer's notification only draws the receiver's vote in reply.
     let held = st.ids().any(|u| {
         let f = &st.fle[u as usize];
-        st.server(u).up
+        cfg.is_voter(u)
+            && st.server(u).up
             && st.server(u).role == ServerState::Looking
             && f.round == lf.vote_round
             && f.vote == lf.vote
     });
-    held || st.net.iter().any(|(_, p)| {
-        matches!(p, Packet::Election(n) if n.state == ServerState::Looking
+    held || st.net.iter().any(|(link, p)| {
+        matches!(p, Packet::Election(n) if cfg.is_voter(link.from)
+            && n.state == ServerState::Looking
             && n.round == lf.vote_round && n.vote == lf.vote)
     })
 }
