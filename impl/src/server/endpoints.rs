@@ -164,12 +164,7 @@ async fn complete(c: Command, answer: Answer, fixed: &Static) -> Answer {
         "configuration" => fields = fixed.configuration.clone(),
         "environment" => fields = fixed.environment.clone(),
         "dirs" | "server_stats" | "stats" => {
-            let dirs = (fixed.data_dir.clone(), fixed.log_dir.clone());
-            let sizes = tokio::task::spawn_blocking(move || {
-                (admin::dir_size(&dirs.0), admin::dir_size(&dirs.1))
-            })
-            .await
-            .unwrap_or_default();
+            let sizes = admin::dir_sizes(fixed.data_dir.clone(), fixed.log_dir.clone()).await;
             admin::add_dir_sizes(c, &mut fields, sizes);
         }
         _ => {}

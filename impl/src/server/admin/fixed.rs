@@ -94,6 +94,14 @@ fn os_name() -> &'static str {
     }
 }
 
+/// The sizes of dataDir and dataLogDir (`dir_size`), walked on a blocking thread: the
+/// AdminServer's `dirs` and the four-letter word both ask here, never the core.
+pub async fn dir_sizes(data: PathBuf, log: PathBuf) -> (u64, u64) {
+    tokio::task::spawn_blocking(move || (dir_size(&data), dir_size(&log)))
+        .await
+        .unwrap_or_default()
+}
+
 /// The bytes of the regular files in `dir` and the directories below it, as ZooKeeper's
 /// `dirs` counts them; 0 for a directory that cannot be read.
 pub fn dir_size(dir: &Path) -> u64 {

@@ -23,7 +23,7 @@ macro_rules! fields {
 mod answers;
 mod fixed;
 
-pub use fixed::{dir_size, Static};
+pub use fixed::{dir_sizes, Static};
 
 /// One admin command: its primary name (what `/commands` lists and `command` reports), its
 /// aliases, and the four-letter word that must be whitelisted for it to answer.

@@ -38,10 +38,7 @@ pub const FOUR_LETTER_WORDS: [&str; 15] = [
 /// `dirs`' answer (ZooKeeper's `DirsCommand`): the bytes of the files under dataDir and
 /// dataLogDir, counted on a blocking thread.
 pub(super) async fn dir_sizes(data: std::path::PathBuf, log: std::path::PathBuf) -> String {
-    use super::admin::dir_size;
-    let (d, l) = tokio::task::spawn_blocking(move || (dir_size(&data), dir_size(&log)))
-        .await
-        .unwrap_or_default();
+    let (d, l) = super::admin::dir_sizes(data, log).await;
     format!("datadir_size: {d}\nlogdir_size: {l}\n")
 }
 
