@@ -72,12 +72,25 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
     // Logged once when the peer cannot be reached and once when it can again, not on every
     // retry: a peer that is down is retried every 500 ms.
     let mut unreachable = false;
+    // A notification taken from the queue as its connection was found dead: it goes first on
+    // the next one.
+    let mut carried = None;
+    // An election connection that carried notifications was found dead: what it carried last
+    // may be lost with it, and only a new connection tells whether the peer is gone (logged)
+    // or was restarted. So one is opened at once, with nothing to send: otherwise a peer that
+    // died just after a notification was written to it (the kernel takes it, the peer's close
+    // arrives a moment later) would not be found unreachable until the next election.
+    let mut recheck = false;
     loop {
         // Connect lazily: wait for something to send first.
-        let first = match rx.recv().await {
-            None => return,
-            Some(LinkCmd::Close | LinkCmd::Reset) => continue,
-            Some(cmd) => cmd,
+        let first = match carried.take() {
+            Some(cmd) => Some(cmd),
+            None if std::mem::take(&mut recheck) => None,
+            None => match rx.recv().await {
+                None => return,
+                Some(LinkCmd::Close | LinkCmd::Reset) => continue,
+                Some(cmd) => Some(cmd),
+            },
         };
         let stream = loop {
             let opened = open(&addr, &auth, peer, plane).await;
@@ -104,24 +117,24 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
                 }
             }
         };
-        let Some(mut stream) = stream else {
+        let Some((mut stream, probe)) = stream else {
             continue;
         };
         backoff = Duration::from_millis(20);
         // Commands taken from the queue but not yet written: the first, and those the core
         // queued while a SNAP streamed.
-        let mut held = VecDeque::from([first]);
-        let mut ok = true;
+        let mut held: VecDeque<_> = first.into_iter().collect();
+        let (mut ok, mut wrote) = (true, false);
         let mut batch = Vec::new();
         while ok {
             // One write for everything queued: under load the replica sends a packet per
             // proposal, ack and commit, and a syscall each would dominate.
             let mut next = match held.pop_front() {
                 Some(cmd) => Some(cmd),
-                None => match next_or_hangup(&mut rx, &mut stream).await {
-                    Some(cmd) => cmd,
-                    None => {
-                        ok = false;
+                None => match next_or_hangup(&mut rx, &mut stream, probe.as_ref()).await {
+                    Next::Cmd(cmd) => cmd,
+                    Next::HungUp(cmd) => {
+                        (carried, ok) = (cmd, false);
                         break;
                     }
                 },
@@ -157,6 +170,7 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
                     },
                 };
             }
+            wrote |= !batch.is_empty();
             ok = stream.write_all(&batch).await.is_ok();
             batch.clear();
             // A large reply must not pin its size for the connection's life.
@@ -173,6 +187,7 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
             }
         }
         let _ = stream.shutdown().await;
+        recheck = !ok && wrote && carried.is_none() && plane == Plane::Election;
         if !ok && plane == Plane::Quorum {
             let _ = events.send(Event::Link(LinkEvent::Broken { peer }));
             // Everything queued belongs to the relationship that just broke.
@@ -187,35 +202,84 @@ async fn outbound(to: Target, mut rx: mpsc::Receiver<LinkCmd>, events: EventTx) 
     }
 }
 
-/// The next command, or `None` if the peer hung up first. A peer never writes on a
-/// connection we opened once the handshake is done, so anything readable on it — its end
-/// closing (a restarted or killed process), a reset, stray bytes — means the connection is
-/// gone. Noticing that while idle matters: a write into a connection whose peer has died is
-/// accepted by the kernel and lost, so a restarted peer's first answer would vanish and it
-/// would wait for its own retry (notTimeout in an election, a ping period in discovery).
+/// What an idle link hears first.
+enum Next {
+    /// A command, or `None` once the core dropped the link.
+    Cmd(Option<LinkCmd>),
+    /// The peer hung up; with the command taken as that was found.
+    HungUp(Option<LinkCmd>),
+}
+
+/// The next command, or the peer's hang-up. A peer never writes on a connection we opened
+/// once the handshake is done, so anything readable on it (its end closing: a restarted or
+/// killed process, a reset, stray bytes) means the connection is gone. Noticing that while
+/// idle matters: a write into a connection whose peer has died is accepted by the kernel and
+/// lost, so a restarted peer's first answer would vanish and it would wait for its own retry
+/// (notTimeout in an election, a ping period in discovery).
+///
+/// The hang-up goes first when both are ready. And tokio learns of a hang-up only when its
+/// driver next turns, which may be after the core, hearing of the death on another connection
+/// (a follower on its leader's quorum link), queued a notification: so with a `probe` (an
+/// election link's) the kernel is asked before a command is taken as news. A notification
+/// written into the dead connection was lost and, with no connection tried, the peer's absence
+/// never logged.
 async fn next_or_hangup(
     rx: &mut mpsc::Receiver<LinkCmd>,
     stream: &mut PeerStream,
-) -> Option<Option<LinkCmd>> {
-    let mut probe = [0u8; 1];
+    probe: Option<&socket2::Socket>,
+) -> Next {
+    let mut byte = [0u8; 1];
     tokio::select! {
-        cmd = rx.recv() => Some(cmd),
-        _ = stream.read(&mut probe) => None,
+        biased;
+        _ = stream.read(&mut byte) => Next::HungUp(None),
+        cmd = rx.recv() => match (cmd, probe) {
+            (Some(cmd), Some(probe)) if hung_up(probe) => Next::HungUp(Some(cmd)),
+            (cmd, _) => Next::Cmd(cmd),
+        },
     }
+}
+
+/// Whether the kernel holds the peer's end of the connection: its close or its reset. Bytes
+/// waiting (a TLS session ticket) are left to the stream's own read.
+fn hung_up(probe: &socket2::Socket) -> bool {
+    let mut byte = [std::mem::MaybeUninit::uninit(); 1];
+    // The probe shares the connection's open file, so it is non-blocking as tokio set it.
+    match probe.peek(&mut byte) {
+        Ok(n) => n == 0,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+        ),
+    }
+}
+
+/// A second handle on an election connection's socket, to ask the kernel whether the peer
+/// hung up (`hung_up`); without one (no descriptor left) the link relies on tokio's read.
+fn probe_of(s: &TcpStream) -> Option<socket2::Socket> {
+    use std::os::fd::AsFd;
+    s.as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .map(socket2::Socket::from)
 }
 
 /// Connects to `addr` and runs the handshake as the connecting side. A peer that cannot
 /// prove the secret is logged (at most once a second) and treated as one that cannot be
-/// reached.
+/// reached. An election connection comes with its probe (`hung_up`).
 async fn open(
     addr: &str,
     auth: &PeerAuth,
     peer: ServerId,
     plane: Plane,
-) -> std::io::Result<PeerStream> {
+) -> std::io::Result<(PeerStream, Option<socket2::Socket>)> {
     let s = TcpStream::connect(addr).await?;
     let _ = s.set_nodelay(true);
     super::keepalive(&s);
+    let probe = if plane == Plane::Election {
+        probe_of(&s)
+    } else {
+        None
+    };
     let at = s.peer_addr().ok();
     let mut s: PeerStream = match auth.tls() {
         None => Box::new(s),
@@ -231,107 +295,8 @@ async fn open(
         auth.log_refusal(at, &e);
         return Err(std::io::Error::other(e.to_string()));
     }
-    Ok(s)
+    Ok((s, probe))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-
-    /// A link dropped while it still holds 64 MiB (the peer reads nothing, so the task waits
-    /// on a full socket) sends none of the rest: its connection closes at once and no new
-    /// one opens. Before, a replaced quorum link kept its task, which wrote its whole queue
-    /// on, and would have reconnected to do so.
-    /// Server 1's quorum link to a listener standing for server 2, and the link's events.
-    fn quorum_link_to_two(
-        rt: &tokio::runtime::Runtime,
-    ) -> (
-        Link,
-        std::net::TcpListener,
-        std::sync::mpsc::Receiver<Event>,
-    ) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (events, heard) = std::sync::mpsc::channel();
-        let to = Target {
-            auth: Arc::new(PeerAuth::new(1, [1, 2], None)),
-            peer: 2,
-            plane: Plane::Quorum,
-            addr,
-        };
-        (Link::spawn(rt.handle(), to, events), listener, heard)
-    }
-
-    /// Accepts the link's connection and runs server 2's side of the handshake, so the link
-    /// goes on to write what it holds.
-    fn accept_as_two(
-        rt: &tokio::runtime::Runtime,
-        listener: &std::net::TcpListener,
-    ) -> std::net::TcpStream {
-        let (peer, _) = listener.accept().unwrap();
-        peer.set_nonblocking(true).unwrap();
-        let two = PeerAuth::new(2, [1, 2], None);
-        let peer = rt.block_on(async {
-            let mut s = tokio::net::TcpStream::from_std(peer).unwrap();
-            assert_eq!(two.accept(&mut s).await.unwrap(), (1, Plane::Quorum));
-            s.into_std().unwrap()
-        });
-        peer.set_nonblocking(false).unwrap();
-        peer
-    }
-
-    /// A peer that closes the connection (a killed or restarted server) is noticed while
-    /// the link is idle: the break is reported at once, not after the next write, which the
-    /// kernel would accept into the dead connection and lose. Before, a restarted follower
-    /// waited 0.6 s for its election and as long again for its discovery, each time for its
-    /// own retry after the first answer to it was lost that way.
-    #[test]
-    fn a_link_whose_peer_hangs_up_reports_the_break_while_idle() {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let (link, listener, heard) = quorum_link_to_two(&rt);
-        link.try_send(LinkCmd::Send(vec![0, 0, 0, 1, 7])).unwrap();
-        let mut peer = accept_as_two(&rt, &listener);
-        let mut got = [0u8; 5];
-        peer.read_exact(&mut got).unwrap();
-        assert_eq!(got, [0, 0, 0, 1, 7]);
-        drop(peer);
-        match heard.recv_timeout(Duration::from_secs(5)) {
-            Ok(Event::Link(LinkEvent::Broken { peer: 2 })) => {}
-            other => panic!("no break reported while idle: {other:?}"),
-        }
-        drop(link);
-    }
-
-    #[test]
-    fn a_dropped_link_stops_at_once_and_sends_nothing_it_still_held() {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let (link, listener, _events) = quorum_link_to_two(&rt);
-        let chunk = vec![7u8; 4 << 20];
-        for _ in 0..16 {
-            link.try_send(LinkCmd::Send(chunk.clone())).unwrap();
-        }
-        let mut peer = accept_as_two(&rt, &listener);
-        std::thread::sleep(Duration::from_millis(200));
-        drop(link);
-        peer.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let (mut got, mut buf) = (0, vec![0; 1 << 20]);
-        loop {
-            match peer.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got += n,
-            }
-        }
-        assert!(
-            got < 16 * chunk.len(),
-            "{got} bytes arrived: everything the link held"
-        );
-        listener.set_nonblocking(true).unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-        assert!(
-            listener.accept().is_err(),
-            "the dropped link connected again"
-        );
-    }
-}
+mod tests;
