@@ -54,8 +54,9 @@ fn apache_zookeeper_loses_an_acknowledged_create_to_a_stale_ack() {
 
 #[test]
 fn zabd_acknowledges_nothing_it_loses_in_the_same_schedule() {
-    // Five servers: the slow fsync is a follower's, so zabd's leader (which fsyncs on its
-    // core thread) goes on and takes R's rejoin, as ZooKeeper's does.
+    // Five servers: the slow fsync is a follower's, so zabd's leader goes on and takes R's
+    // rejoin, as ZooKeeper's does (with three, the leader's own fsync is held; since the
+    // fsync left its core thread it takes the rejoin meanwhile too: findings.md).
     let dir = tempfile::tempdir().unwrap();
     let (out, text) = stale_ack("zabd", "5", dir.path());
     assert!(

@@ -6,9 +6,11 @@
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use support::process::{kill, server_process, Zabd};
-use support::raw::{conn, create, exists, handshake, handshake_for, request};
+use support::raw::{
+    conn, create, create_request, exists, handshake, handshake_for, recv, request, send,
+};
 use support::{mode, Ensemble};
-use zab::wire::opcode;
+use zab::wire::{opcode, Reader, ReplyHeader};
 
 mod support;
 
@@ -134,31 +136,72 @@ fn a_session_expiring_during_a_new_leaders_sync_is_closed_once_it_serves() {
 }
 
 /// A session whose expiry is proposed but not yet logged (a disk that takes 3 s over each
-/// fsync) is not resumed: the handshake is answered when the close lands, "expired", as
-/// ZooKeeper's leader answers a closing session (stop 36 suspected a resume granted, then
-/// closed; this shows it is not).
+/// fsync) is not resumed: the handshake is answered at once, "expired", as ZooKeeper's leader
+/// answers a closing session, while the close is still on its way (its ephemeral node is
+/// still there). Before the log's fsync left the core thread, the handshake waited for the
+/// close to land; after, the leader granted it from the session table, which the close had
+/// not reached yet, and the close then ended the resumed session.
 #[test]
 fn a_session_whose_close_is_under_way_is_not_resumed() {
     let zabd = Zabd::start("zab.fault.fsyncDelayMs=3000\n", &[]);
-    let mut s = conn(zabd.port);
+    let mut watcher = conn(zabd.port);
+    assert!(handshake(&mut watcher, 0, vec![0; 16]).session_id != 0);
     // 400 ms, the least two ticks of 200 ms allow; its creation waits out one slow fsync.
+    let mut s = conn(zabd.port);
     let granted = handshake_for(&mut s, 0, vec![0; 16], 400);
     assert!(granted.session_id != 0);
+    let created = request(&mut s, 1, opcode::CREATE, |w| {
+        w.ustring("/held").buffer(b"");
+        w.int(1).int(31).ustring("world").ustring("anyone");
+        w.int(1); // ephemeral
+    });
+    assert_eq!(created.err, 0);
     drop(s);
     // Expired within 600 ms of its last ping, its close then waits 3 s for the disk.
     std::thread::sleep(Duration::from_millis(1500));
     let mut again = conn(zabd.port);
-    let t = Instant::now();
     let answer = handshake_for(&mut again, granted.session_id, granted.passwd, 400);
-    eprintln!(
-        "DEBUG answer {answer:?} after {:?}\n{}",
-        t.elapsed(),
-        zabd.log()
-    );
     assert_eq!(
         (answer.session_id, answer.timeout_ms),
         (0, 0),
         "expired, not resumed:\n{}",
         zabd.log()
     );
+    assert!(
+        exists(&mut watcher, 1, "/held"),
+        "the answer waited for the close:\n{}",
+        zabd.log()
+    );
+}
+
+/// The log's fsync runs on a thread of its own: with a disk that takes 2 s over each, a read
+/// of another session is answered while a write's fsync is under way, before the write.
+/// Before, the core thread did the fsync and served nothing meanwhile: every read, ping and
+/// handshake on the server waited for the disk.
+#[test]
+fn a_slow_fsync_holds_up_only_the_writes() {
+    let zabd = Zabd::start("zab.fault.fsyncDelayMs=2000\n", &[]);
+    let mut writer = conn(zabd.port);
+    assert!(handshake(&mut writer, 0, vec![0; 16]).session_id != 0);
+    let mut reader = conn(zabd.port);
+    assert!(handshake(&mut reader, 0, vec![0; 16]).session_id != 0);
+    send(&mut writer, &create_request(1, "/slow", b"x"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !exists(&mut reader, 1, "/slow"),
+        "the read waited for the write's fsync"
+    );
+    writer.set_nonblocking(true).unwrap();
+    let waiting = writer
+        .peek(&mut [0])
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock);
+    writer.set_nonblocking(false).unwrap();
+    assert!(
+        waiting,
+        "the read was answered after the write:\n{}",
+        zabd.log()
+    );
+    let reply = recv(&mut writer).expect("the create's reply");
+    let header = ReplyHeader::decode(&mut Reader::new(&reply)).unwrap();
+    assert_eq!((header.xid, header.err), (1, 0));
 }

@@ -92,8 +92,11 @@ impl Core {
             return;
         }
         let sid = req.session_id;
+        // A leader's session whose close is proposed is expired already, though the close
+        // is not applied yet (ZooKeeper's `touchSession` refuses a closing session).
+        let closing = self.tracker.as_ref().is_some_and(|t| t.is_closing(sid));
         match self.replica.state_machine().resume(sid, &req.passwd) {
-            Some(open) => {
+            Some(open) if !closing => {
                 self.clients.attach(conn, sid, open.timeout_ms);
                 self.claim_owner(sid);
                 let body = self.clients.connect_response(
@@ -106,8 +109,9 @@ impl Core {
                 self.touch(sid);
             }
             None if may_ask && self.revalidate(conn, &req) => {}
-            None => {
-                // Expired, unknown or the wrong password: a zero timeout says "expired".
+            _ => {
+                // Expired, closing, unknown or the wrong password: a zero timeout says
+                // "expired".
                 let body = crate::wire::ConnectResponse {
                     protocol_version: 0,
                     timeout_ms: 0,

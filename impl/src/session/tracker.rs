@@ -224,6 +224,11 @@ impl SessionTracker {
         }
     }
 
+    /// Whether the session expired and its close is under way (`ExpiryQueue`'s closing flag).
+    pub fn is_closing(&self, session_id: i64) -> bool {
+        self.sessions.get(&session_id).is_some_and(|s| s.closing)
+    }
+
     /// When a session is due, if it is tracked.
     pub fn deadline(&self, session_id: i64) -> Option<i64> {
         self.sessions.get(&session_id).map(|s| s.expires_at)

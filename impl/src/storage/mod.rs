@@ -28,7 +28,7 @@ mod tests;
 
 pub use durable::{recover_durable, to_durable};
 pub use error::StorageError;
-pub use file::{FileConfig, FileStorage};
+pub use file::{FileConfig, FileStorage, SyncStart, Waker};
 pub use memory::MemStorage;
 pub use report::{PurgeReport, Recovered, RecoveryReport, SkippedSnapshot, Snapshot, TornTail};
 

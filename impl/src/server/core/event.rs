@@ -92,6 +92,8 @@ pub enum Event {
         /// The snapshot it wrote, or failed to.
         zxid: Zxid,
     },
+    /// The log's sync thread ended an fsync (`steps.rs`' group commit).
+    LogSynced,
     /// A compaction's states are built (`compaction.rs`), to swap in; `None` if its thread
     /// panicked.
     Compacted(Option<Box<crate::replica::Compacted<crate::database::ZkDatabase>>>),

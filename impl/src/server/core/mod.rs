@@ -14,6 +14,7 @@ use crate::storage::{FileStorage, StorageError};
 use crate::zxid::Zxid;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod event;
@@ -50,6 +51,8 @@ pub struct Core {
     pub(super) storage: FileStorage,
     /// The last zxid handed to the log without a sync yet.
     unsynced: Option<Zxid>,
+    /// Whether a batch's fsync runs on the log's sync thread.
+    syncing: bool,
     /// Inputs raised while executing outputs (a link found full, say), run next, each with
     /// the identity of the peer message it reads.
     inputs: VecDeque<(Input, Option<MsgId>)>,
@@ -107,7 +110,7 @@ impl Core {
     pub fn new(
         replica: Replica<ZkDatabase>,
         first: Vec<Output<crate::data_tree::ApplyOutcome>>,
-        storage: FileStorage,
+        mut storage: FileStorage,
         peers: HashMap<ServerId, PeerPorts>,
         events: EventTx,
         rt: tokio::runtime::Handle,
@@ -115,10 +118,15 @@ impl Core {
         info: super::Info,
         recorder: Option<super::trace::Recorder>,
     ) -> Result<Core, StorageError> {
+        let wake = events.clone();
+        storage.set_sync_waker(Arc::new(move || {
+            let _ = wake.send(Event::LogSynced);
+        }));
         let mut core = Core {
             replica,
             storage,
             unsynced: None,
+            syncing: false,
             inputs: VecDeque::new(),
             sends: SendNumbers::new(info.life),
             peers,
@@ -185,7 +193,11 @@ impl Core {
     }
 
     fn stop(mut self) -> Result<(), StorageError> {
-        self.group_commit()?;
+        // Every append durable before the clients hear the server is gone.
+        while self.syncing || self.unsynced.is_some() {
+            self.log_synced(true)?;
+            self.group_commit()?;
+        }
         self.finish_snapshot()?;
         self.flush_links();
         self.clients.close_all();
@@ -223,6 +235,7 @@ impl Core {
                 Ok(())
             }
             Event::SnapshotWritten { zxid } => self.snapshot_written(zxid),
+            Event::LogSynced => self.log_synced(false),
             Event::Compacted(done) => {
                 self.compacted(done);
                 Ok(())

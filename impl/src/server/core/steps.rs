@@ -7,7 +7,7 @@ use super::Core;
 use crate::replica::{Input, Output};
 use crate::server::links::{Envelope, LinkCmd, Plane};
 use crate::server::trace::MsgId;
-use crate::storage::{driver, Storage, StorageError};
+use crate::storage::{driver, StorageError, SyncStart};
 
 impl Core {
     /// Steps the replica and runs its outputs (and any inputs they raise).
@@ -109,12 +109,34 @@ impl Core {
         Ok(())
     }
 
-    /// One fsync for every append of the batch, then the replica hears they are durable.
+    /// One fsync for every append of the batch, on the log's sync thread, so the core goes
+    /// on serving meanwhile (ZooKeeper's SyncRequestProcessor); while one runs, the appends
+    /// wait for the next, started when it lands (`log_synced`).
     pub(super) fn group_commit(&mut self) -> Result<(), StorageError> {
-        while let Some(zxid) = self.unsynced.take() {
-            self.storage.sync()?;
-            self.step(Input::Fsynced { zxid })?;
+        while !self.syncing && self.unsynced.take().is_some() {
+            match self.storage.start_sync()? {
+                SyncStart::Durable => self.fsynced()?,
+                SyncStart::Started => self.syncing = true,
+            }
         }
         Ok(())
+    }
+
+    /// The sync thread ended an fsync (`wait`: waits for the one running): the replica hears
+    /// what is durable now.
+    pub(super) fn log_synced(&mut self, wait: bool) -> Result<(), StorageError> {
+        // Waiting, nothing landing means nothing flies: what is durable is still news.
+        if self.syncing && (self.storage.sync_landed(wait)? || wait) {
+            self.syncing = false;
+            self.fsynced()?;
+        }
+        Ok(())
+    }
+
+    /// Steps the replica with the log's durable end: after a truncation that cut a landed
+    /// batch's records, that is less than the batch reached.
+    fn fsynced(&mut self) -> Result<(), StorageError> {
+        let zxid = self.storage.durable_zxid();
+        self.step(Input::Fsynced { zxid })
     }
 }

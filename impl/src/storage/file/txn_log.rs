@@ -1,6 +1,9 @@
 //! The transaction log on disk: `log.<hex zxid>` files, each starting at its first record.
 //! Appended records wait in memory until `sync`, which writes the batch and fsyncs once (a
-//! process crash before then loses them, as ZooKeeper's buffered log stream does).
+//! process crash before then loses them, as ZooKeeper's buffered log stream does), or until
+//! `start_sync`, which writes it and leaves the fsync to the sync thread (`flight.rs`).
+
+mod flight;
 
 use super::fsx::{self, LOG_PREFIX};
 use super::scan::{self, ScannedLog};
@@ -14,6 +17,9 @@ use crate::zxid::Zxid;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use flight::{SyncStart, Waker};
 
 pub struct TxnLog {
     dir: PathBuf,
@@ -29,6 +35,14 @@ pub struct TxnLog {
     fsyncs: u64,
     /// Torn tails cut off at open, until `recover` reports them.
     unreported: Vec<TornTail>,
+    /// The sync thread's fsync of the last written batch, while it runs.
+    flight: Option<flight::Flight>,
+    /// The sync thread, from the first `start_sync` on.
+    syncer: Option<flight::Syncer>,
+    /// Called on the sync thread when an fsync ends.
+    waker: Option<Waker>,
+    /// A flight that landed inside another operation, until `land` reports it.
+    landed: Option<std::time::Duration>,
     /// Fault injection: the next sync writes, then reports an fsync failure.
     #[cfg(test)]
     pub(crate) fail_next_sync: bool,
@@ -37,7 +51,9 @@ pub struct TxnLog {
 /// The last file, open for appending.
 struct Tail {
     start: Zxid,
-    file: File,
+    /// Shared with the sync thread while it fsyncs.
+    file: Arc<File>,
+    /// What the last good fsync covered.
     len: u64,
 }
 
@@ -61,6 +77,10 @@ impl TxnLog {
             poisoned: false,
             fsyncs: 0,
             unreported: Vec::new(),
+            flight: None,
+            syncer: None,
+            waker: None,
+            landed: None,
             #[cfg(test)]
             fail_next_sync: false,
         };
@@ -82,6 +102,11 @@ impl TxnLog {
 
     pub fn last(&self) -> Zxid {
         self.last
+    }
+
+    /// The last record a finished fsync covers.
+    pub fn last_durable(&self) -> Zxid {
+        self.last_durable
     }
 
     /// Makes file creations and removals durable; counted with the data fsyncs.
@@ -173,7 +198,11 @@ impl TxnLog {
         // in the server's previous life may have reached only the page cache.
         file.sync_all()
             .ctx(|| format!("fsync of {}", path.display()))?;
-        self.tail = Some(Tail { start, file, len });
+        self.tail = Some(Tail {
+            start,
+            file: Arc::new(file),
+            len,
+        });
         self.last_durable = scanned.last_zxid().unwrap_or(Zxid::ZERO);
         self.last = self.last_durable;
         Ok(())
@@ -216,6 +245,7 @@ impl TxnLog {
     }
 
     pub fn sync(&mut self) -> Result<(), StorageError> {
+        self.join()?;
         self.check_usable()?;
         if self.pending.is_empty() {
             return Ok(());
@@ -265,7 +295,7 @@ impl TxnLog {
         self.files.push(start);
         self.tail = Some(Tail {
             start,
-            file,
+            file: Arc::new(file),
             len: 0,
         });
         buf.extend_from_slice(&framing::log_header());
@@ -281,8 +311,7 @@ impl TxnLog {
             return Ok(());
         }
         let ctx = || format!("appending to log.{:x}", tail.start.0);
-        let written = tail
-            .file
+        let written = (&*tail.file)
             .write_all(buf)
             .and_then(|()| tail.file.sync_data());
         #[cfg(test)]
@@ -291,21 +320,7 @@ impl TxnLog {
             false => written,
         };
         if let Err(e) = written {
-            // Linux marks the pages of a failed fsync clean, so the page cache would hand
-            // the batch to a restarted server as if it were durable: cut the file back to
-            // what the last good fsync covered.
-            let cut = tail
-                .file
-                .set_len(tail.len)
-                .and_then(|()| tail.file.sync_all());
-            let e = match cut {
-                Ok(()) => e,
-                Err(cut) => std::io::Error::other(format!(
-                    "{e}; cutting the file back to its last synced {} bytes failed too: {cut}",
-                    tail.len
-                )),
-            };
-            return Err(e).ctx(ctx);
+            return Err(cut_back(tail, e)).ctx(ctx);
         }
         tail.len += buf.len() as u64;
         buf.clear();
@@ -357,6 +372,7 @@ impl TxnLog {
 impl TxnLog {
     /// Keeps the records up to `zxid`, durably.
     pub fn truncate(&mut self, zxid: Zxid) -> Result<(), StorageError> {
+        self.join()?;
         self.check_usable()?;
         if zxid >= self.last_durable {
             self.pending.retain(|p| p.record.entry.zxid() <= zxid);
@@ -424,5 +440,22 @@ fn check_boundary(
             ),
         )),
         _ => Ok(()),
+    }
+}
+
+/// After a failed write or fsync: Linux marks the pages of a failed fsync clean, so the page
+/// cache would hand the batch to a restarted server as if it were durable. The file is cut
+/// back to what the last good fsync covered; the error says if that failed too.
+fn cut_back(tail: &Tail, e: std::io::Error) -> std::io::Error {
+    let cut = tail
+        .file
+        .set_len(tail.len)
+        .and_then(|()| tail.file.sync_all());
+    match cut {
+        Ok(()) => e,
+        Err(cut) => std::io::Error::other(format!(
+            "{e}; cutting the file back to its last synced {} bytes failed too: {cut}",
+            tail.len
+        )),
     }
 }

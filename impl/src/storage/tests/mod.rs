@@ -2,6 +2,7 @@
 //! files is the file backend's alone (`damage`); `model` checks that random histories of
 //! operations leave both backends, and a plain model of them, in the same state.
 
+mod background_sync;
 mod damage;
 mod driver;
 mod epochs;
