@@ -5,6 +5,7 @@
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+use support::admin::{command, command_until};
 use support::process::{kill, server_process, Zabd};
 use support::raw::{
     conn, create, create_request, exists, handshake, handshake_for, recv, request, send,
@@ -204,4 +205,24 @@ fn a_slow_fsync_holds_up_only_the_writes() {
     let reply = recv(&mut writer).expect("the create's reply");
     let header = ReplyHeader::decode(&mut Reader::new(&reply)).unwrap();
     assert_eq!((header.xid, header.err), (1, 0));
+}
+
+/// `srst` (the AdminServer's `stat_reset`) zeroes the count of log syncs slower than
+/// `fsync.warningthresholdms` too, as ZooKeeper's `ServerStats.reset` does. Before, the count
+/// was left as it was.
+#[test]
+fn srst_resets_the_count_of_slow_fsyncs() {
+    let e = Ensemble::zabd_admin(
+        1,
+        &["zab.fault.fsyncDelayMs=50", "fsync.warningthresholdms=10"],
+    );
+    let admin = e.admin_ports()[0];
+    let slow = |v: &serde_json::Value| v["server_stats"]["fsync_threshold_exceed_count"].as_u64();
+    let mut s = conn(e.client_ports()[0]);
+    assert!(handshake(&mut s, 0, vec![0; 16]).session_id != 0);
+    let stats = command_until(admin, "server_stats", |v| slow(v) >= Some(1));
+    assert!(slow(&stats) >= Some(1), "no slow fsync counted: {stats}");
+    assert_eq!(command(admin, "stat_reset").0, 200);
+    let (_, stats) = command(admin, "server_stats");
+    assert_eq!(slow(&stats), Some(0), "{stats}");
 }

@@ -126,13 +126,13 @@ pub(super) fn reset_connection_stats(core: &mut Core) {
     }
 }
 
-/// `srst`: the server's request latency and packet counters start again (what `srvr`
-/// shows; ZooKeeper's `ServerStats.reset`). The fsync-threshold count is the storage
-/// thread's and is not reset (`specs/compatibility.md`).
+/// `srst`: the server's request latency, packet counters and count of slow log syncs start
+/// again (what `srvr` and `server_stats` show; ZooKeeper's `ServerStats.reset`).
 pub(super) fn reset_server_stats(core: &mut Core) {
     core.latency = Default::default();
     core.clients.received = 0;
     core.clients.sent = 0;
+    core.storage.reset_slow_syncs();
 }
 
 fn srvr(core: &Core, with_clients: bool) -> String {

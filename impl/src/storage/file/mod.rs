@@ -248,6 +248,11 @@ impl FileStorage {
         self.slow_syncs
     }
 
+    /// Counts slow log syncs from zero again (`srst`).
+    pub fn reset_slow_syncs(&mut self) {
+        self.slow_syncs = 0;
+    }
+
     /// The first zxids of the log files on disk, ascending.
     pub fn log_file_starts(&self) -> Vec<Zxid> {
         self.log.starts().to_vec()
