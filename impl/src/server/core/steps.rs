@@ -134,9 +134,14 @@ impl Core {
     }
 
     /// Steps the replica with the log's durable end: after a truncation that cut a landed
-    /// batch's records, that is less than the batch reached.
+    /// batch's records, that is less than the batch reached. Not when the replica knows it
+    /// already (a batch that landed inside its own `Append { fsync: true }`): a step that
+    /// changes nothing is one no model run takes.
     fn fsynced(&mut self) -> Result<(), StorageError> {
         let zxid = self.storage.durable_zxid();
+        if zxid <= self.replica.synced() {
+            return Ok(());
+        }
         self.step(Input::Fsynced { zxid })
     }
 }

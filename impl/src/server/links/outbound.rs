@@ -233,7 +233,9 @@ async fn next_or_hangup(
         biased;
         _ = stream.read(&mut byte) => Next::HungUp(None),
         cmd = rx.recv() => match (cmd, probe) {
-            (Some(cmd), Some(probe)) if hung_up(probe) => Next::HungUp(Some(cmd)),
+            (Some(cmd @ LinkCmd::Send(_)), Some(probe)) if hung_up(probe) => {
+                Next::HungUp(Some(cmd))
+            }
             (cmd, _) => Next::Cmd(cmd),
         },
     }

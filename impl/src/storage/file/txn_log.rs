@@ -104,6 +104,11 @@ impl TxnLog {
         self.last
     }
 
+    /// Whether records were appended since the last sync was written.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// The last record a finished fsync covers.
     pub fn last_durable(&self) -> Zxid {
         self.last_durable

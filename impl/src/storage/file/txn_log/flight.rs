@@ -62,6 +62,8 @@ impl Syncer {
             .name("log-sync".into())
             .spawn(move || {
                 for job in rx {
+                    // Woken even if the fsync panics: the core then finds the thread gone.
+                    let _wake = WakeOnDrop(job.wake.clone());
                     let started = Instant::now();
                     if let Some(delay) = job.delay {
                         std::thread::sleep(delay);
@@ -69,12 +71,20 @@ impl Syncer {
                     let result = job.file.sync_data();
                     let took = started.elapsed();
                     let _ = job.done.send(Synced { result, took });
-                    if let Some(wake) = &job.wake {
-                        wake();
-                    }
                 }
             })?;
         Ok(Syncer { jobs })
+    }
+}
+
+/// Calls the waker when dropped: after the report is sent, or as a panic unwinds.
+struct WakeOnDrop(Option<Waker>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        if let Some(wake) = &self.0 {
+            wake();
+        }
     }
 }
 
@@ -128,6 +138,11 @@ impl TxnLog {
     }
 
     fn send_batch(&mut self, delay: Option<Duration>) -> Result<(), StorageError> {
+        // Before anything is written: a batch is either written and flying or not written.
+        if self.syncer.is_none() {
+            let started = Syncer::start().ctx(|| "starting the log's sync thread".to_string())?;
+            self.syncer = Some(started);
+        }
         let tail = self.tail.as_ref().expect("checked by batch_fits_tail");
         let ctx = || format!("appending to log.{:x}", tail.start.0);
         let buf: Vec<u8> = self
@@ -137,10 +152,6 @@ impl TxnLog {
             .collect();
         if let Err(e) = (&*tail.file).write_all(&buf) {
             return Err(cut_back(tail, e)).ctx(ctx);
-        }
-        if self.syncer.is_none() {
-            let started = Syncer::start().ctx(|| "starting the log's sync thread".to_string())?;
-            self.syncer = Some(started);
         }
         let (done, landed) = mpsc::sync_channel(1);
         let job = Job {
@@ -203,7 +214,7 @@ impl TxnLog {
 
     /// Waits for the batch in flight before another change to the log; `land` reports it
     /// later.
-    pub(super) fn join(&mut self) -> Result<(), StorageError> {
+    pub fn join(&mut self) -> Result<(), StorageError> {
         if self.flight.is_some() {
             self.landed = self.land(true)?;
         }
