@@ -6,7 +6,8 @@
 //! new file is written and synced in place: a later file must never be durable before an
 //! earlier one's end.
 
-use super::{cut_back, TxnLog};
+use super::cuts::cut_back;
+use super::TxnLog;
 use crate::storage::error::{IoContext, StorageError};
 use crate::storage::rules;
 use crate::zxid::Zxid;
