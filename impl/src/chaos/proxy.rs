@@ -245,20 +245,26 @@ mod tests {
         assert_eq!(round_trip(&mut again, b"again", second).await, Some(true));
     }
 
-    /// A proxy to a free port nobody listens on, its address, and a connection through it.
-    async fn connected_to_a_closed_port() -> (Proxy, SocketAddr, TcpStream) {
-        let port = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-        let upstream = port.local_addr().unwrap();
-        drop(port);
+    /// A proxy to a port nobody listens on, the socket holding that port, and a connection
+    /// through the proxy. The port stays bound (not listening, so connections to it are
+    /// refused) until the socket is dropped: a port merely freed could be taken by another
+    /// test's listener meanwhile, or by one of the proxy's own connections (a TCP self-connect),
+    /// and the proxy would reach it (CI once saw the connection closed before the wait).
+    async fn connected_to_a_closed_port() -> (Proxy, tokio::net::TcpSocket, TcpStream) {
+        let held = tokio::net::TcpSocket::new_v4().unwrap();
+        held.bind(([127, 0, 0, 1], 0).into()).unwrap();
+        let upstream = held.local_addr().unwrap();
         let p = Proxy::start(upstream).await.unwrap();
         let s = TcpStream::connect(p.addr()).await.unwrap();
-        (p, upstream, s)
+        (p, held, s)
     }
 
     #[tokio::test]
     async fn a_connection_waits_for_an_upstream_that_is_about_to_listen() {
-        let (_p, upstream, mut s) = connected_to_a_closed_port().await;
+        let (_p, held, mut s) = connected_to_a_closed_port().await;
         tokio::time::sleep(Duration::from_millis(200)).await;
+        let upstream = held.local_addr().unwrap();
+        drop(held);
         serve_echo(TcpListener::bind(upstream).await.unwrap());
         let second = Duration::from_secs(1);
         assert_eq!(
@@ -272,7 +278,7 @@ mod tests {
     async fn a_connection_to_an_upstream_that_never_listens_is_closed() {
         // Timed from before the connect: the proxy's wait starts once it accepts.
         let t = Instant::now();
-        let (_p, _, mut s) = connected_to_a_closed_port().await;
+        let (_p, _held, mut s) = connected_to_a_closed_port().await;
         let mut byte = [0u8; 1];
         let read = tokio::time::timeout(UPSTREAM_WAIT * 3, s.read(&mut byte)).await;
         assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "closed: {read:?}");
