@@ -11,7 +11,7 @@ use support::raw::{
     conn, create, create_request, exists, handshake, handshake_for, recv, request, send,
 };
 use support::{mode, Ensemble};
-use zab::wire::{opcode, Reader, ReplyHeader};
+use zab::wire::{opcode, ConnectResponse, Reader, ReplyHeader};
 
 mod support;
 
@@ -63,8 +63,9 @@ fn a_slow_snapshot_write_stalls_no_request() {
     );
 }
 
-/// A session of `timeout_ms` on `port`, with an ephemeral node at `path`.
-fn session_with_ephemeral(port: u16, timeout_ms: i32, path: &str) -> (TcpStream, i64) {
+/// A session of `timeout_ms` on `port`, with an ephemeral node at `path`, and its handshake's
+/// answer (id and password).
+fn session_with_ephemeral(port: u16, timeout_ms: i32, path: &str) -> (TcpStream, ConnectResponse) {
     let mut s = conn(port);
     let granted = handshake_for(&mut s, 0, vec![0; 16], timeout_ms);
     assert_eq!(granted.timeout_ms, timeout_ms);
@@ -74,7 +75,7 @@ fn session_with_ephemeral(port: u16, timeout_ms: i32, path: &str) -> (TcpStream,
         w.int(1); // ephemeral
     });
     assert_eq!(created.err, 0, "create {path}");
-    (s, granted.session_id)
+    (s, granted)
 }
 
 /// Issue 17's item 9 on real processes. A session whose client is gone expires while the new
@@ -97,7 +98,8 @@ fn a_session_expiring_during_a_new_leaders_sync_is_closed_once_it_serves() {
     let ports = e.client_ports();
     let leader = e.leader().expect("a leader");
     let follower = *ports.iter().find(|p| **p != leader).unwrap();
-    let (client, session) = session_with_ephemeral(follower, 1000, "/lock");
+    let (client, granted) = session_with_ephemeral(follower, 1000, "/lock");
+    let session = granted.session_id;
     // The client vanishes without closing its session, and its leader dies with it.
     drop(client);
     let (pid, _) = server_process(e.dir.path(), leader);
@@ -148,15 +150,8 @@ fn a_session_whose_close_is_under_way_is_not_resumed() {
     let mut watcher = conn(zabd.port);
     assert!(handshake(&mut watcher, 0, vec![0; 16]).session_id != 0);
     // 400 ms, the least two ticks of 200 ms allow; its creation waits out one slow fsync.
-    let mut s = conn(zabd.port);
-    let granted = handshake_for(&mut s, 0, vec![0; 16], 400);
+    let (s, granted) = session_with_ephemeral(zabd.port, 400, "/held");
     assert!(granted.session_id != 0);
-    let created = request(&mut s, 1, opcode::CREATE, |w| {
-        w.ustring("/held").buffer(b"");
-        w.int(1).int(31).ustring("world").ustring("anyone");
-        w.int(1); // ephemeral
-    });
-    assert_eq!(created.err, 0);
     drop(s);
     // Expired within 600 ms of its last ping, its close then waits 3 s for the disk.
     std::thread::sleep(Duration::from_millis(1500));
